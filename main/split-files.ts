@@ -1,0 +1,115 @@
+// `neurosurgeon split`: chooses the local node set (a given cut, the best topological
+// cut, or the DAG min-cut), cuts the model with surgery.ts, and writes head.onnx,
+// tail.onnx and partition.json atomically, refusing to overwrite unless asked.
+import { createHash } from 'node:crypto';
+import { existsSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { buildCutTable, planCuts } from '../app/partition/cuts.js';
+import { optimalDagPartition } from '../app/partition/dag.js';
+import type { CutCost, NetworkConditions, Objective } from '../app/partition/types.js';
+import type { Dim } from '../app/onnx/model.js';
+import type { AnalyzedModel } from './analyze-file.js';
+import { writeFileAtomic } from './atomic-write.js';
+import { UsageError } from './cli-errors.js';
+import { inlineExternalData } from './model-file.js';
+import { toolVersion } from './paths.js';
+import { estimatedProblem, planOptions, type PlanRequest } from './plan-service.js';
+import { encodeSplit, splitModel } from './surgery.js';
+
+export const PARTITION_SCHEMA_VERSION = 1;
+
+export interface PartitionConfig {
+  schemaVersion: number;
+  tool: { name: 'neurosurgeon-studio'; version: string };
+  model: { file: string; sha256: string; nodes: number };
+  /** Topological cut index, or null for a DAG (min-cut) partition. */
+  cut: number | null;
+  method: 'cut' | 'auto' | 'dag';
+  objective: Objective;
+  localNodes: string[];
+  head: string | null;
+  tail: string | null;
+  crossing: { name: string; dtype: string; shape: Dim[] | null; bytes: number | null; producedBy: 'head' | 'input' }[];
+  outputs: { name: string; from: 'head' | 'tail' }[];
+  uploadBytes: number;
+  predicted: CutCost;
+  assumptions: { network: NetworkConditions; serverLoad: number; latencies: string };
+}
+
+export interface SplitRequest {
+  cut: string;
+  outDir: string;
+  force: boolean;
+  request: PlanRequest;
+}
+
+export function writeSplit(analyzed: AnalyzedModel, split: SplitRequest): { files: string[]; partition: PartitionConfig } {
+  const nodeCount = analyzed.analysis.layers.length;
+  const problem = estimatedProblem(analyzed, split.request);
+  const options = planOptions(split.request);
+  let localNodes: number[];
+  let cut: number | null;
+  let predicted: CutCost;
+  let method: PartitionConfig['method'];
+  if (split.cut === 'dag') {
+    const dag = optimalDagPartition(problem, options, split.request.objective);
+    localNodes = dag.localNodes;
+    cut = null;
+    predicted = dag.cost;
+    method = 'dag';
+  } else {
+    const plan = planCuts(buildCutTable(problem), options);
+    if (split.cut === 'auto') {
+      cut = plan.best[split.request.objective];
+      method = 'auto';
+    } else {
+      if (!/^\d+$/.test(split.cut)) throw new UsageError(`--cut expects a number, "auto" or "dag", got "${split.cut}"`);
+      cut = Number(split.cut);
+      if (cut > nodeCount) throw new UsageError(`cut ${cut} is out of range: the model has ${nodeCount} nodes (cuts 0..${nodeCount})`);
+      method = 'cut';
+    }
+    localNodes = Array.from({ length: cut }, (_, i) => i);
+    predicted = plan.cuts[cut];
+  }
+
+  const targets = { head: path.join(split.outDir, 'head.onnx'), tail: path.join(split.outDir, 'tail.onnx'), config: path.join(split.outDir, 'partition.json') };
+  if (!split.force) {
+    const existing = Object.values(targets).filter((f) => existsSync(f));
+    if (existing.length > 0) throw new UsageError(`${existing[0]} already exists; use --force to overwrite`);
+  }
+
+  inlineExternalData(analyzed);
+  const parts = splitModel(analyzed.model, analyzed.analysis, new Set(localNodes));
+  const encoded = encodeSplit(parts);
+  const config: PartitionConfig = {
+    schemaVersion: PARTITION_SCHEMA_VERSION,
+    tool: { name: 'neurosurgeon-studio', version: toolVersion() },
+    model: { file: path.basename(analyzed.path), sha256: createHash('sha256').update(analyzed.bytes).digest('hex'), nodes: nodeCount },
+    cut,
+    method,
+    objective: split.request.objective,
+    localNodes: localNodes.map((i) => analyzed.analysis.layers[i].name),
+    head: encoded.head ? 'head.onnx' : null,
+    tail: encoded.tail ? 'tail.onnx' : null,
+    crossing: parts.crossing.map((c) => ({ name: c.name, dtype: c.elementType, shape: c.shape, bytes: c.bytes, producedBy: c.producedBy })),
+    outputs: parts.outputs,
+    uploadBytes: parts.crossing.reduce((sum, c) => sum + (c.bytes ?? 0), 0),
+    predicted,
+    assumptions: { network: options.network, serverLoad: options.serverLoad, latencies: `estimated (${split.request.devicePreset} device, ${split.request.serverPreset} server)` }
+  };
+  const files: string[] = [];
+  if (encoded.head) {
+    writeFileAtomic(targets.head, encoded.head);
+    files.push(targets.head);
+  }
+  if (encoded.tail) {
+    writeFileAtomic(targets.tail, encoded.tail);
+    files.push(targets.tail);
+  }
+  // With --force, a part this split does not have must not linger from an earlier one.
+  if (!encoded.head) rmSync(targets.head, { force: true });
+  if (!encoded.tail) rmSync(targets.tail, { force: true });
+  writeFileAtomic(targets.config, JSON.stringify(config, null, 2) + '\n');
+  files.push(targets.config);
+  return { files, partition: config };
+}
