@@ -7,7 +7,8 @@ import path from 'node:path';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-await build({
+try {
+  await build({
   absWorkingDir: root,
   entryPoints: { cli: 'main/cli.ts', bench: 'main/bench.ts' },
   outdir: 'dist/main',
@@ -18,5 +19,9 @@ await build({
   sourcemap: true,
   external: ['onnxruntime-node', 'electron'],
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-  logLevel: 'warning'
-});
+  logLevel: 'error'
+  });
+} catch {
+  console.error('build: esbuild failed (errors above)');
+  process.exit(1);
+}
