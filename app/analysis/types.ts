@@ -47,6 +47,7 @@ export interface ModelAnalysis {
   inputs: TensorFacts[];
   outputs: TensorFacts[];
   totals: {
+    /** Elements of the initializers the nodes read, each initializer counted once (shared weights too). */
     params: number;
     paramBytes: number;
     /** Sum over layers whose MACs are known. */

@@ -61,7 +61,7 @@ describe('readOnnxModel', () => {
     const y = b.op('Reshape', [x, shape]);
     b.output(y, 'float32', [1, 6]);
     const proto = b.toProto();
-    proto.graph!.initializer.push(tensor);
+    proto.graph?.initializer?.push(tensor);
     const model = readOnnxModel(onnx.ModelProto.encode(proto).finish());
     expect(tensorValues(model.graph.initializers.get('shape')!)).toEqual([1, -1]);
     expect(model.externalData).toEqual([{ tensor: 'w', location: 'weights.bin', offset: 64, length: 24 }]);

@@ -1,0 +1,278 @@
+// Per-layer analysis of an ONNX graph: walks the nodes in topological order, settles
+// every value's type and shape (runtime shapes > declared dims > static inference, see
+// rules.ts), then counts each layer's parameters, output bytes and MACs (op-costs.ts).
+// Weights are never read: only small integer/float tensors' values are looked at.
+import { byteSizeOf, elementBits, type ElementTypeName } from '../onnx/element-type.js';
+import { defaultOpset, staticElementCount, type Dim, type OnnxGraph, type OnnxModel, type OnnxNode, type OnnxTensor } from '../onnx/model.js';
+import { tensorValues } from '../onnx/reader.js';
+import { constantValueLimit, NodeContext, type InferredTensor, type ValueFacts } from './context.js';
+import { countMacs } from './op-costs.js';
+import { inferenceRules } from './rules.js';
+import { isStatic } from './shape-math.js';
+import type { AnalyzeOptions, LayerAnalysis, LayerFlag, ModelAnalysis, ShapeSource, TensorFacts } from './types.js';
+
+interface ValueState extends ValueFacts {
+  source: ShapeSource;
+}
+
+const unknownValue: ValueState = { elementType: 'undefined', shape: null, values: null, source: 'unknown' };
+
+export function analyzeModel(model: OnnxModel, options: AnalyzeOptions = {}): ModelAnalysis {
+  return new Analysis(model, options).run();
+}
+
+class Analysis {
+  private readonly graph: OnnxGraph;
+  private readonly opset: number;
+  private readonly states = new Map<string, ValueState>();
+  private readonly declared = new Map<string, { elementType: ElementTypeName; shape: Dim[] | null }>();
+
+  constructor(
+    model: OnnxModel,
+    private readonly options: AnalyzeOptions
+  ) {
+    this.graph = model.graph;
+    this.opset = defaultOpset(model);
+    for (const info of [...this.graph.valueInfo.values(), ...this.graph.outputs]) {
+      if (info.type) this.declared.set(info.name, { elementType: info.type.elementType, shape: this.resolveSymbols(info.type.shape) });
+    }
+  }
+
+  run(): ModelAnalysis {
+    const tensors = new Map<string, TensorFacts>();
+    for (const tensor of this.graph.initializers.values()) {
+      this.states.set(tensor.name, initializerState(tensor));
+      tensors.set(tensor.name, this.facts(tensor.name));
+    }
+    const inputs = this.graph.inputs.map((input) => {
+      const declared = input.type ? { elementType: input.type.elementType, shape: this.resolveSymbols(input.type.shape) } : null;
+      this.states.set(input.name, this.withRuntime(input.name, declared ? { ...declared, values: null, source: 'declared' } : unknownValue));
+      const facts = this.facts(input.name);
+      tensors.set(input.name, facts);
+      return facts;
+    });
+
+    const layers: LayerAnalysis[] = new Array<LayerAnalysis>(this.graph.nodes.length);
+    for (const position of topologicalOrder(this.graph)) {
+      const layer = this.analyzeNode(this.graph.nodes[position]);
+      layers[position] = layer;
+      for (const output of layer.outputs) tensors.set(output.name, output);
+    }
+
+    const outputs = this.graph.outputs.map((output) => {
+      if (!this.states.has(output.name)) this.states.set(output.name, this.declaredState(output.name) ?? unknownValue);
+      const facts = this.facts(output.name);
+      if (!tensors.has(output.name)) tensors.set(output.name, facts);
+      return facts;
+    });
+
+    return { layers, tensors, inputs, outputs, totals: this.totals(layers), unresolved: unresolvedOutputs(layers) };
+  }
+
+  private analyzeNode(node: OnnxNode): LayerAnalysis {
+    const flags = new Set<LayerFlag>();
+    const inputStates = node.inputs.map((name) => {
+      if (name === '') return null;
+      const state = this.states.get(name);
+      if (!state) flags.add('unknown-shape');
+      return state ?? unknownValue;
+    });
+    const rule = node.domain === '' ? inferenceRules.get(node.opType) : undefined;
+    if (!rule) flags.add('unknown-op');
+    const context = new NodeContext(node, this.opset, inputStates);
+    let inferred: InferredTensor[] = [];
+    if (rule) {
+      try {
+        inferred = rule(context);
+      } catch {
+        inferred = [];
+      }
+    }
+
+    const outputs: TensorFacts[] = [];
+    const outputShapes: (Dim[] | null)[] = [];
+    node.outputs.forEach((name, i) => {
+      const state = this.settle(name, inferred[i], context);
+      outputShapes.push(state.shape);
+      if (name === '') return;
+      this.states.set(name, state);
+      outputs.push(this.facts(name));
+    });
+
+    for (const output of outputs) {
+      if (!output.shape || output.shape.includes(null)) flags.add('unknown-shape');
+      if (output.shape?.some((d) => typeof d === 'string')) flags.add('symbolic-shape');
+    }
+    const count = rule ? countMacs(context, outputShapes) : null;
+    if (rule && !count) flags.add('unknown-op');
+    if (count?.missing) flags.add(count.missing);
+
+    const { params, paramBytes } = this.paramsOf(node.inputs);
+    return {
+      index: node.index,
+      name: node.name,
+      opType: node.opType,
+      domain: node.domain,
+      inputs: node.inputs,
+      outputs,
+      outputBytes: outputs.some((o) => o.bytes === null) ? null : outputs.reduce((sum, o) => sum + (o.bytes ?? 0), 0),
+      params,
+      paramBytes,
+      macs: count ? count.macs : null,
+      flags: [...flags]
+    };
+  }
+
+  /** Final state of a node output: inference refined by declarations, overridden by runtime shapes. */
+  private settle(name: string, inferred: InferredTensor | undefined, context: NodeContext): ValueState {
+    const inferredShape = inferred ? validShape(inferred.shape) : null;
+    const inferredType = inferred ? (inferred.elementType ?? context.type(0) ?? 'undefined') : 'undefined';
+    const declared = this.declared.get(name);
+    let state: ValueState;
+    if (!declared) {
+      state = { elementType: inferredType, shape: inferredShape, values: null, source: inferredShape ? 'static' : 'unknown' };
+    } else {
+      const elementType = declared.elementType !== 'undefined' ? declared.elementType : inferredType;
+      const merged = mergeDeclared(declared.shape, inferredShape);
+      state = { elementType, ...merged, values: null };
+    }
+    if (inferred?.values && isStatic(state.shape)) {
+      const count = staticElementCount(state.shape);
+      if (count !== null && count <= constantValueLimit && inferred.values.length === count) state.values = inferred.values;
+    }
+    return this.withRuntime(name, state);
+  }
+
+  private withRuntime(name: string, state: ValueState): ValueState {
+    const observed = this.options.runtimeShapes?.get(name);
+    if (!observed) return state;
+    const shape = [...observed.shape];
+    const keepValues = state.values !== null && state.values.length === staticElementCount(shape);
+    return { elementType: observed.elementType, shape, values: keepValues ? state.values : null, source: 'runtime' };
+  }
+
+  private declaredState(name: string): ValueState | null {
+    const declared = this.declared.get(name);
+    return declared ? { ...declared, values: null, source: declared.shape ? 'declared' : 'unknown' } : null;
+  }
+
+  private resolveSymbols(shape: Dim[] | null): Dim[] | null {
+    const dimValues = this.options.dimValues;
+    if (!shape || !dimValues) return shape;
+    return shape.map((d) => (typeof d === 'string' && Object.hasOwn(dimValues, d) ? dimValues[d] : d));
+  }
+
+  private facts(name: string): TensorFacts {
+    const state = this.states.get(name) ?? unknownValue;
+    const count = staticElementCount(state.shape);
+    const bits = elementBits(state.elementType);
+    return {
+      name,
+      elementType: state.elementType,
+      shape: state.shape,
+      bytes: count !== null && bits > 0 ? byteSizeOf(state.elementType, count) : null,
+      source: state.source
+    };
+  }
+
+  private paramsOf(inputs: string[]): { params: number; paramBytes: number } {
+    let params = 0;
+    let paramBytes = 0;
+    for (const name of new Set(inputs)) {
+      const tensor = this.graph.initializers.get(name);
+      if (!tensor) continue;
+      params += tensor.elementCount;
+      paramBytes += tensor.byteLength;
+    }
+    return { params, paramBytes };
+  }
+
+  /** Parameters count each initializer once, however many nodes read it (the model's size). */
+  private totals(layers: LayerAnalysis[]): ModelAnalysis['totals'] {
+    const used = new Set<string>();
+    let macs = 0;
+    let unknownMacLayers = 0;
+    for (const layer of layers) {
+      for (const name of layer.inputs) if (this.graph.initializers.has(name)) used.add(name);
+      if (layer.macs === null) unknownMacLayers++;
+      else macs += layer.macs;
+    }
+    let params = 0;
+    let paramBytes = 0;
+    for (const name of used) {
+      const tensor = this.graph.initializers.get(name) as OnnxTensor;
+      params += tensor.elementCount;
+      paramBytes += tensor.byteLength;
+    }
+    return { params, paramBytes, macs, unknownMacLayers };
+  }
+}
+
+function initializerState(tensor: OnnxTensor): ValueState {
+  let values: Dim[] | null | undefined;
+  return {
+    elementType: tensor.elementType,
+    shape: [...tensor.dims],
+    source: 'declared',
+    // Read on first use, and only for small tensors: big weights are never touched.
+    get values(): Dim[] | null {
+      if (values === undefined) {
+        values = tensor.elementCount <= constantValueLimit && tensor.elementType !== 'string' ? tensorValues(tensor, constantValueLimit) : null;
+      }
+      return values;
+    }
+  };
+}
+
+/** A shape from a rule, or null when it holds anything but non-negative integers, symbols and nulls. */
+function validShape(shape: Dim[] | null): Dim[] | null {
+  if (!Array.isArray(shape)) return null;
+  const valid = shape.every((d) => d === null || typeof d === 'string' || (Number.isSafeInteger(d) && d >= 0));
+  return valid ? shape : null;
+}
+
+/** Declared dims win; inferred ones fill dims the file leaves unknown or symbolic. */
+function mergeDeclared(declared: Dim[] | null, inferred: Dim[] | null): { shape: Dim[] | null; source: ShapeSource } {
+  if (!declared) return inferred ? { shape: inferred, source: 'static' } : { shape: null, source: 'unknown' };
+  if (!inferred || inferred.length !== declared.length) return { shape: declared, source: 'declared' };
+  const shape = declared.map((d, i) => {
+    if (typeof d === 'number') return d;
+    const dim = inferred[i];
+    if (typeof dim === 'number') return dim;
+    return d ?? dim;
+  });
+  return { shape, source: shape.some((d, i) => d !== declared[i]) ? 'static' : 'declared' };
+}
+
+function unresolvedOutputs(layers: LayerAnalysis[]): string[] {
+  return layers.flatMap((layer) => layer.outputs.filter((o) => !isStatic(o.shape)).map((o) => o.name));
+}
+
+/** Node positions in an order where producers come first (the file's order when it already is one). */
+function topologicalOrder(graph: OnnxGraph): number[] {
+  const producer = new Map<string, number>();
+  graph.nodes.forEach((node, i) => node.outputs.forEach((name) => name !== '' && producer.set(name, i)));
+  const dependencies = graph.nodes.map((node, i) =>
+    node.inputs.map((name) => producer.get(name)).filter((p): p is number => p !== undefined && p !== i)
+  );
+  if (dependencies.every((deps, i) => deps.every((p) => p < i))) return graph.nodes.map((_, i) => i);
+
+  const order: number[] = [];
+  const state = new Uint8Array(graph.nodes.length);
+  const dependents: number[][] = graph.nodes.map(() => []);
+  const waiting = dependencies.map((deps, i) => {
+    const unique = new Set(deps);
+    for (const p of unique) dependents[p].push(i);
+    return unique.size;
+  });
+  const ready = waiting.flatMap((n, i) => (n === 0 ? [i] : []));
+  for (let head = 0; head < ready.length; head++) {
+    const next = ready[head];
+    state[next] = 1;
+    order.push(next);
+    for (const d of dependents[next]) if (--waiting[d] === 0) ready.push(d);
+  }
+  // Nodes on a cycle (a broken graph) go last, in file order.
+  graph.nodes.forEach((_, i) => state[i] === 0 && order.push(i));
+  return order;
+}
