@@ -93,7 +93,3 @@ function makeData(type: ElementTypeName, count: number, random: () => number, ra
       throw new InputSpecError(`cannot generate ${type} data`);
   }
 }
-
-export function ortElementType(type: string): ElementTypeName {
-  return (type === 'float16' ? 'float16' : type) as ElementTypeName;
-}

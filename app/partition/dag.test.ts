@@ -2,22 +2,12 @@
 // small random DAGs (random fan-in/out, costs, sizes, networks, loads and objectives),
 // plus hand-checked cases where a DAG partition beats every topological cut.
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../onnx/builder.js';
 import { objectiveValue } from './cost.js';
 import { buildCutTable, evaluatePartition, isPredecessorClosed, planCuts } from './cuts.js';
 import { optimalDagPartition } from './dag.js';
 import { defaultPlanOptions, NETWORK_PRESET_NAMES } from './presets.js';
 import type { Objective, PartitionProblem, PartitionTensor, PlanOptions } from './types.js';
-
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomDag(random: () => number, nodeCount: number): PartitionProblem {
   const pick = <T>(items: T[]): T => items[Math.floor(random() * items.length)];

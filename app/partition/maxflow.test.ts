@@ -1,18 +1,8 @@
 // Dinic's max flow against a textbook network and against brute-force minimum cuts of
 // small random graphs, with float and infinite capacities.
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../onnx/builder.js';
 import { FlowNetwork } from './maxflow.js';
-
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('FlowNetwork', () => {
   it('finds the maximum flow of the CLRS example (23)', () => {

@@ -90,9 +90,13 @@ export class FlowNetwork {
       currentArc.set(this.firstEdge);
       const pushed = this.blockingFlow(source, sink, level, currentArc, pathEdges);
       value += pushed;
-      if (pushed === Infinity) break;
+      if (pushed === Infinity) {
+        this.buildLevels(source, sink, level, queue);
+        break;
+      }
     }
-    return { value, sourceSide: this.residualReach(source, queue) };
+    // The last BFS reached, over unsaturated edges, exactly the source side of a minimum cut.
+    return { value, sourceSide: Uint8Array.from(level, (l) => (l >= 0 ? 1 : 0)) };
   }
 
   private defaultEpsilon(): number {
@@ -165,24 +169,5 @@ export class FlowNetwork {
       vertex = depth === 0 ? source : this.edgeTarget[pathEdges[depth - 1]];
       currentArc[vertex] = this.nextEdge[edgeIn];
     }
-  }
-
-  private residualReach(source: number, queue: Int32Array): Uint8Array {
-    const reached = new Uint8Array(this.vertexCount);
-    reached[source] = 1;
-    let head = 0;
-    let tail = 0;
-    queue[tail++] = source;
-    while (head < tail) {
-      const vertex = queue[head++];
-      for (let edge = this.firstEdge[vertex]; edge !== -1; edge = this.nextEdge[edge]) {
-        const target = this.edgeTarget[edge];
-        if (reached[target] === 0 && this.residual[edge] > this.epsilon) {
-          reached[target] = 1;
-          queue[tail++] = target;
-        }
-      }
-    }
-    return reached;
   }
 }
