@@ -1,0 +1,145 @@
+// The per-layer profiler (profiler.ts) on real onnxruntime runs of zoo models: CPU for a
+// chain, a DAG and a transformer; every optimisation on a DAG; WebGPU through SwiftShader
+// where it is installed; unavailable providers, cancellation, and profile files.
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readOnnxModel } from '../app/onnx/reader.js';
+import { buildZooModel } from '../app/zoo/index.js';
+import { analyzeLoadedModel, type AnalyzedModel } from './analyze-file.js';
+import {
+  ProfileCancelledError,
+  ProfileError,
+  profileModel,
+  profileModelDetailed,
+  profileTempPrefix,
+  profileTempRoot,
+  readProfileFile,
+  validateProfileFor,
+  writeProfileFile
+} from './profiler.js';
+import { ProviderError, providerStatus } from './providers.js';
+
+const folder = mkdtempSync(path.join(os.tmpdir(), 'profiler-test-'));
+afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+async function zooModel(id: string): Promise<AnalyzedModel> {
+  const bytes = buildZooModel(id, { seed: 5 });
+  return analyzeLoadedModel({ path: path.join(folder, `${id}.onnx`), bytes, model: readOnnxModel(bytes) });
+}
+
+function tempFolders(): string[] {
+  return readdirSync(profileTempRoot()).filter((f) => f.startsWith(profileTempPrefix()));
+}
+
+describe.each(['lenet', 'resnet18', 'transformer'])('profiling %s on CPU', (id) => {
+  it('times every layer, and the layers add up to about the whole model', async () => {
+    const analyzed = await zooModel(id);
+    const phases = new Set<string>();
+    const profile = await profileModel(analyzed, { ep: 'cpu', runs: 5, warmup: 2, onProgress: (p) => phases.add(p.phase) });
+    expect([...phases]).toEqual(['load', 'warmup', 'profile', 'whole-model']);
+    expect(profile.kind).toBe('latency-profile');
+    expect(profile.schemaVersion).toBe(1);
+    expect(profile.predicted).toBe(false);
+    expect(profile.model).toMatchObject({ file: `${id}.onnx`, nodes: analyzed.model.graph.nodes.length });
+    expect(profile.model.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(profile.layers.map((l) => l.name)).toEqual(analyzed.model.graph.nodes.map((n) => n.name));
+    for (const layer of profile.layers) {
+      expect(layer.provider).toBe('CPUExecutionProvider');
+      expect(layer.p10Ms).toBeLessThanOrEqual(layer.medianMs);
+      expect(layer.medianMs).toBeLessThanOrEqual(layer.p90Ms);
+      expect(layer.outputBytes).toBe(analyzed.analysis.layers[layer.index].outputBytes);
+    }
+    expect(profile.wholeModelMs).toBeGreaterThan(0);
+    const ratio = profile.sumOfMediansMs / (profile.wholeModelMs as number);
+    expect(ratio).toBeGreaterThan(0.3);
+    expect(ratio).toBeLessThan(1.5);
+  });
+});
+
+describe('profiling with every graph optimisation', () => {
+  it('gives each original ResNet-18 node time or reports it folded, keeping the kernels’ total', async () => {
+    const analyzed = await zooModel('resnet18');
+    const details = await profileModelDetailed(analyzed, { ep: 'cpu', runs: 3, warmup: 1, optimization: 'all' });
+    expect(details.profile.graphOptimization).toBe('all');
+    expect(details.unattributedKernels).toEqual([]);
+    expect(details.unobserved).toEqual([]);
+    expect(details.fused.length).toBeGreaterThan(0);
+    const folded = new Set(details.folded);
+    for (const layer of details.profile.layers) {
+      if (folded.has(layer.name)) expect(layer.medianMs).toBe(0);
+      else expect(layer.provider).toBe('CPUExecutionProvider');
+    }
+    details.kernelMsPerRun.forEach((total, run) => {
+      const attributed = details.nodeMsPerRun.reduce((sum, times) => sum + times[run], 0);
+      expect(attributed).toBeCloseTo(total, 6);
+    });
+  });
+});
+
+const swiftShader = '/usr/lib/chromium/vk_swiftshader_icd.json';
+const vulkanDriver = process.env.VK_ICD_FILENAMES ?? (existsSync(swiftShader) ? swiftShader : undefined);
+
+describe('profiling on WebGPU', () => {
+  it.skipIf(vulkanDriver === undefined || !existsSync(vulkanDriver))(
+    `runs LeNet on the WebGPU provider (needs a Vulkan driver: VK_ICD_FILENAMES or ${swiftShader})`,
+    async () => {
+      process.env.VK_ICD_FILENAMES = vulkanDriver;
+      expect((await providerStatus('webgpu')).available).toBe(true);
+      const analyzed = await zooModel('lenet');
+      const profile = await profileModel(analyzed, { ep: 'webgpu', runs: 3, warmup: 2 });
+      expect(profile.ep).toBe('webgpu');
+      expect(profile.layers.some((l) => l.provider === 'WebGpuExecutionProvider')).toBe(true);
+      expect(profile.layers.every((l) => l.provider !== null)).toBe(true);
+      expect(profile.sumOfMediansMs).toBeGreaterThan(0);
+    }
+  );
+});
+
+describe('unavailable providers, cancellation and profile files', () => {
+  it('refuses a provider this machine lacks, or falls back to CPU when asked', async () => {
+    const analyzed = await zooModel('lenet');
+    const cuda = await providerStatus('cuda');
+    if (cuda.available) return; // a machine with CUDA runs it for real
+    await expect(profileModel(analyzed, { ep: 'cuda', runs: 1, warmup: 0 })).rejects.toThrow(ProviderError);
+    await expect(profileModel(analyzed, { ep: 'cuda', runs: 1, warmup: 0 })).rejects.toThrow(/execution provider "cuda" is not available here .*; available: cpu/);
+    const details = await profileModelDetailed(analyzed, { ep: 'cuda', runs: 2, warmup: 0, allowCpuFallback: true });
+    expect(details.provider).toMatchObject({ requested: 'cuda', used: 'cpu', fellBack: true });
+    expect(details.provider.fallbackReason).toMatch(/CUDA provider/);
+    expect(details.profile.ep).toBe('cpu');
+    expect(details.profile.layers.every((l) => l.provider === 'CPUExecutionProvider')).toBe(true);
+  });
+
+  it('stops when cancelled and leaves no temporary files', async () => {
+    const analyzed = await zooModel('lenet');
+    const before = tempFolders();
+    const controller = new AbortController();
+    await expect(
+      profileModel(analyzed, { ep: 'cpu', runs: 50, signal: controller.signal, onProgress: () => controller.abort() })
+    ).rejects.toThrow(new ProfileCancelledError());
+    expect(tempFolders()).toEqual(before);
+  });
+
+  it('writes and reads profiles, and refuses one made for another model', async () => {
+    const lenet = await zooModel('lenet');
+    const profile = await profileModel(lenet, { ep: 'cpu', runs: 2, warmup: 1 });
+    const target = path.join(folder, 'profile.json');
+    writeProfileFile(target, profile);
+    const read = await readProfileFile(target);
+    expect(read).toEqual(profile);
+    expect(() => validateProfileFor(read, lenet)).not.toThrow();
+    const other = await zooModel('resnet18');
+    expect(() => validateProfileFor(read, other)).toThrow(ProfileError);
+    expect(() => validateProfileFor(read, other)).toThrow(
+      `profile.json was made for model lenet.onnx (sha256 ${profile.model.sha256.slice(0, 12)}…), not resnet18.onnx (sha256 `
+    );
+    const bad = path.join(folder, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ ...profile, kind: 'device-profile' }));
+    await expect(readProfileFile(bad)).rejects.toThrow(`${bad}: not a latency profile (kind is "device-profile")`);
+    writeFileSync(bad, JSON.stringify({ ...profile, layers: {} }));
+    await expect(readProfileFile(bad)).rejects.toThrow(`${bad}: "layers" must be an array`);
+    writeFileSync(bad, '{');
+    await expect(readProfileFile(bad)).rejects.toThrow(new RegExp(`^${bad}: not JSON`));
+  });
+});

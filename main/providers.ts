@@ -1,0 +1,145 @@
+// Which onnxruntime execution providers this machine can run, and the session options
+// for one of them. The profiler (main/profiler.ts) asks here before it opens a session;
+// the CLI and the studio list the result. CPU and WebGPU are bundled with
+// onnxruntime-node (WebGPU counts as available only once a real adapter answers); CUDA
+// needs its provider library beside the binding (scripts/postinstall.mjs fetches it
+// where a driver is present); DirectML is Windows-only, Core ML macOS-only.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import * as ort from 'onnxruntime-node';
+import { onnx } from '../app/onnx/generated/onnx.js';
+import { encodeModel, int64, valueInfoProto } from '../app/onnx/writer.js';
+import { EXECUTION_PROVIDERS, type ExecutionProviderName } from '../app/profiling/types.js';
+import { firstLine } from './runtime-shapes.js';
+
+export class ProviderError extends Error {
+  override name = 'ProviderError';
+}
+
+export interface ProviderStatus {
+  name: ExecutionProviderName;
+  available: boolean;
+  /** Why it is not available (or how it was found). */
+  reason?: string;
+}
+
+/** The provider a session actually uses, and whether it fell back to CPU to get there. */
+export interface ProviderChoice {
+  requested: ExecutionProviderName;
+  used: ExecutionProviderName;
+  fellBack: boolean;
+  /** Why it fell back, when it did. */
+  fallbackReason?: string;
+  sessionOptions: ort.InferenceSession.SessionOptions;
+}
+
+/** onnxruntime-node's name for each provider; 'cuda' is onnxruntime's own CUDA provider. */
+const ortProviderNames: Record<ExecutionProviderName, string> = {
+  cpu: 'cpu',
+  webgpu: 'webgpu',
+  cuda: 'cuda',
+  dml: 'dml',
+  coreml: 'coreml'
+};
+
+function bindingFolder(): string | null {
+  try {
+    const require = createRequire(import.meta.url);
+    const packageJson = require.resolve('onnxruntime-node/package.json');
+    return path.join(path.dirname(packageJson), 'bin', 'napi-v6', process.platform, process.arch);
+  } catch {
+    return null;
+  }
+}
+
+function cudaStatus(): ProviderStatus {
+  const folder = bindingFolder();
+  const library = process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so';
+  if (folder && existsSync(path.join(folder, library))) return { name: 'cuda', available: true, reason: `${library} installed` };
+  return { name: 'cuda', available: false, reason: `onnxruntime's CUDA provider (${library}) is not installed` };
+}
+
+/** One Relu on a single float: enough to make a provider find its device. */
+function probeModel(): Uint8Array {
+  return encodeModel(
+    new onnx.ModelProto({
+      irVersion: int64(8),
+      opsetImport: [new onnx.OperatorSetIdProto({ domain: '', version: int64(17) })],
+      graph: new onnx.GraphProto({
+        name: 'probe',
+        node: [new onnx.NodeProto({ name: 'probe', opType: 'Relu', input: ['x'], output: ['y'] })],
+        input: [valueInfoProto('x', 'float32', [1])],
+        output: [valueInfoProto('y', 'float32', [1])]
+      })
+    })
+  );
+}
+
+let webgpuProbe: Promise<ProviderStatus> | null = null;
+
+/** Opens a one-node WebGPU session once per process; the answer is cached. */
+function webgpuStatus(): Promise<ProviderStatus> {
+  webgpuProbe ??= (async (): Promise<ProviderStatus> => {
+    let session: ort.InferenceSession | null = null;
+    try {
+      session = await ort.InferenceSession.create(probeModel(), { executionProviders: ['webgpu'], logSeverityLevel: 4 });
+      await session.run({ x: new ort.Tensor('float32', new Float32Array([1]), [1]) });
+      return { name: 'webgpu', available: true };
+    } catch (error) {
+      const message = firstLine(error);
+      const adapter = /adapter/i.test(message) ? 'no WebGPU adapter found' : `WebGPU failed: ${message}`;
+      return { name: 'webgpu', available: false, reason: process.platform === 'linux' ? `${adapter} (on Linux without a GPU, set VK_ICD_FILENAMES to a Vulkan driver such as SwiftShader)` : adapter };
+    } finally {
+      await session?.release();
+    }
+  })();
+  return webgpuProbe;
+}
+
+/** Whether this machine can run one provider (WebGPU is probed once per process). */
+export async function providerStatus(name: ExecutionProviderName): Promise<ProviderStatus> {
+  switch (name) {
+    case 'cpu':
+      return { name, available: true };
+    case 'webgpu':
+      return webgpuStatus();
+    case 'cuda':
+      return cudaStatus();
+    case 'dml':
+      return process.platform === 'win32' ? { name, available: true } : { name, available: false, reason: 'DirectML runs on Windows only' };
+    case 'coreml':
+      return process.platform === 'darwin' ? { name, available: true } : { name, available: false, reason: 'Core ML runs on macOS only' };
+  }
+}
+
+/** Every provider name the product knows, with whether this machine can run it. */
+export async function listProviders(): Promise<ProviderStatus[]> {
+  const statuses: ProviderStatus[] = [];
+  for (const name of EXECUTION_PROVIDERS) statuses.push(await providerStatus(name));
+  return statuses;
+}
+
+export function isExecutionProviderName(name: string): name is ExecutionProviderName {
+  return (EXECUTION_PROVIDERS as readonly string[]).includes(name);
+}
+
+/**
+ * Session options that run on `ep`. An unavailable provider is a ProviderError naming it
+ * and the available ones — unless `allowCpuFallback`, which gives CPU options and says so.
+ */
+export async function sessionOptionsFor(
+  ep: ExecutionProviderName,
+  options: { allowCpuFallback?: boolean } = {}
+): Promise<ProviderChoice> {
+  const status = await providerStatus(ep);
+  if (status.available) {
+    return { requested: ep, used: ep, fellBack: false, sessionOptions: { executionProviders: [ortProviderNames[ep]] } };
+  }
+  const reason = status.reason ?? 'unknown provider';
+  if (options.allowCpuFallback) {
+    return { requested: ep, used: 'cpu', fellBack: true, fallbackReason: reason, sessionOptions: { executionProviders: ['cpu'] } };
+  }
+  const available = (await listProviders()).filter((s) => s.available).map((s) => s.name);
+  throw new ProviderError(`execution provider "${ep}" is not available here (${reason}); available: ${available.join(', ')}`);
+}
