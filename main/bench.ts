@@ -1,9 +1,18 @@
-// `npm run bench`: the figures the issues ask for, measured in one run and reported as
+// `npm run bench [-- --only engine,profiling] [--budget-s S] [--device DEVICE.json]`:
+// the figures the issues ask for, measured in one run and reported as
 // ratios (to a baseline measured in the same run, or to the issue's goal). Timed work
 // that needs a clean process (load time, peak memory, onnxruntime's session creation)
 // runs in child processes of this same script (`--child KIND FILE`).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as ort from 'onnxruntime-node';
+import { predictProfile } from '../app/prediction/predict.js';
+import type { DeviceProfile, LatencyProfile } from '../app/profiling/types.js';
+import { analyzeModelFile, type AnalyzedModel } from './analyze-file.js';
+import { characterizeDevice, checkDeviceProfileShape } from './characterize.js';
+import { generateInputs } from './inputs.js';
+import { profileModel } from './profiler.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readOnnxModel } from '../app/onnx/reader.js';
@@ -142,13 +151,136 @@ function planningFigures(): Figure[] {
   ];
 }
 
+// ---- issue 3: profiling and prediction -------------------------------------------
+
+/** Median wall time per run of a session with onnxruntime's profiler on, over one without. */
+async function profilingOverhead(file: string): Promise<{ profiledMs: number; plainMs: number }> {
+  const folder = mkdtempSync(path.join(tmpdir(), 'neurosurgeon-bench-'));
+  try {
+    const loaded = await loadModelFile(file);
+    const feeds = generateInputs(loaded.model, { seed: 1 });
+    const common = { graphOptimizationLevel: 'disabled' as const, logSeverityLevel: 3 as const };
+    const profiled = await ort.InferenceSession.create(file, { ...common, enableProfiling: true, profileFilePrefix: path.join(folder, 'trace') });
+    const plain = await ort.InferenceSession.create(file, common);
+    const time = async (session: ort.InferenceSession) => {
+      const start = performance.now();
+      await session.run(feeds);
+      return performance.now() - start;
+    };
+    const profiledTimes: number[] = [];
+    const plainTimes: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      await time(profiled);
+      await time(plain);
+    }
+    for (let i = 0; i < 30; i++) {
+      profiledTimes.push(await time(profiled));
+      plainTimes.push(await time(plain));
+    }
+    profiled.endProfiling();
+    await profiled.release();
+    await plain.release();
+    return { profiledMs: median(profiledTimes), plainMs: median(plainTimes) };
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+const PROFILED_MODELS = ['alexnet', 'lenet', 'kaldi-asr', 'senna-pos', 'resnet18', 'mobilenet-v2', 'squeezenet1.1', 'googlenet', 'transformer'];
+const CONV_AND_FC = new Set(['Conv', 'Gemm']);
+
+async function profilingFigures(options: { budgetS: number; deviceFile: string | null }): Promise<Figure[]> {
+  const figures: Figure[] = [];
+  const zooDir = defaultZooDir();
+  for (const id of ['alexnet', 'transformer']) {
+    const { profiledMs, plainMs } = await profilingOverhead(ensureZooModel(id, zooDir));
+    const ratio = profiledMs / plainMs;
+    figures.push({ figure: `profiling overhead, ${id}: profiled run / plain run`, measured: `${profiledMs.toFixed(2)} ms`, baselineOrGoal: `${plainMs.toFixed(2)} ms`, ratio, goal: '≤ 1.3', met: ratio <= 1.3 });
+  }
+  const measured = new Map<string, { analyzed: AnalyzedModel; profile: LatencyProfile }>();
+  for (const id of PROFILED_MODELS) {
+    process.stderr.write(`bench: profiling ${id}…\n`);
+    const analyzed = await analyzeModelFile(ensureZooModel(id, zooDir));
+    const profile = await profileModel(analyzed, { ep: 'cpu', runs: 20, warmup: 3 });
+    measured.set(id, { analyzed, profile });
+    const ratio = profile.sumOfMediansMs / (profile.wholeModelMs ?? NaN);
+    figures.push({
+      figure: `sum of per-node medians / whole model, ${id}`,
+      measured: `${profile.sumOfMediansMs.toFixed(2)} ms`,
+      baselineOrGoal: `${(profile.wholeModelMs ?? 0).toFixed(2)} ms`,
+      ratio,
+      goal: '0.9–1.1',
+      met: ratio >= 0.9 && ratio <= 1.1
+    });
+  }
+
+  let device: DeviceProfile;
+  if (options.deviceFile) {
+    device = checkDeviceProfileShape(JSON.parse(readFileSync(options.deviceFile, 'utf8')), options.deviceFile);
+  } else {
+    process.stderr.write(`bench: characterising this CPU (budget ${options.budgetS} s)…\n`);
+    const out = path.join(mkdtempSync(path.join(tmpdir(), 'neurosurgeon-bench-')), 'device.json');
+    const start = performance.now();
+    device = await characterizeDevice({ ep: 'cpu', budgetS: options.budgetS, outFile: out, resume: false });
+    const seconds = (performance.now() - start) / 1000;
+    figures.push({
+      figure: `characterisation, default budget: time / budget (${device.configurations} configurations, ${device.fits.length} layer types fitted)`,
+      measured: `${seconds.toFixed(0)} s`,
+      baselineOrGoal: `${options.budgetS} s budget`,
+      ratio: seconds / options.budgetS,
+      goal: '≈ 1.0 (bounded)',
+      met: seconds <= options.budgetS * 1.1
+    });
+  }
+  for (const [id, { analyzed, profile }] of measured) {
+    const predicted = predictProfile(analyzed.analysis, analyzed.model, device, profile.model);
+    const whole = profile.wholeModelMs ?? NaN;
+    const error = Math.abs(predicted.sumOfMediansMs - whole) / whole;
+    const layerErrors = profile.layers
+      .filter((l) => CONV_AND_FC.has(l.op) && l.medianMs > 0)
+      .map((l) => Math.abs(predicted.layers[l.index].medianMs - l.medianMs) / l.medianMs);
+    figures.push({
+      figure: `prediction, ${id}: |predicted − measured| / measured whole model`,
+      measured: `${predicted.sumOfMediansMs.toFixed(2)} ms predicted`,
+      baselineOrGoal: `${whole.toFixed(2)} ms measured`,
+      ratio: error,
+      goal: '≤ 0.15',
+      met: error <= 0.15
+    });
+    if (layerErrors.length > 0) {
+      const medianError = median(layerErrors);
+      figures.push({
+        figure: `prediction, ${id}: median per-layer error of ${layerErrors.length} conv/FC layers`,
+        measured: `${(medianError * 100).toFixed(1)} %`,
+        baselineOrGoal: 'measured per layer',
+        ratio: medianError,
+        goal: '≤ 0.25',
+        met: medianError <= 0.25
+      });
+    }
+  }
+  return figures;
+}
+
+function argValue(args: string[], name: string): string | null {
+  const index = args.indexOf(name);
+  return index >= 0 && index + 1 < args.length ? args[index + 1] : null;
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   if (args[0] === '--child') return child(args[1], args[2]);
-  process.stderr.write('bench: planning figures…\n');
-  const figures = planningFigures();
-  process.stderr.write('bench: VGG-16 load figures (generates resources/models/vgg16.onnx on first run)…\n');
-  figures.push(...loadFigures());
+  const only = argValue(args, '--only')?.split(',') ?? ['engine', 'profiling'];
+  const figures: Figure[] = [];
+  if (only.includes('engine')) {
+    process.stderr.write('bench: planning figures…\n');
+    figures.push(...planningFigures());
+    process.stderr.write('bench: VGG-16 load figures (generates resources/models/vgg16.onnx on first run)…\n');
+    figures.push(...loadFigures());
+  }
+  if (only.includes('profiling')) {
+    figures.push(...(await profilingFigures({ budgetS: Number(argValue(args, '--budget-s') ?? 300), deviceFile: argValue(args, '--device') })));
+  }
   const width = Math.max(...figures.map((f) => f.figure.length));
   for (const f of figures) {
     console.log(`${f.met ? 'ok  ' : 'MISS'} ${f.figure.padEnd(width)}  ratio ${f.ratio.toFixed(3)} (goal ${f.goal})  ${f.measured} vs ${f.baselineOrGoal}`);

@@ -13,7 +13,20 @@ const expectedErrorNames = new Set([
   'InputSpecError',
   'RuntimeShapeError',
   'PartitionError',
-  'ZooError'
+  'PartitionProblemError',
+  'ZooError',
+  'UnknownPresetError',
+  'PowerProfileError',
+  'LatencySourceError',
+  'ProfileError',
+  'ProfileCancelledError',
+  'ProviderError',
+  'InputFileError',
+  'TraceFormatError',
+  'ProfileMixError',
+  'DeviceProfileError',
+  'CharacterizeCancelledError',
+  'CharacterizeError'
 ]);
 
 export function describeError(error: unknown): string {

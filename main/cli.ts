@@ -3,11 +3,20 @@
 // (cli-errors.ts); --json output is stable and documented in README.md.
 import { Command, CommanderError, Option } from 'commander';
 import path from 'node:path';
-import { analyzeModelFile, type RuntimeShapeMode } from './analyze-file.js';
+import { analyzeModelFile, type AnalyzedModel, type RuntimeShapeMode } from './analyze-file.js';
 import { reportAndExit, UsageError } from './cli-errors.js';
 import { formatBytes, formatCount, formatMs, table } from './format.js';
 import { analysisReport } from './reports.js';
 import { planModel, resolveNetwork, type PlanRequest } from './plan-service.js';
+import { latenciesFromFile, resolveLatencies } from './latency-sources.js';
+import { profileModel, writeProfileFile } from './profiler.js';
+import { loadInputs, parseInputPairs } from './input-files.js';
+import { listProviders } from './providers.js';
+import { characterizeDevice } from './characterize.js';
+import type { LatencyProfile } from '../app/profiling/types.js';
+import { defaultPowerProfile, parsePowerProfile, type DevicePowerProfile } from '../app/partition/power.js';
+import { EXECUTION_PROVIDERS, type ExecutionProviderName } from '../app/profiling/types.js';
+import { readFile } from 'node:fs/promises';
 import { writeSplit } from './split-files.js';
 import { defaultZooDir, toolVersion } from './paths.js';
 import { writeZoo } from './zoo-files.js';
@@ -30,6 +39,20 @@ function positiveNumber(name: string) {
     const number = Number(value);
     if (!Number.isFinite(number) || number <= 0) throw new UsageError(`${name} must be a positive number, got "${value}"`);
     return number;
+  };
+}
+
+function positiveInteger(name: string) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`${name} must be a whole number ≥ 1, got "${value}"`);
+    return Number(value);
+  };
+}
+
+function nonNegativeInteger(name: string) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value)) throw new UsageError(`${name} must be a whole number ≥ 0, got "${value}"`);
+    return Number(value);
   };
 }
 
@@ -61,8 +84,12 @@ function addNetworkOptions(command: Command): Command {
     })
     .option('--load <k>', 'server load factor K (remote latency × K)', positiveNumber('--load'), 1)
     .addOption(new Option('--objective <objective>', 'what to minimise').choices(['latency', 'energy']).default('latency'))
-    .option('--device <preset>', 'device hardware preset for estimated latencies', 'mobile-cpu')
-    .option('--server <preset>', 'server hardware preset for estimated latencies', 'server-gpu');
+    .option('--local <file>', 'device latencies: a measured profile (profile) or a device profile (characterize)')
+    .option('--remote <file>', 'server latencies: a measured profile or a device profile')
+    .option('--device <preset>', 'hardware preset for estimated device latencies (without --local)', 'mobile-cpu')
+    .option('--server <preset>', 'hardware preset for estimated server latencies (without --remote)', 'server-gpu')
+    .option('--power <file>', 'device power profile JSON (compute power per provider, idle, radio per network)')
+    .addOption(new Option('--local-ep <ep>', 'provider the device part runs on (picks its compute power)').choices([...EXECUTION_PROVIDERS]).default('cpu'));
 }
 
 interface NetworkCliOptions {
@@ -72,17 +99,40 @@ interface NetworkCliOptions {
   rttMs?: number;
   load: number;
   objective: 'latency' | 'energy';
+  local?: string;
+  remote?: string;
   device: string;
   server: string;
+  power?: string;
+  localEp: ExecutionProviderName;
 }
 
-function planRequest(options: NetworkCliOptions, dag: boolean): PlanRequest {
+async function readPowerProfile(file: string | undefined): Promise<DevicePowerProfile> {
+  if (!file) return defaultPowerProfile();
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(`${file}: ${code === 'ENOENT' ? 'no such file' : code ? `cannot read (${code})` : 'not valid JSON'}`);
+  }
+  return parsePowerProfile(json);
+}
+
+async function planRequest(analyzed: AnalyzedModel, options: NetworkCliOptions, dag: boolean): Promise<PlanRequest> {
+  const power = await readPowerProfile(options.power);
   return {
-    network: resolveNetwork(options.network, { uplinkMbps: options.uplinkMbps, downlinkMbps: options.downlinkMbps, rttMs: options.rttMs }),
+    network: resolveNetwork(options.network, { uplinkMbps: options.uplinkMbps, downlinkMbps: options.downlinkMbps, rttMs: options.rttMs }, power),
     serverLoad: options.load,
     objective: options.objective,
-    devicePreset: options.device,
-    serverPreset: options.server,
+    latencies: await resolveLatencies(analyzed, {
+      localFile: options.local,
+      remoteFile: options.remote,
+      devicePreset: options.device,
+      serverPreset: options.server
+    }),
+    power,
+    localEp: options.localEp,
     dag
   };
 }
@@ -126,7 +176,7 @@ addNetworkOptions(addModelOptions(program.command('plan').argument('<model>', 'O
   .option('--json', 'machine-readable output')
   .action(async (model: string, options: ModelOptions & NetworkCliOptions & { dag?: boolean; json?: boolean }) => {
     const analyzed = await analyzeModelFile(model, { dimValues: parseDims(options.dim), runtimeShapes: options.runtimeShapes });
-    const plan = planModel(analyzed, planRequest(options, Boolean(options.dag)));
+    const plan = planModel(analyzed, await planRequest(analyzed, options, Boolean(options.dag)));
     if (options.json) return print(JSON.stringify(plan, null, 2));
     const layers = analyzed.analysis.layers;
     const rows = plan.cuts.map((c) => [
@@ -143,7 +193,8 @@ addNetworkOptions(addModelOptions(program.command('plan').argument('<model>', 'O
     print(table(['cut', 'split', 'upload', 'local ms', 'up ms', 'remote ms', 'down ms', 'total ms', 'energy mJ'], rows, new Set([2, 3, 4, 5, 6, 7, 8])));
     const n = plan.network;
     print(
-      `\nnetwork ${n.name}: up ${n.uplinkMbps} Mbps, down ${n.downlinkMbps} Mbps, RTT ${n.rttMs} ms; server load K=${plan.serverLoad}; latencies ${plan.latencySource}`
+      `\nnetwork ${n.name}: up ${n.uplinkMbps} Mbps, down ${n.downlinkMbps} Mbps, RTT ${n.rttMs} ms; server load K=${plan.serverLoad}\n` +
+        `device latencies ${plan.latencies.local}; server latencies ${plan.latencies.remote}; power: ${plan.power.profile}`
     );
     print(`★ best for latency: cut ${plan.best.latency}   ⚡ best for energy: cut ${plan.best.energy}`);
     if (plan.dag) print(`DAG min-cut: ${plan.dag.localNodes.length} nodes local, ${formatMs(plan.dag.totalMs)} ms total (${plan.dag.energyMJ.toFixed(1)} mJ)`);
@@ -159,10 +210,155 @@ addNetworkOptions(addModelOptions(program.command('split').argument('<model>', '
       cut: options.cut,
       outDir: options.out,
       force: Boolean(options.force),
-      request: planRequest(options, options.cut === 'dag')
+      request: await planRequest(analyzed, options, options.cut === 'dag')
     });
     for (const file of written.files) print(`wrote ${file}`);
     print(`cut ${written.partition.cut ?? 'dag'}: ${written.partition.localNodes.length} of ${analyzed.analysis.layers.length} nodes on the device, ${written.partition.crossing.length} tensors cross (${formatBytes(written.partition.uploadBytes)})`);
+  });
+
+/** A progress line on stderr: redrawn in place on a terminal, one line per phase otherwise. */
+function progressReporter(): { update: (label: string, done: number, total: number) => void; end: () => void } {
+  const tty = process.stderr.isTTY;
+  let lastLabel = '';
+  return {
+    update(label, done, total) {
+      if (tty) {
+        const width = 24;
+        const filled = total > 0 ? Math.round((done / total) * width) : 0;
+        process.stderr.write(`\r${label.padEnd(14)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} `);
+      } else if (label !== lastLabel) {
+        process.stderr.write(`${label}…\n`);
+      }
+      lastLabel = label;
+    },
+    end() {
+      if (tty) process.stderr.write('\n');
+    }
+  };
+}
+
+/** An AbortSignal that Ctrl-C (SIGINT) fires once; the second Ctrl-C exits at once. */
+function interruptSignal(): AbortSignal {
+  const controller = new AbortController();
+  process.once('SIGINT', () => {
+    controller.abort();
+    process.once('SIGINT', () => process.exit(130));
+  });
+  return controller.signal;
+}
+
+function layerTable(profile: LatencyProfile): string {
+  const rows = profile.layers.map((l) => [
+    String(l.index),
+    l.name,
+    l.op,
+    profile.predicted ? (l.method ?? '') : (l.provider ?? (l.attribution === 'folded' ? 'folded' : '?')).replace('ExecutionProvider', ''),
+    formatMs(l.medianMs),
+    profile.predicted ? '' : formatMs(l.p10Ms),
+    profile.predicted ? '' : formatMs(l.p90Ms),
+    formatBytes(l.outputBytes)
+  ]);
+  return table(['#', 'name', 'op', profile.predicted ? 'method' : 'provider', 'median ms', 'p10 ms', 'p90 ms', 'output'], rows, new Set([0, 4, 5, 6, 7]));
+}
+
+addModelOptions(program.command('profile').argument('<model>', 'ONNX file').description('measure per-layer latency with onnxruntime on this machine'))
+  .addOption(new Option('--ep <provider>', 'execution provider').choices([...EXECUTION_PROVIDERS]).default('cpu'))
+  .option('--runs <n>', 'timed runs', positiveInteger('--runs'), 20)
+  .option('--warmup <n>', 'untimed runs first', nonNegativeInteger('--warmup'), 3)
+  .addOption(new Option('--optimization <level>', "onnxruntime graph optimisation ('all' attributes fused kernels to the nodes they replaced)").choices(['disabled', 'all']).default('disabled'))
+  .option('--fallback-cpu', 'run on CPU when the provider is not available here')
+  .option('--input <name=file...>', 'model input from a .npy or ONNX TensorProto (.pb) file; others are generated')
+  .option('--seed <n>', 'seed of generated inputs', (v) => Number(v), 42)
+  .option('--out <file>', 'write the profile JSON here (atomically)')
+  .option('--json', 'print the profile JSON')
+  .action(
+    async (
+      modelPath: string,
+      options: ModelOptions & { ep: ExecutionProviderName; runs: number; warmup: number; optimization: 'disabled' | 'all'; fallbackCpu?: boolean; input?: string[]; seed: number; out?: string; json?: boolean }
+    ) => {
+      const dimValues = parseDims(options.dim);
+      const analyzed = await analyzeModelFile(modelPath, { dimValues, runtimeShapes: options.runtimeShapes });
+      const inputs = await loadInputs(analyzed.model, parseInputPairs(options.input ?? []), { seed: options.seed, dimValues });
+      const progress = progressReporter();
+      const profile = await profileModel(analyzed, {
+        ep: options.ep,
+        runs: options.runs,
+        warmup: options.warmup,
+        optimization: options.optimization,
+        allowCpuFallback: Boolean(options.fallbackCpu),
+        inputs,
+        dimValues,
+        signal: interruptSignal(),
+        onProgress: (e) => progress.update(e.phase, e.done, e.total)
+      }).finally(() => progress.end());
+      if (profile.fallbackReason) process.stderr.write(`neurosurgeon: warning: ran on cpu: ${profile.fallbackReason}\n`);
+      if (options.out) writeProfileFile(options.out, profile);
+      if (options.json) return print(JSON.stringify(profile, null, 2));
+      print(layerTable(profile));
+      const gap = profile.wholeModelMs ? profile.sumOfMediansMs / profile.wholeModelMs : NaN;
+      print(
+        `\n${profile.ep} on ${profile.device.cpu}: whole model ${formatMs(profile.wholeModelMs ?? 0)} ms (median of ${profile.runs}), ` +
+          `sum of per-layer medians ${formatMs(profile.sumOfMediansMs)} ms (${gap.toFixed(3)}×)` +
+          (options.out ? `\nwrote ${options.out}` : '')
+      );
+    }
+  );
+
+addModelOptions(program.command('predict').argument('<model>', 'ONNX file').description("predict per-layer latency from a device profile, without running the model"))
+  .requiredOption('--device <file>', 'device profile JSON from `neurosurgeon characterize`')
+  .option('--out <file>', 'write the predicted profile JSON here (atomically)')
+  .option('--json', 'print the predicted profile JSON')
+  .action(async (modelPath: string, options: ModelOptions & { device: string; out?: string; json?: boolean }) => {
+    const analyzed = await analyzeModelFile(modelPath, { dimValues: parseDims(options.dim), runtimeShapes: options.runtimeShapes });
+    const { profile } = await latenciesFromFile(analyzed, options.device);
+    if (!profile?.predicted) throw new UsageError(`${options.device} is a measured profile; predict takes a device profile from \`neurosurgeon characterize\``);
+    if (options.out) writeProfileFile(options.out, profile);
+    if (options.json) return print(JSON.stringify(profile, null, 2));
+    print(layerTable(profile));
+    const fallback = profile.layers.filter((l) => l.method === 'roofline');
+    print(
+      `\npredicted whole model ${formatMs(profile.sumOfMediansMs)} ms on ${profile.ep}` +
+        (fallback.length ? `; ${fallback.length} layers of unmodelled types predicted by roofline (${[...new Set(fallback.map((l) => l.op))].join(', ')})` : '') +
+        (options.out ? `\nwrote ${options.out}` : '')
+    );
+  });
+
+program
+  .command('characterize')
+  .description("sweep single-layer models to fit this device's per-layer-type latency models (resumable)")
+  .addOption(new Option('--ep <provider>', 'execution provider').choices([...EXECUTION_PROVIDERS]).default('cpu'))
+  .option('--budget-s <s>', 'time budget in seconds', positiveNumber('--budget-s'), 300)
+  .requiredOption('--out <file>', 'device profile JSON to write (an existing one for this device and provider is resumed)')
+  .option('--no-resume', 'start over even if --out holds a partial sweep')
+  .option('--debug', 'print stack traces on errors')
+  .action(async (options: { ep: ExecutionProviderName; budgetS: number; out: string; resume: boolean }) => {
+    const progress = progressReporter();
+    const profile = await characterizeDevice({
+      ep: options.ep,
+      budgetS: options.budgetS,
+      outFile: options.out,
+      resume: options.resume,
+      signal: interruptSignal(),
+      onProgress: (e) => {
+        if (e.note) process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}neurosurgeon: ${e.note}\n`);
+        else progress.update(e.layerType, e.done, e.total);
+      }
+    }).finally(() => progress.end());
+    const rows = profile.fits.map((f) => [f.layerType, f.form, f.features.join(', '), String(f.samples), f.r2.toFixed(3)]);
+    print(table(['layer type', 'fit', 'features', 'samples', 'R²'], rows, new Set([3, 4])));
+    print(
+      `\n${profile.configurations} configurations in ${profile.elapsedS.toFixed(0)} s${profile.complete ? ' (grid complete)' : ' (budget spent; run again to continue)'}; wrote ${options.out}`
+    );
+  });
+
+program
+  .command('providers')
+  .description('execution providers of this installation and whether they work here')
+  .option('--json', 'machine-readable output')
+  .action(async (options: { json?: boolean }) => {
+    const providers = await listProviders();
+    if (options.json) return print(JSON.stringify(providers, null, 2));
+    print(table(['provider', 'available', 'note'], providers.map((p) => [p.name, p.available ? 'yes' : 'no', p.reason ?? ''])));
   });
 
 program

@@ -1,21 +1,26 @@
-// Planning a model file: its analysis plus a latency profile (estimated for now;
-// measured or predicted profiles plug in here later) → the cost of every topological cut,
-// the best cut for latency and for energy, and optionally the optimal DAG partition.
-// The CLI's `plan` and `split --cut auto|dag` and the studio share this.
-import { buildPartitionProblem, estimateLatencies, type BuiltPartitionProblem, type LatencyProfile } from '../app/engine.js';
+// Planning a model file: its analysis plus per-layer latencies for each side (measured,
+// predicted or estimated; latency-sources.ts) → the cost of every topological cut, the
+// best cut for latency and for energy, energy per layer, and optionally the optimal DAG
+// partition. The CLI's `plan` and `split --cut auto|dag` and the studio share this.
+import { buildPartitionProblem, type BuiltPartitionProblem } from '../app/engine.js';
 import { buildCutTable, crossingTensors, planCuts } from '../app/partition/cuts.js';
 import { optimalDagPartition } from '../app/partition/dag.js';
-import { DEFAULT_DEVICE_POWER, customNetwork, networkPreset, type NetworkPreset } from '../app/partition/presets.js';
+import { devicePowerFor, nodeEnergyMJ, type DevicePowerProfile } from '../app/partition/power.js';
+import { customNetwork, isNetworkPresetName, networkPreset, type NetworkPreset } from '../app/partition/presets.js';
 import type { CutCost, NetworkConditions, Objective, PlanOptions, RadioPowerModel } from '../app/partition/types.js';
+import type { ExecutionProviderName } from '../app/profiling/types.js';
 import type { AnalyzedModel } from './analyze-file.js';
 import { UsageError } from './cli-errors.js';
+import type { SideLatencies } from './latency-sources.js';
 
 export interface PlanRequest {
   network: NetworkPreset;
   serverLoad: number;
   objective: Objective;
-  devicePreset: string;
-  serverPreset: string;
+  latencies: { local: SideLatencies; remote: SideLatencies };
+  power: DevicePowerProfile;
+  /** Provider the device part runs on: picks the compute power from the power profile. */
+  localEp: ExecutionProviderName;
   dag: boolean;
 }
 
@@ -24,7 +29,9 @@ export interface PlanReport {
   network: NetworkConditions;
   radio: RadioPowerModel;
   serverLoad: number;
-  latencySource: string;
+  latencies: { local: string; remote: string };
+  power: { profile: string; computeMw: number; idleMw: number };
+  layers: { index: number; name: string; localMs: number; remoteMs: number; localEnergyMJ: number }[];
   cuts: (CutCost & { crossing: string[]; downloaded: string[] })[];
   best: Record<Objective, number>;
   /** The cut chosen for the requested objective. */
@@ -34,14 +41,22 @@ export interface PlanReport {
   unknownSizeTensors: string[];
 }
 
-/** A preset network with any of its numbers overridden. */
-export function resolveNetwork(name: string, overrides: { uplinkMbps?: number; downlinkMbps?: number; rttMs?: number }): NetworkPreset {
+/**
+ * A preset network with any of its numbers overridden; the radio model comes from the
+ * power profile where it has one for that network.
+ */
+export function resolveNetwork(
+  name: string,
+  overrides: { uplinkMbps?: number; downlinkMbps?: number; rttMs?: number },
+  power?: DevicePowerProfile
+): NetworkPreset {
   let preset: NetworkPreset;
   try {
     preset = networkPreset(name);
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+  if (power && isNetworkPresetName(name)) preset.radio = { ...power.radio[name] };
   const changed = overrides.uplinkMbps !== undefined || overrides.downlinkMbps !== undefined || overrides.rttMs !== undefined;
   if (!changed) return preset;
   const network = customNetwork({
@@ -54,29 +69,32 @@ export function resolveNetwork(name: string, overrides: { uplinkMbps?: number; d
 }
 
 export function planOptions(request: PlanRequest): PlanOptions {
-  return { network: request.network.network, radio: request.network.radio, device: { ...DEFAULT_DEVICE_POWER }, serverLoad: request.serverLoad };
-}
-
-export function estimatedProblem(analyzed: AnalyzedModel, request: Pick<PlanRequest, 'devicePreset' | 'serverPreset'>): BuiltPartitionProblem {
-  let latencies: LatencyProfile;
+  let device;
   try {
-    latencies = estimateLatencies(analyzed.analysis, request.devicePreset, request.serverPreset);
+    device = devicePowerFor(request.power, request.localEp);
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  return buildPartitionProblem(analyzed.analysis, latencies);
+  return { network: request.network.network, radio: request.network.radio, device, serverLoad: request.serverLoad };
+}
+
+export function partitionProblem(analyzed: AnalyzedModel, request: Pick<PlanRequest, 'latencies'>): BuiltPartitionProblem {
+  return buildPartitionProblem(analyzed.analysis, { localMs: request.latencies.local.ms, remoteMs: request.latencies.remote.ms });
 }
 
 export function planModel(analyzed: AnalyzedModel, request: PlanRequest): PlanReport {
-  const problem = estimatedProblem(analyzed, request);
+  const problem = partitionProblem(analyzed, request);
   const options = planOptions(request);
   const plan = planCuts(buildCutTable(problem), options);
+  const energy = nodeEnergyMJ(request.latencies.local.ms, options.device);
   const report: PlanReport = {
     objective: request.objective,
     network: options.network,
     radio: options.radio,
     serverLoad: request.serverLoad,
-    latencySource: `estimated (${request.devicePreset} device, ${request.serverPreset} server roofline)`,
+    latencies: { local: request.latencies.local.source, remote: request.latencies.remote.source },
+    power: { profile: request.power.name, computeMw: options.device.computeMw, idleMw: options.device.idleMw },
+    layers: problem.nodes.map((node, index) => ({ index, name: node.name, localMs: node.localMs, remoteMs: node.remoteMs, localEnergyMJ: energy[index] })),
     cuts: plan.cuts.map((cost) => {
       const crossing = crossingTensors(problem, cost.cut);
       return { ...cost, crossing: crossing.uploaded, downloaded: crossing.downloaded };

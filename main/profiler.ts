@@ -266,6 +266,7 @@ export async function profileModelDetailed(analyzed: AnalyzedModel, options: Pro
       model: { file, sha256: sha256(analyzed.bytes), nodes: model.graph.nodes.length },
       device: deviceInfo(choice.used),
       ep: choice.used,
+      ...(choice.fellBack ? { requestedEp: choice.requested, fallbackReason: choice.fallbackReason } : {}),
       predicted: false,
       graphOptimization: optimization,
       runs,
@@ -303,7 +304,8 @@ function layerTiming(name: string, op: string, index: number, times: NodeRunTime
     medianMs,
     p10Ms: p10,
     p90Ms: p90,
-    outputBytes: times.outputBytes ?? analyzed.analysis.layers[index]?.outputBytes ?? null
+    outputBytes: times.outputBytes ?? analyzed.analysis.layers[index]?.outputBytes ?? null,
+    attribution: times.status
   };
 }
 

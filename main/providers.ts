@@ -6,6 +6,7 @@
 // where a driver is present); DirectML is Windows-only, Core ML macOS-only.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
 import * as ort from 'onnxruntime-node';
 import { onnx } from '../app/onnx/generated/onnx.js';
@@ -78,22 +79,40 @@ function probeModel(): Uint8Array {
 
 let webgpuProbe: Promise<ProviderStatus> | null = null;
 
-/** Opens a one-node WebGPU session once per process; the answer is cached. */
+// Runs in a child process: Dawn and the Vulkan loader print diagnostics straight to the
+// process's stderr when no adapter is found, which must not reach the user's terminal.
+const probeScript = `
+const ort = require('onnxruntime-node');
+(async () => {
+  const model = Buffer.from(process.argv[1], 'base64');
+  const session = await ort.InferenceSession.create(model, { executionProviders: ['webgpu'], logSeverityLevel: 4 });
+  await session.run({ x: new ort.Tensor('float32', new Float32Array([1]), [1]) });
+  await session.release();
+  process.stdout.write('ok');
+})().catch((error) => { process.stdout.write('error:' + String(error && error.message || error)); process.exitCode = 1; });
+`;
+
+/** Opens a one-node WebGPU session once per process, in a child process; the answer is cached. */
 function webgpuStatus(): Promise<ProviderStatus> {
-  webgpuProbe ??= (async (): Promise<ProviderStatus> => {
-    let session: ort.InferenceSession | null = null;
-    try {
-      session = await ort.InferenceSession.create(probeModel(), { executionProviders: ['webgpu'], logSeverityLevel: 4 });
-      await session.run({ x: new ort.Tensor('float32', new Float32Array([1]), [1]) });
-      return { name: 'webgpu', available: true };
-    } catch (error) {
-      const message = firstLine(error);
-      const adapter = /adapter/i.test(message) ? 'no WebGPU adapter found' : `WebGPU failed: ${message}`;
-      return { name: 'webgpu', available: false, reason: process.platform === 'linux' ? `${adapter} (on Linux without a GPU, set VK_ICD_FILENAMES to a Vulkan driver such as SwiftShader)` : adapter };
-    } finally {
-      await session?.release();
-    }
-  })();
+  webgpuProbe ??= new Promise<ProviderStatus>((resolve) => {
+    const folder = bindingFolder();
+    const cwd = folder ? path.resolve(folder, '..', '..', '..', '..', '..') : process.cwd();
+    execFile(
+      process.execPath,
+      ['-e', probeScript, Buffer.from(probeModel()).toString('base64')],
+      { cwd, timeout: 60_000, encoding: 'utf8' },
+      (error, stdout) => {
+        if (!error && stdout === 'ok') return resolve({ name: 'webgpu', available: true });
+        const message = firstLine(stdout.startsWith('error:') ? stdout.slice(6) : (error?.message ?? stdout));
+        const adapter = /adapter/i.test(message) ? 'no WebGPU adapter found' : `WebGPU failed: ${message}`;
+        resolve({
+          name: 'webgpu',
+          available: false,
+          reason: process.platform === 'linux' ? `${adapter} (on Linux without a GPU, set VK_ICD_FILENAMES to a Vulkan driver such as SwiftShader)` : adapter
+        });
+      }
+    );
+  });
   return webgpuProbe;
 }
 

@@ -13,7 +13,7 @@ import { writeFileAtomic } from './atomic-write.js';
 import { UsageError } from './cli-errors.js';
 import { inlineExternalData } from './model-file.js';
 import { toolVersion } from './paths.js';
-import { estimatedProblem, planOptions, type PlanRequest } from './plan-service.js';
+import { partitionProblem, planOptions, type PlanRequest } from './plan-service.js';
 import { encodeSplit, splitModel } from './surgery.js';
 
 export const PARTITION_SCHEMA_VERSION = 1;
@@ -33,7 +33,7 @@ export interface PartitionConfig {
   outputs: { name: string; from: 'head' | 'tail' }[];
   uploadBytes: number;
   predicted: CutCost;
-  assumptions: { network: NetworkConditions; serverLoad: number; latencies: string };
+  assumptions: { network: NetworkConditions; serverLoad: number; latencies: { local: string; remote: string }; power: string };
 }
 
 export interface SplitRequest {
@@ -45,7 +45,7 @@ export interface SplitRequest {
 
 export function writeSplit(analyzed: AnalyzedModel, split: SplitRequest): { files: string[]; partition: PartitionConfig } {
   const nodeCount = analyzed.analysis.layers.length;
-  const problem = estimatedProblem(analyzed, split.request);
+  const problem = partitionProblem(analyzed, split.request);
   const options = planOptions(split.request);
   let localNodes: number[];
   let cut: number | null;
@@ -95,7 +95,12 @@ export function writeSplit(analyzed: AnalyzedModel, split: SplitRequest): { file
     outputs: parts.outputs,
     uploadBytes: parts.crossing.reduce((sum, c) => sum + (c.bytes ?? 0), 0),
     predicted,
-    assumptions: { network: options.network, serverLoad: options.serverLoad, latencies: `estimated (${split.request.devicePreset} device, ${split.request.serverPreset} server)` }
+    assumptions: {
+      network: options.network,
+      serverLoad: options.serverLoad,
+      latencies: { local: split.request.latencies.local.source, remote: split.request.latencies.remote.source },
+      power: split.request.power.name
+    }
   };
   const files: string[] = [];
   if (encoded.head) {

@@ -30,6 +30,8 @@ export interface LayerTiming {
   outputBytes: number | null;
   /** Present (true) on predicted profiles. */
   predicted?: boolean;
+  /** How a measured layer got its time: its own kernel, a share of a fused kernel, or none (folded away at load). */
+  attribution?: 'measured' | 'fused' | 'folded';
   /** How a predicted layer was predicted: the fitted regression of its type, or the roofline fallback (flagged). */
   method?: 'regression' | 'roofline';
 }
@@ -47,6 +49,10 @@ export interface LatencyProfile {
   model: ModelIdentity;
   device: DeviceInfo;
   ep: ExecutionProviderName;
+  /** The provider the user asked for, when it differs from `ep` (CPU fallback). */
+  requestedEp?: ExecutionProviderName;
+  /** Why the requested provider could not be used. */
+  fallbackReason?: string;
   predicted: boolean;
   /** 'disabled' maps timings to the original nodes one to one; 'all' attributes fused kernels to the nodes they replaced. */
   graphOptimization: 'disabled' | 'all';
