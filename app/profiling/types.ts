@@ -96,8 +96,8 @@ export interface DeviceProfile {
   /** Configurations measured so far (a resumed sweep continues from these). */
   configurations: number;
   complete: boolean;
-  /** Per-run framework overhead measured on an empty model, subtracted from every sample, ms. */
-  overheadMs: number;
+  /** Per-run cost outside the kernels (session.run on a one-float Identity model), ms: not in the samples; add it once to a predicted whole-model time. */
+    overheadMs: number;
   fits: RegressionFit[];
   samples: LayerSample[];
 }

@@ -1,0 +1,91 @@
+// Layer types and the paper's features for known layers: AlexNet's first conv and FC
+// (the paper's own example), depthwise and grouped convs, the transformer's Linear and
+// attention MatMuls, pooling, normalisation, data movement and an unmodelled op.
+import { describe, expect, it } from 'vitest';
+import { analyzeModel } from '../analysis/analyze.js';
+import { GraphBuilder } from '../onnx/builder.js';
+import type { Dim } from '../onnx/model.js';
+import { readOnnxModel } from '../onnx/reader.js';
+import { buildZooModel } from '../zoo/index.js';
+import { LAYER_TYPE_FEATURES, LAYER_TYPES, layerFeatures, type LayerFeatures } from './features.js';
+
+function featuresOf(bytes: Uint8Array): (LayerFeatures | null)[] {
+  const model = readOnnxModel(bytes);
+  const analysis = analyzeModel(model);
+  return analysis.layers.map((layer) => layerFeatures(layer, analysis, model.graph));
+}
+
+function singleLayer(build: (b: GraphBuilder, x: string) => string, shape: Dim[]): LayerFeatures | null {
+  const b = new GraphBuilder('one', { weights: 'zeros' });
+  const x = b.input('x', 'float32', shape);
+  b.output(build(b, x), 'float32', null);
+  return featuresOf(b.toBytes())[0];
+}
+
+describe('layerFeatures', () => {
+  it("gives AlexNet's conv1 and FC layers the paper's features", () => {
+    const layers = featuresOf(buildZooModel('alexnet', { weights: 'zeros' }));
+    expect(layers[0]).toEqual({
+      layerType: 'conv',
+      features: { inputSize: 3 * 224 * 224, filterStrideSquaredTimesFilters: ((11 * 11) / (4 * 4)) * 64, macs: 64 * 55 * 55 * 3 * 11 * 11 }
+    });
+    expect(layers[0]!.features.inputSize).toBe(150528);
+    expect(layers[0]!.features.filterStrideSquaredTimesFilters).toBe(484);
+    const fc = layers.find((l) => l?.layerType === 'fc');
+    expect(fc!.features).toEqual({ inputNeurons: 9216, outputNeurons: 4096, inputTimesOutputNeurons: 9216 * 4096, macs: 9216 * 4096 });
+    expect(layers.filter((l) => l?.layerType === 'pooling')).toHaveLength(3);
+    expect(layers.filter((l) => l?.layerType === 'activation')).toHaveLength(7);
+    expect(layers.find((l) => l?.layerType === 'dataMovement')!.features).toEqual({ bytes: 9216 * 4 });
+  });
+
+  it('tells depthwise convs from plain and grouped ones', () => {
+    const depthwise = singleLayer((b, x) => b.conv(x, { inChannels: 32, outChannels: 32, kernel: 3, stride: 2, pad: 1, group: 32 }), [1, 32, 56, 56]);
+    expect(depthwise).toEqual({ layerType: 'depthwiseConv', features: { inputSize: 32 * 56 * 56, filterStrideSquaredTimesFilters: (9 / 4) * 32, macs: 32 * 28 * 28 * 9 } });
+    const grouped = singleLayer((b, x) => b.conv(x, { inChannels: 64, outChannels: 128, kernel: 3, pad: 1, group: 2 }), [1, 64, 28, 28]);
+    expect(grouped!.layerType).toBe('conv');
+    expect(grouped!.features.macs).toBe(128 * 28 * 28 * 32 * 9);
+    const dilated = singleLayer((b, x) => b.conv(x, { inChannels: 16, outChannels: 16, kernel: 3, pad: 2, dilation: 2 }), [1, 16, 28, 28]);
+    expect(dilated!.layerType).toBe('conv');
+  });
+
+  it("classifies the transformer's MatMuls: Linear (2-D weight) as fc, attention as matmul", () => {
+    const layers = featuresOf(buildZooModel('transformer', { weights: 'zeros' }));
+    const model = readOnnxModel(buildZooModel('transformer', { weights: 'zeros' }));
+    const types = model.graph.nodes.map((node, i) => [node.opType, layers[i]?.layerType ?? null] as const);
+    const matmulTypes = new Set(types.filter(([op]) => op === 'MatMul').map(([, type]) => type));
+    expect(matmulTypes).toEqual(new Set(['fc', 'matmul']));
+    const attention = layers.find((l) => l?.layerType === 'matmul');
+    expect(attention!.features).toEqual({ macs: 4 * 128 * 128 * 64 });
+    const linear = layers.find((l) => l?.layerType === 'fc');
+    expect(linear!.features).toEqual({ inputNeurons: 256, outputNeurons: 256, inputTimesOutputNeurons: 256 * 256, macs: 128 * 256 * 256 });
+    for (const [op, type] of types) {
+      if (op === 'Softmax') expect(type).toBe('softmax');
+      if (op === 'LayerNormalization') expect(type).toBe('normalization');
+      if (op === 'Reshape' || op === 'Transpose' || op === 'Gather') expect(type).toBe('dataMovement');
+      if (op === 'Erf') expect(type).toBe('activation');
+      if (op === 'Add' || op === 'Mul' || op === 'Div') expect(type).toBe('elementwise');
+    }
+  });
+
+  it('gives pooling its input, output and window sizes', () => {
+    expect(singleLayer((b, x) => b.maxPool(x, { kernel: 3, stride: 2 }), [1, 64, 55, 55])).toEqual({
+      layerType: 'pooling',
+      features: { inputSize: 64 * 55 * 55, outputSize: 64 * 27 * 27, outputSizeTimesWindow: 64 * 27 * 27 * 9 }
+    });
+    expect(singleLayer((b, x) => b.globalAveragePool(x), [1, 512, 7, 7])!.features).toEqual({ inputSize: 512 * 49, outputSize: 512, outputSizeTimesWindow: 512 * 49 });
+  });
+
+  it("counts LRN's window apart from other normalisations", () => {
+    expect(singleLayer((b, x) => b.lrn(x, 5), [1, 64, 27, 27])!.features).toEqual({ neurons: 64 * 27 * 27, lrnWindowNeurons: 64 * 27 * 27 * 5 });
+    expect(singleLayer((b, x) => b.batchNorm(x, 64), [1, 64, 27, 27])!.features).toEqual({ neurons: 64 * 27 * 27, lrnWindowNeurons: 0 });
+  });
+
+  it('returns null for unmodelled ops and unknown shapes', () => {
+    expect(singleLayer((b, x) => b.op('TopK', [x, b.constantInt64('k', [1], [3])], { axis: -1 }), [1, 10])).toBeNull();
+    expect(singleLayer((b, x) => b.relu(x), [1, 'n', 8])).toBeNull();
+  });
+
+  it('lists features for every layer type', () => {
+    for (const type of LAYER_TYPES) expect(LAYER_TYPE_FEATURES[type].length).toBeGreaterThan(0);
+  });
+});

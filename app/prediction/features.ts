@@ -1,0 +1,205 @@
+// The layer types of Neurosurgeon's prediction models (Kang et al., ASPLOS 2017, §4.3)
+// and the features each is predicted from. One classifier serves both sides, so they
+// can never disagree: main/characterize.ts computes a sweep sample's features with it,
+// and predict.ts computes a new model's layer features with it before applying the
+// fitted regressions (regression.ts). Layers it cannot classify or measure get null and
+// fall back to the roofline estimate.
+import type { LayerAnalysis, ModelAnalysis } from '../analysis/types.js';
+import type { AttributeValue, Dim, OnnxGraph, OnnxNode } from '../onnx/model.js';
+
+export type LayerType =
+  | 'conv'
+  | 'depthwiseConv'
+  | 'fc'
+  | 'matmul'
+  | 'pooling'
+  | 'activation'
+  | 'normalization'
+  | 'softmax'
+  | 'elementwise'
+  | 'dataMovement';
+
+/**
+ * The features of each layer type's regression, in the order the fits use them. The
+ * paper's features come first; the extras separate layers the paper's features alone
+ * confuse: conv's `macs` (a 1×1 and a 3×3 conv over 256 channels), fc's weight count
+ * `inputTimesOutputNeurons` (what a one-row FC is bound by: reading its weights) and
+ * `macs` (a 1024→3072 FC applied to 1 row or to 128 rows), pooling's
+ * `outputSizeTimesWindow` (a 2×2 or a 3×3 window), normalisation's `lrnWindowNeurons`
+ * (neurons × LRN size; 0 for batch/layer/instance norms, which cost ~10× less per neuron).
+ */
+export const LAYER_TYPE_FEATURES: Readonly<Record<LayerType, readonly string[]>> = {
+  conv: ['inputSize', 'filterStrideSquaredTimesFilters', 'macs'],
+  depthwiseConv: ['inputSize', 'filterStrideSquaredTimesFilters', 'macs'],
+  fc: ['inputNeurons', 'outputNeurons', 'inputTimesOutputNeurons', 'macs'],
+  matmul: ['macs'],
+  pooling: ['inputSize', 'outputSize', 'outputSizeTimesWindow'],
+  activation: ['neurons'],
+  normalization: ['neurons', 'lrnWindowNeurons'],
+  softmax: ['neurons'],
+  elementwise: ['neurons'],
+  dataMovement: ['bytes']
+};
+
+export const LAYER_TYPES = Object.keys(LAYER_TYPE_FEATURES) as LayerType[];
+
+const opsByType: Readonly<Partial<Record<LayerType, readonly string[]>>> = {
+  pooling: ['MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'LpPool', 'GlobalLpPool'],
+  activation: [
+    'Relu', 'Clip', 'Sigmoid', 'Tanh', 'LeakyRelu', 'PRelu', 'Elu', 'Selu', 'Celu', 'Gelu', 'Erf', 'HardSigmoid',
+    'HardSwish', 'Softplus', 'Softsign', 'Mish', 'ThresholdedRelu'
+  ],
+  normalization: [
+    'BatchNormalization', 'LayerNormalization', 'InstanceNormalization', 'GroupNormalization', 'LRN',
+    'MeanVarianceNormalization', 'LpNormalization'
+  ],
+  softmax: ['Softmax', 'LogSoftmax'],
+  elementwise: [
+    'Add', 'Sub', 'Mul', 'Div', 'Pow', 'Sqrt', 'Exp', 'Log', 'Reciprocal', 'Neg', 'Abs', 'Max', 'Min', 'Sum', 'Mean',
+    'Floor', 'Ceil', 'Round', 'Sin', 'Cos'
+  ],
+  dataMovement: [
+    'Reshape', 'Flatten', 'Transpose', 'Concat', 'Gather', 'GatherElements', 'GatherND', 'Slice', 'Split', 'Squeeze',
+    'Unsqueeze', 'Identity', 'Shape', 'Size', 'Cast', 'CastLike', 'Dropout', 'Expand', 'Tile', 'Pad', 'DepthToSpace',
+    'SpaceToDepth'
+  ]
+};
+
+const simpleTypeByOp = new Map<string, LayerType>(
+  Object.entries(opsByType).flatMap(([type, ops]) => (ops ?? []).map((op) => [op, type as LayerType] as const))
+);
+
+export interface LayerFeatures {
+  layerType: LayerType;
+  /** Values of LAYER_TYPE_FEATURES[layerType], by name. */
+  features: Record<string, number>;
+}
+
+/** Static sizes only: a shape with a symbolic or unknown dimension has no element count. */
+function elementCount(shape: Dim[] | null | undefined): number | null {
+  if (!shape) return null;
+  let count = 1;
+  for (const dim of shape) {
+    if (typeof dim !== 'number' || dim < 0) return null;
+    count *= dim;
+  }
+  return count;
+}
+
+function intsAttribute(node: OnnxNode, name: string): number[] | null {
+  const attribute: AttributeValue | undefined = node.attributes.get(name);
+  return attribute?.kind === 'ints' ? attribute.value : null;
+}
+
+function intAttribute(node: OnnxNode, name: string, fallback: number): number {
+  const attribute = node.attributes.get(name);
+  return attribute?.kind === 'int' ? attribute.value : fallback;
+}
+
+const product = (values: number[]): number => values.reduce((a, b) => a * b, 1);
+
+/** Reads a layer's shapes from the analysis (every value, initializers included). */
+class LayerShapes {
+  constructor(
+    private readonly layer: LayerAnalysis,
+    private readonly analysis: ModelAnalysis
+  ) {}
+
+  input(position: number): Dim[] | null {
+    const name = this.layer.inputs[position];
+    return name ? (this.analysis.tensors.get(name)?.shape ?? null) : null;
+  }
+
+  inputElements(position: number): number | null {
+    return elementCount(this.input(position));
+  }
+
+  outputElements(): number | null {
+    return elementCount(this.layer.outputs[0]?.shape);
+  }
+}
+
+/**
+ * The layer type and features of one analysed layer, or null when the layer is of no
+ * modelled type or its shapes are not all static (the caller then uses the roofline).
+ */
+export function layerFeatures(layer: LayerAnalysis, analysis: ModelAnalysis, graph: OnnxGraph): LayerFeatures | null {
+  if (layer.domain !== '' && layer.domain !== 'ai.onnx') return null;
+  const node = graph.nodes[layer.index];
+  if (!node || node.opType !== layer.opType) return null;
+  const shapes = new LayerShapes(layer, analysis);
+  switch (layer.opType) {
+    case 'Conv':
+      return convFeatures(layer, node, shapes);
+    case 'Gemm':
+      return gemmFeatures(layer, node, shapes);
+    case 'MatMul':
+      return matMulFeatures(layer, shapes, graph);
+  }
+  const type = simpleTypeByOp.get(layer.opType);
+  if (!type) return null;
+  if (type === 'pooling') return poolingFeatures(node, shapes);
+  if (type === 'dataMovement') return layer.outputBytes === null ? null : { layerType: type, features: { bytes: layer.outputBytes } };
+  const neurons = shapes.outputElements();
+  if (neurons === null) return null;
+  if (type === 'normalization') {
+    const lrnSize = layer.opType === 'LRN' ? intAttribute(node, 'size', 1) : 0;
+    return { layerType: type, features: { neurons, lrnWindowNeurons: neurons * lrnSize } };
+  }
+  return { layerType: type, features: { neurons } };
+}
+
+function convFeatures(layer: LayerAnalysis, node: OnnxNode, shapes: LayerShapes): LayerFeatures | null {
+  const input = shapes.input(0);
+  const weight = shapes.input(1);
+  const inputSize = elementCount(input);
+  const weightDims = weight && elementCount(weight) !== null ? (weight as number[]) : null;
+  if (inputSize === null || !input || !weightDims || weightDims.length < 3 || layer.macs === null) return null;
+  const spatialRank = weightDims.length - 2;
+  const kernel = intsAttribute(node, 'kernel_shape') ?? weightDims.slice(2);
+  const strides = intsAttribute(node, 'strides') ?? new Array<number>(spatialRank).fill(1);
+  const group = intAttribute(node, 'group', 1);
+  const outChannels = weightDims[0];
+  const inChannels = input[1];
+  const depthwise = group > 1 && group === inChannels && group === outChannels;
+  return {
+    layerType: depthwise ? 'depthwiseConv' : 'conv',
+    features: {
+      inputSize,
+      filterStrideSquaredTimesFilters: (product(kernel) / product(strides)) * outChannels,
+      macs: layer.macs
+    }
+  };
+}
+
+function fcFeatures(inputNeurons: number, outputNeurons: number, macs: number): LayerFeatures {
+  return { layerType: 'fc', features: { inputNeurons, outputNeurons, inputTimesOutputNeurons: inputNeurons * outputNeurons, macs } };
+}
+
+function gemmFeatures(layer: LayerAnalysis, node: OnnxNode, shapes: LayerShapes): LayerFeatures | null {
+  const a = shapes.input(0);
+  const output = layer.outputs[0]?.shape;
+  if (!a || a.length !== 2 || !output || output.length !== 2 || layer.macs === null) return null;
+  const inputNeurons = a[intAttribute(node, 'transA', 0) ? 0 : 1];
+  const outputNeurons = output[1];
+  if (typeof inputNeurons !== 'number' || typeof outputNeurons !== 'number') return null;
+  return fcFeatures(inputNeurons, outputNeurons, layer.macs);
+}
+
+/** MatMul by a 2-D weight (a Linear layer on a rank > 2 input) is fc; activation × activation is matmul. */
+function matMulFeatures(layer: LayerAnalysis, shapes: LayerShapes, graph: OnnxGraph): LayerFeatures | null {
+  if (layer.macs === null) return null;
+  const weight = graph.initializers.get(layer.inputs[1]);
+  if (weight && weight.dims.length === 2) return fcFeatures(weight.dims[0], weight.dims[1], layer.macs);
+  if (shapes.inputElements(0) === null || shapes.inputElements(1) === null) return null;
+  return { layerType: 'matmul', features: { macs: layer.macs } };
+}
+
+function poolingFeatures(node: OnnxNode, shapes: LayerShapes): LayerFeatures | null {
+  const input = shapes.input(0);
+  const inputSize = elementCount(input);
+  const outputSize = shapes.outputElements();
+  if (!input || inputSize === null || outputSize === null) return null;
+  const window = node.opType.startsWith('Global') ? product((input as number[]).slice(2)) : product(intsAttribute(node, 'kernel_shape') ?? [1]);
+  return { layerType: 'pooling', features: { inputSize, outputSize, outputSizeTimesWindow: outputSize * window } };
+}

@@ -1,0 +1,132 @@
+// Predicted profiles of zoo models from a synthetic device profile: every layer gets a
+// time, layers of unfitted types fall back to the roofline (flagged), the roofline comes
+// from the sweep's own samples; and mixing measured with predicted profiles.
+import { describe, expect, it } from 'vitest';
+import { analyzeModel } from '../analysis/analyze.js';
+import { readOnnxModel } from '../onnx/reader.js';
+import { HARDWARE_PRESETS } from '../partition/estimate.js';
+import type { DeviceProfile, LatencyProfile, LayerSample, RegressionFit } from '../profiling/types.js';
+import { buildZooModel } from '../zoo/index.js';
+import { LAYER_TYPE_FEATURES, LAYER_TYPES } from './features.js';
+import { deviceHardware, mixProfiles, predictProfile, ProfileMixError } from './predict.js';
+
+const identity = (file: string) => ({ file, sha256: `sha-of-${file}`, nodes: 0 });
+
+/** Fits for every type but dataMovement: 0.01 ms + 1e-9 ms per unit of each feature. */
+function syntheticDevice(samples: LayerSample[] = []): DeviceProfile {
+  const fits: RegressionFit[] = LAYER_TYPES.filter((type) => type !== 'dataMovement').map((layerType) => ({
+    layerType,
+    form: 'linear',
+    features: [...LAYER_TYPE_FEATURES[layerType]],
+    coefficients: LAYER_TYPE_FEATURES[layerType].map(() => 1e-9),
+    intercept: 0.01,
+    r2: 0.99,
+    samples: 20
+  }));
+  return {
+    schemaVersion: 1,
+    kind: 'device-profile',
+    device: { hostname: 'test', os: 'test', arch: 'x64', cpu: 'Test CPU', cpuCores: 4, memoryBytes: 8e9, gpu: null },
+    ep: 'cpu',
+    date: '2025-01-01T00:00:00.000Z',
+    budgetS: 300,
+    elapsedS: 300,
+    configurations: samples.length,
+    complete: true,
+    overheadMs: 0.01,
+    fits,
+    samples
+  };
+}
+
+function predict(id: string, device: DeviceProfile): LatencyProfile {
+  const model = readOnnxModel(buildZooModel(id, { weights: 'zeros' }));
+  return predictProfile(analyzeModel(model), model, device, identity(`${id}.onnx`));
+}
+
+describe('predictProfile', () => {
+  it('predicts every layer of resnet18, flagging the unfitted type (Flatten) as roofline', () => {
+    const profile = predict('resnet18', syntheticDevice());
+    expect(profile.layers).toHaveLength(49);
+    expect(profile.predicted).toBe(true);
+    expect(profile.wholeModelMs).toBeNull();
+    for (const layer of profile.layers) {
+      expect(layer.predicted).toBe(true);
+      expect(layer.medianMs).toBeGreaterThan(0);
+      expect(layer.p10Ms).toBe(layer.medianMs);
+      expect(layer.p90Ms).toBe(layer.medianMs);
+      expect(layer.method).toBe(layer.op === 'Flatten' ? 'roofline' : 'regression');
+    }
+    expect(profile.sumOfMediansMs).toBeCloseTo(profile.layers.reduce((sum, layer) => sum + layer.medianMs, 0), 9);
+    const firstConv = profile.layers[0];
+    expect(firstConv.op).toBe('Conv');
+    // 0.01 + 1e-9 × (inputSize + filterStrideSquaredTimesFilters + macs) for conv1 (7×7/2, 64 filters, 112×112 out).
+    expect(firstConv.medianMs).toBeCloseTo(0.01 + 1e-9 * (3 * 224 * 224 + (49 / 4) * 64 + 64 * 112 * 112 * 3 * 49), 9);
+  });
+
+  it('predicts every layer of the transformer, its data movement by roofline', () => {
+    const profile = predict('transformer', syntheticDevice());
+    expect(profile.layers).toHaveLength(135);
+    const roofline = new Set(profile.layers.filter((layer) => layer.method === 'roofline').map((layer) => layer.op));
+    expect(roofline).toEqual(new Set(['Gather', 'Reshape', 'Transpose']));
+    expect(profile.layers.every((layer) => Number.isFinite(layer.medianMs) && layer.medianMs >= 0)).toBe(true);
+  });
+});
+
+describe('deviceHardware', () => {
+  it("derives this device's roofline from the sweep's samples", () => {
+    const samples: LayerSample[] = [
+      { layerType: 'conv', features: { inputSize: 1, filterStrideSquaredTimesFilters: 1, macs: 1e8 }, ms: 2, config: 'c1' },
+      { layerType: 'fc', features: { inputNeurons: 1, outputNeurons: 1, inputTimesOutputNeurons: 1, macs: 2e8 }, ms: 4, config: 'f1' },
+      { layerType: 'activation', features: { neurons: 1e6 }, ms: 0.8, config: 'a1' },
+      { layerType: 'dataMovement', features: { bytes: 4e6 }, ms: 0.8, config: 'd1' }
+    ];
+    const hardware = deviceHardware(syntheticDevice(samples));
+    expect(hardware.gmacsPerSec).toBeCloseTo(50, 9);
+    expect(hardware.gbPerSec).toBeCloseTo(10, 9);
+    expect(hardware.perOpOverheadMs).toBeCloseTo(0.8, 9);
+  });
+
+  it('falls back to the preset of the provider without samples', () => {
+    const hardware = deviceHardware(syntheticDevice());
+    expect(hardware.gmacsPerSec).toBe(HARDWARE_PRESETS['mobile-cpu'].gmacsPerSec);
+    expect(hardware.gbPerSec).toBe(HARDWARE_PRESETS['mobile-cpu'].gbPerSec);
+  });
+});
+
+describe('mixProfiles', () => {
+  const predicted = predict('resnet18', syntheticDevice());
+  const measuredLayers = predicted.layers.slice(0, 10).map((layer) => ({
+    index: layer.index,
+    name: layer.name,
+    op: layer.op,
+    provider: 'CPUExecutionProvider',
+    medianMs: 1,
+    p10Ms: 0.9,
+    p90Ms: 1.1,
+    outputBytes: layer.outputBytes
+  }));
+  const measured: LatencyProfile = { ...predicted, predicted: false, wholeModelMs: 20, runs: 20, warmup: 3, sumOfMediansMs: 10, layers: measuredLayers };
+
+  it('takes measured layers where present and predictions elsewhere', () => {
+    const mixed = mixProfiles(measured, predicted);
+    expect(mixed.layers).toHaveLength(49);
+    expect(mixed.layers.slice(0, 10).every((layer) => layer.medianMs === 1 && layer.predicted === undefined)).toBe(true);
+    expect(mixed.layers.slice(10)).toEqual(predicted.layers.slice(10));
+    expect(mixed.predicted).toBe(true);
+    expect(mixed.wholeModelMs).toBeNull();
+    expect(mixed.sumOfMediansMs).toBeCloseTo(10 + predicted.layers.slice(10).reduce((sum, layer) => sum + layer.medianMs, 0), 9);
+  });
+
+  it('keeps the measured whole-model time when every layer is measured', () => {
+    const complete = { ...measured, layers: predicted.layers.map((layer) => ({ ...measuredLayers[0], index: layer.index, name: layer.name, op: layer.op })) };
+    const mixed = mixProfiles(complete, predicted);
+    expect(mixed.predicted).toBe(false);
+    expect(mixed.wholeModelMs).toBe(20);
+  });
+
+  it('refuses profiles of different models or providers', () => {
+    expect(() => mixProfiles({ ...measured, model: identity('other.onnx') }, predicted)).toThrow(ProfileMixError);
+    expect(() => mixProfiles({ ...measured, ep: 'cuda' }, predicted)).toThrow(/execution providers/);
+  });
+});

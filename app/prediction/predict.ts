@@ -1,0 +1,149 @@
+// A predicted latency profile: every layer of a model costed on a device WITHOUT running
+// it, from that device's profile (app/profiling/types.ts DeviceProfile, made by
+// main/characterize.ts). A layer of a fitted type gets its regression (regression.ts,
+// features from features.ts; method 'regression'); any other layer gets the roofline of
+// app/partition/estimate.ts with a hardware profile derived from the same sweep's samples
+// (method 'roofline'). mixProfiles fills a measured profile's gaps with predictions, so
+// the planner can take measured, predicted or mixed latencies.
+import type { LayerAnalysis, ModelAnalysis } from '../analysis/types.js';
+import type { OnnxModel } from '../onnx/model.js';
+import { estimateLayerMs, hardwarePreset, type HardwarePresetName, type HardwareProfile, type InputActivations } from '../partition/estimate.js';
+import type { DeviceProfile, ExecutionProviderName, LatencyProfile, LayerSample, LayerTiming, ModelIdentity, RegressionFit } from '../profiling/types.js';
+import { layerFeatures } from './features.js';
+import { predictWithFit } from './regression.js';
+
+export class ProfileMixError extends Error {
+  override name = 'ProfileMixError';
+}
+
+/** Where no sweep sample can tell a roof: the preset closest to each provider's hardware. */
+const fallbackPresetByEp: Readonly<Record<ExecutionProviderName, HardwarePresetName>> = {
+  cpu: 'mobile-cpu',
+  cuda: 'server-gpu',
+  dml: 'mobile-gpu',
+  webgpu: 'mobile-gpu',
+  coreml: 'mobile-gpu'
+};
+
+const computeBoundTypes = new Set(['conv', 'fc', 'matmul']);
+
+/** Bytes a memory-bound sample read and wrote (float32 activations). */
+function bytesMoved(sample: LayerSample): number | null {
+  if (sample.layerType === 'activation') return 8 * sample.features.neurons;
+  if (sample.layerType === 'dataMovement') return 2 * sample.features.bytes;
+  return null;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/**
+ * A roofline for THIS device from its sweep: sustained MAC rate from the conv/fc/matmul
+ * samples that took ≥ 0.1 ms, bandwidth from the activation and data-movement samples,
+ * per-op overhead from the fastest tenth of all samples. Each figure the samples cannot
+ * give comes from the preset for the provider (cpu → mobile-cpu, cuda → server-gpu,
+ * others → mobile-gpu).
+ */
+export function deviceHardware(profile: DeviceProfile): HardwareProfile {
+  const preset = hardwarePreset(fallbackPresetByEp[profile.ep] ?? 'mobile-cpu');
+  const timed = profile.samples.filter((s) => s.ms >= 0.1);
+  const macRates = timed.filter((s) => computeBoundTypes.has(s.layerType) && s.features.macs > 0).map((s) => s.features.macs / (s.ms * 1e6));
+  const byteRates = timed.flatMap((s) => {
+    const bytes = bytesMoved(s);
+    return bytes !== null && bytes > 0 ? [bytes / (s.ms * 1e6)] : [];
+  });
+  const fastest = [...profile.samples.map((s) => s.ms)].sort((a, b) => a - b).slice(0, Math.max(1, Math.floor(profile.samples.length / 10)));
+  return {
+    name: `${profile.device.cpu || profile.device.hostname} (${profile.ep}, from sweep)`,
+    gmacsPerSec: macRates.length ? median(macRates) : preset.gmacsPerSec,
+    gbPerSec: byteRates.length ? median(byteRates) : preset.gbPerSec,
+    perOpOverheadMs: profile.samples.length ? Math.max(0, median(fastest)) : preset.perOpOverheadMs
+  };
+}
+
+function inputActivations(layer: LayerAnalysis, analysis: ModelAnalysis, model: OnnxModel): InputActivations {
+  const inputs: InputActivations = { bytes: 0, allSizesKnown: true };
+  for (const name of new Set(layer.inputs)) {
+    if (name === '' || model.graph.initializers.has(name)) continue;
+    const bytes = analysis.tensors.get(name)?.bytes ?? null;
+    if (bytes === null) inputs.allSizesKnown = false;
+    else inputs.bytes += bytes;
+  }
+  return inputs;
+}
+
+/**
+ * Every layer of `analysis` (made from `model`) predicted on the device `deviceProfile`
+ * describes: p10 = median = p90 (a prediction has no spread), wholeModelMs null.
+ */
+export function predictProfile(analysis: ModelAnalysis, model: OnnxModel, deviceProfile: DeviceProfile, modelIdentity: ModelIdentity): LatencyProfile {
+  const fitsByType = new Map<string, RegressionFit>(deviceProfile.fits.map((fit) => [fit.layerType, fit]));
+  const hardware = deviceHardware(deviceProfile);
+  const layers: LayerTiming[] = analysis.layers.map((layer) => {
+    const described = layerFeatures(layer, analysis, model.graph);
+    const fit = described ? fitsByType.get(described.layerType) : undefined;
+    const ms = described && fit ? predictWithFit(fit, described.features) : estimateLayerMs(layer, inputActivations(layer, analysis, model), hardware).ms;
+    return {
+      index: layer.index,
+      name: layer.name,
+      op: layer.opType,
+      provider: null,
+      medianMs: ms,
+      p10Ms: ms,
+      p90Ms: ms,
+      outputBytes: layer.outputBytes,
+      predicted: true,
+      method: described && fit ? 'regression' : 'roofline'
+    };
+  });
+  return {
+    schemaVersion: 1,
+    kind: 'latency-profile',
+    model: modelIdentity,
+    device: deviceProfile.device,
+    ep: deviceProfile.ep,
+    predicted: true,
+    graphOptimization: 'disabled',
+    runs: 0,
+    warmup: 0,
+    wholeModelMs: null,
+    sumOfMediansMs: layers.reduce((sum, layer) => sum + layer.medianMs, 0),
+    date: new Date().toISOString(),
+    layers
+  };
+}
+
+/**
+ * Per layer, the measured timing where `measured` has one (same index and name), the
+ * prediction otherwise. Both must be of the same model file and provider. The result is
+ * `predicted` when any layer is, and keeps the measured whole-model time only when no
+ * layer is predicted.
+ */
+export function mixProfiles(measured: LatencyProfile, predicted: LatencyProfile): LatencyProfile {
+  if (measured.model.sha256 !== predicted.model.sha256) {
+    throw new ProfileMixError(`profiles are of different models (${measured.model.file} and ${predicted.model.file})`);
+  }
+  if (measured.ep !== predicted.ep) {
+    throw new ProfileMixError(`profiles are of different execution providers (${measured.ep} and ${predicted.ep})`);
+  }
+  const measuredByIndex = new Map(measured.layers.map((layer) => [layer.index, layer]));
+  const layers = predicted.layers.map((layer) => {
+    const timing = measuredByIndex.get(layer.index);
+    if (timing && timing.name !== layer.name) {
+      throw new ProfileMixError(`layer ${layer.index} is "${timing.name}" in the measured profile but "${layer.name}" in the predicted one`);
+    }
+    return timing ?? layer;
+  });
+  const anyPredicted = layers.some((layer) => layer.predicted === true);
+  return {
+    ...measured,
+    predicted: anyPredicted,
+    wholeModelMs: anyPredicted ? null : measured.wholeModelMs,
+    sumOfMediansMs: layers.reduce((sum, layer) => sum + layer.medianMs, 0),
+    date: new Date().toISOString(),
+    layers
+  };
+}

@@ -1,0 +1,114 @@
+// The regression fits on synthetic data whose coefficients are known: exact recovery
+// without noise, the right form chosen with noise, and the guards (too few samples,
+// collinear and constant features, negative predictions).
+import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../onnx/builder.js';
+import type { LayerSample } from '../profiling/types.js';
+import { fitBestRegression, fitDeviceModels, fitRegression, leastSquares, predictWithFit, rSquared, type FitSample } from './regression.js';
+
+function samplesOf(count: number, seed: number, latency: (x: number, y: number) => number, noise = 0): FitSample[] {
+  const random = seededRandom(seed);
+  return Array.from({ length: count }, () => {
+    const inputSize = Math.round(1e3 + random() * 1e6);
+    const filters = Math.round(16 + random() * 4000);
+    return { features: { inputSize, filters }, ms: latency(inputSize, filters) + noise * (random() * 2 - 1) };
+  });
+}
+
+describe('fitRegression', () => {
+  it('recovers known linear coefficients from noise-free data', () => {
+    const samples = samplesOf(30, 1, (x, y) => 0.25 + 2e-6 * x + 3e-4 * y);
+    const fit = fitRegression('conv', ['inputSize', 'filters'], samples, 'linear');
+    expect(fit).not.toBeNull();
+    expect(fit!.intercept).toBeCloseTo(0.25, 6);
+    expect(Math.abs(fit!.coefficients[0] - 2e-6)).toBeLessThan(1e-6 * 2e-6 + 1e-12);
+    expect(Math.abs(fit!.coefficients[1] - 3e-4)).toBeLessThan(1e-6 * 3e-4 + 1e-12);
+    expect(fit!.r2).toBeCloseTo(1, 9);
+    expect(fit!.samples).toBe(30);
+  });
+
+  it('recovers known logarithmic coefficients from noise-free data', () => {
+    const samples = samplesOf(30, 2, (x, y) => 0.5 + 1.5 * Math.log1p(x) + 0.75 * Math.log1p(y));
+    const fit = fitRegression('pooling', ['inputSize', 'filters'], samples, 'log');
+    expect(Math.abs(fit!.intercept - 0.5)).toBeLessThan(1e-6);
+    expect(Math.abs(fit!.coefficients[0] - 1.5)).toBeLessThan(1e-6);
+    expect(Math.abs(fit!.coefficients[1] - 0.75)).toBeLessThan(1e-6);
+    expect(fit!.r2).toBeCloseTo(1, 9);
+  });
+
+  it('gives no fit with fewer samples than features + 2', () => {
+    const samples = samplesOf(3, 3, (x, y) => x + y);
+    expect(fitRegression('conv', ['inputSize', 'filters'], samples, 'linear')).toBeNull();
+    expect(fitBestRegression('conv', ['inputSize', 'filters'], samples)).toBeNull();
+    expect(fitRegression('conv', ['inputSize', 'filters'], samplesOf(4, 3, (x, y) => x + y), 'linear')).not.toBeNull();
+  });
+
+  it('leaves out samples that lack a feature', () => {
+    const samples: FitSample[] = [...samplesOf(10, 4, (x) => 1e-6 * x), { features: { inputSize: 5 }, ms: 100 }];
+    expect(fitRegression('conv', ['inputSize', 'filters'], samples, 'linear')!.samples).toBe(10);
+  });
+
+  it('drops a collinear feature (coefficient 0) and still fits exactly', () => {
+    const samples = samplesOf(20, 5, (x) => 0.1 + 4e-6 * x).map((s): FitSample => ({ ...s, features: { ...s.features, twice: 2 * s.features.inputSize } }));
+    const fit = fitRegression('conv', ['inputSize', 'twice'], samples, 'linear')!;
+    expect(fit.coefficients[1]).toBe(0);
+    expect(fit.coefficients[0]).toBeCloseTo(4e-6, 12);
+    expect(fit.intercept).toBeCloseTo(0.1, 9);
+    expect(fit.r2).toBeCloseTo(1, 9);
+    const solution = leastSquares(samples.map((s) => [s.features.inputSize, s.features.twice]), samples.map((s) => s.ms));
+    expect(solution!.dropped).toEqual([1]);
+  });
+
+  it('drops a constant feature (it is the intercept)', () => {
+    const samples = samplesOf(12, 6, (x) => 2 + 1e-6 * x).map((s): FitSample => ({ ...s, features: { ...s.features, filters: 64 } }));
+    const fit = fitRegression('conv', ['inputSize', 'filters'], samples, 'linear')!;
+    expect(fit.coefficients[1]).toBe(0);
+    expect(fit.intercept).toBeCloseTo(2, 9);
+  });
+});
+
+describe('fitBestRegression', () => {
+  it('chooses linear for linear data and log for logarithmic data, with noise', () => {
+    const linear = fitBestRegression('fc', ['inputSize', 'filters'], samplesOf(60, 7, (x, y) => 0.2 + 3e-6 * x + 1e-3 * y, 0.05))!;
+    expect(linear.form).toBe('linear');
+    expect(linear.r2).toBeLessThan(1);
+    expect(linear.r2).toBeGreaterThan(0.99);
+    const log = fitBestRegression('fc', ['inputSize', 'filters'], samplesOf(60, 8, (x, y) => 0.2 + 0.8 * Math.log1p(x) + 0.3 * Math.log1p(y), 0.05))!;
+    expect(log.form).toBe('log');
+    expect(log.r2).toBeLessThan(1);
+    expect(log.r2).toBeGreaterThan(0.95);
+  });
+
+  it('prefers linear on a tie', () => {
+    // A constant latency: both forms fit it exactly (R² = 1).
+    const fit = fitBestRegression('softmax', ['inputSize'], samplesOf(8, 9, () => 0.5))!;
+    expect(fit.form).toBe('linear');
+    expect(fit.r2).toBe(1);
+  });
+});
+
+describe('predictWithFit and rSquared', () => {
+  it('never predicts below zero', () => {
+    const fit = { layerType: 'activation', form: 'linear' as const, features: ['neurons'], coefficients: [1e-6], intercept: -0.5, r2: 0.9, samples: 10 };
+    expect(predictWithFit(fit, { neurons: 1000 })).toBe(0);
+    expect(predictWithFit(fit, { neurons: 1e6 })).toBeCloseTo(0.5, 12);
+  });
+
+  it('is 1 for perfect predictions and 0 for predicting the mean', () => {
+    expect(rSquared([1, 2, 3], [1, 2, 3])).toBe(1);
+    expect(rSquared([1, 2, 3], [2, 2, 2])).toBe(0);
+  });
+});
+
+describe('fitDeviceModels', () => {
+  it('fits each layer type with enough samples on its own features', () => {
+    const samples: LayerSample[] = [
+      ...Array.from({ length: 8 }, (_, i) => ({ layerType: 'activation', features: { neurons: 1000 * (i + 1) }, ms: 0.01 + 1e-6 * 1000 * (i + 1), config: `a${i}` })),
+      ...Array.from({ length: 2 }, (_, i) => ({ layerType: 'softmax', features: { neurons: 10 * (i + 1) }, ms: 0.01, config: `s${i}` }))
+    ];
+    const fits = fitDeviceModels(samples);
+    expect(fits.map((f) => f.layerType)).toEqual(['activation']);
+    expect(fits[0].features).toEqual(['neurons']);
+    expect(fits[0].coefficients[0]).toBeCloseTo(1e-6, 12);
+  });
+});
