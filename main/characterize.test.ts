@@ -17,8 +17,8 @@ describe('sweepGrid', () => {
   it('has unique keys and starts with every layer type', () => {
     const grid = sweepGrid();
     expect(new Set(grid.map((config) => config.key)).size).toBe(grid.length);
-    const firstTypes = new Set(grid.slice(0, 10).map((config) => config.layerType));
-    expect(firstTypes.size).toBe(10);
+    const firstTypes = new Set(grid.slice(0, 11).map((config) => config.layerType));
+    expect(firstTypes.size).toBe(11);
   });
 });
 
@@ -34,7 +34,7 @@ describe('characterizeDevice', () => {
     expect(first.complete).toBe(false);
     expect(first.elapsedS).toBeLessThan(8 * 1.25 + 2);
     expect(first.overheadMs).toBeGreaterThanOrEqual(0);
-    expect(new Set(first.samples.map((s) => s.layerType)).size).toBe(10);
+    expect(new Set(first.samples.map((s) => s.layerType)).size).toBe(11);
     const fitted = new Map(first.fits.map((fit) => [fit.layerType, fit]));
     for (const type of ['conv', 'fc']) {
       expect(fitted.get(type)!.r2).toBeGreaterThan(0);

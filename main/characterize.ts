@@ -131,8 +131,8 @@ function convConfig(layerType: LayerType, c: number, size: number, kernel: numbe
 function fcConfig(rows: number, inNeurons: number, outNeurons: number): SweepConfig {
   const gemm = rows === 1;
   return {
-    key: gemm ? `fc Gemm in=${inNeurons} out=${outNeurons}` : `fc MatMul rows=${rows} in=${inNeurons} out=${outNeurons}`,
-    layerType: 'fc',
+    key: gemm ? `fc Gemm in=${inNeurons} out=${outNeurons}` : `fcBatched MatMul rows=${rows} in=${inNeurons} out=${outNeurons}`,
+    layerType: gemm ? 'fc' : 'fcBatched',
     macs: rows * inNeurons * outNeurons,
     activationBytes: 4 * rows * (inNeurons + outNeurons),
     weightBytes: 4 * inNeurons * outNeurons,
@@ -403,7 +403,8 @@ function gridByType(): Record<LayerType, SweepConfig[]> {
   return {
     conv: [...spread(conv, 320), ...stems, ...grouped],
     depthwiseConv: spread(depthwise, 80),
-    fc: [...gemm, ...spread(rowFc, 60)],
+    fc: gemm,
+    fcBatched: spread(rowFc, 60),
     matmul: spread(matmul, 80),
     pooling: spread(pooling, 80),
     activation: spread(activation, 84),

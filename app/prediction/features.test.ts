@@ -48,15 +48,15 @@ describe('layerFeatures', () => {
     expect(dilated!.layerType).toBe('conv');
   });
 
-  it("classifies the transformer's MatMuls: Linear (2-D weight) as fc, attention as matmul", () => {
+  it("classifies the transformer's MatMuls: Linear (2-D weight over 128 rows) as fcBatched, attention as matmul", () => {
     const layers = featuresOf(buildZooModel('transformer', { weights: 'zeros' }));
     const model = readOnnxModel(buildZooModel('transformer', { weights: 'zeros' }));
     const types = model.graph.nodes.map((node, i) => [node.opType, layers[i]?.layerType ?? null] as const);
     const matmulTypes = new Set(types.filter(([op]) => op === 'MatMul').map(([, type]) => type));
-    expect(matmulTypes).toEqual(new Set(['fc', 'matmul']));
+    expect(matmulTypes).toEqual(new Set(['fcBatched', 'matmul']));
     const attention = layers.find((l) => l?.layerType === 'matmul');
     expect(attention!.features).toEqual({ macs: 4 * 128 * 128 * 64 });
-    const linear = layers.find((l) => l?.layerType === 'fc');
+    const linear = layers.find((l) => l?.layerType === 'fcBatched');
     expect(linear!.features).toEqual({ inputNeurons: 256, outputNeurons: 256, inputTimesOutputNeurons: 256 * 256, macs: 128 * 256 * 256 });
     for (const [op, type] of types) {
       if (op === 'Softmax') expect(type).toBe('softmax');

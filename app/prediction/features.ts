@@ -11,6 +11,7 @@ export type LayerType =
   | 'conv'
   | 'depthwiseConv'
   | 'fc'
+  | 'fcBatched'
   | 'matmul'
   | 'pooling'
   | 'activation'
@@ -24,7 +25,8 @@ export type LayerType =
  * paper's features come first; the extras separate layers the paper's features alone
  * confuse: conv's `macs` (a 1×1 and a 3×3 conv over 256 channels), fc's weight count
  * `inputTimesOutputNeurons` (what a one-row FC is bound by: reading its weights) and
- * `macs` (a 1024→3072 FC applied to 1 row or to 128 rows), pooling's
+ * `macs`; an FC applied to many rows at once (a transformer's Linear layers) is its own
+ * type, `fcBatched`, bound by MACs where a one-row FC is bound by its weights; pooling's
  * `outputSizeTimesWindow` (a 2×2 or a 3×3 window), normalisation's `lrnWindowNeurons`
  * (neurons × LRN size; 0 for batch/layer/instance norms, which cost ~10× less per neuron).
  */
@@ -32,6 +34,7 @@ export const LAYER_TYPE_FEATURES: Readonly<Record<LayerType, readonly string[]>>
   conv: ['inputSize', 'filterStrideSquaredTimesFilters', 'macs'],
   depthwiseConv: ['inputSize', 'filterStrideSquaredTimesFilters', 'macs'],
   fc: ['inputNeurons', 'outputNeurons', 'inputTimesOutputNeurons', 'macs'],
+  fcBatched: ['inputTimesOutputNeurons', 'macs'],
   matmul: ['macs'],
   pooling: ['inputSize', 'outputSize', 'outputSizeTimesWindow'],
   activation: ['neurons'],
@@ -173,7 +176,8 @@ function convFeatures(layer: LayerAnalysis, node: OnnxNode, shapes: LayerShapes)
 }
 
 function fcFeatures(inputNeurons: number, outputNeurons: number, macs: number): LayerFeatures {
-  return { layerType: 'fc', features: { inputNeurons, outputNeurons, inputTimesOutputNeurons: inputNeurons * outputNeurons, macs } };
+  const rows = macs / (inputNeurons * outputNeurons);
+  return { layerType: rows > 1 ? 'fcBatched' : 'fc', features: { inputNeurons, outputNeurons, inputTimesOutputNeurons: inputNeurons * outputNeurons, macs } };
 }
 
 function gemmFeatures(layer: LayerAnalysis, node: OnnxNode, shapes: LayerShapes): LayerFeatures | null {

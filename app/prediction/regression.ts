@@ -23,6 +23,8 @@ export interface FitSample {
 
 /** |R_jj| of a unit-norm, centred column below this: the column adds nothing new. */
 const COLLINEAR_TOLERANCE = 1e-8;
+/** Below this, samples are weighted as if they took this long (timer resolution), ms. */
+const RELATIVE_ERROR_FLOOR_MS = 0.002;
 /** Two forms whose R² differ by no more than this are a tie (linear wins). */
 const R2_TIE = 1e-9;
 
@@ -41,12 +43,16 @@ export interface LeastSquaresSolution {
  * Least squares with an intercept, y ≈ intercept + rows · coefficients. Null when there
  * are fewer than (columns + 2) rows: too few to fit and still judge the fit.
  */
-export function leastSquares(rows: number[][], y: number[]): LeastSquaresSolution | null {
+export function leastSquares(rows: number[][], y: number[], weights?: number[]): LeastSquaresSolution | null {
   const columnCount = rows[0]?.length ?? 0;
   if (rows.length !== y.length || rows.length < columnCount + 2) return null;
   const n = rows.length;
+  // Weighted least squares: centre on weighted means, then scale each row by √w.
+  const w = weights ?? new Array<number>(n).fill(1);
+  const rootW = w.map(Math.sqrt);
+  const mean = (values: number[]) => weightedMean(values, w);
   const yMean = mean(y);
-  const centredY = y.map((v) => v - yMean);
+  const centredY = y.map((v, i) => (v - yMean) * rootW[i]);
   const means: number[] = [];
   const scales: number[] = [];
   const kept: number[] = [];
@@ -55,7 +61,7 @@ export function leastSquares(rows: number[][], y: number[]): LeastSquaresSolutio
   for (let j = 0; j < columnCount; j++) {
     const column = rows.map((row) => row[j]);
     const columnMean = mean(column);
-    const centred = column.map((v) => v - columnMean);
+    const centred = column.map((v, i) => (v - columnMean) * rootW[i]);
     const norm = Math.sqrt(centred.reduce((sum, v) => sum + v * v, 0));
     means.push(columnMean);
     scales.push(norm);
@@ -94,6 +100,16 @@ function mean(values: number[]): number {
   return values.reduce((a, b) => a + b, 0) / values.length;
 }
 
+function weightedMean(values: number[], weights: number[]): number {
+  let sum = 0;
+  let total = 0;
+  values.forEach((v, i) => {
+    sum += v * weights[i];
+    total += weights[i];
+  });
+  return sum / total;
+}
+
 /** Coefficient of determination of predictions against observations (1 when both are constant and equal). */
 export function rSquared(observed: number[], predicted: number[]): number {
   const observedMean = mean(observed);
@@ -121,7 +137,12 @@ export function fitRegression(layerType: string, featureNames: readonly string[]
   const usable = samples.filter((s) => Number.isFinite(s.ms) && featureNames.every((f) => Number.isFinite(s.features[f])));
   const rows = usable.map((s) => featureNames.map((f) => transformFeature(form, s.features[f])));
   const y = usable.map((s) => s.ms);
-  const solution = leastSquares(rows, y);
+  // Minimise relative error (weights 1/ms²): with plain least squares a model's many
+  // small layers inherit the intercept the few large ones leave, and their sum drifts.
+  // One-row FC layers are the exception: few per model and bound by reading their
+  // weights, their largest sizes decide a model's total, so they keep absolute error.
+  const weights = layerType === 'fc' ? undefined : y.map((ms) => 1 / Math.max(ms, RELATIVE_ERROR_FLOOR_MS) ** 2);
+  const solution = leastSquares(rows, y, weights);
   if (!solution) return null;
   const predicted = rows.map((row) => solution.intercept + row.reduce((sum, x, j) => sum + solution.coefficients[j] * x, 0));
   return {

@@ -97,7 +97,7 @@ export interface DeviceProfile {
   configurations: number;
   complete: boolean;
   /** Per-run cost outside the kernels (session.run on a one-float Identity model), ms: not in the samples; add it once to a predicted whole-model time. */
-    overheadMs: number;
+  overheadMs: number;
   fits: RegressionFit[];
   samples: LayerSample[];
 }
