@@ -18,7 +18,6 @@
 // wall time of session.run on a one-float Identity model) and recorded as the per-run
 // cost outside the kernels, for whole-model estimates; it is not subtracted from samples.
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -35,6 +34,7 @@ import { writeFileAtomic } from './atomic-write.js';
 import { deviceInfo } from './device-info.js';
 import { sessionOptionsFor } from './providers.js';
 import { firstLine } from './runtime-shapes.js';
+import { readJsonFile } from './json-file.js';
 
 export class CharacterizeCancelledError extends Error {
   override name = 'CharacterizeCancelledError';
@@ -600,20 +600,7 @@ export function checkDeviceProfileShape(json: unknown, label: string): DevicePro
 
 /** Reads a device profile file and checks it; every problem is one DeviceProfileError line. */
 export async function readDeviceProfile(filePath: string): Promise<DeviceProfile> {
-  let text: string;
-  try {
-    text = await readFile(filePath, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new DeviceProfileError(code === 'ENOENT' ? `${filePath}: no such file` : `${filePath}: cannot read (${code ?? String(error)})`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new DeviceProfileError(`${filePath}: not JSON (${firstLine(error)})`);
-  }
-  return checkDeviceProfileShape(json, filePath);
+  return checkDeviceProfileShape(await readJsonFile(filePath, (message) => new DeviceProfileError(message)), filePath);
 }
 
 /** Same machine: what a device profile's timings depend on (not the OS release or memory). */

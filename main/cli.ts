@@ -16,7 +16,7 @@ import { characterizeDevice } from './characterize.js';
 import type { LatencyProfile } from '../app/profiling/types.js';
 import { defaultPowerProfile, parsePowerProfile, type DevicePowerProfile } from '../app/partition/power.js';
 import { EXECUTION_PROVIDERS, type ExecutionProviderName } from '../app/profiling/types.js';
-import { readFile } from 'node:fs/promises';
+import { readJsonFile } from './json-file.js';
 import { writeSplit } from './split-files.js';
 import { defaultZooDir, toolVersion } from './paths.js';
 import { writeZoo } from './zoo-files.js';
@@ -109,14 +109,7 @@ interface NetworkCliOptions {
 
 async function readPowerProfile(file: string | undefined): Promise<DevicePowerProfile> {
   if (!file) return defaultPowerProfile();
-  let json: unknown;
-  try {
-    json = JSON.parse(await readFile(file, 'utf8'));
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(`${file}: ${code === 'ENOENT' ? 'no such file' : code ? `cannot read (${code})` : 'not valid JSON'}`);
-  }
-  return parsePowerProfile(json);
+  return parsePowerProfile(await readJsonFile(file, (message) => new UsageError(message)));
 }
 
 async function planRequest(analyzed: AnalyzedModel, options: NetworkCliOptions, dag: boolean): Promise<PlanRequest> {

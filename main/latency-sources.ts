@@ -3,7 +3,6 @@
 // characterize`) from which the paper's regression models predict every layer, or — when
 // neither is given — the roofline estimate of a hardware preset. A profile made for
 // another model is refused.
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { estimateLatencies } from '../app/engine.js';
 import { predictProfile } from '../app/prediction/predict.js';
@@ -12,6 +11,7 @@ import type { AnalyzedModel } from './analyze-file.js';
 import { UsageError } from './cli-errors.js';
 import { checkDeviceProfileShape } from './characterize.js';
 import { checkProfileShape, sha256, validateProfileFor } from './profiler.js';
+import { readJsonFile } from './json-file.js';
 
 export interface SideLatencies {
   ms: number[];
@@ -25,28 +25,13 @@ export class LatencySourceError extends Error {
   override name = 'LatencySourceError';
 }
 
-async function readJson(file: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new LatencySourceError(`${file}: ${code === 'ENOENT' ? 'no such file' : `cannot read (${code})`}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new LatencySourceError(`${file}: not valid JSON`);
-  }
-}
-
 export function modelIdentity(analyzed: AnalyzedModel) {
   return { file: path.basename(analyzed.path), sha256: sha256(analyzed.bytes), nodes: analyzed.analysis.layers.length };
 }
 
 /** Latencies of every layer from a profile file (measured or device profile). */
 export async function latenciesFromFile(analyzed: AnalyzedModel, file: string): Promise<SideLatencies> {
-  const json = await readJson(file);
+  const json = await readJsonFile(file, (message) => new LatencySourceError(message));
   const kind = (json as { kind?: unknown })?.kind;
   const label = path.basename(file);
   if (kind === 'latency-profile') {

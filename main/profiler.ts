@@ -6,7 +6,6 @@
 // which the planner takes as its latencies; profile files are read and written here.
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -34,6 +33,7 @@ import { generateInputs } from './inputs.js';
 import { inlineExternalData } from './model-file.js';
 import { sessionOptionsFor, type ProviderChoice } from './providers.js';
 import { firstLine } from './runtime-shapes.js';
+import { readJsonFile } from './json-file.js';
 
 export class ProfileError extends Error {
   override name = 'ProfileError';
@@ -340,20 +340,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 /** Reads a latency profile and checks its shape; every problem is one ProfileError line. */
 export async function readProfileFile(filePath: string): Promise<LatencyProfile> {
-  let text: string;
-  try {
-    text = await readFile(filePath, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ProfileError(code === 'ENOENT' ? `${filePath}: no such file` : `${filePath}: cannot read (${code ?? String(error)})`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new ProfileError(`${filePath}: not JSON (${firstLine(error)})`);
-  }
-  return checkProfileShape(json, filePath);
+  return checkProfileShape(await readJsonFile(filePath, (message) => new ProfileError(message)), filePath);
 }
 
 export function checkProfileShape(json: unknown, label: string): LatencyProfile {
