@@ -186,7 +186,7 @@ async function profilingOverhead(file: string): Promise<{ profiledMs: number; pl
   }
 }
 
-const PROFILED_MODELS = ['alexnet', 'lenet', 'kaldi-asr', 'senna-pos', 'resnet18', 'mobilenet-v2', 'squeezenet1.1', 'googlenet', 'transformer'];
+const PROFILED_MODELS = ['alexnet', 'vgg16', 'deepface', 'lenet', 'kaldi-asr', 'senna-pos', 'senna-ner', 'senna-chk', 'resnet18', 'resnet50', 'mobilenet-v2', 'squeezenet1.1', 'googlenet', 'transformer', 'transformer-large'];
 const CONV_AND_FC = new Set(['Conv', 'Gemm']);
 
 async function profilingFigures(options: { budgetS: number; deviceFile: string | null }): Promise<Figure[]> {

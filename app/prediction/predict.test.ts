@@ -8,7 +8,7 @@ import { HARDWARE_PRESETS } from '../partition/estimate.js';
 import type { DeviceProfile, LatencyProfile, LayerSample, RegressionFit } from '../profiling/types.js';
 import { buildZooModel } from '../zoo/index.js';
 import { LAYER_TYPE_FEATURES, LAYER_TYPES } from './features.js';
-import { deviceHardware, mixProfiles, predictProfile, ProfileMixError } from './predict.js';
+import { deviceHardware, mixProfiles, predictProfile, ProfileMixError, weightStreamingBytesPerMs } from './predict.js';
 
 const identity = (file: string) => ({ file, sha256: `sha-of-${file}`, nodes: 0 });
 
@@ -128,5 +128,34 @@ describe('mixProfiles', () => {
   it('refuses profiles of different models or providers', () => {
     expect(() => mixProfiles({ ...measured, model: identity('other.onnx') }, predicted)).toThrow(ProfileMixError);
     expect(() => mixProfiles({ ...measured, ep: 'cuda' }, predicted)).toThrow(/execution providers/);
+  });
+});
+
+describe('weight streaming floor for one-row FC layers', () => {
+  const fcSample = (inputs: number, outputs: number, ms: number): LayerSample => ({
+    layerType: 'fc',
+    features: { inputNeurons: inputs, outputNeurons: outputs, inputTimesOutputNeurons: inputs * outputs, macs: inputs * outputs },
+    ms,
+    config: `fc Gemm in=${inputs} out=${outputs}`
+  });
+
+  it('measures the streaming rate only on FC samples larger than the cache', () => {
+    expect(weightStreamingBytesPerMs(syntheticDevice([fcSample(1024, 1024, 0.1)]))).toBeNull();
+    // 9216×4096 float32 = 150,994,944 bytes in 5 ms.
+    expect(weightStreamingBytesPerMs(syntheticDevice([fcSample(1024, 1024, 0.1), fcSample(9216, 4096, 5)]))).toBeCloseTo(150_994_944 / 5, 6);
+  });
+
+  it("keeps AlexNet's FC layers at least as slow as streaming their weights, and leaves a small model alone", () => {
+    const device = syntheticDevice([fcSample(9216, 4096, 5)]);
+    const rate = 150_994_944 / 5;
+    const alexnet = readOnnxModel(buildZooModel('alexnet', { weights: 'zeros' }));
+    const analysis = analyzeModel(alexnet);
+    const profile = predictProfile(analysis, alexnet, device, identity('alexnet.onnx'));
+    const fc6 = analysis.layers.find((l) => l.name === '/classifier/classifier.1/Gemm')!;
+    expect(profile.layers[fc6.index].medianMs).toBeCloseTo(fc6.paramBytes / rate, 9);
+    const lenet = readOnnxModel(buildZooModel('lenet', { weights: 'zeros' }));
+    const small = predictProfile(analyzeModel(lenet), lenet, device, identity('lenet.onnx'));
+    const ip1 = small.layers.find((l) => l.name === '/ip1/Gemm')!;
+    expect(ip1.medianMs).toBeLessThan(0.02);
   });
 });

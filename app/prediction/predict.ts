@@ -64,6 +64,25 @@ export function deviceHardware(profile: DeviceProfile): HardwareProfile {
   };
 }
 
+/**
+ * Weights larger than a last-level cache: in a whole model, each layer's weights were
+ * evicted by the other layers' since the previous inference, so a weight-bound layer
+ * streams them from memory; the sweep, which runs one layer over and over, measures them
+ * warm in cache unless they are this large. An editable assumption (typical LLC size).
+ */
+export const LAST_LEVEL_CACHE_BYTES = 32 * 2 ** 20;
+
+/**
+ * Rate at which this device streams weights from memory, bytes per ms: the median over
+ * one-row FC samples whose weights exceed the cache (float32). Null when none do.
+ */
+export function weightStreamingBytesPerMs(profile: DeviceProfile): number | null {
+  const rates = profile.samples
+    .filter((s) => s.layerType === 'fc' && 4 * s.features.inputTimesOutputNeurons > 2 * LAST_LEVEL_CACHE_BYTES && s.ms > 0)
+    .map((s) => (4 * s.features.inputTimesOutputNeurons) / s.ms);
+  return rates.length ? median(rates) : null;
+}
+
 function inputActivations(layer: LayerAnalysis, analysis: ModelAnalysis, model: OnnxModel): InputActivations {
   const inputs: InputActivations = { bytes: 0, allSizesKnown: true };
   for (const name of new Set(layer.inputs)) {
@@ -82,10 +101,14 @@ function inputActivations(layer: LayerAnalysis, analysis: ModelAnalysis, model: 
 export function predictProfile(analysis: ModelAnalysis, model: OnnxModel, deviceProfile: DeviceProfile, modelIdentity: ModelIdentity): LatencyProfile {
   const fitsByType = new Map<string, RegressionFit>(deviceProfile.fits.map((fit) => [fit.layerType, fit]));
   const hardware = deviceHardware(deviceProfile);
+  // A model whose weights do not fit in cache streams its one-row FC layers' weights
+  // from memory on every inference: those layers take at least that long.
+  const streamingRate = analysis.totals.paramBytes > LAST_LEVEL_CACHE_BYTES ? weightStreamingBytesPerMs(deviceProfile) : null;
   const layers: LayerTiming[] = analysis.layers.map((layer) => {
     const described = layerFeatures(layer, analysis, model.graph);
     const fit = described ? fitsByType.get(described.layerType) : undefined;
-    const ms = described && fit ? predictWithFit(fit, described.features) : estimateLayerMs(layer, inputActivations(layer, analysis, model), hardware).ms;
+    let ms = described && fit ? predictWithFit(fit, described.features) : estimateLayerMs(layer, inputActivations(layer, analysis, model), hardware).ms;
+    if (streamingRate && described?.layerType === 'fc') ms = Math.max(ms, layer.paramBytes / streamingRate);
     return {
       index: layer.index,
       name: layer.name,
