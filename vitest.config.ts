@@ -1,4 +1,7 @@
 // Unit and integration tests live beside the code they test (*.test.ts) in app/ and main/.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -7,6 +10,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // The Vulkan loader behind the WebGPU tests complains on stderr without a runtime dir.
+    env: { XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? mkdtempSync(path.join(tmpdir(), 'neurosurgeon-xdg-')) },
     // The JSON report lets .ci/run print a plain 'N passed, N failed' closing line.
     reporters: ['default', 'json'],
     outputFile: { json: 'test-results/vitest.json' }
