@@ -347,6 +347,11 @@ function gridByType(): Record<LayerType, SweepConfig[]> {
             if (config.macs <= 1.2e9 && config.weightBytes <= 32e6) conv.push(config);
           }
   const stems = [convConfig('conv', 3, 224, 11, 4, 64), convConfig('conv', 3, 224, 7, 2, 64), convConfig('conv', 3, 224, 3, 2, 32), convConfig('conv', 3, 224, 3, 1, 64), convConfig('conv', 3, 112, 3, 1, 32)];
+  // Large 3×3 convs at high resolution (VGG-style stages, up to ≈3.7 GMAC): outside the
+  // grid above, and predictions must not extrapolate to them.
+  const wide = [
+    [64, 224, 64], [64, 112, 128], [128, 112, 128], [128, 56, 256], [256, 56, 256], [256, 28, 512], [512, 28, 512], [512, 14, 512]
+  ].map(([c, size, filters]) => convConfig('conv', c, size, 3, 1, filters));
   const grouped = [...cartesian([2, 4], [28, 56])].map(([group, size]) => convConfig('conv', 128, size, 3, 1, 128, group));
 
   const depthwise: SweepConfig[] = [];
@@ -401,7 +406,7 @@ function gridByType(): Record<LayerType, SweepConfig[]> {
   ];
 
   return {
-    conv: [...spread(conv, 320), ...stems, ...grouped],
+    conv: [...spread(conv, 320), ...stems, ...wide, ...grouped],
     depthwiseConv: spread(depthwise, 80),
     fc: gemm,
     fcBatched: spread(rowFc, 60),
