@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { predictProfile } from '../app/prediction/predict.js';
+import { median } from '../app/profiling/trace.js';
 import type { DeviceProfile, LatencyProfile } from '../app/profiling/types.js';
 import { analyzeModelFile, type AnalyzedModel } from './analyze-file.js';
 import { characterizeDevice, checkDeviceProfileShape } from './characterize.js';
@@ -34,12 +35,6 @@ interface Figure {
   ratio: number;
   goal: string;
   met: boolean;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 function timeMedian(run: () => void, { warmup, repeats }: { warmup: number; repeats: number }): number {

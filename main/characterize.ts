@@ -34,7 +34,7 @@ import { writeFileAtomic } from './atomic-write.js';
 import { deviceInfo } from './device-info.js';
 import { sessionOptionsFor } from './providers.js';
 import { firstLine } from './runtime-shapes.js';
-import { readJsonFile } from './json-file.js';
+import { isRecord, readJsonFile } from './json-file.js';
 
 export class CharacterizeCancelledError extends Error {
   override name = 'CharacterizeCancelledError';
@@ -559,9 +559,6 @@ async function measureOverheadMs(sessionOptions: ort.InferenceSession.SessionOpt
 // ---------------------------------------------------------------------------------------
 // Profile files.
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** Checks a parsed device profile's shape; every problem is one DeviceProfileError line. */
 export function checkDeviceProfileShape(json: unknown, label: string): DeviceProfile {

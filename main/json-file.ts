@@ -17,3 +17,7 @@ export async function readJsonFile(filePath: string, makeError: (message: string
     throw makeError(`${filePath}: not JSON (${firstLine(error)})`);
   }
 }
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -10,7 +10,8 @@ import type { DeviceProfile, LatencyProfile } from '../app/profiling/types.js';
 import type { AnalyzedModel } from './analyze-file.js';
 import { UsageError } from './cli-errors.js';
 import { checkDeviceProfileShape } from './characterize.js';
-import { checkProfileShape, sha256, validateProfileFor } from './profiler.js';
+import { checkProfileShape, validateProfileFor } from './profiler.js';
+import { modelIdentity } from './model-file.js';
 import { readJsonFile } from './json-file.js';
 
 export interface SideLatencies {
@@ -23,10 +24,6 @@ export interface SideLatencies {
 
 export class LatencySourceError extends Error {
   override name = 'LatencySourceError';
-}
-
-export function modelIdentity(analyzed: AnalyzedModel) {
-  return { file: path.basename(analyzed.path), sha256: sha256(analyzed.bytes), nodes: analyzed.analysis.layers.length };
 }
 
 /** Latencies of every layer from a profile file (measured or device profile). */

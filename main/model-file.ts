@@ -2,11 +2,13 @@
 // and resolves external-data references (weights kept in side files, as large PyTorch
 // exports do) against the model's folder. Every failure is a ModelFileError with a
 // one-line message that names the file and the problem.
+import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { readOnnxModel, OnnxFormatError } from '../app/onnx/reader.js';
 import type { OnnxModel } from '../app/onnx/model.js';
+import type { ModelIdentity } from '../app/profiling/types.js';
 import { onnx } from '../app/onnx/generated/onnx.js';
 
 export class ModelFileError extends Error {
@@ -18,6 +20,15 @@ export interface LoadedModel {
   /** The file's bytes; tensors of `model` are views into them. */
   bytes: Uint8Array;
   model: OnnxModel;
+}
+
+export function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** What profiles and partition configs record to be refused for any other model. */
+export function modelIdentity(loaded: LoadedModel): ModelIdentity {
+  return { file: path.basename(loaded.path), sha256: sha256(loaded.bytes), nodes: loaded.model.graph.nodes.length };
 }
 
 /** Reads and decodes a model; checks that every external-data file exists and is long enough. */

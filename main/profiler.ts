@@ -4,7 +4,6 @@
 // nodes by app/profiling/trace.ts. A second, plain session gives the whole-model time
 // without profiling overhead. The result is a LatencyProfile (app/profiling/types.ts),
 // which the planner takes as its latencies; profile files are read and written here.
-import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -33,7 +32,8 @@ import { generateInputs } from './inputs.js';
 import { inlineExternalData } from './model-file.js';
 import { sessionOptionsFor, type ProviderChoice } from './providers.js';
 import { firstLine } from './runtime-shapes.js';
-import { readJsonFile } from './json-file.js';
+import { isRecord, readJsonFile } from './json-file.js';
+import { modelIdentity, sha256 } from './model-file.js';
 
 export class ProfileError extends Error {
   override name = 'ProfileError';
@@ -152,9 +152,6 @@ function topology(model: OnnxModel, names?: readonly string[]): GraphTopology {
   };
 }
 
-export function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
 
 async function openSession(
   source: string | Uint8Array,
@@ -263,7 +260,7 @@ export async function profileModelDetailed(analyzed: AnalyzedModel, options: Pro
     const profile: LatencyProfile = {
       schemaVersion: 1,
       kind: 'latency-profile',
-      model: { file, sha256: sha256(analyzed.bytes), nodes: model.graph.nodes.length },
+      model: modelIdentity(analyzed),
       device: deviceInfo(choice.used),
       ep: choice.used,
       ...(choice.fellBack ? { requestedEp: choice.requested, fallbackReason: choice.fallbackReason } : {}),
@@ -334,9 +331,6 @@ export function validateProfileFor(profile: LatencyProfile, analyzed: AnalyzedMo
   }
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** Reads a latency profile and checks its shape; every problem is one ProfileError line. */
 export async function readProfileFile(filePath: string): Promise<LatencyProfile> {

@@ -1,17 +1,17 @@
 // `neurosurgeon split`: chooses the local node set (a given cut, the best topological
 // cut, or the DAG min-cut), cuts the model with surgery.ts, and writes head.onnx,
 // tail.onnx and partition.json atomically, refusing to overwrite unless asked.
-import { createHash } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { buildCutTable, planCuts } from '../app/partition/cuts.js';
 import { optimalDagPartition } from '../app/partition/dag.js';
 import type { CutCost, NetworkConditions, Objective } from '../app/partition/types.js';
 import type { Dim } from '../app/onnx/model.js';
+import type { ModelIdentity } from '../app/profiling/types.js';
 import type { AnalyzedModel } from './analyze-file.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { UsageError } from './cli-errors.js';
-import { inlineExternalData } from './model-file.js';
+import { inlineExternalData, modelIdentity } from './model-file.js';
 import { toolVersion } from './paths.js';
 import { partitionProblem, planOptions, type PlanRequest } from './plan-service.js';
 import { encodeSplit, splitModel } from './surgery.js';
@@ -21,7 +21,7 @@ export const PARTITION_SCHEMA_VERSION = 1;
 export interface PartitionConfig {
   schemaVersion: number;
   tool: { name: 'neurosurgeon-studio'; version: string };
-  model: { file: string; sha256: string; nodes: number };
+  model: ModelIdentity;
   /** Topological cut index, or null for a DAG (min-cut) partition. */
   cut: number | null;
   method: 'cut' | 'auto' | 'dag';
@@ -84,7 +84,7 @@ export function writeSplit(analyzed: AnalyzedModel, split: SplitRequest): { file
   const config: PartitionConfig = {
     schemaVersion: PARTITION_SCHEMA_VERSION,
     tool: { name: 'neurosurgeon-studio', version: toolVersion() },
-    model: { file: path.basename(analyzed.path), sha256: createHash('sha256').update(analyzed.bytes).digest('hex'), nodes: nodeCount },
+    model: modelIdentity(analyzed),
     cut,
     method,
     objective: split.request.objective,

@@ -1,11 +1,11 @@
 // Writes the sample model zoo (app/zoo) to disk. A manifest (zoo.json) records what was
 // written with which generator version, so later calls skip models that are already
 // there and intact; large models are generated here on demand, never committed.
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { buildZooModel, zooModel, zooModels, type ZooEntry } from '../app/zoo/index.js';
 import { writeFileAtomic } from './atomic-write.js';
+import { sha256 } from './model-file.js';
 import { toolVersion } from './paths.js';
 
 /** Bump when any zoo builder changes, so stale files are regenerated. */
@@ -81,7 +81,7 @@ export function writeZoo(options: ZooWriteOptions): ZooManifestEntry[] {
       id: entry.id,
       file: path.basename(file),
       bytes: bytes.byteLength,
-      sha256: createHash('sha256').update(bytes).digest('hex'),
+      sha256: sha256(bytes),
       seed,
       generator: ZOO_GENERATOR_VERSION
     };

@@ -11,6 +11,7 @@ import { estimateLayerMs, hardwarePreset, type HardwarePresetName, type Hardware
 import type { DeviceProfile, ExecutionProviderName, LatencyProfile, LayerSample, LayerTiming, ModelIdentity, RegressionFit } from '../profiling/types.js';
 import { layerFeatures } from './features.js';
 import { predictWithFit } from './regression.js';
+import { median } from '../profiling/trace.js';
 
 export class ProfileMixError extends Error {
   override name = 'ProfileMixError';
@@ -32,12 +33,6 @@ function bytesMoved(sample: LayerSample): number | null {
   if (sample.layerType === 'activation') return 8 * sample.features.neurons;
   if (sample.layerType === 'dataMovement') return 2 * sample.features.bytes;
   return null;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 /**
