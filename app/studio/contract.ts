@@ -1,0 +1,188 @@
+// The one typed contract between the studio's renderer and main: every request (with its
+// parameters and result) and every event main pushes. Electron serves it over IPC (the
+// preload exposes only this), the web host serves it unchanged over a WebSocket. Each side
+// checks every message against these zod schemas at run time, so a malformed or unknown
+// message is refused with a clear error instead of reaching the engine.
+// Why zod: one declaration gives both the TypeScript types and the run-time check.
+import { z } from 'zod';
+import { EXECUTION_PROVIDERS } from '../profiling/types.js';
+
+export const executionProviderSchema = z.enum(EXECUTION_PROVIDERS as unknown as ['cpu', 'webgpu', 'cuda', 'dml', 'coreml']);
+
+const empty = z.object({}).strict();
+
+/** A latency profile travels as the JSON that main/profiler.ts writes; its shape is checked there. */
+const latencyProfileSchema = z.custom<import('../profiling/types.js').LatencyProfile>(
+  (value) => typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'latency-profile',
+  'expected a latency profile'
+);
+const modelViewSchema = z.custom<import('./model-view.js').ModelView>(
+  (value) => typeof value === 'object' && value !== null && Array.isArray((value as { nodes?: unknown }).nodes),
+  'expected a model view'
+);
+
+export const openedModelSchema = z.object({
+  model: modelViewSchema,
+  /** Where it came from: a path on the machine main runs on, or a name for uploaded bytes. */
+  source: z.object({ kind: z.enum(['path', 'upload', 'sample']), label: z.string() }),
+  /** Profiles already measured for this model (kept per model id across launches). */
+  profiles: z.object({ local: latencyProfileSchema.nullable(), remote: latencyProfileSchema.nullable() })
+});
+
+export const recentFileSchema = z.object({ path: z.string(), fileName: z.string(), openedAt: z.string() });
+
+export const providerStatusSchema = z.object({
+  name: executionProviderSchema,
+  available: z.boolean(),
+  reason: z.string().optional()
+});
+
+export const executorStatusSchema = z.object({
+  /** 'local' is the executor the studio started on loopback ("this machine"). */
+  kind: z.enum(['local', 'remote']),
+  url: z.string(),
+  label: z.string(),
+  state: z.enum(['starting', 'connected', 'unreachable', 'stopped']),
+  error: z.string().optional(),
+  rttMs: z.number().nullable(),
+  uplinkMbps: z.number().nullable(),
+  downlinkMbps: z.number().nullable(),
+  /** Server-load factor K the executor reports. */
+  loadFactor: z.number().nullable()
+});
+
+export const preferencesSchema = z.object({
+  theme: z.enum(['light', 'dark', 'system']),
+  localEp: executionProviderSchema,
+  profileRuns: z.number().int().min(1).max(1000),
+  profileWarmup: z.number().int().min(0).max(100),
+  remoteExecutor: z.object({ url: z.string(), token: z.string().optional() }).nullable()
+});
+
+export const profileSideSchema = z.enum(['local', 'remote']);
+
+export const profileProgressSchema = z.object({
+  jobId: z.string(),
+  modelId: z.string(),
+  side: profileSideSchema,
+  phase: z.string(),
+  /** 0..1 */
+  fraction: z.number().min(0).max(1),
+  message: z.string()
+});
+
+export const profileDoneSchema = z.object({
+  jobId: z.string(),
+  modelId: z.string(),
+  side: profileSideSchema,
+  outcome: z.enum(['done', 'cancelled', 'failed']),
+  profile: latencyProfileSchema.nullable(),
+  error: z.string().optional()
+});
+
+export const menuCommandSchema = z.enum(['open', 'export', 'toggle-theme', 'reload']);
+
+/** Every request: name → parameters and result. */
+export const studioRequests = {
+  'app.info': {
+    params: empty,
+    result: z.object({ version: z.string(), host: z.enum(['electron', 'web']), platform: z.string(), samples: z.array(z.object({ id: z.string(), title: z.string() })) })
+  },
+  'model.openPath': { params: z.object({ path: z.string().min(1) }).strict(), result: openedModelSchema },
+  /** Bytes of a file the user picked or dropped (browser file input, drag and drop). */
+  'model.openBytes': { params: z.object({ fileName: z.string().min(1), bytes: z.instanceof(Uint8Array) }).strict(), result: openedModelSchema },
+  'model.openSample': { params: z.object({ id: z.string().min(1) }).strict(), result: openedModelSchema },
+  'model.recent': { params: empty, result: z.array(recentFileSchema) },
+  'providers.list': { params: empty, result: z.array(providerStatusSchema) },
+  'profile.start': {
+    params: z
+      .object({
+        modelId: z.string().min(1),
+        side: profileSideSchema,
+        ep: executionProviderSchema,
+        runs: z.number().int().min(1).max(1000),
+        warmup: z.number().int().min(0).max(100)
+      })
+      .strict(),
+    result: z.object({ jobId: z.string() })
+  },
+  'profile.cancel': { params: z.object({ jobId: z.string().min(1) }).strict(), result: z.object({ cancelled: z.boolean() }) },
+  'executor.status': { params: empty, result: executorStatusSchema },
+  'executor.connect': { params: z.object({ url: z.string().url(), token: z.string().optional() }).strict(), result: executorStatusSchema },
+  'executor.useLocal': { params: empty, result: executorStatusSchema },
+  'prefs.get': { params: empty, result: preferencesSchema },
+  'prefs.set': { params: preferencesSchema.partial().strict(), result: preferencesSchema }
+} as const;
+
+/** Every event main pushes to the renderer. */
+export const studioEvents = {
+  'profile.progress': profileProgressSchema,
+  'profile.done': profileDoneSchema,
+  'executor.status': executorStatusSchema,
+  'menu.command': z.object({ command: menuCommandSchema }),
+  /** A model opened from outside the renderer (command line, OS file association, menu). */
+  'model.opened': openedModelSchema
+} as const;
+
+export type StudioMethod = keyof typeof studioRequests;
+export type StudioParams<M extends StudioMethod> = z.infer<(typeof studioRequests)[M]['params']>;
+export type StudioResult<M extends StudioMethod> = z.infer<(typeof studioRequests)[M]['result']>;
+export type StudioEventName = keyof typeof studioEvents;
+export type StudioEvent<E extends StudioEventName> = z.infer<(typeof studioEvents)[E]>;
+
+export type OpenedModel = z.infer<typeof openedModelSchema>;
+export type ExecutorStatus = z.infer<typeof executorStatusSchema>;
+export type Preferences = z.infer<typeof preferencesSchema>;
+export type ProfileProgress = z.infer<typeof profileProgressSchema>;
+export type ProfileDone = z.infer<typeof profileDoneSchema>;
+export type RecentFile = z.infer<typeof recentFileSchema>;
+export type MenuCommand = z.infer<typeof menuCommandSchema>;
+
+/** An error as it crosses the contract: a name the UI can switch on and a one-line message. */
+export interface StudioErrorPayload {
+  name: string;
+  message: string;
+}
+
+export class ContractError extends Error {
+  override name = 'ContractError';
+}
+
+export function isStudioMethod(name: unknown): name is StudioMethod {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(studioRequests, name);
+}
+
+export function isStudioEventName(name: unknown): name is StudioEventName {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(studioEvents, name);
+}
+
+function firstIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  const where = issue.path.length > 0 ? issue.path.join('.') : 'message';
+  return `${where}: ${issue.message}`;
+}
+
+/** Checks a request's parameters; throws ContractError naming the method and the first problem. */
+export function checkParams<M extends StudioMethod>(method: M, params: unknown): StudioParams<M> {
+  const parsed = studioRequests[method].params.safeParse(params ?? {});
+  if (!parsed.success) throw new ContractError(`${method}: bad parameters (${firstIssue(parsed.error)})`);
+  return parsed.data as StudioParams<M>;
+}
+
+export function checkResult<M extends StudioMethod>(method: M, result: unknown): StudioResult<M> {
+  const parsed = studioRequests[method].result.safeParse(result);
+  if (!parsed.success) throw new ContractError(`${method}: bad result (${firstIssue(parsed.error)})`);
+  return parsed.data as StudioResult<M>;
+}
+
+export function checkEvent<E extends StudioEventName>(event: E, payload: unknown): StudioEvent<E> {
+  const parsed = studioEvents[event].safeParse(payload);
+  if (!parsed.success) throw new ContractError(`${event}: bad event (${firstIssue(parsed.error)})`);
+  return parsed.data as StudioEvent<E>;
+}
+
+/** What the renderer talks to: the same interface whether Electron's preload or the web host's socket is behind it. */
+export interface StudioHost {
+  request<M extends StudioMethod>(method: M, params: StudioParams<M>): Promise<StudioResult<M>>;
+  on<E extends StudioEventName>(event: E, listener: (payload: StudioEvent<E>) => void): () => void;
+}
