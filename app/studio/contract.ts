@@ -7,6 +7,10 @@
 import { z } from 'zod';
 import { EXECUTION_PROVIDERS } from '../profiling/types.js';
 
+// The studio's page runs under a CSP without 'unsafe-eval' (main/studio/csp.ts); zod's
+// JIT would probe `new Function` there and trip a CSP violation, so it stays off.
+z.config({ jitless: true });
+
 export const executionProviderSchema = z.enum(EXECUTION_PROVIDERS as unknown as ['cpu', 'webgpu', 'cuda', 'dml', 'coreml']);
 
 const empty = z.object({}).strict();
@@ -121,7 +125,9 @@ export const studioEvents = {
   'executor.status': executorStatusSchema,
   'menu.command': z.object({ command: menuCommandSchema }),
   /** A model opened from outside the renderer (command line, OS file association, menu). */
-  'model.opened': openedModelSchema
+  'model.opened': openedModelSchema,
+  /** A failure outside any request (a model from the command line or the menu would not open): show it in a banner. */
+  'app.error': z.object({ name: z.string(), message: z.string() })
 } as const;
 
 export type StudioMethod = keyof typeof studioRequests;
@@ -185,4 +191,10 @@ export function checkEvent<E extends StudioEventName>(event: E, payload: unknown
 export interface StudioHost {
   request<M extends StudioMethod>(method: M, params: StudioParams<M>): Promise<StudioResult<M>>;
   on<E extends StudioEventName>(event: E, listener: (payload: StudioEvent<E>) => void): () => void;
+  /**
+   * Electron only: the path of a dropped or picked file on this machine (Electron's
+   * webUtils.getPathForFile), so it can be opened by path instead of sending its bytes.
+   * Absent in the web host; '' when the file has no path.
+   */
+  pathForFile?(file: object): string;
 }

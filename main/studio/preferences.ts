@@ -1,0 +1,167 @@
+// What the studio remembers between launches, as JSON files in its home folder: the
+// preferences and recent files (preferences.json) and the profiles measured per model
+// (profiles/<model sha256>.json). Every write is atomic; a file that cannot be read back
+// (corrupted, hand-edited, from a future version) is moved aside with a log line and
+// defaults are used, so a bad file never stops the studio from starting.
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { preferencesSchema, recentFileSchema, type Preferences, type RecentFile } from '../../app/studio/contract.js';
+import type { LatencyProfile } from '../../app/profiling/types.js';
+import { writeFileAtomic } from '../atomic-write.js';
+import { checkProfileShape } from '../profiler.js';
+
+export const RECENT_FILES_LIMIT = 10;
+
+export type StudioLog = (line: string) => void;
+
+/**
+ * The studio's home folder: $NEUROSURGEON_STUDIO_HOME, else Electron's userData folder
+ * when given, else $XDG_CONFIG_HOME/neurosurgeon-studio (~/.config/... by default).
+ */
+export function studioHomeDir(env: NodeJS.ProcessEnv = process.env, electronUserData?: string): string {
+  if (env.NEUROSURGEON_STUDIO_HOME) return path.resolve(env.NEUROSURGEON_STUDIO_HOME);
+  if (electronUserData) return electronUserData;
+  const configHome = env.XDG_CONFIG_HOME || path.join(os.homedir(), '.config');
+  return path.join(configHome, 'neurosurgeon-studio');
+}
+
+export function defaultPreferences(): Preferences {
+  return { theme: 'system', localEp: 'cpu', profileRuns: 10, profileWarmup: 2, remoteExecutor: null };
+}
+
+const settingsFileSchema = z.object({
+  schemaVersion: z.literal(1),
+  preferences: preferencesSchema,
+  recentFiles: z.array(recentFileSchema)
+});
+
+/** Moves an unreadable file aside (keeping it for the user) and says so. */
+function quarantine(file: string, problem: string, log: StudioLog): void {
+  const aside = `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  try {
+    renameSync(file, aside);
+    log(`studio: ${path.basename(file)} could not be read (${problem}); moved it to ${path.basename(aside)} and used defaults`);
+  } catch {
+    log(`studio: ${path.basename(file)} could not be read (${problem}); using defaults`);
+  }
+}
+
+function readJson(file: string, log: StudioLog): unknown | undefined {
+  if (!existsSync(file)) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    log(`studio: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)}); using defaults`);
+    return undefined;
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    quarantine(file, `not JSON: ${(error as Error).message}`, log);
+    return undefined;
+  }
+}
+
+/** Preferences and recent files, in memory and in preferences.json. */
+export class PreferencesStore {
+  readonly file: string;
+  private preferences: Preferences;
+  private recentFiles: RecentFile[];
+
+  constructor(
+    readonly home: string,
+    private readonly log: StudioLog = (line) => process.stderr.write(`${line}\n`)
+  ) {
+    this.file = path.join(home, 'preferences.json');
+    const json = readJson(this.file, log);
+    const parsed = json === undefined ? null : settingsFileSchema.safeParse(json);
+    if (parsed && !parsed.success) {
+      const issue = parsed.error.issues[0];
+      quarantine(this.file, `${issue.path.join('.') || 'document'}: ${issue.message}`, log);
+    }
+    this.preferences = parsed?.success ? parsed.data.preferences : defaultPreferences();
+    this.recentFiles = parsed?.success ? parsed.data.recentFiles : [];
+  }
+
+  get(): Preferences {
+    return structuredClone(this.preferences);
+  }
+
+  /** Applies a change (checked against the contract's schema) and saves it. */
+  set(change: Partial<Preferences>): Preferences {
+    this.preferences = preferencesSchema.parse({ ...this.preferences, ...change });
+    this.save();
+    return this.get();
+  }
+
+  recent(): RecentFile[] {
+    return structuredClone(this.recentFiles);
+  }
+
+  /** Puts a file first in the recent list (once), keeping RECENT_FILES_LIMIT entries. */
+  addRecent(filePath: string): RecentFile[] {
+    const entry: RecentFile = { path: filePath, fileName: path.basename(filePath), openedAt: new Date().toISOString() };
+    this.recentFiles = [entry, ...this.recentFiles.filter((r) => r.path !== filePath)].slice(0, RECENT_FILES_LIMIT);
+    this.save();
+    return this.recent();
+  }
+
+  private save(): void {
+    const document = { schemaVersion: 1, preferences: this.preferences, recentFiles: this.recentFiles };
+    writeFileAtomic(this.file, `${JSON.stringify(document, null, 2)}\n`);
+  }
+}
+
+export interface StoredProfiles {
+  local: LatencyProfile | null;
+  remote: LatencyProfile | null;
+}
+
+/** Profiles measured per model, one file per model id (the file's SHA-256). */
+export class ProfileStore {
+  readonly folder: string;
+
+  constructor(
+    home: string,
+    private readonly log: StudioLog = (line) => process.stderr.write(`${line}\n`)
+  ) {
+    this.folder = path.join(home, 'profiles');
+  }
+
+  private fileOf(modelId: string): string {
+    if (!/^[0-9a-f]{64}$/.test(modelId)) throw new Error(`not a model id: ${modelId}`);
+    return path.join(this.folder, `${modelId}.json`);
+  }
+
+  get(modelId: string): StoredProfiles {
+    const file = this.fileOf(modelId);
+    const json = readJson(file, this.log);
+    if (json === undefined) return { local: null, remote: null };
+    try {
+      const record = json as Record<string, unknown>;
+      if (typeof record !== 'object' || record === null || record.schemaVersion !== 1) throw new Error('schemaVersion is not 1');
+      const side = (name: 'local' | 'remote'): LatencyProfile | null => {
+        const value = record[name];
+        if (value === null || value === undefined) return null;
+        const profile = checkProfileShape(value, `${name} profile`);
+        if (profile.model.sha256 !== modelId) throw new Error(`${name} profile was made for another model`);
+        return profile;
+      };
+      return { local: side('local'), remote: side('remote') };
+    } catch (error) {
+      quarantine(file, (error as Error).message, this.log);
+      return { local: null, remote: null };
+    }
+  }
+
+  /** Keeps a profile for one side; the other side's stays as it was. */
+  put(modelId: string, side: 'local' | 'remote', profile: LatencyProfile): StoredProfiles {
+    const stored = { ...this.get(modelId), [side]: profile };
+    mkdirSync(this.folder, { recursive: true });
+    writeFileAtomic(this.fileOf(modelId), `${JSON.stringify({ schemaVersion: 1, ...stored })}\n`);
+    return stored;
+  }
+}

@@ -1,0 +1,469 @@
+// The studio's main-process side of the contract (app/studio/contract.ts), as one plain
+// class that Electron's IPC (main/electron/main.ts) and the web host (web-host.ts) both
+// call: `handle(method, params)` checks the parameters and answers; `on(listener)` gets
+// every event, each checked against the contract before it leaves. It opens models
+// (path, uploaded bytes, bundled samples) into the JSON-safe ModelView, keeps them in
+// memory for profiling, runs profiles on this machine (onnxruntime-node) and on the
+// executor one job at a time per side, keeps the results per model on disk, and holds the
+// preferences, the recent files and the executor connection. No Electron import here.
+import { createHash, randomUUID } from 'node:crypto';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { statSync } from 'node:fs';
+import path from 'node:path';
+import {
+  checkEvent,
+  checkParams,
+  ContractError,
+  isStudioMethod,
+  type ExecutorStatus,
+  type OpenedModel,
+  type StudioErrorPayload,
+  type StudioEventName,
+  type StudioEvent,
+  type StudioMethod,
+  type StudioParams,
+  type StudioResult
+} from '../../app/studio/contract.js';
+import { modelViewOf, type ModelView } from '../../app/studio/model-view.js';
+import { readOnnxModel, OnnxFormatError } from '../../app/onnx/reader.js';
+import type { ExecutionProviderName, LatencyProfile } from '../../app/profiling/types.js';
+import { zooModel, zooModels } from '../../app/zoo/index.js';
+import { analyzeLoadedModel, type AnalyzedModel } from '../analyze-file.js';
+import { describeError } from '../cli-errors.js';
+import { loadModelFile, ModelFileError, type LoadedModel } from '../model-file.js';
+import { defaultZooDir, toolVersion } from '../paths.js';
+import { profileModel, ProfileCancelledError, ProfileError, type ProfilePhase } from '../profiler.js';
+import { listProviders, type ProviderStatus } from '../providers.js';
+import { firstLine } from '../runtime-shapes.js';
+import { ensureZooModel, ZooError } from '../zoo-files.js';
+import { ExecutorLink, type ExecutorConnector } from './executor-link.js';
+import type { ExecutorSupervisor } from './executor-supervisor.js';
+import { PreferencesStore, ProfileStore, type StudioLog } from './preferences.js';
+
+export type ProfileSide = 'local' | 'remote';
+
+export interface StudioServiceOptions {
+  host: 'electron' | 'web';
+  /** Where preferences and profiles are kept (studioHomeDir()). */
+  home: string;
+  /** Talks to an executor at a URL (main/executor/client.ts in the product). */
+  connect: ExecutorConnector;
+  /** The executor on this machine; null to run without one (--no-executor). */
+  supervisor: ExecutorSupervisor | null;
+  localExecutorToken?: string;
+  /** Where bundled samples are generated (default resources/models). */
+  zooDir?: string;
+  /** Models kept in memory for profiling (the most recently opened ones). */
+  maxOpenModels?: number;
+  /** Executor status polling, for tests. */
+  executorPollMs?: number;
+  log?: StudioLog;
+}
+
+/** The sample opened on first start (the paper's Figure 5 model). */
+export const DEFAULT_SAMPLE_ID = 'alexnet';
+
+interface OpenModelEntry {
+  analyzed: AnalyzedModel;
+  view: ModelView;
+  source: OpenedModel['source'];
+}
+
+interface ProfileJob {
+  jobId: string;
+  modelId: string;
+  side: ProfileSide;
+  controller: AbortController;
+  finished: boolean;
+}
+
+export type StudioEventListener = <E extends StudioEventName>(event: E, payload: StudioEvent<E>) => void;
+
+/** Turns any error into what crosses the contract: its class name and one line naming the problem. */
+export function errorPayload(error: unknown): StudioErrorPayload {
+  const name = error instanceof Error ? error.name : 'Error';
+  return { name, message: describeError(error) };
+}
+
+export class StudioService {
+  readonly prefs: PreferencesStore;
+  readonly profiles: ProfileStore;
+  readonly executor: ExecutorLink;
+  private readonly models = new Map<string, OpenModelEntry>();
+  private readonly opening = new Map<string, Promise<OpenedModel>>();
+  /** Files opened lately: their size and modification time when read, and the model id they gave. */
+  private readonly openedFiles = new Map<string, { signature: string; id: string }>();
+  private readonly jobs = new Map<string, ProfileJob>();
+  private readonly queues: Record<ProfileSide, Promise<void>> = { local: Promise.resolve(), remote: Promise.resolve() };
+  private readonly listeners = new Set<StudioEventListener>();
+  private providers: Promise<ProviderStatus[]> | null = null;
+  private readonly zooDir: string;
+  private readonly log: StudioLog;
+  private disposed = false;
+
+  constructor(private readonly options: StudioServiceOptions) {
+    this.log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
+    this.zooDir = options.zooDir ?? defaultZooDir();
+    this.prefs = new PreferencesStore(options.home, this.log);
+    this.profiles = new ProfileStore(options.home, this.log);
+    this.executor = new ExecutorLink({
+      connect: options.connect,
+      supervisor: options.supervisor,
+      localToken: options.localExecutorToken,
+      pollMs: options.executorPollMs,
+      log: this.log
+    });
+    this.executor.onStatus((status) => this.emit('executor.status', status));
+  }
+
+  /** Starts the executor on this machine, or reconnects to the remote one in the preferences. */
+  async start(): Promise<void> {
+    if (this.disposed) return;
+    const remote = this.prefs.get().remoteExecutor;
+    if (remote) {
+      try {
+        await this.executor.connectRemote(remote.url, remote.token);
+        return;
+      } catch (error) {
+        this.log(`studio: ${firstLine(error)}; using the executor on this machine instead`);
+      }
+    }
+    await this.executor.useLocal();
+  }
+
+  /**
+   * Work a launcher starts before any page asks: probing the execution providers (a child
+   * process for WebGPU) and opening the model the page will ask for first.
+   */
+  prepare(model: { sample: string } | { path: string }): Promise<OpenedModel> {
+    this.providers ??= listProviders();
+    return 'sample' in model ? this.openSample(model.sample) : this.openPath(model.path);
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    for (const job of this.jobs.values()) job.controller.abort();
+    this.executor.dispose();
+    await this.options.supervisor?.stop();
+    this.listeners.clear();
+  }
+
+  /** Every event, already checked against the contract. */
+  on(listener: StudioEventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  emit<E extends StudioEventName>(event: E, payload: StudioEvent<E>): void {
+    if (this.disposed) return;
+    const checked = checkEvent(event, payload);
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(event, checked);
+      } catch (error) {
+        this.log(`studio: an event listener failed on ${event}: ${firstLine(error)}`);
+      }
+    }
+  }
+
+  /** One request from a renderer: an unknown method or bad parameters is a ContractError. */
+  async handle(method: string, params: unknown): Promise<unknown> {
+    if (!isStudioMethod(method)) throw new ContractError(`unknown method "${method}"`);
+    return this.dispatch(method, checkParams(method, params));
+  }
+
+  private dispatch<M extends StudioMethod>(method: M, params: StudioParams<M>): Promise<StudioResult<M>> {
+    const handler = this.handlers[method] as (p: StudioParams<M>) => Promise<StudioResult<M>> | StudioResult<M>;
+    return Promise.resolve(handler(params));
+  }
+
+  private readonly handlers: { [M in StudioMethod]: (params: StudioParams<M>) => Promise<StudioResult<M>> | StudioResult<M> } = {
+    'app.info': () => ({
+      version: toolVersion(),
+      host: this.options.host,
+      platform: process.platform,
+      samples: sampleList()
+    }),
+    'model.openPath': ({ path: filePath }) => this.openPath(filePath),
+    'model.openBytes': ({ fileName, bytes }) => this.openBytes(fileName, bytes),
+    'model.openSample': ({ id }) => this.openSample(id),
+    'model.recent': () => this.prefs.recent(),
+    'providers.list': () => (this.providers ??= listProviders()),
+    'profile.start': (params) => ({ jobId: this.startProfile(params.modelId, params.side, params.ep, params.runs, params.warmup) }),
+    'profile.cancel': ({ jobId }) => ({ cancelled: this.cancelProfile(jobId) }),
+    'executor.status': () => this.executor.status(),
+    'executor.connect': (params) => this.connectExecutor(params.url, params.token),
+    'executor.useLocal': () => this.useLocalExecutor(),
+    'prefs.get': () => this.prefs.get(),
+    'prefs.set': (change) => this.prefs.set(change)
+  };
+
+  // ---- models ------------------------------------------------------------------------
+
+  /** Opens a model file on this machine (and puts it first in the recent files). */
+  openPath(filePath: string): Promise<OpenedModel> {
+    const resolved = path.resolve(filePath);
+    return this.once(`path:${resolved}`, async () => {
+      const opened = await this.openFile(resolved, { kind: 'path', label: resolved });
+      this.prefs.addRecent(resolved);
+      return opened;
+    });
+  }
+
+  /** Opens a model from its bytes (a file the user picked or dropped in a browser); writes nothing. */
+  async openBytes(fileName: string, bytes: Uint8Array): Promise<OpenedModel> {
+    const name = path.basename(fileName.replace(/\\/g, '/')) || 'model.onnx';
+    let model;
+    try {
+      model = readOnnxModel(bytes);
+    } catch (error) {
+      if (error instanceof OnnxFormatError) throw new ModelFileError(`${name}: ${error.message}`);
+      throw error;
+    }
+    if (model.externalData.length > 0) {
+      throw new ModelFileError(`${name}: keeps its weights in external data files, which an upload cannot carry; open it by path instead`);
+    }
+    return this.open({ path: name, bytes, model }, { kind: 'upload', label: name });
+  }
+
+  /** Opens a bundled sample, generating it on first use. */
+  openSample(id: string): Promise<OpenedModel> {
+    return this.once(`sample:${id}`, async () => {
+      let title: string;
+      try {
+        title = zooModel(id).title;
+      } catch {
+        throw new ZooError(`no sample "${id}"; the samples are ${zooModels.map((m) => m.id).join(', ')}`);
+      }
+      return this.openFile(ensureZooModel(id, this.zooDir), { kind: 'sample', label: `${title} (sample)` });
+    });
+  }
+
+  /** The analysed model kept for profiling, or a ModelFileError saying it must be opened again. */
+  openedModel(modelId: string): OpenModelEntry {
+    const entry = this.models.get(modelId);
+    if (!entry) throw new ModelFileError(`model ${modelId.slice(0, 12)}… is no longer open in the studio; open it again to profile it`);
+    return entry;
+  }
+
+  /**
+   * Opens a file on this machine; a file still in memory and unchanged since (same size
+   * and modification time) is not read and analysed again.
+   */
+  private async openFile(file: string, source: OpenedModel['source']): Promise<OpenedModel> {
+    const signature = fileSignature(file);
+    const known = this.openedFiles.get(file);
+    const entry = known && known.signature === signature ? this.models.get(known.id) : undefined;
+    if (known && entry) {
+      this.models.delete(known.id);
+      this.models.set(known.id, { ...entry, source });
+      return { model: entry.view, source, profiles: this.profiles.get(known.id) };
+    }
+    const opened = await this.open(await loadModelFile(file), source);
+    if (signature !== null) this.openedFiles.set(file, { signature, id: opened.model.id });
+    return opened;
+  }
+
+  /** Concurrent opens of the same thing share one piece of work. */
+  private once(key: string, work: () => Promise<OpenedModel>): Promise<OpenedModel> {
+    const pending = this.opening.get(key);
+    if (pending) return pending;
+    const promise = work().finally(() => this.opening.delete(key));
+    this.opening.set(key, promise);
+    return promise;
+  }
+
+  private async open(loaded: LoadedModel, source: OpenedModel['source']): Promise<OpenedModel> {
+    const fileName = path.basename(loaded.path);
+    let analyzed: AnalyzedModel;
+    try {
+      analyzed = await analyzeLoadedModel(loaded);
+    } catch (error) {
+      if (error instanceof ModelFileError) throw error;
+      throw new ModelFileError(`${fileName}: cannot be analysed (${firstLine(error)})`);
+    }
+    if (analyzed.runtimeShapeWarning) this.log(`studio: ${fileName}: ${analyzed.runtimeShapeWarning}`);
+    const id = await sha256Yielding(loaded.bytes);
+    const view = modelViewOf(analyzed.model, analyzed.analysis, { id, fileName, fileBytes: loaded.bytes.byteLength });
+    this.models.delete(id);
+    this.models.set(id, { analyzed, view, source });
+    this.forgetOldModels();
+    return { model: view, source, profiles: this.profiles.get(id) };
+  }
+
+  /** Keeps the most recently opened models (weights can be hundreds of MB each), never one being profiled. */
+  private forgetOldModels(): void {
+    const limit = this.options.maxOpenModels ?? 3;
+    const busy = new Set([...this.jobs.values()].filter((j) => !j.finished).map((j) => j.modelId));
+    for (const id of this.models.keys()) {
+      if (this.models.size <= limit) break;
+      if (!busy.has(id)) this.models.delete(id);
+    }
+  }
+
+  // ---- profiling ---------------------------------------------------------------------
+
+  /** Queues a profile (one job at a time per side); progress and the result arrive as events. */
+  startProfile(modelId: string, side: ProfileSide, ep: ExecutionProviderName, runs: number, warmup: number): string {
+    const entry = this.openedModel(modelId);
+    const job: ProfileJob = { jobId: randomUUID(), modelId, side, controller: new AbortController(), finished: false };
+    this.jobs.set(job.jobId, job);
+    this.queues[side] = this.queues[side].then(() => this.runJob(job, entry, ep, runs, warmup));
+    return job.jobId;
+  }
+
+  /** Cancels a queued or running job; false when it is unknown or already finished. */
+  cancelProfile(jobId: string): boolean {
+    const job = this.jobs.get(jobId);
+    if (!job || job.finished || job.controller.signal.aborted) return false;
+    job.controller.abort();
+    return true;
+  }
+
+  private async runJob(job: ProfileJob, entry: OpenModelEntry, ep: ExecutionProviderName, runs: number, warmup: number): Promise<void> {
+    const signal = job.controller.signal;
+    const progress = progressReporter((phase, fraction, message) =>
+      this.emit('profile.progress', { jobId: job.jobId, modelId: job.modelId, side: job.side, phase, fraction, message })
+    );
+    let profile: LatencyProfile | null = null;
+    let outcome: 'done' | 'cancelled' | 'failed' = 'done';
+    let error: string | undefined;
+    try {
+      if (signal.aborted) throw new ProfileCancelledError();
+      progress('queued', 0, 'Starting…', true);
+      profile =
+        job.side === 'local'
+          ? await this.profileLocally(entry, ep, runs, warmup, signal, progress)
+          : await this.profileRemotely(entry, runs, warmup, signal, progress);
+      if (signal.aborted) throw new ProfileCancelledError();
+      this.profiles.put(job.modelId, job.side, profile);
+      progress('done', 1, 'Done', true);
+    } catch (caught) {
+      profile = null;
+      if (caught instanceof ProfileCancelledError || signal.aborted) outcome = 'cancelled';
+      else {
+        outcome = 'failed';
+        error = describeError(caught);
+        this.log(`studio: profiling ${entry.view.fileName} (${job.side}) failed: ${error}`);
+      }
+    } finally {
+      job.finished = true;
+      this.jobs.delete(job.jobId);
+    }
+    this.emit('profile.done', { jobId: job.jobId, modelId: job.modelId, side: job.side, outcome, profile, ...(error ? { error } : {}) });
+  }
+
+  private profileLocally(entry: OpenModelEntry, ep: ExecutionProviderName, runs: number, warmup: number, signal: AbortSignal, progress: ProgressSink): Promise<LatencyProfile> {
+    // Steps in the order the profiler takes them: load, warm-up, timed profiling runs,
+    // warm-up again and the whole-model runs of the plain session.
+    const total = 1 + warmup + runs + warmup + runs;
+    let profiledDone = false;
+    return profileModel(entry.analyzed, {
+      ep,
+      runs,
+      warmup,
+      signal,
+      onProgress: ({ phase, done }) => {
+        if (phase === 'profile') profiledDone = done === runs;
+        const step = localProfileStep(phase, done, { runs, warmup, afterProfiling: profiledDone && phase !== 'profile' });
+        progress(phase, Math.min(1, (step.before + done) / total), step.label, done === 0);
+      }
+    });
+  }
+
+  private async profileRemotely(entry: OpenModelEntry, runs: number, warmup: number, signal: AbortSignal, progress: ProgressSink): Promise<LatencyProfile> {
+    const { api, status } = this.executor.api();
+    const cancelled = new Promise<never>((_, reject) => {
+      if (signal.aborted) reject(new ProfileCancelledError());
+      signal.addEventListener('abort', () => reject(new ProfileCancelledError()), { once: true });
+    });
+    cancelled.catch(() => undefined);
+    // The client skips the transfer when the executor already holds these bytes. Neither
+    // call can be interrupted: a cancel stops waiting for them (the executor finishes its run).
+    progress('upload', 0.02, `Uploading ${entry.view.fileName} to ${status.label}`, true);
+    const { name } = await Promise.race([api.uploadModel(entry.analyzed.bytes), cancelled]);
+    progress('profile', 0.2, `Profiling on ${status.label} (${warmup} warm-up, ${runs} timed runs)`, true);
+    const profile = await Promise.race([api.profile(name, { runs, warmup }), cancelled]);
+    if (profile?.kind !== 'latency-profile' || !Array.isArray(profile.layers)) throw new ProfileError(`the executor at ${status.url} answered something that is not a latency profile`);
+    if (profile.model.sha256 !== entry.view.id || profile.layers.length !== entry.view.nodes.length) {
+      throw new ProfileError(
+        `the executor at ${status.url} profiled another model (${profile.model.file}, ${profile.layers.length} layers) than ${entry.view.fileName} (${entry.view.nodes.length} nodes)`
+      );
+    }
+    return profile;
+  }
+
+  // ---- executor ----------------------------------------------------------------------
+
+  private async connectExecutor(url: string, token: string | undefined): Promise<ExecutorStatus> {
+    const status = await this.executor.connectRemote(url, token);
+    this.prefs.set({ remoteExecutor: token ? { url: status.url, token } : { url: status.url } });
+    return status;
+  }
+
+  private async useLocalExecutor(): Promise<ExecutorStatus> {
+    this.prefs.set({ remoteExecutor: null });
+    return this.executor.useLocal();
+  }
+}
+
+/** Where one progress report of the local profiler stands: steps finished before its phase, and what to show. */
+function localProfileStep(phase: ProfilePhase, done: number, run: { runs: number; warmup: number; afterProfiling: boolean }): { before: number; label: string } {
+  const { runs, warmup } = run;
+  switch (phase) {
+    case 'load':
+      return { before: 0, label: 'Loading the model into onnxruntime' };
+    case 'warmup':
+      return run.afterProfiling
+        ? { before: 1 + warmup + runs, label: `Warm-up run ${done} of ${warmup} (whole model)` }
+        : { before: 1, label: `Warm-up run ${done} of ${warmup}` };
+    case 'profile':
+      return { before: 1 + warmup, label: `Profiling run ${done} of ${runs}` };
+    case 'whole-model':
+      return { before: 1 + 2 * warmup + runs, label: `Whole-model run ${done} of ${runs}` };
+  }
+}
+
+type ProgressSink = (phase: string, fraction: number, message: string, force?: boolean) => void;
+
+/** Passes progress on at most every 50 ms (and always on a phase change or when forced). */
+function progressReporter(send: (phase: string, fraction: number, message: string) => void): ProgressSink {
+  let last = 0;
+  let lastPhase = '';
+  return (phase, fraction, message, force = false) => {
+    const now = performance.now();
+    if (!force && phase === lastPhase && now - last < 50 && fraction < 1) return;
+    last = now;
+    lastPhase = phase;
+    send(phase, fraction, message);
+  };
+}
+
+/**
+ * The model id: SHA-256 of the file (as main/model-file.ts sha256), hashed in slices with a
+ * turn of the event loop between them, so the hosts keep serving while a large model is hashed.
+ */
+async function sha256Yielding(bytes: Uint8Array): Promise<string> {
+  const hash = createHash('sha256');
+  const slice = 8 << 20;
+  for (let start = 0; start < bytes.byteLength; start += slice) {
+    hash.update(bytes.subarray(start, Math.min(start + slice, bytes.byteLength)));
+    if (start + slice < bytes.byteLength) await nextTurn();
+  }
+  return hash.digest('hex');
+}
+
+function fileSignature(file: string): string | null {
+  try {
+    const stats = statSync(file);
+    return `${stats.size}:${stats.mtimeMs}`;
+  } catch {
+    return null;
+  }
+}
+
+/** The bundled samples, the default one first. */
+export function sampleList(): { id: string; title: string }[] {
+  const first = zooModels.filter((m) => m.id === DEFAULT_SAMPLE_ID);
+  return [...first, ...zooModels.filter((m) => m.id !== DEFAULT_SAMPLE_ID)].map((m) => ({ id: m.id, title: m.title }));
+}

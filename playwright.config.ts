@@ -1,0 +1,27 @@
+// Playwright end-to-end tests (e2e/): the studio's renderer in Debian's Chromium through
+// the web host (`neurosurgeon studio --web`), and the Electron window where an Electron
+// binary exists. Run `npm run build` first; browsers are not downloaded — the system
+// Chromium is used (override with PLAYWRIGHT_CHROMIUM_PATH).
+import { defineConfig } from '@playwright/test';
+
+export default defineConfig({
+  testDir: 'e2e',
+  timeout: 90_000,
+  expect: { timeout: 15_000 },
+  workers: 1,
+  retries: 0,
+  fullyParallel: false,
+  forbidOnly: true,
+  reporter: [['list'], ['json', { outputFile: 'test-results/playwright.json' }]],
+  outputDir: 'test-results/playwright',
+  use: {
+    browserName: 'chromium',
+    viewport: { width: 1440, height: 900 },
+    screenshot: 'only-on-failure',
+    trace: 'retain-on-failure',
+    launchOptions: {
+      executablePath: process.env.PLAYWRIGHT_CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+    }
+  }
+});

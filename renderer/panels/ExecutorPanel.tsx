@@ -1,0 +1,121 @@
+// The executor: which one profiles the remote side ("this machine", the executor the
+// studio started on loopback, or a remote one by URL and token), its state, and the link
+// figures main measured (RTT, bandwidth) plus its server-load factor K. Shown in a
+// toolbar popover; the status bar carries the one-line summary.
+import { useState, type FormEvent } from 'react';
+import type { ExecutorStatus } from '../../app/studio/contract.js';
+import { useStudio } from '../store.js';
+import { formatMs } from '../format.js';
+import { formatMbps } from './format.js';
+import { Popover } from './Popover.js';
+import { ServerIcon } from './icons.js';
+
+export function executorName(status: ExecutorStatus): string {
+  return status.kind === 'local' ? 'this machine' : status.label || status.url;
+}
+
+const stateText: Record<ExecutorStatus['state'], string> = {
+  starting: 'starting',
+  connected: 'connected',
+  unreachable: 'unreachable',
+  stopped: 'stopped'
+};
+
+export function ExecutorStateDot({ state }: { state: ExecutorStatus['state'] | undefined }) {
+  return <span className={`state-dot state-${state ?? 'stopped'}`} aria-hidden="true" />;
+}
+
+function Figure({ label, value }: { label: string; value: string }) {
+  return (
+    <div className="figure">
+      <span className="figure-label">{label}</span>
+      <span className="figure-value">{value}</span>
+    </div>
+  );
+}
+
+function ExecutorDetails({ close }: { close: () => void }) {
+  const status = useStudio((state) => state.executor);
+  const remotePreference = useStudio((state) => state.prefs?.remoteExecutor ?? null);
+  const connectExecutor = useStudio((state) => state.connectExecutor);
+  const switchToLocalExecutor = useStudio((state) => state.switchToLocalExecutor);
+  const [url, setUrl] = useState(remotePreference?.url ?? '');
+  const [token, setToken] = useState(remotePreference?.token ?? '');
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    const connected = await connectExecutor(url.trim(), token.trim());
+    setBusy(false);
+    if (connected) close();
+  };
+
+  return (
+    <div className="executor-panel">
+      <div className="panel-title">Executor</div>
+      {status ? (
+        <>
+          <div className="executor-line">
+            <ExecutorStateDot state={status.state} />
+            <strong>{executorName(status)}</strong>
+            <span className="muted">{stateText[status.state]}</span>
+          </div>
+          <div className="executor-url mono" title={status.url}>
+            {status.url}
+          </div>
+          {status.error && <div className="executor-error">{status.error}</div>}
+          <div className="figures">
+            <Figure label="RTT" value={status.rttMs === null ? '—' : formatMs(status.rttMs)} />
+            <Figure label="Uplink" value={status.uplinkMbps === null ? '—' : formatMbps(status.uplinkMbps)} />
+            <Figure label="Downlink" value={status.downlinkMbps === null ? '—' : formatMbps(status.downlinkMbps)} />
+            <Figure label="Load K" value={status.loadFactor === null ? '—' : status.loadFactor.toFixed(2)} />
+          </div>
+          {status.kind === 'remote' && (
+            <button type="button" className="text-button" onClick={() => void switchToLocalExecutor().then(close)}>
+              Use this machine instead
+            </button>
+          )}
+        </>
+      ) : (
+        <div className="muted">No executor status yet.</div>
+      )}
+      <form className="connect-form" onSubmit={(event) => void submit(event)}>
+        <div className="panel-subtitle">Connect to a remote executor</div>
+        <label>
+          <span>URL</span>
+          <input type="url" required placeholder="http://server:8000" value={url} onChange={(event) => setUrl(event.target.value)} data-testid="executor-url" />
+        </label>
+        <label>
+          <span>Token</span>
+          <input type="password" placeholder="optional" value={token} onChange={(event) => setToken(event.target.value)} autoComplete="off" data-testid="executor-token" />
+        </label>
+        <div className="form-actions">
+          <button type="submit" className="primary-button" disabled={busy || url.trim() === ''}>
+            {busy ? 'Connecting…' : 'Connect'}
+          </button>
+        </div>
+      </form>
+    </div>
+  );
+}
+
+export function ExecutorButton() {
+  const status = useStudio((state) => state.executor);
+  return (
+    <Popover
+      align="right"
+      title="Executor: where the remote side is profiled"
+      testId="executor-button"
+      label={
+        <>
+          <ServerIcon />
+          <ExecutorStateDot state={status?.state} />
+          <span className="executor-button-label">{status ? executorName(status) : 'executor'}</span>
+        </>
+      }
+    >
+      {(close) => <ExecutorDetails close={close} />}
+    </Popover>
+  );
+}

@@ -1,0 +1,59 @@
+// A toolbar button with a panel that drops down under it; closes on a click outside, on
+// Esc, or when the panel asks (after a choice).
+import { useEffect, useRef, useState, type ReactNode } from 'react';
+
+interface PopoverProps {
+  label: ReactNode;
+  title: string;
+  className?: string;
+  align?: 'left' | 'right';
+  testId?: string;
+  disabled?: boolean;
+  children: (close: () => void) => ReactNode;
+}
+
+export function Popover({ label, title, className, align = 'left', testId, disabled, children }: PopoverProps) {
+  const [open, setOpen] = useState(false);
+  const root = useRef<HTMLDivElement>(null);
+
+  useEffect(() => {
+    if (!open) return;
+    const onPointer = (event: PointerEvent) => {
+      if (root.current && !root.current.contains(event.target as Node)) setOpen(false);
+    };
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key === 'Escape') {
+        event.stopPropagation();
+        setOpen(false);
+      }
+    };
+    window.addEventListener('pointerdown', onPointer, true);
+    window.addEventListener('keydown', onKey, true);
+    return () => {
+      window.removeEventListener('pointerdown', onPointer, true);
+      window.removeEventListener('keydown', onKey, true);
+    };
+  }, [open]);
+
+  return (
+    <div className="popover-root" ref={root}>
+      <button
+        type="button"
+        className={`tool-button ${className ?? ''} ${open ? 'is-open' : ''}`}
+        title={title}
+        aria-haspopup="dialog"
+        aria-expanded={open}
+        disabled={disabled}
+        data-testid={testId}
+        onClick={() => setOpen((value) => !value)}
+      >
+        {label}
+      </button>
+      {open && (
+        <div className={`popover popover-${align}`} role="dialog" aria-label={title}>
+          {children(() => setOpen(false))}
+        </div>
+      )}
+    </div>
+  );
+}
