@@ -26,7 +26,17 @@ const expectedErrorNames = new Set([
   'ProfileMixError',
   'DeviceProfileError',
   'CharacterizeCancelledError',
-  'CharacterizeError'
+  'CharacterizeError',
+  'ContractError',
+  'WireError',
+  'ExecutorUnavailableError',
+  'ExecutorConnectError',
+  'ExecutorStartError',
+  'WebHostError',
+  'SplitRunError',
+  'SplitPredictionError',
+  'TensorConversionError',
+  'ExecutorError'
 ]);
 
 export function describeError(error: unknown): string {

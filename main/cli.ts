@@ -21,6 +21,9 @@ import { writeSplit } from './split-files.js';
 import { defaultZooDir, toolVersion } from './paths.js';
 import { writeZoo } from './zoo-files.js';
 import { formatShape } from '../app/onnx/model.js';
+import { registerStudioCommands } from './cli-studio.js';
+import { registerRunCommands } from './cli-run.js';
+import { registerExecutorCommands } from './cli-executor.js';
 
 const debug = process.argv.includes('--debug');
 
@@ -377,6 +380,10 @@ program
     });
     print(`models in ${options.out}`);
   });
+
+registerStudioCommands(program);
+registerRunCommands(program);
+registerExecutorCommands(program);
 
 try {
   await program.parseAsync(process.argv);
