@@ -10,7 +10,7 @@ const nodeModules = [...builtinModules, ...builtinModules.map((m) => `node:${m}`
 const nodeOnlyPackages = ['onnxruntime-node', 'electron', 'commander', 'ws'];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', '.tsbuild/**', 'app/onnx/generated/**', 'resources/models/**', 'out/**'] },
+  { ignores: ['node_modules/**', 'dist/**', '.tsbuild/**', 'app/onnx/generated/**', 'resources/models/**', 'out/**', '.cache/**', 'test-results/**', 'bench-results/**', 'playwright-report/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {
