@@ -16,15 +16,9 @@ import { generateInputs } from './inputs.js';
 import { toRawTensor } from './ort-tensors.js';
 import { runModel } from './split-check.js';
 import { encodeSplit, splitModel } from './surgery.js';
+import type { BenchFigure } from './bench-figure.js';
 
-export interface ExecutorFigure {
-  figure: string;
-  measured: string;
-  baselineOrGoal: string;
-  ratio: number;
-  goal: string;
-  met: boolean;
-}
+export type ExecutorFigure = BenchFigure;
 
 const UPLOAD_ELEMENTS = 25_000_000;
 const UPLOAD_GOAL_MBPS = 500;

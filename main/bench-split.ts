@@ -20,15 +20,9 @@ import { SplitRunner, type RemoteExecutor } from './split-run.js';
 import { gatherLatencies, type LinkChoice } from './split-prediction.js';
 import { sweepModel } from './sweep.js';
 import { ensureZooModel } from './zoo-files.js';
+import type { BenchFigure } from './bench-figure.js';
 
-export interface SplitFigure {
-  figure: string;
-  measured: string;
-  baselineOrGoal: string;
-  ratio: number;
-  goal: string;
-  met: boolean;
-}
+export type SplitFigure = BenchFigure;
 
 /** One model swept over every network, on this machine's CPU or an emulated slower device. */
 export interface SplitScenario {

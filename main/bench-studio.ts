@@ -18,15 +18,9 @@ import type { Browser, Page } from '@playwright/test';
 import { median } from '../app/profiling/trace.js';
 import { defaultZooDir, packageRoot } from './paths.js';
 import { ensureZooModel } from './zoo-files.js';
+import type { BenchFigure } from './bench-figure.js';
 
-export interface StudioFigure {
-  figure: string;
-  measured: string;
-  baselineOrGoal: string;
-  ratio: number;
-  goal: string;
-  met: boolean;
-}
+export type StudioFigure = BenchFigure;
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];

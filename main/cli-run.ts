@@ -8,6 +8,7 @@ import { EXECUTION_PROVIDERS, type ExecutionProviderName } from '../app/profilin
 import type { Objective } from '../app/partition/types.js';
 import { analyzeModelFile } from './analyze-file.js';
 import { UsageError } from './cli-errors.js';
+import { parseDims, positiveInteger, positiveNumber, print } from './cli-options.js';
 import { ExecutorClient } from './executor/client.js';
 import type { LinkShaper } from './executor/link.js';
 import { formatBytes, formatMs, table } from './format.js';
@@ -32,35 +33,6 @@ interface CommonOptions {
   seed: number;
   dim?: string[];
   json?: boolean;
-}
-
-function positiveNumber(name: string) {
-  return (value: string): number => {
-    const number = Number(value);
-    if (!Number.isFinite(number) || number <= 0) throw new UsageError(`${name} must be a positive number, got "${value}"`);
-    return number;
-  };
-}
-
-function positiveInteger(name: string) {
-  return (value: string): number => {
-    if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`${name} must be a whole number ≥ 1, got "${value}"`);
-    return Number(value);
-  };
-}
-
-function parseDims(values: string[] | undefined): Record<string, number> {
-  const dims: Record<string, number> = {};
-  for (const value of values ?? []) {
-    const match = /^([^=]+)=(\d+)$/.exec(value);
-    if (!match) throw new UsageError(`--dim expects NAME=SIZE (e.g. batch=1), got "${value}"`);
-    dims[match[1]] = Number(match[2]);
-  }
-  return dims;
-}
-
-function print(text: string): void {
-  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 }
 
 function note(message: string): void {

@@ -5,6 +5,7 @@ import { Command, CommanderError, Option } from 'commander';
 import path from 'node:path';
 import { analyzeModelFile, type AnalyzedModel, type RuntimeShapeMode } from './analyze-file.js';
 import { reportAndExit, UsageError } from './cli-errors.js';
+import { nonNegativeInteger, parseDims, positiveInteger, positiveNumber, print } from './cli-options.js';
 import { formatBytes, formatCount, formatMs, table } from './format.js';
 import { analysisReport } from './reports.js';
 import { planModel, resolveNetwork, type PlanRequest } from './plan-service.js';
@@ -26,42 +27,6 @@ import { registerRunCommands } from './cli-run.js';
 import { registerExecutorCommands } from './cli-executor.js';
 
 const debug = process.argv.includes('--debug');
-
-function parseDims(values: string[] | undefined): Record<string, number> {
-  const dims: Record<string, number> = {};
-  for (const value of values ?? []) {
-    const match = /^([^=]+)=(\d+)$/.exec(value);
-    if (!match) throw new UsageError(`--dim expects NAME=SIZE (e.g. batch=1), got "${value}"`);
-    dims[match[1]] = Number(match[2]);
-  }
-  return dims;
-}
-
-function positiveNumber(name: string) {
-  return (value: string): number => {
-    const number = Number(value);
-    if (!Number.isFinite(number) || number <= 0) throw new UsageError(`${name} must be a positive number, got "${value}"`);
-    return number;
-  };
-}
-
-function positiveInteger(name: string) {
-  return (value: string): number => {
-    if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`${name} must be a whole number ≥ 1, got "${value}"`);
-    return Number(value);
-  };
-}
-
-function nonNegativeInteger(name: string) {
-  return (value: string): number => {
-    if (!/^\d+$/.test(value)) throw new UsageError(`${name} must be a whole number ≥ 0, got "${value}"`);
-    return Number(value);
-  };
-}
-
-function print(text: string): void {
-  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
-}
 
 interface ModelOptions {
   dim?: string[];

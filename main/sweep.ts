@@ -7,12 +7,11 @@
 // a hard lower bound — already exceeds the best total measured there.
 import path from 'node:path';
 import { median } from '../app/profiling/trace.js';
-import type { ExecutionProviderName } from '../app/profiling/types.js';
 import type { NetworkConditions } from '../app/partition/types.js';
 import type { AnalyzedModel } from './analyze-file.js';
 import type { LinkShaper } from './executor/link.js';
 import { UsageError } from './cli-errors.js';
-import { gatherLatencies, predictCuts, type CutPrediction, type GatheredLatencies, type LinkChoice } from './split-prediction.js';
+import { gatherLatencies, predictCuts, type CutPrediction, type GatheredLatencies, type LatencyGathering, type LinkChoice } from './split-prediction.js';
 import { shaperForLink, SplitRunner, type RemoteExecutor, type SplitRunTiming } from './split-run.js';
 
 export const SKIPPED_BY_BOUND = 'lower bound exceeds best';
@@ -47,27 +46,16 @@ export interface SweepResult {
   outputsOk: boolean;
 }
 
-export interface SweepRequest {
+export interface SweepRequest extends LatencyGathering {
   analyzed: AnalyzedModel;
   links: LinkChoice[];
   /** Step between swept cuts (default 1: every cut). */
   every?: number;
   runs: number;
   prune: boolean;
-  ep: ExecutionProviderName;
-  allowCpuFallback?: boolean;
-  localFile?: string;
-  remoteFile?: string;
-  /** Emulate a device this many times slower than this machine (SplitRunnerOptions). */
-  deviceSlowdown?: number;
-  profileRuns?: number;
-  profileWarmup?: number;
-  seed?: number;
-  dimValues?: Record<string, number>;
   /** Latencies already gathered for this model (skips both profiles). */
   latencies?: GatheredLatencies;
   connect: (shaper?: LinkShaper) => RemoteExecutor;
-  onProgress?: (message: string) => void;
 }
 
 /** The cuts a sweep measures: 0, every, 2·every, …, N, plus the extra ones given. */
