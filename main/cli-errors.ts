@@ -7,6 +7,9 @@ export class UsageError extends Error {
 
 const expectedErrorNames = new Set([
   'UsageError',
+  'ExportError',
+  'PartitionConfigError',
+  'BandwidthTraceError',
   'ModelFileError',
   'OnnxFormatError',
   'SurgeryError',

@@ -25,6 +25,7 @@ import { formatShape } from '../app/onnx/model.js';
 import { registerStudioCommands } from './cli-studio.js';
 import { registerRunCommands } from './cli-run.js';
 import { registerExecutorCommands } from './cli-executor.js';
+import { registerExportCommand } from './cli-export.js';
 
 const debug = process.argv.includes('--debug');
 
@@ -349,6 +350,7 @@ program
 registerStudioCommands(program);
 registerRunCommands(program);
 registerExecutorCommands(program);
+registerExportCommand(program, { addModelOptions, addNetworkOptions, planRequest });
 
 try {
   await program.parseAsync(process.argv);

@@ -5,7 +5,7 @@ import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { buildCutTable, planCuts } from '../app/partition/cuts.js';
 import { optimalDagPartition } from '../app/partition/dag.js';
-import type { CutCost, NetworkConditions, Objective } from '../app/partition/types.js';
+import type { CutCost, NetworkConditions, Objective, PartitionProblem, PlanOptions } from '../app/partition/types.js';
 import type { Dim } from '../app/onnx/model.js';
 import type { ModelIdentity } from '../app/profiling/types.js';
 import type { AnalyzedModel } from './analyze-file.js';
@@ -43,34 +43,40 @@ export interface SplitRequest {
   request: PlanRequest;
 }
 
+export interface ChosenPartition {
+  localNodes: number[];
+  /** Topological cut index, or null for a DAG (min-cut) partition. */
+  cut: number | null;
+  method: PartitionConfig['method'];
+  predicted: CutCost;
+}
+
+/** The local node set for `--cut K|auto|dag` (shared by `split` and `export`). */
+export function choosePartition(problem: PartitionProblem, options: PlanOptions, cutArgument: string, objective: Objective): ChosenPartition {
+  const nodeCount = problem.nodes.length;
+  if (cutArgument === 'dag') {
+    const dag = optimalDagPartition(problem, options, objective);
+    return { localNodes: dag.localNodes, cut: null, method: 'dag', predicted: dag.cost };
+  }
+  const plan = planCuts(buildCutTable(problem), options);
+  let cut: number;
+  let method: PartitionConfig['method'];
+  if (cutArgument === 'auto') {
+    cut = plan.best[objective];
+    method = 'auto';
+  } else {
+    if (!/^\d+$/.test(cutArgument)) throw new UsageError(`--cut expects a number, "auto" or "dag", got "${cutArgument}"`);
+    cut = Number(cutArgument);
+    if (cut > nodeCount) throw new UsageError(`cut ${cut} is out of range: the model has ${nodeCount} nodes (cuts 0..${nodeCount})`);
+    method = 'cut';
+  }
+  return { localNodes: Array.from({ length: cut }, (_, i) => i), cut, method, predicted: plan.cuts[cut] };
+}
+
 export function writeSplit(analyzed: AnalyzedModel, split: SplitRequest): { files: string[]; partition: PartitionConfig } {
-  const nodeCount = analyzed.analysis.layers.length;
   const problem = partitionProblem(analyzed, split.request);
   const options = planOptions(split.request);
-  let localNodes: number[];
-  let cut: number | null;
-  let predicted: CutCost;
-  let method: PartitionConfig['method'];
-  if (split.cut === 'dag') {
-    const dag = optimalDagPartition(problem, options, split.request.objective);
-    localNodes = dag.localNodes;
-    cut = null;
-    predicted = dag.cost;
-    method = 'dag';
-  } else {
-    const plan = planCuts(buildCutTable(problem), options);
-    if (split.cut === 'auto') {
-      cut = plan.best[split.request.objective];
-      method = 'auto';
-    } else {
-      if (!/^\d+$/.test(split.cut)) throw new UsageError(`--cut expects a number, "auto" or "dag", got "${split.cut}"`);
-      cut = Number(split.cut);
-      if (cut > nodeCount) throw new UsageError(`cut ${cut} is out of range: the model has ${nodeCount} nodes (cuts 0..${nodeCount})`);
-      method = 'cut';
-    }
-    localNodes = Array.from({ length: cut }, (_, i) => i);
-    predicted = plan.cuts[cut];
-  }
+  const { localNodes, cut, method, predicted } = choosePartition(problem, options, split.cut, split.request.objective);
 
   const targets = { head: path.join(split.outDir, 'head.onnx'), tail: path.join(split.outDir, 'tail.onnx'), config: path.join(split.outDir, 'partition.json') };
   if (!split.force) {

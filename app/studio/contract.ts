@@ -84,6 +84,50 @@ export const profileDoneSchema = z.object({
   error: z.string().optional()
 });
 
+/** Network conditions of a what-if (a preset's numbers or the sliders'). */
+export const networkConditionsSchema = z.object({
+  name: z.string().min(1),
+  uplinkMbps: z.number().positive(),
+  downlinkMbps: z.number().positive(),
+  rttMs: z.number().min(0)
+});
+
+export const objectiveSchema = z.enum(['latency', 'energy']);
+
+/** The view a partition config restores: which cut, under which conditions. */
+export const partitionViewSchema = z.object({
+  modelId: z.string(),
+  cut: z.union([z.number().int().min(0), z.literal('dag')]),
+  network: networkConditionsSchema,
+  serverLoad: z.number().min(0),
+  objective: objectiveSchema
+});
+
+export const sweepProgressSchema = z.object({
+  jobId: z.string(),
+  modelId: z.string(),
+  /** 0..1 */
+  fraction: z.number().min(0).max(1),
+  message: z.string()
+});
+
+export const sweepCutSchema = z.object({
+  cut: z.number().int().min(0),
+  predictedMs: z.number(),
+  /** Median measured end-to-end latency; null when the cut was skipped. */
+  measuredMs: z.number().nullable()
+});
+
+export const sweepDoneSchema = z.object({
+  jobId: z.string(),
+  modelId: z.string(),
+  outcome: z.enum(['done', 'cancelled', 'failed']),
+  result: z
+    .object({ cuts: z.array(sweepCutSchema), predictedBest: z.number().int(), measuredBest: z.number().int().nullable(), serverLoad: z.number() })
+    .nullable(),
+  error: z.string().optional()
+});
+
 export const menuCommandSchema = z.enum(['open', 'export', 'toggle-theme', 'reload']);
 
 /** Every request: name → parameters and result. */
@@ -114,6 +158,50 @@ export const studioRequests = {
   'executor.status': { params: empty, result: executorStatusSchema },
   'executor.connect': { params: z.object({ url: z.string().url(), token: z.string().optional() }).strict(), result: executorStatusSchema },
   'executor.useLocal': { params: empty, result: executorStatusSchema },
+  /**
+   * Writes head.onnx, tail.onnx, the tail's model repository and partition.json (v2) for
+   * a cut; without outDir, into a new folder under the studio home.
+   */
+  'partition.export': {
+    params: z
+      .object({
+        modelId: z.string().min(1),
+        cut: z.union([z.number().int().min(0), z.literal('dag')]),
+        network: networkConditionsSchema,
+        serverLoad: z.number().min(0),
+        objective: objectiveSchema,
+        /** Radio power model (default: the preset the network names, else LTE's) and device power (default: the presets'). */
+        radio: z.object({ uplinkAlphaMwPerMbps: z.number().min(0), downlinkAlphaMwPerMbps: z.number().min(0), betaMw: z.number().min(0) }).optional(),
+        device: z.object({ computeMw: z.number().min(0), idleMw: z.number().min(0) }).optional(),
+        outDir: z.string().min(1).optional(),
+        overwrite: z.boolean().optional()
+      })
+      .strict(),
+    result: z.object({ dir: z.string(), files: z.array(z.string()), ms: z.number() })
+  },
+  /** Reads a partition.json (bytes or a path); refused when it was made for a model other than the open one(s). */
+  'partition.import': {
+    params: z.union([
+      z.object({ bytes: z.instanceof(Uint8Array), fileName: z.string().min(1), modelId: z.string().min(1).optional() }).strict(),
+      z.object({ path: z.string().min(1), modelId: z.string().min(1).optional() }).strict()
+    ]),
+    result: partitionViewSchema
+  },
+  /** Measures cuts 0, every, 2·every, …, N and the predicted best through the connected executor. */
+  'sweep.start': {
+    params: z
+      .object({
+        modelId: z.string().min(1),
+        network: networkConditionsSchema,
+        every: z.number().int().min(1),
+        runs: z.number().int().min(1).max(100)
+      })
+      .strict(),
+    result: z.object({ jobId: z.string() })
+  },
+  'sweep.cancel': { params: z.object({ jobId: z.string().min(1) }).strict(), result: z.object({ cancelled: z.boolean() }) },
+  /** The live link to the connected executor (the "measured" network preset). */
+  'executor.measureLink': { params: empty, result: z.object({ rttMs: z.number(), uplinkMbps: z.number(), downlinkMbps: z.number() }) },
   'prefs.get': { params: empty, result: preferencesSchema },
   'prefs.set': { params: preferencesSchema.partial().strict(), result: preferencesSchema }
 } as const;
@@ -123,6 +211,8 @@ export const studioEvents = {
   'profile.progress': profileProgressSchema,
   'profile.done': profileDoneSchema,
   'executor.status': executorStatusSchema,
+  'sweep.progress': sweepProgressSchema,
+  'sweep.done': sweepDoneSchema,
   'menu.command': z.object({ command: menuCommandSchema }),
   /** A model opened from outside the renderer (command line, OS file association, menu). */
   'model.opened': openedModelSchema,
@@ -143,6 +233,9 @@ export type ProfileProgress = z.infer<typeof profileProgressSchema>;
 export type ProfileDone = z.infer<typeof profileDoneSchema>;
 export type RecentFile = z.infer<typeof recentFileSchema>;
 export type MenuCommand = z.infer<typeof menuCommandSchema>;
+export type PartitionView = z.infer<typeof partitionViewSchema>;
+export type SweepProgress = z.infer<typeof sweepProgressSchema>;
+export type SweepDone = z.infer<typeof sweepDoneSchema>;
 
 /** An error as it crosses the contract: a name the UI can switch on and a one-line message. */
 export interface StudioErrorPayload {

@@ -9,6 +9,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   checkEvent,
@@ -37,8 +38,19 @@ import { listProviders, type ProviderStatus } from '../providers.js';
 import { firstLine } from '../runtime-shapes.js';
 import { ensureZooModel, ZooError } from '../zoo-files.js';
 import { ExecutorLink, type ExecutorConnector } from './executor-link.js';
+import { estimateLatencies } from '../../app/engine.js';
+import { defaultPlanOptions, isNetworkPresetName } from '../../app/partition/presets.js';
+import type { NetworkConditions, PlanOptions } from '../../app/partition/types.js';
+import { exportPartition, PartitionConfigError, readPartitionConfig, type ExportRequest } from '../export.js';
+import { ExecutorClient } from '../executor/client.js';
+import type { LinkChoice } from '../split-prediction.js';
+import { sweepModel } from '../sweep.js';
 import type { ExecutorSupervisor } from './executor-supervisor.js';
 import { PreferencesStore, ProfileStore, type StudioLog } from './preferences.js';
+
+class SweepCancelledError extends Error {
+  override name = 'SweepCancelledError';
+}
 
 export type ProfileSide = 'local' | 'remote';
 
@@ -94,6 +106,7 @@ export class StudioService {
   /** Files opened lately: their size and modification time when read, and the model id they gave. */
   private readonly openedFiles = new Map<string, { signature: string; id: string }>();
   private readonly jobs = new Map<string, ProfileJob>();
+  private readonly sweeps = new Map<string, ProfileJob>();
   private readonly queues: Record<ProfileSide, Promise<void>> = { local: Promise.resolve(), remote: Promise.resolve() };
   private readonly listeners = new Set<StudioEventListener>();
   private providers: Promise<ProviderStatus[]> | null = null;
@@ -143,6 +156,7 @@ export class StudioService {
   async dispose(): Promise<void> {
     this.disposed = true;
     for (const job of this.jobs.values()) job.controller.abort();
+    for (const job of this.sweeps.values()) job.controller.abort();
     this.executor.dispose();
     await this.options.supervisor?.stop();
     this.listeners.clear();
@@ -195,7 +209,12 @@ export class StudioService {
     'executor.connect': (params) => this.connectExecutor(params.url, params.token),
     'executor.useLocal': () => this.useLocalExecutor(),
     'prefs.get': () => this.prefs.get(),
-    'prefs.set': (change) => this.prefs.set(change)
+    'prefs.set': (change) => this.prefs.set(change),
+    'partition.export': (params) => this.exportPartition(params),
+    'partition.import': (params) => this.importPartition(params),
+    'executor.measureLink': () => this.executor.api().api.measureLink({ rounds: 3 }),
+    'sweep.start': (params) => ({ jobId: this.startSweep(params) }),
+    'sweep.cancel': ({ jobId }) => ({ cancelled: this.cancelSweep(jobId) })
   };
 
   // ---- models ------------------------------------------------------------------------
@@ -294,7 +313,7 @@ export class StudioService {
   /** Keeps the most recently opened models (weights can be hundreds of MB each), never one being profiled. */
   private forgetOldModels(): void {
     const limit = this.options.maxOpenModels ?? 3;
-    const busy = new Set([...this.jobs.values()].filter((j) => !j.finished).map((j) => j.modelId));
+    const busy = new Set([...this.jobs.values(), ...this.sweeps.values()].filter((j) => !j.finished).map((j) => j.modelId));
     for (const id of this.models.keys()) {
       if (this.models.size <= limit) break;
       if (!busy.has(id)) this.models.delete(id);
@@ -393,6 +412,150 @@ export class StudioService {
     return profile;
   }
 
+  // ---- partitions --------------------------------------------------------------------
+
+  /** Per-layer latencies for planning: the profiles measured in the studio, else the roofline estimate. */
+  private planLatencies(modelId: string, entry: OpenModelEntry): ExportRequest['latencies'] {
+    const stored = this.profiles.get(modelId);
+    const layerCount = entry.analyzed.analysis.layers.length;
+    let estimate: ReturnType<typeof estimateLatencies> | null = null;
+    const side = (profile: LatencyProfile | null, which: 'localMs' | 'remoteMs', preset: string) => {
+      if (profile && profile.layers.length === layerCount) {
+        return { ms: profile.layers.map((layer) => layer.medianMs), source: `${profile.predicted ? 'predicted' : 'measured'} on ${profile.ep}` };
+      }
+      estimate ??= estimateLatencies(entry.analyzed.analysis);
+      return { ms: estimate[which], source: `estimated (${preset} roofline)` };
+    };
+    return { local: side(stored.local, 'localMs', 'mobile-cpu'), remote: side(stored.remote, 'remoteMs', 'server-gpu') };
+  }
+
+  private async exportPartition(params: StudioParams<'partition.export'>): Promise<StudioResult<'partition.export'>> {
+    const entry = this.openedModel(params.modelId);
+    const outDir =
+      params.outDir ??
+      path.join(
+        this.options.home,
+        'exports',
+        `${path.basename(entry.view.fileName).replace(/\.onnx$/i, '')}-cut-${params.cut}-${new Date().toISOString().replace(/[:.]/g, '-')}`
+      );
+    const result = exportPartition({
+      analyzed: entry.analyzed,
+      cut: params.cut,
+      options: { ...studioPlanOptions(params.network, params.serverLoad), ...(params.radio ? { radio: params.radio } : {}), ...(params.device ? { device: params.device } : {}) },
+      objective: params.objective,
+      latencies: this.planLatencies(params.modelId, entry),
+      outDir,
+      overwrite: params.overwrite ?? false
+    });
+    return { dir: result.dir, files: result.files, ms: result.ms };
+  }
+
+  private async importPartition(params: StudioParams<'partition.import'>): Promise<StudioResult<'partition.import'>> {
+    let text: string;
+    let label: string;
+    if ('path' in params) {
+      label = path.basename(params.path);
+      try {
+        text = await readFile(params.path, 'utf8');
+      } catch (error) {
+        throw new PartitionConfigError(`${label}: cannot be read (${firstLine(error)})`);
+      }
+    } else {
+      label = path.basename(params.fileName.replace(/\\/g, '/'));
+      text = new TextDecoder().decode(params.bytes);
+    }
+    const config = readPartitionConfig(text, label);
+    const wanted = params.modelId ?? config.model.sha256;
+    const entry = this.models.get(wanted);
+    if (config.model.sha256 !== wanted || !entry) {
+      const open = params.modelId ? this.models.get(params.modelId)?.view.fileName : undefined;
+      throw new PartitionConfigError(
+        `${label} was made for ${config.model.file} (sha256 ${config.model.sha256.slice(0, 12)}…), not ${open ?? 'a model open in the studio'}; open that model first`
+      );
+    }
+    const { network, serverLoad, objective } = config.assumptions;
+    return { modelId: wanted, cut: config.cut, network, serverLoad, objective };
+  }
+
+  /**
+   * Measures real split runs through the connected executor (main/sweep.ts), one sweep at
+   * a time, on the link shaped to `network` ('measured': unshaped). Latencies are the
+   * profiles measured in the studio when both sides have one, else profiled now.
+   */
+  startSweep(params: StudioParams<'sweep.start'>): string {
+    const entry = this.openedModel(params.modelId);
+    const { status } = this.executor.api();
+    const token = status.kind === 'local' ? this.options.localExecutorToken : this.prefs.get().remoteExecutor?.token;
+    const job: ProfileJob = { jobId: randomUUID(), modelId: params.modelId, side: 'remote', controller: new AbortController(), finished: false };
+    this.sweeps.set(job.jobId, job);
+    const options = studioPlanOptions(params.network, 1);
+    const link: LinkChoice = { kind: params.network.name === 'measured' ? 'measured' : 'preset', preset: { network: options.network, radio: options.radio } };
+    const stored = this.profiles.get(params.modelId);
+    const latencies =
+      stored.local && stored.remote && stored.local.layers.length === entry.view.nodes.length && stored.remote.layers.length === entry.view.nodes.length
+        ? {
+            local: { ms: stored.local.layers.map((l) => l.medianMs), source: `measured on ${stored.local.ep}`, profile: stored.local },
+            remote: { ms: stored.remote.layers.map((l) => l.medianMs), source: `measured on ${stored.remote.ep}`, profile: stored.remote }
+          }
+        : undefined;
+    const send = (fraction: number, message: string) => this.emit('sweep.progress', { jobId: job.jobId, modelId: job.modelId, fraction, message });
+    const run = async (): Promise<void> => {
+      const signal = job.controller.signal;
+      let outcome: 'done' | 'cancelled' | 'failed' = 'done';
+      let error: string | undefined;
+      let result: StudioEvent<'sweep.done'>['result'] = null;
+      try {
+        if (signal.aborted) throw new SweepCancelledError();
+        send(0, `Sweeping ${entry.view.fileName} through ${status.label}`);
+        const [swept] = await sweepModel({
+          analyzed: entry.analyzed,
+          links: [link],
+          every: params.every,
+          runs: params.runs,
+          prune: false,
+          ep: this.prefs.get().localEp,
+          allowCpuFallback: true,
+          latencies,
+          connect: (shaper) => new ExecutorClient({ url: status.url, token, shaper }),
+          // sweepModel reports before each cut: the place to stop a cancelled sweep.
+          onProgress: (message) => {
+            if (signal.aborted) throw new SweepCancelledError();
+            const position = /^\[(\d+)\/(\d+)\]/.exec(message);
+            send(position ? 0.2 + (0.8 * (Number(position[1]) - 1)) / Number(position[2]) : 0.1, message);
+          }
+        });
+        result = {
+          cuts: swept.cuts.map((cut) => ({ cut: cut.cut, predictedMs: cut.predictedMs, measuredMs: cut.measuredMs })),
+          predictedBest: swept.predictedBest,
+          measuredBest: swept.measuredBest >= 0 ? swept.measuredBest : null,
+          serverLoad: swept.serverLoad
+        };
+        send(1, 'Done');
+      } catch (caught) {
+        if (caught instanceof SweepCancelledError || signal.aborted) outcome = 'cancelled';
+        else {
+          outcome = 'failed';
+          error = describeError(caught);
+          this.log(`studio: sweeping ${entry.view.fileName} failed: ${error}`);
+        }
+      } finally {
+        job.finished = true;
+        this.sweeps.delete(job.jobId);
+      }
+      this.emit('sweep.done', { jobId: job.jobId, modelId: job.modelId, outcome, result, ...(error ? { error } : {}) });
+    };
+    // The remote profile queue also keeps the executor to one measuring job at a time.
+    this.queues.remote = this.queues.remote.then(run);
+    return job.jobId;
+  }
+
+  cancelSweep(jobId: string): boolean {
+    const job = this.sweeps.get(jobId);
+    if (!job || job.finished || job.controller.signal.aborted) return false;
+    job.controller.abort();
+    return true;
+  }
+
   // ---- executor ----------------------------------------------------------------------
 
   private async connectExecutor(url: string, token: string | undefined): Promise<ExecutorStatus> {
@@ -405,6 +568,16 @@ export class StudioService {
     this.prefs.set({ remoteExecutor: null });
     return this.executor.useLocal();
   }
+}
+
+/**
+ * Plan options for a network from the renderer: the radio model of the preset it names
+ * (LTE's for a custom or measured network), default device power.
+ */
+export function studioPlanOptions(network: NetworkConditions, serverLoad: number): PlanOptions {
+  const presetName = network.name.replace(/ \(custom\)$/, '').toLowerCase();
+  const base = defaultPlanOptions(isNetworkPresetName(presetName) ? presetName : 'lte');
+  return { ...base, network: { ...network }, serverLoad };
 }
 
 /** Where one progress report of the local profiler stands: steps finished before its phase, and what to show. */
