@@ -7,7 +7,10 @@
 //     of its last draw in data-drawn-model, and the nodes drawn in data-drawn-nodes);
 //   - frame time while panning the 1,026-node transformer: the graph's own probe
 //     (window.__studio.graph.measurePan) pans through the drag code path, frame by frame,
-//     and times each frame's work, raster included — goal ≤ 16 ms median.
+//     and times each frame's work, raster included — goal ≤ 16 ms median;
+//   - slider movement to star update on the same transformer, in the split panel: its
+//     probe (window.__studio.split.measureSlider) moves the uplink slider with real input
+//     events and times each one to the commit that shows the new star — goal ≤ 50 ms.
 // In-page code is passed as strings: main/ has no DOM types.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -26,6 +29,7 @@ const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const START_RUNS = 5;
 const PAN_FRAMES = 240;
+const SLIDER_MOVES = 60;
 
 interface RunningStudio {
   child: ChildProcess;
@@ -134,6 +138,32 @@ function reportedFigure(figure: string, ms: number, detail: string): StudioFigur
   return { figure, measured: `${ms.toFixed(0)} ms${detail}`, baselineOrGoal: 'reported (no goal in the issue)', ratio: 1, goal: 'report', met: true };
 }
 
+interface SliderMeasurement {
+  samplesMs: number[];
+  medianMs: number;
+  maxMs: number;
+  chartMedianMs: number;
+  chartMaxMs: number;
+  starMoves: number;
+  cuts: number;
+}
+
+/** Opens the Split tab and sweeps the uplink slider from 0.2 Mbps to 800 Mbps and back, one input event at a time. */
+async function sliderToStar(page: Page, nodes: number): Promise<StudioFigure> {
+  await page.getByRole('tab', { name: 'Split' }).click();
+  await page.waitForSelector(`[data-testid="split-chart"][data-cuts="${nodes + 1}"]`, { timeout: 60_000 });
+  await page.waitForFunction('window.__studio && window.__studio.split && typeof window.__studio.split.measureSlider === "function"');
+  const up = Array.from({ length: SLIDER_MOVES / 2 }, (_, i) => 0.2 * 4000 ** (i / (SLIDER_MOVES / 2 - 1)));
+  const values = [...up, ...up.slice().reverse()];
+  const result = (await page.evaluate(`window.__studio.split.measureSlider(${JSON.stringify(values)})`)) as SliderMeasurement;
+  return goalFigure(
+    `studio: uplink slider movement to star update, transformer (${nodes} nodes, ${result.cuts} cuts)`,
+    result.medianMs,
+    50,
+    ` median (max ${result.maxMs.toFixed(1)} ms over ${result.samplesMs.length} movements, star moved ${result.starMoves} times; the bars, rendered deferred, follow at ${result.chartMedianMs.toFixed(1)} ms median, max ${result.chartMaxMs.toFixed(1)} ms)`
+  );
+}
+
 export async function studioFigures(): Promise<StudioFigure[]> {
   process.stderr.write('bench: studio figures (generates the AlexNet, VGG-16 and transformer samples on first run)…\n');
   for (const id of ['alexnet', 'vgg16', 'transformer-large']) ensureZooModel(id, defaultZooDir());
@@ -176,6 +206,7 @@ export async function studioFigures(): Promise<StudioFigure[]> {
           )
         );
       }
+      figures.push(await sliderToStar(page, Number(nodes)));
     } finally {
       await page.close();
       await stopStudio(studio);

@@ -13,6 +13,7 @@ import { ProfileJobs } from './panels/ProfileJobs.js';
 import { Splitter } from './panels/Splitter.js';
 import { StatusBar } from './panels/StatusBar.js';
 import { Toolbar } from './panels/Toolbar.js';
+import { BottomTabs } from './split/BottomTabs.js';
 import { currentProfiles, resolveTheme, useStudio } from './store.js';
 
 const systemDark = () => typeof matchMedia === 'function' && matchMedia('(prefers-color-scheme: dark)');
@@ -126,6 +127,8 @@ export function App() {
   const openFile = useStudio((state) => state.openFile);
   const toggleTheme = useStudio((state) => state.toggleTheme);
   const pushBanner = useStudio((state) => state.pushBanner);
+  const splitPins = useStudio((state) => state.splitPins);
+  const pinnedCuts = current && splitPins?.modelId === current.model.id ? splitPins.cuts : undefined;
 
   const fileInput = useRef<HTMLInputElement>(null);
   const searchInput = useRef<HTMLInputElement>(null);
@@ -180,7 +183,7 @@ export function App() {
         if (command === 'open') chooseFile();
         else if (command === 'toggle-theme') toggleTheme();
         else if (command === 'reload') window.location.reload();
-        else if (command === 'export') pushBanner('info', 'Export needs a chosen split; the split panel arrives with the next release.');
+        else if (command === 'export') pushBanner('info', 'Export a partition from the Split tab (bottom pane): Export writes the starred cut under the current network.');
       }),
     [host, chooseFile, toggleTheme, pushBanner]
   );
@@ -200,7 +203,7 @@ export function App() {
       <main className="workspace" style={{ gridTemplateColumns: `minmax(0, 1fr) 5px ${detailsWidth}px` }}>
         <section className="pane graph-pane" aria-label="Model graph">
           {current ? (
-            <GraphView model={current.model} selected={selected} onSelect={onSelectFromGraph} search={search} focusRequest={focusRequest ?? undefined} />
+            <GraphView model={current.model} selected={selected} onSelect={onSelectFromGraph} search={search} focusRequest={focusRequest ?? undefined} cutMarkers={pinnedCuts} />
           ) : (
             <EmptyState opening={opening} />
           )}
@@ -212,11 +215,15 @@ export function App() {
       </main>
       <Splitter orientation="horizontal" size={chartsHeight} onResize={setChartsHeight} min={140} max={640} invert label="Resize the charts pane" />
       <section className="pane charts-pane" aria-label="Per-layer charts">
-        {current ? (
-          <LayerCharts model={current.model} local={profiles.local} remote={profiles.remote} selected={selected} onSelect={onSelectAndFocus} />
-        ) : (
-          <div className="pane-empty muted">Per-layer compute and output size show here.</div>
-        )}
+        <BottomTabs
+          layers={
+            current ? (
+              <LayerCharts model={current.model} local={profiles.local} remote={profiles.remote} selected={selected} onSelect={onSelectAndFocus} />
+            ) : (
+              <div className="pane-empty muted">Per-layer compute and output size show here.</div>
+            )
+          }
+        />
       </section>
       <StatusBar />
       {dragging && (

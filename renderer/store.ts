@@ -14,10 +14,13 @@ import type {
   ProfileDone,
   ProfileProgress,
   RecentFile,
+  StudioEvent,
   StudioHost,
+  StudioParams,
   StudioResult
 } from '../app/studio/contract.js';
 import type { ExecutionProviderName, LatencyProfile } from '../app/profiling/types.js';
+import { DEFAULT_WHAT_IF, type WhatIf } from './split/split-data.js';
 
 export type ProfileSide = 'local' | 'remote';
 export type AppInfo = StudioResult<'app.info'>;
@@ -78,6 +81,11 @@ export interface StudioState {
 
   banners: Banner[];
 
+  // split panel: the what-if conditions and the cuts pinned for comparison (of one model)
+  splitWhatIf: WhatIf;
+  splitPins: { modelId: string; cuts: number[] } | null;
+  sweep: SweepJob | null;
+
   // actions
   start(): () => void;
   openFile(file: File): Promise<void>;
@@ -94,6 +102,24 @@ export interface StudioState {
   pushBanner(tone: Banner['tone'], message: string): void;
   dismissBanner(id: number): void;
   setConnectionLost(reason: string): void;
+  setWhatIf(change: Partial<WhatIf>): void;
+  togglePin(modelId: string, cut: number): void;
+  clearPins(): void;
+  startSweep(params: Omit<StudioParams<'sweep.start'>, 'modelId'>): Promise<void>;
+  cancelSweep(): Promise<void>;
+}
+
+/** A measured sweep started from the split panel: its progress while it runs, then its outcome. */
+export interface SweepJob {
+  /** Empty until main answers sweep.start. */
+  jobId: string;
+  modelId: string;
+  /** The uplink the sweep's predictions were made for (its network). */
+  network: string;
+  fraction: number;
+  message: string;
+  cancelling: boolean;
+  done: StudioEvent<'sweep.done'> | null;
 }
 
 export type StudioStore = StoreApi<StudioState>;
@@ -230,6 +256,9 @@ export function createStudioStore(host: StudioHost): StudioStore {
       prefs: null,
       recent: [],
       banners: [],
+      splitWhatIf: DEFAULT_WHAT_IF,
+      splitPins: null,
+      sweep: null,
 
       start() {
         const unsubscribe = [
@@ -242,7 +271,20 @@ export function createStudioStore(host: StudioHost): StudioStore {
           host.on('profile.progress', onProgress),
           host.on('profile.done', onDone),
           host.on('executor.status', onExecutorStatus),
-          host.on('app.error', (error) => get().pushBanner('error', error.message))
+          host.on('app.error', (error) => get().pushBanner('error', error.message)),
+          host.on('sweep.progress', (progress) =>
+            set((state) => {
+              const job = state.sweep;
+              if (!job || job.done || (job.jobId !== '' && job.jobId !== progress.jobId)) return {};
+              return { sweep: { ...job, jobId: progress.jobId, fraction: progress.fraction, message: job.cancelling ? job.message : progress.message } };
+            })
+          ),
+          host.on('sweep.done', (done) => {
+            const job = get().sweep;
+            if (!job || (job.jobId !== '' && job.jobId !== done.jobId)) return;
+            set({ sweep: { ...job, jobId: done.jobId, fraction: 1, done } });
+            if (done.outcome === 'failed') get().pushBanner('error', `The sweep failed: ${done.error ?? 'no reason given'}`);
+          })
         ];
 
         void (async () => {
@@ -402,6 +444,49 @@ export function createStudioStore(host: StudioHost): StudioStore {
       setConnectionLost(reason) {
         // Nothing main said about jobs, opens or the executor holds any more; the model and its profiles stay shown.
         set({ connectionLost: reason, jobs: {}, opening: null, executor: null });
+      },
+
+      setWhatIf(change) {
+        set((state) => ({ splitWhatIf: { ...state.splitWhatIf, ...change } }));
+      },
+
+      togglePin(modelId, cut) {
+        set((state) => {
+          const cuts = state.splitPins?.modelId === modelId ? state.splitPins.cuts : [];
+          const next = cuts.includes(cut) ? cuts.filter((pinned) => pinned !== cut) : [...cuts, cut].sort((a, b) => a - b);
+          return { splitPins: { modelId, cuts: next } };
+        });
+      },
+
+      clearPins() {
+        set({ splitPins: null });
+      },
+
+      async startSweep(params) {
+        const { current, sweep } = get();
+        if (!current || (sweep && !sweep.done)) return;
+        const modelId = current.model.id;
+        set({ sweep: { jobId: '', modelId, network: params.network.name, fraction: 0, message: 'Starting…', cancelling: false, done: null } });
+        try {
+          const { jobId } = await host.request('sweep.start', { ...params, modelId });
+          set((state) => (state.sweep && state.sweep.jobId === '' ? { sweep: { ...state.sweep, jobId } } : {}));
+          if (get().sweep?.cancelling) await host.request('sweep.cancel', { jobId });
+        } catch (error) {
+          set({ sweep: null });
+          fail('Could not start the sweep', error);
+        }
+      },
+
+      async cancelSweep() {
+        const job = get().sweep;
+        if (!job || job.done || job.cancelling) return;
+        set({ sweep: { ...job, cancelling: true, message: 'Cancelling…' } });
+        if (job.jobId === '') return;
+        try {
+          await host.request('sweep.cancel', { jobId: job.jobId });
+        } catch (error) {
+          fail('Could not cancel the sweep', error);
+        }
       }
     };
   });

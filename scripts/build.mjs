@@ -62,7 +62,7 @@ const rendererBundle = existsSync(rendererEntry)
       minify: true,
       sourcemap: true,
       define: { 'process.env.NODE_ENV': '"production"' },
-      loader: { '.svg': 'file', '.png': 'file', '.woff2': 'file', '.woff': 'file' },
+      loader: { '.svg': 'file', '.png': 'file', '.woff2': 'file', '.woff': 'file', '.csv': 'text' },
       logLevel: 'error'
     }).then(() => {
       mkdirSync(path.join(root, 'dist', 'renderer'), { recursive: true });

@@ -7,7 +7,8 @@
 //
 // Test and benchmark hooks (documented for e2e and bench-studio): the canvas carries
 // data-testid="graph-canvas", data-node-count, data-layout-ms, and after every frame
-// data-drawn-nodes (nodes drawn) and data-drawn-model (the id of the model drawn);
+// data-drawn-nodes (nodes drawn) and data-drawn-model (the id of the model drawn), and
+// data-cut-markers (the pinned cuts marked, comma-separated);
 // window.__studio.graph = { nodeScreenPosition(index), measurePan(frames, options?), fit(),
 // zoom() } — see GraphTestHooks.
 import { useCallback, useEffect, useMemo, useRef, type JSX, type KeyboardEvent, type PointerEvent } from 'react';
@@ -24,6 +25,8 @@ export interface GraphViewProps {
   search: string;
   /** Centres the node with this index; a new nonce repeats the request for the same node. */
   focusRequest?: { index: number; nonce: number };
+  /** Topological cuts pinned in the split panel: nodes on the device under them get a strip (draw.ts cutSides). */
+  cutMarkers?: readonly number[];
 }
 
 export interface PanMeasurement {
@@ -85,7 +88,7 @@ const FAMILY_NAMES: Record<OpFamily, [string, string]> = {
   io: ['I/O', 'Graph inputs and outputs']
 };
 
-export function GraphView({ model, selected, onSelect, search, focusRequest }: GraphViewProps): JSX.Element {
+export function GraphView({ model, selected, onSelect, search, focusRequest, cutMarkers }: GraphViewProps): JSX.Element {
   const { layout, ms: layoutMs } = useMemo(() => cachedLayout(model), [model]);
   const matches = useMemo(() => searchNodes(model, search), [model, search]);
 
@@ -253,6 +256,21 @@ export function GraphView({ model, selected, onSelect, search, focusRequest }: G
     }
     requestDraw();
   }, [matches, search, layout, requestDraw]);
+
+  const cutKey = cutMarkers?.join(',') ?? '';
+  useEffect(() => {
+    const cuts = cutKey === '' ? [] : cutKey.split(',').map(Number);
+    if (cuts.length === 0) {
+      drawState.current.cutSides = null;
+    } else {
+      const lowest = Math.min(...cuts);
+      const highest = Math.max(...cuts);
+      const sides = new Uint8Array(layout.nodes.length);
+      for (const n of layout.nodes) if (n.kind === 'node') sides[n.id] = n.index < lowest ? 1 : n.index < highest ? 2 : 0;
+      drawState.current.cutSides = sides;
+    }
+    requestDraw();
+  }, [cutKey, layout, requestDraw]);
 
   useEffect(() => {
     if (focusRequest && focusRequest.index >= 0 && focusRequest.index < layout.nodes.length) centreOn(focusRequest.index, true);
@@ -545,6 +563,7 @@ export function GraphView({ model, selected, onSelect, search, focusRequest }: G
         data-testid="graph-canvas"
         data-layout-ms={layoutMs.toFixed(1)}
         data-node-count={model.nodes.length}
+        data-cut-markers={cutKey}
         tabIndex={0}
         role="application"
         aria-label={`Graph of ${model.fileName}: ${model.nodes.length} nodes. Arrow keys move the selection, F fits, plus and minus zoom.`}

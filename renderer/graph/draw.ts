@@ -35,6 +35,11 @@ export interface DrawState {
   hovered: number | null;
   /** Per layout id: 1 where the node matches the search; null when there is no search. */
   matches: Uint8Array | null;
+  /**
+   * Per layout id, for the split panel's pinned cuts: 1 where the node runs on the device
+   * under every pinned cut, 2 where the pinned cuts disagree; drawn as a strip left of the box.
+   */
+  cutSides?: Uint8Array | null;
 }
 
 /** Zoom levels at which detail appears (text smaller than about 6 px on screen is not drawn). */
@@ -227,6 +232,19 @@ export function drawGraph(
       fillBatch(family, true);
     } else {
       fillBatch(family, null);
+    }
+  }
+
+  // Pinned-cut strips: device under every pinned cut (accent), device under some (accent-2).
+  if (state.cutSides) {
+    for (const [side, colour] of [
+      [1, palette.accent],
+      [2, palette.accent2]
+    ] as const) {
+      ctx.fillStyle = colour;
+      ctx.beginPath();
+      for (const n of visibleNodes) if (state.cutSides[n.id] === side) ctx.rect(n.x - n.width / 2 - 6, n.y - n.height / 2, 3.5, n.height);
+      ctx.fill();
     }
   }
 

@@ -1,0 +1,268 @@
+// The split panel end to end, in Chromium through the web host (a first start opens the
+// AlexNet sample with no profiles, so latencies are the roofline estimates): the starred
+// cut after switching Wi-Fi → 3G equals what app/ computes for the same model and numbers,
+// dragging the uplink slider moves the star, and pinned cuts are compared side by side.
+// Screenshots in light and dark are saved among the test's artifacts.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Page } from '@playwright/test';
+import { analyzeModel } from '../app/analysis/analyze.js';
+import { buildPartitionProblem, estimateLatencies } from '../app/engine.js';
+import { readOnnxModel } from '../app/onnx/reader.js';
+import { buildCutTable, planCuts } from '../app/partition/cuts.js';
+import { decisionTable } from '../app/partition/decision-table.js';
+import { defaultPlanOptions } from '../app/partition/presets.js';
+import { expect, expectModelShown, projectRoot, screenshot, test, writeZooModel } from './studio-fixture.js';
+
+interface SplitTestHooks {
+  measureSlider(
+    uplinkValues: number[]
+  ): Promise<{ samplesMs: number[]; medianMs: number; maxMs: number; chartSamplesMs: number[]; chartMedianMs: number; chartMaxMs: number; starMoves: number; cuts: number }>;
+}
+
+const ALEXNET_NODES = 19;
+
+/** What the engine plans for the bundled AlexNet sample with estimated latencies, and its decision table. */
+function enginePlan(network: string) {
+  const model = readOnnxModel(readFileSync(path.join(projectRoot, 'resources', 'models', 'alexnet.onnx')));
+  const analysis = analyzeModel(model);
+  const problem = buildPartitionProblem(analysis, estimateLatencies(analysis));
+  const table = buildCutTable(problem);
+  return {
+    plan: planCuts(table, defaultPlanOptions(network)),
+    decisions: decisionTable(table, defaultPlanOptions(network), undefined, 'latency'),
+    names: analysis.layers.map((layer) => layer.name)
+  };
+}
+
+async function openSplitTab(page: Page) {
+  await expectModelShown(page, 'alexnet.onnx', ALEXNET_NODES);
+  await page.getByRole('tab', { name: 'Split' }).click();
+  await expect(page.getByTestId('split-panel')).toBeVisible();
+  await expect(page.getByTestId('split-chart')).toHaveAttribute('data-cuts', String(ALEXNET_NODES + 1));
+}
+
+async function bestLatencyCut(page: Page): Promise<number> {
+  return Number(await page.getByTestId('split-panel').getAttribute('data-best-latency'));
+}
+
+test('switching Wi-Fi → 3G stars the cut the engine computes for the same numbers', async ({ studioPage: page }, testInfo) => {
+  await openSplitTab(page);
+  const panel = page.getByTestId('split-panel');
+  await expect(page.getByRole('radio', { name: 'Wi-Fi' })).toHaveAttribute('aria-checked', 'true');
+  await expect(panel).toHaveAttribute('data-latency-source', 'estimated/estimated');
+  const { plan: wifi, names } = enginePlan('wifi');
+  await expect(panel).toHaveAttribute('data-best-latency', String(wifi.best.latency));
+  await expect(panel).toHaveAttribute('data-best-energy', String(wifi.best.energy));
+  await screenshot(page, testInfo, 'split-01-wifi-light');
+
+  await page.getByRole('radio', { name: '3G' }).click();
+  await expect(page.getByRole('radio', { name: '3G' })).toHaveAttribute('aria-checked', 'true');
+  await expect(panel).toHaveAttribute('data-uplink', '1.1');
+  const { plan: threeG, decisions: threeGDecisions } = enginePlan('3g');
+  await expect(panel).toHaveAttribute('data-best-latency', String(threeG.best.latency));
+  await expect(panel).toHaveAttribute('data-best-energy', String(threeG.best.energy));
+  // The star is reachable by name, and says which layer the cut follows.
+  const cut = threeG.best.latency;
+  const after = cut === 0 ? 'cloud-only' : cut === ALEXNET_NODES ? 'device-only' : `after ${names[cut - 1]}`;
+  await expect(page.getByRole('img', { name: `best split for latency: cut ${cut} (${after})` })).toBeVisible();
+  await expect(page.getByTestId('star-latency')).toHaveAttribute('data-cut', String(cut));
+  // The decision table for these numbers: its row for 1.1 Mbps names the starred cut.
+  const decisions = page.getByTestId('split-decisions').locator('.split-decision');
+  await expect(decisions).toHaveCount(threeGDecisions.rows.length);
+  for (const [index, row] of threeGDecisions.rows.entries()) await expect(decisions.nth(index)).toContainText(`→ cut ${row.cut}`);
+  expect(threeGDecisions.rows.find((row) => row.fromMbps <= 1.1 && 1.1 <= row.toMbps)?.cut).toBe(cut);
+  // Speed-up against cloud-only, as the engine has it.
+  const speedup = threeG.cuts[0].totalMs / threeG.cuts[cut].totalMs;
+  await expect(page.getByTestId('split-speedup')).toHaveText(`${speedup.toFixed(2)}×`);
+  await screenshot(page, testInfo, 'split-02-3g-light');
+
+  // The chart as files: a standalone SVG (colours resolved, the stars in it) and a PNG.
+  const [svgDownload] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export chart as SVG' }).click()]);
+  expect(svgDownload.suggestedFilename()).toBe('alexnet-splits-3g.svg');
+  const svgText = readFileSync(await svgDownload.path(), 'utf8');
+  expect(svgText).toContain('<svg');
+  expect(svgText).toContain(`best split for latency: cut ${threeG.best.latency}`);
+  expect(svgText).not.toContain('var(--');
+  const [pngDownload] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export chart as PNG' }).click()]);
+  expect(pngDownload.suggestedFilename()).toBe('alexnet-splits-3g.png');
+  expect([...readFileSync(await pngDownload.path()).subarray(0, 4)]).toEqual([0x89, 0x50, 0x4e, 0x47]);
+  await pngDownload.saveAs(testInfo.outputPath('split-chart-export.png'));
+
+  await page.keyboard.press('Control+Shift+D');
+  await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark');
+  await screenshot(page, testInfo, 'split-03-3g-dark');
+});
+
+test('dragging the uplink slider moves the star', async ({ studioPage: page }, testInfo) => {
+  await openSplitTab(page);
+  const slider = page.getByRole('slider', { name: 'Uplink' });
+  const box = await slider.boundingBox();
+  if (!box) throw new Error('the uplink slider has no box');
+  const y = box.y + box.height / 2;
+  const seen = new Set<number>();
+  await page.mouse.move(box.x + 2, y);
+  await page.mouse.down();
+  for (let step = 0; step <= 20; step++) {
+    await page.mouse.move(box.x + 2 + ((box.width - 4) * step) / 20, y);
+    seen.add(await bestLatencyCut(page));
+  }
+  await page.mouse.up();
+  await expect(page.getByRole('radio', { name: 'Wi-Fi' })).toHaveAttribute('aria-checked', 'false');
+  // From 0.1 Mbps to 1 Gbps the best cut goes from the device towards the cloud.
+  expect(seen.size).toBeGreaterThan(1);
+  const uplink = Number(await page.getByTestId('split-panel').getAttribute('data-uplink'));
+  expect(uplink).toBeGreaterThan(500);
+  await screenshot(page, testInfo, 'split-04-fast-uplink');
+});
+
+test('pins two cuts and compares them side by side', async ({ studioPage: page }, testInfo) => {
+  await openSplitTab(page);
+  await page.getByRole('radio', { name: 'LTE' }).click();
+  const best = await bestLatencyCut(page);
+  await page.getByRole('button', { name: `Pin cut ${best}` }).first().click();
+  // A second cut by number: the one after the first pooling layer.
+  const other = best === 3 ? 6 : 3;
+  await page.getByRole('spinbutton', { name: 'Cut to pin' }).fill(String(other));
+  await page.getByRole('button', { name: 'Pin', exact: true }).click();
+  const cards = page.getByTestId('pinned-cut');
+  await expect(cards).toHaveCount(2);
+  const pinned = [best, other].sort((a, b) => a - b).join(',');
+  await expect(page.getByTestId('split-comparison')).toHaveAttribute('data-pins', pinned);
+  // The graph marks the nodes on the device under the pinned cuts.
+  await expect(page.getByTestId('graph-canvas')).toHaveAttribute('data-cut-markers', pinned);
+  const { plan, names } = enginePlan('lte');
+  for (const cut of [best, other]) {
+    const card = page.locator(`[data-testid="pinned-cut"][data-cut="${cut}"]`);
+    await expect(card).toContainText(`${cut} device · ${ALEXNET_NODES - cut} server`);
+    await expect(card).toContainText(`${plan.cuts[cut].energyMJ.toFixed(1)} mJ`);
+    // The tensor that crosses is the output of the last local layer.
+    if (cut > 0 && cut < ALEXNET_NODES) await expect(card.locator('code').first()).toContainText(/\S/);
+  }
+  expect(names.length).toBe(ALEXNET_NODES);
+  // Clicking a bar pins it too; clicking again unpins.
+  const hit = page.getByTestId('split-hit');
+  const hitBox = await hit.boundingBox();
+  if (!hitBox) throw new Error('the chart has no hit area');
+  await hit.click({ position: { x: hitBox.width / (ALEXNET_NODES + 1) / 2, y: hitBox.height / 2 } });
+  await expect(cards).toHaveCount(3);
+  await screenshot(page, testInfo, 'split-05-compare');
+  await page.getByRole('button', { name: 'Unpin cut 0' }).click();
+  await expect(cards).toHaveCount(2);
+});
+
+test('exports the starred cut and imports the config back', async ({ studioPage: page, studio }, testInfo) => {
+  await openSplitTab(page);
+  await page.getByRole('radio', { name: '5G' }).click();
+  const best = await bestLatencyCut(page);
+  await page.getByRole('button', { name: 'Export', exact: true }).click();
+  const written = page.getByTestId('split-export-result');
+  await expect(written).toBeVisible({ timeout: 60_000 });
+  const dir = (await written.getAttribute('data-dir')) ?? '';
+  // With no folder given, the web host writes under the studio home.
+  expect(dir.startsWith(studio.home)).toBe(true);
+  const config = path.join(dir, 'partition.json');
+  expect(existsSync(config)).toBe(true);
+  // A part that runs nothing (cloud-only has no head, device-only no tail) is not written.
+  expect(existsSync(path.join(dir, 'head.onnx')), 'head.onnx').toBe(best > 0);
+  expect(existsSync(path.join(dir, 'tail.onnx')), 'tail.onnx').toBe(best < ALEXNET_NODES);
+  const exported = JSON.parse(readFileSync(config, 'utf8')) as { decisionTable?: unknown };
+  expect(exported.decisionTable).toBeDefined();
+  await screenshot(page, testInfo, 'split-06-exported');
+
+  // Somewhere else, then back: the import restores 5G and pins the exported cut.
+  await page.getByRole('radio', { name: '3G' }).click();
+  await page.getByTestId('split-import-input').setInputFiles(config);
+  await expect(page.getByRole('radio', { name: '5G' })).toHaveAttribute('aria-checked', 'true');
+  await expect(page.locator(`[data-testid="pinned-cut"][data-cut="${best}"]`)).toBeVisible();
+  await expect(page.getByTestId('split-panel')).toHaveAttribute('data-best-latency', String(best));
+});
+
+test('on the 1,000-node transformer the slider probe moves the star and times each movement', async ({ studioPage: page }, testInfo) => {
+  await expectModelShown(page, 'alexnet.onnx', ALEXNET_NODES);
+  await page.getByTestId('open-file-input').setInputFiles(writeZooModel(testInfo, 'transformer-large'));
+  await expect(page.getByTestId('status-model')).toHaveText('transformer-large.onnx', { timeout: 120_000 });
+  await page.getByRole('tab', { name: 'Split' }).click();
+  const nodes = Number(await page.getByTestId('graph-canvas').getAttribute('data-node-count'));
+  expect(nodes).toBeGreaterThan(1000);
+  await expect(page.getByTestId('split-chart')).toHaveAttribute('data-cuts', String(nodes + 1));
+  // A DAG (attention, residuals): the min-cut partition is shown beside the best cut.
+  await expect(page.getByTestId('split-dag')).toBeVisible();
+  const values = Array.from({ length: 30 }, (_, i) => 0.2 * 4000 ** (i / 29));
+  const result = await page.evaluate(
+    (uplinks) => (window as unknown as { __studio: { split: SplitTestHooks } }).__studio.split.measureSlider(uplinks),
+    values
+  );
+  expect(result.cuts).toBe(nodes + 1);
+  expect(result.samplesMs.length).toBe(values.length);
+  expect(result.chartSamplesMs.length).toBe(values.length);
+  expect(result.starMoves).toBeGreaterThan(0);
+  // The figure itself goes to `npm run bench -- --only studio`; here it is only recorded.
+  testInfo.annotations.push({ type: 'slider-to-star', description: `median ${result.medianMs.toFixed(1)} ms, max ${result.maxMs.toFixed(1)} ms, star moved ${result.starMoves}×` });
+  console.log(
+    `slider to star (transformer-large, ${nodes} nodes): median ${result.medianMs.toFixed(1)} ms, max ${result.maxMs.toFixed(1)} ms; to bars median ${result.chartMedianMs.toFixed(1)} ms, max ${result.chartMaxMs.toFixed(1)} ms; star moved ${result.starMoves}×`
+  );
+  await screenshot(page, testInfo, 'split-07-transformer-large');
+});
+
+test('replays the bundled LTE-like trace: the chosen cut over time against cloud-only', async ({ studioPage: page }, testInfo) => {
+  await openSplitTab(page);
+  await page.getByRole('radio', { name: 'LTE' }).click();
+  await page.getByRole('radio', { name: 'Trace replay' }).click();
+  await page.getByRole('button', { name: 'Load sample trace' }).click();
+  const trace = page.getByTestId('split-trace');
+  const sample = readFileSync(path.join(projectRoot, 'resources', 'traces', 'lte-sample.csv'), 'utf8');
+  const dataLines = sample.split('\n').filter((line) => /^\d/.test(line.trim())).length;
+  await expect(trace).toHaveAttribute('data-points', String(dataLines));
+  await expect(trace).toHaveAttribute('data-cursor', '0');
+  await expect(page.getByRole('img', { name: /Trace replay of lte-sample.csv/ })).toBeVisible();
+  await page.getByRole('button', { name: 'Play' }).click();
+  await expect.poll(async () => Number(await trace.getAttribute('data-cursor')), { timeout: 20_000 }).toBeGreaterThan(5);
+  await page.getByRole('button', { name: 'Pause' }).click();
+  const paused = await trace.getAttribute('data-cursor');
+  await page.waitForTimeout(400);
+  await expect(trace).toHaveAttribute('data-cursor', paused ?? '');
+  await expect(page.getByTestId('split-trace-now')).toContainText('vs cloud-only');
+  await screenshot(page, testInfo, 'split-08-trace');
+  // A malformed CSV is refused with its line number.
+  await page.getByTestId('split-trace-input').setInputFiles({ name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from('time_s,uplink_mbps\n0,5\n1,fast\n') });
+  await expect(page.getByTestId('banner')).toContainText('bad.csv: bandwidth trace line 3');
+  await page.getByTestId('banner').getByRole('button').first().click();
+});
+
+test('runs a measured sweep through the executor, shows measured beside predicted, and cancels one', async ({ studioPage: page }, testInfo) => {
+  await expectModelShown(page, 'alexnet.onnx', ALEXNET_NODES);
+  await page.getByTestId('open-file-input').setInputFiles(writeZooModel(testInfo, 'lenet'));
+  await expectModelShown(page, 'lenet.onnx', 9);
+  await expect(page.getByTestId('executor-status')).toContainText('connected', { timeout: 30_000 });
+  await page.getByRole('tab', { name: 'Split' }).click();
+  // "Measured" probes the live link to the executor (loopback here: far faster than any preset).
+  await page.getByRole('radio', { name: 'Measured' }).click();
+  await expect(page.getByRole('radio', { name: 'Measured' })).toHaveAttribute('aria-checked', 'true', { timeout: 30_000 });
+  const measuredUplink = Number(await page.getByTestId('split-panel').getAttribute('data-uplink'));
+  expect(measuredUplink).toBeGreaterThan(0);
+  expect(measuredUplink).not.toBe(18.88);
+  await page.getByRole('radio', { name: 'Wi-Fi' }).click();
+  await page.getByRole('spinbutton', { name: 'Measure every Kth cut' }).fill('3');
+  await page.getByRole('spinbutton', { name: 'Runs per cut' }).fill('1');
+  await page.getByRole('button', { name: 'Run sweep' }).click();
+  const sweep = page.getByTestId('split-sweep');
+  await expect(sweep).toHaveAttribute('data-state', 'done', { timeout: 80_000 });
+  const result = page.getByTestId('sweep-result');
+  // Cuts 0, 3, 6, 9 at least (plus the predicted best), each measured.
+  const rows = result.locator('tbody tr');
+  expect(await rows.count()).toBeGreaterThanOrEqual(4);
+  await expect(result).toHaveAttribute('data-measured-best', /^\d+$/);
+  await expect(result.locator('tbody')).not.toContainText('skipped');
+  // The measured totals are drawn over the predicted bars too.
+  expect(await page.locator('[data-testid="split-chart"] circle.split-measured').count()).toBe(await rows.count());
+  await screenshot(page, testInfo, 'split-09-sweep');
+
+  // A second sweep, cancelled while it runs.
+  await page.getByRole('spinbutton', { name: 'Measure every Kth cut' }).fill('1');
+  await page.getByRole('spinbutton', { name: 'Runs per cut' }).fill('20');
+  await page.getByRole('button', { name: 'Run sweep' }).click();
+  await expect(sweep).toHaveAttribute('data-state', 'running');
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await expect(sweep).toHaveAttribute('data-state', 'cancelled', { timeout: 60_000 });
+});

@@ -1,0 +1,85 @@
+// Export and import of partition configs from the split panel. Export sends the starred
+// cut for the chosen objective (or the DAG min cut) with the what-if conditions to main
+// ('partition.export': head.onnx, tail.onnx, the tail's model repository, partition.json
+// with its decision table) and shows the folder it was written to. Import reads a
+// partition.json ('partition.import'; refused by main when it was made for another model)
+// and restores its view: the network, server load and objective, with its cut pinned.
+import { useRef, useState, type ChangeEvent } from 'react';
+import type { StudioResult } from '../../app/studio/contract.js';
+import { errorMessage, useStudio } from '../store.js';
+import { whatIfOfImported, type WhatIf } from './split-data.js';
+
+export interface ExportImportProps {
+  modelId: string;
+  whatIf: WhatIf;
+  /** The cut the stars give for the what-if's objective. */
+  bestCut: number;
+  /** True when the model is a DAG, so the min-cut partition can be exported instead. */
+  hasDag: boolean;
+}
+
+export function ExportImport({ modelId, whatIf, bestCut, hasDag }: ExportImportProps) {
+  const host = useStudio((state) => state.host);
+  const pushBanner = useStudio((state) => state.pushBanner);
+  const setWhatIf = useStudio((state) => state.setWhatIf);
+  const togglePin = useStudio((state) => state.togglePin);
+  const pins = useStudio((state) => state.splitPins);
+  const [busy, setBusy] = useState(false);
+  const [written, setWritten] = useState<StudioResult<'partition.export'> | null>(null);
+  const fileInput = useRef<HTMLInputElement>(null);
+
+  const exportPartition = async (cut: number | 'dag') => {
+    setBusy(true);
+    try {
+      const result = await host.request('partition.export', {
+        modelId,
+        cut,
+        network: { name: whatIf.preset, uplinkMbps: whatIf.uplinkMbps, downlinkMbps: whatIf.downlinkMbps, rttMs: whatIf.rttMs },
+        serverLoad: whatIf.serverLoad,
+        objective: whatIf.objective
+      });
+      setWritten(result);
+    } catch (error) {
+      pushBanner('error', `Could not export the partition: ${errorMessage(error)}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const onImport = async (event: ChangeEvent<HTMLInputElement>) => {
+    const file = event.target.files?.[0];
+    event.target.value = '';
+    if (!file) return;
+    try {
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      const view = await host.request('partition.import', { bytes, fileName: file.name, modelId });
+      setWhatIf(whatIfOfImported(view, whatIf));
+      if (typeof view.cut === 'number' && !(pins?.modelId === modelId && pins.cuts.includes(view.cut))) togglePin(modelId, view.cut);
+      pushBanner('info', `Restored ${file.name}: ${view.cut === 'dag' ? 'the DAG min cut' : `cut ${view.cut}`} on ${view.network.name}`);
+    } catch (error) {
+      pushBanner('error', `Could not import ${file.name}: ${errorMessage(error)}`);
+    }
+  };
+
+  return (
+    <div className="split-export" data-testid="split-export">
+      <button type="button" className="split-button" disabled={busy} onClick={() => void exportPartition(bestCut)} title={`Export cut ${bestCut} (best for ${whatIf.objective}) with head.onnx, tail.onnx, a model repository and partition.json`}>
+        {busy ? 'Exporting…' : 'Export'}
+      </button>
+      {hasDag && (
+        <button type="button" className="split-button" disabled={busy} onClick={() => void exportPartition('dag')}>
+          Export DAG cut
+        </button>
+      )}
+      <button type="button" className="split-button" onClick={() => fileInput.current?.click()}>
+        Import
+      </button>
+      <input ref={fileInput} type="file" accept=".json,application/json" hidden onChange={(event) => void onImport(event)} data-testid="split-import-input" />
+      {written && (
+        <span className="split-written" data-testid="split-export-result" data-dir={written.dir} title={written.files.join('\n')}>
+          Written to <code>{written.dir}</code> ({written.files.length} files, {written.ms.toFixed(0)} ms)
+        </span>
+      )}
+    </div>
+  );
+}

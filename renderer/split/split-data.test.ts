@@ -1,0 +1,100 @@
+// split-data on real zoo models: the problem the panel builds from a model view equals
+// the one app/engine.ts builds from the analysis (so the stars match `neurosurgeon plan`),
+// measured profiles replace estimates, and the stars are planCuts' best cuts.
+import { describe, expect, it } from 'vitest';
+import { analyzeModel } from '../../app/analysis/analyze.js';
+import { buildPartitionProblem, estimateLatencies } from '../../app/engine.js';
+import { readOnnxModel } from '../../app/onnx/reader.js';
+import { buildCutTable, planCuts } from '../../app/partition/cuts.js';
+import { defaultPlanOptions } from '../../app/partition/presets.js';
+import type { LatencyProfile } from '../../app/profiling/types.js';
+import { modelViewOf } from '../../app/studio/model-view.js';
+import { buildZooModel } from '../../app/zoo/index.js';
+import { analyzeWhatIf, cutDetails, cutLabel, DEFAULT_WHAT_IF, planOptionsFor, splitProblemFor, starLabel, whatIfForPreset, whatIfOfImported } from './split-data.js';
+
+function load(id: string) {
+  const model = readOnnxModel(buildZooModel(id, { seed: 3 }));
+  const analysis = analyzeModel(model);
+  const view = modelViewOf(model, analysis, { id: `${id}-id`, fileName: `${id}.onnx`, fileBytes: model.byteLength });
+  return { analysis, view };
+}
+
+describe('split-data', () => {
+  for (const id of ['alexnet', 'resnet18', 'transformer']) {
+    it(`builds the same partition problem as app/engine.ts for ${id}`, () => {
+      const { analysis, view } = load(id);
+      const fromEngine = buildPartitionProblem(analysis, estimateLatencies(analysis));
+      const split = splitProblemFor(view, null, null);
+      expect(split.localSource).toBe('estimated');
+      expect(split.problem.nodes).toEqual(fromEngine.nodes);
+      expect(split.problem.tensors).toEqual(fromEngine.tensors);
+    });
+  }
+
+  it('stars the cut planCuts picks, for every preset and both objectives', () => {
+    const { analysis, view } = load('alexnet');
+    const table = buildCutTable(buildPartitionProblem(analysis, estimateLatencies(analysis)));
+    const split = splitProblemFor(view, null, null);
+    const bestLatencyCuts = new Set<number>();
+    for (const preset of ['wifi', 'lte', '3g', '5g'] as const) {
+      const whatIf = whatIfForPreset(preset, { serverLoad: 1, objective: 'latency' });
+      const expected = planCuts(table, defaultPlanOptions(preset));
+      const shown = analyzeWhatIf(split, whatIf);
+      expect(shown.bestLatency).toBe(expected.best.latency);
+      expect(shown.bestEnergy).toBe(expected.best.energy);
+      expect(shown.costs[shown.bestLatency].totalMs).toBeCloseTo(expected.cuts[expected.best.latency].totalMs, 9);
+      bestLatencyCuts.add(shown.bestLatency);
+    }
+    // The presets are far enough apart that the star moves at least once.
+    expect(bestLatencyCuts.size).toBeGreaterThan(1);
+  });
+
+  it('keeps the radio model of the last preset for a custom link', () => {
+    const custom = { ...whatIfForPreset('3g', { serverLoad: 2, objective: 'energy' }), preset: 'custom' as const, uplinkMbps: 3 };
+    const options = planOptionsFor(custom);
+    expect(options.radio).toEqual(defaultPlanOptions('3g').radio);
+    expect(options.network.uplinkMbps).toBe(3);
+    expect(options.serverLoad).toBe(2);
+    expect(planOptionsFor(DEFAULT_WHAT_IF).radio).toEqual(defaultPlanOptions('wifi').radio);
+  });
+
+  it('uses measured layer times where a profile has them', () => {
+    const { view } = load('lenet');
+    const timings = view.nodes.map((node) => ({ index: node.index, name: node.name, op: node.opType, provider: null, medianMs: 1 + node.index, p10Ms: 1, p90Ms: 1, outputBytes: null }));
+    const profile = { kind: 'latency-profile', layers: timings } as unknown as LatencyProfile;
+    const split = splitProblemFor(view, profile, null);
+    expect(split.localSource).toBe('measured');
+    expect(split.remoteSource).toBe('estimated');
+    expect(split.problem.nodes.map((node) => node.localMs)).toEqual(view.nodes.map((node) => 1 + node.index));
+    // Memoised: the same inputs give the same problem object (its CutTable is cached on it).
+    expect(splitProblemFor(view, profile, null)).toBe(split);
+  });
+
+  it('labels cuts and names the tensors a cut sends', () => {
+    const { view } = load('resnet18');
+    const split = splitProblemFor(view, null, null);
+    const analysis = analyzeWhatIf(split, DEFAULT_WHAT_IF);
+    expect(cutLabel(view, 0)).toBe('cut 0 (cloud-only)');
+    expect(cutLabel(view, view.nodes.length)).toBe(`cut ${view.nodes.length} (device-only)`);
+    expect(starLabel(view, 'latency', 3)).toBe(`best split for latency: cut 3 (after ${view.nodes[2].name})`);
+    expect(analysis.dag).toBeDefined();
+    // Inside a residual block two tensors cross: the block input (skip) and the branch.
+    const addIndex = view.nodes.findIndex((node) => node.opType === 'Add');
+    const details = cutDetails(view, split, analysis, addIndex);
+    expect(details.uploaded.length).toBe(2);
+    expect(details.uploaded.reduce((sum, tensor) => sum + tensor.bytes, 0)).toBe(analysis.costs[addIndex].uploadBytes);
+    expect(cutDetails(view, split, analysis, view.nodes.length).uploaded).toEqual([]);
+  });
+
+  it('restores a named preset from an imported config only when its numbers are that preset\'s', () => {
+    const lte = { modelId: 'm', cut: 4, network: { name: 'lte', uplinkMbps: 5.85, downlinkMbps: 20, rttMs: 50 }, serverLoad: 2, objective: 'energy' as const };
+    const restored = whatIfOfImported(lte, DEFAULT_WHAT_IF);
+    expect(restored).toEqual({ preset: 'lte', radioPreset: 'lte', uplinkMbps: 5.85, downlinkMbps: 20, rttMs: 50, serverLoad: 2, objective: 'energy' });
+    const edited = whatIfOfImported({ ...lte, network: { ...lte.network, uplinkMbps: 3 } }, DEFAULT_WHAT_IF);
+    expect(edited.preset).toBe('custom');
+    expect(edited.radioPreset).toBe('lte');
+    const measured = whatIfOfImported({ ...lte, network: { name: 'measured', uplinkMbps: 80, downlinkMbps: 90, rttMs: 2 } }, whatIfForPreset('3g', DEFAULT_WHAT_IF));
+    expect(measured.preset).toBe('custom');
+    expect(measured.radioPreset).toBe('3g');
+  });
+});
