@@ -41,6 +41,16 @@ describe('characterizeDevice', () => {
       expect(fitted.get(type)!.r2).toBeLessThanOrEqual(1);
     }
     expect(first.samples.every((s) => Number.isFinite(s.ms) && s.ms >= 0)).toBe(true);
+    // Each sample is its raw median less the calibrated per-kernel cost for each of its
+    // kernels: one, or two for HardSwish, which onnxruntime runs as HardSigmoid and Mul.
+    const perKernel = first.profilerOverheadMsPerKernel!;
+    expect(perKernel).toBeGreaterThan(0);
+    expect(perKernel).toBeLessThan(0.05);
+    for (const sample of first.samples) {
+      const kernels = sample.config.startsWith('activation HardSwish') ? 2 : 1;
+      if (sample.rawMs! >= 3 * perKernel) expect(sample.rawMs! - sample.ms).toBeCloseTo(kernels * perKernel, 9);
+      else expect(sample.ms).toBeLessThanOrEqual(sample.rawMs!);
+    }
     expect(events.length).toBeGreaterThan(0);
     expect(events[events.length - 1].done).toBe(first.configurations);
   }, 30_000);
@@ -51,6 +61,7 @@ describe('characterizeDevice', () => {
     expect(resumed.samples.slice(0, first.configurations)).toEqual(first.samples);
     expect(resumed.elapsedS).toBeGreaterThan(first.elapsedS);
     expect(resumed.overheadMs).toBe(first.overheadMs);
+    expect(resumed.profilerOverheadMsPerKernel).toBe(first.profilerOverheadMsPerKernel);
   }, 20_000);
 
   it('saves what it has and throws when cancelled', async () => {
@@ -80,6 +91,36 @@ describe('characterizeDevice', () => {
     expect(notes.some((note) => /starting over/.test(note) && /elsewhere/.test(note))).toBe(true);
     expect(fresh.configurations).toBeLessThan(foreign.configurations);
   }, 20_000);
+});
+
+describe('characterizeDevice over a small grid', () => {
+  const grid = sweepGrid().slice(0, 4);
+
+  it('measures every configuration twice when the budget allows, keeping the lower median', async () => {
+    const file = path.join(folder, 'small-grid.json');
+    const events: CharacterizeProgress[] = [];
+    const profile = await characterizeDevice({ ep: 'cpu', budgetS: 20, outFile: file, grid, onProgress: (e) => e.note === undefined && events.push(e) });
+    expect(profile.complete).toBe(true);
+    expect(profile.samples.map((s) => s.config)).toEqual(grid.map((c) => c.key));
+    expect(profile.samples.every((s) => s.passes === 2)).toBe(true);
+    expect(events.map((e) => e.done)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(events.every((e) => e.total === 8)).toBe(true);
+    // A third call has nothing left to measure.
+    const again = await characterizeDevice({ ep: 'cpu', budgetS: 20, outFile: file, grid });
+    expect(again.samples).toEqual(profile.samples);
+  }, 30_000);
+
+  it('starts over, and says so, when the samples were not corrected for the profiler', async () => {
+    const file = path.join(folder, 'uncorrected.json');
+    const previous = JSON.parse(readFileSync(outFile, 'utf8')) as DeviceProfile;
+    delete previous.profilerOverheadMsPerKernel;
+    writeFileSync(file, JSON.stringify(previous));
+    const notes: string[] = [];
+    const fresh = await characterizeDevice({ ep: 'cpu', budgetS: 10, outFile: file, grid, onProgress: (e) => e.note && notes.push(e.note) });
+    expect(notes.some((note) => /starting over: .* still hold the profiler's own per-kernel cost/.test(note))).toBe(true);
+    expect(fresh.samples.map((s) => s.config)).toEqual(grid.map((c) => c.key));
+    expect(fresh.profilerOverheadMsPerKernel).toBeGreaterThan(0);
+  }, 30_000);
 });
 
 describe('readDeviceProfile', () => {

@@ -8,7 +8,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readOnnxModel } from '../app/onnx/reader.js';
 import { buildZooModel } from '../app/zoo/index.js';
 import { analyzeLoadedModel, type AnalyzedModel } from './analyze-file.js';
+import * as ort from 'onnxruntime-node';
 import {
+  calibrateProfilerOverhead,
+  ioTwinModel,
   ProfileCancelledError,
   ProfileError,
   profileModel,
@@ -141,5 +144,51 @@ describe('unavailable providers, cancellation and profile files', () => {
     await expect(readProfileFile(bad)).rejects.toThrow(`${bad}: "layers" must be an array`);
     writeFileSync(bad, '{');
     await expect(readProfileFile(bad)).rejects.toThrow(new RegExp(`^${bad}: not JSON`));
+  });
+});
+
+describe("the profiler's own cost and the per-run cost", () => {
+  it('calibrates a per-kernel cost of a few µs, well above what a trivial kernel really adds', async () => {
+    const overhead = await calibrateProfilerOverhead();
+    expect(overhead.kernelMs).toBeGreaterThan(0.0002);
+    expect(overhead.kernelMs).toBeLessThan(0.05);
+    expect(overhead.trivialNodeMs).toBeGreaterThanOrEqual(0);
+    expect(overhead.trivialNodeMs).toBeLessThan(overhead.kernelMs);
+    expect(overhead.runMs).toBeGreaterThan(0);
+  });
+
+  it('takes the given per-kernel cost off every layer, keeps the raw times, and records the per-run cost', async () => {
+    const senna = await zooModel('senna-pos');
+    const perKernel = 0.002;
+    const details = await profileModelDetailed(senna, { ep: 'cpu', runs: 6, warmup: 2, profilerOverheadMsPerKernel: perKernel });
+    const profile = details.profile;
+    expect(profile.profilerOverheadMsPerKernel).toBe(perKernel);
+    // No optimisation: one kernel per node and run, so each run loses min(raw, perKernel).
+    details.nodeMsPerRun.forEach((runs, node) =>
+      runs.forEach((ms, run) => expect(ms).toBeCloseTo(Math.max(0, details.rawNodeMsPerRun[node][run] - perKernel), 12))
+    );
+    for (const layer of profile.layers) expect(layer.rawMedianMs! - layer.medianMs).toBeCloseTo(Math.min(perKernel, layer.rawMedianMs!), 12);
+    expect(profile.rawSumOfMediansMs).toBeCloseTo(profile.layers.reduce((sum, l) => sum + l.rawMedianMs!, 0), 12);
+    expect(profile.runOverheadMs).toBeGreaterThan(0);
+    expect(profile.runOverheadMs).toBeLessThan(profile.wholeModelMs!);
+    const uncorrected = await profileModel(senna, { ep: 'cpu', runs: 3, warmup: 1, profilerOverheadMsPerKernel: 0 });
+    for (const layer of uncorrected.layers) expect(layer.medianMs).toBe(layer.rawMedianMs);
+  });
+
+  it("builds an I/O twin that takes the model's inputs and returns outputs of the same types and shapes", async () => {
+    const feeds = {
+      input: new ort.Tensor('int64', new BigInt64Array(5), [1, 5]),
+      caps: new ort.Tensor('int64', new BigInt64Array(5), [1, 5])
+    };
+    const twin = ioTwinModel(feeds, { scores: { type: 'float32', dims: [1, 45] }, mask: { type: 'bool', dims: [2, 3] } });
+    expect(twin).not.toBeNull();
+    const session = await ort.InferenceSession.create(twin as Uint8Array);
+    const results = await session.run(feeds);
+    expect(results.scores.dims).toEqual([1, 45]);
+    expect(results.scores.type).toBe('float32');
+    expect(results.mask.dims).toEqual([2, 3]);
+    expect(results.mask.type).toBe('bool');
+    await session.release();
+    expect(ioTwinModel(feeds, { names: { type: 'string', dims: [1] } })).toBeNull();
   });
 });

@@ -4,13 +4,24 @@
 // nodes by app/profiling/trace.ts. A second, plain session gives the whole-model time
 // without profiling overhead. The result is a LatencyProfile (app/profiling/types.ts),
 // which the planner takes as its latencies; profile files are read and written here.
+//
+// Two corrections make the layers add up to the whole run. The profiler's own
+// bookkeeping inside every kernel's timed interval (a few µs, most of a tiny layer's
+// time) is calibrated on a chain of trivial kernels (calibrateProfilerOverhead,
+// arithmetic in app/profiling/overhead.ts) and taken off every kernel event. And the
+// per-run cost outside every layer — session.run binding the inputs and returning the
+// outputs — is measured on an "I/O twin" of the model (same inputs and outputs, no
+// work) and recorded as `runOverheadMs`, so whole ≈ Σ layers + runOverheadMs.
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { onnx } from '../app/onnx/generated/onnx.js';
 import { readOnnxModel } from '../app/onnx/reader.js';
-import { encodeModel } from '../app/onnx/writer.js';
+import { GraphBuilder } from '../app/onnx/builder.js';
+import { elementBits, ElementType, type ElementTypeName } from '../app/onnx/element-type.js';
+import { encodeModel, rawTensorProto } from '../app/onnx/writer.js';
+import { profilerOverheadFrom, type ProfilerOverhead } from '../app/profiling/overhead.js';
 import type { OnnxModel } from '../app/onnx/model.js';
 import {
   attributeOptimizedGraph,
@@ -68,6 +79,11 @@ export interface ProfileOptions {
   inputs?: Record<string, ort.Tensor>;
   dimValues?: Record<string, number>;
   seed?: number;
+  /**
+   * The profiler's cost per kernel event, ms, when already known (e.g. calibrated once
+   * for many profiles); calibrated on this machine when absent. 0 keeps raw kernel times.
+   */
+  profilerOverheadMsPerKernel?: number;
   signal?: AbortSignal;
   onProgress?: (progress: ProfileProgress) => void;
 }
@@ -84,11 +100,13 @@ export interface ProfileDetails {
   unobserved: string[];
   /** Kernels of the trace no original node accounts for, by name. */
   unattributedKernels: string[];
-  /** Per timed run: the sum of every kernel's time, and the part given to original nodes, ms. */
+  /** Per timed run: the sum of every kernel's time, and the part given to original nodes, ms (corrected). */
   kernelMsPerRun: number[];
   attributedMsPerRun: number[];
-  /** Per original node: its time in each timed run, ms. */
+  /** Per original node: its time in each timed run, ms (corrected). */
   nodeMsPerRun: number[][];
+  /** Per original node: its time in each timed run before the per-kernel correction, ms. */
+  rawNodeMsPerRun: number[][];
 }
 
 const TEMP_PREFIX = 'neurosurgeon-profile-';
@@ -165,13 +183,24 @@ async function openSession(
   }
 }
 
+/** The type and dimensions of each output of a run, by name. */
+type OutputSpecs = Record<string, { type: ort.Tensor.Type; dims: readonly number[] }>;
+
+/** Where a batch of runs stands in its phase, for progress events: `before` runs already done of `total`. */
+interface PhaseProgress {
+  phase: ProfilePhase;
+  before: number;
+  total: number;
+}
+
 async function runTimes(
   session: ort.InferenceSession,
   feeds: Record<string, ort.Tensor>,
   count: number,
-  phase: ProfilePhase,
-  options: ProfileOptions,
-  describe: () => string
+  progress: PhaseProgress | null,
+  options: Pick<ProfileOptions, 'signal' | 'onProgress'>,
+  describe: () => string,
+  outputs?: OutputSpecs
 ): Promise<number[]> {
   const times: number[] = [];
   for (let done = 0; done < count; done++) {
@@ -184,10 +213,176 @@ async function runTimes(
       throw new ProfileError(`${describe()}: ${ortMessage(error)}`);
     }
     times.push(performance.now() - start);
-    for (const tensor of Object.values(results)) tensor.dispose();
-    options.onProgress?.({ phase, done: done + 1, total: count });
+    for (const [name, tensor] of Object.entries(results)) {
+      if (outputs) outputs[name] = { type: tensor.type, dims: tensor.dims };
+      tensor.dispose();
+    }
+    if (progress) options.onProgress?.({ phase: progress.phase, done: progress.before + done + 1, total: progress.total });
   }
   return times;
+}
+
+// ---------------------------------------------------------------------------------------
+// The profiler's own cost, and the per-run cost outside every layer.
+
+/** Trivial kernels of common kinds: no input besides the activation, one constant, two. */
+const CALIBRATION_KINDS = ['Relu', 'Add', 'Clip', 'Reshape', 'Mul', 'Softmax', 'Sum'] as const;
+const CALIBRATION_SHORT_CHAIN = CALIBRATION_KINDS.length;
+const CALIBRATION_LONG_CHAIN = CALIBRATION_KINDS.length * 31;
+const CALIBRATION_WARMUP = 40;
+const CALIBRATION_RUNS = 100;
+
+/**
+ * `nodes` trivially cheap kernels in a row over a four-float tensor, cycling through
+ * CALIBRATION_KINDS: the profiler's bookkeeping grows with the tensors an event
+ * describes (here ≈3.0 µs for a Relu, ≈3.7 µs for a Clip with its two bounds, ≈4.7 µs
+ * for an eight-input Sum), so the chain mixes the kinds a model is mostly made of.
+ */
+function trivialChain(nodes: number): Uint8Array {
+  const builder = new GraphBuilder('profiler-calibration');
+  const shape = [1, 4];
+  let value = builder.input('x', 'float32', shape);
+  const half = builder.constantFloat('/half', shape, new Float32Array(4).fill(0.5));
+  const low = builder.constantFloat('/low', [], new Float32Array([-1]));
+  const high = builder.constantFloat('/high', [], new Float32Array([1]));
+  const sameShape = builder.constantInt64('/shape', [2], shape);
+  for (let i = 0; i < nodes; i++) {
+    const kind = CALIBRATION_KINDS[i % CALIBRATION_KINDS.length];
+    const inputs =
+      kind === 'Add' || kind === 'Mul' ? [value, half] : kind === 'Clip' ? [value, low, high] : kind === 'Reshape' ? [value, sameShape] : kind === 'Sum' ? [value, half, half] : [value];
+    value = builder.op(kind, inputs, kind === 'Softmax' ? { axis: -1 } : {}, `/${kind}_${i}`);
+  }
+  builder.output(value, 'float32', shape);
+  return builder.toBytes();
+}
+
+/**
+ * Measures what onnxruntime's profiler adds to each kernel event on this machine (see
+ * app/profiling/overhead.ts): plain runs of a 7- and a 217-kernel chain and profiled
+ * runs of the long one, each session's runs back to back as a profile runs them
+ * (interleaving the sessions would leave every run with cold caches, which a plain
+ * model run does not have); medians throughout. CPU provider: the bookkeeping measured
+ * is host-side, the same for every provider. About 0.5 s.
+ */
+export async function calibrateProfilerOverhead(signal?: AbortSignal): Promise<ProfilerOverhead> {
+  const folder = mkdtempSync(path.join(profileTempRoot(), TEMP_PREFIX));
+  const options: ort.InferenceSession.SessionOptions = { executionProviders: ['cpu'], graphOptimizationLevel: 'disabled', logSeverityLevel: 3 };
+  const feeds = { x: new ort.Tensor('float32', new Float32Array([0.5, -0.5, 0.25, 2]), [1, 4]) };
+  const describe = (): string => 'onnxruntime cannot run the profiler calibration model';
+  const sessions: ort.InferenceSession[] = [];
+  try {
+    const open = async (nodes: number, tracePrefix: string | null): Promise<ort.InferenceSession> => {
+      const session = await openSession(trivialChain(nodes), tracePrefix ? { ...options, enableProfiling: true, profileFilePrefix: path.join(folder, tracePrefix) } : options, describe);
+      sessions.push(session);
+      return session;
+    };
+    const quiet = { signal };
+    const timedRuns = async (session: ort.InferenceSession): Promise<number[]> => {
+      await runTimes(session, feeds, CALIBRATION_WARMUP, null, quiet, describe);
+      return runTimes(session, feeds, CALIBRATION_RUNS, null, quiet, describe);
+    };
+    // A process's first profiling session keeps its books more slowly (≈10 % here, its
+    // heap still growing): one is run and thrown away before the one that counts.
+    const firstProfiled = await open(CALIBRATION_LONG_CHAIN, 'warm');
+    await timedRuns(firstProfiled);
+    firstProfiled.endProfiling();
+    await firstProfiled.release();
+    sessions.splice(sessions.indexOf(firstProfiled), 1);
+    const plainRuns = async (nodes: number): Promise<number[]> => {
+      const session = await open(nodes, null);
+      const times = await timedRuns(session);
+      await session.release();
+      sessions.splice(sessions.indexOf(session), 1);
+      return times;
+    };
+    const plainShortMs = await plainRuns(CALIBRATION_SHORT_CHAIN);
+    const plainLongMs = await plainRuns(CALIBRATION_LONG_CHAIN);
+    const profiled = await open(CALIBRATION_LONG_CHAIN, 'trace');
+    await timedRuns(profiled);
+    profiled.endProfiling();
+    const traceFile = readdirSync(folder).find((f) => f.startsWith('trace') && f.endsWith('.json'));
+    if (!traceFile) throw new ProfileError('onnxruntime wrote no profiling trace for the profiler calibration');
+    const runs = splitRuns(parseTrace(readFileSync(path.join(folder, traceFile), 'utf8'))).slice(-CALIBRATION_RUNS);
+    return profilerOverheadFrom({
+      shortChainNodes: CALIBRATION_SHORT_CHAIN,
+      longChainNodes: CALIBRATION_LONG_CHAIN,
+      plainShortMs,
+      plainLongMs,
+      profiledKernelUs: runs.map((kernels) => kernels.map((k) => k.durationUs))
+    });
+  } finally {
+    for (const session of sessions) await session.release().catch(() => undefined);
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+/** A one-element tensor of `type` (zero), as ConstantOfShape's `value`; null for types it cannot fill. */
+function zeroValue(type: ort.Tensor.Type): { type: ElementTypeName; tensor: onnx.ITensorProto } | null {
+  if (!(type in ElementType) || type === 'string') return null;
+  const name = type as ElementTypeName;
+  const bits = elementBits(name);
+  if (bits < 8) return null;
+  return { type: name, tensor: rawTensorProto('value', name, [1], new Uint8Array(bits / 8)) };
+}
+
+/**
+ * The model's "I/O twin": the same inputs (which nothing reads) and outputs of the same
+ * types and shapes, each made by one ConstantOfShape. Running it costs what session.run
+ * costs the model outside its layers: binding the inputs and returning the outputs.
+ * Null when an input or output has a type the twin cannot reproduce.
+ */
+export function ioTwinModel(feeds: Record<string, ort.Tensor>, outputs: OutputSpecs): Uint8Array | null {
+  const builder = new GraphBuilder('io-twin');
+  for (const [name, tensor] of Object.entries(feeds)) {
+    if (!(tensor.type in ElementType) || tensor.type === 'string') return null;
+    builder.input(name, tensor.type as ElementTypeName, [...tensor.dims]);
+  }
+  const renames = new Map<string, string>();
+  for (const [name, output] of Object.entries(outputs)) {
+    const zero = zeroValue(output.type);
+    if (!zero) return null;
+    const shape = builder.constantInt64(`/twin/${name}_shape`, [output.dims.length], [...output.dims]);
+    const [value] = builder.node('ConstantOfShape', [shape], { value: zero.tensor }, { name: `/twin/${name}` });
+    builder.output(value, zero.type, [...output.dims]);
+    renames.set(value, name);
+  }
+  // The builder names values itself: the outputs take the model's output names back.
+  const proto = builder.toProto();
+  for (const node of proto.graph?.node ?? []) node.output = (node.output ?? []).map((value) => renames.get(value) ?? value);
+  for (const output of proto.graph?.output ?? []) output.name = renames.get(output.name ?? '') ?? output.name;
+  return encodeModel(proto);
+}
+
+/**
+ * Median plain run time of the model's I/O twin, ms; null when there is no twin or it
+ * does not run (e.g. an output that is also an input): the profile then has no
+ * `runOverheadMs`, which is no reason to fail it.
+ */
+async function measureRunOverheadMs(
+  feeds: Record<string, ort.Tensor>,
+  outputs: OutputSpecs,
+  sessionOptions: ort.InferenceSession.SessionOptions,
+  runs: number,
+  signal: AbortSignal | undefined
+): Promise<number | null> {
+  const twin = Object.keys(outputs).some((name) => name in feeds) ? null : ioTwinModel(feeds, outputs);
+  if (!twin) return null;
+  const describe = (): string => 'the I/O twin does not run';
+  let session: ort.InferenceSession;
+  try {
+    session = await openSession(twin, sessionOptions, describe);
+  } catch {
+    return null;
+  }
+  try {
+    await runTimes(session, feeds, 5, null, { signal }, describe);
+    return median(await runTimes(session, feeds, runs, null, { signal }, describe));
+  } catch (error) {
+    if (error instanceof ProfileCancelledError) throw error;
+    return null;
+  } finally {
+    await session.release();
+  }
 }
 
 /** Profiles a model layer by layer; see ProfileDetails for what else is reported. */
@@ -213,24 +408,30 @@ export async function profileModelDetailed(analyzed: AnalyzedModel, options: Pro
   const usesOptimizedGraph = optimization === 'all' || choice.used !== 'cpu';
   const base: ort.InferenceSession.SessionOptions = { ...choice.sessionOptions, graphOptimizationLevel: optimization, logSeverityLevel: 3 };
 
+  const kernelOverheadMs = options.profilerOverheadMsPerKernel ?? (await calibrateProfilerOverhead(options.signal)).kernelMs;
+  throwIfAborted(options.signal);
   const folder = mkdtempSync(path.join(profileTempRoot(), TEMP_PREFIX));
-  let session: ort.InferenceSession | null = null;
+  const sessions: ort.InferenceSession[] = [];
+  const releaseSession = async (session: ort.InferenceSession): Promise<void> => {
+    sessions.splice(sessions.indexOf(session), 1);
+    await session.release();
+  };
   try {
     // 1. The profiling session: its trace holds every kernel of every run.
     options.onProgress?.({ phase: 'load', done: 0, total: 1 });
     const optimizedPath = path.join(folder, 'optimized.onnx');
-    session = await openSession(
+    const profiling = await openSession(
       source,
       { ...base, enableProfiling: true, profileFilePrefix: path.join(folder, 'trace'), ...(usesOptimizedGraph ? { optimizedModelFilePath: optimizedPath } : {}) },
       describe
     );
+    sessions.push(profiling);
     throwIfAborted(options.signal);
     options.onProgress?.({ phase: 'load', done: 1, total: 1 });
-    await runTimes(session, feeds, warmup, 'warmup', options, describe);
-    await runTimes(session, feeds, runs, 'profile', options, describe);
-    session.endProfiling();
-    await session.release();
-    session = null;
+    await runTimes(profiling, feeds, warmup, { phase: 'warmup', before: 0, total: warmup }, options, describe);
+    await runTimes(profiling, feeds, runs, { phase: 'profile', before: 0, total: runs }, options, describe);
+    profiling.endProfiling();
+    await releaseSession(profiling);
     const traceFile = readdirSync(folder).find((f) => f.startsWith('trace') && f.endsWith('.json'));
     if (!traceFile) throw new ProfileError(`onnxruntime wrote no profiling trace for ${file}`);
     let trace;
@@ -246,15 +447,22 @@ export async function profileModelDetailed(analyzed: AnalyzedModel, options: Pro
     const attribution = usesOptimizedGraph
       ? attributeOptimizedGraph(original, topology(readOnnxModel(readFileSync(optimizedPath))), macs)
       : identityAttribution(original);
-    const attributed = attributeRuns(timedRuns, attribution, model.graph.nodes.length);
+    const attributed = attributeRuns(timedRuns, attribution, model.graph.nodes.length, kernelOverheadMs);
 
-    // 2. A plain session for the whole-model time, without profiling overhead.
+    // 2. A plain session for the whole-model time, without profiling overhead. Only one
+    // session is open at a time: an idle session's worker threads spin for a while after
+    // its last run and would slow the other one down (kaldi-asr: 2× here).
     throwIfAborted(options.signal);
-    session = await openSession(source, base, describe);
-    await runTimes(session, feeds, warmup, 'warmup', options, describe);
-    const wholeTimes = await runTimes(session, feeds, runs, 'whole-model', options, describe);
-    await session.release();
-    session = null;
+    const plain = await openSession(source, base, describe);
+    sessions.push(plain);
+    const outputs: OutputSpecs = {};
+    await runTimes(plain, feeds, warmup, { phase: 'warmup', before: 0, total: warmup }, options, describe, outputs);
+    const wholeTimes = await runTimes(plain, feeds, runs, { phase: 'whole-model', before: 0, total: runs }, options, describe, outputs);
+    await releaseSession(plain);
+
+    // 3. The per-run cost outside every layer, on the model's I/O twin.
+    throwIfAborted(options.signal);
+    const runOverheadMs = await measureRunOverheadMs(feeds, outputs, base, Math.max(runs, 50), options.signal);
 
     const layers = model.graph.nodes.map((node, index) => layerTiming(node.name, node.opType, index, attributed.nodes[index], analyzed));
     const profile: LatencyProfile = {
@@ -270,6 +478,9 @@ export async function profileModelDetailed(analyzed: AnalyzedModel, options: Pro
       warmup,
       wholeModelMs: median(wholeTimes),
       sumOfMediansMs: layers.reduce((sum, l) => sum + l.medianMs, 0),
+      ...(runOverheadMs !== null ? { runOverheadMs } : {}),
+      profilerOverheadMsPerKernel: kernelOverheadMs,
+      rawSumOfMediansMs: layers.reduce((sum, l) => sum + (l.rawMedianMs ?? l.medianMs), 0),
       date: new Date().toISOString(),
       layers
     };
@@ -283,10 +494,11 @@ export async function profileModelDetailed(analyzed: AnalyzedModel, options: Pro
       unattributedKernels: attributed.unattributedKernels,
       kernelMsPerRun: attributed.kernelMsPerRun,
       attributedMsPerRun: attributed.attributedMsPerRun,
-      nodeMsPerRun: attributed.nodes.map((n) => n.msPerRun)
+      nodeMsPerRun: attributed.nodes.map((n) => n.msPerRun),
+      rawNodeMsPerRun: attributed.nodes.map((n) => n.rawMsPerRun)
     };
   } finally {
-    await session?.release().catch(() => undefined);
+    for (const session of sessions) await session.release().catch(() => undefined);
     rmSync(folder, { recursive: true, force: true });
   }
 }
@@ -301,6 +513,7 @@ function layerTiming(name: string, op: string, index: number, times: NodeRunTime
     medianMs,
     p10Ms: p10,
     p90Ms: p90,
+    rawMedianMs: times.rawMsPerRun.length > 0 ? median(times.rawMsPerRun) : 0,
     outputBytes: times.outputBytes ?? analyzed.analysis.layers[index]?.outputBytes ?? null,
     attribution: times.status
   };

@@ -35,7 +35,8 @@ describe('layerFeatures', () => {
     expect(fc!.features).toEqual({ inputNeurons: 9216, outputNeurons: 4096, inputTimesOutputNeurons: 9216 * 4096, macs: 9216 * 4096 });
     expect(layers.filter((l) => l?.layerType === 'pooling')).toHaveLength(3);
     expect(layers.filter((l) => l?.layerType === 'activation')).toHaveLength(7);
-    expect(layers.find((l) => l?.layerType === 'dataMovement')!.features).toEqual({ bytes: 9216 * 4 });
+    expect(layers.find((l) => l?.layerType === 'dataMovement')!.features).toEqual({ bytes: 9216 * 4, copiedBytes: 0, transposedBytes: 0 });
+    expect(layers.find((l) => l?.layerType === 'activation')!.features).toEqual({ neurons: 64 * 55 * 55, transcendentalNeurons: 0 });
   });
 
   it('tells depthwise convs from plain and grouped ones', () => {
@@ -76,8 +77,16 @@ describe('layerFeatures', () => {
   });
 
   it("counts LRN's window apart from other normalisations", () => {
-    expect(singleLayer((b, x) => b.lrn(x, 5), [1, 64, 27, 27])!.features).toEqual({ neurons: 64 * 27 * 27, lrnWindowNeurons: 64 * 27 * 27 * 5 });
-    expect(singleLayer((b, x) => b.batchNorm(x, 64), [1, 64, 27, 27])!.features).toEqual({ neurons: 64 * 27 * 27, lrnWindowNeurons: 0 });
+    expect(singleLayer((b, x) => b.lrn(x, 5), [1, 64, 27, 27])!.features).toEqual({ neurons: 64 * 27 * 27, lrnWindowNeurons: 64 * 27 * 27 * 5, statisticsNeurons: 0 });
+    expect(singleLayer((b, x) => b.batchNorm(x, 64), [1, 64, 27, 27])!.features).toEqual({ neurons: 64 * 27 * 27, lrnWindowNeurons: 0, statisticsNeurons: 0 });
+    expect(singleLayer((b, x) => b.layerNorm(x, 256), [1, 128, 256])!.features).toEqual({ neurons: 128 * 256, lrnWindowNeurons: 0, statisticsNeurons: 128 * 256 });
+  });
+
+  it('tells costly activations and copying data movement apart', () => {
+    expect(singleLayer((b, x) => b.op('Erf', [x]), [1, 128, 1024])!.features).toEqual({ neurons: 128 * 1024, transcendentalNeurons: 128 * 1024 });
+    expect(singleLayer((b, x) => b.transpose(x, [0, 2, 1, 3]), [1, 128, 4, 64])!.features).toEqual({ bytes: 4 * 128 * 256, copiedBytes: 4 * 128 * 256, transposedBytes: 4 * 128 * 256 });
+    expect(singleLayer((b, x) => b.reshape(x, [1, 128, 256]), [1, 128, 4, 64])!.features).toEqual({ bytes: 4 * 128 * 256, copiedBytes: 0, transposedBytes: 0 });
+    expect(singleLayer((b, x) => b.concat([x, x], 1), [1, 8, 4])!.features).toEqual({ bytes: 4 * 64, copiedBytes: 4 * 64, transposedBytes: 0 });
   });
 
   it('returns null for unmodelled ops and unknown shapes', () => {

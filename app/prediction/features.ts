@@ -28,7 +28,13 @@ export type LayerType =
  * `macs`; an FC applied to many rows at once (a transformer's Linear layers) is its own
  * type, `fcBatched`, bound by MACs where a one-row FC is bound by its weights; pooling's
  * `outputSizeTimesWindow` (a 2×2 or a 3×3 window), normalisation's `lrnWindowNeurons`
- * (neurons × LRN size; 0 for batch/layer/instance norms, which cost ~10× less per neuron).
+ * (neurons × LRN size; 0 for batch/layer/instance norms, which cost ~10× less per neuron)
+ * and `statisticsNeurons` (neurons of a layer/instance/group norm, which computes a mean
+ * and variance on every run where a batch norm applies stored ones: ≈3× the time here),
+ * activation's `transcendentalNeurons` (neurons of an activation that evaluates exp, tanh
+ * or erf: ≈4× a ReLU's time), data movement's `copiedBytes` (0 for ops that only relabel
+ * a buffer: Reshape, Flatten, Squeeze, Unsqueeze, Identity, Dropout) and
+ * `transposedBytes` (a Transpose's strided copy).
  */
 export const LAYER_TYPE_FEATURES: Readonly<Record<LayerType, readonly string[]>> = {
   conv: ['inputSize', 'filterStrideSquaredTimesFilters', 'macs'],
@@ -37,14 +43,57 @@ export const LAYER_TYPE_FEATURES: Readonly<Record<LayerType, readonly string[]>>
   fcBatched: ['inputTimesOutputNeurons', 'macs'],
   matmul: ['macs'],
   pooling: ['inputSize', 'outputSize', 'outputSizeTimesWindow'],
-  activation: ['neurons'],
-  normalization: ['neurons', 'lrnWindowNeurons'],
+  activation: ['neurons', 'transcendentalNeurons'],
+  normalization: ['neurons', 'lrnWindowNeurons', 'statisticsNeurons'],
   softmax: ['neurons'],
   elementwise: ['neurons'],
-  dataMovement: ['bytes']
+  dataMovement: ['bytes', 'copiedBytes', 'transposedBytes']
 };
 
+/** Activations that evaluate exp, tanh or erf per neuron. */
+const transcendentalActivations = new Set(['Sigmoid', 'Tanh', 'Elu', 'Selu', 'Celu', 'Gelu', 'Erf', 'Softplus', 'Mish']);
+/** Normalisations that compute their statistics on every run. */
+const statisticsNormalizations = new Set(['LayerNormalization', 'InstanceNormalization', 'GroupNormalization', 'MeanVarianceNormalization', 'LpNormalization']);
+/** Data movement that only relabels its input's buffer (no copy, when the runtime can share it). */
+const viewOps = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Dropout']);
+
 export const LAYER_TYPES = Object.keys(LAYER_TYPE_FEATURES) as LayerType[];
+
+/**
+ * The feature that measures each type's size. A type's cost can change regime with size
+ * (a 3×3 conv over a 224×224 map runs its multiply-adds at a higher rate than a small
+ * one, whose fixed costs weigh more): regression.ts may split a type's samples at one
+ * size into two classes, each with its own fit, when cross-validation on the sweep says
+ * the split predicts better.
+ */
+export const LAYER_TYPE_SIZE_FEATURE: Readonly<Record<LayerType, string>> = {
+  conv: 'macs',
+  depthwiseConv: 'macs',
+  fc: 'inputTimesOutputNeurons',
+  fcBatched: 'macs',
+  matmul: 'macs',
+  pooling: 'inputSize',
+  activation: 'neurons',
+  normalization: 'neurons',
+  softmax: 'neurons',
+  elementwise: 'neurons',
+  dataMovement: 'bytes'
+};
+
+/**
+ * Weights larger than a last-level cache: in a whole model, each layer's weights were
+ * evicted by the other layers' since the previous inference, so a weight-bound layer
+ * streams them from memory; the sweep, which runs one layer over and over, measures them
+ * warm in cache unless they are this large. An editable assumption (typical LLC size).
+ * One-row FC samples with more float32 weights than this are left out of the fc fit
+ * (regression.ts) and give the streaming rate instead (predict.ts).
+ */
+export const LAST_LEVEL_CACHE_BYTES = 32 * 2 ** 20;
+
+/** Float32 weight bytes of a one-row FC layer or sample, from its features. */
+export function fcWeightBytes(features: Record<string, number>): number {
+  return 4 * (features.inputTimesOutputNeurons ?? 0);
+}
 
 const opsByType: Readonly<Partial<Record<LayerType, readonly string[]>>> = {
   pooling: ['MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'LpPool', 'GlobalLpPool'],
@@ -142,13 +191,21 @@ export function layerFeatures(layer: LayerAnalysis, analysis: ModelAnalysis, gra
   const type = simpleTypeByOp.get(layer.opType);
   if (!type) return null;
   if (type === 'pooling') return poolingFeatures(node, shapes);
-  if (type === 'dataMovement') return layer.outputBytes === null ? null : { layerType: type, features: { bytes: layer.outputBytes } };
+  if (type === 'dataMovement') {
+    const bytes = layer.outputBytes;
+    if (bytes === null) return null;
+    return {
+      layerType: type,
+      features: { bytes, copiedBytes: viewOps.has(layer.opType) ? 0 : bytes, transposedBytes: layer.opType === 'Transpose' ? bytes : 0 }
+    };
+  }
   const neurons = shapes.outputElements();
   if (neurons === null) return null;
   if (type === 'normalization') {
     const lrnSize = layer.opType === 'LRN' ? intAttribute(node, 'size', 1) : 0;
-    return { layerType: type, features: { neurons, lrnWindowNeurons: neurons * lrnSize } };
+    return { layerType: type, features: { neurons, lrnWindowNeurons: neurons * lrnSize, statisticsNeurons: statisticsNormalizations.has(layer.opType) ? neurons : 0 } };
   }
+  if (type === 'activation') return { layerType: type, features: { neurons, transcendentalNeurons: transcendentalActivations.has(layer.opType) ? neurons : 0 } };
   return { layerType: type, features: { neurons } };
 }
 

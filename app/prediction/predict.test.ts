@@ -8,7 +8,7 @@ import { HARDWARE_PRESETS } from '../partition/estimate.js';
 import type { DeviceProfile, LatencyProfile, LayerSample, RegressionFit } from '../profiling/types.js';
 import { buildZooModel } from '../zoo/index.js';
 import { LAYER_TYPE_FEATURES, LAYER_TYPES } from './features.js';
-import { deviceHardware, mixProfiles, predictProfile, ProfileMixError, weightStreamingBytesPerMs } from './predict.js';
+import { deviceHardware, mixProfiles, predictProfile, ProfileMixError, weightStreamingBytesPerMs, wholeModelEstimateMs } from './predict.js';
 
 const identity = (file: string) => ({ file, sha256: `sha-of-${file}`, nodes: 0 });
 
@@ -62,6 +62,27 @@ describe('predictProfile', () => {
     expect(firstConv.op).toBe('Conv');
     // 0.01 + 1e-9 × (inputSize + filterStrideSquaredTimesFilters + macs) for conv1 (7×7/2, 64 filters, 112×112 out).
     expect(firstConv.medianMs).toBeCloseTo(0.01 + 1e-9 * (3 * 224 * 224 + (49 / 4) * 64 + 64 * 112 * 112 * 3 * 49), 9);
+  });
+
+  it("adds the device's per-run cost once to a predicted whole run", () => {
+    const profile = predict('lenet', syntheticDevice());
+    expect(profile.runOverheadMs).toBe(0.01);
+    expect(wholeModelEstimateMs(profile)).toBeCloseTo(profile.sumOfMediansMs + 0.01, 12);
+    expect(wholeModelEstimateMs({ ...profile, wholeModelMs: 3 })).toBe(3);
+  });
+
+  it("uses the size class of each conv layer's MACs", () => {
+    const device = syntheticDevice();
+    const [conv] = device.fits.filter((fit) => fit.layerType === 'conv');
+    const small = { ...conv, intercept: 0.01, coefficients: [0, 0, 0], sizeFeature: 'macs', sizeTo: 1e8 };
+    const large = { ...conv, intercept: 5, coefficients: [0, 0, 0], sizeFeature: 'macs', sizeFrom: 1e8 };
+    device.fits = [...device.fits.filter((fit) => fit.layerType !== 'conv'), small, large];
+    const model = readOnnxModel(buildZooModel('vgg16', { weights: 'zeros' }));
+    const analysis = analyzeModel(model);
+    const profile = predictProfile(analysis, model, device, identity('vgg16.onnx'));
+    const convs = analysis.layers.filter((layer) => layer.opType === 'Conv');
+    expect(convs.some((layer) => (layer.macs ?? 0) < 1e8)).toBe(true);
+    for (const layer of convs) expect(profile.layers[layer.index].medianMs).toBe((layer.macs ?? 0) < 1e8 ? 0.01 : 5);
   });
 
   it('predicts every layer of the transformer, its data movement by roofline', () => {

@@ -9,8 +9,8 @@ import type { LayerAnalysis, ModelAnalysis } from '../analysis/types.js';
 import type { OnnxModel } from '../onnx/model.js';
 import { estimateLayerMs, hardwarePreset, type HardwarePresetName, type HardwareProfile, type InputActivations } from '../partition/estimate.js';
 import type { DeviceProfile, ExecutionProviderName, LatencyProfile, LayerSample, LayerTiming, ModelIdentity, RegressionFit } from '../profiling/types.js';
-import { layerFeatures } from './features.js';
-import { predictWithFit } from './regression.js';
+import { fcWeightBytes, LAST_LEVEL_CACHE_BYTES, layerFeatures } from './features.js';
+import { predictWithFit, selectFit } from './regression.js';
 import { median } from '../profiling/trace.js';
 
 export class ProfileMixError extends Error {
@@ -59,13 +59,7 @@ export function deviceHardware(profile: DeviceProfile): HardwareProfile {
   };
 }
 
-/**
- * Weights larger than a last-level cache: in a whole model, each layer's weights were
- * evicted by the other layers' since the previous inference, so a weight-bound layer
- * streams them from memory; the sweep, which runs one layer over and over, measures them
- * warm in cache unless they are this large. An editable assumption (typical LLC size).
- */
-export const LAST_LEVEL_CACHE_BYTES = 32 * 2 ** 20;
+export { LAST_LEVEL_CACHE_BYTES };
 
 /**
  * Rate at which this device streams weights from memory, bytes per ms: the median over
@@ -73,8 +67,8 @@ export const LAST_LEVEL_CACHE_BYTES = 32 * 2 ** 20;
  */
 export function weightStreamingBytesPerMs(profile: DeviceProfile): number | null {
   const rates = profile.samples
-    .filter((s) => s.layerType === 'fc' && 4 * s.features.inputTimesOutputNeurons > 2 * LAST_LEVEL_CACHE_BYTES && s.ms > 0)
-    .map((s) => (4 * s.features.inputTimesOutputNeurons) / s.ms);
+    .filter((s) => s.layerType === 'fc' && fcWeightBytes(s.features) > 2 * LAST_LEVEL_CACHE_BYTES && s.ms > 0)
+    .map((s) => fcWeightBytes(s.features) / s.ms);
   return rates.length ? median(rates) : null;
 }
 
@@ -91,17 +85,19 @@ function inputActivations(layer: LayerAnalysis, analysis: ModelAnalysis, model: 
 
 /**
  * Every layer of `analysis` (made from `model`) predicted on the device `deviceProfile`
- * describes: p10 = median = p90 (a prediction has no spread), wholeModelMs null.
+ * describes: p10 = median = p90 (a prediction has no spread), wholeModelMs null (a whole
+ * run is sumOfMediansMs + runOverheadMs, the device's per-run cost: wholeModelEstimateMs).
  */
 export function predictProfile(analysis: ModelAnalysis, model: OnnxModel, deviceProfile: DeviceProfile, modelIdentity: ModelIdentity): LatencyProfile {
-  const fitsByType = new Map<string, RegressionFit>(deviceProfile.fits.map((fit) => [fit.layerType, fit]));
+  const fitsByType = new Map<string, RegressionFit[]>();
+  for (const fit of deviceProfile.fits) fitsByType.set(fit.layerType, [...(fitsByType.get(fit.layerType) ?? []), fit]);
   const hardware = deviceHardware(deviceProfile);
   // A model whose weights do not fit in cache streams its one-row FC layers' weights
   // from memory on every inference: those layers take at least that long.
   const streamingRate = analysis.totals.paramBytes > LAST_LEVEL_CACHE_BYTES ? weightStreamingBytesPerMs(deviceProfile) : null;
   const layers: LayerTiming[] = analysis.layers.map((layer) => {
     const described = layerFeatures(layer, analysis, model.graph);
-    const fit = described ? fitsByType.get(described.layerType) : undefined;
+    const fit = described ? selectFit(fitsByType.get(described.layerType) ?? [], described.features) : undefined;
     let ms = described && fit ? predictWithFit(fit, described.features) : estimateLayerMs(layer, inputActivations(layer, analysis, model), hardware).ms;
     if (streamingRate && described?.layerType === 'fc') ms = Math.max(ms, layer.paramBytes / streamingRate);
     return {
@@ -129,9 +125,18 @@ export function predictProfile(analysis: ModelAnalysis, model: OnnxModel, device
     warmup: 0,
     wholeModelMs: null,
     sumOfMediansMs: layers.reduce((sum, layer) => sum + layer.medianMs, 0),
+    runOverheadMs: deviceProfile.overheadMs,
     date: new Date().toISOString(),
     layers
   };
+}
+
+/**
+ * A whole run of the profile's model, ms: measured where the profile has it, otherwise
+ * the layers plus the per-run cost outside them (`runOverheadMs`, 0 where unknown).
+ */
+export function wholeModelEstimateMs(profile: LatencyProfile): number {
+  return profile.wholeModelMs ?? profile.sumOfMediansMs + (profile.runOverheadMs ?? 0);
 }
 
 /**

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../onnx/builder.js';
 import type { LayerSample } from '../profiling/types.js';
-import { fitBestRegression, fitDeviceModels, fitRegression, leastSquares, predictWithFit, rSquared, type FitSample } from './regression.js';
+import { crossValidatedError, fitBestRegression, fitDeviceModels, fitLayerType, fitRegression, leastSquares, predictWithFit, rSquared, selectFit, type FitSample } from './regression.js';
 
 function samplesOf(count: number, seed: number, latency: (x: number, y: number) => number, noise = 0): FitSample[] {
   const random = seededRandom(seed);
@@ -103,12 +103,93 @@ describe('predictWithFit and rSquared', () => {
 describe('fitDeviceModels', () => {
   it('fits each layer type with enough samples on its own features', () => {
     const samples: LayerSample[] = [
-      ...Array.from({ length: 8 }, (_, i) => ({ layerType: 'activation', features: { neurons: 1000 * (i + 1) }, ms: 0.01 + 1e-6 * 1000 * (i + 1), config: `a${i}` })),
+      ...Array.from({ length: 8 }, (_, i) => ({ layerType: 'activation', features: { neurons: 1000 * (i + 1), transcendentalNeurons: i % 2 ? 1000 * (i + 1) : 0 }, ms: 0.01 + 1e-6 * 1000 * (i + 1), config: `a${i}` })),
       ...Array.from({ length: 2 }, (_, i) => ({ layerType: 'softmax', features: { neurons: 10 * (i + 1) }, ms: 0.01, config: `s${i}` }))
     ];
     const fits = fitDeviceModels(samples);
     expect(fits.map((f) => f.layerType)).toEqual(['activation']);
-    expect(fits[0].features).toEqual(['neurons']);
+    expect(fits[0].features).toEqual(['neurons', 'transcendentalNeurons']);
     expect(fits[0].coefficients[0]).toBeCloseTo(1e-6, 12);
+    expect(fits[0].coefficients[1]).toBeCloseTo(0, 12);
+  });
+});
+
+describe('size classes', () => {
+  /** Conv-like samples over MACs from 1e5 to 4e9 (log-uniform), noise ±3 %, from `latency`. */
+  function sized(count: number, seed: number, latency: (macs: number) => number): FitSample[] {
+    const random = seededRandom(seed);
+    return Array.from({ length: count }, () => {
+      const macs = Math.round(10 ** (5 + random() * 4.6));
+      return { features: { macs }, ms: latency(macs) * (1 + 0.03 * (random() * 2 - 1)) };
+    });
+  }
+  // Small layers: 5 µs fixed + 40 GMAC/s; from 1e8 MACs on, 0.1 ms fixed + 100 GMAC/s.
+  const twoRegimes = (macs: number) => (macs < 1e8 ? 0.005 + macs / 40e6 : 0.1 + macs / 100e6);
+
+  it('splits a type whose cost changes regime with size, near where it changes, and predicts both sides', () => {
+    const samples = sized(300, 11, twoRegimes);
+    const fits = fitLayerType('conv', ['macs'], samples, 'macs');
+    expect(fits).toHaveLength(2);
+    expect(fits[0]).toMatchObject({ sizeFeature: 'macs', sizeTo: fits[1].sizeFrom });
+    expect(fits[0].sizeFrom).toBeUndefined();
+    expect(fits[1].sizeTo).toBeUndefined();
+    // The split lands within a factor of three of 1e8 (candidate splits are percentiles).
+    expect(fits[1].sizeFrom!).toBeGreaterThan(3e7);
+    expect(fits[1].sizeFrom!).toBeLessThan(3e8);
+    for (const macs of [2e5, 3e6, 2e9, 4e9]) {
+      const fit = selectFit(fits, { macs })!;
+      expect(Math.abs(predictWithFit(fit, { macs }) - twoRegimes(macs)) / twoRegimes(macs)).toBeLessThan(0.1);
+    }
+    // One fit for everything cannot do as well on the large layers.
+    const single = fitBestRegression('conv', ['macs'], samples)!;
+    expect(Math.abs(predictWithFit(single, { macs: 4e9 }) - twoRegimes(4e9)) / twoRegimes(4e9)).toBeGreaterThan(0.1);
+    const split = crossValidatedError('conv', ['macs'], samples, 'macs', [fits[1].sizeFrom!]);
+    const unsplit = crossValidatedError('conv', ['macs'], samples, 'macs', []);
+    expect(split.total).toBeLessThan(0.9 * unsplit.total);
+    expect(split.meanRelative).toBeLessThan(unsplit.meanRelative);
+  });
+
+  it('keeps one fit for a type with one regime', () => {
+    const fits = fitLayerType('conv', ['macs'], sized(300, 12, (macs) => 0.005 + macs / 60e6), 'macs');
+    expect(fits).toHaveLength(1);
+    expect(fits[0].sizeFeature).toBeUndefined();
+    expect(fits[0].coefficients[0]).toBeCloseTo(1 / 60e6, 9);
+  });
+
+  it('does not split when a class would have too few samples', () => {
+    expect(fitLayerType('conv', ['macs'], sized(20, 13, twoRegimes), 'macs')).toHaveLength(1);
+  });
+
+  it('selects the fit whose class holds the size', () => {
+    const fit = (sizeFrom: number | undefined, sizeTo: number | undefined, intercept: number) => ({
+      layerType: 'conv', form: 'linear' as const, features: ['macs'], coefficients: [0], intercept, r2: 1, samples: 20, sizeFeature: 'macs', sizeFrom, sizeTo
+    });
+    const fits = [fit(undefined, 1000, 1), fit(1000, undefined, 2)];
+    expect(selectFit(fits, { macs: 999 })!.intercept).toBe(1);
+    expect(selectFit(fits, { macs: 1000 })!.intercept).toBe(2);
+    expect(selectFit(fits, { macs: 1e12 })!.intercept).toBe(2);
+    expect(selectFit([], { macs: 1 })).toBeUndefined();
+  });
+});
+
+describe('one-row FC fits', () => {
+  const fc = (inputs: number, outputs: number, ms: number): LayerSample => ({
+    layerType: 'fc',
+    features: { inputNeurons: inputs, outputNeurons: outputs, inputTimesOutputNeurons: inputs * outputs, macs: inputs * outputs },
+    ms,
+    config: `fc ${inputs}x${outputs}`
+  });
+
+  it('leaves out weights beyond the cache and keeps small layers accurate', () => {
+    // In cache: 1 µs + 50 GB/s of float32 weights; beyond it, a far slower stream that must not bend the fit.
+    const inCache = [64, 256, 512, 1024, 2048].flatMap((i) => [10, 100, 256, 1000, 2048].map((o) => fc(i, o, 0.001 + (4 * i * o) / 50e6)));
+    const beyond = [fc(9216, 4096, 30), fc(9216, 2048, 15), fc(4096, 4096, 12)];
+    const [fit] = fitDeviceModels([...inCache, ...beyond]).filter((f) => f.layerType === 'fc');
+    expect(fit.samples).toBe(inCache.length);
+    for (const [i, o] of [[275, 300], [300, 45], [500, 10], [800, 500]]) {
+      const expected = 0.001 + (4 * i * o) / 50e6;
+      const predicted = predictWithFit(fit, { inputNeurons: i, outputNeurons: o, inputTimesOutputNeurons: i * o, macs: i * o });
+      expect(Math.abs(predicted - expected) / expected).toBeLessThan(0.05);
+    }
   });
 });

@@ -4,6 +4,18 @@
 // samples (main/characterize.ts). Both forms are fitted and the one with the higher R²
 // is kept (ties go to linear). predict.ts evaluates the kept fits on new layers.
 //
+// A type may be split at one size (features.ts LAYER_TYPE_SIZE_FEATURE) into two
+// classes with a fit each, where the cost changes regime with size. Whether and where is
+// decided on the sweep's own samples, never on any model, by 5-fold cross-validation
+// over splits at the 20th–90th percentiles of the size. The criterion is the held-out
+// samples' total error over their total time — what a model's predicted total suffers
+// from, where the per-sample relative error each fit minimises lets the many small
+// configurations outvote the few large ones that make most of a model's time. A split is
+// kept only if it cuts that by a tenth without raising the mean per-sample relative error
+// by more than a twentieth. One-row FC samples whose weights exceed the
+// last-level cache are left out of the fc fit: predict.ts times such weights by the
+// memory streaming rate those samples give.
+//
 // The solver is ml-matrix's QR decomposition (well kept, typed, pure ECMAScript, so it
 // runs in app/): features span 1e2..1e10 (MACs), and normal equations would square that
 // condition number. Columns are centred and scaled to unit norm first; a feature whose
@@ -12,7 +24,7 @@
 // never spreads weight over features the sweep could not tell apart.
 import { Matrix, QrDecomposition } from 'ml-matrix';
 import type { LayerSample, RegressionFit } from '../profiling/types.js';
-import { LAYER_TYPE_FEATURES, type LayerType } from './features.js';
+import { fcWeightBytes, LAST_LEVEL_CACHE_BYTES, LAYER_TYPE_FEATURES, LAYER_TYPE_SIZE_FEATURE, type LayerType } from './features.js';
 
 export type RegressionForm = RegressionFit['form'];
 
@@ -139,9 +151,7 @@ export function fitRegression(layerType: string, featureNames: readonly string[]
   const y = usable.map((s) => s.ms);
   // Minimise relative error (weights 1/ms²): with plain least squares a model's many
   // small layers inherit the intercept the few large ones leave, and their sum drifts.
-  // One-row FC layers are the exception: few per model and bound by reading their
-  // weights, their largest sizes decide a model's total, so they keep absolute error.
-  const weights = layerType === 'fc' ? undefined : y.map((ms) => 1 / Math.max(ms, RELATIVE_ERROR_FLOOR_MS) ** 2);
+  const weights = y.map((ms) => 1 / Math.max(ms, RELATIVE_ERROR_FLOOR_MS) ** 2);
   const solution = leastSquares(rows, y, weights);
   if (!solution) return null;
   const predicted = rows.map((row) => solution.intercept + row.reduce((sum, x, j) => sum + solution.coefficients[j] * x, 0));
@@ -164,13 +174,121 @@ export function fitBestRegression(layerType: string, featureNames: readonly stri
   return log.r2 > linear.r2 + R2_TIE ? log : linear;
 }
 
-/** The fits of every layer type with enough samples, in LAYER_TYPE_FEATURES order. */
+// ---------------------------------------------------------------------------------------
+// Size classes.
+
+const CROSS_VALIDATION_FOLDS = 5;
+/** Each size class keeps at least this many samples (and features + 2, what a fit needs). */
+const MIN_CLASS_SAMPLES = 15;
+/** A split must lower the cross-validated total error by at least this fraction to be kept… */
+const SPLIT_GAIN = 0.1;
+/** …and may raise the cross-validated mean relative error by no more than this fraction. */
+const SPLIT_RELATIVE_TOLERANCE = 0.05;
+const SPLIT_PERCENTILES = [20, 30, 40, 50, 60, 70, 80, 85, 90];
+
+/** The fit that holds for `features`: the size class containing the layer's size (the classes cover every size). */
+export function selectFit(fits: readonly RegressionFit[], features: Record<string, number>): RegressionFit | undefined {
+  if (fits.length <= 1) return fits[0];
+  const size = features[fits[0].sizeFeature ?? ''] ?? 0;
+  return fits.find((fit) => (fit.sizeFrom === undefined || size >= fit.sizeFrom) && (fit.sizeTo === undefined || size < fit.sizeTo)) ?? fits[fits.length - 1];
+}
+
+function relativeError(predicted: number, ms: number): number {
+  return Math.abs(predicted - ms) / Math.max(ms, RELATIVE_ERROR_FLOOR_MS);
+}
+
+/** Fits for samples split at `bounds` (ascending sizes; none: one fit). Null when a class cannot be fitted. */
+function classFits(layerType: string, featureNames: readonly string[], samples: FitSample[], sizeFeature: string, bounds: readonly number[]): RegressionFit[] | null {
+  const fits: RegressionFit[] = [];
+  for (let k = 0; k <= bounds.length; k++) {
+    const from = k > 0 ? bounds[k - 1] : undefined;
+    const to = k < bounds.length ? bounds[k] : undefined;
+    const members = samples.filter((s) => (from === undefined || s.features[sizeFeature] >= from) && (to === undefined || s.features[sizeFeature] < to));
+    const fit = fitBestRegression(layerType, featureNames, members);
+    if (!fit) return null;
+    fits.push(bounds.length === 0 ? fit : { ...fit, sizeFeature, ...(from !== undefined ? { sizeFrom: from } : {}), ...(to !== undefined ? { sizeTo: to } : {}) });
+  }
+  return fits;
+}
+
+export interface CrossValidatedError {
+  /** Σ |predicted − measured| / Σ measured over the held-out samples. */
+  total: number;
+  /** Mean of |predicted − measured| / measured over the held-out samples. */
+  meanRelative: number;
+}
+
+/**
+ * Errors of fits made without each fold, on that fold; folds interleave the samples in
+ * size order so every fold spans every size. Infinite when a fold's training samples
+ * cannot be fitted.
+ */
+export function crossValidatedError(layerType: string, featureNames: readonly string[], samples: FitSample[], sizeFeature: string, bounds: readonly number[]): CrossValidatedError {
+  const ordered = [...samples].sort((a, b) => (a.features[sizeFeature] ?? 0) - (b.features[sizeFeature] ?? 0));
+  let absolute = 0;
+  let measured = 0;
+  let relative = 0;
+  for (let fold = 0; fold < CROSS_VALIDATION_FOLDS; fold++) {
+    const training = ordered.filter((_, i) => i % CROSS_VALIDATION_FOLDS !== fold);
+    const fits = classFits(layerType, featureNames, training, sizeFeature, bounds);
+    if (!fits) return { total: Infinity, meanRelative: Infinity };
+    for (const sample of ordered.filter((_, i) => i % CROSS_VALIDATION_FOLDS === fold)) {
+      const predicted = predictWithFit(selectFit(fits, sample.features) as RegressionFit, sample.features);
+      absolute += Math.abs(predicted - sample.ms);
+      measured += sample.ms;
+      relative += relativeError(predicted, sample.ms);
+    }
+  }
+  return { total: measured > 0 ? absolute / measured : Infinity, meanRelative: relative / ordered.length };
+}
+
+/** Candidate split sizes: between neighbouring distinct sizes at the split percentiles, each leaving enough samples on both sides. */
+function candidateBounds(sizes: number[], minimum: number): number[] {
+  const sorted = [...sizes].sort((a, b) => a - b);
+  const bounds = new Set<number>();
+  for (const p of SPLIT_PERCENTILES) {
+    const index = Math.round((p / 100) * (sorted.length - 1));
+    let upper = index;
+    while (upper < sorted.length && sorted[upper] === sorted[index]) upper++;
+    if (upper >= sorted.length || upper < minimum || sorted.length - upper < minimum) continue;
+    bounds.add(Math.sqrt(Math.max(sorted[upper - 1], 1e-12) * sorted[upper]));
+  }
+  return [...bounds];
+}
+
+/**
+ * One layer type's fits: one for all its samples, or one per size class where a split
+ * at one size cuts the cross-validated total error by at least SPLIT_GAIN (and keeps
+ * the mean relative error within SPLIT_RELATIVE_TOLERANCE).
+ */
+export function fitLayerType(layerType: string, featureNames: readonly string[], samples: FitSample[], sizeFeature: string): RegressionFit[] {
+  const whole = fitBestRegression(layerType, featureNames, samples);
+  if (!whole) return [];
+  const usable = samples.filter((s) => Number.isFinite(s.ms) && Number.isFinite(s.features[sizeFeature]) && featureNames.every((f) => Number.isFinite(s.features[f])));
+  const minimum = Math.max(MIN_CLASS_SAMPLES, featureNames.length + 2 + Math.ceil((featureNames.length + 2) / (CROSS_VALIDATION_FOLDS - 1)));
+  const candidates = candidateBounds(usable.map((s) => s.features[sizeFeature]), minimum);
+  if (candidates.length === 0) return [whole];
+  const unsplit = crossValidatedError(layerType, featureNames, usable, sizeFeature, []);
+  let best: { bounds: number[]; error: CrossValidatedError } = { bounds: [], error: unsplit };
+  for (const bound of candidates) {
+    const error = crossValidatedError(layerType, featureNames, usable, sizeFeature, [bound]);
+    if (error.meanRelative <= (1 + SPLIT_RELATIVE_TOLERANCE) * unsplit.meanRelative && error.total < best.error.total) best = { bounds: [bound], error };
+  }
+  if (best.bounds.length === 0 || !(best.error.total <= (1 - SPLIT_GAIN) * unsplit.total)) return [whole];
+  return classFits(layerType, featureNames, usable, sizeFeature, best.bounds) ?? [whole];
+}
+
+/** Samples a type's fit is made from: all of them, but for fc only those whose weights fit in the cache. */
+function fitSamples(layerType: string, samples: LayerSample[]): LayerSample[] {
+  const ofType = samples.filter((s) => s.layerType === layerType);
+  return layerType === 'fc' ? ofType.filter((s) => fcWeightBytes(s.features) <= LAST_LEVEL_CACHE_BYTES) : ofType;
+}
+
+/** The fits of every layer type with enough samples, in LAYER_TYPE_FEATURES order (size classes smallest first). */
 export function fitDeviceModels(samples: LayerSample[], featuresByType: Readonly<Record<LayerType, readonly string[]>> = LAYER_TYPE_FEATURES): RegressionFit[] {
   const fits: RegressionFit[] = [];
   for (const [layerType, featureNames] of Object.entries(featuresByType)) {
-    const ofType = samples.filter((s) => s.layerType === layerType);
-    const fit = fitBestRegression(layerType, featureNames, ofType);
-    if (fit) fits.push(fit);
+    fits.push(...fitLayerType(layerType, featureNames, fitSamples(layerType, samples), LAYER_TYPE_SIZE_FEATURE[layerType as LayerType] ?? featureNames[0]));
   }
   return fits;
 }

@@ -324,8 +324,10 @@ function splitWeights(nodes: readonly number[], macs: readonly (number | null)[]
 // Runs → per-node timings.
 
 export interface NodeRunTimes {
-  /** Per run, ms attributed to this original node. */
+  /** Per run, ms attributed to this original node (the profiler's per-kernel overhead taken off). */
   msPerRun: number[];
+  /** Per run, ms before that correction. */
+  rawMsPerRun: number[];
   provider: string | null;
   outputBytes: number | null;
   status: NodeAttributionStatus;
@@ -335,7 +337,7 @@ export interface NodeRunTimes {
 
 export interface AttributedRuns {
   nodes: NodeRunTimes[];
-  /** Per run: the sum of every kernel's time, and the part given to original nodes, ms. */
+  /** Per run: the sum of every kernel's time, and the part given to original nodes, ms (both corrected). */
   kernelMsPerRun: number[];
   attributedMsPerRun: number[];
   /** Kernels of the trace that no original node accounts for (e.g. nodes of subgraphs), by name. */
@@ -343,12 +345,24 @@ export interface AttributedRuns {
 }
 
 /**
- * Spreads every run's kernel times over the original nodes. Where a node has GPU events
- * in a run, they are its time and its host-side dispatch event is not counted.
+ * A host-side kernel event's own time, ms: its duration less what the profiler itself
+ * spent inside the timed interval (`overheadMs`, calibrated by main/profiler.ts), never
+ * below 0. GPU timestamp events carry no host-side bookkeeping and are kept as they are.
  */
-export function attributeRuns(runs: readonly KernelEvent[][], attribution: KernelAttribution, nodeCount: number): AttributedRuns {
+export function correctedKernelMs(kernel: KernelEvent, overheadMs: number): number {
+  const ms = kernel.durationUs / 1000;
+  return kernel.source === 'kernel' ? Math.max(0, ms - overheadMs) : ms;
+}
+
+/**
+ * Spreads every run's kernel times over the original nodes. Where a node has GPU events
+ * in a run, they are its time and its host-side dispatch event is not counted. Every
+ * counted host-side event is first corrected by `kernelOverheadMs` (correctedKernelMs).
+ */
+export function attributeRuns(runs: readonly KernelEvent[][], attribution: KernelAttribution, nodeCount: number, kernelOverheadMs = 0): AttributedRuns {
   const nodes: NodeRunTimes[] = Array.from({ length: nodeCount }, (_, i) => ({
     msPerRun: runs.map(() => 0),
+    rawMsPerRun: runs.map(() => 0),
     provider: null,
     outputBytes: null,
     status: attribution.status[i] ?? 'folded',
@@ -370,7 +384,8 @@ export function attributeRuns(runs: readonly KernelEvent[][], attribution: Kerne
         }
         continue;
       }
-      const ms = kernel.durationUs / 1000;
+      const ms = correctedKernelMs(kernel, kernelOverheadMs);
+      const rawMs = kernel.durationUs / 1000;
       total += ms;
       if (!targets || targets.length === 0) {
         unattributed.add(kernel.node);
@@ -379,6 +394,7 @@ export function attributeRuns(runs: readonly KernelEvent[][], attribution: Kerne
       for (const { node, share } of targets) {
         const timing = nodes[node];
         timing.msPerRun[run] += ms * share;
+        timing.rawMsPerRun[run] += rawMs * share;
         timing.observed = true;
         if (kernel.provider !== null && (timing.provider === null || attribution.outputKernel[node] === kernel.node)) timing.provider = kernel.provider;
         if (attribution.outputKernel[node] === kernel.node && kernel.outputBytes !== null) timing.outputBytes = kernel.outputBytes;

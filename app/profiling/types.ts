@@ -27,6 +27,8 @@ export interface LayerTiming {
   medianMs: number;
   p10Ms: number;
   p90Ms: number;
+  /** Measured layers: the median before the profiler's per-kernel overhead was taken off (see LatencyProfile.profilerOverheadMsPerKernel). */
+  rawMedianMs?: number;
   outputBytes: number | null;
   /** Present (true) on predicted profiles. */
   predicted?: boolean;
@@ -61,6 +63,22 @@ export interface LatencyProfile {
   /** Median whole-model run time without profiling, ms (null for predicted profiles). */
   wholeModelMs: number | null;
   sumOfMediansMs: number;
+  /**
+   * Per-run cost outside every layer, ms: session.run binding the inputs and returning the
+   * outputs. A whole run ≈ sumOfMediansMs + runOverheadMs. Measured profiles: the plain run
+   * time of a model with the same inputs and outputs and no work; predicted profiles: the
+   * device profile's `overheadMs`. Absent in profiles written before it was recorded.
+   */
+  runOverheadMs?: number;
+  /**
+   * What onnxruntime's profiler adds to each kernel event on this machine, ms (its own
+   * bookkeeping inside the timed interval, a few µs per kernel on a CPU): calibrated
+   * when the profile is made (main/profiler.ts) and already taken off every layer's time.
+   * Absent: not corrected (predicted profiles, and profiles written before it was recorded).
+   */
+  profilerOverheadMsPerKernel?: number;
+  /** Sum of the layers' `rawMedianMs` (before the per-kernel correction), ms. */
+  rawSumOfMediansMs?: number;
   date: string;
   layers: LayerTiming[];
 }
@@ -74,6 +92,14 @@ export interface RegressionFit {
   intercept: number;
   r2: number;
   samples: number;
+  /**
+   * A size class: the fit holds for layers whose feature `sizeFeature` is at least
+   * `sizeFrom` and below `sizeTo` (an absent bound is open). Absent: the layer type's only
+   * fit. A type split into classes lists one fit per class, smallest first.
+   */
+  sizeFeature?: string;
+  sizeFrom?: number;
+  sizeTo?: number;
 }
 
 export interface LayerSample {
@@ -81,8 +107,12 @@ export interface LayerSample {
   /** Feature values by name (the paper's: e.g. conv 'inputSize', 'filterStrideSquaredTimesFilters'). */
   features: Record<string, number>;
   ms: number;
+  /** The median kernel time before the profiler's per-kernel overhead was taken off, ms. */
+  rawMs?: number;
   /** The configuration that produced it, for resuming a sweep and for inspection. */
   config: string;
+  /** Times the configuration was measured (absent: once); `ms` is the lowest median of them. */
+  passes?: number;
 }
 
 export interface DeviceProfile {
@@ -98,6 +128,12 @@ export interface DeviceProfile {
   complete: boolean;
   /** Per-run cost outside the kernels (session.run on a one-float Identity model), ms: not in the samples; add it once to a predicted whole-model time. */
   overheadMs: number;
+  /**
+   * What onnxruntime's profiler adds to each kernel event, ms, calibrated at the start of
+   * the sweep and taken off every sample (each sample's `rawMs` keeps the uncorrected
+   * time). Absent in profiles whose samples are uncorrected (a resumed sweep starts over).
+   */
+  profilerOverheadMsPerKernel?: number;
   fits: RegressionFit[];
   samples: LayerSample[];
 }
