@@ -1,4 +1,4 @@
-// `npm run bench [-- --only engine,profiling] [--budget-s S] [--device DEVICE.json]`:
+// `npm run bench [-- --only engine,profiling,executor,split,studio,export] [--budget-s S] [--device DEVICE.json]`:
 // the figures the issues ask for, measured in one run and reported as
 // ratios (to a baseline measured in the same run, or to the issue's goal). Timed work
 // that needs a clean process (load time, peak memory, onnxruntime's session creation)
@@ -273,7 +273,7 @@ function argValue(args: string[], name: string): string | null {
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   if (args[0] === '--child') return child(args[1], args[2]);
-  const only = argValue(args, '--only')?.split(',') ?? ['engine', 'profiling'];
+  const only = argValue(args, '--only')?.split(',') ?? ['engine', 'profiling', 'executor', 'split', 'studio', 'export'];
   const figures: Figure[] = [];
   if (only.includes('engine')) {
     process.stderr.write('bench: planning figures…\n');
