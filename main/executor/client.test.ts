@@ -4,6 +4,7 @@
 // and falling back when idle, and failures — unknown models, tokens, timeouts, an
 // executor killed mid-request — as one-line ExecutorErrors, never a crash or a hang.
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../app/onnx/builder.js';
@@ -235,6 +236,8 @@ describe('failures', () => {
       const pending = victim.infer(name, [slowInput]);
       setTimeout(() => doomed.child.kill('SIGKILL'), 100);
       await expectExecutorError(pending, new RegExp(`^executor ${doomed.url.replace(/\./g, '\\.')}: the connection closed before a response came`));
+      // Let the kernel's closing of the dead process's sockets reach the client's idle pool.
+      if (doomed.child.exitCode === null && doomed.child.signalCode === null) await once(doomed.child, 'exit');
       await expectExecutorError(victim.load(), /connection refused/);
       expect(await victim.live()).toBe(false);
     } finally {

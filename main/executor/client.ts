@@ -189,7 +189,7 @@ export class ExecutorClient {
         // A keep-alive connection the server had already closed: safe to try once more when
         // the request is a GET or its body never got out (the server cannot have acted on it).
         const bodySent = marks.uploadEndedAt > startedAt;
-        if (!gotResponse && request.reusedSocket && error.code === 'ECONNRESET' && (method === 'GET' || !bodySent)) {
+        if (!gotResponse && request.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE') && (method === 'GET' || !bodySent)) {
           return finish(Object.assign(this.describeNetworkError(error, false), { staleSocket: true }));
         }
         finish(this.describeNetworkError(error, gotResponse));
