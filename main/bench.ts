@@ -221,9 +221,13 @@ async function profilingFigures(options: { budgetS: number; deviceFile: string |
     device = checkDeviceProfileShape(JSON.parse(readFileSync(options.deviceFile, 'utf8')), options.deviceFile);
   } else {
     process.stderr.write(`bench: characterising this CPU (budget ${options.budgetS} s)…\n`);
-    const out = path.join(mkdtempSync(path.join(tmpdir(), 'neurosurgeon-bench-')), 'device.json');
+    const folder = mkdtempSync(path.join(tmpdir(), 'neurosurgeon-bench-'));
     const start = performance.now();
-    device = await characterizeDevice({ ep: 'cpu', budgetS: options.budgetS, outFile: out, resume: false });
+    try {
+      device = await characterizeDevice({ ep: 'cpu', budgetS: options.budgetS, outFile: path.join(folder, 'device.json'), resume: false });
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
     const seconds = (performance.now() - start) / 1000;
     figures.push({
       figure: `characterisation, default budget: time / budget (${device.configurations} configurations, ${device.fits.length} layer types fitted)`,

@@ -55,8 +55,10 @@ describe.each(['lenet', 'resnet18', 'transformer'])('profiling %s on CPU', (id) 
       expect(layer.outputBytes).toBe(analyzed.analysis.layers[layer.index].outputBytes);
     }
     expect(profile.wholeModelMs).toBeGreaterThan(0);
-    const ratio = profile.sumOfMediansMs / (profile.wholeModelMs as number);
-    expect(ratio).toBeGreaterThan(0.3);
+    // A loose band: it catches layers lost or counted twice, not timing (load from other
+    // processes can slow the plain runs several times over on a 2-core machine).
+    const ratio = (profile.sumOfMediansMs + (profile.runOverheadMs ?? 0)) / (profile.wholeModelMs as number);
+    expect(ratio).toBeGreaterThan(0.1);
     expect(ratio).toBeLessThan(1.5);
   });
 });
@@ -116,12 +118,21 @@ describe('unavailable providers, cancellation and profile files', () => {
 
   it('stops when cancelled and leaves no temporary files', async () => {
     const analyzed = await zooModel('lenet');
-    const before = tempFolders();
-    const controller = new AbortController();
-    await expect(
-      profileModel(analyzed, { ep: 'cpu', runs: 50, signal: controller.signal, onProgress: () => controller.abort() })
-    ).rejects.toThrow(new ProfileCancelledError());
-    expect(tempFolders()).toEqual(before);
+    // A temporary root of its own: other processes on this machine profile too.
+    const previousTmp = process.env.TMPDIR;
+    process.env.TMPDIR = mkdtempSync(path.join(folder, 'tmp-'));
+    try {
+      const before = tempFolders();
+      const controller = new AbortController();
+      await expect(
+        profileModel(analyzed, { ep: 'cpu', runs: 50, signal: controller.signal, onProgress: () => controller.abort() })
+      ).rejects.toThrow(new ProfileCancelledError());
+      expect(tempFolders()).toEqual(before);
+      expect(readdirSync(profileTempRoot())).toEqual([]);
+    } finally {
+      if (previousTmp === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = previousTmp;
+    }
   });
 
   it('writes and reads profiles, and refuses one made for another model', async () => {
