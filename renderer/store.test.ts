@@ -8,54 +8,11 @@ import { describe, expect, it } from 'vitest';
 import { analyzeModel } from '../app/analysis/analyze.js';
 import { readOnnxModel } from '../app/onnx/reader.js';
 import type { LatencyProfile } from '../app/profiling/types.js';
-import {
-  checkEvent,
-  checkParams,
-  checkResult,
-  type ExecutorStatus,
-  type OpenedModel,
-  type StudioEvent,
-  type StudioEventName,
-  type StudioHost,
-  type StudioMethod,
-  type StudioParams,
-  type StudioResult
-} from '../app/studio/contract.js';
+import { type ExecutorStatus, type OpenedModel } from '../app/studio/contract.js';
+import { ScriptedHost, type Handlers } from './host/scripted-host.js';
 import { modelViewOf } from '../app/studio/model-view.js';
 import { buildZooModel } from '../app/zoo/index.js';
 import { createStudioStore, currentProfiles, type StudioStore } from './store.js';
-
-type Handlers = { [M in StudioMethod]?: (params: StudioParams<M>) => StudioResult<M> | Promise<StudioResult<M>> };
-
-/** A StudioHost answering from `handlers`, with events the test emits. */
-class ScriptedHost implements StudioHost {
-  readonly calls: { method: StudioMethod; params: unknown }[] = [];
-  private readonly listeners = new Map<string, Set<(payload: never) => void>>();
-  constructor(private readonly handlers: Handlers) {}
-
-  async request<M extends StudioMethod>(method: M, params: StudioParams<M>): Promise<StudioResult<M>> {
-    this.calls.push({ method, params: checkParams(method, params) });
-    const handler = this.handlers[method] as ((p: StudioParams<M>) => StudioResult<M> | Promise<StudioResult<M>>) | undefined;
-    if (!handler) throw Object.assign(new Error(`${method} is not scripted`), { name: 'ContractError' });
-    return checkResult(method, await handler(params));
-  }
-
-  on<E extends StudioEventName>(event: E, listener: (payload: StudioEvent<E>) => void): () => void {
-    const set = this.listeners.get(event) ?? new Set();
-    this.listeners.set(event, set);
-    set.add(listener as (payload: never) => void);
-    return () => set.delete(listener as (payload: never) => void);
-  }
-
-  emit<E extends StudioEventName>(event: E, payload: StudioEvent<E>): void {
-    const checked = checkEvent(event, payload);
-    for (const listener of this.listeners.get(event) ?? []) (listener as (p: StudioEvent<E>) => void)(checked);
-  }
-
-  called(method: StudioMethod): number {
-    return this.calls.filter((call) => call.method === method).length;
-  }
-}
 
 const bytes = buildZooModel('lenet', { seed: 1 });
 const onnx = readOnnxModel(bytes);

@@ -5,10 +5,11 @@
 // plain SVG: a 1,000-node model has 1,001 cuts, and the bars are drawn from a deferred
 // copy of the analysis so the stars (drawn from the current one) move while a slider is
 // still being dragged. Hovering names a cut; clicking pins it.
-import { memo, useDeferredValue, useEffect, useLayoutEffect, useRef, useState, type RefObject } from 'react';
+import { memo, useDeferredValue, useLayoutEffect, useState } from 'react';
 import type { ModelView } from '../../app/studio/model-view.js';
 import { formatMs } from '../format.js';
 import { cutLabel, starLabel, type SplitAnalysis } from './split-data.js';
+import { useElementSize, type Size } from './use-element-size.js';
 
 export interface SplitChartProps {
   model: ModelView;
@@ -21,27 +22,6 @@ export interface SplitChartProps {
 
 const PAD = { left: 48, right: 52, top: 18, bottom: 18 };
 
-interface Size {
-  width: number;
-  height: number;
-}
-
-/** The element's size in CSS pixels, kept up to date (the chart draws in pixels so its text is never stretched). */
-function useElementSize<T extends Element>(): [RefObject<T | null>, Size] {
-  const ref = useRef<T>(null);
-  const [size, setSize] = useState<Size>({ width: 600, height: 180 });
-  useEffect(() => {
-    const element = ref.current;
-    if (!element) return;
-    const observer = new ResizeObserver(([entry]) => {
-      const { width, height } = entry.contentRect;
-      if (width > 0 && height > 0) setSize({ width: Math.round(width), height: Math.round(height) });
-    });
-    observer.observe(element);
-    return () => observer.disconnect();
-  }, []);
-  return [ref, size];
-}
 
 export const SEGMENTS = [
   { key: 'localMs', label: 'Local', className: 'seg-local' },

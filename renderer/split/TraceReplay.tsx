@@ -11,6 +11,7 @@ import type { ModelView } from '../../app/studio/model-view.js';
 import { formatMs } from '../format.js';
 import { errorMessage, useStudio } from '../store.js';
 import { cutLabel, planOptionsFor, type SplitProblem, type WhatIf } from './split-data.js';
+import { useElementSize } from './use-element-size.js';
 import sampleTrace from '../../resources/traces/lte-sample.csv';
 
 export interface TraceReplayProps {
@@ -28,19 +29,7 @@ export function TraceReplay({ model, split, whatIf }: TraceReplayProps) {
   const [cursor, setCursor] = useState(0);
   const [playing, setPlaying] = useState(false);
   const fileInput = useRef<HTMLInputElement>(null);
-  const box = useRef<HTMLDivElement>(null);
-  const [size, setSize] = useState({ width: 600, height: 170 });
-
-  useEffect(() => {
-    const element = box.current;
-    if (!element) return;
-    const observer = new ResizeObserver(([entry]) => {
-      const { width, height } = entry.contentRect;
-      if (width > 0 && height > 0) setSize({ width: Math.round(width), height: Math.round(height) });
-    });
-    observer.observe(element);
-    return () => observer.disconnect();
-  }, []);
+  const [box, size] = useElementSize<HTMLDivElement>({ width: 600, height: 170 });
 
   const points = useMemo(
     () => (trace ? replayTrace(cutTableOf(split.problem), planOptionsFor(whatIf), trace.trace, whatIf.objective) : []),

@@ -4,46 +4,10 @@
 // cancel clicked before main answered sent once the job has an id. The real sweep runs
 // end to end in e2e/split.spec.ts.
 import { describe, expect, it } from 'vitest';
-import {
-  checkEvent,
-  checkParams,
-  checkResult,
-  type StudioEvent,
-  type StudioEventName,
-  type StudioHost,
-  type StudioMethod,
-  type StudioParams,
-  type StudioResult
-} from '../../app/studio/contract.js';
+import { type StudioResult } from '../../app/studio/contract.js';
+import { ScriptedHost, type Handlers } from '../host/scripted-host.js';
 import { createStudioStore } from '../store.js';
 import { DEFAULT_WHAT_IF } from './split-data.js';
-
-type Handlers = { [M in StudioMethod]?: (params: StudioParams<M>) => StudioResult<M> | Promise<StudioResult<M>> };
-
-class ScriptedHost implements StudioHost {
-  readonly calls: { method: StudioMethod; params: unknown }[] = [];
-  private readonly listeners = new Map<string, Set<(payload: never) => void>>();
-  constructor(private readonly handlers: Handlers) {}
-
-  async request<M extends StudioMethod>(method: M, params: StudioParams<M>): Promise<StudioResult<M>> {
-    this.calls.push({ method, params: checkParams(method, params) });
-    const handler = this.handlers[method] as ((p: StudioParams<M>) => StudioResult<M> | Promise<StudioResult<M>>) | undefined;
-    if (!handler) throw Object.assign(new Error(`${method} is not scripted`), { name: 'ContractError' });
-    return checkResult(method, await handler(params));
-  }
-
-  on<E extends StudioEventName>(event: E, listener: (payload: StudioEvent<E>) => void): () => void {
-    const set = this.listeners.get(event) ?? new Set();
-    this.listeners.set(event, set);
-    set.add(listener as (payload: never) => void);
-    return () => set.delete(listener as (payload: never) => void);
-  }
-
-  emit<E extends StudioEventName>(event: E, payload: StudioEvent<E>): void {
-    const checked = checkEvent(event, payload);
-    for (const listener of this.listeners.get(event) ?? []) (listener as (p: StudioEvent<E>) => void)(checked);
-  }
-}
 
 const network = { name: 'wifi', uplinkMbps: 18.88, downlinkMbps: 54, rttMs: 10 };
 const fakeModel = { model: { id: 'model-a', nodes: [] }, source: { kind: 'sample', label: 'x' }, profiles: { local: null, remote: null } } as unknown as StudioResult<'model.openSample'>;
