@@ -517,9 +517,9 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
       return;
     }
     if (status === 413) {
-      res.setHeader('connection', 'close');
-      // Closing at once could reset the connection before the client reads the answer:
-      // let what is in flight drain for a moment, discarded, then close.
+      // Closing at once resets the connection before the client reads the answer (and a
+      // `connection: close` header makes Node close the socket as soon as the answer is
+      // out): let what is in flight drain for a moment, discarded, then close.
       req.resume();
       res.once('finish', () => setTimeout(() => req.socket.destroy(), 1000).unref());
     }
