@@ -147,7 +147,7 @@ export async function splitFigures(options: SplitBenchOptions = {}): Promise<Spl
       const label = deviceSlowdown === 1 ? id : `${id} (device emulated ${deviceSlowdown}× slower)`;
       const modelStart = performance.now();
       const analyzed = await analyzeModelFile(ensureZooModel(id, defaultZooDir()));
-      const latencies = await gatherLatencies(analyzed, connect(), { ep: 'cpu', deviceSlowdown, profileRuns: 5, profileWarmup: 1, onProgress: (m) => log(`bench: ${m}`) });
+      const latencies = await gatherLatencies(analyzed, connect(), { ep: 'cpu', deviceSlowdown, profileRuns: 10, profileWarmup: 3, profileMinMeasureMs: 300, onProgress: (m) => log(`bench: ${m}`) });
       const swept = await sweepModel({
         analyzed,
         links,

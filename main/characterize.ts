@@ -38,7 +38,7 @@ import { readOnnxModel } from '../app/onnx/reader.js';
 import { LAYER_TYPES, layerFeatures, type LayerType } from '../app/prediction/features.js';
 import { deviceHardware } from '../app/prediction/predict.js';
 import { fitDeviceModels } from '../app/prediction/regression.js';
-import { correctedKernelMs, median, parseTrace, splitRuns } from '../app/profiling/trace.js';
+import { correctedKernelMs, median, parseTrace, splitRuns, traceMedian } from '../app/profiling/trace.js';
 import { EXECUTION_PROVIDERS, type DeviceInfo, type DeviceProfile, type ExecutionProviderName, type LayerSample } from '../app/profiling/types.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { deviceInfo } from './device-info.js';
@@ -112,7 +112,7 @@ export interface SweepConfig {
 
 const WARMUP_RUNS = 2;
 const MIN_RUNS = 5;
-const MAX_RUNS = 100;
+const MAX_RUNS = 400;
 const TARGET_MEASURE_MS = 200;
 /** Every type's cheapest configurations come first (plain round-robin), the rest at an even pace per type. */
 const ROUND_ROBIN_FIRST = 6;
@@ -575,8 +575,8 @@ async function timeKernel(
     .map((kernels) => kernels.filter((kernel) => !kernel.node.startsWith(SWEEP_WRAPPER)));
   if (timedRuns.length === 0) throw new Error('the profiling trace has no timed runs');
   return {
-    ms: median(timedRuns.map((kernels) => kernels.reduce((sum, kernel) => sum + correctedKernelMs(kernel, kernelOverheadMs), 0))),
-    rawMs: median(timedRuns.map((kernels) => kernels.reduce((sum, kernel) => sum + kernel.durationUs, 0) / 1000))
+    ms: traceMedian(timedRuns.map((kernels) => kernels.reduce((sum, kernel) => sum + correctedKernelMs(kernel, kernelOverheadMs), 0))),
+    rawMs: traceMedian(timedRuns.map((kernels) => kernels.reduce((sum, kernel) => sum + kernel.durationUs, 0) / 1000))
   };
 }
 let traceCounter = 0;

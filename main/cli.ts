@@ -12,7 +12,7 @@ import { planModel, resolveNetwork, type PlanRequest } from './plan-service.js';
 import { latenciesFromFile, resolveLatencies } from './latency-sources.js';
 import { profileModel, writeProfileFile } from './profiler.js';
 import { loadInputs, parseInputPairs } from './input-files.js';
-import { listProviders } from './providers.js';
+import { INTRA_OP_THREADS_ENV, listProviders } from './providers.js';
 import { characterizeDevice } from './characterize.js';
 import type { LatencyProfile } from '../app/profiling/types.js';
 import { defaultPowerProfile, parsePowerProfile, type DevicePowerProfile } from '../app/partition/power.js';
@@ -105,6 +105,11 @@ program
   .description('Neurosurgeon Studio: split a DNN between device and server for the lowest latency or device energy')
   .version(toolVersion())
   .showHelpAfterError('(run with --help for usage)')
+  .option('--threads <n>', `onnxruntime intra-op threads of every session, executors started from here included (default: one per core; also ${INTRA_OP_THREADS_ENV})`, positiveInteger('--threads'))
+  .hook('preAction', () => {
+    const threads = program.opts<{ threads?: number }>().threads;
+    if (threads !== undefined) process.env[INTRA_OP_THREADS_ENV] = String(threads);
+  })
   .exitOverride();
 
 addModelOptions(program.command('analyze').argument('<model>', 'ONNX file').description('per-layer shapes, bytes, parameters and MACs'))
@@ -227,6 +232,7 @@ addModelOptions(program.command('profile').argument('<model>', 'ONNX file').desc
   .addOption(new Option('--ep <provider>', 'execution provider').choices([...EXECUTION_PROVIDERS]).default('cpu'))
   .option('--runs <n>', 'timed runs', positiveInteger('--runs'), 20)
   .option('--warmup <n>', 'untimed runs first', nonNegativeInteger('--warmup'), 3)
+  .option('--min-time-ms <ms>', 'more timed runs where they are fast, until they take this long (at most 1000 runs)', nonNegativeInteger('--min-time-ms'), 0)
   .addOption(new Option('--optimization <level>', "onnxruntime graph optimisation ('all' attributes fused kernels to the nodes they replaced)").choices(['disabled', 'all']).default('disabled'))
   .option('--fallback-cpu', 'run on CPU when the provider is not available here')
   .option('--input <name=file...>', 'model input from a .npy or ONNX TensorProto (.pb) file; others are generated')
@@ -236,7 +242,7 @@ addModelOptions(program.command('profile').argument('<model>', 'ONNX file').desc
   .action(
     async (
       modelPath: string,
-      options: ModelOptions & { ep: ExecutionProviderName; runs: number; warmup: number; optimization: 'disabled' | 'all'; fallbackCpu?: boolean; input?: string[]; seed: number; out?: string; json?: boolean }
+      options: ModelOptions & { ep: ExecutionProviderName; runs: number; warmup: number; minTimeMs: number; optimization: 'disabled' | 'all'; fallbackCpu?: boolean; input?: string[]; seed: number; out?: string; json?: boolean }
     ) => {
       const dimValues = parseDims(options.dim);
       const analyzed = await analyzeModelFile(modelPath, { dimValues, runtimeShapes: options.runtimeShapes });
@@ -246,6 +252,7 @@ addModelOptions(program.command('profile').argument('<model>', 'ONNX file').desc
         ep: options.ep,
         runs: options.runs,
         warmup: options.warmup,
+        minMeasureMs: options.minTimeMs,
         optimization: options.optimization,
         allowCpuFallback: Boolean(options.fallbackCpu),
         inputs,

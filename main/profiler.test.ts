@@ -19,10 +19,12 @@ import {
   profileTempPrefix,
   profileTempRoot,
   readProfileFile,
+  timedRunCount,
+  MAX_TIMED_RUNS,
   validateProfileFor,
   writeProfileFile
 } from './profiler.js';
-import { ProviderError, providerStatus } from './providers.js';
+import { INTRA_OP_THREADS_ENV, ProviderError, providerStatus, sessionOptionsFor, threadOptions } from './providers.js';
 
 const folder = mkdtempSync(path.join(os.tmpdir(), 'profiler-test-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
@@ -60,6 +62,45 @@ describe.each(['lenet', 'resnet18', 'transformer'])('profiling %s on CPU', (id) 
     const ratio = (profile.sumOfMediansMs + (profile.runOverheadMs ?? 0)) / (profile.wholeModelMs as number);
     expect(ratio).toBeGreaterThan(0.1);
     expect(ratio).toBeLessThan(1.5);
+  });
+});
+
+describe('how many timed runs', () => {
+  it('takes the runs asked for, or more where runs are fast enough to fill the minimum time, up to a cap', () => {
+    expect(timedRunCount(20, 0, [5, 5, 5])).toBe(20);
+    expect(timedRunCount(20, 500, [50, 40, 60])).toBe(20);
+    expect(timedRunCount(20, 500, [1, 1, 1])).toBe(500);
+    expect(timedRunCount(20, 500, [0.001, 0.001])).toBe(MAX_TIMED_RUNS);
+    expect(timedRunCount(20, 500, [])).toBe(20);
+  });
+
+  it('profiles a µs-scale model over many more runs when given a minimum time', async () => {
+    const analyzed = await zooModel('senna-ner');
+    const profile = await profileModel(analyzed, { ep: 'cpu', runs: 10, warmup: 3, minMeasureMs: 100, profilerOverheadMsPerKernel: 0.0035 });
+    expect(profile.runs).toBeGreaterThan(100);
+    expect(profile.runs).toBeLessThanOrEqual(MAX_TIMED_RUNS);
+    await expect(profileModel(analyzed, { ep: 'cpu', minMeasureMs: -1 })).rejects.toThrow(/minMeasureMs must be a non-negative number/);
+  });
+});
+
+describe('the intra-op thread setting', () => {
+  it('comes from the environment into every provider choice, and a bad value is one clear error', async () => {
+    const before = process.env[INTRA_OP_THREADS_ENV];
+    try {
+      delete process.env[INTRA_OP_THREADS_ENV];
+      expect(threadOptions()).toEqual({});
+      process.env[INTRA_OP_THREADS_ENV] = '1';
+      expect(threadOptions()).toEqual({ intraOpNumThreads: 1 });
+      expect((await sessionOptionsFor('cpu')).sessionOptions.intraOpNumThreads).toBe(1);
+      const profile = await profileModel(await zooModel('lenet'), { ep: 'cpu', runs: 3, warmup: 1, profilerOverheadMsPerKernel: 0.0035 });
+      expect(profile.layers.every((l) => l.medianMs >= 0)).toBe(true);
+      process.env[INTRA_OP_THREADS_ENV] = 'two';
+      expect(() => threadOptions()).toThrow(ProviderError);
+      expect(() => threadOptions()).toThrow(/NEUROSURGEON_INTRA_OP_THREADS must be a whole number of threads from 1 to 1024, got "two"/);
+    } finally {
+      if (before === undefined) delete process.env[INTRA_OP_THREADS_ENV];
+      else process.env[INTRA_OP_THREADS_ENV] = before;
+    }
   });
 });
 

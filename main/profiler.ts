@@ -28,8 +28,9 @@ import {
   attributeRuns,
   identityAttribution,
   parseTrace,
-  spread,
   splitRuns,
+  traceMedian,
+  traceSpread,
   TraceFormatError,
   median,
   type GraphTopology,
@@ -41,7 +42,7 @@ import { writeFileAtomic } from './atomic-write.js';
 import { deviceInfo } from './device-info.js';
 import { generateInputs } from './inputs.js';
 import { inlineExternalData } from './model-file.js';
-import { sessionOptionsFor, type ProviderChoice } from './providers.js';
+import { sessionOptionsFor, threadOptions, type ProviderChoice } from './providers.js';
 import { firstLine } from './runtime-shapes.js';
 import { isRecord, readJsonFile } from './json-file.js';
 import { modelIdentity, sha256 } from './model-file.js';
@@ -69,6 +70,13 @@ export interface ProfileOptions {
   ep: ExecutionProviderName;
   /** Timed runs (default 20), in the profiling session and in the whole-model session alike. */
   runs?: number;
+  /**
+   * More timed runs than `runs` where they are fast: as many as make this many ms of runs
+   * (estimated from the warm-up, at most MAX_TIMED_RUNS). A model of a few µs needs
+   * hundreds of runs for stable medians; 20 runs of one swung its sum of layers by 2×.
+   * Default 0: exactly `runs`.
+   */
+  minMeasureMs?: number;
   /** Untimed runs before the timed ones in each session (default 3). */
   warmup?: number;
   /** onnxruntime graph optimisation level, the same in both sessions (default 'disabled'). */
@@ -110,6 +118,15 @@ export interface ProfileDetails {
 }
 
 const TEMP_PREFIX = 'neurosurgeon-profile-';
+/** Most timed runs `minMeasureMs` may ask for (a trace of a small model's runs stays a few MB). */
+export const MAX_TIMED_RUNS = 1000;
+
+/** Timed runs for a model whose warm-up runs took `warmupMs` each: `runs`, or more to fill `minMeasureMs`. */
+export function timedRunCount(runs: number, minMeasureMs: number, warmupMs: readonly number[]): number {
+  if (!(minMeasureMs > 0) || warmupMs.length === 0) return runs;
+  const perRunMs = Math.max(median([...warmupMs]), 1e-3);
+  return Math.max(runs, Math.min(MAX_TIMED_RUNS, Math.ceil(minMeasureMs / perRunMs)));
+}
 const CALIBRATION_TEMP_PREFIX = 'neurosurgeon-calibration-';
 
 /** Where temporary traces go (one fresh folder per profile, always removed). */
@@ -267,7 +284,7 @@ function trivialChain(nodes: number): Uint8Array {
  */
 export async function calibrateProfilerOverhead(signal?: AbortSignal): Promise<ProfilerOverhead> {
   const folder = mkdtempSync(path.join(profileTempRoot(), CALIBRATION_TEMP_PREFIX));
-  const options: ort.InferenceSession.SessionOptions = { executionProviders: ['cpu'], graphOptimizationLevel: 'disabled', logSeverityLevel: 3 };
+  const options: ort.InferenceSession.SessionOptions = { executionProviders: ['cpu'], graphOptimizationLevel: 'disabled', logSeverityLevel: 3, ...threadOptions() };
   const feeds = { x: new ort.Tensor('float32', new Float32Array([0.5, -0.5, 0.25, 2]), [1, 4]) };
   const describe = (): string => 'onnxruntime cannot run the profiler calibration model';
   const sessions: ort.InferenceSession[] = [];
@@ -388,11 +405,13 @@ async function measureRunOverheadMs(
 
 /** Profiles a model layer by layer; see ProfileDetails for what else is reported. */
 export async function profileModelDetailed(analyzed: AnalyzedModel, options: ProfileOptions): Promise<ProfileDetails> {
-  const runs = options.runs ?? 20;
+  let runs = options.runs ?? 20;
   const warmup = options.warmup ?? 3;
+  const minMeasureMs = options.minMeasureMs ?? 0;
   const optimization = options.optimization ?? 'disabled';
   if (!Number.isInteger(runs) || runs < 1) throw new ProfileError(`runs must be a positive integer, got ${runs}`);
   if (!Number.isInteger(warmup) || warmup < 0) throw new ProfileError(`warmup must be a non-negative integer, got ${warmup}`);
+  if (!(Number.isFinite(minMeasureMs) && minMeasureMs >= 0)) throw new ProfileError(`minMeasureMs must be a non-negative number, got ${minMeasureMs}`);
   throwIfAborted(options.signal);
   const model = analyzed.model;
   const file = path.basename(analyzed.path);
@@ -429,7 +448,8 @@ export async function profileModelDetailed(analyzed: AnalyzedModel, options: Pro
     sessions.push(profiling);
     throwIfAborted(options.signal);
     options.onProgress?.({ phase: 'load', done: 1, total: 1 });
-    await runTimes(profiling, feeds, warmup, { phase: 'warmup', before: 0, total: warmup }, options, describe);
+    const warmupMs = await runTimes(profiling, feeds, warmup, { phase: 'warmup', before: 0, total: warmup }, options, describe);
+    runs = timedRunCount(runs, minMeasureMs, warmupMs);
     await runTimes(profiling, feeds, runs, { phase: 'profile', before: 0, total: runs }, options, describe);
     profiling.endProfiling();
     await releaseSession(profiling);
@@ -505,7 +525,7 @@ export async function profileModelDetailed(analyzed: AnalyzedModel, options: Pro
 }
 
 function layerTiming(name: string, op: string, index: number, times: NodeRunTimes, analyzed: AnalyzedModel): LayerTiming {
-  const { median: medianMs, p10, p90 } = times.msPerRun.length > 0 ? spread(times.msPerRun) : { median: 0, p10: 0, p90: 0 };
+  const { median: medianMs, p10, p90 } = times.msPerRun.length > 0 ? traceSpread(times.msPerRun) : { median: 0, p10: 0, p90: 0 };
   return {
     index,
     name,
@@ -514,7 +534,7 @@ function layerTiming(name: string, op: string, index: number, times: NodeRunTime
     medianMs,
     p10Ms: p10,
     p90Ms: p90,
-    rawMedianMs: times.rawMsPerRun.length > 0 ? median(times.rawMsPerRun) : 0,
+    rawMedianMs: times.rawMsPerRun.length > 0 ? traceMedian(times.rawMsPerRun) : 0,
     outputBytes: times.outputBytes ?? analyzed.analysis.layers[index]?.outputBytes ?? null,
     attribution: times.status
   };

@@ -18,6 +18,27 @@ export class ProviderError extends Error {
   override name = 'ProviderError';
 }
 
+/**
+ * onnxruntime's intra-op thread count for every session this process (and the executor
+ * processes it starts, which inherit the environment) opens; unset: onnxruntime's
+ * default (one per core). `neurosurgeon --threads N` sets it. Fewer threads trade speed
+ * for steadier timings on a machine whose cores are shared: on this project's 2-vCPU
+ * VM, two-thread runs flip between two speeds 1.5× apart every few seconds (the vCPUs
+ * land on one physical core's SMT siblings, then on two cores), one-thread runs do not.
+ */
+export const INTRA_OP_THREADS_ENV = 'NEUROSURGEON_INTRA_OP_THREADS';
+
+/** The thread setting from INTRA_OP_THREADS_ENV, as session options ({} when unset). */
+export function threadOptions(): Pick<ort.InferenceSession.SessionOptions, 'intraOpNumThreads'> {
+  const value = process.env[INTRA_OP_THREADS_ENV];
+  if (value === undefined || value === '') return {};
+  const threads = Number(value);
+  if (!Number.isInteger(threads) || threads < 1 || threads > 1024) {
+    throw new ProviderError(`${INTRA_OP_THREADS_ENV} must be a whole number of threads from 1 to 1024, got "${value}"`);
+  }
+  return { intraOpNumThreads: threads };
+}
+
 export interface ProviderStatus {
   name: ExecutionProviderName;
   available: boolean;
@@ -153,11 +174,11 @@ export async function sessionOptionsFor(
 ): Promise<ProviderChoice> {
   const status = await providerStatus(ep);
   if (status.available) {
-    return { requested: ep, used: ep, fellBack: false, sessionOptions: { executionProviders: [ortProviderNames[ep]] } };
+    return { requested: ep, used: ep, fellBack: false, sessionOptions: { executionProviders: [ortProviderNames[ep]], ...threadOptions() } };
   }
   const reason = status.reason ?? 'unknown provider';
   if (options.allowCpuFallback) {
-    return { requested: ep, used: 'cpu', fellBack: true, fallbackReason: reason, sessionOptions: { executionProviders: ['cpu'] } };
+    return { requested: ep, used: 'cpu', fellBack: true, fallbackReason: reason, sessionOptions: { executionProviders: ['cpu'], ...threadOptions() } };
   }
   const available = (await listProviders()).filter((s) => s.available).map((s) => s.name);
   throw new ProviderError(`execution provider "${ep}" is not available here (${reason}); available: ${available.join(', ')}`);

@@ -65,6 +65,8 @@ export interface LatencyGathering {
   /** Timed runs of each profile (default 10) and warm-up runs (default 2). */
   profileRuns?: number;
   profileWarmup?: number;
+  /** Both profiles take more runs where runs are fast, to fill this many ms (ProfileOptions.minMeasureMs; default 0). */
+  profileMinMeasureMs?: number;
   seed?: number;
   dimValues?: Record<string, number>;
   onProgress?: (message: string) => void;
@@ -103,6 +105,7 @@ export async function gatherLatencies(analyzed: AnalyzedModel, control: RemoteEx
       allowCpuFallback: options.allowCpuFallback,
       runs,
       warmup,
+      minMeasureMs: options.profileMinMeasureMs,
       seed: options.seed,
       dimValues: options.dimValues
     });
@@ -117,7 +120,7 @@ export async function gatherLatencies(analyzed: AnalyzedModel, control: RemoteEx
   // The executor serves with onnxruntime's full graph optimisation: profile it that way.
   let remoteProfile: LatencyProfile;
   try {
-    remoteProfile = await control.profile(uploaded.name, { runs, warmup, optimization: 'all' });
+    remoteProfile = await control.profile(uploaded.name, { runs, warmup, optimization: 'all', ...(options.profileMinMeasureMs ? { minTimeMs: Math.round(options.profileMinMeasureMs) } : {}) });
   } finally {
     // Only the tails run from here on: a whole model uploaded just for this would hold its memory.
     if (uploaded.uploaded) await control.unloadModel(uploaded.name).catch(() => undefined);

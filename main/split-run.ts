@@ -29,7 +29,7 @@ export interface RemoteExecutor {
   unloadModel(model: string): Promise<void>;
   infer(model: string, inputs: RawTensor[], options?: { outputs?: string[]; id?: string }): Promise<InferOutcome>;
   /** `optimization` matches the profile to how the executor serves (onnxruntime level 'all'). */
-  profile(model: string, options?: { runs?: number; warmup?: number; optimization?: 'disabled' | 'all' }): Promise<LatencyProfile>;
+  profile(model: string, options?: { runs?: number; warmup?: number; minTimeMs?: number; optimization?: 'disabled' | 'all' }): Promise<LatencyProfile>;
   load(): Promise<{ loadFactor: number }>;
   measureLink(options?: { probeBytes?: number; rounds?: number }): Promise<LinkMeasurement>;
 }

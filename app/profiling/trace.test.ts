@@ -15,8 +15,10 @@ import {
   identityAttribution,
   parseTrace,
   percentile,
+  smoothedQuantileOfSorted,
   spread,
   splitRuns,
+  traceSpread,
   TraceFormatError,
   type GraphTopology
 } from './trace.js';
@@ -171,5 +173,35 @@ describe('attributeOptimizedGraph on small graphs', () => {
     expect(attribution.shares.get('Transpose')).toEqual([{ node: 0, share: 1 }]);
     expect(attribution.shares.get('Transpose_token_3')).toEqual([{ node: 1, share: 1 }]);
     expect(attribution.status).toEqual(['measured', 'measured', 'measured', 'measured']);
+  });
+});
+
+describe('quantiles of durations known to a resolution', () => {
+  it('reads a median between lattice points in proportion to the runs (the grouped median)', () => {
+    // 60 % of runs at 4 µs and 40 % at 5 µs: the 4 µs bin [3.5, 4.5) holds the median at 5/6 of its width.
+    expect(smoothedQuantileOfSorted([4, 4, 4, 5, 5], 0.5, 0.5)).toBeCloseTo(3.5 + 0.5 / 0.6, 10);
+    // The plain median cannot tell 51 % from 99 % of runs at the lower value.
+    expect(smoothedQuantileOfSorted([4, 4, 4, 4, 5], 0.5, 0.5)).toBeCloseTo(3.5 + 0.5 / 0.8, 10);
+  });
+
+  it('is the ordinary quantile for values far apart compared with the resolution', () => {
+    expect(smoothedQuantileOfSorted([1, 10, 20], 0.5, 0.5)).toBeCloseTo(10, 10);
+    expect(smoothedQuantileOfSorted([1, 10, 20], 0.2, 0.5)).toBeCloseTo(1.1, 10);
+    expect(smoothedQuantileOfSorted([1, 10, 20], 1, 0.5)).toBe(20);
+    expect(smoothedQuantileOfSorted([3, 7], 0.5, 0)).toBe(5);
+    expect(smoothedQuantileOfSorted([], 0.5, 0.5)).toBeNaN();
+    // Never outside the values' range: a node that took 0 in every run is 0 at every quantile.
+    expect(smoothedQuantileOfSorted([0, 0, 0], 0.1, 0.5)).toBe(0);
+    expect(smoothedQuantileOfSorted([4, 4, 4, 5, 5], 0.1, 0.5)).toBe(4);
+  });
+
+  it('recovers a sub-microsecond duration from truncated microsecond samples', () => {
+    // A kernel of 2.3 µs ± jitter, truncated to whole µs as the trace does, 0.5 µs added back (the truncation's mean).
+    let state = 7;
+    const uniform = (): number => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const truncated = Array.from({ length: 2000 }, () => Math.floor(2.3 + (uniform() - 0.5) * 1.2) + 0.5).map((us) => us / 1000);
+    expect(spread(truncated).median * 1000).toBeCloseTo(2.5, 6);
+    expect(traceSpread(truncated).median * 1000).toBeGreaterThan(2.2);
+    expect(traceSpread(truncated).median * 1000).toBeLessThan(2.4);
   });
 });

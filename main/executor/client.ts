@@ -427,7 +427,7 @@ export class ExecutorClient {
    * `optimization` is onnxruntime's graph optimisation while profiling ('all' is how the
    * executor serves; default 'disabled', which times every original node).
    */
-  async profile(model: string, options: { runs?: number; warmup?: number; optimization?: 'disabled' | 'all' } = {}): Promise<LatencyProfile> {
+  async profile(model: string, options: { runs?: number; warmup?: number; minTimeMs?: number; optimization?: 'disabled' | 'all' } = {}): Promise<LatencyProfile> {
     const json = await this.json<unknown>('POST', `/v2/studio/models/${encodeURIComponent(model)}/profile`, options);
     try {
       return checkProfileShape(json, `executor ${this.url} profile of '${model}'`);

@@ -620,7 +620,12 @@ describe('studio extensions', () => {
     expect(profile).toMatchObject({ kind: 'latency-profile', runs: 3, warmup: 1, ep: 'cpu', model: { sha256: createHash('sha256').update(adder.bytes).digest('hex'), nodes: 2 } });
     expect((profile.layers as { name: string; medianMs: number }[]).map((l) => l.name)).toEqual(['sum', 'prod']);
     await expectError(call(base, 'POST', '/v2/studio/models/adder/profile', { body: '{"runs": 0}' }), 400, /"runs" must be a whole number from 1/);
+    await expectError(call(base, 'POST', '/v2/studio/models/adder/profile', { body: '{"minTimeMs": -5}' }), 400, /"minTimeMs" must be a whole number from 0/);
     await expectError(call(base, 'POST', '/v2/studio/models/nope/profile', { body: '{}' }), 404, /unknown model 'nope'/);
+    // A minimum time makes a µs-scale model's profile take many more runs than asked for.
+    const longer = await call(base, 'POST', '/v2/studio/models/adder/profile', { body: JSON.stringify({ runs: 3, warmup: 2, minTimeMs: 50 }) });
+    expect(longer.status).toBe(200);
+    expect(longer.json().runs).toBeGreaterThan(3);
   });
 
   it('sinks uploads and sources downloads of a given size (link probes)', async () => {

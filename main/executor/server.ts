@@ -5,7 +5,7 @@
 // (or on a real Triton); `neurosurgeon executor` (main/cli-executor.ts) starts it.
 //
 // Studio extensions, under /v2/studio (listed as "studio" in the server metadata):
-//   POST /v2/studio/models/{m}[/versions/{v}]/profile  {"runs","warmup","optimization"}
+//   POST /v2/studio/models/{m}[/versions/{v}]/profile  {"runs","warmup","minTimeMs","optimization"}
 //        → a LatencyProfile (app/profiling/types.ts) measured here, per node, by
 //          `neurosurgeon profile` in a child process (so the event loop stays free and a
 //          timeout can stop it); it takes an execution slot like an inference.
@@ -413,9 +413,10 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
     const body = await readJsonObject(context.req, context.arrivedAt);
     const runs = positiveIntegerField(body, 'runs', 20, 1, 10_000);
     const warmup = positiveIntegerField(body, 'warmup', 3, 0, 1_000);
+    const minTimeMs = positiveIntegerField(body, 'minTimeMs', 0, 0, 60_000);
     const optimization = body.optimization ?? 'disabled';
     if (optimization !== 'disabled' && optimization !== 'all') throw new ProtocolError(400, '"optimization" must be "disabled" or "all"');
-    const { value } = await inSlot(model, (_, signal) => profileInChild(model.source, { ep: options.ep, runs, warmup, optimization }, signal));
+    const { value } = await inSlot(model, (_, signal) => profileInChild(model.source, { ep: options.ep, runs, warmup, minTimeMs, optimization }, signal));
     await sendJson(context.res, 200, value);
   }
 
@@ -614,7 +615,7 @@ function round(ms: number): number {
 /** Profiles a model with `neurosurgeon profile` in a child process; aborting kills the child. */
 function profileInChild(
   source: ModelSource,
-  settings: { ep: ExecutionProviderName; runs: number; warmup: number; optimization: 'disabled' | 'all' },
+  settings: { ep: ExecutionProviderName; runs: number; warmup: number; minTimeMs: number; optimization: 'disabled' | 'all' },
   signal: AbortSignal
 ): Promise<LatencyProfile> {
   let folder: string | null = null;
@@ -635,6 +636,8 @@ function profileInChild(
     String(settings.runs),
     '--warmup',
     String(settings.warmup),
+    '--min-time-ms',
+    String(settings.minTimeMs),
     '--optimization',
     settings.optimization,
     '--json'
