@@ -20,6 +20,13 @@ describe('sweepGrid', () => {
     const firstTypes = new Set(grid.slice(0, 11).map((config) => config.layerType));
     expect(firstTypes.size).toBe(11);
   });
+
+  it('reaches down to vector-sized layers (a few hundred values) for the cheap types', () => {
+    const grid = sweepGrid();
+    const smallest = (layerType: string): number => Math.min(...grid.filter((c) => c.layerType === layerType).map((c) => c.activationBytes));
+    for (const layerType of ['activation', 'elementwise', 'dataMovement']) expect(smallest(layerType)).toBeLessThanOrEqual(8 * 300);
+    expect(grid.some((c) => c.key === 'activation Clip x=1x300')).toBe(true);
+  });
 });
 
 describe('characterizeDevice', () => {
@@ -120,6 +127,22 @@ describe('characterizeDevice over a small grid', () => {
     expect(notes.some((note) => /starting over: .* still hold the profiler's own per-kernel cost/.test(note))).toBe(true);
     expect(fresh.samples.map((s) => s.config)).toEqual(grid.map((c) => c.key));
     expect(fresh.profilerOverheadMsPerKernel).toBeGreaterThan(0);
+  }, 30_000);
+});
+
+describe('characterizeDevice over a profile of an older version', () => {
+  it('starts over, and says which, when the samples lack a feature this version fits', async () => {
+    const grid = sweepGrid().slice(0, 2);
+    const file = path.join(folder, 'older-features.json');
+    const profile = await characterizeDevice({ ep: 'cpu', budgetS: 10, outFile: file, grid });
+    const conv = profile.samples.find((s) => s.layerType === 'conv');
+    expect(conv?.features.im2colElements).toBeGreaterThanOrEqual(0);
+    delete conv!.features.im2colElements;
+    writeFileSync(file, JSON.stringify(profile));
+    const notes: string[] = [];
+    const fresh = await characterizeDevice({ ep: 'cpu', budgetS: 10, outFile: file, grid, onProgress: (e) => e.note && notes.push(e.note) });
+    expect(notes.some((note) => /starting over: .* lack features this version fits \(conv: im2colElements\)/.test(note))).toBe(true);
+    expect(fresh.samples.every((s) => s.layerType !== 'conv' || 'im2colElements' in s.features)).toBe(true);
   }, 30_000);
 });
 

@@ -35,7 +35,7 @@ import { analyzeModel } from '../app/analysis/analyze.js';
 import { GraphBuilder, seededRandom } from '../app/onnx/builder.js';
 import type { ElementTypeName } from '../app/onnx/element-type.js';
 import { readOnnxModel } from '../app/onnx/reader.js';
-import { LAYER_TYPES, layerFeatures, type LayerType } from '../app/prediction/features.js';
+import { LAYER_TYPE_FEATURES, LAYER_TYPES, layerFeatures, type LayerType } from '../app/prediction/features.js';
 import { deviceHardware } from '../app/prediction/predict.js';
 import { fitDeviceModels } from '../app/prediction/regression.js';
 import { correctedKernelMs, median, parseTrace, splitRuns, traceMedian } from '../app/profiling/trace.js';
@@ -418,6 +418,18 @@ function gridByType(): Record<LayerType, SweepConfig[]> {
     ...[...cartesian([1000, 30000], [64, 256, 768])].map(([vocabulary, d]) => gatherConfig(vocabulary, d, 128))
   ];
 
+  // Layers of a few hundred values (the NLP and speech models' vectors: SENNA's 300-neuron
+  // hidden layer): far below the grids above, where a fit would otherwise guess the fixed
+  // cost of a kernel from configurations a hundred times its size.
+  const vectorShapes = [[1, 64], [1, 300], [1, 1000], [1, 4096]];
+  const tinyMaps = [[1, 4, 4, 4], [1, 16, 4, 4], [1, 16, 8, 8]];
+  const vectorActivations = [...cartesian(['Relu', 'Clip', 'Tanh', 'Sigmoid'] as const, vectorShapes)].map(([op, shape]) => activationConfig(op, shape));
+  const vectorElementwise = [...cartesian(['Add', 'Mul'] as const, [...vectorShapes.map((s) => [1, 1, ...s]), ...tinyMaps])].map(([op, shape]) => elementwiseConfig(op, shape));
+  const tinyMovement = [
+    ...[...cartesian(movementOps, tinyMaps)].map(([op, shape]) => movementConfig(op, shape)),
+    ...[...cartesian([1000, 30000], [50, 64])].map(([vocabulary, d]) => gatherConfig(vocabulary, d, 5))
+  ];
+
   return {
     conv: [...spread(conv, 320), ...stems, ...wide, ...grouped],
     depthwiseConv: spread(depthwise, 80),
@@ -425,11 +437,11 @@ function gridByType(): Record<LayerType, SweepConfig[]> {
     fcBatched: spread(rowFc, 60),
     matmul: spread(matmul, 80),
     pooling: spread(pooling, 80),
-    activation: spread(activation, 84),
+    activation: [...spread(activation, 84), ...vectorActivations],
     normalization: spread(normalization, 60),
     softmax,
-    elementwise: spread(elementwise, 80),
-    dataMovement: spread(dataMovement, 80)
+    elementwise: [...spread(elementwise, 80), ...vectorElementwise],
+    dataMovement: [...spread(dataMovement, 80), ...tinyMovement]
   };
 }
 
@@ -590,9 +602,9 @@ async function measureOverheadMs(sessionOptions: ort.InferenceSession.SessionOpt
   try {
     const feeds = { x: new ort.Tensor('float32', new Float32Array([1]), [1]) };
     // Enough warm-up for the JavaScript side of session.run to be compiled, as it is by the time a model runs.
-    for (let i = 0; i < 200; i++) await timedRun(session, feeds);
+    for (let i = 0; i < 3000; i++) await timedRun(session, feeds);
     const times: number[] = [];
-    for (let i = 0; i < 200; i++) times.push(await timedRun(session, feeds));
+    for (let i = 0; i < 1000; i++) times.push(await timedRun(session, feeds));
     return median(times);
   } finally {
     await session.release();
@@ -693,6 +705,11 @@ async function previousProfile(outFile: string, ep: ExecutionProviderName, devic
   }
   if (previous.profilerOverheadMsPerKernel === undefined) {
     return { profile: null, note: `starting over: the samples in ${outFile} still hold the profiler's own per-kernel cost` };
+  }
+  const lacking = previous.samples.find((sample) => (LAYER_TYPE_FEATURES[sample.layerType as LayerType] ?? []).some((name) => !(name in sample.features)));
+  if (lacking) {
+    const missing = LAYER_TYPE_FEATURES[lacking.layerType as LayerType].filter((name) => !(name in lacking.features));
+    return { profile: null, note: `starting over: the samples in ${outFile} lack features this version fits (${lacking.layerType}: ${missing.join(', ')})` };
   }
   return { profile: previous, note: null };
 }

@@ -27,7 +27,7 @@ describe('layerFeatures', () => {
     const layers = featuresOf(buildZooModel('alexnet', { weights: 'zeros' }));
     expect(layers[0]).toEqual({
       layerType: 'conv',
-      features: { inputSize: 3 * 224 * 224, filterStrideSquaredTimesFilters: ((11 * 11) / (4 * 4)) * 64, macs: 64 * 55 * 55 * 3 * 11 * 11 }
+      features: { inputSize: 3 * 224 * 224, filterStrideSquaredTimesFilters: ((11 * 11) / (4 * 4)) * 64, macs: 64 * 55 * 55 * 3 * 11 * 11, im2colElements: 55 * 55 * 3 * 11 * 11 }
     });
     expect(layers[0]!.features.inputSize).toBe(150528);
     expect(layers[0]!.features.filterStrideSquaredTimesFilters).toBe(484);
@@ -35,7 +35,7 @@ describe('layerFeatures', () => {
     expect(fc!.features).toEqual({ inputNeurons: 9216, outputNeurons: 4096, inputTimesOutputNeurons: 9216 * 4096, macs: 9216 * 4096 });
     expect(layers.filter((l) => l?.layerType === 'pooling')).toHaveLength(3);
     expect(layers.filter((l) => l?.layerType === 'activation')).toHaveLength(7);
-    expect(layers.find((l) => l?.layerType === 'dataMovement')!.features).toEqual({ bytes: 9216 * 4, copiedBytes: 0, transposedBytes: 0 });
+    expect(layers.find((l) => l?.layerType === 'dataMovement')!.features).toEqual({ bytes: 9216 * 4, copiedBytes: 0, transposedBytes: 0, copies: 0 });
     expect(layers.find((l) => l?.layerType === 'activation')!.features).toEqual({ neurons: 64 * 55 * 55, transcendentalNeurons: 0 });
   });
 
@@ -84,9 +84,17 @@ describe('layerFeatures', () => {
 
   it('tells costly activations and copying data movement apart', () => {
     expect(singleLayer((b, x) => b.op('Erf', [x]), [1, 128, 1024])!.features).toEqual({ neurons: 128 * 1024, transcendentalNeurons: 128 * 1024 });
-    expect(singleLayer((b, x) => b.transpose(x, [0, 2, 1, 3]), [1, 128, 4, 64])!.features).toEqual({ bytes: 4 * 128 * 256, copiedBytes: 4 * 128 * 256, transposedBytes: 4 * 128 * 256 });
-    expect(singleLayer((b, x) => b.reshape(x, [1, 128, 256]), [1, 128, 4, 64])!.features).toEqual({ bytes: 4 * 128 * 256, copiedBytes: 0, transposedBytes: 0 });
-    expect(singleLayer((b, x) => b.concat([x, x], 1), [1, 8, 4])!.features).toEqual({ bytes: 4 * 64, copiedBytes: 4 * 64, transposedBytes: 0 });
+    expect(singleLayer((b, x) => b.transpose(x, [0, 2, 1, 3]), [1, 128, 4, 64])!.features).toEqual({ bytes: 4 * 128 * 256, copiedBytes: 4 * 128 * 256, transposedBytes: 4 * 128 * 256, copies: 1 });
+    expect(singleLayer((b, x) => b.reshape(x, [1, 128, 256]), [1, 128, 4, 64])!.features).toEqual({ bytes: 4 * 128 * 256, copiedBytes: 0, transposedBytes: 0, copies: 0 });
+    expect(singleLayer((b, x) => b.concat([x, x], 1), [1, 8, 4])!.features).toEqual({ bytes: 4 * 64, copiedBytes: 4 * 64, transposedBytes: 0, copies: 1 });
+  });
+
+  it("counts the unfolded input a conv's GEMM reads, none for a 1×1 stride-1 conv", () => {
+    const conv = (kernel: number, stride: number) => singleLayer((b, x) => b.conv(x, { inChannels: 16, outChannels: 32, kernel, stride, pad: 0 }), [1, 16, 8, 8])!.features;
+    expect(conv(1, 1).im2colElements).toBe(0);
+    expect(conv(1, 2).im2colElements).toBe(16 * 4 * 4);
+    expect(conv(3, 1).im2colElements).toBe(16 * 9 * 6 * 6);
+    expect(conv(3, 1).macs).toBe(32 * conv(3, 1).im2colElements);
   });
 
   it('returns null for unmodelled ops and unknown shapes', () => {

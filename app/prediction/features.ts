@@ -23,7 +23,11 @@ export type LayerType =
 /**
  * The features of each layer type's regression, in the order the fits use them. The
  * paper's features come first; the extras separate layers the paper's features alone
- * confuse: conv's `macs` (a 1×1 and a 3×3 conv over 256 channels), fc's weight count
+ * confuse: conv's `macs` (a 1×1 and a 3×3 conv over 256 channels) and `im2colElements`
+ * (the unfolded input onnxruntime's conv writes and its GEMM reads, c·k²·out_h·out_w; 0
+ * for a 1×1 stride-1 conv, which reads its input as it is: a conv with few filters uses
+ * each unfolded value for few MACs, so DeepFace's 16-filter 9×9 conv ran 30 % under the
+ * rate of the many-filter convs that dominate the sweep), fc's weight count
  * `inputTimesOutputNeurons` (what a one-row FC is bound by: reading its weights) and
  * `macs`; an FC applied to many rows at once (a transformer's Linear layers) is its own
  * type, `fcBatched`, bound by MACs where a one-row FC is bound by its weights; pooling's
@@ -33,11 +37,13 @@ export type LayerType =
  * and variance on every run where a batch norm applies stored ones: ≈3× the time here),
  * activation's `transcendentalNeurons` (neurons of an activation that evaluates exp, tanh
  * or erf: ≈4× a ReLU's time), data movement's `copiedBytes` (0 for ops that only relabel
- * a buffer: Reshape, Flatten, Squeeze, Unsqueeze, Identity, Dropout) and
- * `transposedBytes` (a Transpose's strided copy).
+ * a buffer: Reshape, Flatten, Squeeze, Unsqueeze, Identity, Dropout), `copies` (1 for an
+ * op that copies at all: starting a copy costs ≈1 µs where relabelling a buffer of any
+ * size costs ≈0.2 µs, which bytes alone cannot tell apart) and `transposedBytes` (a
+ * Transpose's strided copy).
  */
 export const LAYER_TYPE_FEATURES: Readonly<Record<LayerType, readonly string[]>> = {
-  conv: ['inputSize', 'filterStrideSquaredTimesFilters', 'macs'],
+  conv: ['inputSize', 'filterStrideSquaredTimesFilters', 'macs', 'im2colElements'],
   depthwiseConv: ['inputSize', 'filterStrideSquaredTimesFilters', 'macs'],
   fc: ['inputNeurons', 'outputNeurons', 'inputTimesOutputNeurons', 'macs'],
   fcBatched: ['inputTimesOutputNeurons', 'macs'],
@@ -47,7 +53,7 @@ export const LAYER_TYPE_FEATURES: Readonly<Record<LayerType, readonly string[]>>
   normalization: ['neurons', 'lrnWindowNeurons', 'statisticsNeurons'],
   softmax: ['neurons'],
   elementwise: ['neurons'],
-  dataMovement: ['bytes', 'copiedBytes', 'transposedBytes']
+  dataMovement: ['bytes', 'copiedBytes', 'transposedBytes', 'copies']
 };
 
 /** Activations that evaluate exp, tanh or erf per neuron. */
@@ -196,7 +202,12 @@ export function layerFeatures(layer: LayerAnalysis, analysis: ModelAnalysis, gra
     if (bytes === null) return null;
     return {
       layerType: type,
-      features: { bytes, copiedBytes: viewOps.has(layer.opType) ? 0 : bytes, transposedBytes: layer.opType === 'Transpose' ? bytes : 0 }
+      features: {
+        bytes,
+        copiedBytes: viewOps.has(layer.opType) ? 0 : bytes,
+        transposedBytes: layer.opType === 'Transpose' ? bytes : 0,
+        copies: viewOps.has(layer.opType) ? 0 : 1
+      }
     };
   }
   const neurons = shapes.outputElements();
@@ -227,7 +238,8 @@ function convFeatures(layer: LayerAnalysis, node: OnnxNode, shapes: LayerShapes)
     features: {
       inputSize,
       filterStrideSquaredTimesFilters: (product(kernel) / product(strides)) * outChannels,
-      macs: layer.macs
+      macs: layer.macs,
+      ...(depthwise ? {} : { im2colElements: product(kernel) === 1 && product(strides) === 1 ? 0 : (layer.macs * group) / outChannels })
     }
   };
 }

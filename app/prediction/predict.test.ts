@@ -60,8 +60,8 @@ describe('predictProfile', () => {
     expect(profile.sumOfMediansMs).toBeCloseTo(profile.layers.reduce((sum, layer) => sum + layer.medianMs, 0), 9);
     const firstConv = profile.layers[0];
     expect(firstConv.op).toBe('Conv');
-    // 0.01 + 1e-9 × (inputSize + filterStrideSquaredTimesFilters + macs) for conv1 (7×7/2, 64 filters, 112×112 out).
-    expect(firstConv.medianMs).toBeCloseTo(0.01 + 1e-9 * (3 * 224 * 224 + (49 / 4) * 64 + 64 * 112 * 112 * 3 * 49), 9);
+    // 0.01 + 1e-9 × (inputSize + filterStrideSquaredTimesFilters + macs + im2colElements) for conv1 (7×7/2, 64 filters, 112×112 out).
+    expect(firstConv.medianMs).toBeCloseTo(0.01 + 1e-9 * (3 * 224 * 224 + (49 / 4) * 64 + 64 * 112 * 112 * 3 * 49 + 112 * 112 * 3 * 49), 9);
   });
 
   it("adds the device's per-run cost once to a predicted whole run", () => {
@@ -74,8 +74,8 @@ describe('predictProfile', () => {
   it("uses the size class of each conv layer's MACs", () => {
     const device = syntheticDevice();
     const [conv] = device.fits.filter((fit) => fit.layerType === 'conv');
-    const small = { ...conv, intercept: 0.01, coefficients: [0, 0, 0], sizeFeature: 'macs', sizeTo: 1e8 };
-    const large = { ...conv, intercept: 5, coefficients: [0, 0, 0], sizeFeature: 'macs', sizeFrom: 1e8 };
+    const small = { ...conv, intercept: 0.01, coefficients: conv.features.map(() => 0), sizeFeature: 'macs', sizeTo: 1e8 };
+    const large = { ...conv, intercept: 5, coefficients: conv.features.map(() => 0), sizeFeature: 'macs', sizeFrom: 1e8 };
     device.fits = [...device.fits.filter((fit) => fit.layerType !== 'conv'), small, large];
     const model = readOnnxModel(buildZooModel('vgg16', { weights: 'zeros' }));
     const analysis = analyzeModel(model);
