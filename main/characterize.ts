@@ -373,6 +373,8 @@ function gridByType(): Record<LayerType, SweepConfig[]> {
       for (const [kernel, stride] of cartesian([3, 5], [1, 2])) if (c * size * size <= 1.6e6) depthwise.push(convConfig('depthwiseConv', c, size, kernel, stride, c, c));
 
   const gemm = [...cartesian([64, 256, 512, 1024, 2048, 4096, 9216], [10, 100, 256, 1000, 2048, 4096])].map(([i, o]) => fcConfig(1, i, o));
+  // The small end, where a one-row FC takes 1–5 µs (NLP taggers' hidden and output layers), more densely.
+  const smallGemm = [...cartesian([128, 300, 768], [16, 50, 300])].map(([i, o]) => fcConfig(1, i, o));
   const rowFc: SweepConfig[] = [];
   for (const rows of [16, 64, 128, 256])
     for (const [i, o] of cartesian([64, 256, 512, 768, 1024], [64, 256, 768, 1024, 3072])) if (rows * i * o <= 5e8) rowFc.push(fcConfig(rows, i, o));
@@ -433,7 +435,7 @@ function gridByType(): Record<LayerType, SweepConfig[]> {
   return {
     conv: [...spread(conv, 320), ...stems, ...wide, ...grouped],
     depthwiseConv: spread(depthwise, 80),
-    fc: gemm,
+    fc: [...gemm, ...smallGemm],
     fcBatched: spread(rowFc, 60),
     matmul: spread(matmul, 80),
     pooling: spread(pooling, 80),

@@ -15,6 +15,7 @@ import { UsageError } from './cli-errors.js';
 import { latenciesFromFile, type SideLatencies } from './latency-sources.js';
 import { encodeModel } from '../app/onnx/writer.js';
 import { inlineExternalData } from './model-file.js';
+import { latenciesForWholeRuns } from '../app/profiling/overhead.js';
 import { resolveNetwork } from './plan-service.js';
 import { profileModel } from './profiler.js';
 import type { RemoteExecutor } from './split-run.js';
@@ -138,17 +139,15 @@ export async function gatherLatencies(analyzed: AnalyzedModel, control: RemoteEx
 }
 
 /**
- * Each session.run costs a little beyond its layers (binding inputs, returning outputs:
- * the profile's runOverheadMs). A head always holds the first node and a tail always the
- * last, so charging that cost to node 0 locally and to node N−1 remotely makes every
- * topological cut pay it exactly once per part that runs.
+ * A head always holds the first node and a tail always the last: the profile's per-run
+ * cost goes to node 0 locally and to node N−1 remotely, and what the whole measured run
+ * holds beyond its layers is spread over every node (latenciesForWholeRuns), so cut N
+ * predicts the measured whole run and every cut pays each part's run cost once.
  */
 function withRunOverhead(side: SideLatencies, node: number): SideLatencies {
-  const overhead = side.profile?.runOverheadMs ?? 0;
-  if (!(overhead > 0) || side.ms.length === 0) return side;
-  const ms = [...side.ms];
-  ms[node] += overhead;
-  return { ...side, ms };
+  if (side.ms.length === 0 || !side.profile) return side;
+  const wholeModelMs = side.profile.predicted ? null : side.profile.wholeModelMs;
+  return { ...side, ms: latenciesForWholeRuns(side.ms, { runOverheadMs: side.profile.runOverheadMs, runOverheadNode: node, wholeModelMs }) };
 }
 
 /** The executor-side name of a whole model (letters, digits, '-', '_', '.'). */

@@ -2,7 +2,7 @@
 // answer is known, and the per-kernel correction it feeds (trace.ts correctedKernelMs,
 // attributeRuns) on a synthetic trace.
 import { describe, expect, it } from 'vitest';
-import { CalibrationError, profilerOverheadFrom } from './overhead.js';
+import { CalibrationError, latenciesForWholeRuns, profilerOverheadFrom } from './overhead.js';
 import { attributeRuns, correctedKernelMs, identityAttribution, parseTrace, splitRuns, type KernelEvent } from './trace.js';
 
 /** Plain runs of n trivial nodes: `runMs` + n × `nodeMs`, with a few slow outliers. */
@@ -71,5 +71,20 @@ describe('the per-kernel correction', () => {
     expect(result.kernelMsPerRun.map((ms) => Number(ms.toFixed(9)))).toEqual([0.051, 0.05]);
     const uncorrected = attributeRuns(splitRuns(trace), identityAttribution(topology), 2);
     expect(uncorrected.nodes[1].msPerRun).toEqual([0.053, 0.051]);
+  });
+});
+
+describe('latenciesForWholeRuns', () => {
+  it('charges the per-run cost to one node and spreads the rest of a measured whole run evenly', () => {
+    const ms = latenciesForWholeRuns([1, 2, 3, 4], { runOverheadMs: 0.5, runOverheadNode: 3, wholeModelMs: 12.5 });
+    expect(ms.reduce((a, b) => a + b, 0)).toBeCloseTo(12.5, 12);
+    expect(ms).toEqual([1.5, 2.5, 3.5, 5]);
+  });
+
+  it('adds only the per-run cost without a measured whole run, and takes no node below 0', () => {
+    expect(latenciesForWholeRuns([1, 2], { runOverheadMs: 0.25, runOverheadNode: 0, wholeModelMs: null })).toEqual([1.25, 2]);
+    const shorter = latenciesForWholeRuns([0, 4], { runOverheadNode: 0, wholeModelMs: 3 });
+    expect(shorter).toEqual([0, 3.5]);
+    expect(latenciesForWholeRuns([], { runOverheadMs: 1, runOverheadNode: 0, wholeModelMs: 2 })).toEqual([]);
   });
 });

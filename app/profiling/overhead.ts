@@ -49,3 +49,24 @@ export function profilerOverheadFrom(runs: OverheadCalibrationRuns): ProfilerOve
     runMs: Math.max(0, shortMs - runs.shortChainNodes * trivialNodeMs)
   };
 }
+
+/**
+ * Per-node latencies that add up to a whole run: the per-run cost outside every layer
+ * (`runOverheadMs`) charged to `runOverheadNode` — node 0 for a head, the last node for a
+ * tail, so every part that runs pays it once — and what is still left between the layers
+ * and the measured whole run (`wholeModelMs`: the executor's own dispatch between kernels,
+ * ≈4 % of the transformer's 1,000 µs-scale kernels) spread evenly over the nodes, never
+ * taking one below 0. Without a measured whole run only the per-run cost is added.
+ */
+export function latenciesForWholeRuns(ms: readonly number[], costs: { runOverheadMs?: number; runOverheadNode: number; wholeModelMs?: number | null }): number[] {
+  const out = [...ms];
+  if (out.length === 0) return out;
+  const overhead = costs.runOverheadMs ?? 0;
+  if (overhead > 0) out[costs.runOverheadNode] += overhead;
+  const whole = costs.wholeModelMs;
+  if (typeof whole === 'number' && Number.isFinite(whole) && whole > 0) {
+    const perNode = (whole - out.reduce((sum, v) => sum + v, 0)) / out.length;
+    for (let i = 0; i < out.length; i++) out[i] = Math.max(0, out[i] + perNode);
+  }
+  return out;
+}
