@@ -74,6 +74,21 @@ function addCommonOptions(command: Command): Command {
     .option('--debug', 'print stack traces on errors');
 }
 
+/** What `run` and `sweep` ask of the split machinery alike, from their common options. */
+function commonRequest(options: CommonOptions, dimValues: Record<string, number>) {
+  return {
+    runs: options.runs,
+    ep: options.ep,
+    allowCpuFallback: Boolean(options.fallbackCpu),
+    localFile: options.local,
+    remoteFile: options.remote,
+    deviceSlowdown: options.deviceSlowdown,
+    seed: options.seed,
+    dimValues,
+    onProgress: note
+  };
+}
+
 function connector(options: CommonOptions): (shaper?: LinkShaper) => RemoteExecutor {
   return (shaper) => new ExecutorClient({ url: options.executor, token: options.token, timeoutMs: options.timeoutMs, shaper });
 }
@@ -164,16 +179,8 @@ export function registerRunCommands(program: Command): void {
         cut,
         objective: options.objective,
         network: networkRequest(options),
-        runs: options.runs,
-        ep: options.ep,
-        allowCpuFallback: Boolean(options.fallbackCpu),
-        localFile: options.local,
-        remoteFile: options.remote,
-        deviceSlowdown: options.deviceSlowdown,
-        seed: options.seed,
-        dimValues,
-        connect: connector(options),
-        onProgress: note
+        ...commonRequest(options, dimValues),
+        connect: connector(options)
       });
       if (options.json) {
         print(JSON.stringify(report, null, 2));
@@ -204,17 +211,9 @@ export function registerRunCommands(program: Command): void {
         analyzed,
         links: [link],
         every: options.every,
-        runs: options.runs,
         prune: Boolean(options.prune),
-        ep: options.ep,
-        allowCpuFallback: Boolean(options.fallbackCpu),
-        localFile: options.local,
-        remoteFile: options.remote,
-        deviceSlowdown: options.deviceSlowdown,
-        seed: options.seed,
-        dimValues,
-        connect,
-        onProgress: note
+        ...commonRequest(options, dimValues),
+        connect
       });
       note(`swept ${path.basename(analyzed.path)} in ${((performance.now() - start) / 1000).toFixed(1)} s`);
       if (options.json) return print(JSON.stringify(result, null, 2));

@@ -5,6 +5,7 @@
 // to ship a head's outputs to the executor and to read the tail's outputs back.
 import * as ort from 'onnxruntime-node';
 import type { OipDatatype, RawTensor } from './executor/link.js';
+import { encodeBytesElements } from './executor/protocol.js';
 
 export class TensorConversionError extends Error {
   override name = 'TensorConversionError';
@@ -51,17 +52,6 @@ function elementCount(shape: readonly number[]): number {
   return shape.reduce((product, dim) => product * dim, 1);
 }
 
-function encodeStrings(values: readonly string[]): Uint8Array {
-  const encoded = values.map((value) => Buffer.from(value, 'utf8'));
-  const out = Buffer.alloc(encoded.reduce((sum, bytes) => sum + 4 + bytes.byteLength, 0));
-  let offset = 0;
-  for (const bytes of encoded) {
-    out.writeUInt32LE(bytes.byteLength, offset);
-    bytes.copy(out, offset + 4);
-    offset += 4 + bytes.byteLength;
-  }
-  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
-}
 
 function decodeStrings(raw: RawTensor): string[] {
   const bytes = Buffer.from(raw.data.buffer, raw.data.byteOffset, raw.data.byteLength);
@@ -80,7 +70,7 @@ function decodeStrings(raw: RawTensor): string[] {
 /** A tensor's bytes as a RawTensor; numeric data is a view, not a copy. */
 export function toRawTensor(name: string, tensor: ort.Tensor): RawTensor {
   const shape = [...tensor.dims];
-  if (tensor.type === 'string') return { name, datatype: 'BYTES', shape, data: encodeStrings(tensor.data as string[]) };
+  if (tensor.type === 'string') return { name, datatype: 'BYTES', shape, data: encodeBytesElements(tensor.data as string[]) };
   const datatype = oipByOrt[tensor.type as NumericOrtType];
   if (!datatype) throw new TensorConversionError(`tensor "${name}" has element type ${tensor.type}, which the Open Inference Protocol cannot carry`);
   const data = tensor.data as ArrayBufferView;

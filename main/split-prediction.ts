@@ -112,10 +112,10 @@ export async function gatherLatencies(analyzed: AnalyzedModel, control: RemoteEx
     });
     local = { ms: profile.layers.map((l) => l.medianMs), source: `measured on this device (${profile.ep})`, profile };
   }
-  local = withRunOverhead(local, 0);
+  local = withWholeRunCosts(local, 0);
   const slowdown = options.deviceSlowdown ?? 1;
   if (slowdown !== 1) local = { ...local, ms: local.ms.map((ms) => ms * slowdown), source: `${local.source} × ${slowdown} (emulated slower device)` };
-  if (options.remoteFile) return { local, remote: withRunOverhead(await latenciesFromFile(analyzed, options.remoteFile), analyzed.analysis.layers.length - 1) };
+  if (options.remoteFile) return { local, remote: withWholeRunCosts(await latenciesFromFile(analyzed, options.remoteFile), analyzed.analysis.layers.length - 1) };
   options.onProgress?.(`profiling ${path.basename(analyzed.path)} on the executor`);
   const uploaded = await control.uploadModel(selfContainedBytes(analyzed), { name: wholeModelName(analyzed) });
   // The executor serves with onnxruntime's full graph optimisation: profile it that way.
@@ -127,7 +127,7 @@ export async function gatherLatencies(analyzed: AnalyzedModel, control: RemoteEx
     if (uploaded.uploaded) await control.unloadModel(uploaded.name).catch(() => undefined);
   }
   checkMatchesModel(remoteProfile, analyzed, `the executor's profile of ${uploaded.name}`);
-  const remote = withRunOverhead(
+  const remote = withWholeRunCosts(
     {
       ms: remoteProfile.layers.map((l) => l.medianMs),
       source: `measured by the executor (${remoteProfile.ep} on ${remoteProfile.device.cpu})`,
@@ -144,7 +144,7 @@ export async function gatherLatencies(analyzed: AnalyzedModel, control: RemoteEx
  * holds beyond its layers is spread over every node (latenciesForWholeRuns), so cut N
  * predicts the measured whole run and every cut pays each part's run cost once.
  */
-function withRunOverhead(side: SideLatencies, node: number): SideLatencies {
+function withWholeRunCosts(side: SideLatencies, node: number): SideLatencies {
   if (side.ms.length === 0 || !side.profile) return side;
   const wholeModelMs = side.profile.predicted ? null : side.profile.wholeModelMs;
   return { ...side, ms: latenciesForWholeRuns(side.ms, { runOverheadMs: side.profile.runOverheadMs, runOverheadNode: node, wholeModelMs }) };

@@ -84,6 +84,11 @@ export interface SplitRunnerOptions {
   deviceSlowdown?: number;
 }
 
+/** The runner's options out of a run's or a sweep's request (both carry these fields). */
+export function runnerOptionsOf(request: Omit<SplitRunnerOptions, 'optimization'>): SplitRunnerOptions {
+  return { ep: request.ep, allowCpuFallback: request.allowCpuFallback, seed: request.seed, dimValues: request.dimValues, deviceSlowdown: request.deviceSlowdown };
+}
+
 /** Two floats agree when |a − b| ≤ tolerance × max(1, largest |expected| of that output). */
 export const OUTPUT_TOLERANCE = 1e-4;
 
@@ -428,13 +433,7 @@ export async function runSplit(request: SplitRunRequest): Promise<SplitRunReport
     cut = request.cut;
   }
 
-  const runner = await SplitRunner.open(analyzed, {
-    ep: request.ep,
-    allowCpuFallback: request.allowCpuFallback,
-    seed: request.seed,
-    dimValues: request.dimValues,
-    deviceSlowdown: request.deviceSlowdown
-  });
+  const runner = await SplitRunner.open(analyzed, runnerOptionsOf(request));
   try {
     const prepared = await runner.prepare(cut, cut < nodeCount ? control : null);
     try {

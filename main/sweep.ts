@@ -12,7 +12,7 @@ import type { AnalyzedModel } from './analyze-file.js';
 import type { LinkShaper } from './executor/link.js';
 import { UsageError } from './cli-errors.js';
 import { gatherLatencies, predictCuts, type CutPrediction, type GatheredLatencies, type LatencyGathering, type LinkChoice } from './split-prediction.js';
-import { shaperForLink, SplitRunner, type RemoteExecutor, type SplitRunTiming } from './split-run.js';
+import { runnerOptionsOf, shaperForLink, SplitRunner, type RemoteExecutor, type SplitRunTiming } from './split-run.js';
 
 export const SKIPPED_BY_BOUND = 'lower bound exceeds best';
 
@@ -125,13 +125,7 @@ export async function sweepModel(request: SweepRequest): Promise<SweepResult[]> 
   const prunable = (state: LinkState) => request.prune && state.link.kind === 'preset';
   const order = request.prune ? [...cuts].sort((a, b) => Math.min(...states.map((s) => predictedMs(s, a))) - Math.min(...states.map((s) => predictedMs(s, b))) || a - b) : cuts;
 
-  const runner = await SplitRunner.open(analyzed, {
-    ep: request.ep,
-    allowCpuFallback: request.allowCpuFallback,
-    seed: request.seed,
-    dimValues: request.dimValues,
-    deviceSlowdown: request.deviceSlowdown
-  });
+  const runner = await SplitRunner.open(analyzed, runnerOptionsOf(request));
   try {
     for (const [index, cut] of order.entries()) {
       const needed = states.filter((s) => !prunable(s) || cut === s.prediction.chosen || boundMs(s, cut) <= s.bestMs);

@@ -5,21 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { BandwidthTraceError, parseBandwidthTrace, replayTrace } from './bandwidth-trace.js';
 import { buildCutTable, planCuts } from './cuts.js';
 import { defaultPlanOptions } from './presets.js';
-import type { PartitionProblem } from './types.js';
+import { alexnetLikeChain } from './test-problems.js';
 
-const problem: PartitionProblem = {
-  nodes: [
-    { name: 'conv', localMs: 10, remoteMs: 1 },
-    { name: 'pool', localMs: 2, remoteMs: 0.2 },
-    { name: 'fc', localMs: 400, remoteMs: 2 }
-  ],
-  tensors: [
-    { name: 'image', bytes: 600_000, producer: -1, consumers: [0], isGraphOutput: false },
-    { name: 'c', bytes: 800_000, producer: 0, consumers: [1], isGraphOutput: false },
-    { name: 'p', bytes: 20_000, producer: 1, consumers: [2], isGraphOutput: false },
-    { name: 'logits', bytes: 4000, producer: 2, consumers: [], isGraphOutput: true }
-  ]
-};
+const problem = alexnetLikeChain();
 
 describe('parseBandwidthTrace', () => {
   it('reads a header, comments, blank lines and an optional downlink', () => {

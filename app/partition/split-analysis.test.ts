@@ -6,20 +6,9 @@ import { optimalDagPartition } from './dag.js';
 import { defaultPlanOptions } from './presets.js';
 import { analyzeSplits, cutTableOf, isDagProblem } from './split-analysis.js';
 import type { PartitionProblem } from './types.js';
+import { alexnetLikeChain } from './test-problems.js';
 
-const chain: PartitionProblem = {
-  nodes: [
-    { name: 'conv', localMs: 10, remoteMs: 1 },
-    { name: 'pool', localMs: 2, remoteMs: 0.2 },
-    { name: 'fc', localMs: 400, remoteMs: 2 }
-  ],
-  tensors: [
-    { name: 'image', bytes: 600_000, producer: -1, consumers: [0], isGraphOutput: false },
-    { name: 'c', bytes: 800_000, producer: 0, consumers: [1], isGraphOutput: false },
-    { name: 'p', bytes: 20_000, producer: 1, consumers: [2], isGraphOutput: false },
-    { name: 'logits', bytes: 4000, producer: 2, consumers: [], isGraphOutput: true }
-  ]
-};
+const chain = alexnetLikeChain();
 
 // The same with a residual: pool also reads the image, so it is a DAG.
 const dag: PartitionProblem = {
