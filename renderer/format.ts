@@ -1,5 +1,5 @@
 // Human-readable numbers for the studio's views (graph edge labels, chart axes and
-// tooltips, node details). Pure functions; the CLI's own formatting lives in main/format.ts
+// tooltips, node details). Pure functions; the CLI's own formatting lives in main/cli/format.ts
 // and uses the same units (binary KiB/MiB for bytes, SI K/M/G for counts).
 import type { Dim } from '../app/onnx/model.js';
 

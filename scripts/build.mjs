@@ -17,7 +17,7 @@ const external = ['onnxruntime-node', 'electron'];
 
 const nodeBundles = build({
   absWorkingDir: root,
-  entryPoints: { cli: 'main/cli.ts', bench: 'main/bench.ts' },
+  entryPoints: { cli: 'main/cli/cli.ts', bench: 'main/bench/bench.ts' },
   outdir: 'dist/main',
   bundle: true,
   platform: 'node',
@@ -31,7 +31,7 @@ const nodeBundles = build({
 });
 
 // CommonJS has no import.meta: code that finds its own files through import.meta.url
-// (main/paths.ts, main/providers.ts) gets the bundle's file URL instead.
+// (main/files/paths.ts, main/profiling/providers.ts) gets the bundle's file URL instead.
 const electronBundles = build({
   absWorkingDir: root,
   entryPoints: { 'electron-main': 'main/electron/main.ts', preload: 'main/electron/preload.ts' },

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
-import { packageRoot } from '../main/paths.js';
+import { packageRoot } from '../main/files/paths.js';
 
 interface BuilderConfig {
   directories: { app: string; output: string };

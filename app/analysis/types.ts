@@ -59,7 +59,7 @@ export interface ModelAnalysis {
   unresolved: string[];
 }
 
-/** A shape observed by running the model (main/runtime-shapes.ts). */
+/** A shape observed by running the model (main/model/runtime-shapes.ts). */
 export interface RuntimeShape {
   elementType: ElementTypeName;
   shape: number[];

@@ -1,6 +1,6 @@
 // The layer types of Neurosurgeon's prediction models (Kang et al., ASPLOS 2017, §4.3)
 // and the features each is predicted from. One classifier serves both sides, so they
-// can never disagree: main/characterize.ts computes a sweep sample's features with it,
+// can never disagree: main/profiling/characterize.ts computes a sweep sample's features with it,
 // and predict.ts computes a new model's layer features with it before applying the
 // fitted regressions (regression.ts). Layers it cannot classify or measure get null and
 // fall back to the roofline estimate.

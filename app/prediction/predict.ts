@@ -1,6 +1,6 @@
 // A predicted latency profile: every layer of a model costed on a device WITHOUT running
 // it, from that device's profile (app/profiling/types.ts DeviceProfile, made by
-// main/characterize.ts). A layer of a fitted type gets its regression (regression.ts,
+// main/profiling/characterize.ts). A layer of a fitted type gets its regression (regression.ts,
 // features from features.ts; method 'regression'); any other layer gets the roofline of
 // app/partition/estimate.ts with a hardware profile derived from the same sweep's samples
 // (method 'roofline'). mixProfiles fills a measured profile's gaps with predictions, so

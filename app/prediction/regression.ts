@@ -1,7 +1,7 @@
 // The per-layer-type regression models of Neurosurgeon (Kang et al., ASPLOS 2017, §4.3):
 // latency = intercept + Σ c_i × g(feature_i), with g the identity ('linear') or
 // ln(1 + x) ('log'), fitted by least squares with an intercept to a device's sweep
-// samples (main/characterize.ts). Both forms are fitted and the one with the higher R²
+// samples (main/profiling/characterize.ts). Both forms are fitted and the one with the higher R²
 // is kept (ties go to linear). predict.ts evaluates the kept fits on new layers.
 //
 // A type may be split at one size (features.ts LAYER_TYPE_SIZE_FEATURE) into two

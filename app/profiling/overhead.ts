@@ -1,4 +1,4 @@
-// What onnxruntime's profiler costs, from a calibration run (main/profiler.ts measures,
+// What onnxruntime's profiler costs, from a calibration run (main/profiling/profiler.ts measures,
 // this pure module does the arithmetic). With profiling on, every kernel's timed interval
 // also holds the profiler's own bookkeeping (sizes and type/shape strings of its inputs
 // and outputs, thread-pool statistics): a few µs per kernel, which is most of the time of

@@ -1,4 +1,4 @@
-// onnxruntime's profiling trace → per-layer timings. main/profiler.ts runs a session with
+// onnxruntime's profiling trace → per-layer timings. main/profiling/profiler.ts runs a session with
 // profiling on and hands the trace file's JSON here; this module (pure, no Node) checks
 // the events, splits them into runs, maps every kernel back to the node of the ORIGINAL
 // model it stands for — directly by name, or through the optimised graph onnxruntime
@@ -405,7 +405,7 @@ export interface AttributedRuns {
 
 /**
  * A host-side kernel event's own time, ms: its duration less what the profiler itself
- * spent inside the timed interval (`overheadMs`, calibrated by main/profiler.ts), never
+ * spent inside the timed interval (`overheadMs`, calibrated by main/profiling/profiler.ts), never
  * below 0. GPU timestamp events carry no host-side bookkeeping and are kept as they are.
  */
 export function correctedKernelMs(kernel: KernelEvent, overheadMs: number): number {

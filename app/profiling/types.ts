@@ -73,7 +73,7 @@ export interface LatencyProfile {
   /**
    * What onnxruntime's profiler adds to each kernel event on this machine, ms (its own
    * bookkeeping inside the timed interval, a few µs per kernel on a CPU): calibrated
-   * when the profile is made (main/profiler.ts) and already taken off every layer's time.
+   * when the profile is made (main/profiling/profiler.ts) and already taken off every layer's time.
    * Absent: not corrected (predicted profiles, and profiles written before it was recorded).
    */
   profilerOverheadMsPerKernel?: number;

@@ -15,7 +15,7 @@ export const executionProviderSchema = z.enum(EXECUTION_PROVIDERS as unknown as 
 
 const empty = z.object({}).strict();
 
-/** A latency profile travels as the JSON that main/profiler.ts writes; its shape is checked there. */
+/** A latency profile travels as the JSON that main/profiling/profiler.ts writes; its shape is checked there. */
 const latencyProfileSchema = z.custom<import('../profiling/types.js').LatencyProfile>(
   (value) => typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'latency-profile',
   'expected a latency profile'

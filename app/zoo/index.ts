@@ -1,5 +1,5 @@
 // The sample model zoo: every model the studio can generate in code (no downloads), with
-// what the UI, the CLI (main/zoo-files.ts) and the tests need to know without building
+// what the UI, the CLI (main/model/zoo-files.ts) and the tests need to know without building
 // it. Each builder lives in its own file beside this one; `large` models (≥ 100 MB of
 // weights) are generated on demand and never committed.
 import type { ElementTypeName } from '../onnx/element-type.js';

@@ -1,3 +1,6 @@
+// main/electron/ — the desktop app: Electron's main process (here), preload, menu, the
+// studio:// protocol and the window's security settings.
+//
 // The Electron main process (bundled to dist/main/electron-main.cjs, package.json "main"):
 // one secure window showing the renderer (dist/renderer, served on studio://app/ by
 // app-protocol.ts), the studio service behind it over IPC, the application menu, and the
@@ -11,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { MenuCommand, StudioEventName } from '../../app/studio/contract.js';
-import { packageRoot } from '../paths.js';
+import { packageRoot } from '../files/paths.js';
 import { connectExecutor } from '../studio/executor-connector.js';
 import { defaultExecutorArgs, executorTokenEnv, ExecutorSupervisor } from '../studio/executor-supervisor.js';
 import { studioHomeDir } from '../studio/preferences.js';

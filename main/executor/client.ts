@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { LatencyProfile } from '../../app/profiling/types.js';
-import { checkProfileShape, ProfileError } from '../profiler.js';
+import { checkProfileShape, ProfileError } from '../profiling/profiler.js';
 import type { LinkShaper, RawTensor, TransferTimings } from './link.js';
 import type { ExecutorLoad } from './load-stats.js';
 import {

@@ -12,7 +12,7 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../app/onnx/builder.js';
-import { startExecutorProcess, type ExecutorProcess } from '../executor-process.js';
+import { startExecutorProcess, type ExecutorProcess } from './executor-process.js';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'executor-server-test-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

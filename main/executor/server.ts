@@ -1,8 +1,12 @@
+// main/executor/ — the remote side: the Open Inference Protocol server (here), its protocol,
+// repository and load statistics, the client and its shaped link, tensor conversion
+// (ort-tensors.ts) and a real executor child process (executor-process.ts).
+//
 // The remote executor: a headless HTTP server (node:http) speaking the Open Inference
 // Protocol v2 REST API the way NVIDIA Triton does — health, server and model metadata,
 // inference with Triton's binary tensor data extension, and Triton's model repository
 // extension (index, load with `file:` uploads, unload). The studio runs split tails here
-// (or on a real Triton); `neurosurgeon executor` (main/cli-executor.ts) starts it.
+// (or on a real Triton); `neurosurgeon executor` (main/cli/executor-command.ts) starts it.
 //
 // Studio extensions, under /v2/studio (listed as "studio" in the server metadata):
 //   POST /v2/studio/models/{m}[/versions/{v}]/profile  {"runs","warmup","minTimeMs","optimization"}
@@ -28,9 +32,9 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { ExecutionProviderName, LatencyProfile } from '../../app/profiling/types.js';
-import { packageRoot, toolVersion } from '../paths.js';
-import { checkProfileShape, ProfileError } from '../profiler.js';
-import { sessionOptionsFor } from '../providers.js';
+import { packageRoot, toolVersion } from '../files/paths.js';
+import { checkProfileShape, ProfileError } from '../profiling/profiler.js';
+import { sessionOptionsFor } from '../profiling/providers.js';
 import { AdmissionAbortedError, AdmissionGate, LoadStats, QueueFullError, type Slot } from './load-stats.js';
 import {
   checkAgainstModel,

@@ -10,9 +10,9 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { decodeMessage, encodeMessage, parseServerMessage, type WireServerMessage } from '../../app/studio/wire.js';
-import { packageRoot } from '../paths.js';
-import { ensureZooModel } from '../zoo-files.js';
-import { defaultZooDir } from '../paths.js';
+import { packageRoot } from '../files/paths.js';
+import { ensureZooModel } from '../model/zoo-files.js';
+import { defaultZooDir } from '../files/paths.js';
 import { electronBinary } from './launch.js';
 
 const bin = path.join(packageRoot(), 'bin', 'neurosurgeon.js');

@@ -8,7 +8,7 @@ import type { LatencyProfile } from '../../app/profiling/types.js';
 import type { ExecutorStatus } from '../../app/studio/contract.js';
 import type { ExecutorSupervisor, SupervisedState } from './executor-supervisor.js';
 import type { StudioLog } from './preferences.js';
-import { firstLine } from '../runtime-shapes.js';
+import { firstLine } from '../errors/user-errors.js';
 
 /** What the studio asks of an executor (a subset of main/executor/client.ts' ExecutorClient). */
 export interface ExecutorApi {

@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { packageRoot } from '../paths.js';
+import { packageRoot } from '../files/paths.js';
 import type { StudioLog } from './preferences.js';
 
 export class ExecutorStartError extends Error {

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { packageRoot } from '../paths.js';
+import { packageRoot } from '../files/paths.js';
 import { connectExecutor } from './executor-connector.js';
 import { defaultExecutorArgs, executorTokenEnv, ExecutorSupervisor } from './executor-supervisor.js';
 import { studioHomeDir } from './preferences.js';

@@ -9,8 +9,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { preferencesSchema, recentFileSchema, type Preferences, type RecentFile } from '../../app/studio/contract.js';
 import type { LatencyProfile } from '../../app/profiling/types.js';
-import { writeFileAtomic } from '../atomic-write.js';
-import { checkProfileShape } from '../profiler.js';
+import { writeFileAtomic } from '../files/atomic-write.js';
+import { checkProfileShape } from '../profiling/profiler.js';
 
 export const RECENT_FILES_LIMIT = 10;
 

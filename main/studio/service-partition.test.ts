@@ -8,10 +8,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OpenedModel, StudioEvent, StudioEventName, StudioResult } from '../../app/studio/contract.js';
 import { NETWORK_PRESETS } from '../../app/partition/presets.js';
-import { startExecutorProcess, type ExecutorProcess } from '../executor-process.js';
-import { partitionSchemaProblem } from '../export.js';
-import { defaultZooDir } from '../paths.js';
-import { ensureZooModel } from '../zoo-files.js';
+import { startExecutorProcess, type ExecutorProcess } from '../executor/executor-process.js';
+import { partitionSchemaProblem } from '../split/export.js';
+import { defaultZooDir } from '../files/paths.js';
+import { ensureZooModel } from '../model/zoo-files.js';
 import { connectExecutor } from './executor-connector.js';
 import { StudioService } from './service.js';
 

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OpenedModel, StudioEvent, StudioEventName } from '../../app/studio/contract.js';
-import { defaultZooDir } from '../paths.js';
-import { ensureZooModel } from '../zoo-files.js';
+import { defaultZooDir } from '../files/paths.js';
+import { ensureZooModel } from '../model/zoo-files.js';
 import type { ExecutorConnector } from './executor-link.js';
 import { StudioService } from './service.js';
 

@@ -1,3 +1,6 @@
+// main/studio/ — the studio's main-process side: the contract's service (here), the web host,
+// preferences, and the executor it starts or connects to. Electron's window lives in main/electron/.
+//
 // The studio's main-process side of the contract (app/studio/contract.ts), as one plain
 // class that Electron's IPC (main/electron/main.ts) and the web host (web-host.ts) both
 // call: `handle(method, params)` checks the parameters and answers; `on(listener)` gets
@@ -29,22 +32,22 @@ import { modelViewOf, type ModelView } from '../../app/studio/model-view.js';
 import { readOnnxModel, OnnxFormatError } from '../../app/onnx/reader.js';
 import type { ExecutionProviderName, LatencyProfile } from '../../app/profiling/types.js';
 import { zooModel, zooModels } from '../../app/zoo/index.js';
-import { analyzeLoadedModel, type AnalyzedModel } from '../analyze-file.js';
-import { describeError } from '../cli-errors.js';
-import { loadModelFile, ModelFileError, type LoadedModel } from '../model-file.js';
-import { defaultZooDir, toolVersion } from '../paths.js';
-import { profileModel, ProfileCancelledError, ProfileError, type ProfilePhase } from '../profiler.js';
-import { listProviders, type ProviderStatus } from '../providers.js';
-import { firstLine } from '../runtime-shapes.js';
-import { ensureZooModel, ZooError } from '../zoo-files.js';
+import { analyzeLoadedModel, type AnalyzedModel } from '../model/analyze-file.js';
+import { describeError } from '../errors/user-errors.js';
+import { loadModelFile, ModelFileError, type LoadedModel } from '../model/model-file.js';
+import { defaultZooDir, toolVersion } from '../files/paths.js';
+import { profileModel, ProfileCancelledError, ProfileError, type ProfilePhase } from '../profiling/profiler.js';
+import { listProviders, type ProviderStatus } from '../profiling/providers.js';
+import { firstLine } from '../errors/user-errors.js';
+import { ensureZooModel, ZooError } from '../model/zoo-files.js';
 import { ExecutorLink, type ExecutorConnector } from './executor-link.js';
 import { estimateLatencies } from '../../app/engine.js';
 import { defaultPlanOptions, isNetworkPresetName } from '../../app/partition/presets.js';
 import type { NetworkConditions, PlanOptions } from '../../app/partition/types.js';
-import { exportPartition, PartitionConfigError, readPartitionConfig, type ExportRequest } from '../export.js';
+import { exportPartition, PartitionConfigError, readPartitionConfig, type ExportRequest } from '../split/export.js';
 import { ExecutorClient } from '../executor/client.js';
-import type { LinkChoice } from '../split-prediction.js';
-import { sweepModel } from '../sweep.js';
+import type { LinkChoice } from '../split/split-prediction.js';
+import { sweepModel } from '../split/sweep.js';
 import type { ExecutorSupervisor } from './executor-supervisor.js';
 import { PreferencesStore, ProfileStore, type StudioLog } from './preferences.js';
 
@@ -478,7 +481,7 @@ export class StudioService {
   }
 
   /**
-   * Measures real split runs through the connected executor (main/sweep.ts), one sweep at
+   * Measures real split runs through the connected executor (main/split/sweep.ts), one sweep at
    * a time, on the link shaped to `network` ('measured': unshaped). Latencies are the
    * profiles measured in the studio when both sides have one, else profiled now.
    */
@@ -613,7 +616,7 @@ function progressReporter(send: (phase: string, fraction: number, message: strin
 }
 
 /**
- * The model id: SHA-256 of the file (as main/model-file.ts sha256), hashed in slices with a
+ * The model id: SHA-256 of the file (as main/model/model-file.ts sha256), hashed in slices with a
  * turn of the event loop between them, so the hosts keep serving while a large model is hashed.
  */
 async function sha256Yielding(bytes: Uint8Array): Promise<string> {

@@ -9,8 +9,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { CLOSE_MESSAGE_TOO_BIG, decodeMessage, encodeMessage, parseServerMessage, type WireServerMessage } from '../../app/studio/wire.js';
-import { defaultZooDir } from '../paths.js';
-import { ensureZooModel } from '../zoo-files.js';
+import { defaultZooDir } from '../files/paths.js';
+import { ensureZooModel } from '../model/zoo-files.js';
 import { StudioService } from './service.js';
 import { startWebHost, type WebHost } from './web-host.js';
 

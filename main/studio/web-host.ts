@@ -19,7 +19,7 @@ import path from 'node:path';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { StudioEventName } from '../../app/studio/contract.js';
 import { decodeMessage, encodeMessage, MAX_MESSAGE_BYTES, parseRequest, STUDIO_SOCKET_PATH, WireRequestError } from '../../app/studio/wire.js';
-import { packageRoot } from '../paths.js';
+import { packageRoot } from '../files/paths.js';
 import { contentSecurityPolicy } from './csp.js';
 import { lookUpStaticFile } from './static-files.js';
 import type { StudioLog } from './preferences.js';

@@ -1,5 +1,5 @@
 // LayerCharts' rows and brush window on real zoo models and profiles shaped the way
-// main/profiler.ts writes them.
+// main/profiling/profiler.ts writes them.
 import { describe, expect, it } from 'vitest';
 import { analyzeModel } from '../../app/analysis/analyze.js';
 import type { LatencyProfile } from '../../app/profiling/types.js';

@@ -1,0 +1,374 @@
+// main/cli/ — the `neurosurgeon` command line: each command's definition, its option parsing
+// (options.ts), its human-readable output (format.ts, reports.ts) and its one-line errors (errors.ts).
+//
+// The `neurosurgeon` command line: the engine's work (analysis, planning, splitting, the
+// sample zoo) for scripts and CI. Every failure is one line on stderr and exit code 2
+// (errors.ts, main/errors/); --json output is stable and documented in README.md.
+import { Command, CommanderError, Option } from 'commander';
+import path from 'node:path';
+import { analyzeModelFile, type AnalyzedModel, type RuntimeShapeMode } from '../model/analyze-file.js';
+import { reportAndExit } from './errors.js';
+import { UsageError } from '../errors/user-errors.js';
+import { nonNegativeInteger, parseDims, positiveInteger, positiveNumber, print } from './options.js';
+import { formatBytes, formatCount, formatMs, table } from './format.js';
+import { analysisReport } from './reports.js';
+import { planModel, resolveNetwork, type PlanRequest } from '../split/plan-service.js';
+import { latenciesFromFile, resolveLatencies } from '../profiling/latency-sources.js';
+import { profileModel, writeProfileFile } from '../profiling/profiler.js';
+import { loadInputs, parseInputPairs } from '../model/input-files.js';
+import { INTRA_OP_THREADS_ENV, listProviders } from '../profiling/providers.js';
+import { characterizeDevice } from '../profiling/characterize.js';
+import type { LatencyProfile } from '../../app/profiling/types.js';
+import { defaultPowerProfile, parsePowerProfile, type DevicePowerProfile } from '../../app/partition/power.js';
+import { EXECUTION_PROVIDERS, type ExecutionProviderName } from '../../app/profiling/types.js';
+import { readJsonFile } from '../files/json-file.js';
+import { writeSplit } from '../split/split-files.js';
+import { defaultZooDir, toolVersion } from '../files/paths.js';
+import { writeZoo } from '../model/zoo-files.js';
+import { formatShape } from '../../app/onnx/model.js';
+import { registerStudioCommands } from './studio-command.js';
+import { registerRunCommands } from './run-commands.js';
+import { registerExecutorCommands } from './executor-command.js';
+import { registerExportCommand } from './export-command.js';
+
+const debug = process.argv.includes('--debug');
+
+interface ModelOptions {
+  dim?: string[];
+  runtimeShapes: RuntimeShapeMode;
+}
+
+function addModelOptions(command: Command): Command {
+  return command
+    .option('--dim <name=size...>', 'value of a symbolic dimension (default: 1)')
+    .addOption(new Option('--runtime-shapes <mode>', 'run the model once to settle shapes static inference cannot').choices(['auto', 'always', 'never']).default('auto'))
+    .option('--debug', 'print stack traces on errors');
+}
+
+function addNetworkOptions(command: Command): Command {
+  return command
+    .option('--network <name>', 'network preset: wifi, lte, 3g, 5g, unshaped', 'wifi')
+    .option('--uplink-mbps <x>', 'uplink bandwidth, Mbps', positiveNumber('--uplink-mbps'))
+    .option('--downlink-mbps <y>', 'downlink bandwidth, Mbps', positiveNumber('--downlink-mbps'))
+    .option('--rtt-ms <z>', 'round-trip time, ms', (v) => {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0) throw new UsageError(`--rtt-ms must be a number ≥ 0, got "${v}"`);
+      return n;
+    })
+    .option('--load <k>', 'server load factor K (remote latency × K)', positiveNumber('--load'), 1)
+    .addOption(new Option('--objective <objective>', 'what to minimise').choices(['latency', 'energy']).default('latency'))
+    .option('--local <file>', 'device latencies: a measured profile (profile) or a device profile (characterize)')
+    .option('--remote <file>', 'server latencies: a measured profile or a device profile')
+    .option('--device <preset>', 'hardware preset for estimated device latencies (without --local)', 'mobile-cpu')
+    .option('--server <preset>', 'hardware preset for estimated server latencies (without --remote)', 'server-gpu')
+    .option('--power <file>', 'device power profile JSON (compute power per provider, idle, radio per network)')
+    .addOption(new Option('--local-ep <ep>', 'provider the device part runs on (picks its compute power)').choices([...EXECUTION_PROVIDERS]).default('cpu'));
+}
+
+interface NetworkCliOptions {
+  network: string;
+  uplinkMbps?: number;
+  downlinkMbps?: number;
+  rttMs?: number;
+  load: number;
+  objective: 'latency' | 'energy';
+  local?: string;
+  remote?: string;
+  device: string;
+  server: string;
+  power?: string;
+  localEp: ExecutionProviderName;
+}
+
+async function readPowerProfile(file: string | undefined): Promise<DevicePowerProfile> {
+  if (!file) return defaultPowerProfile();
+  return parsePowerProfile(await readJsonFile(file, (message) => new UsageError(message)));
+}
+
+async function planRequest(analyzed: AnalyzedModel, options: NetworkCliOptions, dag: boolean): Promise<PlanRequest> {
+  const power = await readPowerProfile(options.power);
+  return {
+    network: resolveNetwork(options.network, { uplinkMbps: options.uplinkMbps, downlinkMbps: options.downlinkMbps, rttMs: options.rttMs }, power),
+    serverLoad: options.load,
+    objective: options.objective,
+    latencies: await resolveLatencies(analyzed, {
+      localFile: options.local,
+      remoteFile: options.remote,
+      devicePreset: options.device,
+      serverPreset: options.server
+    }),
+    power,
+    localEp: options.localEp,
+    dag
+  };
+}
+
+const program = new Command();
+program
+  .name('neurosurgeon')
+  .description('Neurosurgeon Studio: split a DNN between device and server for the lowest latency or device energy')
+  .version(toolVersion())
+  .showHelpAfterError('(run with --help for usage)')
+  .option('--threads <n>', `onnxruntime intra-op threads of every session, executors started from here included (default: one per core; also ${INTRA_OP_THREADS_ENV})`, positiveInteger('--threads'))
+  .hook('preAction', () => {
+    const threads = program.opts<{ threads?: number }>().threads;
+    if (threads !== undefined) process.env[INTRA_OP_THREADS_ENV] = String(threads);
+  })
+  .exitOverride();
+
+addModelOptions(program.command('analyze').argument('<model>', 'ONNX file').description('per-layer shapes, bytes, parameters and MACs'))
+  .option('--json', 'machine-readable output')
+  .action(async (model: string, options: ModelOptions & { json?: boolean }) => {
+    const analyzed = await analyzeModelFile(model, { dimValues: parseDims(options.dim), runtimeShapes: options.runtimeShapes });
+    const report = analysisReport(analyzed);
+    if (analyzed.runtimeShapeWarning) process.stderr.write(`neurosurgeon: warning: ${analyzed.runtimeShapeWarning}\n`);
+    if (options.json) return print(JSON.stringify(report, null, 2));
+    const rows = report.layers.map((l) => [
+      String(l.index),
+      l.name,
+      l.op,
+      l.outputs.map((o) => formatShape(o.shape)).join(' '),
+      formatBytes(l.outputBytes),
+      formatCount(l.params),
+      formatCount(l.macs),
+      l.flags.join(',')
+    ]);
+    print(table(['#', 'name', 'op', 'output shape', 'output', 'params', 'MACs', 'flags'], rows, new Set([0, 4, 5, 6])));
+    const m = report.model;
+    print(
+      `\n${path.basename(m.path)}: ${m.nodes} nodes, ${formatCount(m.params)} parameters, ${formatCount(m.macs)} MACs` +
+        (m.unknownMacLayers ? ` (${m.unknownMacLayers} layers with unknown MACs)` : '') +
+        `, IR ${m.irVersion}, opset ${m.opset}`
+    );
+  });
+
+addNetworkOptions(addModelOptions(program.command('plan').argument('<model>', 'ONNX file').description('cost of every split point and the best one')))
+  .option('--dag', 'also compute the optimal DAG partition (minimum s-t cut)')
+  .option('--json', 'machine-readable output')
+  .action(async (model: string, options: ModelOptions & NetworkCliOptions & { dag?: boolean; json?: boolean }) => {
+    const analyzed = await analyzeModelFile(model, { dimValues: parseDims(options.dim), runtimeShapes: options.runtimeShapes });
+    const plan = planModel(analyzed, await planRequest(analyzed, options, Boolean(options.dag)));
+    if (options.json) return print(JSON.stringify(plan, null, 2));
+    const layers = analyzed.analysis.layers;
+    const rows = plan.cuts.map((c) => [
+      `${c.cut === plan.best.latency ? '★' : ' '}${c.cut === plan.best.energy ? '⚡' : ' '}${c.cut}`,
+      c.cut === 0 ? '(cloud only)' : c.cut === layers.length ? '(device only)' : `after ${layers[c.cut - 1].name}`,
+      formatBytes(c.uploadBytes),
+      formatMs(c.localMs),
+      formatMs(c.uploadMs),
+      formatMs(c.remoteMs),
+      formatMs(c.downloadMs),
+      formatMs(c.totalMs),
+      c.energyMJ.toFixed(1)
+    ]);
+    print(table(['cut', 'split', 'upload', 'local ms', 'up ms', 'remote ms', 'down ms', 'total ms', 'energy mJ'], rows, new Set([2, 3, 4, 5, 6, 7, 8])));
+    const n = plan.network;
+    print(
+      `\nnetwork ${n.name}: up ${n.uplinkMbps} Mbps, down ${n.downlinkMbps} Mbps, RTT ${n.rttMs} ms; server load K=${plan.serverLoad}\n` +
+        `device latencies ${plan.latencies.local}; server latencies ${plan.latencies.remote}; power: ${plan.power.profile}`
+    );
+    print(`★ best for latency: cut ${plan.best.latency}   ⚡ best for energy: cut ${plan.best.energy}`);
+    if (plan.dag) print(`DAG min-cut: ${plan.dag.localNodes.length} nodes local, ${formatMs(plan.dag.totalMs)} ms total (${plan.dag.energyMJ.toFixed(1)} mJ)`);
+  });
+
+addNetworkOptions(addModelOptions(program.command('split').argument('<model>', 'ONNX file').description('write head.onnx, tail.onnx and partition.json')))
+  .requiredOption('--cut <k|auto|dag>', 'number of nodes run on the device, "auto" for the best topological cut, "dag" for the min-cut partition')
+  .requiredOption('--out <dir>', 'output folder')
+  .option('--force', 'overwrite existing files in the output folder')
+  .action(async (model: string, options: ModelOptions & NetworkCliOptions & { cut: string; out: string; force?: boolean }) => {
+    const analyzed = await analyzeModelFile(model, { dimValues: parseDims(options.dim), runtimeShapes: options.runtimeShapes });
+    const written = writeSplit(analyzed, {
+      cut: options.cut,
+      outDir: options.out,
+      force: Boolean(options.force),
+      request: await planRequest(analyzed, options, options.cut === 'dag')
+    });
+    for (const file of written.files) print(`wrote ${file}`);
+    print(`cut ${written.partition.cut ?? 'dag'}: ${written.partition.localNodes.length} of ${analyzed.analysis.layers.length} nodes on the device, ${written.partition.crossing.length} tensors cross (${formatBytes(written.partition.uploadBytes)})`);
+  });
+
+/** A progress line on stderr: redrawn in place on a terminal, one line per phase otherwise. */
+function progressReporter(): { update: (label: string, done: number, total: number) => void; end: () => void } {
+  const tty = process.stderr.isTTY;
+  let lastLabel = '';
+  return {
+    update(label, done, total) {
+      if (tty) {
+        const width = 24;
+        const filled = total > 0 ? Math.round((done / total) * width) : 0;
+        process.stderr.write(`\r${label.padEnd(14)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} `);
+      } else if (label !== lastLabel) {
+        process.stderr.write(`${label}…\n`);
+      }
+      lastLabel = label;
+    },
+    end() {
+      if (tty) process.stderr.write('\n');
+    }
+  };
+}
+
+/** An AbortSignal that Ctrl-C (SIGINT) fires once; the second Ctrl-C exits at once. */
+function interruptSignal(): AbortSignal {
+  const controller = new AbortController();
+  process.once('SIGINT', () => {
+    controller.abort();
+    process.once('SIGINT', () => process.exit(130));
+  });
+  return controller.signal;
+}
+
+function layerTable(profile: LatencyProfile): string {
+  const rows = profile.layers.map((l) => [
+    String(l.index),
+    l.name,
+    l.op,
+    profile.predicted ? (l.method ?? '') : (l.provider ?? (l.attribution === 'folded' ? 'folded' : '?')).replace('ExecutionProvider', ''),
+    formatMs(l.medianMs),
+    profile.predicted ? '' : formatMs(l.p10Ms),
+    profile.predicted ? '' : formatMs(l.p90Ms),
+    formatBytes(l.outputBytes)
+  ]);
+  return table(['#', 'name', 'op', profile.predicted ? 'method' : 'provider', 'median ms', 'p10 ms', 'p90 ms', 'output'], rows, new Set([0, 4, 5, 6, 7]));
+}
+
+addModelOptions(program.command('profile').argument('<model>', 'ONNX file').description('measure per-layer latency with onnxruntime on this machine'))
+  .addOption(new Option('--ep <provider>', 'execution provider').choices([...EXECUTION_PROVIDERS]).default('cpu'))
+  .option('--runs <n>', 'timed runs', positiveInteger('--runs'), 20)
+  .option('--warmup <n>', 'untimed runs first', nonNegativeInteger('--warmup'), 3)
+  .option('--min-time-ms <ms>', 'more timed runs where they are fast, until they take this long (at most 1000 runs)', nonNegativeInteger('--min-time-ms'), 0)
+  .addOption(new Option('--optimization <level>', "onnxruntime graph optimisation ('all' attributes fused kernels to the nodes they replaced)").choices(['disabled', 'all']).default('disabled'))
+  .option('--fallback-cpu', 'run on CPU when the provider is not available here')
+  .option('--input <name=file...>', 'model input from a .npy or ONNX TensorProto (.pb) file; others are generated')
+  .option('--seed <n>', 'seed of generated inputs', (v) => Number(v), 42)
+  .option('--out <file>', 'write the profile JSON here (atomically)')
+  .option('--json', 'print the profile JSON')
+  .action(
+    async (
+      modelPath: string,
+      options: ModelOptions & { ep: ExecutionProviderName; runs: number; warmup: number; minTimeMs: number; optimization: 'disabled' | 'all'; fallbackCpu?: boolean; input?: string[]; seed: number; out?: string; json?: boolean }
+    ) => {
+      const dimValues = parseDims(options.dim);
+      const analyzed = await analyzeModelFile(modelPath, { dimValues, runtimeShapes: options.runtimeShapes });
+      const inputs = await loadInputs(analyzed.model, parseInputPairs(options.input ?? []), { seed: options.seed, dimValues });
+      const progress = progressReporter();
+      const profile = await profileModel(analyzed, {
+        ep: options.ep,
+        runs: options.runs,
+        warmup: options.warmup,
+        minMeasureMs: options.minTimeMs,
+        optimization: options.optimization,
+        allowCpuFallback: Boolean(options.fallbackCpu),
+        inputs,
+        dimValues,
+        signal: interruptSignal(),
+        onProgress: (e) => progress.update(e.phase, e.done, e.total)
+      }).finally(() => progress.end());
+      if (profile.fallbackReason) process.stderr.write(`neurosurgeon: warning: ran on cpu: ${profile.fallbackReason}\n`);
+      if (options.out) writeProfileFile(options.out, profile);
+      if (options.json) return print(JSON.stringify(profile, null, 2));
+      print(layerTable(profile));
+      const gap = profile.wholeModelMs ? profile.sumOfMediansMs / profile.wholeModelMs : NaN;
+      print(
+        `\n${profile.ep} on ${profile.device.cpu}: whole model ${formatMs(profile.wholeModelMs ?? 0)} ms (median of ${profile.runs}), ` +
+          `sum of per-layer medians ${formatMs(profile.sumOfMediansMs)} ms (${gap.toFixed(3)}×)` +
+          (options.out ? `\nwrote ${options.out}` : '')
+      );
+    }
+  );
+
+addModelOptions(program.command('predict').argument('<model>', 'ONNX file').description("predict per-layer latency from a device profile, without running the model"))
+  .requiredOption('--device <file>', 'device profile JSON from `neurosurgeon characterize`')
+  .option('--out <file>', 'write the predicted profile JSON here (atomically)')
+  .option('--json', 'print the predicted profile JSON')
+  .action(async (modelPath: string, options: ModelOptions & { device: string; out?: string; json?: boolean }) => {
+    const analyzed = await analyzeModelFile(modelPath, { dimValues: parseDims(options.dim), runtimeShapes: options.runtimeShapes });
+    const { profile } = await latenciesFromFile(analyzed, options.device);
+    if (!profile?.predicted) throw new UsageError(`${options.device} is a measured profile; predict takes a device profile from \`neurosurgeon characterize\``);
+    if (options.out) writeProfileFile(options.out, profile);
+    if (options.json) return print(JSON.stringify(profile, null, 2));
+    print(layerTable(profile));
+    const fallback = profile.layers.filter((l) => l.method === 'roofline');
+    print(
+      `\npredicted whole model ${formatMs(profile.sumOfMediansMs)} ms on ${profile.ep}` +
+        (fallback.length ? `; ${fallback.length} layers of unmodelled types predicted by roofline (${[...new Set(fallback.map((l) => l.op))].join(', ')})` : '') +
+        (options.out ? `\nwrote ${options.out}` : '')
+    );
+  });
+
+program
+  .command('characterize')
+  .description("sweep single-layer models to fit this device's per-layer-type latency models (resumable)")
+  .addOption(new Option('--ep <provider>', 'execution provider').choices([...EXECUTION_PROVIDERS]).default('cpu'))
+  .option('--budget-s <s>', 'time budget in seconds', positiveNumber('--budget-s'), 300)
+  .requiredOption('--out <file>', 'device profile JSON to write (an existing one for this device and provider is resumed)')
+  .option('--no-resume', 'start over even if --out holds a partial sweep')
+  .option('--debug', 'print stack traces on errors')
+  .action(async (options: { ep: ExecutionProviderName; budgetS: number; out: string; resume: boolean }) => {
+    const progress = progressReporter();
+    const profile = await characterizeDevice({
+      ep: options.ep,
+      budgetS: options.budgetS,
+      outFile: options.out,
+      resume: options.resume,
+      signal: interruptSignal(),
+      onProgress: (e) => {
+        if (e.note) process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}neurosurgeon: ${e.note}\n`);
+        else progress.update(e.layerType, e.done, e.total);
+      }
+    }).finally(() => progress.end());
+    const rows = profile.fits.map((f) => [f.layerType, f.form, f.features.join(', '), String(f.samples), f.r2.toFixed(3)]);
+    print(table(['layer type', 'fit', 'features', 'samples', 'R²'], rows, new Set([3, 4])));
+    print(
+      `\n${profile.configurations} configurations in ${profile.elapsedS.toFixed(0)} s${profile.complete ? ' (grid complete)' : ' (budget spent; run again to continue)'}; wrote ${options.out}`
+    );
+  });
+
+program
+  .command('providers')
+  .description('execution providers of this installation and whether they work here')
+  .option('--json', 'machine-readable output')
+  .action(async (options: { json?: boolean }) => {
+    const providers = await listProviders();
+    if (options.json) return print(JSON.stringify(providers, null, 2));
+    print(table(['provider', 'available', 'note'], providers.map((p) => [p.name, p.available ? 'yes' : 'no', p.reason ?? ''])));
+  });
+
+program
+  .command('zoo')
+  .description('write the sample models (generated, deterministic; large ones on demand)')
+  .option('--out <dir>', 'output folder', defaultZooDir())
+  .option('--only <ids...>', 'only these models')
+  .option('--skip-large', 'skip models of 100 MB or more')
+  .option('--force', 'regenerate even if up to date')
+  .option('--seed <n>', 'weight seed', (v) => Number(v), 1)
+  .option('--debug', 'print stack traces on errors')
+  .action((options: { out: string; only?: string[]; skipLarge?: boolean; force?: boolean; seed: number }) => {
+    writeZoo({
+      outDir: options.out,
+      only: options.only?.flatMap((v) => v.split(',')),
+      skipLarge: options.skipLarge,
+      force: options.force,
+      seed: options.seed,
+      onProgress: (e) =>
+        process.stderr.write(
+          `[${e.index + 1}/${e.total}] ${e.id}: ${e.status === 'kept' ? 'up to date' : `written in ${(e.ms / 1000).toFixed(1)} s`} (${formatBytes(e.bytes)})\n`
+        )
+    });
+    print(`models in ${options.out}`);
+  });
+
+registerStudioCommands(program);
+registerRunCommands(program);
+registerExecutorCommands(program);
+registerExportCommand(program, { addModelOptions, addNetworkOptions, planRequest });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') process.exit(0);
+    process.exit(2);
+  }
+  reportAndExit(error, debug);
+}

@@ -1,0 +1,88 @@
+// `neurosurgeon executor`: serves split tails (or whole models) over the Open Inference
+// Protocol (KServe v2 / Triton REST) — main/executor/server.ts. Prints exactly one line on
+// stdout, `executor listening on http://HOST:PORT`, which tests and the studio parse;
+// warnings and (with --verbose) one line per request go to stderr. SIGINT / SIGTERM stop
+// it cleanly.
+import { Option, type Command } from 'commander';
+import { UsageError } from '../errors/user-errors.js';
+import { isLoopbackHost, startExecutor } from '../executor/server.js';
+
+const EXECUTOR_EPS = ['cpu', 'cuda', 'webgpu'] as const;
+
+interface ExecutorCliOptions {
+  host: string;
+  port: number;
+  token?: string;
+  ep: (typeof EXECUTOR_EPS)[number];
+  maxBodyMb: number;
+  maxConcurrency: number;
+  maxQueue: number;
+  timeoutS: number;
+  models?: string;
+  verbose?: boolean;
+}
+
+function wholeNumber(name: string, min: number, max?: number) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value) || Number(value) < min || (max !== undefined && Number(value) > max)) {
+      throw new UsageError(`${name} must be a whole number ${max !== undefined ? `from ${min} to ${max}` : `≥ ${min}`}, got "${value}"`);
+    }
+    return Number(value);
+  };
+}
+
+function positive(name: string) {
+  return (value: string): number => {
+    const number = Number(value);
+    if (!Number.isFinite(number) || number <= 0) throw new UsageError(`${name} must be a positive number, got "${value}"`);
+    return number;
+  };
+}
+
+export function registerExecutorCommands(program: Command): void {
+  program
+    .command('executor')
+    .description('serve models over the Open Inference Protocol (KServe v2 / Triton REST) for split runs')
+    .option('--host <host>', 'address to bind', '127.0.0.1')
+    .option('--port <port>', 'port (0 picks a free one)', wholeNumber('--port', 0, 65535), 8000)
+    .option('--token <token>', 'require "Authorization: Bearer TOKEN" (or set NEUROSURGEON_EXECUTOR_TOKEN)')
+    .addOption(new Option('--ep <provider>', 'execution provider of the sessions').choices([...EXECUTOR_EPS]).default('cpu'))
+    .option('--max-body-mb <n>', 'largest request body, MB (uploads are base64: 4/3 of the model)', positive('--max-body-mb'), 1024)
+    .option('--max-concurrency <n>', 'inferences that run at once (one session worker each)', wholeNumber('--max-concurrency', 1, 64), 2)
+    .option('--max-queue <n>', 'requests that may wait for a slot; more get 503', wholeNumber('--max-queue', 0), 32)
+    .option('--timeout-s <s>', 'per-request limit on waiting plus computing (504 beyond)', positive('--timeout-s'), 60)
+    .option('--models <dir>', 'Triton-style model repository (MODEL/VERSION/model.onnx); uploads are written here too')
+    .option('--verbose', 'log one line per request on stderr')
+    .option('--debug', 'print stack traces on errors')
+    .action(async (options: ExecutorCliOptions) => {
+      const token = options.token ?? process.env.NEUROSURGEON_EXECUTOR_TOKEN;
+      if (token !== undefined && token.trim() === '') throw new UsageError('--token must not be empty');
+      if (!isLoopbackHost(options.host) && token === undefined) {
+        process.stderr.write(`neurosurgeon: warning: executor bound to ${options.host} without --token: anyone who can reach it can run and upload models\n`);
+      }
+      const executor = await startExecutor({
+        host: options.host,
+        port: options.port,
+        token,
+        ep: options.ep,
+        maxBodyBytes: Math.floor(options.maxBodyMb * 1024 * 1024),
+        maxConcurrency: options.maxConcurrency,
+        maxQueue: options.maxQueue,
+        timeoutMs: options.timeoutS * 1000,
+        modelsDir: options.models,
+        log: options.verbose ? (line) => process.stderr.write(`${line}\n`) : undefined,
+        warn: (line) => process.stderr.write(`neurosurgeon: warning: ${line}\n`)
+      });
+      process.stdout.write(`executor listening on ${executor.url}\n`);
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          executor.close().finally(resolve);
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+      process.exit(0);
+    });
+}

@@ -1,0 +1,95 @@
+// The measuring commands as a user runs them: profile → plan --local with the measured
+// profile, characterize (short budget) → predict and plan with the device profile, and
+// the one-line refusals (a profile of another model, an unavailable provider, an input
+// file of the wrong shape).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildZooModel } from '../../app/zoo/index.js';
+import { packageRoot } from '../files/paths.js';
+
+const bin = path.join(packageRoot(), 'bin', 'neurosurgeon.js');
+let dir: string;
+
+function cli(...args: string[]) {
+  const result = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: dir, timeout: 120_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+beforeAll(() => {
+  if (!existsSync(path.join(packageRoot(), 'dist', 'main', 'cli.js'))) throw new Error('run `npm run build` first (npm test does)');
+  dir = mkdtempSync(path.join(tmpdir(), 'neurosurgeon-measure-'));
+  writeFileSync(path.join(dir, 'lenet.onnx'), buildZooModel('lenet', { seed: 1 }));
+  writeFileSync(path.join(dir, 'resnet18.onnx'), buildZooModel('resnet18', { seed: 1 }));
+});
+
+describe('profile → plan', () => {
+  it('prints the documented profile JSON and plans with it', () => {
+    const result = cli('profile', 'resnet18.onnx', '--runs', '4', '--warmup', '1', '--out', 'resnet18.profile.json', '--json');
+    expect(result.code).toBe(0);
+    const profile = JSON.parse(result.stdout);
+    expect(profile).toMatchObject({ ep: 'cpu', runs: 4, kind: 'latency-profile', predicted: false });
+    expect(profile.device.cpu).toEqual(expect.any(String));
+    expect(profile.wholeModelMs).toBeGreaterThan(0);
+    expect(profile.layers).toHaveLength(49);
+    expect(Object.keys(profile.layers[0])).toEqual(expect.arrayContaining(['index', 'name', 'op', 'provider', 'medianMs', 'p10Ms', 'p90Ms', 'outputBytes']));
+    expect(profile.layers[0]).toMatchObject({ index: 0, name: '/conv1/Conv', op: 'Conv', provider: 'CPUExecutionProvider' });
+    expect(JSON.parse(readFileSync(path.join(dir, 'resnet18.profile.json'), 'utf8')).layers).toHaveLength(49);
+
+    const plan = cli('plan', 'resnet18.onnx', '--local', 'resnet18.profile.json', '--json');
+    expect(plan.code).toBe(0);
+    const report = JSON.parse(plan.stdout);
+    expect(report.latencies.local).toBe('measured on cpu (resnet18.profile.json)');
+    expect(report.layers[0].localMs).toBe(profile.layers[0].medianMs);
+    expect(report.layers[0].localEnergyMJ).toBeCloseTo((2000 * profile.layers[0].medianMs) / 1000, 9);
+    const deviceOnly = report.cuts[49];
+    expect(deviceOnly.localMs).toBeCloseTo(profile.sumOfMediansMs, 9);
+  });
+
+  it('refuses a profile of another model, an unavailable provider and a wrong input file', () => {
+    cli('profile', 'lenet.onnx', '--runs', '2', '--out', 'lenet.profile.json');
+    const wrong = cli('plan', 'resnet18.onnx', '--local', 'lenet.profile.json');
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr.trim().split('\n')).toHaveLength(1);
+    expect(wrong.stderr).toMatch(/lenet\.profile\.json was made for model lenet\.onnx/);
+
+    const cuda = cli('profile', 'lenet.onnx', '--ep', 'cuda');
+    expect(cuda.code).toBe(2);
+    expect(cuda.stderr).toMatch(/^neurosurgeon: execution provider "cuda" is not available here/);
+
+    // A .npy of the wrong shape: float32 [1, 1, 8, 8] where LeNet wants [1, 1, 28, 28].
+    const header = "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1, 8, 8), }";
+    const padded = header + ' '.repeat(64 - ((10 + header.length + 1) % 64)) + '\n';
+    const prefix = Buffer.concat([Buffer.from([0x93]), Buffer.from('NUMPY'), Buffer.from([1, 0]), Buffer.from(new Uint16Array([padded.length]).buffer)]);
+    writeFileSync(path.join(dir, 'small.npy'), Buffer.concat([prefix, Buffer.from(padded, 'latin1'), Buffer.alloc(64 * 4)]));
+    const input = cli('profile', 'lenet.onnx', '--input', 'input=small.npy');
+    expect(input.code).toBe(2);
+    expect(input.stderr).toMatch(/input "input": expected float32 \[1,1,28,28\]/);
+  });
+});
+
+describe('characterize → predict → plan', () => {
+  it('fits this CPU in a short budget and predicts a model it never ran', () => {
+    const sweep = cli('characterize', '--budget-s', '8', '--out', 'device.json');
+    expect(sweep.code).toBe(0);
+    expect(sweep.stdout).toMatch(/configurations in \d+ s/);
+    const device = JSON.parse(readFileSync(path.join(dir, 'device.json'), 'utf8'));
+    expect(device.kind).toBe('device-profile');
+    expect(device.fits.length).toBeGreaterThan(0);
+
+    const predicted = cli('predict', 'resnet18.onnx', '--device', 'device.json', '--json');
+    expect(predicted.code).toBe(0);
+    const profile = JSON.parse(predicted.stdout);
+    expect(profile.predicted).toBe(true);
+    expect(profile.layers).toHaveLength(49);
+    expect(profile.layers.every((l: { predicted: boolean; medianMs: number }) => l.predicted && l.medianMs >= 0)).toBe(true);
+
+    const plan = cli('plan', 'resnet18.onnx', '--local', 'device.json', '--remote', 'device.json', '--load', '3', '--json');
+    expect(plan.code).toBe(0);
+    const report = JSON.parse(plan.stdout);
+    expect(report.latencies.local).toMatch(/^predicted for cpu/);
+    expect(report.layers[0].remoteMs).toBeCloseTo(report.layers[0].localMs, 12);
+  }, 120_000);
+});

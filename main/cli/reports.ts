@@ -1,0 +1,76 @@
+// The JSON documents the CLI prints (and the studio shows): shapes are arrays with
+// numbers for static dims, strings for symbolic ones and null for unknown ones.
+import { defaultOpset, type Dim } from '../../app/onnx/model.js';
+import type { TensorFacts } from '../../app/analysis/types.js';
+import type { AnalyzedModel } from '../model/analyze-file.js';
+
+export interface TensorReport {
+  name: string;
+  shape: Dim[] | null;
+  dtype: string;
+  bytes: number | null;
+  shapeSource: TensorFacts['source'];
+}
+
+export interface AnalysisReport {
+  model: {
+    path: string;
+    irVersion: number;
+    opset: number;
+    producer: string;
+    nodes: number;
+    params: number;
+    paramBytes: number;
+    macs: number;
+    unknownMacLayers: number;
+    inputs: TensorReport[];
+    outputs: TensorReport[];
+    runtimeShapes: boolean;
+  };
+  layers: {
+    index: number;
+    name: string;
+    op: string;
+    domain: string;
+    outputs: TensorReport[];
+    outputBytes: number | null;
+    params: number;
+    macs: number | null;
+    flags: string[];
+  }[];
+}
+
+function tensorReport(facts: TensorFacts): TensorReport {
+  return { name: facts.name, shape: facts.shape, dtype: facts.elementType, bytes: facts.bytes, shapeSource: facts.source };
+}
+
+export function analysisReport(analyzed: AnalyzedModel): AnalysisReport {
+  const { model, analysis } = analyzed;
+  return {
+    model: {
+      path: analyzed.path,
+      irVersion: model.irVersion,
+      opset: defaultOpset(model),
+      producer: [model.producerName, model.producerVersion].filter(Boolean).join(' '),
+      nodes: analysis.layers.length,
+      params: analysis.totals.params,
+      paramBytes: analysis.totals.paramBytes,
+      macs: analysis.totals.macs,
+      unknownMacLayers: analysis.totals.unknownMacLayers,
+      inputs: analysis.inputs.map(tensorReport),
+      outputs: analysis.outputs.map(tensorReport),
+      runtimeShapes: [...analysis.tensors.values()].some((t) => t.source === 'runtime')
+    },
+    layers: analysis.layers.map((layer) => ({
+      index: layer.index,
+      name: layer.name,
+      op: layer.opType,
+      domain: layer.domain,
+      outputs: layer.outputs.map(tensorReport),
+      outputBytes: layer.outputBytes,
+      params: layer.params,
+      macs: layer.macs,
+      flags: layer.flags
+    }))
+  };
+}

@@ -1,0 +1,223 @@
+// The CLI's `run` and `sweep` commands: real split runs against a remote executor (the
+// head here, the tail there, tensors through a link shaped to a network preset), and
+// sweeps of many cuts that set the measured totals beside the predicted ones. The work is
+// in split-run.ts and sweep.ts; this file parses options and prints.
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import { EXECUTION_PROVIDERS, type ExecutionProviderName } from '../../app/profiling/types.js';
+import type { Objective } from '../../app/partition/types.js';
+import { analyzeModelFile } from '../model/analyze-file.js';
+import { UsageError } from '../errors/user-errors.js';
+import { parseDims, positiveInteger, positiveNumber, print } from './options.js';
+import { ExecutorClient } from '../executor/client.js';
+import type { LinkShaper } from '../executor/link.js';
+import { formatBytes, formatMs, table } from './format.js';
+import { resolveLink, type NetworkRequest } from '../split/split-prediction.js';
+import type { RemoteExecutor } from '../executor/remote-executor.js';
+import { runSplit, SplitRunError, type SplitRunReport, type SplitRunTiming } from '../split/split-run.js';
+import { sweepModel, type SweepResult } from '../split/sweep.js';
+
+interface CommonOptions {
+  executor: string;
+  token?: string;
+  timeoutMs?: number;
+  network: string;
+  uplinkMbps?: number;
+  downlinkMbps?: number;
+  rttMs?: number;
+  runs: number;
+  ep: ExecutionProviderName;
+  fallbackCpu?: boolean;
+  local?: string;
+  remote?: string;
+  deviceSlowdown: number;
+  seed: number;
+  dim?: string[];
+  json?: boolean;
+}
+
+function note(message: string): void {
+  process.stderr.write(`neurosurgeon: ${message}\n`);
+}
+
+function executorUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError(`--executor expects a URL such as http://127.0.0.1:8000, got "${value}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--executor must be an http:// or https:// URL, got "${value}"`);
+  return value;
+}
+
+function addCommonOptions(command: Command): Command {
+  return command
+    .requiredOption('--executor <url>', 'executor base URL (`neurosurgeon executor` prints it)', executorUrl)
+    .option('--token <token>', 'bearer token the executor was started with')
+    .option('--timeout-ms <ms>', 'give up on an executor call after this long', positiveNumber('--timeout-ms'))
+    .option('--uplink-mbps <x>', 'uplink bandwidth, Mbps (overrides the preset)', positiveNumber('--uplink-mbps'))
+    .option('--downlink-mbps <y>', 'downlink bandwidth, Mbps (overrides the preset)', positiveNumber('--downlink-mbps'))
+    .option('--rtt-ms <z>', 'round-trip time, ms (overrides the preset)', (v) => {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0) throw new UsageError(`--rtt-ms must be a number ≥ 0, got "${v}"`);
+      return n;
+    })
+    .option('--runs <n>', 'timed runs per cut (after one warm-up run)', positiveInteger('--runs'), 5)
+    .addOption(new Option('--ep <provider>', 'execution provider of the device part').choices([...EXECUTION_PROVIDERS]).default('cpu'))
+    .option('--fallback-cpu', 'run on CPU when the provider is not available here')
+    .option('--local <file>', 'device latencies for the prediction from this profile (profile or characterize) instead of profiling now')
+    .option('--remote <file>', "server latencies for the prediction from this profile instead of the executor's own profile")
+    .option('--device-slowdown <f>', 'emulate a device f× slower than this machine: head runs are stretched and the prediction knows it', positiveNumber('--device-slowdown'), 1)
+    .option('--seed <n>', 'seed of the generated inputs', (v) => Number(v), 42)
+    .option('--dim <name=size...>', 'value of a symbolic dimension (default: 1)')
+    .option('--json', 'machine-readable output')
+    .option('--debug', 'print stack traces on errors');
+}
+
+/** What `run` and `sweep` ask of the split machinery alike, from their common options. */
+function commonRequest(options: CommonOptions, dimValues: Record<string, number>) {
+  return {
+    runs: options.runs,
+    ep: options.ep,
+    allowCpuFallback: Boolean(options.fallbackCpu),
+    localFile: options.local,
+    remoteFile: options.remote,
+    deviceSlowdown: options.deviceSlowdown,
+    seed: options.seed,
+    dimValues,
+    onProgress: note
+  };
+}
+
+function connector(options: CommonOptions): (shaper?: LinkShaper) => RemoteExecutor {
+  return (shaper) => new ExecutorClient({ url: options.executor, token: options.token, timeoutMs: options.timeoutMs, shaper });
+}
+
+function networkRequest(options: CommonOptions): NetworkRequest {
+  return { name: options.network, uplinkMbps: options.uplinkMbps, downlinkMbps: options.downlinkMbps, rttMs: options.rttMs };
+}
+
+function parseCut(value: string): number | 'auto' {
+  if (value === 'auto') return 'auto';
+  if (!/^\d+$/.test(value)) throw new UsageError(`--cut expects a number or "auto", got "${value}"`);
+  return Number(value);
+}
+
+function splitLabel(cut: number, nodeCount: number, layerNames: string[]): string {
+  if (cut === 0) return 'cloud only';
+  if (cut === nodeCount) return 'device only';
+  return `after ${layerNames[cut - 1]}`;
+}
+
+function timingRow(label: string, t: SplitRunTiming): string[] {
+  return [label, formatMs(t.localMs), formatMs(t.encodeMs), formatMs(t.uploadMs), t.remoteMs === null ? '?' : formatMs(t.remoteMs), formatMs(t.downloadMs), formatMs(t.totalMs), formatBytes(t.bytesUp), formatBytes(t.bytesDown)];
+}
+
+function printRun(report: SplitRunReport, layerNames: string[]): void {
+  const n = report.network;
+  print(`${report.model}: cut ${report.cut} of ${report.nodes} (${splitLabel(report.cut, report.nodes, layerNames)}), chosen by ${report.chosenBy}`);
+  print(
+    `network ${n.name}: up ${n.uplinkMbps} Mbps, down ${n.downlinkMbps} Mbps, RTT ${n.rttMs} ms${n.shaped ? ' (shaped)' : ' (not shaped)'}; device part on ${report.ep}` +
+      (report.deviceSlowdown !== 1 ? `, emulated ${report.deviceSlowdown}× slower` : '')
+  );
+  if (report.decision) {
+    const d = report.decision;
+    const predicted = d.predicted;
+    const chosen = predicted[d.chosen];
+    const others = [...predicted].filter((c) => c.cut !== d.chosen).sort((a, b) => a.totalMs - b.totalMs);
+    const cloud = predicted[0];
+    const device = predicted[predicted.length - 1];
+    print(
+      `auto chose cut ${d.chosen} for ${d.objective}: predicted ${formatMs(chosen.totalMs)} ms, ${chosen.energyMJ.toFixed(1)} mJ` +
+        (others[0] ? `; runner-up cut ${others[0].cut} ${formatMs(others[0].totalMs)} ms` : '') +
+        `; cloud only ${formatMs(cloud.totalMs)} ms, device only ${formatMs(device.totalMs)} ms`
+    );
+    print(`server load K=${d.serverLoad.toFixed(2)}; device latencies ${d.latencies.local}; server latencies ${d.latencies.remote}`);
+  }
+  if (report.crossing.length > 0 && report.cut < report.nodes) print(`crossing: ${report.crossing.join(', ')}`);
+  const rows = report.runs.map((run, i) => timingRow(String(i + 1), run));
+  rows.push(timingRow('median', report.median));
+  print(table(['run', 'local ms', 'encode ms', 'up ms', 'remote ms', 'down ms', 'total ms', 'bytes up', 'bytes down'], rows, new Set([1, 2, 3, 4, 5, 6, 7, 8])));
+  const check = report.outputCheck;
+  print(check.ok ? `outputs match the full local run (max abs diff ${check.maxAbsDiff.toExponential(2)})` : `outputs DIFFER from the full local run: ${check.mismatches.join(', ')} (max abs diff ${check.maxAbsDiff})`);
+}
+
+function printSweep(result: SweepResult, layerNames: string[]): void {
+  const nodeCount = layerNames.length;
+  const rows = result.cuts.map((c) => [
+    `${c.cut === result.predictedBest ? 'P' : ' '}${c.cut === result.measuredBest ? '★' : ' '}${c.cut}`,
+    splitLabel(c.cut, nodeCount, layerNames),
+    formatMs(c.predictedMs),
+    c.measuredMs === null ? `skipped (${c.skipped})` : formatMs(c.measuredMs),
+    formatMs(c.lowerBoundMs)
+  ]);
+  print(table(['cut', 'split', 'predicted ms', 'measured ms', 'transfer ≥ ms'], rows, new Set([2, 3, 4])));
+  const n = result.network;
+  print(
+    `\n${result.model} over ${n.name} (up ${n.uplinkMbps} Mbps, down ${n.downlinkMbps} Mbps, RTT ${n.rttMs} ms${n.shaped ? ', shaped' : ''}); server load K=${result.serverLoad.toFixed(2)}\n` +
+      `P predicted best: cut ${result.predictedBest}   ★ measured best: cut ${result.measuredBest}   ratio ${result.ratio.toFixed(3)}; ` +
+      `median prediction error ${(result.predictionError * 100).toFixed(1)} %${result.outputsOk ? '' : '; some outputs DIFFER from the full local run'}`
+  );
+}
+
+export function registerRunCommands(program: Command): void {
+  addCommonOptions(
+    program
+      .command('run')
+      .argument('<model>', 'ONNX file')
+      .description('run a model split between this device and a remote executor, over a shaped network, and check the outputs')
+  )
+    .option('--network <name>', 'network preset the link is shaped to (wifi, lte, 3g, 5g, unshaped), or "measured": the live link, unshaped', 'wifi')
+    .option('--cut <k|auto>', 'number of nodes run on the device, or "auto" for the predicted best', 'auto')
+    .addOption(new Option('--objective <objective>', 'what --cut auto minimises').choices(['latency', 'energy']).default('latency'))
+    .action(async (model: string, options: CommonOptions & { cut: string; objective: Objective }) => {
+      const cut = parseCut(options.cut);
+      const dimValues = parseDims(options.dim);
+      const analyzed = await analyzeModelFile(model, { dimValues });
+      const report = await runSplit({
+        analyzed,
+        cut,
+        objective: options.objective,
+        network: networkRequest(options),
+        ...commonRequest(options, dimValues),
+        connect: connector(options)
+      });
+      if (options.json) {
+        print(JSON.stringify(report, null, 2));
+      } else {
+        printRun(report, analyzed.analysis.layers.map((l) => l.name));
+      }
+      if (!report.outputCheck.ok) {
+        throw new SplitRunError(`the split outputs differ from the full local run: ${report.outputCheck.mismatches.join(', ')} (max abs diff ${report.outputCheck.maxAbsDiff})`);
+      }
+    });
+
+  addCommonOptions(
+    program
+      .command('sweep')
+      .argument('<model>', 'ONNX file')
+      .description('measure real split runs at many cuts beside the predicted totals: how good is the automatic choice?')
+  )
+    .requiredOption('--network <name>', 'network preset the link is shaped to (wifi, lte, 3g, 5g, unshaped), or "measured"')
+    .option('--every <k>', 'sweep every k-th cut (0 and N always, and the predicted best)', positiveInteger('--every'), 1)
+    .option('--prune', 'skip cuts whose shaped transfer time alone exceeds the best total measured so far')
+    .action(async (model: string, options: CommonOptions & { every: number; prune?: boolean }) => {
+      const dimValues = parseDims(options.dim);
+      const analyzed = await analyzeModelFile(model, { dimValues });
+      const connect = connector(options);
+      const link = await resolveLink(networkRequest(options), options.network === 'measured' ? connect() : null);
+      const start = performance.now();
+      const [result] = await sweepModel({
+        analyzed,
+        links: [link],
+        every: options.every,
+        prune: Boolean(options.prune),
+        ...commonRequest(options, dimValues),
+        connect
+      });
+      note(`swept ${path.basename(analyzed.path)} in ${((performance.now() - start) / 1000).toFixed(1)} s`);
+      if (options.json) return print(JSON.stringify(result, null, 2));
+      printSweep(result, analyzed.analysis.layers.map((l) => l.name));
+    });
+}

@@ -1,0 +1,17 @@
+// What the split runner, sweeps and split prediction need of an executor: the few calls of
+// ExecutorClient (client.ts) they use, so tests and the bench can hand in any executor.
+import type { LatencyProfile } from '../../app/profiling/types.js';
+import type { InferOutcome, LinkMeasurement } from './client.js';
+import type { RawTensor } from './link.js';
+
+/** What the split runner needs of an executor (ExecutorClient in main/executor/client.ts). */
+export interface RemoteExecutor {
+  readonly url: string;
+  uploadModel(bytes: Uint8Array, options?: { name?: string }): Promise<{ name: string; sha256: string; uploaded: boolean }>;
+  unloadModel(model: string): Promise<void>;
+  infer(model: string, inputs: RawTensor[], options?: { outputs?: string[]; id?: string }): Promise<InferOutcome>;
+  /** `optimization` matches the profile to how the executor serves (onnxruntime level 'all'). */
+  profile(model: string, options?: { runs?: number; warmup?: number; minTimeMs?: number; optimization?: 'disabled' | 'all' }): Promise<LatencyProfile>;
+  load(): Promise<{ loadFactor: number }>;
+  measureLink(options?: { probeBytes?: number; rounds?: number }): Promise<LinkMeasurement>;
+}

@@ -1,0 +1,160 @@
+// The characterisation sweep on this machine's CPU with small budgets: a valid device
+// profile with every type sampled and conv/fc fitted; resuming keeps earlier samples and
+// adds new ones; cancelling saves and throws; a profile of another device starts over;
+// profile files are checked with one-line errors. About 20 s in all.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { DeviceProfile } from '../../app/profiling/types.js';
+import { characterizeDevice, CharacterizeCancelledError, DeviceProfileError, readDeviceProfile, sweepGrid, type CharacterizeProgress } from './characterize.js';
+
+const folder = mkdtempSync(path.join(os.tmpdir(), 'characterize-test-'));
+afterAll(() => rmSync(folder, { recursive: true, force: true }));
+const outFile = path.join(folder, 'device-cpu.json');
+
+describe('sweepGrid', () => {
+  it('has unique keys and starts with every layer type', () => {
+    const grid = sweepGrid();
+    expect(new Set(grid.map((config) => config.key)).size).toBe(grid.length);
+    const firstTypes = new Set(grid.slice(0, 11).map((config) => config.layerType));
+    expect(firstTypes.size).toBe(11);
+  });
+
+  it('reaches down to vector-sized layers (a few hundred values) for the cheap types', () => {
+    const grid = sweepGrid();
+    const smallest = (layerType: string): number => Math.min(...grid.filter((c) => c.layerType === layerType).map((c) => c.activationBytes));
+    for (const layerType of ['activation', 'elementwise', 'dataMovement']) expect(smallest(layerType)).toBeLessThanOrEqual(8 * 300);
+    expect(grid.some((c) => c.key === 'activation Clip x=1x300')).toBe(true);
+  });
+});
+
+describe('characterizeDevice', () => {
+  let first: DeviceProfile;
+
+  it('writes a device profile with samples of every type and conv and fc fitted', async () => {
+    const events: CharacterizeProgress[] = [];
+    first = await characterizeDevice({ ep: 'cpu', budgetS: 8, outFile, onProgress: (e) => events.push(e) });
+    const saved = await readDeviceProfile(outFile);
+    expect(saved.configurations).toBe(first.configurations);
+    expect(saved.samples).toHaveLength(first.configurations);
+    expect(first.complete).toBe(false);
+    expect(first.elapsedS).toBeLessThan(8 * 1.25 + 2);
+    expect(first.overheadMs).toBeGreaterThanOrEqual(0);
+    expect(new Set(first.samples.map((s) => s.layerType)).size).toBe(11);
+    const fitted = new Map(first.fits.map((fit) => [fit.layerType, fit]));
+    for (const type of ['conv', 'fc']) {
+      expect(fitted.get(type)!.r2).toBeGreaterThan(0);
+      expect(fitted.get(type)!.r2).toBeLessThanOrEqual(1);
+    }
+    expect(first.samples.every((s) => Number.isFinite(s.ms) && s.ms >= 0)).toBe(true);
+    // Each sample is its raw median less the calibrated per-kernel cost for each of its
+    // kernels: one, or two for HardSwish, which onnxruntime runs as HardSigmoid and Mul.
+    const perKernel = first.profilerOverheadMsPerKernel!;
+    expect(perKernel).toBeGreaterThan(0);
+    expect(perKernel).toBeLessThan(0.05);
+    for (const sample of first.samples) {
+      const kernels = sample.config.startsWith('activation HardSwish') ? 2 : 1;
+      if (sample.rawMs! >= 3 * perKernel) expect(sample.rawMs! - sample.ms).toBeCloseTo(kernels * perKernel, 9);
+      else expect(sample.ms).toBeLessThanOrEqual(sample.rawMs!);
+    }
+    expect(events.length).toBeGreaterThan(0);
+    expect(events[events.length - 1].done).toBe(first.configurations);
+  }, 30_000);
+
+  it('resumes from the saved profile, keeping earlier samples', async () => {
+    const resumed = await characterizeDevice({ ep: 'cpu', budgetS: 3, outFile });
+    expect(resumed.configurations).toBeGreaterThan(first.configurations);
+    expect(resumed.samples.slice(0, first.configurations)).toEqual(first.samples);
+    expect(resumed.elapsedS).toBeGreaterThan(first.elapsedS);
+    expect(resumed.overheadMs).toBe(first.overheadMs);
+    expect(resumed.profilerOverheadMsPerKernel).toBe(first.profilerOverheadMsPerKernel);
+  }, 20_000);
+
+  it('saves what it has and throws when cancelled', async () => {
+    const before = (await readDeviceProfile(outFile)).configurations;
+    const controller = new AbortController();
+    let measured = 0;
+    const run = characterizeDevice({
+      ep: 'cpu',
+      budgetS: 30,
+      outFile,
+      signal: controller.signal,
+      onProgress: (e) => {
+        if (e.note === undefined && ++measured === 3) controller.abort();
+      }
+    });
+    await expect(run).rejects.toBeInstanceOf(CharacterizeCancelledError);
+    const saved = await readDeviceProfile(outFile);
+    expect(saved.configurations).toBe(before + 3);
+  }, 20_000);
+
+  it('starts over, and says so, when the file is of another device', async () => {
+    const other = path.join(folder, 'other.json');
+    const foreign = JSON.parse(readFileSync(outFile, 'utf8')) as DeviceProfile;
+    writeFileSync(other, JSON.stringify({ ...foreign, device: { ...foreign.device, hostname: 'elsewhere' } }));
+    const notes: string[] = [];
+    const fresh = await characterizeDevice({ ep: 'cpu', budgetS: 1, outFile: other, onProgress: (e) => e.note && notes.push(e.note) });
+    expect(notes.some((note) => /starting over/.test(note) && /elsewhere/.test(note))).toBe(true);
+    expect(fresh.configurations).toBeLessThan(foreign.configurations);
+  }, 20_000);
+});
+
+describe('characterizeDevice over a small grid', () => {
+  const grid = sweepGrid().slice(0, 4);
+
+  it('measures every configuration twice when the budget allows, keeping the lower median', async () => {
+    const file = path.join(folder, 'small-grid.json');
+    const events: CharacterizeProgress[] = [];
+    const profile = await characterizeDevice({ ep: 'cpu', budgetS: 20, outFile: file, grid, onProgress: (e) => e.note === undefined && events.push(e) });
+    expect(profile.complete).toBe(true);
+    expect(profile.samples.map((s) => s.config)).toEqual(grid.map((c) => c.key));
+    expect(profile.samples.every((s) => s.passes === 2)).toBe(true);
+    expect(events.map((e) => e.done)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(events.every((e) => e.total === 8)).toBe(true);
+    // A third call has nothing left to measure.
+    const again = await characterizeDevice({ ep: 'cpu', budgetS: 20, outFile: file, grid });
+    expect(again.samples).toEqual(profile.samples);
+  }, 30_000);
+
+  it('starts over, and says so, when the samples were not corrected for the profiler', async () => {
+    const file = path.join(folder, 'uncorrected.json');
+    const previous = JSON.parse(readFileSync(outFile, 'utf8')) as DeviceProfile;
+    delete previous.profilerOverheadMsPerKernel;
+    writeFileSync(file, JSON.stringify(previous));
+    const notes: string[] = [];
+    const fresh = await characterizeDevice({ ep: 'cpu', budgetS: 10, outFile: file, grid, onProgress: (e) => e.note && notes.push(e.note) });
+    expect(notes.some((note) => /starting over: .* still hold the profiler's own per-kernel cost/.test(note))).toBe(true);
+    expect(fresh.samples.map((s) => s.config)).toEqual(grid.map((c) => c.key));
+    expect(fresh.profilerOverheadMsPerKernel).toBeGreaterThan(0);
+  }, 30_000);
+});
+
+describe('characterizeDevice over a profile of an older version', () => {
+  it('starts over, and says which, when the samples lack a feature this version fits', async () => {
+    const grid = sweepGrid().slice(0, 2);
+    const file = path.join(folder, 'older-features.json');
+    const profile = await characterizeDevice({ ep: 'cpu', budgetS: 10, outFile: file, grid });
+    const conv = profile.samples.find((s) => s.layerType === 'conv');
+    expect(conv?.features.im2colElements).toBeGreaterThanOrEqual(0);
+    delete conv!.features.im2colElements;
+    writeFileSync(file, JSON.stringify(profile));
+    const notes: string[] = [];
+    const fresh = await characterizeDevice({ ep: 'cpu', budgetS: 10, outFile: file, grid, onProgress: (e) => e.note && notes.push(e.note) });
+    expect(notes.some((note) => /starting over: .* lack features this version fits \(conv: im2colElements\)/.test(note))).toBe(true);
+    expect(fresh.samples.every((s) => s.layerType !== 'conv' || 'im2colElements' in s.features)).toBe(true);
+  }, 30_000);
+});
+
+describe('readDeviceProfile', () => {
+  it('reports each problem in one line', async () => {
+    const file = path.join(folder, 'bad.json');
+    writeFileSync(file, '{ nope');
+    await expect(readDeviceProfile(file)).rejects.toThrow(/^.*bad\.json: not JSON \([^\n]*\)$/);
+    writeFileSync(file, JSON.stringify({ kind: 'latency-profile' }));
+    await expect(readDeviceProfile(file)).rejects.toThrow(new DeviceProfileError(`${file}: not a device profile (kind is "latency-profile")`));
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(outFile, 'utf8')), samples: [{ layerType: 'conv', config: 'x', features: {}, ms: -1 }] }));
+    await expect(readDeviceProfile(file)).rejects.toThrow(/sample 0 \("x"\) has no valid ms/);
+    await expect(readDeviceProfile(path.join(folder, 'missing.json'))).rejects.toThrow(/missing\.json: no such file/);
+  });
+});

@@ -1,0 +1,822 @@
+// The device characterisation sweep of Neurosurgeon (Kang et al., ASPLOS 2017, §4.3): a
+// grid of single-layer models (built with app/onnx/builder.ts, seeded random weights) is
+// timed with onnxruntime-node on one execution provider, each sample gets the paper's
+// features (app/prediction/features.ts, the same classifier the predictor uses), and
+// per-layer-type regressions are fitted (app/prediction/regression.ts). The result is a
+// DeviceProfile (app/profiling/types.ts) written atomically every few configurations, so
+// an interrupted sweep loses little and a later call resumes it. app/prediction/predict.ts
+// turns the profile into predicted latency profiles for any model.
+//
+// Timing: graph optimisation 'disabled' (the profiler's default, main/profiling/profiler.ts, so a
+// sample is one node's kernel exactly as a measured per-layer profile sees it); 2
+// warm-up runs, then 5–100 `session.run` calls (≈0.2 s of runs); a sample is the median
+// KERNEL time from onnxruntime's own profiling trace, not the run's wall time. Wall time
+// of a single-layer model is mostly binding its input and copying its output back to
+// JavaScript, which no layer inside a model pays: a Clip over 1×96×112×112 runs 0.16 ms
+// in its kernel but takes 2.5 ms per session.run, so wall time minus a constant
+// overhead predicted MobileNetV2 2.4× too slow. `overheadMs` is still measured once (the
+// wall time of session.run on a one-float Identity model) and recorded as the per-run
+// cost outside the kernels, for whole-model estimates; it is not subtracted from samples.
+// What IS subtracted from every kernel event is the profiler's own bookkeeping
+// (`profilerOverheadMsPerKernel`, calibrated once per sweep by main/profiling/profiler.ts, as a
+// profile of a real model does), so a sample is what the layer adds to a plain run.
+// The layer runs as inside a model (buildConfig): each output is read by a Shape kernel
+// — a layer whose output is a graph output gets a fresh output buffer on every run,
+// which no layer inside a model does (a Relu over 1×256×56×56 took 80–190 µs so, 45 µs
+// wrapped) — and it runs over several copies of its inputs in turn, so that small inputs
+// come from the shared cache as a model's do (INPUT_ROTATION_BYTES).
+// Budget allowing, a second pass measures every configuration again and keeps the lower
+// median (see PASSES): other processes' load comes in bursts and only slows runs down.
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { analyzeModel } from '../../app/analysis/analyze.js';
+import { GraphBuilder, seededRandom } from '../../app/onnx/builder.js';
+import type { ElementTypeName } from '../../app/onnx/element-type.js';
+import { readOnnxModel } from '../../app/onnx/reader.js';
+import { LAYER_TYPE_FEATURES, LAYER_TYPES, layerFeatures, type LayerType } from '../../app/prediction/features.js';
+import { deviceHardware } from '../../app/prediction/predict.js';
+import { fitDeviceModels } from '../../app/prediction/regression.js';
+import { correctedKernelMs, median, parseTrace, splitRuns, traceMedian } from '../../app/profiling/trace.js';
+import { EXECUTION_PROVIDERS, type DeviceInfo, type DeviceProfile, type ExecutionProviderName, type LayerSample } from '../../app/profiling/types.js';
+import { writeFileAtomic } from '../files/atomic-write.js';
+import { deviceInfo } from './device-info.js';
+import { sessionOptionsFor } from './providers.js';
+import { calibrateProfilerOverhead } from './profiler.js';
+import { firstLine } from '../errors/user-errors.js';
+import { isRecord, readJsonFile } from '../files/json-file.js';
+
+export class CharacterizeCancelledError extends Error {
+  override name = 'CharacterizeCancelledError';
+  constructor(readonly profile: DeviceProfile) {
+    super(`characterisation cancelled after ${profile.configurations} configurations (saved)`);
+  }
+}
+
+export class DeviceProfileError extends Error {
+  override name = 'DeviceProfileError';
+}
+
+export interface CharacterizeProgress {
+  /** Layer type of the configuration just measured ('' for a note). */
+  layerType: string;
+  /** Measurements made so far, resumed ones included: each configuration counts once per pass (PASSES passes). */
+  done: number;
+  total: number;
+  /** Seconds spent by this call (the budget's clock). */
+  elapsedS: number;
+  /** A message worth showing: a started-over sweep, a configuration that failed or was skipped for the budget. */
+  note?: string;
+}
+
+export interface CharacterizeOptions {
+  ep: ExecutionProviderName;
+  /** Seconds this call may spend (default 300); configurations estimated to overrun it are skipped. */
+  budgetS?: number;
+  outFile: string;
+  /** Continue from `outFile` when it is a profile of this device and provider (default true). */
+  resume?: boolean;
+  signal?: AbortSignal;
+  onProgress?: (event: CharacterizeProgress) => void;
+  /** Seed of the weights and inputs (default 1); the grid itself never changes with it. */
+  seed?: number;
+  /** The configurations to sweep, in order (default sweepGrid(); tests sweep a few). */
+  grid?: readonly SweepConfig[];
+}
+
+interface SweepInput {
+  shape: number[];
+  elementType: 'float32' | 'int64';
+  /** int64 inputs: values 0 ≤ v < indexLimit. */
+  indexLimit?: number;
+}
+
+/** One configuration of the sweep: a single-layer model and what it is expected to cost. */
+export interface SweepConfig {
+  /** Stable identity, stored as LayerSample.config (resuming skips keys already measured). */
+  key: string;
+  layerType: LayerType;
+  macs: number;
+  /** Activation bytes read and written (float32). */
+  activationBytes: number;
+  weightBytes: number;
+  inputs: SweepInput[];
+  outputTypes?: ElementTypeName[];
+  /** Adds the layer to `builder`, reading the model inputs `inputs`; returns its output values. */
+  addLayer: (builder: GraphBuilder, inputs: string[]) => string[];
+}
+
+// ---------------------------------------------------------------------------------------
+// The grid.
+
+const WARMUP_RUNS = 2;
+const MIN_RUNS = 5;
+const MAX_RUNS = 400;
+const TARGET_MEASURE_MS = 200;
+/** Every type's cheapest configurations come first (plain round-robin), the rest at an even pace per type. */
+const ROUND_ROBIN_FIRST = 6;
+/** Until the sweep has its own rates: a modest CPU, for ordering and the first budget checks. */
+const NOMINAL_RATES = { gmacsPerSec: 20, gbPerSec: 5, perOpOverheadMs: 0.02 };
+/** Seconds to build a model and open a session, beyond its weights. */
+const SESSION_SETUP_S = 0.015;
+/** Weight bytes per second through generation, encoding and session creation. */
+const SETUP_BYTES_PER_S = 60e6;
+
+const f32 = (shape: number[]): SweepInput => ({ shape, elementType: 'float32' });
+const elements = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
+const outSize = (size: number, kernel: number, stride: number, pad: number): number => Math.floor((size + 2 * pad - kernel) / stride) + 1;
+
+function convConfig(layerType: LayerType, c: number, size: number, kernel: number, stride: number, filters: number, group = 1): SweepConfig {
+  const pad = kernel >> 1;
+  const out = outSize(size, kernel, stride, pad);
+  return {
+    key: `${layerType} Conv c=${c} hw=${size} k=${kernel} s=${stride} f=${filters} g=${group}`,
+    layerType,
+    macs: filters * out * out * (c / group) * kernel * kernel,
+    activationBytes: 4 * (c * size * size + filters * out * out),
+    weightBytes: 4 * filters * (c / group) * kernel * kernel,
+    inputs: [f32([1, c, size, size])],
+    addLayer: (b, [x]) => [b.conv(x, { inChannels: c, outChannels: filters, kernel, stride, pad, group })]
+  };
+}
+
+function fcConfig(rows: number, inNeurons: number, outNeurons: number): SweepConfig {
+  const gemm = rows === 1;
+  return {
+    key: gemm ? `fc Gemm in=${inNeurons} out=${outNeurons}` : `fcBatched MatMul rows=${rows} in=${inNeurons} out=${outNeurons}`,
+    layerType: gemm ? 'fc' : 'fcBatched',
+    macs: rows * inNeurons * outNeurons,
+    activationBytes: 4 * rows * (inNeurons + outNeurons),
+    weightBytes: 4 * inNeurons * outNeurons,
+    inputs: [f32(gemm ? [1, inNeurons] : [1, rows, inNeurons])],
+    addLayer: (b, [x]) => {
+      if (gemm) return [b.linear(x, inNeurons, outNeurons)];
+      const weight = b.weight('/Linear.weight_t', [inNeurons, outNeurons], inNeurons);
+      return [b.op('MatMul', [x, weight], {}, '/MatMul')];
+    }
+  };
+}
+
+function matmulConfig(heads: number, m: number, k: number, n: number): SweepConfig {
+  return {
+    key: `matmul MatMul h=${heads} m=${m} k=${k} n=${n}`,
+    layerType: 'matmul',
+    macs: heads * m * k * n,
+    activationBytes: 4 * heads * (m * k + k * n + m * n),
+    weightBytes: 0,
+    inputs: [f32([1, heads, m, k]), f32([1, heads, k, n])],
+    addLayer: (b, [x, y]) => [b.op('MatMul', [x, y], {}, '/MatMul')]
+  };
+}
+
+type PoolVariant = { op: 'MaxPool' | 'AveragePool'; kernel: number; stride: number; pad: number } | { op: 'GlobalAveragePool' | 'GlobalMaxPool' };
+
+function poolConfig(variant: PoolVariant, c: number, size: number): SweepConfig {
+  const windowed = variant.op === 'MaxPool' || variant.op === 'AveragePool';
+  const out = windowed ? outSize(size, variant.kernel, variant.stride, variant.pad) : 1;
+  const window = windowed ? variant.kernel * variant.kernel : size * size;
+  return {
+    key: windowed ? `pooling ${variant.op} c=${c} hw=${size} k=${variant.kernel} s=${variant.stride} p=${variant.pad}` : `pooling ${variant.op} c=${c} hw=${size}`,
+    layerType: 'pooling',
+    macs: c * out * out * window,
+    activationBytes: 4 * c * (size * size + out * out),
+    weightBytes: 0,
+    inputs: [f32([1, c, size, size])],
+    addLayer: (b, [x]) => {
+      if (!windowed) return [b.op(variant.op, [x], {}, `/${variant.op}`)];
+      const options = { kernel: variant.kernel, stride: variant.stride, pad: variant.pad };
+      return [variant.op === 'MaxPool' ? b.maxPool(x, options) : b.averagePool(x, options)];
+    }
+  };
+}
+
+const activationOps = ['Relu', 'Clip', 'Sigmoid', 'Tanh', 'LeakyRelu', 'Erf', 'HardSwish'] as const;
+
+function activationConfig(op: (typeof activationOps)[number], shape: number[]): SweepConfig {
+  return {
+    key: `activation ${op} x=${shape.join('x')}`,
+    layerType: 'activation',
+    macs: elements(shape),
+    activationBytes: 8 * elements(shape),
+    weightBytes: 0,
+    inputs: [f32(shape)],
+    addLayer: (b, [x]) => {
+      if (op === 'Clip') return [b.relu6(x)];
+      if (op === 'LeakyRelu') return [b.op(op, [x], { alpha: { float: 0.01 } }, `/${op}`)];
+      return [b.op(op, [x], {}, `/${op}`)];
+    }
+  };
+}
+
+type NormOp = 'BatchNormalization' | 'InstanceNormalization' | 'LRN' | 'LayerNormalization';
+
+function normConfig(op: NormOp, shape: number[]): SweepConfig {
+  const channels = shape[1];
+  const features = shape[shape.length - 1];
+  return {
+    key: `normalization ${op} x=${shape.join('x')}`,
+    layerType: 'normalization',
+    macs: elements(shape),
+    activationBytes: 8 * elements(shape),
+    weightBytes: op === 'LayerNormalization' ? 8 * features : 16 * channels,
+    inputs: [f32(shape)],
+    addLayer: (b, [x]) => {
+      switch (op) {
+        case 'BatchNormalization':
+          return [b.batchNorm(x, channels)];
+        case 'LRN':
+          return [b.lrn(x, 5)];
+        case 'LayerNormalization':
+          return [b.layerNorm(x, features)];
+        case 'InstanceNormalization': {
+          const scale = b.constantFloat('/InstanceNormalization.scale', [channels], new Float32Array(channels).fill(1));
+          const bias = b.constantFloat('/InstanceNormalization.bias', [channels], new Float32Array(channels));
+          return [b.op(op, [x, scale, bias], { epsilon: { float: 1e-5 } }, `/${op}`)];
+        }
+      }
+    }
+  };
+}
+
+function softmaxConfig(shape: number[]): SweepConfig {
+  return {
+    key: `softmax Softmax x=${shape.join('x')}`,
+    layerType: 'softmax',
+    macs: 3 * elements(shape),
+    activationBytes: 8 * elements(shape),
+    weightBytes: 0,
+    inputs: [f32(shape)],
+    addLayer: (b, [x]) => [b.softmax(x, -1)]
+  };
+}
+
+const elementwiseOps = ['Add', 'Sub', 'Mul', 'Div', 'AddBias', 'Pow', 'Sqrt'] as const;
+
+function elementwiseConfig(op: (typeof elementwiseOps)[number], shape: number[]): SweepConfig {
+  const binary = op === 'Add' || op === 'Sub' || op === 'Mul' || op === 'Div';
+  const count = elements(shape);
+  return {
+    key: `elementwise ${op} x=${shape.join('x')}`,
+    layerType: 'elementwise',
+    macs: count,
+    activationBytes: (binary ? 12 : 8) * count,
+    weightBytes: op === 'AddBias' ? 4 * shape[shape.length - 1] : 0,
+    inputs: binary ? [f32(shape), f32(shape)] : [f32(shape)],
+    addLayer: (b, [x, y]) => {
+      if (binary) return [b.op(op, [x, y], {}, `/${op}`)];
+      if (op === 'Sqrt') return [b.op('Sqrt', [x], {}, '/Sqrt')];
+      if (op === 'Pow') return [b.op('Pow', [x, b.constantFloat('/Pow.exponent', [], new Float32Array([2]))], {}, '/Pow')];
+      const features = shape[shape.length - 1];
+      return [b.add(x, b.constantFloat('/Add.bias', [features], new Float32Array(features)))];
+    }
+  };
+}
+
+const movementOps = ['Transpose', 'Reshape', 'Flatten', 'Concat', 'Slice', 'Split', 'Identity', 'Unsqueeze', 'Cast'] as const;
+
+function movementConfig(op: (typeof movementOps)[number], shape: number[]): SweepConfig {
+  const [n, c, h, w] = shape;
+  const count = elements(shape);
+  const outputBytes = op === 'Concat' ? 8 * count : op === 'Slice' ? 2 * count : op === 'Cast' ? 2 * count : 4 * count;
+  return {
+    key: `dataMovement ${op} x=${shape.join('x')}`,
+    layerType: 'dataMovement',
+    macs: 0,
+    activationBytes: 4 * count + outputBytes,
+    weightBytes: 0,
+    inputs: op === 'Concat' ? [f32(shape), f32(shape)] : [f32(shape)],
+    outputTypes: op === 'Split' ? ['float32', 'float32'] : op === 'Cast' ? ['float16'] : undefined,
+    addLayer: (b, [x, y]) => {
+      switch (op) {
+        case 'Transpose':
+          return [b.transpose(x, [0, 2, 3, 1])];
+        case 'Reshape':
+          return [b.reshape(x, [n, c, h * w])];
+        case 'Flatten':
+          return [b.flatten(x, 1)];
+        case 'Concat':
+          return [b.concat([x, y], 1)];
+        case 'Slice': {
+          const starts = b.constantInt64('/Slice.starts', [1], [0]);
+          const ends = b.constantInt64('/Slice.ends', [1], [c >> 1]);
+          const axes = b.constantInt64('/Slice.axes', [1], [1]);
+          return [b.op('Slice', [x, starts, ends, axes], {}, '/Slice')];
+        }
+        case 'Split':
+          return b.node('Split', [x, b.constantInt64('/Split.split', [2], [c >> 1, c - (c >> 1)])], { axis: 1 }, { name: '/Split', outputCount: 2 });
+        case 'Identity':
+          return [b.op('Identity', [x], {}, '/Identity')];
+        case 'Unsqueeze':
+          return [b.op('Unsqueeze', [x, b.constantInt64('/Unsqueeze.axes', [1], [0])], {}, '/Unsqueeze')];
+        case 'Cast':
+          return [b.op('Cast', [x], { to: 10 }, '/Cast')];
+      }
+    }
+  };
+}
+
+function gatherConfig(vocabulary: number, features: number, tokens: number): SweepConfig {
+  return {
+    key: `dataMovement Gather vocab=${vocabulary} d=${features} tokens=${tokens}`,
+    layerType: 'dataMovement',
+    macs: 0,
+    activationBytes: 8 * tokens + 4 * tokens * features,
+    weightBytes: 4 * vocabulary * features,
+    inputs: [{ shape: [1, tokens], elementType: 'int64', indexLimit: vocabulary }],
+    addLayer: (b, [indices]) => [b.op('Gather', [b.weight('/Embedding.weight', [vocabulary, features], features), indices], { axis: 0 }, '/Gather')]
+  };
+}
+
+/** Static cost estimate of a configuration, seconds (rates: measured ones once the sweep has them). */
+function estimateSeconds(config: SweepConfig, rates: { gmacsPerSec: number; gbPerSec: number; perOpOverheadMs: number }): number {
+  const runMs = Math.max(config.macs / (rates.gmacsPerSec * 1e6), (config.activationBytes + config.weightBytes) / (rates.gbPerSec * 1e6)) + rates.perOpOverheadMs;
+  const measureMs = Math.max(TARGET_MEASURE_MS, (WARMUP_RUNS + MIN_RUNS) * runMs) + WARMUP_RUNS * runMs;
+  return SESSION_SETUP_S + config.weightBytes / SETUP_BYTES_PER_S + measureMs / 1000;
+}
+
+/** `count` configurations spread evenly over `configs` sorted by cost (all of them when fewer). */
+function spread(configs: SweepConfig[], count: number): SweepConfig[] {
+  const sorted = [...configs].sort((a, b) => estimateSeconds(a, NOMINAL_RATES) - estimateSeconds(b, NOMINAL_RATES));
+  if (sorted.length <= count) return sorted;
+  const picked = new Set<number>();
+  for (let i = 0; i < count; i++) picked.add(Math.round((i * (sorted.length - 1)) / (count - 1)));
+  return [...picked].map((i) => sorted[i]);
+}
+
+function* cartesian<A, B>(as: readonly A[], bs: readonly B[]): Generator<[A, B]> {
+  for (const a of as) for (const b of bs) yield [a, b];
+}
+
+function gridByType(): Record<LayerType, SweepConfig[]> {
+  const conv: SweepConfig[] = [];
+  for (const size of [7, 14, 28, 56, 112])
+    for (const c of [16, 32, 64, 128, 256, 512])
+      for (const kernel of [1, 3, 5, 7, 11])
+        for (const stride of [1, 2, 4])
+          for (const filters of [16, 32, 64, 128, 256, 512]) {
+            if (kernel > size || (stride === 4 && kernel < 7) || (kernel >= 7 && c > 64) || (stride > 1 && size < 14)) continue;
+            const config = convConfig('conv', c, size, kernel, stride, filters);
+            if (config.macs <= 1.2e9 && config.weightBytes <= 32e6) conv.push(config);
+          }
+  const stems = [convConfig('conv', 3, 224, 11, 4, 64), convConfig('conv', 3, 224, 7, 2, 64), convConfig('conv', 3, 224, 3, 2, 32), convConfig('conv', 3, 224, 3, 1, 64), convConfig('conv', 3, 112, 3, 1, 32)];
+  // Large 3×3 convs at high resolution (VGG-style stages, up to ≈3.7 GMAC): outside the
+  // grid above, and predictions must not extrapolate to them.
+  const wide = [
+    [64, 224, 64], [64, 112, 128], [128, 112, 128], [128, 56, 256], [256, 56, 256], [256, 28, 512], [512, 28, 512], [512, 14, 512]
+  ].map(([c, size, filters]) => convConfig('conv', c, size, 3, 1, filters));
+  const grouped = [...cartesian([2, 4], [28, 56])].map(([group, size]) => convConfig('conv', 128, size, 3, 1, 128, group));
+
+  const depthwise: SweepConfig[] = [];
+  for (const c of [16, 32, 64, 96, 144, 192, 384, 576, 960])
+    for (const size of [7, 14, 28, 56, 112])
+      for (const [kernel, stride] of cartesian([3, 5], [1, 2])) if (c * size * size <= 1.6e6) depthwise.push(convConfig('depthwiseConv', c, size, kernel, stride, c, c));
+
+  const gemm = [...cartesian([64, 256, 512, 1024, 2048, 4096, 9216], [10, 100, 256, 1000, 2048, 4096])].map(([i, o]) => fcConfig(1, i, o));
+  // The small end, where a one-row FC takes 1–5 µs (NLP taggers' hidden and output layers), more densely.
+  const smallGemm = [...cartesian([128, 300, 768], [16, 50, 300])].map(([i, o]) => fcConfig(1, i, o));
+  const rowFc: SweepConfig[] = [];
+  for (const rows of [16, 64, 128, 256])
+    for (const [i, o] of cartesian([64, 256, 512, 768, 1024], [64, 256, 768, 1024, 3072])) if (rows * i * o <= 5e8) rowFc.push(fcConfig(rows, i, o));
+
+  const matmul: SweepConfig[] = [];
+  for (const heads of [1, 4, 8, 12])
+    for (const [m, d] of cartesian([16, 32, 64, 128, 256], [32, 64])) matmul.push(matmulConfig(heads, m, d, m), matmulConfig(heads, m, m, d));
+
+  const maps = [...cartesian([16, 64, 128, 256, 512], [7, 14, 28, 56, 112])].filter(([c, size]) => c * size * size <= 2e6);
+  const poolVariants: PoolVariant[] = [
+    { op: 'MaxPool', kernel: 3, stride: 2, pad: 1 },
+    { op: 'MaxPool', kernel: 2, stride: 2, pad: 0 },
+    { op: 'MaxPool', kernel: 3, stride: 2, pad: 0 },
+    { op: 'AveragePool', kernel: 2, stride: 2, pad: 0 },
+    { op: 'AveragePool', kernel: 3, stride: 1, pad: 1 },
+    { op: 'GlobalAveragePool' },
+    { op: 'GlobalMaxPool' }
+  ];
+  const pooling = [...cartesian(poolVariants, maps)].map(([variant, [c, size]]) => poolConfig(variant, c, size));
+
+  const activationShapes = [...cartesian([16, 64, 256], [7, 14, 28, 56, 112])].map(([c, size]) => [1, c, size, size]);
+  const activation = [...cartesian(activationOps, activationShapes)].map(([op, shape]) => activationConfig(op, shape));
+
+  const imageShapes = [...cartesian([16, 64, 256], [7, 14, 28, 56])].map(([c, size]) => [1, c, size, size]);
+  const sequenceShapes = [...cartesian([16, 64, 128, 256], [64, 256, 768, 1024])].map(([seq, d]) => [1, seq, d]);
+  const normalization = [
+    ...[...cartesian(['BatchNormalization', 'InstanceNormalization', 'LRN'] as const, imageShapes)].map(([op, shape]) => normConfig(op, shape)),
+    ...sequenceShapes.map((shape) => normConfig('LayerNormalization', shape))
+  ];
+
+  const softmax = [
+    ...[...cartesian([1, 4, 8, 12], [16, 64, 128, 256])].map(([h, m]) => softmaxConfig([1, h, m, m])),
+    ...[10, 100, 1000, 10000].map((n) => softmaxConfig([1, n]))
+  ];
+
+  const elementwise = [
+    ...[...cartesian(elementwiseOps.filter((op) => op !== 'AddBias'), imageShapes)].map(([op, shape]) => elementwiseConfig(op, shape)),
+    ...sequenceShapes.map((shape) => elementwiseConfig('AddBias', shape))
+  ];
+
+  const dataMovement = [
+    ...[...cartesian(movementOps, imageShapes)].map(([op, shape]) => movementConfig(op, shape)),
+    ...[...cartesian([1000, 30000], [64, 256, 768])].map(([vocabulary, d]) => gatherConfig(vocabulary, d, 128))
+  ];
+
+  // Layers of a few hundred values (the NLP and speech models' vectors: SENNA's 300-neuron
+  // hidden layer): far below the grids above, where a fit would otherwise guess the fixed
+  // cost of a kernel from configurations a hundred times its size.
+  const vectorShapes = [[1, 64], [1, 300], [1, 1000], [1, 4096]];
+  const tinyMaps = [[1, 4, 4, 4], [1, 16, 4, 4], [1, 16, 8, 8]];
+  const vectorActivations = [...cartesian(['Relu', 'Clip', 'Tanh', 'Sigmoid'] as const, vectorShapes)].map(([op, shape]) => activationConfig(op, shape));
+  const vectorElementwise = [...cartesian(['Add', 'Mul'] as const, [...vectorShapes.map((s) => [1, 1, ...s]), ...tinyMaps])].map(([op, shape]) => elementwiseConfig(op, shape));
+  const tinyMovement = [
+    ...[...cartesian(movementOps, tinyMaps)].map(([op, shape]) => movementConfig(op, shape)),
+    ...[...cartesian([1000, 30000], [50, 64])].map(([vocabulary, d]) => gatherConfig(vocabulary, d, 5))
+  ];
+
+  return {
+    conv: [...spread(conv, 320), ...stems, ...wide, ...grouped],
+    depthwiseConv: spread(depthwise, 80),
+    fc: [...gemm, ...smallGemm],
+    fcBatched: spread(rowFc, 60),
+    matmul: spread(matmul, 80),
+    pooling: spread(pooling, 80),
+    activation: [...spread(activation, 84), ...vectorActivations],
+    normalization: spread(normalization, 60),
+    softmax,
+    elementwise: [...spread(elementwise, 80), ...vectorElementwise],
+    dataMovement: [...spread(dataMovement, 80), ...tinyMovement]
+  };
+}
+
+/**
+ * Every configuration of the sweep, in the order it runs: each type's cheapest
+ * configurations first, round-robin across types, so a short budget still covers every
+ * type; after that each type advances at the same pace through its (cost-sorted) list.
+ */
+export function sweepGrid(): SweepConfig[] {
+  const byType = gridByType();
+  const ordered: { config: SweepConfig; position: number; typeOrder: number }[] = [];
+  LAYER_TYPES.forEach((layerType, typeOrder) => {
+    const configs = [...byType[layerType]].sort((a, b) => estimateSeconds(a, NOMINAL_RATES) - estimateSeconds(b, NOMINAL_RATES));
+    configs.forEach((config, rank) => {
+      const position = rank < ROUND_ROBIN_FIRST ? rank / 1000 : rank / configs.length;
+      ordered.push({ config, position, typeOrder });
+    });
+  });
+  ordered.sort((a, b) => a.position - b.position || a.typeOrder - b.typeOrder);
+  // Square attention shapes (m = k) make the same configuration twice: keep one.
+  const seen = new Set<string>();
+  return ordered.map((entry) => entry.config).filter((config) => !seen.has(config.key) && seen.add(config.key));
+}
+
+// ---------------------------------------------------------------------------------------
+// Measuring.
+
+/** Names of the kernels after a configuration's layer (buildConfig), which are not timed. */
+const SWEEP_WRAPPER = '/sweep/';
+
+/**
+ * Inside a model, a layer's input was written a few layers earlier and has since been
+ * pushed out of the core's own caches (by those layers' weights and activations) into
+ * the shared one. The sweep runs each configuration over copies of its inputs in turn,
+ * enough copies to fill this many bytes, so small inputs come from the shared cache too
+ * (an Add over 1×128×128 took 9 µs on one input, 12–13 µs cycling 16, in a transformer
+ * ≈10 µs); larger inputs need no copy.
+ */
+const INPUT_ROTATION_BYTES = 4 * 2 ** 20;
+const MAX_INPUT_COPIES = 16;
+
+interface BuiltConfig {
+  bytes: Uint8Array;
+  /** The same inputs in separate buffers, run in turn (INPUT_ROTATION_BYTES). */
+  feeds: Record<string, ort.Tensor>[];
+  features: Record<string, number>;
+}
+
+function keySeed(key: string, seed: number): number {
+  let hash = 2166136261 ^ seed;
+  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 16777619);
+  return hash >>> 0;
+}
+
+function buildConfig(config: SweepConfig, seed: number): BuiltConfig {
+  const builder = new GraphBuilder('sweep', { seed: keySeed(config.key, seed) });
+  const random = seededRandom(keySeed(config.key, seed + 1));
+  const feeds: Record<string, ort.Tensor> = {};
+  const inputNames = config.inputs.map((input, i) => {
+    const name = builder.input(`input_${i}`, input.elementType, input.shape);
+    const count = elements(input.shape);
+    feeds[name] =
+      input.elementType === 'int64'
+        ? new ort.Tensor('int64', BigInt64Array.from({ length: count }, () => BigInt(Math.floor(random() * (input.indexLimit ?? 1)))), input.shape)
+        : new ort.Tensor('float32', Float32Array.from({ length: count }, () => random() * 2 - 1), input.shape);
+    return name;
+  });
+  // The layer's outputs are read by another kernel after it, as inside a model, so that
+  // onnxruntime plans their memory instead of allocating a graph output on every run.
+  const outputs = config.addLayer(builder, inputNames);
+  outputs.forEach((value, i) => builder.output(builder.op('Shape', [value], {}, `${SWEEP_WRAPPER}output_${i}`), 'int64', null));
+  const bytes = builder.toBytes();
+  const model = readOnnxModel(bytes);
+  const analysis = analyzeModel(model);
+  const layers = analysis.layers.filter((layer) => !layer.name.startsWith(SWEEP_WRAPPER));
+  const described = layers.length === 1 ? layerFeatures(layers[0], analysis, model.graph) : null;
+  if (!described || described.layerType !== config.layerType) {
+    throw new Error(`configuration "${config.key}" is not recognised as ${config.layerType} (${described?.layerType ?? 'unmodelled'})`);
+  }
+  const inputBytes = Object.values(feeds).reduce((sum, tensor) => sum + (tensor.data as ArrayBufferView).byteLength, 0);
+  const copies = Math.min(MAX_INPUT_COPIES, Math.max(1, Math.ceil(INPUT_ROTATION_BYTES / Math.max(inputBytes, 1))));
+  const copy = (tensor: ort.Tensor): ort.Tensor =>
+    tensor.type === 'int64' ? new ort.Tensor('int64', (tensor.data as BigInt64Array).slice(), tensor.dims) : new ort.Tensor('float32', (tensor.data as Float32Array).slice(), tensor.dims);
+  const rotation = [feeds, ...Array.from({ length: copies - 1 }, () => Object.fromEntries(Object.entries(feeds).map(([name, tensor]) => [name, copy(tensor)])))];
+  return { bytes, feeds: rotation, features: described.features };
+}
+
+async function timedRun(session: ort.InferenceSession, feeds: Record<string, ort.Tensor>): Promise<number> {
+  const start = performance.now();
+  const results = await session.run(feeds);
+  const ms = performance.now() - start;
+  for (const tensor of Object.values(results)) tensor.dispose();
+  return ms;
+}
+
+function openSession(bytes: Uint8Array, sessionOptions: ort.InferenceSession.SessionOptions, tracePrefix?: string): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(bytes, {
+    ...sessionOptions,
+    graphOptimizationLevel: 'disabled',
+    logSeverityLevel: 3,
+    ...(tracePrefix ? { enableProfiling: true, profileFilePrefix: tracePrefix } : {})
+  });
+}
+
+/**
+ * Median kernel time of a configuration's layer, ms, from onnxruntime's own profiler (the
+ * way main/profiling/profiler.ts times every layer of a real model), each kernel event less the
+ * profiler's own cost `kernelOverheadMs`, and the same before that correction; the
+ * kernels reading the layer's outputs (buildConfig) are not counted. Null when cancelled
+ * part way. The number of runs is set from the warm-up's wall time.
+ */
+async function timeKernel(
+  bytes: Uint8Array,
+  feeds: readonly Record<string, ort.Tensor>[],
+  sessionOptions: ort.InferenceSession.SessionOptions,
+  traceFolder: string,
+  signal: AbortSignal | undefined,
+  kernelOverheadMs: number
+): Promise<{ ms: number; rawMs: number } | null> {
+  const prefix = path.join(traceFolder, `config${++traceCounter}`);
+  const session = await openSession(bytes, sessionOptions, prefix);
+  let runs = 0;
+  try {
+    let lastWarmup = 0;
+    for (let i = 0; i < WARMUP_RUNS; i++) lastWarmup = await timedRun(session, feeds[i % feeds.length]);
+    const count = Math.min(MAX_RUNS, Math.max(MIN_RUNS, Math.round(TARGET_MEASURE_MS / Math.max(lastWarmup, 1e-3))));
+    for (; runs < count; runs++) {
+      if (signal?.aborted) break;
+      await timedRun(session, feeds[(WARMUP_RUNS + runs) % feeds.length]);
+    }
+  } finally {
+    session.endProfiling();
+    await session.release();
+  }
+  const traceFile = readdirSync(traceFolder).find((name) => name.startsWith(path.basename(prefix) + '_') && name.endsWith('.json'));
+  if (!traceFile) throw new Error('onnxruntime wrote no profiling trace');
+  const tracePath = path.join(traceFolder, traceFile);
+  const trace = parseTrace(readFileSync(tracePath, 'utf8'));
+  rmSync(tracePath, { force: true });
+  if (signal?.aborted) return null;
+  const timedRuns = splitRuns(trace)
+    .slice(WARMUP_RUNS)
+    .map((kernels) => kernels.filter((kernel) => !kernel.node.startsWith(SWEEP_WRAPPER)));
+  if (timedRuns.length === 0) throw new Error('the profiling trace has no timed runs');
+  return {
+    ms: traceMedian(timedRuns.map((kernels) => kernels.reduce((sum, kernel) => sum + correctedKernelMs(kernel, kernelOverheadMs), 0))),
+    rawMs: traceMedian(timedRuns.map((kernels) => kernels.reduce((sum, kernel) => sum + kernel.durationUs, 0) / 1000))
+  };
+}
+let traceCounter = 0;
+
+/** Wall time of one session.run outside any kernel: an Identity on one float, ms. */
+async function measureOverheadMs(sessionOptions: ort.InferenceSession.SessionOptions): Promise<number> {
+  const builder = new GraphBuilder('overhead');
+  const x = builder.input('x', 'float32', [1]);
+  builder.output(builder.op('Identity', [x], {}, '/Identity'), 'float32', [1]);
+  const session = await openSession(builder.toBytes(), sessionOptions);
+  try {
+    const feeds = { x: new ort.Tensor('float32', new Float32Array([1]), [1]) };
+    // Enough warm-up for the JavaScript side of session.run to be compiled, as it is by the time a model runs.
+    for (let i = 0; i < 3000; i++) await timedRun(session, feeds);
+    const times: number[] = [];
+    for (let i = 0; i < 1000; i++) times.push(await timedRun(session, feeds));
+    return median(times);
+  } finally {
+    await session.release();
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Profile files.
+
+
+/** Checks a parsed device profile's shape; every problem is one DeviceProfileError line. */
+export function checkDeviceProfileShape(json: unknown, label: string): DeviceProfile {
+  if (!isRecord(json)) throw new DeviceProfileError(`${label}: not a device profile (not a JSON object)`);
+  if (json.kind !== 'device-profile') throw new DeviceProfileError(`${label}: not a device profile (kind is ${JSON.stringify(json.kind ?? null)})`);
+  if (json.schemaVersion !== 1) throw new DeviceProfileError(`${label}: schemaVersion ${JSON.stringify(json.schemaVersion ?? null)} is not supported (1 is)`);
+  if (typeof json.ep !== 'string' || !(EXECUTION_PROVIDERS as readonly string[]).includes(json.ep)) {
+    throw new DeviceProfileError(`${label}: "ep" must be one of ${EXECUTION_PROVIDERS.join(', ')}`);
+  }
+  const device = json.device;
+  if (!isRecord(device) || typeof device.hostname !== 'string' || typeof device.cpu !== 'string' || typeof device.cpuCores !== 'number') {
+    throw new DeviceProfileError(`${label}: "device" must have hostname, cpu and cpuCores`);
+  }
+  for (const key of ['budgetS', 'elapsedS', 'configurations', 'overheadMs']) {
+    if (typeof json[key] !== 'number' || !Number.isFinite(json[key])) throw new DeviceProfileError(`${label}: "${key}" must be a number`);
+  }
+  const kernelOverhead = json.profilerOverheadMsPerKernel;
+  if (kernelOverhead !== undefined && (typeof kernelOverhead !== 'number' || !Number.isFinite(kernelOverhead) || kernelOverhead < 0)) {
+    throw new DeviceProfileError(`${label}: "profilerOverheadMsPerKernel" must be a non-negative number`);
+  }
+  if (typeof json.complete !== 'boolean') throw new DeviceProfileError(`${label}: "complete" must be true or false`);
+  if (!Array.isArray(json.samples)) throw new DeviceProfileError(`${label}: "samples" must be an array`);
+  json.samples.forEach((sample: unknown, i: number) => {
+    if (!isRecord(sample) || typeof sample.layerType !== 'string' || typeof sample.config !== 'string' || !isRecord(sample.features)) {
+      throw new DeviceProfileError(`${label}: sample ${i} must have layerType, config and features`);
+    }
+    if (typeof sample.ms !== 'number' || !Number.isFinite(sample.ms) || sample.ms < 0) throw new DeviceProfileError(`${label}: sample ${i} ("${sample.config}") has no valid ms`);
+    if (sample.rawMs !== undefined && (typeof sample.rawMs !== 'number' || !Number.isFinite(sample.rawMs))) throw new DeviceProfileError(`${label}: sample ${i} ("${sample.config}") has an invalid rawMs`);
+  });
+  if (!Array.isArray(json.fits)) throw new DeviceProfileError(`${label}: "fits" must be an array`);
+  json.fits.forEach((fit: unknown, i: number) => {
+    if (
+      !isRecord(fit) ||
+      typeof fit.layerType !== 'string' ||
+      (fit.form !== 'linear' && fit.form !== 'log') ||
+      !Array.isArray(fit.features) ||
+      !Array.isArray(fit.coefficients) ||
+      fit.features.length !== fit.coefficients.length ||
+      typeof fit.intercept !== 'number'
+    ) {
+      throw new DeviceProfileError(`${label}: fit ${i} must have layerType, form (linear|log), features, as many coefficients, and intercept`);
+    }
+    const sizeClass = [fit.sizeFrom, fit.sizeTo].filter((bound) => bound !== undefined);
+    if ((sizeClass.length > 0 && typeof fit.sizeFeature !== 'string') || sizeClass.some((bound) => typeof bound !== 'number')) {
+      throw new DeviceProfileError(`${label}: fit ${i} has a size class without a sizeFeature or with a bound that is not a number`);
+    }
+  });
+  return json as unknown as DeviceProfile;
+}
+
+/** Reads a device profile file and checks it; every problem is one DeviceProfileError line. */
+export async function readDeviceProfile(filePath: string): Promise<DeviceProfile> {
+  return checkDeviceProfileShape(await readJsonFile(filePath, (message) => new DeviceProfileError(message)), filePath);
+}
+
+/** Same machine: what a device profile's timings depend on (not the OS release or memory). */
+export function sameDevice(a: DeviceInfo, b: DeviceInfo): boolean {
+  return a.hostname === b.hostname && a.cpu === b.cpu && a.cpuCores === b.cpuCores && a.arch === b.arch && a.gpu === b.gpu;
+}
+
+// ---------------------------------------------------------------------------------------
+// The sweep.
+
+const SAVE_EVERY_CONFIGS = 5;
+const SAVE_EVERY_S = 10;
+/**
+ * Passes over the grid. Once every configuration has a sample, the budget left goes to
+ * measuring each again, keeping the lower median: load from other processes only ever
+ * slows a run down, and a burst of it seldom falls on both passes of a configuration.
+ */
+const PASSES = 2;
+
+const passesOf = (sample: LayerSample | undefined): number => (sample ? (sample.passes ?? 1) : 0);
+
+/** Why a resumable outFile is not resumed, or null when it is. */
+async function previousProfile(outFile: string, ep: ExecutionProviderName, device: DeviceInfo): Promise<{ profile: DeviceProfile | null; note: string | null }> {
+  if (!existsSync(outFile)) return { profile: null, note: null };
+  let previous: DeviceProfile;
+  try {
+    previous = await readDeviceProfile(outFile);
+  } catch (error) {
+    return { profile: null, note: `starting over: ${firstLine(error)}` };
+  }
+  if (previous.ep !== ep || !sameDevice(previous.device, device)) {
+    return {
+      profile: null,
+      note: `starting over: ${outFile} was measured on ${previous.device.hostname} (${previous.device.cpu}) with ${previous.ep}, not on ${device.hostname} (${device.cpu}) with ${ep}`
+    };
+  }
+  if (previous.profilerOverheadMsPerKernel === undefined) {
+    return { profile: null, note: `starting over: the samples in ${outFile} still hold the profiler's own per-kernel cost` };
+  }
+  const lacking = previous.samples.find((sample) => (LAYER_TYPE_FEATURES[sample.layerType as LayerType] ?? []).some((name) => !(name in sample.features)));
+  if (lacking) {
+    const missing = LAYER_TYPE_FEATURES[lacking.layerType as LayerType].filter((name) => !(name in lacking.features));
+    return { profile: null, note: `starting over: the samples in ${outFile} lack features this version fits (${lacking.layerType}: ${missing.join(', ')})` };
+  }
+  return { profile: previous, note: null };
+}
+
+/**
+ * Runs (or resumes) the sweep on `ep` for up to `budgetS` seconds, fitting and saving
+ * the DeviceProfile to `outFile` as it goes. Cancelling through `signal` saves what was
+ * measured and throws CharacterizeCancelledError. `elapsedS` in the profile adds up the
+ * time of every call that contributed; `budgetS` is this call's.
+ */
+export async function characterizeDevice(options: CharacterizeOptions): Promise<DeviceProfile> {
+  const started = performance.now();
+  const budgetS = options.budgetS ?? 300;
+  const seed = options.seed ?? 1;
+  const elapsedS = (): number => (performance.now() - started) / 1000;
+  const grid = options.grid ?? sweepGrid();
+  const device = deviceInfo(options.ep);
+  const { sessionOptions } = await sessionOptionsFor(options.ep);
+
+  const samples: LayerSample[] = [];
+  const note = (message: string): void => options.onProgress?.({ layerType: '', done: samples.length, total: grid.length, elapsedS: elapsedS(), note: message });
+  let previousElapsedS = 0;
+  let overheadMs: number | null = null;
+  let kernelOverheadMs: number | null = null;
+  if (options.resume ?? true) {
+    const previous = await previousProfile(options.outFile, options.ep, device);
+    if (previous.note) note(previous.note);
+    if (previous.profile) {
+      samples.push(...previous.profile.samples);
+      previousElapsedS = previous.profile.elapsedS;
+      overheadMs = previous.profile.overheadMs;
+      kernelOverheadMs = previous.profile.profilerOverheadMsPerKernel ?? null;
+    }
+  }
+  kernelOverheadMs ??= (await calibrateProfilerOverhead(options.signal)).kernelMs;
+  overheadMs ??= await measureOverheadMs(sessionOptions);
+
+  const gridKeys = new Set(grid.map((config) => config.key));
+  const measuredKeys = new Set(samples.map((sample) => sample.config));
+  const sampleByKey = new Map(samples.map((sample) => [sample.config, sample]));
+  const doneCount = (): number => grid.reduce((count, config) => count + Math.min(PASSES, passesOf(sampleByKey.get(config.key))), 0);
+  const profileNow = (): DeviceProfile => ({
+    schemaVersion: 1,
+    kind: 'device-profile',
+    device,
+    ep: options.ep,
+    date: new Date().toISOString(),
+    budgetS,
+    elapsedS: previousElapsedS + elapsedS(),
+    configurations: samples.length,
+    complete: [...gridKeys].every((key) => measuredKeys.has(key)),
+    overheadMs: overheadMs ?? 0,
+    profilerOverheadMsPerKernel: kernelOverheadMs ?? 0,
+    fits: fitDeviceModels(samples),
+    samples
+  });
+  const save = (): DeviceProfile => {
+    const profile = profileNow();
+    writeFileAtomic(options.outFile, `${JSON.stringify(profile, null, 1)}\n`);
+    return profile;
+  };
+
+  save();
+  const traceFolder = mkdtempSync(path.join(os.tmpdir(), 'neurosurgeon-characterize-'));
+  let unsaved = 0;
+  let lastSave = elapsedS();
+  let rates = NOMINAL_RATES;
+  try {
+    sweep: for (let pass = 1; pass <= PASSES; pass++) {
+      for (const config of grid) {
+        if (options.signal?.aborted || elapsedS() >= budgetS) break sweep;
+        const existing = sampleByKey.get(config.key);
+        if (existing ? passesOf(existing) >= pass : pass > 1) continue;
+        // Never start what is expected to overrun the budget; cheaper configurations of other types may still fit.
+        if (elapsedS() + estimateSeconds(config, rates) > budgetS) continue;
+        let sample: LayerSample | null = null;
+        try {
+          const built = buildConfig(config, seed);
+          const timing = await timeKernel(built.bytes, built.feeds, sessionOptions, traceFolder, options.signal, kernelOverheadMs ?? 0);
+          if (timing !== null) sample = { layerType: config.layerType, features: built.features, ms: timing.ms, rawMs: timing.rawMs, config: config.key, passes: pass };
+        } catch (error) {
+          note(`${config.key}: failed (${firstLine(error)})`);
+        }
+        if (!sample) continue;
+        if (existing) {
+          if (sample.ms < existing.ms) Object.assign(existing, { ms: sample.ms, rawMs: sample.rawMs });
+          existing.passes = pass;
+        } else {
+          samples.push(sample);
+          sampleByKey.set(config.key, sample);
+          measuredKeys.add(config.key);
+        }
+        unsaved++;
+        options.onProgress?.({ layerType: config.layerType, done: doneCount(), total: PASSES * grid.length, elapsedS: elapsedS() });
+        if (unsaved >= SAVE_EVERY_CONFIGS || elapsedS() - lastSave >= SAVE_EVERY_S) {
+          rates = deviceHardware(save());
+          unsaved = 0;
+          lastSave = elapsedS();
+        }
+      }
+    }
+  } finally {
+    rmSync(traceFolder, { recursive: true, force: true });
+  }
+  const profile = save();
+  if (options.signal?.aborted) throw new CharacterizeCancelledError(profile);
+  return profile;
+}

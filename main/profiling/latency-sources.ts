@@ -1,0 +1,76 @@
+// Where the planner's per-layer latencies come from, for each side (device, server): a
+// measured profile (`neurosurgeon profile`), a device profile (`neurosurgeon
+// characterize`) from which the paper's regression models predict every layer, or — when
+// neither is given — the roofline estimate of a hardware preset. A profile made for
+// another model is refused.
+import path from 'node:path';
+import { estimateLatencies } from '../../app/engine.js';
+import { predictProfile } from '../../app/prediction/predict.js';
+import type { DeviceProfile, LatencyProfile } from '../../app/profiling/types.js';
+import type { AnalyzedModel } from '../model/analyze-file.js';
+import { UsageError } from '../errors/user-errors.js';
+import { checkDeviceProfileShape } from './characterize.js';
+import { checkProfileShape, validateProfileFor } from './profiler.js';
+import { modelIdentity } from '../model/model-file.js';
+import { readJsonFile } from '../files/json-file.js';
+
+export interface SideLatencies {
+  ms: number[];
+  /** Human-readable: what the numbers are (e.g. "measured on cpu (profile.json)"). */
+  source: string;
+  /** The latency profile behind them, when there is one (measured or predicted). */
+  profile: LatencyProfile | null;
+}
+
+export class LatencySourceError extends Error {
+  override name = 'LatencySourceError';
+}
+
+/** Latencies of every layer from a profile file (measured or device profile). */
+export async function latenciesFromFile(analyzed: AnalyzedModel, file: string): Promise<SideLatencies> {
+  const json = await readJsonFile(file, (message) => new LatencySourceError(message));
+  const kind = (json as { kind?: unknown })?.kind;
+  const label = path.basename(file);
+  if (kind === 'latency-profile') {
+    const profile = checkProfileShape(json, label);
+    validateProfileFor(profile, analyzed, label);
+    return { ms: profile.layers.map((l) => l.medianMs), source: `${profile.predicted ? 'predicted' : 'measured'} on ${profile.ep} (${label})`, profile };
+  }
+  if (kind === 'device-profile') {
+    const device: DeviceProfile = checkDeviceProfileShape(json, label);
+    const profile = predictProfile(analyzed.analysis, analyzed.model, device, modelIdentity(analyzed));
+    const fallback = profile.layers.filter((l) => l.method === 'roofline').length;
+    return {
+      ms: profile.layers.map((l) => l.medianMs),
+      source: `predicted for ${device.ep} on ${device.device.cpu} (${label}${fallback ? `; ${fallback} layers by roofline` : ''})`,
+      profile
+    };
+  }
+  throw new LatencySourceError(`${label}: not a latency profile or device profile (kind is ${JSON.stringify(kind ?? null)})`);
+}
+
+export interface LatencyRequest {
+  localFile?: string;
+  remoteFile?: string;
+  devicePreset: string;
+  serverPreset: string;
+}
+
+export async function resolveLatencies(analyzed: AnalyzedModel, request: LatencyRequest): Promise<{ local: SideLatencies; remote: SideLatencies }> {
+  let estimate: ReturnType<typeof estimateLatencies> | null = null;
+  const estimated = () => {
+    try {
+      estimate ??= estimateLatencies(analyzed.analysis, request.devicePreset, request.serverPreset);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    return estimate;
+  };
+  const local = request.localFile
+    ? await latenciesFromFile(analyzed, request.localFile)
+    : { ms: estimated().localMs, source: `estimated (${request.devicePreset} roofline)`, profile: null };
+  const remote = request.remoteFile
+    ? await latenciesFromFile(analyzed, request.remoteFile)
+    : { ms: estimated().remoteMs, source: `estimated (${request.serverPreset} roofline)`, profile: null };
+  return { local, remote };
+}

@@ -1,0 +1,613 @@
+// main/profiling/ — measuring and predicting per-layer latency: the profiler (here), the
+// characterisation sweep (characterize.ts), execution providers (providers.ts), the machine a
+// profile ran on (device-info.ts) and where the planner's latencies come from (latency-sources.ts).
+//
+// Measures a model layer by layer with onnxruntime's own profiler — the paper's per-layer
+// characterisation, for real. A profiling session runs warm-up runs and then `runs`
+// timed runs; its trace (a temporary file) is parsed and mapped back to the original
+// nodes by app/profiling/trace.ts. A second, plain session gives the whole-model time
+// without profiling overhead. The result is a LatencyProfile (app/profiling/types.ts),
+// which the planner takes as its latencies; profile files are read and written here.
+//
+// Two corrections make the layers add up to the whole run. The profiler's own
+// bookkeeping inside every kernel's timed interval (a few µs, most of a tiny layer's
+// time) is calibrated on a chain of trivial kernels (calibrateProfilerOverhead,
+// arithmetic in app/profiling/overhead.ts) and taken off every kernel event. And the
+// per-run cost outside every layer — session.run binding the inputs and returning the
+// outputs — is measured on an "I/O twin" of the model (same inputs and outputs, no
+// work) and recorded as `runOverheadMs`, so whole ≈ Σ layers + runOverheadMs.
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { onnx } from '../../app/onnx/generated/onnx.js';
+import { readOnnxModel } from '../../app/onnx/reader.js';
+import { GraphBuilder } from '../../app/onnx/builder.js';
+import { elementBits, ElementType, type ElementTypeName } from '../../app/onnx/element-type.js';
+import { encodeModel, rawTensorProto } from '../../app/onnx/writer.js';
+import { profilerOverheadFrom, type ProfilerOverhead } from '../../app/profiling/overhead.js';
+import type { OnnxModel } from '../../app/onnx/model.js';
+import {
+  attributeOptimizedGraph,
+  attributeRuns,
+  identityAttribution,
+  parseTrace,
+  splitRuns,
+  traceMedian,
+  traceSpread,
+  TraceFormatError,
+  median,
+  type GraphTopology,
+  type NodeRunTimes
+} from '../../app/profiling/trace.js';
+import type { ExecutionProviderName, LatencyProfile, LayerTiming } from '../../app/profiling/types.js';
+import type { AnalyzedModel } from '../model/analyze-file.js';
+import { writeFileAtomic } from '../files/atomic-write.js';
+import { deviceInfo } from './device-info.js';
+import { generateInputs } from '../model/inputs.js';
+import { inlineExternalData } from '../model/model-file.js';
+import { sessionOptionsFor, threadOptions, type ProviderChoice } from './providers.js';
+import { firstLine } from '../errors/user-errors.js';
+import { isRecord, readJsonFile } from '../files/json-file.js';
+import { modelIdentity, sha256 } from '../model/model-file.js';
+
+export class ProfileError extends Error {
+  override name = 'ProfileError';
+}
+
+export class ProfileCancelledError extends Error {
+  override name = 'ProfileCancelledError';
+  constructor() {
+    super('profiling cancelled');
+  }
+}
+
+export type ProfilePhase = 'load' | 'warmup' | 'profile' | 'whole-model';
+
+export interface ProfileProgress {
+  phase: ProfilePhase;
+  done: number;
+  total: number;
+}
+
+export interface ProfileOptions {
+  ep: ExecutionProviderName;
+  /** Timed runs (default 20), in the profiling session and in the whole-model session alike. */
+  runs?: number;
+  /**
+   * More timed runs than `runs` where they are fast: as many as make this many ms of runs
+   * (estimated from the warm-up, at most MAX_TIMED_RUNS). A model of a few µs needs
+   * hundreds of runs for stable medians; 20 runs of one swung its sum of layers by 2×.
+   * Default 0: exactly `runs`.
+   */
+  minMeasureMs?: number;
+  /** Untimed runs before the timed ones in each session (default 3). */
+  warmup?: number;
+  /** onnxruntime graph optimisation level, the same in both sessions (default 'disabled'). */
+  optimization?: 'disabled' | 'all';
+  /** Run on CPU when `ep` is not available here, instead of failing. */
+  allowCpuFallback?: boolean;
+  /** Model inputs (e.g. from main/model/input-files.ts); generated from `seed` when absent. */
+  inputs?: Record<string, ort.Tensor>;
+  dimValues?: Record<string, number>;
+  seed?: number;
+  /**
+   * The profiler's cost per kernel event, ms, when already known (e.g. calibrated once
+   * for many profiles); calibrated on this machine when absent. 0 keeps raw kernel times.
+   */
+  profilerOverheadMsPerKernel?: number;
+  signal?: AbortSignal;
+  onProgress?: (progress: ProfileProgress) => void;
+}
+
+/** The profile plus what it cannot hold: how each original node was accounted for. */
+export interface ProfileDetails {
+  profile: LatencyProfile;
+  provider: ProviderChoice;
+  /** Original nodes no kernel computes (constant-folded or eliminated at load), by name. */
+  folded: string[];
+  /** Original nodes whose time is a share of a kernel fused with other nodes, by name. */
+  fused: string[];
+  /** Original nodes expected to run that no run of the trace showed, by name. */
+  unobserved: string[];
+  /** Kernels of the trace no original node accounts for, by name. */
+  unattributedKernels: string[];
+  /** Per timed run: the sum of every kernel's time, and the part given to original nodes, ms (corrected). */
+  kernelMsPerRun: number[];
+  attributedMsPerRun: number[];
+  /** Per original node: its time in each timed run, ms (corrected). */
+  nodeMsPerRun: number[][];
+  /** Per original node: its time in each timed run before the per-kernel correction, ms. */
+  rawNodeMsPerRun: number[][];
+}
+
+const TEMP_PREFIX = 'neurosurgeon-profile-';
+/** Warm-up runs of the I/O twin (tens of µs each): enough for session.run's JavaScript to be compiled. */
+const IO_TWIN_WARMUP = 1000;
+/** Most timed runs `minMeasureMs` may ask for (a trace of a small model's runs stays a few MB). */
+export const MAX_TIMED_RUNS = 1000;
+
+/** Timed runs for a model whose warm-up runs took `warmupMs` each: `runs`, or more to fill `minMeasureMs`. */
+export function timedRunCount(runs: number, minMeasureMs: number, warmupMs: readonly number[]): number {
+  if (!(minMeasureMs > 0) || warmupMs.length === 0) return runs;
+  const perRunMs = Math.max(median([...warmupMs]), 1e-3);
+  return Math.max(runs, Math.min(MAX_TIMED_RUNS, Math.ceil(minMeasureMs / perRunMs)));
+}
+const CALIBRATION_TEMP_PREFIX = 'neurosurgeon-calibration-';
+
+/** Where temporary traces go (one fresh folder per profile, always removed). */
+export function profileTempRoot(): string {
+  return os.tmpdir();
+}
+
+export function profileTempPrefix(): string {
+  return TEMP_PREFIX;
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new ProfileCancelledError();
+}
+
+/** onnxruntime's message without its source-location and status-code prefixes. */
+function ortMessage(error: unknown): string {
+  return firstLine(error)
+    .replace(/^Error:\s*/, '')
+    .replace(/^\S+\.(cc|cpp|h):\d+\s+\S+(\s+\S+)*?\]?\s(?=[A-Z[])/, '')
+    .replace(/^\[ONNXRuntimeError\]\s*:\s*\d+\s*:\s*\w+\s*:\s*/, '');
+}
+
+/**
+ * The names nodes carry in the session: their own where non-empty and unique, otherwise
+ * the engine's name (`OnnxNode.name`), made unique — so every kernel maps to one node.
+ */
+export function profiledNodeNames(model: OnnxModel): string[] {
+  const used = new Set<string>();
+  const protoNames = (model.proto.graph?.node ?? []).map((n) => n.name ?? '');
+  return model.graph.nodes.map((node, index) => {
+    let name = protoNames[index] !== '' ? protoNames[index] : node.name;
+    if (used.has(name)) name = `${node.name}__${index}`;
+    while (used.has(name)) name = `${name}_`;
+    used.add(name);
+    return name;
+  });
+}
+
+/** What to hand onnxruntime: the file's bytes, its path (external data), or a renamed copy. */
+function sessionSource(analyzed: AnalyzedModel, names: readonly string[]): string | Uint8Array {
+  const protoNodes = analyzed.model.proto.graph?.node ?? [];
+  const renamed = protoNodes.some((n, i) => (n.name ?? '') !== names[i]);
+  if (!renamed) return analyzed.model.externalData.length > 0 ? analyzed.path : analyzed.bytes;
+  inlineExternalData(analyzed);
+  const graph = analyzed.model.proto.graph as onnx.GraphProto;
+  return encodeModel(
+    new onnx.ModelProto({
+      ...analyzed.model.proto,
+      graph: new onnx.GraphProto({ ...graph, node: protoNodes.map((n, i) => new onnx.NodeProto({ ...n, name: names[i] })) })
+    })
+  );
+}
+
+function topology(model: OnnxModel, names?: readonly string[]): GraphTopology {
+  return {
+    nodes: model.graph.nodes.map((n, i) => ({ name: names?.[i] ?? n.name, inputs: n.inputs, outputs: n.outputs })),
+    sources: [...model.graph.inputs.map((i) => i.name), ...model.graph.initializers.keys()]
+  };
+}
+
+
+async function openSession(
+  source: string | Uint8Array,
+  options: ort.InferenceSession.SessionOptions,
+  describe: () => string
+): Promise<ort.InferenceSession> {
+  try {
+    return typeof source === 'string' ? await ort.InferenceSession.create(source, options) : await ort.InferenceSession.create(source, options);
+  } catch (error) {
+    throw new ProfileError(`${describe()}: ${ortMessage(error)}`);
+  }
+}
+
+/** The type and dimensions of each output of a run, by name. */
+type OutputSpecs = Record<string, { type: ort.Tensor.Type; dims: readonly number[] }>;
+
+/** Where a batch of runs stands in its phase, for progress events: `before` runs already done of `total`. */
+interface PhaseProgress {
+  phase: ProfilePhase;
+  before: number;
+  total: number;
+}
+
+async function runTimes(
+  session: ort.InferenceSession,
+  feeds: Record<string, ort.Tensor>,
+  count: number,
+  progress: PhaseProgress | null,
+  options: Pick<ProfileOptions, 'signal' | 'onProgress'>,
+  describe: () => string,
+  outputs?: OutputSpecs
+): Promise<number[]> {
+  const times: number[] = [];
+  for (let done = 0; done < count; done++) {
+    throwIfAborted(options.signal);
+    const start = performance.now();
+    let results: ort.InferenceSession.ReturnType;
+    try {
+      results = await session.run(feeds);
+    } catch (error) {
+      throw new ProfileError(`${describe()}: ${ortMessage(error)}`);
+    }
+    times.push(performance.now() - start);
+    for (const [name, tensor] of Object.entries(results)) {
+      if (outputs) outputs[name] = { type: tensor.type, dims: tensor.dims };
+      tensor.dispose();
+    }
+    if (progress) options.onProgress?.({ phase: progress.phase, done: progress.before + done + 1, total: progress.total });
+  }
+  return times;
+}
+
+// ---------------------------------------------------------------------------------------
+// The profiler's own cost, and the per-run cost outside every layer.
+
+/** Trivial kernels of common kinds: no input besides the activation, one constant, two. */
+const CALIBRATION_KINDS = ['Relu', 'Add', 'Clip', 'Reshape', 'Mul', 'Softmax', 'Sum'] as const;
+const CALIBRATION_SHORT_CHAIN = CALIBRATION_KINDS.length;
+const CALIBRATION_LONG_CHAIN = CALIBRATION_KINDS.length * 31;
+const CALIBRATION_WARMUP = 40;
+const CALIBRATION_RUNS = 100;
+
+/**
+ * `nodes` trivially cheap kernels in a row over a four-float tensor, cycling through
+ * CALIBRATION_KINDS: the profiler's bookkeeping grows with the tensors an event
+ * describes (here ≈3.0 µs for a Relu, ≈3.7 µs for a Clip with its two bounds, ≈4.7 µs
+ * for an eight-input Sum), so the chain mixes the kinds a model is mostly made of.
+ */
+function trivialChain(nodes: number): Uint8Array {
+  const builder = new GraphBuilder('profiler-calibration');
+  const shape = [1, 4];
+  let value = builder.input('x', 'float32', shape);
+  const half = builder.constantFloat('/half', shape, new Float32Array(4).fill(0.5));
+  const low = builder.constantFloat('/low', [], new Float32Array([-1]));
+  const high = builder.constantFloat('/high', [], new Float32Array([1]));
+  const sameShape = builder.constantInt64('/shape', [2], shape);
+  for (let i = 0; i < nodes; i++) {
+    const kind = CALIBRATION_KINDS[i % CALIBRATION_KINDS.length];
+    const inputs =
+      kind === 'Add' || kind === 'Mul' ? [value, half] : kind === 'Clip' ? [value, low, high] : kind === 'Reshape' ? [value, sameShape] : kind === 'Sum' ? [value, half, half] : [value];
+    value = builder.op(kind, inputs, kind === 'Softmax' ? { axis: -1 } : {}, `/${kind}_${i}`);
+  }
+  builder.output(value, 'float32', shape);
+  return builder.toBytes();
+}
+
+/**
+ * Measures what onnxruntime's profiler adds to each kernel event on this machine (see
+ * app/profiling/overhead.ts): plain runs of a 7- and a 217-kernel chain and profiled
+ * runs of the long one (twice), each session's runs back to back as a profile runs them
+ * (interleaving the sessions would leave every run with cold caches, which a plain
+ * model run does not have); medians throughout. CPU provider: the bookkeeping measured
+ * is host-side, the same for every provider. About 0.5 s.
+ */
+export async function calibrateProfilerOverhead(signal?: AbortSignal): Promise<ProfilerOverhead> {
+  const folder = mkdtempSync(path.join(profileTempRoot(), CALIBRATION_TEMP_PREFIX));
+  const options: ort.InferenceSession.SessionOptions = { executionProviders: ['cpu'], graphOptimizationLevel: 'disabled', logSeverityLevel: 3, ...threadOptions() };
+  const feeds = { x: new ort.Tensor('float32', new Float32Array([0.5, -0.5, 0.25, 2]), [1, 4]) };
+  const describe = (): string => 'onnxruntime cannot run the profiler calibration model';
+  const sessions: ort.InferenceSession[] = [];
+  try {
+    const open = async (nodes: number, tracePrefix: string | null): Promise<ort.InferenceSession> => {
+      const session = await openSession(trivialChain(nodes), tracePrefix ? { ...options, enableProfiling: true, profileFilePrefix: path.join(folder, tracePrefix) } : options, describe);
+      sessions.push(session);
+      return session;
+    };
+    const quiet = { signal };
+    const timedRuns = async (session: ort.InferenceSession): Promise<number[]> => {
+      await runTimes(session, feeds, CALIBRATION_WARMUP, null, quiet, describe);
+      return runTimes(session, feeds, CALIBRATION_RUNS, null, quiet, describe);
+    };
+    const plainRuns = async (nodes: number): Promise<number[]> => {
+      const session = await open(nodes, null);
+      const times = await timedRuns(session);
+      await session.release();
+      sessions.splice(sessions.indexOf(session), 1);
+      return times;
+    };
+    const profiledRuns = async (tracePrefix: string): Promise<number[][]> => {
+      const session = await open(CALIBRATION_LONG_CHAIN, tracePrefix);
+      await timedRuns(session);
+      session.endProfiling();
+      await session.release();
+      sessions.splice(sessions.indexOf(session), 1);
+      const traceFile = readdirSync(folder).find((f) => f.startsWith(tracePrefix) && f.endsWith('.json'));
+      if (!traceFile) throw new ProfileError('onnxruntime wrote no profiling trace for the profiler calibration');
+      const runs = splitRuns(parseTrace(readFileSync(path.join(folder, traceFile), 'utf8'))).slice(-CALIBRATION_RUNS);
+      return runs.map((kernels) => kernels.map((k) => k.durationUs));
+    };
+    // Two profiled sessions, before and after the plain ones, and the lower cost of the
+    // two: a process's first profiling session keeps its books more slowly (its heap
+    // still growing), and load from other processes only ever adds time.
+    const firstProfiled = await profiledRuns('first');
+    const plainShortMs = await plainRuns(CALIBRATION_SHORT_CHAIN);
+    const plainLongMs = await plainRuns(CALIBRATION_LONG_CHAIN);
+    const secondProfiled = await profiledRuns('second');
+    const [first, second] = [firstProfiled, secondProfiled].map((profiledKernelUs) =>
+      profilerOverheadFrom({ shortChainNodes: CALIBRATION_SHORT_CHAIN, longChainNodes: CALIBRATION_LONG_CHAIN, plainShortMs, plainLongMs, profiledKernelUs })
+    );
+    return first.kernelMs <= second.kernelMs ? first : second;
+  } finally {
+    for (const session of sessions) await session.release().catch(() => undefined);
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+/** A one-element tensor of `type` (zero), as ConstantOfShape's `value`; null for types it cannot fill. */
+function zeroValue(type: ort.Tensor.Type): { type: ElementTypeName; tensor: onnx.ITensorProto } | null {
+  if (!(type in ElementType) || type === 'string') return null;
+  const name = type as ElementTypeName;
+  const bits = elementBits(name);
+  if (bits < 8) return null;
+  return { type: name, tensor: rawTensorProto('value', name, [1], new Uint8Array(bits / 8)) };
+}
+
+/**
+ * The model's "I/O twin": the same inputs (which nothing reads) and outputs of the same
+ * types and shapes, each made by one ConstantOfShape. Running it costs what session.run
+ * costs the model outside its layers: binding the inputs and returning the outputs.
+ * Null when an input or output has a type the twin cannot reproduce.
+ */
+export function ioTwinModel(feeds: Record<string, ort.Tensor>, outputs: OutputSpecs): Uint8Array | null {
+  const builder = new GraphBuilder('io-twin');
+  for (const [name, tensor] of Object.entries(feeds)) {
+    if (!(tensor.type in ElementType) || tensor.type === 'string') return null;
+    builder.input(name, tensor.type as ElementTypeName, [...tensor.dims]);
+  }
+  const renames = new Map<string, string>();
+  for (const [name, output] of Object.entries(outputs)) {
+    const zero = zeroValue(output.type);
+    if (!zero) return null;
+    const shape = builder.constantInt64(`/twin/${name}_shape`, [output.dims.length], [...output.dims]);
+    const [value] = builder.node('ConstantOfShape', [shape], { value: zero.tensor }, { name: `/twin/${name}` });
+    builder.output(value, zero.type, [...output.dims]);
+    renames.set(value, name);
+  }
+  // The builder names values itself: the outputs take the model's output names back.
+  const proto = builder.toProto();
+  for (const node of proto.graph?.node ?? []) node.output = (node.output ?? []).map((value) => renames.get(value) ?? value);
+  for (const output of proto.graph?.output ?? []) output.name = renames.get(output.name ?? '') ?? output.name;
+  return encodeModel(proto);
+}
+
+/**
+ * Median plain run time of the model's I/O twin, ms; null when there is no twin or it
+ * does not run (e.g. an output that is also an input): the profile then has no
+ * `runOverheadMs`, which is no reason to fail it.
+ */
+async function measureRunOverheadMs(
+  feeds: Record<string, ort.Tensor>,
+  outputs: OutputSpecs,
+  sessionOptions: ort.InferenceSession.SessionOptions,
+  runs: number,
+  signal: AbortSignal | undefined
+): Promise<number | null> {
+  const twin = Object.keys(outputs).some((name) => name in feeds) ? null : ioTwinModel(feeds, outputs);
+  if (!twin) return null;
+  const describe = (): string => 'the I/O twin does not run';
+  let session: ort.InferenceSession;
+  try {
+    session = await openSession(twin, sessionOptions, describe);
+  } catch {
+    return null;
+  }
+  try {
+    await runTimes(session, feeds, IO_TWIN_WARMUP, null, { signal }, describe);
+    return median(await runTimes(session, feeds, runs, null, { signal }, describe));
+  } catch (error) {
+    if (error instanceof ProfileCancelledError) throw error;
+    return null;
+  } finally {
+    await session.release();
+  }
+}
+
+/** Profiles a model layer by layer; see ProfileDetails for what else is reported. */
+export async function profileModelDetailed(analyzed: AnalyzedModel, options: ProfileOptions): Promise<ProfileDetails> {
+  let runs = options.runs ?? 20;
+  const warmup = options.warmup ?? 3;
+  const minMeasureMs = options.minMeasureMs ?? 0;
+  const optimization = options.optimization ?? 'disabled';
+  if (!Number.isInteger(runs) || runs < 1) throw new ProfileError(`runs must be a positive integer, got ${runs}`);
+  if (!Number.isInteger(warmup) || warmup < 0) throw new ProfileError(`warmup must be a non-negative integer, got ${warmup}`);
+  if (!(Number.isFinite(minMeasureMs) && minMeasureMs >= 0)) throw new ProfileError(`minMeasureMs must be a non-negative number, got ${minMeasureMs}`);
+  throwIfAborted(options.signal);
+  const model = analyzed.model;
+  const file = path.basename(analyzed.path);
+  const choice = await sessionOptionsFor(options.ep, { allowCpuFallback: options.allowCpuFallback });
+  const describe = (): string => `onnxruntime cannot run ${file} on ${choice.used}`;
+  let feeds: Record<string, ort.Tensor>;
+  try {
+    feeds = options.inputs ?? generateInputs(model, { seed: options.seed, dimValues: options.dimValues });
+  } catch (error) {
+    throw new ProfileError(`${file}: ${firstLine(error)}`);
+  }
+  const names = profiledNodeNames(model);
+  const source = sessionSource(analyzed, names);
+  const usesOptimizedGraph = optimization === 'all' || choice.used !== 'cpu';
+  const base: ort.InferenceSession.SessionOptions = { ...choice.sessionOptions, graphOptimizationLevel: optimization, logSeverityLevel: 3 };
+
+  const kernelOverheadMs = options.profilerOverheadMsPerKernel ?? (await calibrateProfilerOverhead(options.signal)).kernelMs;
+  throwIfAborted(options.signal);
+  const folder = mkdtempSync(path.join(profileTempRoot(), TEMP_PREFIX));
+  const sessions: ort.InferenceSession[] = [];
+  const releaseSession = async (session: ort.InferenceSession): Promise<void> => {
+    sessions.splice(sessions.indexOf(session), 1);
+    await session.release();
+  };
+  try {
+    // 1. The profiling session: its trace holds every kernel of every run.
+    options.onProgress?.({ phase: 'load', done: 0, total: 1 });
+    const optimizedPath = path.join(folder, 'optimized.onnx');
+    const profiling = await openSession(
+      source,
+      { ...base, enableProfiling: true, profileFilePrefix: path.join(folder, 'trace'), ...(usesOptimizedGraph ? { optimizedModelFilePath: optimizedPath } : {}) },
+      describe
+    );
+    sessions.push(profiling);
+    throwIfAborted(options.signal);
+    options.onProgress?.({ phase: 'load', done: 1, total: 1 });
+    const warmupMs = await runTimes(profiling, feeds, warmup, { phase: 'warmup', before: 0, total: warmup }, options, describe);
+    const requestedRuns = runs;
+    runs = timedRunCount(runs, minMeasureMs, warmupMs);
+    // A fast model gets as many more warm-up runs as it gets more timed runs: JavaScript's
+    // side of session.run keeps getting faster for a few thousand calls (senna-ner: 25 µs
+    // a run over the first 1,000, 18 µs after 3,000), which only a µs-scale model notices.
+    const extraWarmup = runs - requestedRuns;
+    await runTimes(profiling, feeds, extraWarmup, null, options, describe);
+    await runTimes(profiling, feeds, runs, { phase: 'profile', before: 0, total: runs }, options, describe);
+    profiling.endProfiling();
+    await releaseSession(profiling);
+    const traceFile = readdirSync(folder).find((f) => f.startsWith('trace') && f.endsWith('.json'));
+    if (!traceFile) throw new ProfileError(`onnxruntime wrote no profiling trace for ${file}`);
+    let trace;
+    try {
+      trace = parseTrace(readFileSync(path.join(folder, traceFile), 'utf8'));
+    } catch (error) {
+      if (error instanceof TraceFormatError) throw new ProfileError(`${file}: ${error.message}`);
+      throw error;
+    }
+    const timedRuns = splitRuns(trace).slice(-runs);
+    const original = topology(model, names);
+    const macs = analyzed.analysis.layers.map((l) => l.macs);
+    const attribution = usesOptimizedGraph
+      ? attributeOptimizedGraph(original, topology(readOnnxModel(readFileSync(optimizedPath))), macs)
+      : identityAttribution(original);
+    const attributed = attributeRuns(timedRuns, attribution, model.graph.nodes.length, kernelOverheadMs);
+
+    // 2. A plain session for the whole-model time, without profiling overhead. Only one
+    // session is open at a time: an idle session's worker threads spin for a while after
+    // its last run and would slow the other one down (kaldi-asr: 2× here).
+    throwIfAborted(options.signal);
+    const plain = await openSession(source, base, describe);
+    sessions.push(plain);
+    const outputs: OutputSpecs = {};
+    await runTimes(plain, feeds, warmup + extraWarmup, { phase: 'warmup', before: 0, total: warmup + extraWarmup }, options, describe, outputs);
+    const wholeTimes = await runTimes(plain, feeds, runs, { phase: 'whole-model', before: 0, total: runs }, options, describe, outputs);
+    await releaseSession(plain);
+
+    // 3. The per-run cost outside every layer, on the model's I/O twin.
+    throwIfAborted(options.signal);
+    const runOverheadMs = await measureRunOverheadMs(feeds, outputs, base, Math.max(runs, 50), options.signal);
+
+    const layers = model.graph.nodes.map((node, index) => layerTiming(node.name, node.opType, index, attributed.nodes[index], analyzed));
+    const profile: LatencyProfile = {
+      schemaVersion: 1,
+      kind: 'latency-profile',
+      model: modelIdentity(analyzed),
+      device: deviceInfo(choice.used),
+      ep: choice.used,
+      ...(choice.fellBack ? { requestedEp: choice.requested, fallbackReason: choice.fallbackReason } : {}),
+      predicted: false,
+      graphOptimization: optimization,
+      runs,
+      warmup,
+      wholeModelMs: median(wholeTimes),
+      sumOfMediansMs: layers.reduce((sum, l) => sum + l.medianMs, 0),
+      ...(runOverheadMs !== null ? { runOverheadMs } : {}),
+      profilerOverheadMsPerKernel: kernelOverheadMs,
+      rawSumOfMediansMs: layers.reduce((sum, l) => sum + (l.rawMedianMs ?? l.medianMs), 0),
+      date: new Date().toISOString(),
+      layers
+    };
+    const byStatus = (status: string): string[] => model.graph.nodes.filter((_, i) => attributed.nodes[i].status === status).map((n) => n.name);
+    return {
+      profile,
+      provider: choice,
+      folded: byStatus('folded'),
+      fused: byStatus('fused'),
+      unobserved: model.graph.nodes.filter((_, i) => attributed.nodes[i].status !== 'folded' && !attributed.nodes[i].observed).map((n) => n.name),
+      unattributedKernels: attributed.unattributedKernels,
+      kernelMsPerRun: attributed.kernelMsPerRun,
+      attributedMsPerRun: attributed.attributedMsPerRun,
+      nodeMsPerRun: attributed.nodes.map((n) => n.msPerRun),
+      rawNodeMsPerRun: attributed.nodes.map((n) => n.rawMsPerRun)
+    };
+  } finally {
+    for (const session of sessions) await session.release().catch(() => undefined);
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+function layerTiming(name: string, op: string, index: number, times: NodeRunTimes, analyzed: AnalyzedModel): LayerTiming {
+  const { median: medianMs, p10, p90 } = times.msPerRun.length > 0 ? traceSpread(times.msPerRun) : { median: 0, p10: 0, p90: 0 };
+  return {
+    index,
+    name,
+    op,
+    provider: times.observed ? times.provider : null,
+    medianMs,
+    p10Ms: p10,
+    p90Ms: p90,
+    rawMedianMs: times.rawMsPerRun.length > 0 ? traceMedian(times.rawMsPerRun) : 0,
+    outputBytes: times.outputBytes ?? analyzed.analysis.layers[index]?.outputBytes ?? null,
+    attribution: times.status
+  };
+}
+
+/** Profiles a model layer by layer on one execution provider. */
+export async function profileModel(analyzed: AnalyzedModel, options: ProfileOptions): Promise<LatencyProfile> {
+  return (await profileModelDetailed(analyzed, options)).profile;
+}
+
+/** Refuses a profile measured on another model (other bytes, or other nodes). */
+export function validateProfileFor(profile: LatencyProfile, analyzed: AnalyzedModel, profileLabel = 'profile.json'): void {
+  const file = path.basename(analyzed.path);
+  const hash = sha256(analyzed.bytes);
+  if (profile.model.sha256 !== hash) {
+    throw new ProfileError(
+      `${profileLabel} was made for model ${profile.model.file} (sha256 ${profile.model.sha256.slice(0, 12)}…), not ${file} (sha256 ${hash.slice(0, 12)}…)`
+    );
+  }
+  const nodes = analyzed.model.graph.nodes;
+  const mismatch = profile.layers.length !== nodes.length ? 0 : profile.layers.findIndex((l, i) => l.index !== i || l.name !== nodes[i].name);
+  if (profile.layers.length !== nodes.length || mismatch >= 0) {
+    throw new ProfileError(
+      profile.layers.length !== nodes.length
+        ? `${profileLabel} has ${profile.layers.length} layers, ${file} has ${nodes.length} nodes`
+        : `${profileLabel} does not match ${file}: layer ${mismatch} is "${profile.layers[mismatch].name}", the model's node ${mismatch} is "${nodes[mismatch].name}"`
+    );
+  }
+}
+
+
+/** Reads a latency profile and checks its shape; every problem is one ProfileError line. */
+export async function readProfileFile(filePath: string): Promise<LatencyProfile> {
+  return checkProfileShape(await readJsonFile(filePath, (message) => new ProfileError(message)), filePath);
+}
+
+export function checkProfileShape(json: unknown, label: string): LatencyProfile {
+  if (!isRecord(json)) throw new ProfileError(`${label}: not a latency profile (not a JSON object)`);
+  if (json.kind !== 'latency-profile') throw new ProfileError(`${label}: not a latency profile (kind is ${JSON.stringify(json.kind ?? null)})`);
+  if (json.schemaVersion !== 1) throw new ProfileError(`${label}: schemaVersion ${JSON.stringify(json.schemaVersion ?? null)} is not supported (1 is)`);
+  const model = json.model;
+  if (!isRecord(model) || typeof model.sha256 !== 'string' || typeof model.file !== 'string' || typeof model.nodes !== 'number') {
+    throw new ProfileError(`${label}: "model" must have file, sha256 and nodes`);
+  }
+  if (!Array.isArray(json.layers)) throw new ProfileError(`${label}: "layers" must be an array`);
+  json.layers.forEach((layer: unknown, i: number) => {
+    if (!isRecord(layer) || typeof layer.index !== 'number' || typeof layer.name !== 'string' || typeof layer.op !== 'string') {
+      throw new ProfileError(`${label}: layer ${i} must have index, name and op`);
+    }
+    for (const key of ['medianMs', 'p10Ms', 'p90Ms']) {
+      if (typeof layer[key] !== 'number' || !Number.isFinite(layer[key]) || (layer[key] as number) < 0) {
+        throw new ProfileError(`${label}: layer ${i} ("${layer.name}") has no valid ${key}`);
+      }
+    }
+  });
+  if (typeof json.sumOfMediansMs !== 'number' || !(json.wholeModelMs === null || typeof json.wholeModelMs === 'number')) {
+    throw new ProfileError(`${label}: sumOfMediansMs and wholeModelMs must be numbers`);
+  }
+  return json as unknown as LatencyProfile;
+}
+
+export function writeProfileFile(filePath: string, profile: LatencyProfile): void {
+  writeFileAtomic(filePath, `${JSON.stringify(profile, null, 2)}\n`);
+}

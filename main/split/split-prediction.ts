@@ -1,0 +1,186 @@
+// The prediction behind `run --cut auto` and `sweep`: the Neurosurgeon decision made with
+// live facts — device latencies from a real local profile (or a profile file), server
+// latencies from the executor's own profile of the whole model, the server-load factor K
+// from the executor's load report, and the link (a preset the shaper enforces, or the
+// live link as measured). The cost of every topological cut comes from app/partition.
+import path from 'node:path';
+import { buildPartitionProblem } from '../../app/engine.js';
+import { buildCutTable, planCuts, type CutPlan } from '../../app/partition/cuts.js';
+import { defaultPowerProfile, devicePowerFor, type DevicePowerProfile } from '../../app/partition/power.js';
+import { networkPreset, type NetworkPreset } from '../../app/partition/presets.js';
+import type { NetworkConditions, Objective, PlanOptions } from '../../app/partition/types.js';
+import type { ExecutionProviderName, LatencyProfile } from '../../app/profiling/types.js';
+import type { AnalyzedModel } from '../model/analyze-file.js';
+import { UsageError } from '../errors/user-errors.js';
+import { latenciesFromFile, type SideLatencies } from '../profiling/latency-sources.js';
+import { encodeModel } from '../../app/onnx/writer.js';
+import { inlineExternalData } from '../model/model-file.js';
+import { latenciesForWholeRuns } from '../../app/profiling/overhead.js';
+import { resolveNetwork } from './plan-service.js';
+import { profileModel } from '../profiling/profiler.js';
+import type { RemoteExecutor } from '../executor/remote-executor.js';
+
+export class SplitPredictionError extends Error {
+  override name = 'SplitPredictionError';
+}
+
+/** The link a run uses: a preset (possibly with custom numbers) that the shaper enforces, or the live link. */
+export interface LinkChoice {
+  /** 'preset': shaped to `preset`; 'measured': unshaped, predicted with what measureLink found. */
+  kind: 'preset' | 'measured';
+  preset: NetworkPreset;
+}
+
+export interface NetworkRequest {
+  name: string;
+  uplinkMbps?: number;
+  downlinkMbps?: number;
+  rttMs?: number;
+}
+
+/**
+ * A preset with any overrides, or — for 'measured' — the live link measured now. The
+ * measured link has no radio model of its own; the Wi-Fi one stands in for energy.
+ */
+export async function resolveLink(request: NetworkRequest, control: RemoteExecutor | null, power: DevicePowerProfile = defaultPowerProfile()): Promise<LinkChoice> {
+  const overrides = { uplinkMbps: request.uplinkMbps, downlinkMbps: request.downlinkMbps, rttMs: request.rttMs };
+  if (request.name !== 'measured') return { kind: 'preset', preset: resolveNetwork(request.name, overrides, power) };
+  if (Object.values(overrides).some((v) => v !== undefined)) {
+    throw new UsageError('--network measured takes no --uplink-mbps, --downlink-mbps or --rtt-ms: the link is measured');
+  }
+  if (!control) throw new UsageError('--network measured needs an executor to measure the link against');
+  const measured = await control.measureLink();
+  const network: NetworkConditions = { name: 'measured', uplinkMbps: measured.uplinkMbps, downlinkMbps: measured.downlinkMbps, rttMs: measured.rttMs };
+  return { kind: 'measured', preset: { network, radio: { ...networkPreset('wifi').radio } } };
+}
+
+export interface LatencyGathering {
+  ep: ExecutionProviderName;
+  allowCpuFallback?: boolean;
+  /** Device latencies from this profile file (measured or device profile) instead of a live profile. */
+  localFile?: string;
+  /** Server latencies from this profile file instead of the executor's own profile of the model. */
+  remoteFile?: string;
+  /** The device is emulated this many times slower than its latencies say (SplitRunnerOptions). */
+  deviceSlowdown?: number;
+  /** Timed runs of each profile (default 10) and warm-up runs (default 2). */
+  profileRuns?: number;
+  profileWarmup?: number;
+  /** Both profiles take more runs where runs are fast, to fill this many ms (ProfileOptions.minMeasureMs; default 0). */
+  profileMinMeasureMs?: number;
+  seed?: number;
+  dimValues?: Record<string, number>;
+  onProgress?: (message: string) => void;
+}
+
+export interface GatheredLatencies {
+  local: SideLatencies;
+  remote: SideLatencies;
+}
+
+/** The model's bytes as the executor should get them (external data folded in). */
+export function selfContainedBytes(analyzed: AnalyzedModel): Uint8Array {
+  if (analyzed.model.externalData.length === 0) return analyzed.bytes;
+  inlineExternalData(analyzed);
+  return encodeModel(analyzed.model.proto);
+}
+
+function checkMatchesModel(profile: LatencyProfile, analyzed: AnalyzedModel, label: string): void {
+  const nodes = analyzed.model.graph.nodes;
+  if (profile.layers.length !== nodes.length) {
+    throw new SplitPredictionError(`${label} has ${profile.layers.length} layers, ${path.basename(analyzed.path)} has ${nodes.length} nodes`);
+  }
+}
+
+/** Device latencies (a live local profile, or a file) and server latencies (the executor's profile, or a file). */
+export async function gatherLatencies(analyzed: AnalyzedModel, control: RemoteExecutor, options: LatencyGathering): Promise<GatheredLatencies> {
+  const runs = options.profileRuns ?? 10;
+  const warmup = options.profileWarmup ?? 2;
+  let local: SideLatencies;
+  if (options.localFile) {
+    local = await latenciesFromFile(analyzed, options.localFile);
+  } else {
+    options.onProgress?.(`profiling ${path.basename(analyzed.path)} on this device (${options.ep})`);
+    const profile = await profileModel(analyzed, {
+      ep: options.ep,
+      allowCpuFallback: options.allowCpuFallback,
+      runs,
+      warmup,
+      minMeasureMs: options.profileMinMeasureMs,
+      seed: options.seed,
+      dimValues: options.dimValues
+    });
+    local = { ms: profile.layers.map((l) => l.medianMs), source: `measured on this device (${profile.ep})`, profile };
+  }
+  local = withWholeRunCosts(local, 0);
+  const slowdown = options.deviceSlowdown ?? 1;
+  if (slowdown !== 1) local = { ...local, ms: local.ms.map((ms) => ms * slowdown), source: `${local.source} × ${slowdown} (emulated slower device)` };
+  if (options.remoteFile) return { local, remote: withWholeRunCosts(await latenciesFromFile(analyzed, options.remoteFile), analyzed.analysis.layers.length - 1) };
+  options.onProgress?.(`profiling ${path.basename(analyzed.path)} on the executor`);
+  const uploaded = await control.uploadModel(selfContainedBytes(analyzed), { name: wholeModelName(analyzed) });
+  // The executor serves with onnxruntime's full graph optimisation: profile it that way.
+  let remoteProfile: LatencyProfile;
+  try {
+    remoteProfile = await control.profile(uploaded.name, { runs, warmup, optimization: 'all', ...(options.profileMinMeasureMs ? { minTimeMs: Math.round(options.profileMinMeasureMs) } : {}) });
+  } finally {
+    // Only the tails run from here on: a whole model uploaded just for this would hold its memory.
+    if (uploaded.uploaded) await control.unloadModel(uploaded.name).catch(() => undefined);
+  }
+  checkMatchesModel(remoteProfile, analyzed, `the executor's profile of ${uploaded.name}`);
+  const remote = withWholeRunCosts(
+    {
+      ms: remoteProfile.layers.map((l) => l.medianMs),
+      source: `measured by the executor (${remoteProfile.ep} on ${remoteProfile.device.cpu})`,
+      profile: remoteProfile
+    },
+    remoteProfile.layers.length - 1
+  );
+  return { local, remote };
+}
+
+/**
+ * A head always holds the first node and a tail always the last: the profile's per-run
+ * cost goes to node 0 locally and to node N−1 remotely, and what the whole measured run
+ * holds beyond its layers is spread over every node (latenciesForWholeRuns), so cut N
+ * predicts the measured whole run and every cut pays each part's run cost once.
+ */
+function withWholeRunCosts(side: SideLatencies, node: number): SideLatencies {
+  if (side.ms.length === 0 || !side.profile) return side;
+  const wholeModelMs = side.profile.predicted ? null : side.profile.wholeModelMs;
+  return { ...side, ms: latenciesForWholeRuns(side.ms, { runOverheadMs: side.profile.runOverheadMs, runOverheadNode: node, wholeModelMs }) };
+}
+
+/** The executor-side name of a whole model (letters, digits, '-', '_', '.'). */
+export function wholeModelName(analyzed: AnalyzedModel): string {
+  return sanitizeModelName(path.basename(analyzed.path, '.onnx'));
+}
+
+export function sanitizeModelName(name: string): string {
+  const cleaned = name.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^[._-]+/, '');
+  return cleaned === '' ? 'model' : cleaned.slice(0, 100);
+}
+
+export interface CutPrediction {
+  plan: CutPlan;
+  options: PlanOptions;
+  objective: Objective;
+  chosen: number;
+  latencies: { local: string; remote: string };
+}
+
+/** The Neurosurgeon decision: cost of every cut with these latencies, link and load; the best for `objective`. */
+export function predictCuts(
+  analyzed: AnalyzedModel,
+  latencies: GatheredLatencies,
+  link: NetworkPreset,
+  serverLoad: number,
+  objective: Objective,
+  ep: ExecutionProviderName,
+  power: DevicePowerProfile = defaultPowerProfile()
+): CutPrediction {
+  if (!(Number.isFinite(serverLoad) && serverLoad > 0)) throw new SplitPredictionError(`the executor reported a load factor of ${serverLoad}; expected a number > 0`);
+  const problem = buildPartitionProblem(analyzed.analysis, { localMs: latencies.local.ms, remoteMs: latencies.remote.ms });
+  const options: PlanOptions = { network: link.network, radio: link.radio, device: devicePowerFor(power, ep), serverLoad };
+  const plan = planCuts(buildCutTable(problem), options);
+  return { plan, options, objective, chosen: plan.best[objective], latencies: { local: latencies.local.source, remote: latencies.remote.source } };
+}

@@ -1,0 +1,178 @@
+// `neurosurgeon sweep`: measures real split runs at many cuts (0, K, 2K, …, N and the
+// predicted best) beside the prediction `run --cut auto` makes, to judge the decision —
+// ratio = measured(predicted best) / measured(measured best), 1 when the prediction
+// picked the fastest cut. Several links can be swept in one pass (the bench does), so each
+// cut is cut, uploaded and opened once. With pruning, cuts are measured in order of
+// predicted total and a cut is skipped for a link when its shaped transfer time alone —
+// a hard lower bound — already exceeds the best total measured there.
+import path from 'node:path';
+import { median } from '../../app/profiling/trace.js';
+import type { NetworkConditions } from '../../app/partition/types.js';
+import type { AnalyzedModel } from '../model/analyze-file.js';
+import type { LinkShaper } from '../executor/link.js';
+import { UsageError } from '../errors/user-errors.js';
+import { gatherLatencies, predictCuts, type CutPrediction, type GatheredLatencies, type LatencyGathering, type LinkChoice } from './split-prediction.js';
+import type { RemoteExecutor } from '../executor/remote-executor.js';
+import { runnerOptionsOf, shaperForLink, SplitRunner, type SplitRunTiming } from './split-run.js';
+
+export const SKIPPED_BY_BOUND = 'lower bound exceeds best';
+
+export interface SweepCut {
+  cut: number;
+  predictedMs: number;
+  /** Median measured total, or null when the cut was skipped. */
+  measuredMs: number | null;
+  /** Shaped transfer time of this cut (bytes / bandwidth + RTT), the pruning bound. */
+  lowerBoundMs: number;
+  skipped?: typeof SKIPPED_BY_BOUND;
+  median?: SplitRunTiming;
+  outputOk?: boolean;
+  maxAbsDiff?: number;
+}
+
+export interface SweepResult {
+  model: string;
+  network: NetworkConditions & { shaped: boolean };
+  serverLoad: number;
+  deviceSlowdown: number;
+  latencies: { local: string; remote: string };
+  cuts: SweepCut[];
+  predictedBest: number;
+  measuredBest: number;
+  /** measured(predictedBest) / measured(measuredBest). */
+  ratio: number;
+  /** Median over measured cuts of |predicted − measured| / measured. */
+  predictionError: number;
+  /** True when every measured run's outputs matched the full local run. */
+  outputsOk: boolean;
+}
+
+export interface SweepRequest extends LatencyGathering {
+  analyzed: AnalyzedModel;
+  links: LinkChoice[];
+  /** Step between swept cuts (default 1: every cut). */
+  every?: number;
+  runs: number;
+  prune: boolean;
+  /** Latencies already gathered for this model (skips both profiles). */
+  latencies?: GatheredLatencies;
+  connect: (shaper?: LinkShaper) => RemoteExecutor;
+}
+
+/** The cuts a sweep measures: 0, every, 2·every, …, N, plus the extra ones given. */
+export function sweptCuts(nodeCount: number, every: number, extra: readonly number[] = []): number[] {
+  if (!Number.isInteger(every) || every < 1) throw new UsageError(`--every must be a whole number ≥ 1, got ${every}`);
+  const cuts = new Set<number>([0, nodeCount, ...extra]);
+  for (let cut = every; cut < nodeCount; cut += every) cuts.add(cut);
+  return [...cuts].sort((a, b) => a - b);
+}
+
+function argMin(values: Map<number, number>): number {
+  let best = -1;
+  let bestValue = Infinity;
+  for (const [key, value] of [...values].sort((a, b) => a[0] - b[0])) {
+    if (value < bestValue) {
+      best = key;
+      bestValue = value;
+    }
+  }
+  return best;
+}
+
+interface LinkState {
+  link: LinkChoice;
+  prediction: CutPrediction;
+  data: RemoteExecutor;
+  measured: Map<number, { median: SplitRunTiming; ok: boolean; maxAbsDiff: number }>;
+  bestMs: number;
+}
+
+/** Sweeps one model over one or more links; one result per link, in the order given. */
+export async function sweepModel(request: SweepRequest): Promise<SweepResult[]> {
+  const { analyzed } = request;
+  const file = path.basename(analyzed.path);
+  const nodeCount = analyzed.analysis.layers.length;
+  const progress = request.onProgress ?? (() => undefined);
+  const control = request.connect();
+  const latencies =
+    request.latencies ??
+    (await gatherLatencies(analyzed, control, {
+      ep: request.ep,
+      allowCpuFallback: request.allowCpuFallback,
+      localFile: request.localFile,
+      remoteFile: request.remoteFile,
+      deviceSlowdown: request.deviceSlowdown,
+      profileRuns: request.profileRuns,
+      profileWarmup: request.profileWarmup,
+      seed: request.seed,
+      dimValues: request.dimValues,
+      onProgress: progress
+    }));
+  const { loadFactor } = await control.load();
+  const states: LinkState[] = request.links.map((link) => ({
+    link,
+    prediction: predictCuts(analyzed, latencies, link.preset, loadFactor, 'latency', request.ep),
+    data: request.connect(shaperForLink(link)),
+    measured: new Map(),
+    bestMs: Infinity
+  }));
+  const cuts = sweptCuts(nodeCount, request.every ?? 1, states.map((s) => s.prediction.chosen));
+  const predictedMs = (state: LinkState, cut: number) => state.prediction.plan.cuts[cut].totalMs;
+  const boundMs = (state: LinkState, cut: number) => {
+    const cost = state.prediction.plan.cuts[cut];
+    return cost.uploadMs + cost.downloadMs;
+  };
+  // A measured (unshaped) link has no hard transfer bound: it is never pruned.
+  const prunable = (state: LinkState) => request.prune && state.link.kind === 'preset';
+  const order = request.prune ? [...cuts].sort((a, b) => Math.min(...states.map((s) => predictedMs(s, a))) - Math.min(...states.map((s) => predictedMs(s, b))) || a - b) : cuts;
+
+  const runner = await SplitRunner.open(analyzed, runnerOptionsOf(request));
+  try {
+    for (const [index, cut] of order.entries()) {
+      const needed = states.filter((s) => !prunable(s) || cut === s.prediction.chosen || boundMs(s, cut) <= s.bestMs);
+      if (needed.length === 0) {
+        progress(`[${index + 1}/${order.length}] ${file} cut ${cut}: skipped (transfer alone exceeds the best measured total)`);
+        continue;
+      }
+      progress(`[${index + 1}/${order.length}] ${file} cut ${cut}: ${needed.map((s) => s.link.preset.network.name).join(', ')}`);
+      const prepared = await runner.prepare(cut, cut < nodeCount ? control : null);
+      try {
+        for (const state of needed) {
+          const measurement = await prepared.measure(cut < nodeCount ? state.data : null, { runs: request.runs });
+          state.measured.set(cut, { median: measurement.median, ok: measurement.outputCheck.ok, maxAbsDiff: measurement.outputCheck.maxAbsDiff });
+          state.bestMs = Math.min(state.bestMs, measurement.median.totalMs);
+        }
+      } finally {
+        await prepared.release();
+      }
+    }
+  } finally {
+    await runner.release();
+  }
+
+  return states.map((state) => {
+    const totals = new Map([...state.measured].map(([cut, m]) => [cut, m.median.totalMs]));
+    const measuredBest = argMin(totals);
+    const predictedBest = state.prediction.chosen;
+    const errors = [...totals].map(([cut, measured]) => Math.abs(predictedMs(state, cut) - measured) / measured);
+    const network = state.link.preset.network;
+    return {
+      model: file,
+      network: { ...network, shaped: state.link.kind === 'preset' && network.name !== 'unshaped' },
+      serverLoad: loadFactor,
+      deviceSlowdown: request.deviceSlowdown ?? 1,
+      latencies: state.prediction.latencies,
+      cuts: cuts.map((cut): SweepCut => {
+        const measured = state.measured.get(cut);
+        const base = { cut, predictedMs: predictedMs(state, cut), lowerBoundMs: boundMs(state, cut) };
+        if (!measured) return { ...base, measuredMs: null, skipped: SKIPPED_BY_BOUND };
+        return { ...base, measuredMs: measured.median.totalMs, median: measured.median, outputOk: measured.ok, maxAbsDiff: measured.maxAbsDiff };
+      }),
+      predictedBest,
+      measuredBest,
+      ratio: (totals.get(predictedBest) ?? NaN) / (totals.get(measuredBest) ?? NaN),
+      predictionError: errors.length > 0 ? median(errors) : NaN,
+      outputsOk: [...state.measured.values()].every((m) => m.ok)
+    };
+  });
+}
