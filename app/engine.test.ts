@@ -15,6 +15,7 @@ function layer(index: number, opType: string, inputs: string[], outputs: TensorF
   const known = outputs.every((output) => output.bytes !== null);
   return {
     index,
+    nodeIndex: index,
     name: `${opType.toLowerCase()}${index}`,
     opType,
     domain: '',
@@ -24,6 +25,8 @@ function layer(index: number, opType: string, inputs: string[], outputs: TensorF
     params: paramBytes / 4,
     paramBytes,
     macs,
+    weightInputs: inputs.filter((name) => /^[wb]\d$/.test(name)),
+    foldedNodes: [],
     flags: macs === null ? ['unknown-op'] : []
   };
 }
@@ -43,6 +46,9 @@ function sampleAnalysis(): ModelAnalysis {
   const tensors = new Map<string, TensorFacts>([image, ...layers.flatMap((l) => l.outputs)].map((t) => [t.name, t]));
   return {
     layers,
+    weightNodes: [],
+    weights: { values: new Set(['w0', 'b0', 'w1']), nodes: [], sources: new Map(), feeders: new Map(), producer: new Map() },
+    symbolicDims: [],
     tensors,
     inputs: [image],
     outputs: [facts('a0', 128), facts('y', 40)],

@@ -25,7 +25,7 @@ const opened = (profiles: OpenedModel['profiles'] = { local: null, remote: null 
 
 function latencyProfile(ms: number): LatencyProfile {
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     kind: 'latency-profile',
     model: { file: 'lenet.onnx', sha256: 'lenet-sha', nodes: lenet.nodes.length },
     device: { hostname: 'h', os: 'linux', arch: 'x64', cpu: 'cpu', cpuCores: 2, memoryBytes: 1e9, gpu: null },

@@ -1,6 +1,8 @@
-// Per-layer analysis of an ONNX graph: walks the nodes in topological order, settles
-// every value's type and shape (runtime shapes > declared dims > static inference, see
-// rules.ts), then counts each layer's parameters, output bytes and MACs (op-costs.ts).
+// Per-layer analysis of an ONNX graph: checks its structure (graph-check.ts), walks the
+// nodes in topological order, settles every value's type and shape (runtime shapes >
+// declared dims > static inference, see rules.ts), then counts each layer's parameters,
+// output bytes and MACs (op-costs.ts). Nodes that compute weights only (weights.ts) are
+// analysed for their shapes but are no layers: they fold into the layers that read them.
 // Weights are never read: only small integer/float tensors' values are looked at.
 import { byteSizeOf, elementBits, type ElementTypeName } from '../onnx/element-type.js';
 import { defaultOpset, staticElementCount, type Dim, type OnnxGraph, type OnnxModel, type OnnxNode, type OnnxTensor } from '../onnx/model.js';
@@ -8,8 +10,10 @@ import { tensorValues } from '../onnx/reader.js';
 import { constantValueLimit, NodeContext, type InferredTensor, type ValueFacts } from './context.js';
 import { countMacs } from './op-costs.js';
 import { inferenceRules } from './rules.js';
+import { checkGraphStructure } from './graph-check.js';
 import { isStatic } from './shape-math.js';
-import type { AnalyzeOptions, LayerAnalysis, LayerFlag, ModelAnalysis, ShapeSource, TensorFacts } from './types.js';
+import type { AnalyzeOptions, LayerAnalysis, LayerFlag, ModelAnalysis, ShapeSource, SymbolicDim, TensorFacts, WeightNode } from './types.js';
+import { findWeights, uniqueSources, type GraphWeights, type WeightSource } from './weights.js';
 
 interface ValueState extends ValueFacts {
   source: ShapeSource;
@@ -21,11 +25,29 @@ export function analyzeModel(model: OnnxModel, options: AnalyzeOptions = {}): Mo
   return new Analysis(model, options).run();
 }
 
+/** The value a symbolic input dimension takes when the caller gives none (onnxruntime's perf tools do the same). */
+export const DEFAULT_SYMBOLIC_DIM = 1;
+
+/**
+ * The symbolic dimensions of a model's inputs, each with the value analysis and real runs
+ * use: the one given, else DEFAULT_SYMBOLIC_DIM (reported as a default, so users see it).
+ */
+export function resolveInputDims(graph: OnnxGraph, given: Record<string, number> = {}): SymbolicDim[] {
+  const names = new Set<string>();
+  for (const input of graph.inputs) for (const d of input.type?.shape ?? []) if (typeof d === 'string') names.add(d);
+  return [...names].map((name) =>
+    Object.hasOwn(given, name) ? { name, value: given[name], source: 'given' as const } : { name, value: DEFAULT_SYMBOLIC_DIM, source: 'default' as const }
+  );
+}
+
 class Analysis {
   private readonly graph: OnnxGraph;
   private readonly opset: number;
   private readonly states = new Map<string, ValueState>();
   private readonly declared = new Map<string, { elementType: ElementTypeName; shape: Dim[] | null }>();
+  private readonly symbolicDims: SymbolicDim[];
+  private readonly dimValues: Record<string, number>;
+  private weights: GraphWeights | null = null;
 
   constructor(
     model: OnnxModel,
@@ -33,12 +55,19 @@ class Analysis {
   ) {
     this.graph = model.graph;
     this.opset = defaultOpset(model);
+    this.symbolicDims = options.defaultSymbolicDims
+      ? resolveInputDims(this.graph, options.dimValues)
+      : resolveInputDims(this.graph, options.dimValues).filter((d) => d.source === 'given');
+    this.dimValues = { ...options.dimValues, ...Object.fromEntries(this.symbolicDims.map((d) => [d.name, d.value])) };
     for (const info of [...this.graph.valueInfo.values(), ...this.graph.outputs]) {
       if (info.type) this.declared.set(info.name, { elementType: info.type.elementType, shape: this.resolveSymbols(info.type.shape) });
     }
   }
 
   run(): ModelAnalysis {
+    const order = checkGraphStructure(this.graph);
+    const weights = findWeights(this.graph, order);
+    this.weights = weights;
     const tensors = new Map<string, TensorFacts>();
     for (const tensor of this.graph.initializers.values()) {
       this.states.set(tensor.name, initializerState(tensor));
@@ -52,12 +81,22 @@ class Analysis {
       return facts;
     });
 
-    const layers: LayerAnalysis[] = new Array<LayerAnalysis>(this.graph.nodes.length);
-    for (const position of topologicalOrder(this.graph)) {
-      const layer = this.analyzeNode(this.graph.nodes[position]);
-      layers[position] = layer;
-      for (const output of layer.outputs) tensors.set(output.name, output);
+    const weightNodeSet = new Set(weights.nodes);
+    const layers: LayerAnalysis[] = [];
+    const weightNodes: WeightNode[] = [];
+    for (const position of order) {
+      const node = this.graph.nodes[position];
+      const analysed = this.analyzeNode(node);
+      for (const output of analysed.outputs) tensors.set(output.name, output);
+      if (weightNodeSet.has(position)) {
+        weightNodes.push({ nodeIndex: position, name: node.name, opType: node.opType, outputs: analysed.outputs, consumers: [] });
+      } else {
+        layers.push({ ...analysed, index: layers.length });
+      }
     }
+    const weightNodeAt = new Map(weightNodes.map((w) => [w.nodeIndex, w]));
+    for (const layer of layers) for (const position of layer.foldedNodes) weightNodeAt.get(position)?.consumers.push(layer.index);
+    weightNodes.sort((a, b) => a.nodeIndex - b.nodeIndex);
 
     const outputs = this.graph.outputs.map((output) => {
       if (!this.states.has(output.name)) this.states.set(output.name, this.declaredState(output.name) ?? unknownValue);
@@ -66,7 +105,17 @@ class Analysis {
       return facts;
     });
 
-    return { layers, tensors, inputs, outputs, totals: this.totals(layers), unresolved: unresolvedOutputs(layers) };
+    return {
+      layers,
+      weightNodes,
+      weights,
+      symbolicDims: this.symbolicDims,
+      tensors,
+      inputs,
+      outputs,
+      totals: this.totals(layers),
+      unresolved: unresolvedOutputs(layers)
+    };
   }
 
   private analyzeNode(node: OnnxNode): LayerAnalysis {
@@ -107,9 +156,19 @@ class Analysis {
     if (rule && !count) flags.add('unknown-op');
     if (count?.missing) flags.add(count.missing);
 
-    const { params, paramBytes } = this.paramsOf(node.inputs);
+    const { params, paramBytes } = sumSources(this.sourcesRead(node.inputs));
+    const weights = this.weights as GraphWeights;
+    const weightInputs = [...new Set(node.inputs.filter((name) => weights.values.has(name)))];
+    const folded = new Set<number>();
+    for (const name of weightInputs) {
+      const from = weights.producer.get(name);
+      if (from === undefined) continue;
+      folded.add(from);
+      for (const earlier of weights.feeders.get(from) ?? []) folded.add(earlier);
+    }
     return {
       index: node.index,
+      nodeIndex: node.index,
       name: node.name,
       opType: node.opType,
       domain: node.domain,
@@ -119,6 +178,8 @@ class Analysis {
       params,
       paramBytes,
       macs: count ? count.macs : null,
+      weightInputs,
+      foldedNodes: [...folded].sort((a, b) => a - b),
       flags: [...flags]
     };
   }
@@ -157,8 +218,8 @@ class Analysis {
   }
 
   private resolveSymbols(shape: Dim[] | null): Dim[] | null {
-    const dimValues = this.options.dimValues;
-    if (!shape || !dimValues) return shape;
+    const dimValues = this.dimValues;
+    if (!shape) return shape;
     return shape.map((d) => (typeof d === 'string' && Object.hasOwn(dimValues, d) ? dimValues[d] : d));
   }
 
@@ -175,37 +236,33 @@ class Analysis {
     };
   }
 
-  private paramsOf(inputs: string[]): { params: number; paramBytes: number } {
-    let params = 0;
-    let paramBytes = 0;
-    for (const name of new Set(inputs)) {
-      const tensor = this.graph.initializers.get(name);
-      if (!tensor) continue;
-      params += tensor.elementCount;
-      paramBytes += tensor.byteLength;
-    }
-    return { params, paramBytes };
+  /** The stored weights (initializers, Constant tensors) that reading `inputs` reads, each once. */
+  private sourcesRead(inputs: readonly string[]): WeightSource[] {
+    const sources = (this.weights as GraphWeights).sources;
+    return uniqueSources(inputs.flatMap((name) => sources.get(name) ?? []));
   }
 
-  /** Parameters count each initializer once, however many nodes read it (the model's size). */
+  /** Parameters count each stored weight once, however many layers read it (the model's size). */
   private totals(layers: LayerAnalysis[]): ModelAnalysis['totals'] {
-    const used = new Set<string>();
     let macs = 0;
     let unknownMacLayers = 0;
     for (const layer of layers) {
-      for (const name of layer.inputs) if (this.graph.initializers.has(name)) used.add(name);
       if (layer.macs === null) unknownMacLayers++;
       else macs += layer.macs;
     }
-    let params = 0;
-    let paramBytes = 0;
-    for (const name of used) {
-      const tensor = this.graph.initializers.get(name) as OnnxTensor;
-      params += tensor.elementCount;
-      paramBytes += tensor.byteLength;
-    }
+    const { params, paramBytes } = sumSources(this.sourcesRead(layers.flatMap((layer) => layer.weightInputs)));
     return { params, paramBytes, macs, unknownMacLayers };
   }
+}
+
+function sumSources(sources: readonly WeightSource[]): { params: number; paramBytes: number } {
+  let params = 0;
+  let paramBytes = 0;
+  for (const source of sources) {
+    params += source.elements;
+    paramBytes += source.bytes;
+  }
+  return { params, paramBytes };
 }
 
 function initializerState(tensor: OnnxTensor): ValueState {
@@ -246,33 +303,4 @@ function mergeDeclared(declared: Dim[] | null, inferred: Dim[] | null): { shape:
 
 function unresolvedOutputs(layers: LayerAnalysis[]): string[] {
   return layers.flatMap((layer) => layer.outputs.filter((o) => !isStatic(o.shape)).map((o) => o.name));
-}
-
-/** Node positions in an order where producers come first (the file's order when it already is one). */
-function topologicalOrder(graph: OnnxGraph): number[] {
-  const producer = new Map<string, number>();
-  graph.nodes.forEach((node, i) => node.outputs.forEach((name) => name !== '' && producer.set(name, i)));
-  const dependencies = graph.nodes.map((node, i) =>
-    node.inputs.map((name) => producer.get(name)).filter((p): p is number => p !== undefined && p !== i)
-  );
-  if (dependencies.every((deps, i) => deps.every((p) => p < i))) return graph.nodes.map((_, i) => i);
-
-  const order: number[] = [];
-  const state = new Uint8Array(graph.nodes.length);
-  const dependents: number[][] = graph.nodes.map(() => []);
-  const waiting = dependencies.map((deps, i) => {
-    const unique = new Set(deps);
-    for (const p of unique) dependents[p].push(i);
-    return unique.size;
-  });
-  const ready = waiting.flatMap((n, i) => (n === 0 ? [i] : []));
-  for (let head = 0; head < ready.length; head++) {
-    const next = ready[head];
-    state[next] = 1;
-    order.push(next);
-    for (const d of dependents[next]) if (--waiting[d] === 0) ready.push(d);
-  }
-  // Nodes on a cycle (a broken graph) go last, in file order.
-  graph.nodes.forEach((_, i) => state[i] === 0 && order.push(i));
-  return order;
 }

@@ -3,6 +3,7 @@
 // partitioner, the CLI and the studio all read these types.
 import type { ElementTypeName } from '../onnx/element-type.js';
 import type { Dim } from '../onnx/model.js';
+import type { GraphWeights } from './weights.js';
 
 /**
  * Where a tensor's shape came from: 'declared' (the file's inputs/outputs/value_info),
@@ -20,8 +21,15 @@ export interface TensorFacts {
   source: ShapeSource;
 }
 
+/**
+ * One layer: a node that computes on activations (every node but the weight-only ones,
+ * app/analysis/weights.ts). Layers are the cut points: cut K runs layers 0..K-1 on the device.
+ */
 export interface LayerAnalysis {
+  /** Position among the layers (topological order). */
   index: number;
+  /** Position of the node in the graph's node list. */
+  nodeIndex: number;
   name: string;
   opType: string;
   domain: string;
@@ -29,9 +37,16 @@ export interface LayerAnalysis {
   outputs: TensorFacts[];
   /** Sum of the outputs' bytes; null when any output size is unknown. */
   outputBytes: number | null;
-  /** Elements of the initializers this node reads (weights, biases). */
+  /**
+   * Elements of the weights this layer reads (weights, biases), counted at their source:
+   * an initializer read through an Identity alias or a weight-only chain counts here.
+   */
   params: number;
   paramBytes: number;
+  /** The weight values this layer reads (initializers, Constant outputs, folded values). */
+  weightInputs: string[];
+  /** Graph positions of the weight-only nodes that compute what this layer reads, folded into it. */
+  foldedNodes: number[];
   /** Multiply-accumulates; null when the op is unknown or its shapes are not known. */
   macs: number | null;
   /** Problems worth showing: 'unknown-op', 'unknown-shape', 'symbolic-shape'. */
@@ -40,14 +55,33 @@ export interface LayerAnalysis {
 
 export type LayerFlag = 'unknown-op' | 'unknown-shape' | 'symbolic-shape';
 
+/** A weight-only node: it computes a weight (an alias, a Constant, a folded chain), so it is no layer. */
+export interface WeightNode {
+  nodeIndex: number;
+  name: string;
+  opType: string;
+  outputs: TensorFacts[];
+  /** Layers that read its outputs, directly or through other weight-only nodes. */
+  consumers: number[];
+}
+
 export interface ModelAnalysis {
   layers: LayerAnalysis[];
+  /** Nodes that compute weights only, folded into the layers that read them (app/analysis/weights.ts). */
+  weightNodes: WeightNode[];
+  /** Which values are weights (never traffic, never a cut's crossing tensor) and what computes them. */
+  weights: GraphWeights;
+  /**
+   * Symbolic dimensions of the model's inputs and the values the analysis used for them,
+   * with where each came from: 'given' (the caller's dimValues) or 'default' (1).
+   */
+  symbolicDims: SymbolicDim[];
   /** Every value of the graph by name: inputs, initializers' consumers' outputs, node outputs. */
   tensors: Map<string, TensorFacts>;
   inputs: TensorFacts[];
   outputs: TensorFacts[];
   totals: {
-    /** Elements of the initializers the nodes read, each initializer counted once (shared weights too). */
+    /** Elements of the weights the layers read, each stored weight counted once (shared weights too). */
     params: number;
     paramBytes: number;
     /** Sum over layers whose MACs are known. */
@@ -65,9 +99,17 @@ export interface RuntimeShape {
   shape: number[];
 }
 
+export interface SymbolicDim {
+  name: string;
+  value: number;
+  source: 'given' | 'default';
+}
+
 export interface AnalyzeOptions {
   /** Values for symbolic dimensions, e.g. { batch: 1 }; unnamed dims default to nothing. */
   dimValues?: Record<string, number>;
+  /** Give every symbolic input dimension without a value DEFAULT_SYMBOLIC_DIM (analyze.ts), reported in symbolicDims. */
+  defaultSymbolicDims?: boolean;
   /** Shapes from a real run; they win over static inference for the tensors they cover. */
   runtimeShapes?: Map<string, RuntimeShape>;
 }

@@ -9,6 +9,7 @@ const hardware: HardwareProfile = { name: 'test', gmacsPerSec: 10, gbPerSec: 10,
 function layer(macs: number | null, outputBytes: number | null, paramBytes: number): LayerAnalysis {
   return {
     index: 0,
+    nodeIndex: 0,
     name: 'layer',
     opType: 'Conv',
     domain: '',
@@ -18,6 +19,8 @@ function layer(macs: number | null, outputBytes: number | null, paramBytes: numb
     params: paramBytes / 4,
     paramBytes,
     macs,
+    weightInputs: ['w'],
+    foldedNodes: [],
     flags: []
   };
 }

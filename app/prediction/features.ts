@@ -183,7 +183,7 @@ class LayerShapes {
  */
 export function layerFeatures(layer: LayerAnalysis, analysis: ModelAnalysis, graph: OnnxGraph): LayerFeatures | null {
   if (layer.domain !== '' && layer.domain !== 'ai.onnx') return null;
-  const node = graph.nodes[layer.index];
+  const node = graph.nodes[layer.nodeIndex];
   if (!node || node.opType !== layer.opType) return null;
   const shapes = new LayerShapes(layer, analysis);
   switch (layer.opType) {

@@ -114,7 +114,7 @@ export function predictProfile(analysis: ModelAnalysis, model: OnnxModel, device
     };
   });
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     kind: 'latency-profile',
     model: modelIdentity,
     device: deviceProfile.device,

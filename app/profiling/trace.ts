@@ -379,6 +379,33 @@ function splitWeights(nodes: readonly number[], macs: readonly (number | null)[]
   return known.map((m) => (m as number) / total);
 }
 
+/**
+ * The same attribution in layers (app/analysis: every node but the weight-only ones):
+ * each node's share goes to its layer, a weight-only node's to the first layer that reads
+ * what it computes (`layerOfNode`, -1 for one nobody reads). A layer takes the status and
+ * output kernel of its own node (`nodeOfLayer`).
+ */
+export function attributionByLayer(
+  attribution: KernelAttribution,
+  layerOfNode: readonly number[],
+  nodeOfLayer: readonly number[]
+): KernelAttribution {
+  const shares = new Map<string, KernelShare[]>();
+  for (const [kernel, list] of attribution.shares) {
+    const byLayer = new Map<number, number>();
+    for (const { node, share } of list) {
+      const layer = layerOfNode[node] ?? -1;
+      if (layer >= 0) byLayer.set(layer, (byLayer.get(layer) ?? 0) + share);
+    }
+    shares.set(kernel, [...byLayer].map(([node, share]) => ({ node, share })));
+  }
+  return {
+    shares,
+    status: nodeOfLayer.map((node) => attribution.status[node] ?? 'folded'),
+    outputKernel: nodeOfLayer.map((node) => attribution.outputKernel[node] ?? null)
+  };
+}
+
 // ---------------------------------------------------------------------------------------
 // Runs → per-node timings.
 

@@ -45,8 +45,13 @@ export interface ModelIdentity {
   nodes: number;
 }
 
+/**
+ * A per-layer latency profile. Schema 2: `layers` are the analysis's layers (weight-only
+ * nodes folded into the layers that read them, app/analysis/weights.ts); schema 1 listed
+ * every node and is refused.
+ */
 export interface LatencyProfile {
-  schemaVersion: 1;
+  schemaVersion: 2;
   kind: 'latency-profile';
   model: ModelIdentity;
   device: DeviceInfo;

@@ -1,7 +1,7 @@
 // The model as the studio shows it: a plain, JSON-safe picture of a graph and its analysis
 // (no Maps, no weight bytes), built in main/ from the file and sent over the contract to
 // the renderer, which draws the graph, the per-layer charts and the node details from it.
-import type { LayerAnalysis, LayerFlag, ModelAnalysis, ShapeSource } from '../analysis/types.js';
+import type { LayerAnalysis, LayerFlag, ModelAnalysis, ShapeSource, SymbolicDim } from '../analysis/types.js';
 import type { ElementTypeName } from '../onnx/element-type.js';
 import { defaultOpset, type AttributeValue, type Dim, type OnnxModel } from '../onnx/model.js';
 
@@ -11,9 +11,18 @@ export interface TensorView {
   shape: Dim[] | null;
   bytes: number | null;
   source: ShapeSource | 'initializer';
-  /** Index of the node producing it; -1 for a graph input or an initializer. */
+  /** Index of the node (layer) producing it; -1 for a graph input or a weight. */
   producer: number;
   isInitializer: boolean;
+  /** A weight: an initializer, a Constant's output or a value computed from weights alone. */
+  isWeight: boolean;
+}
+
+/** A weight-only node folded into the layer that reads it (an alias, a Constant, a folded chain), as Netron shows weights. */
+export interface FoldedNodeView {
+  name: string;
+  opType: string;
+  outputs: TensorView[];
 }
 
 export interface AttributeView {
@@ -37,6 +46,8 @@ export interface NodeView {
   flags: LayerFlag[];
   /** Nodes whose outputs this node reads (indices, ascending, no duplicates). */
   predecessors: number[];
+  /** The weight-only nodes that compute the weights this node reads, in graph order. */
+  folded: FoldedNodeView[];
 }
 
 export interface ModelView {
@@ -48,7 +59,12 @@ export interface ModelView {
   opset: number;
   inputs: TensorView[];
   outputs: TensorView[];
+  /** The layers (every node but the weight-only ones), in topological order: the cut points. */
   nodes: NodeView[];
+  /** Nodes in the file, weight-only ones included. */
+  graphNodeCount: number;
+  /** Symbolic input dimensions and the values used for them (given, or a default the page should show). */
+  symbolicDims: SymbolicDim[];
   totals: ModelAnalysis['totals'];
 }
 
@@ -100,7 +116,8 @@ export function modelViewOf(
         bytes: initializer.byteLength,
         source: 'initializer',
         producer: -1,
-        isInitializer: true
+        isInitializer: true,
+        isWeight: true
       };
     }
     const facts = analysis.tensors.get(name);
@@ -111,12 +128,14 @@ export function modelViewOf(
       bytes: facts?.bytes ?? null,
       source: facts?.source ?? 'unknown',
       producer: producers.get(name) ?? -1,
-      isInitializer: false
+      isInitializer: false,
+      isWeight: analysis.weights.values.has(name)
     };
   };
+  const weightNodeAt = new Map(analysis.weightNodes.map((w) => [w.nodeIndex, w]));
 
   const nodeView = (layer: LayerAnalysis): NodeView => {
-    const node = model.graph.nodes[layer.index];
+    const node = model.graph.nodes[layer.nodeIndex];
     const inputs = node.inputs.filter((name) => name !== '').map(tensorView);
     const predecessors = [...new Set(inputs.map((t) => t.producer).filter((p) => p >= 0))].sort((a, b) => a - b);
     return {
@@ -132,7 +151,11 @@ export function modelViewOf(
       macs: layer.macs,
       outputBytes: layer.outputBytes,
       flags: layer.flags,
-      predecessors
+      predecessors,
+      folded: layer.foldedNodes.flatMap((position) => {
+        const folded = weightNodeAt.get(position);
+        return folded ? [{ name: folded.name, opType: folded.opType, outputs: folded.outputs.map((o) => tensorView(o.name)) }] : [];
+      })
     };
   };
 
@@ -145,6 +168,8 @@ export function modelViewOf(
     inputs: analysis.inputs.map((t) => tensorView(t.name)),
     outputs: analysis.outputs.map((t) => tensorView(t.name)),
     nodes: analysis.layers.map(nodeView),
+    graphNodeCount: model.graph.nodes.length,
+    symbolicDims: analysis.symbolicDims,
     totals: analysis.totals
   };
 }

@@ -10,6 +10,7 @@ export class UsageError extends Error {
 
 const expectedErrorNames = new Set([
   'UsageError',
+  'GraphStructureError',
   'ExportError',
   'PartitionConfigError',
   'BandwidthTraceError',

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readOnnxModel } from '../../app/onnx/reader.js';
 import { buildZooModel } from '../../app/zoo/index.js';
-import { analyzeLoadedModel, type AnalyzedModel } from '../model/analyze-file.js';
+import { analyzeLoadedModel, analyzeModelFile, type AnalyzedModel } from '../model/analyze-file.js';
+import { listRealModels, type RealModel } from '../model/real-models.js';
 import * as ort from 'onnxruntime-node';
 import {
   calibrateProfilerOverhead,
@@ -45,11 +46,11 @@ describe.each(['lenet', 'resnet18', 'transformer'])('profiling %s on CPU', (id) 
     const profile = await profileModel(analyzed, { ep: 'cpu', runs: 5, warmup: 2, onProgress: (p) => phases.add(p.phase) });
     expect([...phases]).toEqual(['load', 'warmup', 'profile', 'whole-model']);
     expect(profile.kind).toBe('latency-profile');
-    expect(profile.schemaVersion).toBe(1);
+    expect(profile.schemaVersion).toBe(2);
     expect(profile.predicted).toBe(false);
     expect(profile.model).toMatchObject({ file: `${id}.onnx`, nodes: analyzed.model.graph.nodes.length });
     expect(profile.model.sha256).toMatch(/^[0-9a-f]{64}$/);
-    expect(profile.layers.map((l) => l.name)).toEqual(analyzed.model.graph.nodes.map((n) => n.name));
+    expect(profile.layers.map((l) => l.name)).toEqual(analyzed.analysis.layers.map((l) => l.name));
     for (const layer of profile.layers) {
       expect(layer.provider).toBe('CPUExecutionProvider');
       expect(layer.p10Ms).toBeLessThanOrEqual(layer.medianMs);
@@ -243,4 +244,19 @@ describe("the profiler's own cost and the per-run cost", () => {
     await session.release();
     expect(ioTwinModel(feeds, { names: { type: 'string', dims: [1] } })).toBeNull();
   });
+});
+
+describe('profiling a real PyTorch export', () => {
+  const real = listRealModels().find((m) => m.name === 'mobilenet_v3_small');
+  it.skipIf(!real)('times layers only: the Identity weight aliases fold into the layers that read them', async () => {
+    const analyzed = await analyzeModelFile((real as RealModel).file);
+    expect(analyzed.analysis.weightNodes.length).toBeGreaterThan(0);
+    for (const optimization of ['disabled', 'all'] as const) {
+      const profile = await profileModel(analyzed, { ep: 'cpu', runs: 3, warmup: 1, optimization });
+      expect(profile.layers.map((l) => l.name)).toEqual(analyzed.analysis.layers.map((l) => l.name));
+      const ratio = (profile.sumOfMediansMs + (profile.runOverheadMs ?? 0)) / (profile.wholeModelMs ?? Infinity);
+      expect(ratio, `${optimization}: layers ${profile.sumOfMediansMs} ms, whole ${profile.wholeModelMs} ms`).toBeGreaterThan(0.5);
+      expect(ratio).toBeLessThan(1.6);
+    }
+  }, 120_000);
 });

@@ -29,6 +29,7 @@ import { profilerOverheadFrom, type ProfilerOverhead } from '../../app/profiling
 import type { OnnxModel } from '../../app/onnx/model.js';
 import {
   attributeOptimizedGraph,
+  attributionByLayer,
   attributeRuns,
   identityAttribution,
   parseTrace,
@@ -476,11 +477,13 @@ export async function profileModelDetailed(analyzed: AnalyzedModel, options: Pro
     }
     const timedRuns = splitRuns(trace).slice(-runs);
     const original = topology(model, names);
-    const macs = analyzed.analysis.layers.map((l) => l.macs);
+    const { layers: analysedLayers } = analyzed.analysis;
+    const { layerOfNode, nodeOfLayer } = layerMapping(analyzed);
+    const macs = layerOfNode.map((layer, node) => (nodeOfLayer[layer] === node ? analysedLayers[layer].macs : 0));
     const attribution = usesOptimizedGraph
       ? attributeOptimizedGraph(original, topology(readOnnxModel(readFileSync(optimizedPath))), macs)
       : identityAttribution(original);
-    const attributed = attributeRuns(timedRuns, attribution, model.graph.nodes.length, kernelOverheadMs);
+    const attributed = attributeRuns(timedRuns, attributionByLayer(attribution, layerOfNode, nodeOfLayer), analysedLayers.length, kernelOverheadMs);
 
     // 2. A plain session for the whole-model time, without profiling overhead. Only one
     // session is open at a time: an idle session's worker threads spin for a while after
@@ -497,9 +500,9 @@ export async function profileModelDetailed(analyzed: AnalyzedModel, options: Pro
     throwIfAborted(options.signal);
     const runOverheadMs = await measureRunOverheadMs(feeds, outputs, base, Math.max(runs, 50), options.signal);
 
-    const layers = model.graph.nodes.map((node, index) => layerTiming(node.name, node.opType, index, attributed.nodes[index], analyzed));
+    const layers = analysedLayers.map((layer) => layerTiming(layer.name, layer.opType, layer.index, attributed.nodes[layer.index], analyzed));
     const profile: LatencyProfile = {
-      schemaVersion: 1,
+      schemaVersion: 2,
       kind: 'latency-profile',
       model: modelIdentity(analyzed),
       device: deviceInfo(choice.used),
@@ -517,13 +520,13 @@ export async function profileModelDetailed(analyzed: AnalyzedModel, options: Pro
       date: new Date().toISOString(),
       layers
     };
-    const byStatus = (status: string): string[] => model.graph.nodes.filter((_, i) => attributed.nodes[i].status === status).map((n) => n.name);
+    const byStatus = (status: string): string[] => analysedLayers.filter((_, i) => attributed.nodes[i].status === status).map((l) => l.name);
     return {
       profile,
       provider: choice,
       folded: byStatus('folded'),
       fused: byStatus('fused'),
-      unobserved: model.graph.nodes.filter((_, i) => attributed.nodes[i].status !== 'folded' && !attributed.nodes[i].observed).map((n) => n.name),
+      unobserved: analysedLayers.filter((_, i) => attributed.nodes[i].status !== 'folded' && !attributed.nodes[i].observed).map((l) => l.name),
       unattributedKernels: attributed.unattributedKernels,
       kernelMsPerRun: attributed.kernelMsPerRun,
       attributedMsPerRun: attributed.attributedMsPerRun,
@@ -534,6 +537,18 @@ export async function profileModelDetailed(analyzed: AnalyzedModel, options: Pro
     for (const session of sessions) await session.release().catch(() => undefined);
     rmSync(folder, { recursive: true, force: true });
   }
+}
+
+/**
+ * Which layer each graph node's time belongs to (its own, or for a weight-only node the
+ * first layer reading what it computes; -1 when none does), and each layer's own node.
+ */
+function layerMapping(analyzed: AnalyzedModel): { layerOfNode: number[]; nodeOfLayer: number[] } {
+  const { layers, weightNodes } = analyzed.analysis;
+  const layerOfNode = new Array<number>(analyzed.model.graph.nodes.length).fill(-1);
+  for (const layer of layers) layerOfNode[layer.nodeIndex] = layer.index;
+  for (const weight of weightNodes) layerOfNode[weight.nodeIndex] = weight.consumers.length > 0 ? Math.min(...weight.consumers) : -1;
+  return { layerOfNode, nodeOfLayer: layers.map((layer) => layer.nodeIndex) };
 }
 
 function layerTiming(name: string, op: string, index: number, times: NodeRunTimes, analyzed: AnalyzedModel): LayerTiming {
@@ -566,13 +581,13 @@ export function validateProfileFor(profile: LatencyProfile, analyzed: AnalyzedMo
       `${profileLabel} was made for model ${profile.model.file} (sha256 ${profile.model.sha256.slice(0, 12)}…), not ${file} (sha256 ${hash.slice(0, 12)}…)`
     );
   }
-  const nodes = analyzed.model.graph.nodes;
-  const mismatch = profile.layers.length !== nodes.length ? 0 : profile.layers.findIndex((l, i) => l.index !== i || l.name !== nodes[i].name);
-  if (profile.layers.length !== nodes.length || mismatch >= 0) {
+  const layers = analyzed.analysis.layers;
+  const mismatch = profile.layers.length !== layers.length ? 0 : profile.layers.findIndex((l, i) => l.index !== i || l.name !== layers[i].name);
+  if (profile.layers.length !== layers.length || mismatch >= 0) {
     throw new ProfileError(
-      profile.layers.length !== nodes.length
-        ? `${profileLabel} has ${profile.layers.length} layers, ${file} has ${nodes.length} nodes`
-        : `${profileLabel} does not match ${file}: layer ${mismatch} is "${profile.layers[mismatch].name}", the model's node ${mismatch} is "${nodes[mismatch].name}"`
+      profile.layers.length !== layers.length
+        ? `${profileLabel} has ${profile.layers.length} layers, ${file} has ${layers.length}`
+        : `${profileLabel} does not match ${file}: layer ${mismatch} is "${profile.layers[mismatch].name}", the model's layer ${mismatch} is "${layers[mismatch].name}"`
     );
   }
 }
@@ -586,7 +601,10 @@ export async function readProfileFile(filePath: string): Promise<LatencyProfile>
 export function checkProfileShape(json: unknown, label: string): LatencyProfile {
   if (!isRecord(json)) throw new ProfileError(`${label}: not a latency profile (not a JSON object)`);
   if (json.kind !== 'latency-profile') throw new ProfileError(`${label}: not a latency profile (kind is ${JSON.stringify(json.kind ?? null)})`);
-  if (json.schemaVersion !== 1) throw new ProfileError(`${label}: schemaVersion ${JSON.stringify(json.schemaVersion ?? null)} is not supported (1 is)`);
+  if (json.schemaVersion === 1) {
+    throw new ProfileError(`${label}: made by an older version that listed weight-only nodes as layers (schemaVersion 1); profile the model again`);
+  }
+  if (json.schemaVersion !== 2) throw new ProfileError(`${label}: schemaVersion ${JSON.stringify(json.schemaVersion ?? null)} is not supported (2 is)`);
   const model = json.model;
   if (!isRecord(model) || typeof model.sha256 !== 'string' || typeof model.file !== 'string' || typeof model.nodes !== 'number') {
     throw new ProfileError(`${label}: "model" must have file, sha256 and nodes`);

@@ -46,7 +46,7 @@ function compare(expected: ort.Tensor, actual: ort.Tensor | undefined): { abs: n
   return { abs, rel, ok: abs <= 1e-4 * Math.max(1, scale) };
 }
 
-/** Head then tail for `localNodes`, against `expected` (the full model's outputs). */
+/** Head then tail for the layers in `localNodes` (analysis.layers indices), against `expected` (the full model's outputs). */
 export async function checkSplit(model: OnnxModel, analysis: ModelAnalysis, localNodes: ReadonlySet<number>, inputs: Feeds, expected: Feeds): Promise<SplitCheck> {
   const parts = splitModel(model, analysis, localNodes);
   const encoded = encodeSplit(parts);

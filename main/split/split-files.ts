@@ -67,7 +67,7 @@ export function choosePartition(problem: PartitionProblem, options: PlanOptions,
   } else {
     if (!/^\d+$/.test(cutArgument)) throw new UsageError(`--cut expects a number, "auto" or "dag", got "${cutArgument}"`);
     cut = Number(cutArgument);
-    if (cut > nodeCount) throw new UsageError(`cut ${cut} is out of range: the model has ${nodeCount} nodes (cuts 0..${nodeCount})`);
+    if (cut > nodeCount) throw new UsageError(`cut ${cut} is out of range: the model has ${nodeCount} layers (cuts 0..${nodeCount})`);
     method = 'cut';
   }
   return { localNodes: Array.from({ length: cut }, (_, i) => i), cut, method, predicted: plan.cuts[cut] };

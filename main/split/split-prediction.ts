@@ -86,9 +86,9 @@ export function selfContainedBytes(analyzed: AnalyzedModel): Uint8Array {
 }
 
 function checkMatchesModel(profile: LatencyProfile, analyzed: AnalyzedModel, label: string): void {
-  const nodes = analyzed.model.graph.nodes;
-  if (profile.layers.length !== nodes.length) {
-    throw new SplitPredictionError(`${label} has ${profile.layers.length} layers, ${path.basename(analyzed.path)} has ${nodes.length} nodes`);
+  const layers = analyzed.analysis.layers;
+  if (profile.layers.length !== layers.length) {
+    throw new SplitPredictionError(`${label} has ${profile.layers.length} layers, ${path.basename(analyzed.path)} has ${layers.length}`);
   }
 }
 

@@ -3,15 +3,19 @@
 // (split-run.ts, sweep.ts), their prediction (split-prediction.ts) and the chained check (split-check.ts).
 //
 // Graph surgery: cuts a model into the part that runs on the device (head) and the part
-// that runs on the server (tail) for any predecessor-closed set of nodes. Each part keeps
-// the original opset, IR version and model-local functions, carries only the
-// initializers its nodes use, and exchanges the crossing tensors as head outputs / tail
-// inputs with their element types and shapes. Weights are shared with the source model's
-// protobuf objects, so they are copied once, when the part is encoded.
+// that runs on the server (tail) for any predecessor-closed set of layers (the analysis's
+// layers, app/analysis). Each part keeps the original opset, IR version and model-local
+// functions, carries only the initializers its nodes use, and exchanges the crossing
+// tensors as head outputs / tail inputs with their element types and shapes. Weights are
+// never crossing tensors: a weight-only node (an Identity alias, a Constant, a folded
+// chain; app/analysis/weights.ts) goes into every part that reads its output, duplicated
+// where both do. Weights are shared with the source model's protobuf objects, so they are
+// copied once, when the part is encoded.
 import { onnx } from '../../app/onnx/generated/onnx.js';
 import type { OnnxModel } from '../../app/onnx/model.js';
 import type { ModelAnalysis, TensorFacts } from '../../app/analysis/types.js';
 import { encodeModel, valueInfoProto } from '../../app/onnx/writer.js';
+import { weightNodesReading } from '../../app/analysis/weights.js';
 
 export interface CrossingTensor {
   name: string;
@@ -54,40 +58,50 @@ function namesReadBy(node: onnx.INodeProto): string[] {
   return names;
 }
 
-export function isPredecessorClosed(model: OnnxModel, localNodes: ReadonlySet<number>): boolean {
-  const producer = new Map<string, number>();
-  model.graph.nodes.forEach((node) => node.outputs.forEach((o) => producer.set(o, node.index)));
+/** True when no layer in `localLayers` reads a value computed by a layer outside it. */
+export function isPredecessorClosed(model: OnnxModel, analysis: ModelAnalysis, localLayers: ReadonlySet<number>): boolean {
+  const producerLayer = new Map<string, number>();
+  for (const layer of analysis.layers) for (const output of layer.outputs) producerLayer.set(output.name, layer.index);
   const protoNodes = model.proto.graph?.node ?? [];
-  for (const index of localNodes) {
-    for (const name of namesReadBy(protoNodes[index])) {
-      const p = producer.get(name);
-      if (p !== undefined && !localNodes.has(p)) return false;
+  for (const index of localLayers) {
+    for (const name of namesReadBy(protoNodes[analysis.layers[index].nodeIndex])) {
+      const p = producerLayer.get(name);
+      if (p !== undefined && !localLayers.has(p)) return false;
     }
   }
   return true;
 }
 
-/** Splits `model`; `localNodes` must be closed under predecessors. */
-export function splitModel(model: OnnxModel, analysis: ModelAnalysis, localNodes: ReadonlySet<number>): SplitResult {
+/** Splits `model`; `localLayers` (indices into analysis.layers) must be closed under predecessors. */
+export function splitModel(model: OnnxModel, analysis: ModelAnalysis, localLayers: ReadonlySet<number>): SplitResult {
   const graph = model.proto.graph;
   if (!graph) throw new SurgeryError('the model has no graph');
-  const nodeCount = model.graph.nodes.length;
-  for (const index of localNodes) {
-    if (!Number.isInteger(index) || index < 0 || index >= nodeCount) {
-      throw new SurgeryError(`node index ${index} is out of range (the model has ${nodeCount} nodes)`);
+  const layerCount = analysis.layers.length;
+  for (const index of localLayers) {
+    if (!Number.isInteger(index) || index < 0 || index >= layerCount) {
+      throw new SurgeryError(`layer index ${index} is out of range (the model has ${layerCount} layers)`);
     }
   }
-  if (!isPredecessorClosed(model, localNodes)) {
-    throw new SurgeryError('the local node set is not closed under predecessors: a local node reads a value computed on the server');
+  if (!isPredecessorClosed(model, analysis, localLayers)) {
+    throw new SurgeryError('the local layer set is not closed under predecessors: a local layer reads a value computed on the server');
   }
   const protoNodes = graph.node ?? [];
-  const headNodes = protoNodes.filter((_, i) => localNodes.has(i));
-  const tailNodes = protoNodes.filter((_, i) => !localNodes.has(i));
-  const producedByHead = new Set(headNodes.flatMap((n) => n.output ?? []));
+  const weights = analysis.weights;
+  const partNodes = (layers: number[]): onnx.INodeProto[] => {
+    const own = layers.map((i) => analysis.layers[i].nodeIndex);
+    const reads = own.flatMap((position) => namesReadBy(protoNodes[position]));
+    const positions = [...weightNodesReading(weights, reads), ...own].sort((a, b) => a - b);
+    return positions.map((position) => protoNodes[position]);
+  };
+  const localList = [...localLayers].sort((a, b) => a - b);
+  const remoteList = analysis.layers.map((l) => l.index).filter((i) => !localLayers.has(i));
+  const headNodes = localList.length > 0 ? partNodes(localList) : [];
+  const tailNodes = remoteList.length > 0 ? partNodes(remoteList) : [];
+  const producedByHead = new Set(localList.flatMap((i) => analysis.layers[i].outputs.map((o) => o.name)));
   const modelInputs = new Set(model.graph.inputs.map((v) => v.name));
   const modelOutputs = model.graph.outputs.map((v) => v.name);
 
-  const tailReads = new Set(tailNodes.flatMap(namesReadBy));
+  const tailReads = new Set(remoteList.flatMap((i) => namesReadBy(protoNodes[analysis.layers[i].nodeIndex])));
   const crossingNames = [...tailReads].filter((name) => producedByHead.has(name) || modelInputs.has(name));
   const headOutputNames = new Set<string>(crossingNames.filter((n) => producedByHead.has(n)));
   const outputs: SplitResult['outputs'] = modelOutputs.map((name) => ({

@@ -16,7 +16,7 @@ function zooView(id: string): ModelView {
 
 function profileOf(view: ModelView, msOf: (index: number) => number, layers = view.nodes): LatencyProfile {
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     kind: 'latency-profile',
     model: { file: view.fileName, sha256: view.id, nodes: view.nodes.length },
     device: { hostname: 'test', os: 'linux', arch: 'x64', cpu: 'cpu', cpuCores: 2, memoryBytes: 1, gpu: null },

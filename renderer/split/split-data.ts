@@ -67,6 +67,7 @@ export function planOptionsFor(whatIf: WhatIf): PlanOptions {
 function layerOf(node: NodeView): LayerAnalysis {
   return {
     index: node.index,
+    nodeIndex: node.index,
     name: node.name,
     opType: node.opType,
     domain: node.domain,
@@ -76,6 +77,8 @@ function layerOf(node: NodeView): LayerAnalysis {
     params: node.params,
     paramBytes: node.paramBytes,
     macs: node.macs,
+    weightInputs: node.inputs.filter((input) => input.isWeight).map((input) => input.name),
+    foldedNodes: [],
     flags: node.flags
   };
 }
@@ -87,7 +90,7 @@ export function estimatedMs(model: ModelView, hardware: 'mobile-cpu' | 'server-g
     const inputs = { bytes: 0, allSizesKnown: true };
     const seen = new Set<string>();
     for (const input of node.inputs) {
-      if (input.isInitializer || seen.has(input.name)) continue;
+      if (input.isWeight || seen.has(input.name)) continue;
       seen.add(input.name);
       if (input.bytes === null) inputs.allSizesKnown = false;
       else inputs.bytes += input.bytes;
@@ -111,8 +114,8 @@ function sideLatencies(model: ModelView, profile: LatencyProfile | null, hardwar
 
 /**
  * The partition problem of a model view, with the tensors app/engine.ts
- * buildPartitionProblem would make: model inputs and node outputs (initializers are
- * weights, not traffic), unknown sizes counted as 0 bytes.
+ * buildPartitionProblem would make: model inputs and layer outputs (weights are not
+ * traffic, and the view has no weight-only nodes), unknown sizes counted as 0 bytes.
  */
 export function problemOfModel(model: ModelView, localMs: readonly number[], remoteMs: readonly number[]): PartitionProblem {
   const graphOutputs = new Set(model.outputs.map((output) => output.name));
