@@ -564,3 +564,35 @@ describe('robustness and speed', () => {
   });
 });
 
+
+describe('recurrent ops', () => {
+  it('gives GRU, LSTM and RNN their shapes and MACs per step × steps, in both layouts and directions', () => {
+    const a = analyze('recurrent', (b) => {
+      const x = b.input('x', 'float32', [50, 2, 40]);
+      const gru = b.node('GRU', [x, b.weight('gw', [1, 3 * 64, 40], 40), b.weight('gr', [1, 3 * 64, 64], 64)], { hidden_size: 64 }, { name: '/gru', outputCount: 2 });
+      b.node('LSTM', [x, b.weight('lw', [2, 4 * 32, 40], 40), b.weight('lr', [2, 4 * 32, 32], 32)], { direction: 'bidirectional' }, { name: '/lstm', outputCount: 3 });
+      const xb = b.input('xb', 'float32', [2, 50, 40]);
+      b.node('RNN', [xb, b.weight('rw', [1, 16, 40], 40), b.weight('rr', [1, 16, 16], 16)], { hidden_size: 16, layout: 1 }, { name: '/rnn', outputCount: 2 });
+      b.output(gru[0], 'float32', null);
+    });
+    expect(layer(a, '/gru').outputs.map((o) => o.shape)).toEqual([[50, 1, 2, 64], [1, 2, 64]]);
+    expect(layer(a, '/gru').macs).toBe(50 * 2 * 1 * 3 * 64 * (40 + 64));
+    expect(layer(a, '/lstm').outputs.map((o) => o.shape)).toEqual([[50, 2, 2, 32], [2, 2, 32], [2, 2, 32]]);
+    expect(layer(a, '/lstm').macs).toBe(50 * 2 * 2 * 4 * 32 * (40 + 32));
+    expect(layer(a, '/rnn').outputs.map((o) => o.shape)).toEqual([[2, 50, 1, 16], [2, 1, 16]]);
+    expect(layer(a, '/rnn').macs).toBe(50 * 2 * 1 * 1 * 16 * (40 + 16));
+    expect(layer(a, '/gru').flags).toEqual([]);
+  });
+
+  it('counts a symbolic sequence as symbolic, then settles it with a given dimension', () => {
+    const make = (b: GraphBuilder) => {
+      const x = b.input('x', 'float32', ['seq', 1, 8]);
+      b.node('GRU', [x, b.weight('gw', [1, 24, 8], 8), b.weight('gr', [1, 24, 8], 8)], { hidden_size: 8 }, { name: '/gru', outputCount: 2 });
+    };
+    expect(layer(analyze('seq', make), '/gru').flags).toContain('symbolic-shape');
+    expect(layer(analyze('seq', make, { dimValues: { seq: 10 } }), '/gru').macs).toBe(10 * 3 * 8 * 16);
+    const defaulted = analyze('seq', make, { defaultSymbolicDims: true });
+    expect(defaulted.symbolicDims).toEqual([{ name: 'seq', value: 1, source: 'default' }]);
+    expect(layer(defaulted, '/gru').macs).toBe(3 * 8 * 16);
+  });
+});

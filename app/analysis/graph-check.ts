@@ -61,7 +61,7 @@ export function checkGraphStructure(graph: OnnxGraph): number[] {
 }
 
 function topologicalOrder(graph: OnnxGraph, producer: ReadonlyMap<string, number>): number[] {
-  const dependencies = graph.nodes.map((node, i) =>
+  const dependencies = graph.nodes.map((node) =>
     node.inputs.map((name) => producer.get(name)).filter((p): p is number => p !== undefined)
   );
   dependencies.forEach((deps, i) => {

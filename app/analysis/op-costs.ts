@@ -5,7 +5,7 @@
 // movement and compare/select ops count zero.
 import type { Dim } from '../onnx/model.js';
 import type { NodeContext } from './context.js';
-import { einsumLabelSizes, parseEinsum } from './rules-nn.js';
+import { einsumLabelSizes, parseEinsum, recurrentDims, recurrentGates } from './rules-nn.js';
 
 export type CostRule =
   /** Data movement (Reshape, Concat, Resize...) and compare/select (Relu, MaxPool, Where...). */
@@ -27,7 +27,12 @@ export type CostRule =
   /** Out elements × size (LRN). */
   | { kind: 'lrn' }
   /** Product of every label's size (the loop nest einsum runs). */
-  | { kind: 'einsum' };
+  | { kind: 'einsum' }
+  /**
+   * Recurrent ops (RNN, GRU, LSTM): per time step, batch row and direction, every gate's
+   * input and recurrent products, gates × hidden × (input + hidden); times the steps.
+   */
+  | { kind: 'recurrent' };
 
 const zero: CostRule = { kind: 'zero' };
 const perOutput = (factor: number): CostRule => ({ kind: 'perOutputElement', factor });
@@ -74,7 +79,10 @@ export const opCosts: Readonly<Record<string, CostRule>> = {
   AveragePool: { kind: 'window' },
   LpPool: { kind: 'window' },
   LRN: { kind: 'lrn' },
-  Einsum: { kind: 'einsum' }
+  Einsum: { kind: 'einsum' },
+  RNN: { kind: 'recurrent' },
+  GRU: { kind: 'recurrent' },
+  LSTM: { kind: 'recurrent' }
 };
 
 export type MacCount = { macs: number; missing: null } | { macs: null; missing: 'unknown-shape' | 'symbolic-shape' };
@@ -122,6 +130,12 @@ function evaluate(rule: CostRule, ctx: NodeContext, outputs: (Dim[] | null)[]): 
       return multiply(elements(out), ...(ctx.ints('kernel_shape') ?? ['unknown' as const]));
     case 'lrn':
       return multiply(elements(out), ctx.int('size', 1));
+    case 'recurrent': {
+      const { seq, batch, input, hidden, directions } = recurrentDims(ctx);
+      // input + hidden when both are known; otherwise whichever of 'symbolic' / 'unknown' applies.
+      const width: Count = typeof input === 'number' && typeof hidden === 'number' ? input + hidden : multiply(dimFactor(input), dimFactor(hidden));
+      return multiply(dimFactor(seq), dimFactor(batch), directions, recurrentGates[ctx.node.opType], dimFactor(hidden), width);
+    }
     case 'einsum': {
       const { operands } = parseEinsum(ctx.string('equation', ''), ctx.inputCount);
       const shapes = operands.map((_, i) => ctx.shape(i));

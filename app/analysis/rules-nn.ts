@@ -222,7 +222,38 @@ const einsum: InferenceRule = (ctx) => {
   return [{ elementType: null, shape: [...output].map((label) => sizes.get(label) ?? fail(`einsum label ${label} not in inputs`)) }];
 };
 
+/** Gates per recurrent op: rows of W per hidden unit (ONNX's RNN, GRU and LSTM). */
+export const recurrentGates: Readonly<Record<string, number>> = { RNN: 1, GRU: 3, LSTM: 4 };
+
+/** The sizes a recurrent op runs over: X is [seq, batch, input] (layout 0) or [batch, seq, input] (layout 1). */
+export function recurrentDims(ctx: NodeContext): { seq: Dim; batch: Dim; input: Dim; hidden: Dim; directions: number; layout: number } {
+  const x = ctx.requireShape(0);
+  if (x.length !== 3) fail(`${ctx.node.opType} input needs rank 3`);
+  const layout = ctx.int('layout', 0);
+  const direction = ctx.string('direction', 'forward');
+  const directions = direction === 'bidirectional' ? 2 : 1;
+  const gates = recurrentGates[ctx.node.opType];
+  const w = ctx.shape(1);
+  const fromWeights = w && w.length === 3 && typeof w[1] === 'number' ? w[1] / gates : null;
+  const hidden = ctx.hasAttribute('hidden_size') ? ctx.int('hidden_size', 0) : fromWeights;
+  if (hidden === null || (typeof hidden === 'number' && !(hidden > 0))) fail(`${ctx.node.opType} hidden size unknown`);
+  const [seq, batch] = layout === 0 ? [x[0], x[1]] : [x[1], x[0]];
+  return { seq, batch, input: x[2], hidden, directions, layout };
+}
+
+/** Y: [seq, directions, batch, hidden] (layout 1: [batch, seq, directions, hidden]); Y_h and LSTM's Y_c: [directions, batch, hidden] (layout 1: [batch, directions, hidden]). */
+const recurrent: InferenceRule = (ctx) => {
+  const { seq, batch, hidden, directions, layout } = recurrentDims(ctx);
+  const y = layout === 0 ? [seq, directions, batch, hidden] : [batch, seq, directions, hidden];
+  const state = layout === 0 ? [directions, batch, hidden] : [batch, directions, hidden];
+  const states = ctx.node.opType === 'LSTM' ? 2 : 1;
+  return [{ elementType: null, shape: y }, ...Array.from({ length: states }, () => ({ elementType: null, shape: state }))];
+};
+
 export const nnRules: Record<string, InferenceRule> = {
+  RNN: recurrent,
+  GRU: recurrent,
+  LSTM: recurrent,
   Conv: conv,
   ConvInteger: (ctx) => [{ ...conv(ctx)[0], elementType: 'int32' }],
   ConvTranspose: convTranspose,

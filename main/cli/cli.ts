@@ -6,14 +6,15 @@
 // (errors.ts, main/errors/); --json output is stable and documented in README.md.
 import { Command, CommanderError, Option } from 'commander';
 import path from 'node:path';
-import { analyzeModelFile, type AnalyzedModel, type RuntimeShapeMode } from '../model/analyze-file.js';
+import { resolvedDims, type AnalyzedModel, type RuntimeShapeMode } from '../model/analyze-file.js';
+import { openModelForCli } from './open-model.js';
 import { reportAndExit } from './errors.js';
 import { UsageError } from '../errors/user-errors.js';
-import { nonNegativeInteger, parseDims, positiveInteger, positiveNumber, print } from './options.js';
+import { nonNegativeInteger, positiveInteger, positiveNumber, print } from './options.js';
 import { formatBytes, formatCount, formatMs, table } from './format.js';
 import { analysisReport } from './reports.js';
 import { planModel, resolveNetwork, type PlanRequest } from '../split/plan-service.js';
-import { latenciesFromFile, resolveLatencies } from '../profiling/latency-sources.js';
+import { latenciesFromFile, resolveLatencies, slowedDown, type SideLatencies } from '../profiling/latency-sources.js';
 import { profileModel, writeProfileFile } from '../profiling/profiler.js';
 import { loadInputs, parseInputPairs } from '../model/input-files.js';
 import { INTRA_OP_THREADS_ENV, listProviders } from '../profiling/providers.js';
@@ -62,6 +63,7 @@ function addNetworkOptions(command: Command): Command {
     .option('--device <preset>', 'hardware preset for estimated device latencies (without --local)', 'mobile-cpu')
     .option('--server <preset>', 'hardware preset for estimated server latencies (without --remote)', 'server-gpu')
     .option('--power <file>', 'device power profile JSON (compute power per provider, idle, radio per network)')
+    .option('--device-slowdown <f>', 'plan for a device f× slower than its latencies say (as run and sweep emulate one)', positiveNumber('--device-slowdown'), 1)
     .addOption(new Option('--local-ep <ep>', 'provider the device part runs on (picks its compute power)').choices([...EXECUTION_PROVIDERS]).default('cpu'));
 }
 
@@ -78,11 +80,16 @@ interface NetworkCliOptions {
   server: string;
   power?: string;
   localEp: ExecutionProviderName;
+  deviceSlowdown: number;
 }
 
 async function readPowerProfile(file: string | undefined): Promise<DevicePowerProfile> {
   if (!file) return defaultPowerProfile();
   return parsePowerProfile(await readJsonFile(file, (message) => new UsageError(message)));
+}
+
+function withSlowerDevice<T extends { local: SideLatencies }>(latencies: T, factor: number): T {
+  return { ...latencies, local: slowedDown(latencies.local, factor) };
 }
 
 async function planRequest(analyzed: AnalyzedModel, options: NetworkCliOptions, dag: boolean): Promise<PlanRequest> {
@@ -91,12 +98,15 @@ async function planRequest(analyzed: AnalyzedModel, options: NetworkCliOptions, 
     network: resolveNetwork(options.network, { uplinkMbps: options.uplinkMbps, downlinkMbps: options.downlinkMbps, rttMs: options.rttMs }, power),
     serverLoad: options.load,
     objective: options.objective,
-    latencies: await resolveLatencies(analyzed, {
-      localFile: options.local,
-      remoteFile: options.remote,
-      devicePreset: options.device,
-      serverPreset: options.server
-    }),
+    latencies: withSlowerDevice(
+      await resolveLatencies(analyzed, {
+        localFile: options.local,
+        remoteFile: options.remote,
+        devicePreset: options.device,
+        serverPreset: options.server
+      }),
+      options.deviceSlowdown
+    ),
     power,
     localEp: options.localEp,
     dag
@@ -119,9 +129,8 @@ program
 addModelOptions(program.command('analyze').argument('<model>', 'ONNX file').description('per-layer shapes, bytes, parameters and MACs'))
   .option('--json', 'machine-readable output')
   .action(async (model: string, options: ModelOptions & { json?: boolean }) => {
-    const analyzed = await analyzeModelFile(model, { dimValues: parseDims(options.dim), runtimeShapes: options.runtimeShapes });
+    const analyzed = await openModelForCli(model, options);
     const report = analysisReport(analyzed);
-    if (analyzed.runtimeShapeWarning) process.stderr.write(`neurosurgeon: warning: ${analyzed.runtimeShapeWarning}\n`);
     if (options.json) return print(JSON.stringify(report, null, 2));
     const rows = report.layers.map((l) => [
       String(l.index),
@@ -136,7 +145,9 @@ addModelOptions(program.command('analyze').argument('<model>', 'ONNX file').desc
     print(table(['#', 'name', 'op', 'output shape', 'output', 'params', 'MACs', 'flags'], rows, new Set([0, 4, 5, 6])));
     const m = report.model;
     print(
-      `\n${path.basename(m.path)}: ${m.nodes} nodes, ${formatCount(m.params)} parameters, ${formatCount(m.macs)} MACs` +
+      `\n${path.basename(m.path)}: ${m.layers} layers` +
+        (m.weightOnlyNodes ? ` (${m.nodes} nodes; ${m.weightOnlyNodes} compute weights only and are folded into the layers that read them)` : '') +
+        `, ${formatCount(m.params)} parameters, ${formatCount(m.macs)} MACs` +
         (m.unknownMacLayers ? ` (${m.unknownMacLayers} layers with unknown MACs)` : '') +
         `, IR ${m.irVersion}, opset ${m.opset}`
     );
@@ -146,7 +157,7 @@ addNetworkOptions(addModelOptions(program.command('plan').argument('<model>', 'O
   .option('--dag', 'also compute the optimal DAG partition (minimum s-t cut)')
   .option('--json', 'machine-readable output')
   .action(async (model: string, options: ModelOptions & NetworkCliOptions & { dag?: boolean; json?: boolean }) => {
-    const analyzed = await analyzeModelFile(model, { dimValues: parseDims(options.dim), runtimeShapes: options.runtimeShapes });
+    const analyzed = await openModelForCli(model, options);
     const plan = planModel(analyzed, await planRequest(analyzed, options, Boolean(options.dag)));
     if (options.json) return print(JSON.stringify(plan, null, 2));
     const layers = analyzed.analysis.layers;
@@ -176,7 +187,7 @@ addNetworkOptions(addModelOptions(program.command('split').argument('<model>', '
   .requiredOption('--out <dir>', 'output folder')
   .option('--force', 'overwrite existing files in the output folder')
   .action(async (model: string, options: ModelOptions & NetworkCliOptions & { cut: string; out: string; force?: boolean }) => {
-    const analyzed = await analyzeModelFile(model, { dimValues: parseDims(options.dim), runtimeShapes: options.runtimeShapes });
+    const analyzed = await openModelForCli(model, options);
     const written = writeSplit(analyzed, {
       cut: options.cut,
       outDir: options.out,
@@ -248,8 +259,8 @@ addModelOptions(program.command('profile').argument('<model>', 'ONNX file').desc
       modelPath: string,
       options: ModelOptions & { ep: ExecutionProviderName; runs: number; warmup: number; minTimeMs: number; optimization: 'disabled' | 'all'; fallbackCpu?: boolean; input?: string[]; seed: number; out?: string; json?: boolean }
     ) => {
-      const dimValues = parseDims(options.dim);
-      const analyzed = await analyzeModelFile(modelPath, { dimValues, runtimeShapes: options.runtimeShapes });
+      const analyzed = await openModelForCli(modelPath, options);
+      const dimValues = resolvedDims(analyzed);
       const inputs = await loadInputs(analyzed.model, parseInputPairs(options.input ?? []), { seed: options.seed, dimValues });
       const progress = progressReporter();
       const profile = await profileModel(analyzed, {
@@ -282,7 +293,7 @@ addModelOptions(program.command('predict').argument('<model>', 'ONNX file').desc
   .option('--out <file>', 'write the predicted profile JSON here (atomically)')
   .option('--json', 'print the predicted profile JSON')
   .action(async (modelPath: string, options: ModelOptions & { device: string; out?: string; json?: boolean }) => {
-    const analyzed = await analyzeModelFile(modelPath, { dimValues: parseDims(options.dim), runtimeShapes: options.runtimeShapes });
+    const analyzed = await openModelForCli(modelPath, options);
     const { profile } = await latenciesFromFile(analyzed, options.device);
     if (!profile?.predicted) throw new UsageError(`${options.device} is a measured profile; predict takes a device profile from \`neurosurgeon characterize\``);
     if (options.out) writeProfileFile(options.out, profile);

@@ -3,8 +3,9 @@
 // number, by the planner ('auto') or by the DAG min cut ('dag'). The model, network and
 // latency options are cli.ts's own (the same as `plan` and `split`), handed in by it.
 import type { Command } from 'commander';
-import { analyzeModelFile, type AnalyzedModel, type RuntimeShapeMode } from '../model/analyze-file.js';
-import { parseDims, print } from './options.js';
+import { type AnalyzedModel, type RuntimeShapeMode } from '../model/analyze-file.js';
+import { openModelForCli } from './open-model.js';
+import { print } from './options.js';
 import { exportPartition } from '../split/export.js';
 import { formatBytes, formatMs } from './format.js';
 import { planOptions, type PlanRequest } from '../split/plan-service.js';
@@ -39,7 +40,7 @@ export function registerExportCommand<O>(program: Command, helpers: ExportComman
     .option('--force', 'replace an existing export in the output folder')
     .option('--json', 'print partition.json and the files written')
     .action(async (model: string, options: ExportCliOptions & O) => {
-      const analyzed = await analyzeModelFile(model, { dimValues: parseDims(options.dim), runtimeShapes: options.runtimeShapes });
+      const analyzed = await openModelForCli(model, options);
       const request = await helpers.planRequest(analyzed, options, options.cut === 'dag');
       const result = exportPartition({
         analyzed,

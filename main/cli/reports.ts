@@ -1,7 +1,7 @@
 // The JSON documents the CLI prints (and the studio shows): shapes are arrays with
 // numbers for static dims, strings for symbolic ones and null for unknown ones.
 import { defaultOpset, type Dim } from '../../app/onnx/model.js';
-import type { TensorFacts } from '../../app/analysis/types.js';
+import type { SymbolicDim, TensorFacts } from '../../app/analysis/types.js';
 import type { AnalyzedModel } from '../model/analyze-file.js';
 
 export interface TensorReport {
@@ -18,7 +18,14 @@ export interface AnalysisReport {
     irVersion: number;
     opset: number;
     producer: string;
+    /** Layers: the cut points, every node but the weight-only ones. */
+    layers: number;
+    /** Nodes in the file, weight-only ones included. */
     nodes: number;
+    /** Nodes that compute weights only (aliases, Constants, folded chains): folded into the layers that read them. */
+    weightOnlyNodes: number;
+    /** Symbolic input dimensions and the value used for each ('given' with --dim, else 'default'). */
+    symbolicDims: SymbolicDim[];
     params: number;
     paramBytes: number;
     macs: number;
@@ -29,6 +36,8 @@ export interface AnalysisReport {
   };
   layers: {
     index: number;
+    /** Position of the layer's node in the file. */
+    nodeIndex: number;
     name: string;
     op: string;
     domain: string;
@@ -36,6 +45,8 @@ export interface AnalysisReport {
     outputBytes: number | null;
     params: number;
     macs: number | null;
+    /** Weight-only nodes folded into this layer, by name. */
+    folded: string[];
     flags: string[];
   }[];
 }
@@ -52,7 +63,10 @@ export function analysisReport(analyzed: AnalyzedModel): AnalysisReport {
       irVersion: model.irVersion,
       opset: defaultOpset(model),
       producer: [model.producerName, model.producerVersion].filter(Boolean).join(' '),
-      nodes: analysis.layers.length,
+      layers: analysis.layers.length,
+      nodes: model.graph.nodes.length,
+      weightOnlyNodes: analysis.weightNodes.length,
+      symbolicDims: analysis.symbolicDims,
       params: analysis.totals.params,
       paramBytes: analysis.totals.paramBytes,
       macs: analysis.totals.macs,
@@ -63,6 +77,7 @@ export function analysisReport(analyzed: AnalyzedModel): AnalysisReport {
     },
     layers: analysis.layers.map((layer) => ({
       index: layer.index,
+      nodeIndex: layer.nodeIndex,
       name: layer.name,
       op: layer.opType,
       domain: layer.domain,
@@ -70,6 +85,7 @@ export function analysisReport(analyzed: AnalyzedModel): AnalysisReport {
       outputBytes: layer.outputBytes,
       params: layer.params,
       macs: layer.macs,
+      folded: layer.foldedNodes.map((position) => model.graph.nodes[position].name),
       flags: layer.flags
     }))
   };

@@ -6,9 +6,10 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { EXECUTION_PROVIDERS, type ExecutionProviderName } from '../../app/profiling/types.js';
 import type { Objective } from '../../app/partition/types.js';
-import { analyzeModelFile } from '../model/analyze-file.js';
+import { resolvedDims } from '../model/analyze-file.js';
+import { openModelForCli } from './open-model.js';
 import { UsageError } from '../errors/user-errors.js';
-import { parseDims, positiveInteger, positiveNumber, print } from './options.js';
+import { positiveInteger, positiveNumber, print } from './options.js';
 import { ExecutorClient } from '../executor/client.js';
 import type { LinkShaper } from '../executor/link.js';
 import { formatBytes, formatMs, table } from './format.js';
@@ -98,9 +99,9 @@ function networkRequest(options: CommonOptions): NetworkRequest {
   return { name: options.network, uplinkMbps: options.uplinkMbps, downlinkMbps: options.downlinkMbps, rttMs: options.rttMs };
 }
 
-function parseCut(value: string): number | 'auto' {
-  if (value === 'auto') return 'auto';
-  if (!/^\d+$/.test(value)) throw new UsageError(`--cut expects a number or "auto", got "${value}"`);
+function parseCut(value: string): number | 'auto' | 'dag' {
+  if (value === 'auto' || value === 'dag') return value;
+  if (!/^\d+$/.test(value)) throw new UsageError(`--cut expects a number, "auto" or "dag", got "${value}"`);
   return Number(value);
 }
 
@@ -116,7 +117,11 @@ function timingRow(label: string, t: SplitRunTiming): string[] {
 
 function printRun(report: SplitRunReport, layerNames: string[]): void {
   const n = report.network;
-  print(`${report.model}: cut ${report.cut} of ${report.nodes} (${splitLabel(report.cut, report.nodes, layerNames)}), chosen by ${report.chosenBy}`);
+  const what =
+    report.cut === 'dag'
+      ? `the DAG min-cut partition (${report.localLayers.length} of ${report.nodes} layers on the device)`
+      : `cut ${report.cut} of ${report.nodes} (${splitLabel(report.cut, report.nodes, layerNames)})`;
+  print(`${report.model}: ${what}, chosen by ${report.chosenBy}`);
   print(
     `network ${n.name}: up ${n.uplinkMbps} Mbps, down ${n.downlinkMbps} Mbps, RTT ${n.rttMs} ms${n.shaped ? ' (shaped)' : ' (not shaped)'}; device part on ${report.ep}` +
       (report.deviceSlowdown !== 1 ? `, emulated ${report.deviceSlowdown}× slower` : '')
@@ -124,18 +129,26 @@ function printRun(report: SplitRunReport, layerNames: string[]): void {
   if (report.decision) {
     const d = report.decision;
     const predicted = d.predicted;
-    const chosen = predicted[d.chosen];
-    const others = [...predicted].filter((c) => c.cut !== d.chosen).sort((a, b) => a.totalMs - b.totalMs);
     const cloud = predicted[0];
     const device = predicted[predicted.length - 1];
-    print(
-      `auto chose cut ${d.chosen} for ${d.objective}: predicted ${formatMs(chosen.totalMs)} ms, ${chosen.energyMJ.toFixed(1)} mJ` +
-        (others[0] ? `; runner-up cut ${others[0].cut} ${formatMs(others[0].totalMs)} ms` : '') +
-        `; cloud only ${formatMs(cloud.totalMs)} ms, device only ${formatMs(device.totalMs)} ms`
-    );
+    const bestCut = [...predicted].sort((a, b) => a.totalMs - b.totalMs || a.cut - b.cut)[0];
+    if (d.chosen === 'dag' && d.dag) {
+      print(
+        `the DAG min-cut for ${d.objective}: predicted ${formatMs(d.dag.totalMs)} ms, ${d.dag.energyMJ.toFixed(1)} mJ; ` +
+          `best topological cut ${bestCut.cut} ${formatMs(bestCut.totalMs)} ms; cloud only ${formatMs(cloud.totalMs)} ms, device only ${formatMs(device.totalMs)} ms`
+      );
+    } else {
+      const chosen = predicted[d.chosen as number];
+      const others = [...predicted].filter((c) => c.cut !== d.chosen).sort((a, b) => a.totalMs - b.totalMs);
+      print(
+        `auto chose cut ${d.chosen} for ${d.objective}: predicted ${formatMs(chosen.totalMs)} ms, ${chosen.energyMJ.toFixed(1)} mJ` +
+          (others[0] ? `; runner-up cut ${others[0].cut} ${formatMs(others[0].totalMs)} ms` : '') +
+          `; cloud only ${formatMs(cloud.totalMs)} ms, device only ${formatMs(device.totalMs)} ms`
+      );
+    }
     print(`server load K=${d.serverLoad.toFixed(2)}; device latencies ${d.latencies.local}; server latencies ${d.latencies.remote}`);
   }
-  if (report.crossing.length > 0 && report.cut < report.nodes) print(`crossing: ${report.crossing.join(', ')}`);
+  if (report.crossing.length > 0 && report.localLayers.length < report.nodes) print(`crossing: ${report.crossing.join(', ')}`);
   const rows = report.runs.map((run, i) => timingRow(String(i + 1), run));
   rows.push(timingRow('median', report.median));
   print(table(['run', 'local ms', 'encode ms', 'up ms', 'remote ms', 'down ms', 'total ms', 'bytes up', 'bytes down'], rows, new Set([1, 2, 3, 4, 5, 6, 7, 8])));
@@ -159,6 +172,13 @@ function printSweep(result: SweepResult, layerNames: string[]): void {
       `P predicted best: cut ${result.predictedBest}   ★ measured best: cut ${result.measuredBest}   ratio ${result.ratio.toFixed(3)}; ` +
       `median prediction error ${(result.predictionError * 100).toFixed(1)} %${result.outputsOk ? '' : '; some outputs DIFFER from the full local run'}`
   );
+  if (result.dag) {
+    const d = result.dag;
+    print(
+      `DAG min-cut (${d.localLayers.length} of ${nodeCount} layers on the device): predicted ${formatMs(d.predictedMs)} ms, measured ${formatMs(d.measuredMs)} ms, ` +
+        `${d.vsBestCut.toFixed(3)}× the measured best cut${d.outputOk ? '' : '; outputs DIFFER from the full local run'}`
+    );
+  }
 }
 
 export function registerRunCommands(program: Command): void {
@@ -169,12 +189,12 @@ export function registerRunCommands(program: Command): void {
       .description('run a model split between this device and a remote executor, over a shaped network, and check the outputs')
   )
     .option('--network <name>', 'network preset the link is shaped to (wifi, lte, 3g, 5g, unshaped), or "measured": the live link, unshaped', 'wifi')
-    .option('--cut <k|auto>', 'number of nodes run on the device, or "auto" for the predicted best', 'auto')
-    .addOption(new Option('--objective <objective>', 'what --cut auto minimises').choices(['latency', 'energy']).default('latency'))
+    .option('--cut <k|auto|dag>', 'number of layers run on the device, "auto" for the predicted best cut, or "dag" for the DAG min-cut partition', 'auto')
+    .addOption(new Option('--objective <objective>', 'what --cut auto or dag minimises').choices(['latency', 'energy']).default('latency'))
     .action(async (model: string, options: CommonOptions & { cut: string; objective: Objective }) => {
       const cut = parseCut(options.cut);
-      const dimValues = parseDims(options.dim);
-      const analyzed = await analyzeModelFile(model, { dimValues });
+      const analyzed = await openModelForCli(model, options);
+      const dimValues = resolvedDims(analyzed);
       const report = await runSplit({
         analyzed,
         cut,
@@ -202,9 +222,13 @@ export function registerRunCommands(program: Command): void {
     .requiredOption('--network <name>', 'network preset the link is shaped to (wifi, lte, 3g, 5g, unshaped), or "measured"')
     .option('--every <k>', 'sweep every k-th cut (0 and N always, and the predicted best)', positiveInteger('--every'), 1)
     .option('--prune', 'skip cuts whose shaped transfer time alone exceeds the best total measured so far')
-    .action(async (model: string, options: CommonOptions & { every: number; prune?: boolean }) => {
-      const dimValues = parseDims(options.dim);
-      const analyzed = await analyzeModelFile(model, { dimValues });
+    .option('--cut <dag>', '"dag": also run the DAG min-cut partition and compare it with the best cut', (value) => {
+      if (value !== 'dag') throw new UsageError(`sweep --cut takes "dag" (the cuts swept are set by --every), got "${value}"`);
+      return value;
+    })
+    .action(async (model: string, options: CommonOptions & { every: number; prune?: boolean; cut?: 'dag' }) => {
+      const analyzed = await openModelForCli(model, options);
+      const dimValues = resolvedDims(analyzed);
       const connect = connector(options);
       const link = await resolveLink(networkRequest(options), options.network === 'measured' ? connect() : null);
       const start = performance.now();
@@ -213,6 +237,7 @@ export function registerRunCommands(program: Command): void {
         links: [link],
         every: options.every,
         prune: Boolean(options.prune),
+        dag: options.cut === 'dag',
         ...commonRequest(options, dimValues),
         connect
       });

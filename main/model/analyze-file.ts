@@ -31,17 +31,22 @@ export async function analyzeModelFile(filePath: string, options: AnalyzeFileOpt
 export async function analyzeLoadedModel(loaded: LoadedModel, options: AnalyzeFileOptions = {}): Promise<AnalyzedModel> {
   const mode = options.runtimeShapes ?? 'auto';
   const dimValues = options.dimValues ?? {};
-  let analysis = analyzeModel(loaded.model, { dimValues });
+  let analysis = analyzeModel(loaded.model, { dimValues, defaultSymbolicDims: true });
   let runtimeShapeWarning: string | null = null;
   if (mode === 'always' || (mode === 'auto' && needsRuntimeShapes(analysis))) {
     try {
       inlineExternalData(loaded);
-      const runtimeShapes = await inferRuntimeShapes(loaded.model, { dimValues });
-      analysis = analyzeModel(loaded.model, { dimValues, runtimeShapes });
+      const runtimeShapes = await inferRuntimeShapes(loaded.model, { dimValues: resolvedDims({ analysis }) });
+      analysis = analyzeModel(loaded.model, { dimValues, defaultSymbolicDims: true, runtimeShapes });
     } catch (error) {
       if (!(error instanceof RuntimeShapeError)) throw error;
       runtimeShapeWarning = error.message;
     }
   }
   return { ...loaded, analysis, runtimeShapeWarning };
+}
+
+/** The value of every symbolic input dimension the analysis used (given or default), for real runs. */
+export function resolvedDims(analyzed: Pick<AnalyzedModel, 'analysis'>): Record<string, number> {
+  return Object.fromEntries(analyzed.analysis.symbolicDims.map((d) => [d.name, d.value]));
 }

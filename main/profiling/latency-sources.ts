@@ -22,6 +22,12 @@ export interface SideLatencies {
   profile: LatencyProfile | null;
 }
 
+/** A device `factor`× slower than the one measured (`--device-slowdown`): every local latency stretched, and the source says so. */
+export function slowedDown(side: SideLatencies, factor: number): SideLatencies {
+  if (factor === 1) return side;
+  return { ...side, ms: side.ms.map((ms) => ms * factor), source: `${side.source} × ${factor} (emulated slower device)` };
+}
+
 export class LatencySourceError extends Error {
   override name = 'LatencySourceError';
 }

@@ -6,13 +6,14 @@
 import path from 'node:path';
 import { buildPartitionProblem } from '../../app/engine.js';
 import { buildCutTable, planCuts, type CutPlan } from '../../app/partition/cuts.js';
+import { optimalDagPartition, type DagPartition } from '../../app/partition/dag.js';
 import { defaultPowerProfile, devicePowerFor, type DevicePowerProfile } from '../../app/partition/power.js';
 import { networkPreset, type NetworkPreset } from '../../app/partition/presets.js';
 import type { NetworkConditions, Objective, PlanOptions } from '../../app/partition/types.js';
 import type { ExecutionProviderName, LatencyProfile } from '../../app/profiling/types.js';
 import type { AnalyzedModel } from '../model/analyze-file.js';
 import { UsageError } from '../errors/user-errors.js';
-import { latenciesFromFile, type SideLatencies } from '../profiling/latency-sources.js';
+import { latenciesFromFile, slowedDown, type SideLatencies } from '../profiling/latency-sources.js';
 import { encodeModel } from '../../app/onnx/writer.js';
 import { inlineExternalData } from '../model/model-file.js';
 import { latenciesForWholeRuns } from '../../app/profiling/overhead.js';
@@ -113,8 +114,7 @@ export async function gatherLatencies(analyzed: AnalyzedModel, control: RemoteEx
     local = { ms: profile.layers.map((l) => l.medianMs), source: `measured on this device (${profile.ep})`, profile };
   }
   local = withWholeRunCosts(local, 0);
-  const slowdown = options.deviceSlowdown ?? 1;
-  if (slowdown !== 1) local = { ...local, ms: local.ms.map((ms) => ms * slowdown), source: `${local.source} × ${slowdown} (emulated slower device)` };
+  local = slowedDown(local, options.deviceSlowdown ?? 1);
   if (options.remoteFile) return { local, remote: withWholeRunCosts(await latenciesFromFile(analyzed, options.remoteFile), analyzed.analysis.layers.length - 1) };
   options.onProgress?.(`profiling ${path.basename(analyzed.path)} on the executor`);
   const uploaded = await control.uploadModel(selfContainedBytes(analyzed), { name: wholeModelName(analyzed) });
@@ -166,6 +166,21 @@ export interface CutPrediction {
   objective: Objective;
   chosen: number;
   latencies: { local: string; remote: string };
+}
+
+/** The DAG partition (minimum s-t cut) for these latencies, link and load: which layers run on the device, and its cost. */
+export function predictDagPartition(
+  analyzed: AnalyzedModel,
+  latencies: GatheredLatencies,
+  link: NetworkPreset,
+  serverLoad: number,
+  objective: Objective,
+  ep: ExecutionProviderName,
+  power: DevicePowerProfile = defaultPowerProfile()
+): DagPartition {
+  const problem = buildPartitionProblem(analyzed.analysis, { localMs: latencies.local.ms, remoteMs: latencies.remote.ms });
+  const options: PlanOptions = { network: link.network, radio: link.radio, device: devicePowerFor(power, ep), serverLoad };
+  return optimalDagPartition(problem, options, objective);
 }
 
 /** The Neurosurgeon decision: cost of every cut with these latencies, link and load; the best for `objective`. */

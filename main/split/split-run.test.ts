@@ -142,7 +142,7 @@ describe('real split runs', () => {
     expect(report.decision?.predicted).toHaveLength(10);
     expect(report.cut).toBe(report.decision?.chosen);
     const best = Math.min(...(report.decision?.predicted ?? []).map((c) => c.totalMs));
-    expect(report.decision?.predicted[report.cut].totalMs).toBe(best);
+    expect(report.decision?.predicted[report.cut as number].totalMs).toBe(best);
     expect(report.decision?.serverLoad).toBeGreaterThanOrEqual(1);
     expect(report.decision?.latencies.remote).toMatch(/executor/);
     expect(report.outputCheck.ok).toBe(true);
@@ -257,8 +257,7 @@ describe('load awareness', () => {
 
       const loaded = await decide();
       expect(loaded.decision?.serverLoad).toBeGreaterThan(5);
-      expect(loaded.cut).toBeGreaterThanOrEqual(idle.cut);
-      expect(loaded.cut).toBeGreaterThan(idle.cut);
+      expect(loaded.cut).toBeGreaterThan(idle.cut as number);
       expect(loaded.outputCheck.ok).toBe(true);
     } finally {
       stop.now = true;

@@ -19,7 +19,8 @@ import { inlineExternalData } from '../model/model-file.js';
 import { fromRawTensor, toRawTensor } from '../executor/ort-tensors.js';
 import { sessionOptionsFor, type ProviderChoice } from '../profiling/providers.js';
 import { firstLine } from '../errors/user-errors.js';
-import { gatherLatencies, predictCuts, resolveLink, sanitizeModelName, type CutPrediction, type LinkChoice, type NetworkRequest } from './split-prediction.js';
+import { gatherLatencies, predictCuts, predictDagPartition, resolveLink, sanitizeModelName, type CutPrediction, type LinkChoice, type NetworkRequest } from './split-prediction.js';
+import type { DagPartition } from '../../app/partition/dag.js';
 import { encodeSplit, splitModel, type CrossingTensor } from './surgery.js';
 
 export class SplitRunError extends Error {
@@ -51,8 +52,21 @@ export interface OutputCheck {
   mismatches: string[];
 }
 
+/**
+ * What runs on the device: the first `cut` layers (a topological cut), or any
+ * predecessor-closed set of layers (the DAG min-cut's partition).
+ */
+export type DeviceLayers = number | { dag: readonly number[] };
+
+/** The layers of a choice, and how reports name it: the cut number, or 'dag'. */
+export function deviceLayersOf(choice: DeviceLayers): { layers: number[]; cut: number | 'dag' } {
+  if (typeof choice === 'number') return { layers: Array.from({ length: choice }, (_, i) => i), cut: choice };
+  return { layers: [...choice.dag].sort((a, b) => a - b), cut: 'dag' };
+}
+
 export interface CutMeasurement {
-  cut: number;
+  /** The topological cut measured, or 'dag' for a DAG partition. */
+  cut: number | 'dag';
   runs: SplitRunTiming[];
   median: SplitRunTiming;
   outputCheck: OutputCheck;
@@ -220,31 +234,34 @@ export class SplitRunner {
 
   checkCut(cut: number): void {
     if (!Number.isInteger(cut) || cut < 0 || cut > this.nodeCount) {
-      throw new UsageError(`cut ${cut} is out of range: ${this.modelName} has ${this.nodeCount} nodes (cuts 0..${this.nodeCount})`);
+      throw new UsageError(`cut ${cut} is out of range: ${this.modelName} has ${this.nodeCount} layers (cuts 0..${this.nodeCount})`);
     }
   }
 
   /**
-   * Cuts the model at `cut`, opens the head's session and uploads the tail to `remote`
-   * (which may be null only for cut N, where nothing runs remotely).
+   * Cuts the model (at a topological cut, or along a DAG partition), opens the head's
+   * session and uploads the tail to `remote` (which may be null only when nothing runs
+   * remotely).
    */
-  async prepare(cut: number, remote: RemoteExecutor | null): Promise<PreparedSplit> {
-    this.checkCut(cut);
-    const parts = splitModel(this.analyzed.model, this.analyzed.analysis, new Set(Array.from({ length: cut }, (_, i) => i)));
+  async prepare(choice: DeviceLayers, remote: RemoteExecutor | null): Promise<PreparedSplit> {
+    if (typeof choice === 'number') this.checkCut(choice);
+    const { layers, cut } = deviceLayersOf(choice);
+    const label = cut === 'dag' ? 'the DAG partition' : `cut ${cut}`;
+    const parts = splitModel(this.analyzed.model, this.analyzed.analysis, new Set(layers));
     const encoded = encodeSplit(parts);
     let head: ort.InferenceSession | null = null;
     if (encoded.head) {
       try {
         head = await ort.InferenceSession.create(encoded.head, this.sessionOptions);
       } catch (error) {
-        throw new SplitRunError(`onnxruntime cannot open the head of ${this.modelName} at cut ${cut}: ${ortMessage(error)}`);
+        throw new SplitRunError(`onnxruntime cannot open the head of ${this.modelName} at ${label}: ${ortMessage(error)}`);
       }
     }
     let tailName: string | null = null;
     if (encoded.tail) {
       if (!remote) {
         await head?.release();
-        throw new SplitRunError(`cut ${cut} runs part of ${this.modelName} remotely: an executor is needed`);
+        throw new SplitRunError(`${label} runs part of ${this.modelName} remotely: an executor is needed`);
       }
       try {
         const stem = path.basename(this.analyzed.path, '.onnx');
@@ -254,7 +271,7 @@ export class SplitRunner {
         throw error;
       }
     }
-    return new PreparedSplit(this, cut, head, tailName, parts.crossing, parts.outputs.filter((o) => o.from === 'tail').map((o) => o.name), remote);
+    return new PreparedSplit(this, cut, layers, head, tailName, parts.crossing, parts.outputs.filter((o) => o.from === 'tail').map((o) => o.name), remote);
   }
 
   async release(): Promise<void> {
@@ -266,13 +283,25 @@ export class SplitRunner {
 export class PreparedSplit {
   constructor(
     private readonly runner: SplitRunner,
-    readonly cut: number,
+    readonly cut: number | 'dag',
+    /** The layers this split runs on the device. */
+    readonly localLayers: readonly number[],
     private readonly head: ort.InferenceSession | null,
     readonly tailName: string | null,
     readonly crossing: CrossingTensor[],
     private readonly tailOutputs: string[],
     private readonly remote: RemoteExecutor | null
   ) {}
+
+  /** How messages name this split. */
+  get label(): string {
+    return this.cut === 'dag' ? 'the DAG partition' : `cut ${this.cut}`;
+  }
+
+  /** True when some layer runs on the executor. */
+  get runsRemotely(): boolean {
+    return this.tailName !== null;
+  }
 
   /** Bytes of the tensors this cut uploads (as the analysis knows them). */
   get crossingBytes(): number {
@@ -289,7 +318,7 @@ export class PreparedSplit {
       try {
         Object.assign(values, await this.head.run(feeds));
       } catch (error) {
-        throw new SplitRunError(`onnxruntime failed running the head of ${this.runner.modelName} at cut ${this.cut}: ${ortMessage(error)}`);
+        throw new SplitRunError(`onnxruntime failed running the head of ${this.runner.modelName} at ${this.label}: ${ortMessage(error)}`);
       }
       localMs = performance.now() - start;
       if (this.runner.deviceSlowdown > 1) {
@@ -299,7 +328,7 @@ export class PreparedSplit {
     }
     const timing: SplitRunTiming = { localMs, encodeMs: 0, uploadMs: 0, remoteMs: 0, downloadMs: 0, totalMs: 0, bytesUp: 0, bytesDown: 0 };
     if (this.tailName) {
-      if (!link) throw new SplitRunError(`cut ${this.cut} runs part of ${this.runner.modelName} remotely: an executor is needed`);
+      if (!link) throw new SplitRunError(`${this.label} runs part of ${this.runner.modelName} remotely: an executor is needed`);
       const encodeStart = performance.now();
       const sent = this.crossing.map((c) => toRawTensor(c.name, values[c.name]));
       const convertMs = performance.now() - encodeStart;
@@ -343,8 +372,8 @@ export class PreparedSplit {
 
 export interface SplitRunRequest {
   analyzed: AnalyzedModel;
-  /** A cut index, or 'auto' for the predicted best. */
-  cut: number | 'auto';
+  /** A cut index, 'auto' for the predicted best cut, or 'dag' for the DAG min-cut partition. */
+  cut: number | 'auto' | 'dag';
   objective: Objective;
   network: NetworkRequest;
   runs: number;
@@ -364,6 +393,8 @@ export interface SplitRunRequest {
 }
 
 export interface SplitRunReport extends CutMeasurement {
+  /** The layers run on the device (indices into the analysis's layers). */
+  localLayers: number[];
   model: string;
   network: { name: string; uplinkMbps: number; downlinkMbps: number; rttMs: number; shaped: boolean };
   chosenBy: 'user' | 'auto';
@@ -372,13 +403,14 @@ export interface SplitRunReport extends CutMeasurement {
   ep: ExecutionProviderName;
   /** The emulated device's slowdown over this machine (1: none). */
   deviceSlowdown: number;
-  /** For --cut auto: what the decision saw and the predicted cost of every cut. */
+  /** For --cut auto or dag: what the decision saw and the predicted cost of every cut (and of the DAG partition). */
   decision?: {
     objective: Objective;
     serverLoad: number;
     latencies: { local: string; remote: string };
-    chosen: number;
+    chosen: number | 'dag';
     predicted: { cut: number; totalMs: number; energyMJ: number }[];
+    dag?: { localLayers: number[]; totalMs: number; energyMJ: number };
   };
 }
 
@@ -391,18 +423,18 @@ export function shaperForLink(link: LinkChoice): LinkShaper | undefined {
 export async function runSplit(request: SplitRunRequest): Promise<SplitRunReport> {
   const { analyzed } = request;
   const nodeCount = analyzed.analysis.layers.length;
-  if (request.cut !== 'auto') {
-    if (!Number.isInteger(request.cut) || request.cut < 0 || request.cut > nodeCount) {
-      throw new UsageError(`cut ${request.cut} is out of range: ${path.basename(analyzed.path)} has ${nodeCount} nodes (cuts 0..${nodeCount})`);
-    }
+  if (typeof request.cut === 'number' && (!Number.isInteger(request.cut) || request.cut < 0 || request.cut > nodeCount)) {
+    throw new UsageError(`cut ${request.cut} is out of range: ${path.basename(analyzed.path)} has ${nodeCount} layers (cuts 0..${nodeCount})`);
   }
   checkSlowdown(request.deviceSlowdown ?? 1);
-  const needsExecutor = request.cut === 'auto' || request.cut < nodeCount || request.network.name === 'measured';
+  const decided = request.cut === 'auto' || request.cut === 'dag';
+  const needsExecutor = decided || (request.cut as number) < nodeCount || request.network.name === 'measured';
   const control = needsExecutor ? request.connect() : null;
   const link = await resolveLink(request.network, control);
-  let cut: number;
+  let choice: DeviceLayers;
   let prediction: CutPrediction | null = null;
-  if (request.cut === 'auto') {
+  let dag: DagPartition | null = null;
+  if (decided) {
     const remote = control as RemoteExecutor;
     const latencies = await gatherLatencies(analyzed, remote, {
       ep: request.ep,
@@ -416,24 +448,27 @@ export async function runSplit(request: SplitRunRequest): Promise<SplitRunReport
     });
     const { loadFactor } = await remote.load();
     prediction = predictCuts(analyzed, latencies, link.preset, loadFactor, request.objective, request.ep);
-    cut = prediction.chosen;
+    if (request.cut === 'dag') dag = predictDagPartition(analyzed, latencies, link.preset, loadFactor, request.objective, request.ep);
+    choice = dag ? { dag: dag.localNodes } : prediction.chosen;
   } else {
-    cut = request.cut;
+    choice = request.cut as number;
   }
+  const remoteNeeded = deviceLayersOf(choice).layers.length < nodeCount;
 
   const runner = await SplitRunner.open(analyzed, runnerOptionsOf(request));
   try {
-    const prepared = await runner.prepare(cut, cut < nodeCount ? control : null);
+    const prepared = await runner.prepare(choice, remoteNeeded ? control : null);
     try {
-      const data = cut < nodeCount ? request.connect(shaperForLink(link)) : null;
+      const data = remoteNeeded ? request.connect(shaperForLink(link)) : null;
       const measurement = await prepared.measure(data, { runs: request.runs });
       const network = link.preset.network;
       const report: SplitRunReport = {
         model: path.basename(analyzed.path),
         network: { ...network, shaped: link.kind === 'preset' && network.name !== 'unshaped' },
-        chosenBy: request.cut === 'auto' ? 'auto' : 'user',
+        chosenBy: decided ? 'auto' : 'user',
         nodes: nodeCount,
         ...measurement,
+        localLayers: [...prepared.localLayers],
         crossing: prepared.crossing.map((c) => c.name),
         ep: runner.provider.used,
         deviceSlowdown: runner.deviceSlowdown
@@ -443,8 +478,9 @@ export async function runSplit(request: SplitRunRequest): Promise<SplitRunReport
           objective: prediction.objective,
           serverLoad: prediction.options.serverLoad,
           latencies: prediction.latencies,
-          chosen: prediction.chosen,
-          predicted: prediction.plan.cuts.map((c) => ({ cut: c.cut, totalMs: c.totalMs, energyMJ: c.energyMJ }))
+          chosen: dag ? 'dag' : prediction.chosen,
+          predicted: prediction.plan.cuts.map((c) => ({ cut: c.cut, totalMs: c.totalMs, energyMJ: c.energyMJ })),
+          ...(dag ? { dag: { localLayers: dag.localNodes, totalMs: dag.cost.totalMs, energyMJ: dag.cost.energyMJ } } : {})
         };
       }
       return report;

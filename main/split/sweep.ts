@@ -4,14 +4,16 @@
 // picked the fastest cut. Several links can be swept in one pass (the bench does), so each
 // cut is cut, uploaded and opened once. With pruning, cuts are measured in order of
 // predicted total and a cut is skipped for a link when its shaped transfer time alone —
-// a hard lower bound — already exceeds the best total measured there.
+// a hard lower bound — already exceeds the best total measured there. With `dag`, the DAG
+// min-cut partition of each link is measured too, beside the best topological cut.
 import path from 'node:path';
 import { median } from '../../app/profiling/trace.js';
 import type { NetworkConditions } from '../../app/partition/types.js';
 import type { AnalyzedModel } from '../model/analyze-file.js';
 import type { LinkShaper } from '../executor/link.js';
 import { UsageError } from '../errors/user-errors.js';
-import { gatherLatencies, predictCuts, type CutPrediction, type GatheredLatencies, type LatencyGathering, type LinkChoice } from './split-prediction.js';
+import type { DagPartition } from '../../app/partition/dag.js';
+import { gatherLatencies, predictCuts, predictDagPartition, type CutPrediction, type GatheredLatencies, type LatencyGathering, type LinkChoice } from './split-prediction.js';
 import type { RemoteExecutor } from '../executor/remote-executor.js';
 import { runnerOptionsOf, shaperForLink, SplitRunner, type SplitRunTiming } from './split-run.js';
 
@@ -30,6 +32,19 @@ export interface SweepCut {
   maxAbsDiff?: number;
 }
 
+/** The DAG min-cut partition measured beside the topological cuts (`sweep --cut dag`). */
+export interface SweepDag {
+  /** The layers it runs on the device. */
+  localLayers: number[];
+  predictedMs: number;
+  measuredMs: number;
+  median: SplitRunTiming;
+  outputOk: boolean;
+  maxAbsDiff: number;
+  /** measured(DAG partition) / measured(measured best topological cut). */
+  vsBestCut: number;
+}
+
 export interface SweepResult {
   model: string;
   network: NetworkConditions & { shaped: boolean };
@@ -45,6 +60,8 @@ export interface SweepResult {
   predictionError: number;
   /** True when every measured run's outputs matched the full local run. */
   outputsOk: boolean;
+  /** With `dag`: the min-cut partition, measured. */
+  dag?: SweepDag;
 }
 
 export interface SweepRequest extends LatencyGathering {
@@ -54,6 +71,8 @@ export interface SweepRequest extends LatencyGathering {
   every?: number;
   runs: number;
   prune: boolean;
+  /** Also measure the DAG min-cut partition for each link (`sweep --cut dag`). */
+  dag?: boolean;
   /** Latencies already gathered for this model (skips both profiles). */
   latencies?: GatheredLatencies;
   connect: (shaper?: LinkShaper) => RemoteExecutor;
@@ -82,6 +101,8 @@ function argMin(values: Map<number, number>): number {
 interface LinkState {
   link: LinkChoice;
   prediction: CutPrediction;
+  dag: DagPartition | null;
+  dagMeasured: { median: SplitRunTiming; ok: boolean; maxAbsDiff: number } | null;
   data: RemoteExecutor;
   measured: Map<number, { median: SplitRunTiming; ok: boolean; maxAbsDiff: number }>;
   bestMs: number;
@@ -112,6 +133,8 @@ export async function sweepModel(request: SweepRequest): Promise<SweepResult[]> 
   const states: LinkState[] = request.links.map((link) => ({
     link,
     prediction: predictCuts(analyzed, latencies, link.preset, loadFactor, 'latency', request.ep),
+    dag: request.dag ? predictDagPartition(analyzed, latencies, link.preset, loadFactor, 'latency', request.ep) : null,
+    dagMeasured: null,
     data: request.connect(shaperForLink(link)),
     measured: new Map(),
     bestMs: Infinity
@@ -146,6 +169,18 @@ export async function sweepModel(request: SweepRequest): Promise<SweepResult[]> 
         await prepared.release();
       }
     }
+    for (const state of states) {
+      if (!state.dag) continue;
+      const remote = state.dag.localNodes.length < nodeCount;
+      progress(`${file} the DAG partition (${state.dag.localNodes.length} of ${nodeCount} layers on the device): ${state.link.preset.network.name}`);
+      const prepared = await runner.prepare({ dag: state.dag.localNodes }, remote ? control : null);
+      try {
+        const measurement = await prepared.measure(remote ? state.data : null, { runs: request.runs });
+        state.dagMeasured = { median: measurement.median, ok: measurement.outputCheck.ok, maxAbsDiff: measurement.outputCheck.maxAbsDiff };
+      } finally {
+        await prepared.release();
+      }
+    }
   } finally {
     await runner.release();
   }
@@ -172,7 +207,20 @@ export async function sweepModel(request: SweepRequest): Promise<SweepResult[]> 
       measuredBest,
       ratio: (totals.get(predictedBest) ?? NaN) / (totals.get(measuredBest) ?? NaN),
       predictionError: errors.length > 0 ? median(errors) : NaN,
-      outputsOk: [...state.measured.values()].every((m) => m.ok)
+      outputsOk: [...state.measured.values()].every((m) => m.ok) && (state.dagMeasured?.ok ?? true),
+      ...(state.dag && state.dagMeasured
+        ? {
+            dag: {
+              localLayers: state.dag.localNodes,
+              predictedMs: state.dag.cost.totalMs,
+              measuredMs: state.dagMeasured.median.totalMs,
+              median: state.dagMeasured.median,
+              outputOk: state.dagMeasured.ok,
+              maxAbsDiff: state.dagMeasured.maxAbsDiff,
+              vsBestCut: state.dagMeasured.median.totalMs / (totals.get(measuredBest) ?? NaN)
+            }
+          }
+        : {})
     };
   });
 }
