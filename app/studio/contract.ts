@@ -118,12 +118,27 @@ export const sweepCutSchema = z.object({
   measuredMs: z.number().nullable()
 });
 
+/** The DAG min-cut partition, run for real beside the topological cuts. */
+export const sweepDagSchema = z.object({
+  localLayers: z.array(z.number().int().min(0)),
+  predictedMs: z.number(),
+  measuredMs: z.number(),
+  /** measured(DAG partition) / measured(measured best cut). */
+  vsBestCut: z.number()
+});
+
 export const sweepDoneSchema = z.object({
   jobId: z.string(),
   modelId: z.string(),
   outcome: z.enum(['done', 'cancelled', 'failed']),
   result: z
-    .object({ cuts: z.array(sweepCutSchema), predictedBest: z.number().int(), measuredBest: z.number().int().nullable(), serverLoad: z.number() })
+    .object({
+      cuts: z.array(sweepCutSchema),
+      predictedBest: z.number().int(),
+      measuredBest: z.number().int().nullable(),
+      serverLoad: z.number(),
+      dag: sweepDagSchema.nullable()
+    })
     .nullable(),
   error: z.string().optional()
 });
@@ -187,14 +202,15 @@ export const studioRequests = {
     ]),
     result: partitionViewSchema
   },
-  /** Measures cuts 0, every, 2·every, …, N and the predicted best through the connected executor. */
+  /** Measures cuts 0, every, 2·every, …, N and the predicted best (and with `dag`, the DAG min-cut partition) through the connected executor. */
   'sweep.start': {
     params: z
       .object({
         modelId: z.string().min(1),
         network: networkConditionsSchema,
         every: z.number().int().min(1),
-        runs: z.number().int().min(1).max(100)
+        runs: z.number().int().min(1).max(100),
+        dag: z.boolean().optional()
       })
       .strict(),
     result: z.object({ jobId: z.string() })

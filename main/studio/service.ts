@@ -516,6 +516,7 @@ export class StudioService {
           every: params.every,
           runs: params.runs,
           prune: false,
+          dag: params.dag ?? false,
           ep: this.prefs.get().localEp,
           allowCpuFallback: true,
           latencies,
@@ -531,7 +532,8 @@ export class StudioService {
           cuts: swept.cuts.map((cut) => ({ cut: cut.cut, predictedMs: cut.predictedMs, measuredMs: cut.measuredMs })),
           predictedBest: swept.predictedBest,
           measuredBest: swept.measuredBest >= 0 ? swept.measuredBest : null,
-          serverLoad: swept.serverLoad
+          serverLoad: swept.serverLoad,
+          dag: swept.dag ? { localLayers: swept.dag.localLayers, predictedMs: swept.dag.predictedMs, measuredMs: swept.dag.measuredMs, vsBestCut: swept.dag.vsBestCut } : null
         };
         send(1, 'Done');
       } catch (caught) {

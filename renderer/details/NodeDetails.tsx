@@ -141,8 +141,31 @@ function NodeSection(props: {
       </Section>
 
       <Section title="Inputs" count={node.inputs.length}>
-        <TensorList tensors={node.inputs} renderFrom={(t) => (t.producer >= 0 ? <>from {link(t.producer)}</> : t.isInitializer ? null : <span className="muted">graph input</span>)} />
+        <TensorList tensors={node.inputs} renderFrom={(t) => (t.producer >= 0 ? <>from {link(t.producer)}</> : t.isWeight ? null : <span className="muted">graph input</span>)} />
       </Section>
+
+      {node.folded.length > 0 && (
+        <Section title="Folded weight nodes" count={node.folded.length}>
+          <div className="details-hint muted">Nodes that compute weights only (aliases, constants, weights reshaped): not layers, they run wherever this layer runs.</div>
+          <ul className="details-tensors" data-testid="folded-nodes">
+            {node.folded.map((folded, i) => (
+              <li key={`${folded.name}:${i}`} className="is-weight">
+                <div className="details-tensor-name mono" title={folded.name}>
+                  {folded.opType} <span className="muted">{folded.name}</span>
+                </div>
+                {folded.outputs.map((output) => (
+                  <div key={output.name} className="details-tensor-facts">
+                    <span className="mono">
+                      {formatElementType(output.elementType)}[{formatShape(output.shape)}]
+                    </span>
+                    <span className="mono">{formatBytes(output.bytes)}</span>
+                  </div>
+                ))}
+              </li>
+            ))}
+          </ul>
+        </Section>
+      )}
 
       <Section title="Outputs" count={node.outputs.length}>
         <TensorList
@@ -202,7 +225,7 @@ function TensorList({ tensors, renderFrom }: { tensors: TensorView[]; renderFrom
       {tensors.map((tensor, i) => {
         const from = renderFrom(tensor);
         return (
-          <li key={`${tensor.name}:${i}`} className={tensor.isInitializer ? 'is-weight' : undefined}>
+          <li key={`${tensor.name}:${i}`} className={tensor.isWeight ? 'is-weight' : undefined}>
             <div className="details-tensor-name mono" title={tensor.name}>
               {tensor.name}
             </div>
@@ -212,7 +235,7 @@ function TensorList({ tensors, renderFrom }: { tensors: TensorView[]; renderFrom
               </span>
               <span className="mono">{formatBytes(tensor.bytes)}</span>
               <span className={`details-source source-${tensor.source}`} title={`shape: ${SOURCE_TEXT[tensor.source]}`}>
-                {tensor.isInitializer ? 'weight' : tensor.source}
+                {tensor.isWeight ? 'weight' : tensor.source}
               </span>
             </div>
             {from !== null && <div className="details-tensor-from">{from}</div>}
@@ -241,7 +264,16 @@ function ModelSummary({ model, local, remote }: { model: ModelView; local: Laten
         <div className="details-hint muted">Select a node in the graph or a layer in the charts to see its details.</div>
       </header>
       <dl className="details-stats">
-        <Stat label="Nodes" value={model.nodes.length.toLocaleString('en-US')} />
+        <Stat
+          label="Layers"
+          value={model.nodes.length.toLocaleString('en-US')}
+          sub={model.graphNodeCount > model.nodes.length ? `${model.graphNodeCount.toLocaleString('en-US')} nodes` : undefined}
+          title={
+            model.graphNodeCount > model.nodes.length
+              ? `${model.graphNodeCount - model.nodes.length} nodes compute weights only (aliases, constants) and are folded into the layers that read them`
+              : undefined
+          }
+        />
         <Stat label="Parameters" value={formatCount(model.totals.params)} sub={formatBytes(model.totals.paramBytes)} />
         <Stat
           label="MACs"
@@ -280,6 +312,21 @@ function ModelSummary({ model, local, remote }: { model: ModelView; local: Laten
       <Section title="Inputs" count={model.inputs.length}>
         <TensorList tensors={model.inputs} renderFrom={() => null} />
       </Section>
+      {model.symbolicDims.length > 0 && (
+        <Section title="Symbolic dimensions" count={model.symbolicDims.length}>
+          <table className="details-table" data-testid="symbolic-dims">
+            <tbody>
+              {model.symbolicDims.map((dim) => (
+                <tr key={dim.name}>
+                  <th className="mono">{dim.name}</th>
+                  <td className="mono">{dim.value}</td>
+                  <td className="muted">{dim.source === 'default' ? 'default: every shape, byte and MAC count assumes it' : 'given'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </Section>
+      )}
       <Section title="Outputs" count={model.outputs.length}>
         <TensorList tensors={model.outputs} renderFrom={() => null} />
       </Section>

@@ -578,7 +578,7 @@ export function GraphView({ model, selected, onSelect, search, focusRequest, cut
       <div className="graph-tooltip" ref={tooltipRef} hidden />
       {search.trim() !== '' && (
         <div className="graph-search-status" data-testid="graph-search-status">
-          {matches.length === 0 ? 'No node matches' : `${matches.length} of ${model.nodes.length} nodes match`}
+          {matches.length === 0 ? 'No layer matches' : `${matches.length} of ${model.nodes.length} layers match`}
         </div>
       )}
       <div className="graph-legend" aria-label="Op families">

@@ -182,7 +182,7 @@ function edgeSpecs(model: ModelView, inputBase: number, outputBase: number): Edg
   };
   const visit = (node: NodeView) => {
     for (const tensor of node.inputs) {
-      if (tensor.isInitializer) continue;
+      if (tensor.isWeight) continue;
       const from = tensor.producer >= 0 ? tensor.producer : inputIds.get(tensor.name);
       if (from !== undefined && from !== node.index) add({ from, to: node.index, tensor });
     }

@@ -1,4 +1,4 @@
-// The status bar: the open model's facts (file, nodes, parameters, MACs, measured totals)
+// The status bar: the open model's facts (file, layers, parameters, MACs, measured totals)
 // on the left; the executor ("this machine" or remote, with RTT and bandwidth) and the
 // host on the right.
 import type { LatencyProfile } from '../../app/profiling/types.js';
@@ -32,7 +32,7 @@ export function StatusBar() {
           <span className="status-item status-model" title={`${current.source.label}\nSHA-256 ${current.model.id}`} data-testid="status-model">
             {current.model.fileName}
           </span>
-          <span className="status-item">{current.model.nodes.length} nodes</span>
+          <span className="status-item" title={current.model.graphNodeCount > current.model.nodes.length ? `${current.model.graphNodeCount} nodes in the file; the others compute weights only` : undefined}>{current.model.nodes.length} layers</span>
           <span className="status-item">{formatCount(current.model.totals.params)} params</span>
           <span className="status-item">{formatCount(current.model.totals.macs)} MACs</span>
           <span className="status-item">{formatBytes(current.model.fileBytes)}</span>

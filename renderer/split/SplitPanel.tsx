@@ -310,7 +310,7 @@ export function SplitPanel() {
       <div className="split-side">
         <Summary model={model} analysis={analysis} decisions={decisions} pins={pins} onTogglePin={onTogglePin} />
         <Comparison model={model} split={split} analysis={analysis} pins={pins} onTogglePin={onTogglePin} />
-        <SweepPanel model={model} whatIf={whatIf} />
+        <SweepPanel model={model} whatIf={whatIf} hasDag={analysis.dag !== undefined} />
       </div>
     </div>
   );

@@ -1,7 +1,8 @@
 // Measured vs predicted: runs a sweep through the connected executor ('sweep.start': real
 // split runs at cuts 0, every, 2·every, …, N and the predicted best, on a link shaped to
 // the what-if network) with a progress bar and cancel, then lists each measured cut's
-// median total beside the prediction, starring the measured best. Progress and outcome
+// median total beside the prediction, starring the measured best. On a DAG it can run the
+// min-cut partition too, so the drawn DAG decision is measured like a chain one. Progress and outcome
 // live in the store (events 'sweep.progress' and 'sweep.done').
 import { useState } from 'react';
 import type { ModelView } from '../../app/studio/model-view.js';
@@ -12,15 +13,18 @@ import { cutLabel, type WhatIf } from './split-data.js';
 export interface SweepPanelProps {
   model: ModelView;
   whatIf: WhatIf;
+  /** The model is a DAG: offer to run its min-cut partition as well. */
+  hasDag: boolean;
 }
 
-export function SweepPanel({ model, whatIf }: SweepPanelProps) {
+export function SweepPanel({ model, whatIf, hasDag }: SweepPanelProps) {
   const sweep = useStudio((state) => state.sweep);
   const executor = useStudio((state) => state.executor);
   const startSweep = useStudio((state) => state.startSweep);
   const cancelSweep = useStudio((state) => state.cancelSweep);
   const [every, setEvery] = useState(() => Math.max(1, Math.round(model.nodes.length / 8)));
   const [runs, setRuns] = useState(3);
+  const [withDag, setWithDag] = useState(true);
   const job = sweep?.modelId === model.id ? sweep : null;
   const running = job !== null && job.done === null;
   const connected = executor?.state === 'connected';
@@ -30,7 +34,8 @@ export function SweepPanel({ model, whatIf }: SweepPanelProps) {
     void startSweep({
       network: { name: whatIf.preset, uplinkMbps: whatIf.uplinkMbps, downlinkMbps: whatIf.downlinkMbps, rttMs: whatIf.rttMs },
       every: Math.max(1, Math.floor(every)),
-      runs: Math.min(100, Math.max(1, Math.floor(runs)))
+      runs: Math.min(100, Math.max(1, Math.floor(runs))),
+      dag: hasDag && withDag
     });
 
   return (
@@ -45,6 +50,12 @@ export function SweepPanel({ model, whatIf }: SweepPanelProps) {
           runs
           <input type="number" min={1} max={100} value={runs} aria-label="Runs per cut" onChange={(event) => setRuns(Number(event.target.value))} />
         </label>
+        {hasDag && (
+          <label title="Also run the DAG min-cut partition, head → link → tail, and compare it with the best cut">
+            <input type="checkbox" checked={withDag} aria-label="Also run the DAG min cut" onChange={(event) => setWithDag(event.target.checked)} />
+            DAG cut
+          </label>
+        )}
         {running ? (
           <button type="button" className="split-button" disabled={job.cancelling} onClick={() => void cancelSweep()}>
             Cancel
@@ -83,6 +94,15 @@ export function SweepPanel({ model, whatIf }: SweepPanelProps) {
                 <td>{row.measuredMs === null ? 'skipped' : formatMs(row.measuredMs)}</td>
               </tr>
             ))}
+            {result.dag && (
+              <tr className="split-sweep-dag" data-testid="sweep-dag" data-measured={result.dag.measuredMs}>
+                <td title={`The DAG min-cut partition: ${result.dag.localLayers.length} of ${model.nodes.length} layers on the device`}>DAG</td>
+                <td>{formatMs(result.dag.predictedMs)}</td>
+                <td>
+                  {formatMs(result.dag.measuredMs)} <span className="muted">({result.dag.vsBestCut.toFixed(2)}× best cut)</span>
+                </td>
+              </tr>
+            )}
           </tbody>
         </table>
       )}
