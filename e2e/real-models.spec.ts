@@ -13,7 +13,7 @@ const files = existsSync(folder) ? readdirSync(folder).filter((f) => f.endsWith(
 
 test.skip(files.length === 0, `no real exports in ${folder}`);
 
-test('every real export opens with layers only, its weights folded, and a starred split', async ({ studioPage: page }, testInfo) => {
+test('every real export opens with layers only, its weights folded, and a starred split', async ({ studioPage: page }) => {
   test.setTimeout(60_000 + files.length * 30_000);
   for (const file of files) {
     const model = readOnnxModel(readFileSync(path.join(folder, file)));
