@@ -66,7 +66,7 @@ describe('neurosurgeon analyze', () => {
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout);
     expect(Object.keys(report.model)).toEqual(expect.arrayContaining(['path', 'irVersion', 'opset', 'nodes', 'params', 'macs', 'inputs', 'outputs']));
-    expect(report.model).toMatchObject({ irVersion: 8, opset: 17, nodes: 9, params: 431_080 });
+    expect(report.model).toMatchObject({ irVersion: 8, opset: 17, layers: 9, nodes: 9, weightOnlyNodes: 0, symbolicDims: [], params: 431_080 });
     expect(report.model.inputs).toEqual([expect.objectContaining({ name: 'input', shape: [1, 1, 28, 28], dtype: 'float32' })]);
     expect(report.model.macs).toBe(288_000 + 1_600_000 + 400_000 + 5_000 + 30);
     expect(report.layers[0]).toMatchObject({ index: 0, name: '/conv1/Conv', op: 'Conv', outputBytes: 20 * 24 * 24 * 4, params: 520, macs: 288_000 });
@@ -77,7 +77,7 @@ describe('neurosurgeon analyze', () => {
     const result = cli('analyze', 'lenet.onnx');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/\/conv1\/Conv\s+Conv\s+\[1,20,24,24\]/);
-    expect(result.stdout).toMatch(/9 nodes, 431\.1 K parameters/);
+    expect(result.stdout).toMatch(/9 layers, 431\.1 K parameters/);
   });
 
   it('reads weights from external data files, and names a missing one', () => {
@@ -154,6 +154,24 @@ describe('neurosurgeon plan and split', () => {
     expectOneLineError(cli('plan', 'lenet.onnx', '--uplink-mbps', '-3'), /--uplink-mbps must be a positive number/);
   });
 
+  it('plans for a slower device with --device-slowdown', () => {
+    const plain = JSON.parse(cli('plan', 'lenet.onnx', '--json').stdout);
+    const slowed = JSON.parse(cli('plan', 'lenet.onnx', '--device-slowdown', '4', '--json').stdout);
+    expect(slowed.layers.map((l: { localMs: number }) => l.localMs)).toEqual(plain.layers.map((l: { localMs: number }) => l.localMs * 4));
+    expect(slowed.layers.map((l: { remoteMs: number }) => l.remoteMs)).toEqual(plain.layers.map((l: { remoteMs: number }) => l.remoteMs));
+    expect(slowed.latencies.local).toMatch(/× 4 \(emulated slower device\)/);
+    expectOneLineError(cli('plan', 'lenet.onnx', '--device-slowdown', '0'), /--device-slowdown must be a positive number/);
+  });
+
+  it('refuses a broken graph in one line naming the value', () => {
+    const b = new GraphBuilder('broken', { weights: 'zeros' });
+    const x = b.input('x', 'float32', [1, 4]);
+    b.output(b.op('Add', [x, 'ghost'], {}, '/add'), 'float32', [1, 4]);
+    writeFileSync(path.join(dir, 'broken.onnx'), b.toBytes());
+    expectOneLineError(cli('analyze', 'broken.onnx'), /node "\/add" \(Add\) reads "ghost", which no node, model input or initializer produces/);
+    expectOneLineError(cli('plan', 'broken.onnx'), /reads "ghost"/);
+  });
+
   it('writes head, tail and partition.json that run like the full model', async () => {
     const out = path.join(dir, 'split-lenet');
     const result = cli('split', 'lenet.onnx', '--cut', '4', '--out', out);
@@ -172,7 +190,7 @@ describe('neurosurgeon plan and split', () => {
     expectOneLineError(cli('split', 'lenet.onnx', '--cut', '4', '--out', out), /head\.onnx already exists; use --force to overwrite/);
     expect(cli('split', 'lenet.onnx', '--cut', '0', '--out', out, '--force').code).toBe(0);
     expect(existsSync(path.join(out, 'head.onnx'))).toBe(false);
-    expectOneLineError(cli('split', 'lenet.onnx', '--cut', '10', '--out', out, '--force'), /cut 10 is out of range: the model has 9 nodes \(cuts 0\.\.9\)/);
+    expectOneLineError(cli('split', 'lenet.onnx', '--cut', '10', '--out', out, '--force'), /cut 10 is out of range: the model has 9 layers \(cuts 0\.\.9\)/);
     expectOneLineError(cli('split', 'lenet.onnx', '--cut', 'middle', '--out', out, '--force'), /--cut expects a number, "auto" or "dag"/);
   });
 

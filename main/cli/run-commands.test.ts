@@ -81,8 +81,8 @@ describe('neurosurgeon run', () => {
   });
 
   it('names a cut out of range and a bad --cut in one line', () => {
-    expectOneLineError(cli('run', 'lenet.onnx', '--executor', executor.url, '--cut', '10'), /cut 10 is out of range: lenet\.onnx has 9 nodes \(cuts 0\.\.9\)/);
-    expectOneLineError(cli('run', 'lenet.onnx', '--executor', executor.url, '--cut', 'middle'), /--cut expects a number or "auto", got "middle"/);
+    expectOneLineError(cli('run', 'lenet.onnx', '--executor', executor.url, '--cut', '10'), /cut 10 is out of range: lenet\.onnx has 9 layers \(cuts 0\.\.9\)/);
+    expectOneLineError(cli('run', 'lenet.onnx', '--executor', executor.url, '--cut', 'middle'), /--cut expects a number, "auto" or "dag", got "middle"/);
     expectOneLineError(cli('run', 'lenet.onnx', '--executor', executor.url, '--network', 'dialup', '--cut', '2'), /unknown network preset "dialup"/);
   });
 

@@ -257,7 +257,7 @@ describe('StudioService preferences', () => {
     const file = path.join(home, 'profiles', `${opened.model.id}.json`);
     rmSync(path.dirname(file), { recursive: true, force: true });
     mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(file, JSON.stringify({ schemaVersion: 1, local: { kind: 'latency-profile', schemaVersion: 1 }, remote: null }));
+    writeFileSync(file, JSON.stringify({ schemaVersion: 1, local: { kind: 'latency-profile', schemaVersion: 2 }, remote: null }));
     const again = makeService(home, log).service;
     const reopened = (await again.handle('model.openPath', { path: lenetPath })) as OpenedModel;
     expect(reopened.profiles).toEqual({ local: null, remote: null });
