@@ -13,7 +13,7 @@ import { inferenceRules } from './rules.js';
 import { checkGraphStructure } from './graph-check.js';
 import { isStatic } from './shape-math.js';
 import type { AnalyzeOptions, LayerAnalysis, LayerFlag, ModelAnalysis, ShapeSource, SymbolicDim, TensorFacts, WeightNode } from './types.js';
-import { findWeights, uniqueSources, type GraphWeights, type WeightSource } from './weights.js';
+import { findWeights, uniqueSources, weightNodesReading, type GraphWeights, type WeightSource } from './weights.js';
 
 interface ValueState extends ValueFacts {
   source: ShapeSource;
@@ -159,13 +159,6 @@ class Analysis {
     const { params, paramBytes } = sumSources(this.sourcesRead(node.inputs));
     const weights = this.weights as GraphWeights;
     const weightInputs = [...new Set(node.inputs.filter((name) => weights.values.has(name)))];
-    const folded = new Set<number>();
-    for (const name of weightInputs) {
-      const from = weights.producer.get(name);
-      if (from === undefined) continue;
-      folded.add(from);
-      for (const earlier of weights.feeders.get(from) ?? []) folded.add(earlier);
-    }
     return {
       index: node.index,
       nodeIndex: node.index,
@@ -179,7 +172,7 @@ class Analysis {
       paramBytes,
       macs: count ? count.macs : null,
       weightInputs,
-      foldedNodes: [...folded].sort((a, b) => a - b),
+      foldedNodes: weightNodesReading(weights, weightInputs),
       flags: [...flags]
     };
   }

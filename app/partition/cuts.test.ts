@@ -252,3 +252,23 @@ describe('scale', () => {
     expect(Number.isFinite(plan.cuts[plan.best.latency].totalMs)).toBe(true);
   });
 });
+
+describe('predecessorClosure', () => {
+  it('holds a node and everything it depends on, nothing else', async () => {
+    const { predecessorClosure } = await import('./cuts.js');
+    // diamond: 0 → (1, 2) → 3
+    const problem = {
+      nodes: [0, 1, 2, 3].map((i) => ({ name: `n${i}`, localMs: 1, remoteMs: 1 })),
+      tensors: [
+        { name: 'x', bytes: 1, producer: -1, consumers: [0], isGraphOutput: false },
+        { name: 'a', bytes: 1, producer: 0, consumers: [1, 2], isGraphOutput: false },
+        { name: 'b', bytes: 1, producer: 1, consumers: [3], isGraphOutput: false },
+        { name: 'c', bytes: 1, producer: 2, consumers: [3], isGraphOutput: false },
+        { name: 'y', bytes: 1, producer: 3, consumers: [], isGraphOutput: true }
+      ]
+    };
+    expect([...predecessorClosure(problem, 2)].sort()).toEqual([0, 2]);
+    expect([...predecessorClosure(problem, 3)].sort()).toEqual([0, 1, 2, 3]);
+    expect([...predecessorClosure(problem, 0)]).toEqual([0]);
+  });
+});

@@ -220,3 +220,18 @@ export function evaluatePartition(
     options
   );
 }
+
+/** A node and every node it depends on, transitively: the smallest predecessor-closed set holding it. */
+export function predecessorClosure(problem: PartitionProblem, node: number): Set<number> {
+  const producersOf: number[][] = problem.nodes.map(() => []);
+  for (const tensor of problem.tensors) for (const consumer of tensor.consumers) if (tensor.producer >= 0) producersOf[consumer].push(tensor.producer);
+  const found = new Set<number>();
+  const pending = [node];
+  while (pending.length > 0) {
+    const next = pending.pop() as number;
+    if (found.has(next)) continue;
+    found.add(next);
+    pending.push(...producersOf[next]);
+  }
+  return found;
+}

@@ -4,29 +4,13 @@
 // tail gives the full model's outputs at spread cuts and at the DAG min-cut.
 import { describe, expect, it } from 'vitest';
 import { buildPartitionProblem, estimateLatencies } from '../../app/engine.js';
-import { crossingTensors } from '../../app/partition/cuts.js';
+import { crossingTensors, predecessorClosure } from '../../app/partition/cuts.js';
 import { optimalDagPartition } from '../../app/partition/dag.js';
 import { defaultPlanOptions } from '../../app/partition/presets.js';
-import type { PartitionProblem } from '../../app/partition/types.js';
 import { analyzeModelFile } from '../model/analyze-file.js';
 import { generateInputs } from '../model/inputs.js';
 import { listRealModels, realModelsDir } from '../model/real-models.js';
 import { checkSplit, runModel } from './split-check.js';
-
-/** A layer and every layer it depends on: a predecessor-closed set. */
-function ancestorsOf(problem: PartitionProblem, layer: number): Set<number> {
-  const producerOf = new Map<number, number[]>();
-  for (const tensor of problem.tensors) for (const consumer of tensor.consumers) if (tensor.producer >= 0) producerOf.set(consumer, [...(producerOf.get(consumer) ?? []), tensor.producer]);
-  const found = new Set<number>();
-  const pending = [layer];
-  while (pending.length > 0) {
-    const next = pending.pop() as number;
-    if (found.has(next)) continue;
-    found.add(next);
-    pending.push(...(producerOf.get(next) ?? []));
-  }
-  return found;
-}
 
 const models = listRealModels();
 if (models.length === 0) console.warn(`real-models tests skipped: no .onnx files in ${realModelsDir()}`);
@@ -55,7 +39,7 @@ describe.skipIf(models.length === 0)('real PyTorch exports', () => {
       const dagCheck = await checkSplit(analyzed.model, analysis, new Set(dag.localNodes), inputs, expected);
       expect(dagCheck.mismatches, `${model.name} DAG cut`).toEqual([]);
       // A partition that is no topological prefix: a middle layer and everything it depends on.
-      const ancestors = ancestorsOf(problem, Math.floor(layers / 2));
+      const ancestors = predecessorClosure(problem, Math.floor(layers / 2));
       const ancestorCheck = await checkSplit(analyzed.model, analysis, ancestors, inputs, expected);
       expect(ancestorCheck.mismatches, `${model.name} ancestors of layer ${Math.floor(layers / 2)}`).toEqual([]);
     }, 120_000);

@@ -9,7 +9,7 @@ import { buildCutTable, planCuts, type CutPlan } from '../../app/partition/cuts.
 import { optimalDagPartition, type DagPartition } from '../../app/partition/dag.js';
 import { defaultPowerProfile, devicePowerFor, type DevicePowerProfile } from '../../app/partition/power.js';
 import { networkPreset, type NetworkPreset } from '../../app/partition/presets.js';
-import type { NetworkConditions, Objective, PlanOptions } from '../../app/partition/types.js';
+import type { NetworkConditions, Objective, PartitionProblem, PlanOptions } from '../../app/partition/types.js';
 import type { ExecutionProviderName, LatencyProfile } from '../../app/profiling/types.js';
 import type { AnalyzedModel } from '../model/analyze-file.js';
 import { UsageError } from '../errors/user-errors.js';
@@ -168,6 +168,20 @@ export interface CutPrediction {
   latencies: { local: string; remote: string };
 }
 
+/** The partition problem and plan options of a decision made with live facts. */
+function decisionInputs(
+  analyzed: AnalyzedModel,
+  latencies: GatheredLatencies,
+  link: NetworkPreset,
+  serverLoad: number,
+  ep: ExecutionProviderName,
+  power: DevicePowerProfile
+): { problem: PartitionProblem; options: PlanOptions } {
+  if (!(Number.isFinite(serverLoad) && serverLoad > 0)) throw new SplitPredictionError(`the executor reported a load factor of ${serverLoad}; expected a number > 0`);
+  const problem = buildPartitionProblem(analyzed.analysis, { localMs: latencies.local.ms, remoteMs: latencies.remote.ms });
+  return { problem, options: { network: link.network, radio: link.radio, device: devicePowerFor(power, ep), serverLoad } };
+}
+
 /** The DAG partition (minimum s-t cut) for these latencies, link and load: which layers run on the device, and its cost. */
 export function predictDagPartition(
   analyzed: AnalyzedModel,
@@ -178,8 +192,7 @@ export function predictDagPartition(
   ep: ExecutionProviderName,
   power: DevicePowerProfile = defaultPowerProfile()
 ): DagPartition {
-  const problem = buildPartitionProblem(analyzed.analysis, { localMs: latencies.local.ms, remoteMs: latencies.remote.ms });
-  const options: PlanOptions = { network: link.network, radio: link.radio, device: devicePowerFor(power, ep), serverLoad };
+  const { problem, options } = decisionInputs(analyzed, latencies, link, serverLoad, ep, power);
   return optimalDagPartition(problem, options, objective);
 }
 
@@ -193,9 +206,7 @@ export function predictCuts(
   ep: ExecutionProviderName,
   power: DevicePowerProfile = defaultPowerProfile()
 ): CutPrediction {
-  if (!(Number.isFinite(serverLoad) && serverLoad > 0)) throw new SplitPredictionError(`the executor reported a load factor of ${serverLoad}; expected a number > 0`);
-  const problem = buildPartitionProblem(analyzed.analysis, { localMs: latencies.local.ms, remoteMs: latencies.remote.ms });
-  const options: PlanOptions = { network: link.network, radio: link.radio, device: devicePowerFor(power, ep), serverLoad };
+  const { problem, options } = decisionInputs(analyzed, latencies, link, serverLoad, ep, power);
   const plan = planCuts(buildCutTable(problem), options);
   return { plan, options, objective, chosen: plan.best[objective], latencies: { local: latencies.local.source, remote: latencies.remote.source } };
 }

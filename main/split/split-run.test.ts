@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../app/onnx/builder.js';
 import { buildZooModel } from '../../app/zoo/index.js';
 import { buildPartitionProblem } from '../../app/engine.js';
-import { crossingTensors } from '../../app/partition/cuts.js';
+import { crossingTensors, predecessorClosure } from '../../app/partition/cuts.js';
 import { analyzeLoadedModel, analyzeModelFile, type AnalyzedModel } from '../model/analyze-file.js';
 import { UsageError } from '../errors/user-errors.js';
 import { ExecutorClient, ExecutorError } from '../executor/client.js';
@@ -272,20 +272,7 @@ describe('DAG partitions run for real', () => {
     const analyzed = await analyzeBytes(buildZooModel('resnet18', { seed: 4 }), 'resnet18.onnx');
     const problem = buildPartitionProblem(analyzed.analysis, { localMs: analyzed.analysis.layers.map(() => 1), remoteMs: analyzed.analysis.layers.map(() => 1) });
     // The first layer whose ancestors are no topological prefix (a downsample branch, say): it and all it depends on.
-    const producers = new Map<number, number[]>();
-    for (const t of problem.tensors) for (const c of t.consumers) if (t.producer >= 0) producers.set(c, [...(producers.get(c) ?? []), t.producer]);
-    const ancestors = (layer: number): Set<number> => {
-      const found = new Set<number>();
-      const pending = [layer];
-      while (pending.length > 0) {
-        const next = pending.pop() as number;
-        if (found.has(next)) continue;
-        found.add(next);
-        pending.push(...(producers.get(next) ?? []));
-      }
-      return found;
-    };
-    const local = analyzed.analysis.layers.map((l) => ancestors(l.index)).find((set) => [...set].some((i) => i >= set.size)) as Set<number>;
+    const local = analyzed.analysis.layers.map((l) => predecessorClosure(problem, l.index)).find((set) => [...set].some((i) => i >= set.size)) as Set<number>;
     const isPrefix = [...local].every((i) => i < local.size);
     expect(isPrefix).toBe(false);
     const runner = await SplitRunner.open(analyzed, { seed: 2 });
