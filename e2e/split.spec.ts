@@ -188,6 +188,11 @@ test('on the 1,000-node transformer the slider probe moves the star and times ea
   await expect(page.getByTestId('split-chart')).toHaveAttribute('data-cuts', String(nodes + 1));
   // A DAG (attention, residuals): the min-cut partition is shown beside the best cut.
   await expect(page.getByTestId('split-dag')).toBeVisible();
+  // At Wi-Fi's 10 ms RTT this model's best cut is cloud-only at every uplink, for latency
+  // and energy alike; at 120 ms a slow uplink sends it back towards the device, so the
+  // star has somewhere to move.
+  await page.getByRole('slider', { name: 'RTT' }).fill('120');
+  await expect(page.getByTestId('split-panel')).toHaveAttribute('data-rtt', '120');
   const values = Array.from({ length: 30 }, (_, i) => 0.2 * 4000 ** (i / 29));
   const result = await page.evaluate(
     (uplinks) => (window as unknown as { __studio: { split: SplitTestHooks } }).__studio.split.measureSlider(uplinks),

@@ -1,6 +1,7 @@
 // The cost model every optimiser shares (topological cuts in cuts.ts, DAG min-cut in
-// dag.ts, brute force in tests): given what a partition runs where and what it ships,
-// the end-to-end latency and the device's energy. One formula, one place.
+// dag.ts, the decision table in decision-table.ts, brute force in tests): given what a
+// partition runs where and what it ships, the end-to-end latency and the device's energy.
+// One formula, one place; the power states it charges are described in power.ts.
 //
 // A partition is the set L of nodes run on the device, closed under predecessors.
 //   localMs    = Σ localMs over L
@@ -9,14 +10,19 @@
 //                consumed by at least one remote node, each counted once
 //   downloaded = graph outputs produced by a remote node
 //   If some node is remote:
-//     uploadMs   = uploadBytes × 8 / (uplinkMbps × 1000)   + rttMs / 2
-//     downloadMs = downloadBytes × 8 / (downlinkMbps × 1000) + rttMs / 2
-//   If every node is local, nothing crosses and both are 0.
+//     sendMs     = uploadBytes × 8 / (uplinkMbps × 1000)      (bytes moving up)
+//     receiveMs  = downloadBytes × 8 / (downlinkMbps × 1000)  (bytes moving down)
+//     uploadMs   = sendMs + rttMs / 2
+//     downloadMs = receiveMs + rttMs / 2
+//   If every node is local, nothing crosses and all of these are 0.
 //   totalMs  = localMs + uploadMs + remoteMs + downloadMs
-//   energyMJ = (computeMw × localMs + P_up × uploadMs + P_down × downloadMs
-//               + idleMw × remoteMs) / 1000
-//   with radio power P_up = uplinkAlpha × uplinkMbps + beta and
-//   P_down = downlinkAlpha × downlinkMbps + beta (Huang et al., MobiSys 2012).
+//   energyMJ = (computeMw × localMs + P_up × sendMs + P_down × receiveMs
+//               + (tailMw + idleMw) × (rttMs + remoteMs)) / 1000      (rttMs only if some node is remote)
+//   with P_up = uplinkAlpha × uplinkMbps + beta and P_down = downlinkAlpha × downlinkMbps
+//   + beta (Huang et al., MobiSys 2012) charged only while bytes move, and the radio's
+//   tail (connected, idle) power plus the SoC's idle power while the device waits: the
+//   two RTT halves and the server's compute. So P × time = alpha × bits + beta × time:
+//   a faster link never costs more energy.
 import type { CutCost, Objective, PlanOptions } from './types.js';
 
 /**
@@ -38,6 +44,11 @@ export function downlinkPowerMw(options: PlanOptions): number {
   return options.radio.downlinkAlphaMwPerMbps * options.network.downlinkMbps + options.radio.betaMw;
 }
 
+/** The device's draw while it waits with nothing moving: radio tail plus SoC idle, mW. */
+export function waitingPowerMw(options: PlanOptions): number {
+  return options.radio.tailMw + options.device.idleMw;
+}
+
 /** The raw facts of one partition, before the network and power turn them into costs. */
 export interface PartitionFacts {
   /** Number of local nodes (the cut index for topological cuts). */
@@ -53,13 +64,15 @@ export interface PartitionFacts {
 
 export function costOfPartition(facts: PartitionFacts, options: PlanOptions): CutCost {
   const { network, device } = options;
-  const halfRtt = facts.anyRemote ? network.rttMs / 2 : 0;
+  const rttMs = facts.anyRemote ? network.rttMs : 0;
   const uploadBytes = facts.anyRemote ? facts.uploadBytes : 0;
   const downloadBytes = facts.anyRemote ? facts.downloadBytes : 0;
-  const uploadMs = facts.anyRemote ? transferMs(uploadBytes, network.uplinkMbps) + halfRtt : 0;
-  const downloadMs = facts.anyRemote ? transferMs(downloadBytes, network.downlinkMbps) + halfRtt : 0;
+  const sendMs = facts.anyRemote ? transferMs(uploadBytes, network.uplinkMbps) : 0;
+  const receiveMs = facts.anyRemote ? transferMs(downloadBytes, network.downlinkMbps) : 0;
   const remoteMs = options.serverLoad * facts.unscaledRemoteMs;
   const localMs = facts.localMs;
+  const uploadMs = sendMs + rttMs / 2;
+  const downloadMs = receiveMs + rttMs / 2;
   return {
     cut: facts.cut,
     uploadBytes,
@@ -71,9 +84,9 @@ export function costOfPartition(facts: PartitionFacts, options: PlanOptions): Cu
     totalMs: localMs + uploadMs + remoteMs + downloadMs,
     energyMJ:
       (device.computeMw * localMs +
-        uplinkPowerMw(options) * uploadMs +
-        downlinkPowerMw(options) * downloadMs +
-        device.idleMw * remoteMs) /
+        uplinkPowerMw(options) * sendMs +
+        downlinkPowerMw(options) * receiveMs +
+        waitingPowerMw(options) * (rttMs + remoteMs)) /
       1000
   };
 }
@@ -96,6 +109,7 @@ export function validatePlanOptions(options: PlanOptions): void {
     ['radio.uplinkAlphaMwPerMbps', options.radio.uplinkAlphaMwPerMbps, false],
     ['radio.downlinkAlphaMwPerMbps', options.radio.downlinkAlphaMwPerMbps, false],
     ['radio.betaMw', options.radio.betaMw, false],
+    ['radio.tailMw', options.radio.tailMw, false],
     ['device.computeMw', options.device.computeMw, false],
     ['device.idleMw', options.device.idleMw, false],
     ['serverLoad', options.serverLoad, false]

@@ -28,10 +28,11 @@ const chain: PartitionProblem = {
 };
 
 // Uplink 8 Mbps: 1 ms per 1000 B. Downlink 16 Mbps: 1 ms per 2000 B. Half RTT 5 ms.
-// P_up = 100 × 8 + 1000 = 1800 mW; P_down = 25 × 16 + 1000 = 1400 mW.
+// P_up = 100 × 8 + 1000 = 1800 mW and P_down = 25 × 16 + 1000 = 1400 mW while bytes move;
+// waiting (the RTT and the server's compute) = tail 200 + SoC idle 500 = 700 mW.
 const handOptions: PlanOptions = {
   network: { name: 'hand', uplinkMbps: 8, downlinkMbps: 16, rttMs: 10 },
-  radio: { uplinkAlphaMwPerMbps: 100, downlinkAlphaMwPerMbps: 25, betaMw: 1000 },
+  radio: { uplinkAlphaMwPerMbps: 100, downlinkAlphaMwPerMbps: 25, betaMw: 1000, tailMw: 200 },
   device: { computeMw: 2000, idleMw: 500 },
   serverLoad: 2
 };
@@ -41,7 +42,7 @@ describe('topological cuts of a 3-node chain, by hand', () => {
 
   it('cut 0 (cloud-only) uploads the model input and downloads the output', () => {
     // upload 1 + 5; remote 2 × 6; download 0.05 + 5;
-    // energy (1800 × 6 + 1400 × 5.05 + 500 × 12) / 1000
+    // energy (1800 × 1 + 1400 × 0.05 + 700 × (10 + 12)) / 1000
     expectCost(plan.cuts[0], {
       cut: 0,
       uploadBytes: 1000,
@@ -51,7 +52,7 @@ describe('topological cuts of a 3-node chain, by hand', () => {
       remoteMs: 12,
       downloadMs: 5.05,
       totalMs: 23.05,
-      energyMJ: 23.87
+      energyMJ: 17.27
     });
   });
 
@@ -65,7 +66,7 @@ describe('topological cuts of a 3-node chain, by hand', () => {
       remoteMs: 10,
       downloadMs: 5.05,
       totalMs: 30.55,
-      energyMJ: (2000 * 10 + 1800 * 5.5 + 1400 * 5.05 + 500 * 10) / 1000
+      energyMJ: (2000 * 10 + 1800 * 0.5 + 1400 * 0.05 + 700 * (10 + 10)) / 1000
     });
   });
 
@@ -79,7 +80,7 @@ describe('topological cuts of a 3-node chain, by hand', () => {
       remoteMs: 6,
       downloadMs: 5.05,
       totalMs: 46.3,
-      energyMJ: 79.52
+      energyMJ: 71.72
     });
   });
 
@@ -221,9 +222,8 @@ describe('how the best cut moves', () => {
     }
   });
 
-  // For energy the RTT is set to 0: the RTT halves are charged at radio power, which the
-  // linear model (alpha × Mbps + beta) raises with the uplink, so at very high uplinks a
-  // nonzero RTT pushes the energy-best cut back to the device. Per byte, upload energy
+  // With the preset's RTT for both objectives: the RTT is charged at the waiting power
+  // (radio tail + SoC idle), not at the transmit power, and per byte the upload energy
   // (alpha + beta / Mbps) × 8 / 1000 falls as the uplink rises.
   it('moves toward the server as the uplink rises', () => {
     for (const objective of ['latency', 'energy'] as const) {
@@ -232,7 +232,6 @@ describe('how the best cut moves', () => {
       for (const uplinkMbps of [0.5, 1.1, 2, 5.85, 10, 18.88, 50, 100, 1000, 10_000]) {
         const options = defaultPlanOptions('wifi');
         options.network.uplinkMbps = uplinkMbps;
-        if (objective === 'energy') options.network.rttMs = 0;
         const best = planCuts(table, options).best[objective];
         expect(best, `${objective} at ${uplinkMbps} Mbps`).toBeLessThanOrEqual(previous);
         previous = best;

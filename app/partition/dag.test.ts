@@ -7,41 +7,8 @@ import { objectiveValue } from './cost.js';
 import { buildCutTable, evaluatePartition, isPredecessorClosed, planCuts } from './cuts.js';
 import { optimalDagPartition } from './dag.js';
 import { defaultPlanOptions, NETWORK_PRESET_NAMES } from './presets.js';
+import { randomDag } from './test-problems.js';
 import type { Objective, PartitionProblem, PartitionTensor, PlanOptions } from './types.js';
-
-function randomDag(random: () => number, nodeCount: number): PartitionProblem {
-  const pick = <T>(items: T[]): T => items[Math.floor(random() * items.length)];
-  const maybeZero = (value: number): number => (random() < 0.1 ? 0 : value);
-  const nodes = Array.from({ length: nodeCount }, (_, i) => ({
-    name: `n${i}`,
-    localMs: maybeZero(random() * 50),
-    remoteMs: maybeZero(random() * 10)
-  }));
-  const tensors: PartitionTensor[] = [];
-  const inputCount = 1 + Math.floor(random() * 2);
-  for (let i = 0; i < inputCount; i++) {
-    tensors.push({ name: `in${i}`, bytes: maybeZero(Math.floor(random() * 200_000)), producer: -1, consumers: [], isGraphOutput: random() < 0.05 });
-  }
-  nodes.forEach((_, index) => {
-    const available = tensors.filter((tensor) => tensor.producer < index);
-    const fanIn = 1 + Math.floor(random() * 3);
-    for (let k = 0; k < fanIn; k++) {
-      const tensor = pick(available);
-      if (tensor.consumers[tensor.consumers.length - 1] !== index) tensor.consumers.push(index);
-    }
-    const outputCount = random() < 0.2 ? 2 : 1;
-    for (let k = 0; k < outputCount; k++) {
-      tensors.push({
-        name: `t${index}_${k}`,
-        bytes: maybeZero(Math.floor(random() * 100_000)),
-        producer: index,
-        consumers: [],
-        isGraphOutput: index === nodeCount - 1 || random() < 0.15
-      });
-    }
-  });
-  return { nodes, tensors };
-}
 
 function randomOptions(random: () => number): PlanOptions {
   const options = defaultPlanOptions(NETWORK_PRESET_NAMES[Math.floor(random() * NETWORK_PRESET_NAMES.length)]);
@@ -52,6 +19,7 @@ function randomOptions(random: () => number): PlanOptions {
   }
   options.serverLoad = random() < 0.1 ? 0 : random() * 8;
   options.device.idleMw = random() * 1000;
+  options.radio.tailMw = random() < 0.2 ? 0 : random() * 1500;
   return options;
 }
 

@@ -14,10 +14,12 @@
 //           sit on the server;
 //   c → u   ∞ for every consumer c of u's tensors: a local consumer forces a local
 //           producer (predecessor closure).
-// Latency capacities are ms; energy capacities are mJ (compute power × local ms, idle
-// power × K × remote ms, radio power × transfer ms). The RTT halves are a constant paid
-// whenever anything is remote, so the min cut is compared with device-only afterwards.
-import { downlinkPowerMw, isStrictlyBetter, objectiveValue, transferMs, uplinkPowerMw, validatePlanOptions } from './cost.js';
+// Latency capacities are ms; energy capacities are mJ, the terms of cost.ts's formula
+// split per node and tensor: compute power × local ms, waiting power (radio tail + SoC
+// idle) × K × remote ms, transmit/receive power × the bytes' transfer ms. The RTT (both
+// halves, and for energy its waiting power × RTT) is a constant paid whenever anything is
+// remote, so the min cut is compared with device-only afterwards.
+import { downlinkPowerMw, isStrictlyBetter, objectiveValue, transferMs, uplinkPowerMw, validatePlanOptions, waitingPowerMw } from './cost.js';
 import { evaluatePartition, validateProblem } from './cuts.js';
 import { FlowNetwork } from './maxflow.js';
 import type { CutCost, Objective, PartitionProblem, PlanOptions } from './types.js';
@@ -53,9 +55,10 @@ function edgeCostsFor(options: PlanOptions, objective: Objective): EdgeCosts {
   }
   const uplinkMw = uplinkPowerMw(options);
   const downlinkMw = downlinkPowerMw(options);
+  const waitingMw = waitingPowerMw(options);
   return {
     local: (ms) => (device.computeMw * ms) / 1000,
-    remote: (ms) => (device.idleMw * serverLoad * ms) / 1000,
+    remote: (ms) => (waitingMw * serverLoad * ms) / 1000,
     upload: (bytes) => (uplinkMw * transferMs(bytes, network.uplinkMbps)) / 1000,
     download: (bytes) => (downlinkMw * transferMs(bytes, network.downlinkMbps)) / 1000
   };

@@ -67,7 +67,8 @@ function sampleBandwidths(minMbps: number, maxMbps: number, count: number, seed:
 const scenarios: { label: string; options: PlanOptions }[] = [
   { label: 'LTE preset', options: defaultPlanOptions('lte') },
   { label: '3G preset, loaded server (K = 4)', options: { ...defaultPlanOptions('3g'), serverLoad: 4 } },
-  { label: 'Wi-Fi preset, no RTT', options: { ...defaultPlanOptions('wifi'), network: { ...defaultPlanOptions('wifi').network, rttMs: 0 } } }
+  { label: 'Wi-Fi preset, no RTT', options: { ...defaultPlanOptions('wifi'), network: { ...defaultPlanOptions('wifi').network, rttMs: 0 } } },
+  { label: '5G preset, long RTT (charged at the radio tail)', options: { ...defaultPlanOptions('5g'), network: { ...defaultPlanOptions('5g').network, rttMs: 120 } } }
 ];
 
 describe('decision table vs brute-force planning', () => {

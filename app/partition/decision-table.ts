@@ -1,13 +1,19 @@
 // The decision table an app embeds: the exact uplink bandwidths at which the best
 // topological cut changes. Built from a CutTable (cuts.ts) and the cost model (cost.ts)
 // without sampling: with x = 1 / uplink, every cut that sends something costs a line
-// a + s·x (plus, for energy, a term c·uplink shared by all those cuts), and device-only
-// costs a constant, so the best cut over a bandwidth range is the lower envelope of lines,
-// then compared with device-only by solving a quadratic per envelope segment.
+// a + s·x, and device-only costs a constant, so the best cut over a bandwidth range is
+// the lower envelope of lines, then compared with device-only by solving a + s·x = constant
+// per envelope segment.
+//
+// Why lines, for energy too: the radio's transmit power α·b + β is charged only while the
+// bytes move, for bits / b, so it costs α·bits + β·bits·x; the RTT and the server's compute
+// are charged at the waiting power (radio tail + SoC idle), which no bandwidth changes.
+// So a = compute·local + waiting·(RTT + K·remote) + α_up·upBits + α_down·downBits and
+// s = β·(upBits + downBits / ratio), with no term that grows with the uplink.
 //
 // Downlink scales with uplink: it keeps the ratio downlinkMbps / uplinkMbps of `options`
 // (the network's RTT, radio, device power and server load are held as given).
-import { validatePlanOptions } from './cost.js';
+import { validatePlanOptions, waitingPowerMw } from './cost.js';
 import type { CutTable } from './cuts.js';
 import type { Objective, PlanOptions } from './types.js';
 
@@ -32,43 +38,41 @@ export interface BandwidthRange {
 /** The uplink range covered when none is given: from a poor 3G link to fast Ethernet. */
 export const DEFAULT_DECISION_RANGE: Readonly<BandwidthRange> = { minMbps: 0.1, maxMbps: 1000 };
 
-/** Cost of cut k < N as a function of uplink b: intercept + slope / b + sharedLinear × b. */
+/** Cost of cut k < N as a function of uplink b: intercept + slope / b. */
 interface CutLine {
   cut: number;
   intercept: number;
   slope: number;
 }
 
-function linesFor(table: CutTable, options: PlanOptions, objective: Objective): { lines: CutLine[]; sharedLinear: number; deviceOnly: number } {
+function linesFor(table: CutTable, options: PlanOptions, objective: Objective): { lines: CutLine[]; deviceOnly: number } {
   const { network, radio, device, serverLoad } = options;
   const downlinkRatio = network.downlinkMbps / network.uplinkMbps;
   const rtt = network.rttMs;
+  const waitingMw = waitingPowerMw(options);
   const n = table.nodeCount;
   const lines: CutLine[] = [];
   for (let k = 0; k < n; k++) {
     const local = table.localPrefixMs[k];
     const remote = serverLoad * table.remoteSuffixMs[k];
-    const up = table.uploadBytes[k];
-    const down = table.downloadBytes[k];
-    // Bits in kilobits-per-ms units: transferMs = bytes × 8 / (Mbps × 1000).
-    const transferPerInverseMbps = ((up + down / downlinkRatio) * 8) / 1000;
+    // Kilobits (bytes × 8 / 1000), so that kilobits / Mbps is ms.
+    const upKilobits = (table.uploadBytes[k] * 8) / 1000;
+    const downKilobits = (table.downloadBytes[k] * 8) / 1000;
+    const transferPerInverseMbps = upKilobits + downKilobits / downlinkRatio;
     if (objective === 'latency') {
       lines.push({ cut: k, intercept: local + remote + rtt, slope: transferPerInverseMbps });
     } else {
       const intercept =
         device.computeMw * local +
-        device.idleMw * remote +
-        (radio.uplinkAlphaMwPerMbps * up * 8) / 1000 +
-        (radio.downlinkAlphaMwPerMbps * down * 8) / 1000 +
-        radio.betaMw * rtt;
+        waitingMw * (rtt + remote) +
+        radio.uplinkAlphaMwPerMbps * upKilobits +
+        radio.downlinkAlphaMwPerMbps * downKilobits;
       lines.push({ cut: k, intercept: intercept / 1000, slope: (radio.betaMw * transferPerInverseMbps) / 1000 });
     }
   }
   const localAll = table.localPrefixMs[n];
   const deviceOnly = objective === 'latency' ? localAll : (device.computeMw * localAll) / 1000;
-  const sharedLinear =
-    objective === 'latency' ? 0 : ((radio.uplinkAlphaMwPerMbps + radio.downlinkAlphaMwPerMbps * downlinkRatio) * rtt) / 2 / 1000;
-  return { lines, sharedLinear, deviceOnly };
+  return { lines, deviceOnly };
 }
 
 /** True when line a is lower than line b at x (ties to the smaller slope, then the smaller cut). */
@@ -119,24 +123,11 @@ function lowerEnvelope(lines: CutLine[], fromX: number, toX: number): { fromX: n
   }
 }
 
-/** Uplinks b in (lo, hi) where intercept + slope / b + c·b equals `level`, ascending. */
-function crossingsWithConstant(line: CutLine, sharedLinear: number, level: number, lo: number, hi: number): number[] {
-  // Multiply by b > 0: c·b² + (intercept − level)·b + slope = 0.
-  const a = sharedLinear;
-  const b = line.intercept - level;
-  const c = line.slope;
-  let roots: number[];
-  if (a === 0) {
-    roots = b === 0 ? [] : [-c / b];
-  } else {
-    const discriminant = b * b - 4 * a * c;
-    if (discriminant < 0) return [];
-    const sqrt = Math.sqrt(discriminant);
-    // The numerically stable pair of roots.
-    const q = -0.5 * (b + (b >= 0 ? sqrt : -sqrt));
-    roots = q === 0 ? [0] : [q / a, c / q];
-  }
-  return roots.filter((root) => Number.isFinite(root) && root > lo && root < hi).sort((p, q) => p - q);
+/** The uplink b in (lo, hi) where intercept + slope / b equals `level`, if there is one. */
+function crossingWithConstant(line: CutLine, level: number, lo: number, hi: number): number[] {
+  if (line.intercept === level) return [];
+  const root = line.slope / (level - line.intercept);
+  return Number.isFinite(root) && root > lo && root < hi ? [root] : [];
 }
 
 /**
@@ -154,7 +145,7 @@ export function decisionTable(
     throw new RangeError(`the bandwidth range must satisfy 0 < minMbps < maxMbps, got ${range.minMbps}..${range.maxMbps}`);
   }
   const n = table.nodeCount;
-  const { lines, sharedLinear, deviceOnly } = linesFor(table, options, objective);
+  const { lines, deviceOnly } = linesFor(table, options, objective);
   if (lines.length === 0) return { rows: [{ fromMbps: range.minMbps, toMbps: range.maxMbps, cut: n }] };
 
   const rows: DecisionRow[] = [];
@@ -164,14 +155,14 @@ export function decisionTable(
     if (last && last.cut === cut) last.toMbps = toMbps;
     else rows.push({ fromMbps, toMbps, cut });
   };
-  const costAt = (line: CutLine, mbps: number): number => line.intercept + line.slope / mbps + sharedLinear * mbps;
+  const costAt = (line: CutLine, mbps: number): number => line.intercept + line.slope / mbps;
   // Envelope in x = 1/b ascending is bandwidth descending; walk it backwards.
   const segments = lowerEnvelope(lines, 1 / range.maxMbps, 1 / range.minMbps);
   for (let i = segments.length - 1; i >= 0; i--) {
     const segment = segments[i];
     const lo = i === segments.length - 1 ? range.minMbps : 1 / segment.toX;
     const hi = i === 0 ? range.maxMbps : 1 / segment.fromX;
-    const points = [lo, ...crossingsWithConstant(segment.line, sharedLinear, deviceOnly, lo, hi), hi];
+    const points = [lo, ...crossingWithConstant(segment.line, deviceOnly, lo, hi), hi];
     for (let p = 0; p + 1 < points.length; p++) {
       const mid = (points[p] + points[p + 1]) / 2;
       // Device-only must be strictly better: ties go to the smaller cut, as planCuts does.

@@ -1,11 +1,26 @@
-// The device power profile: compute power per execution provider, idle power while the
-// server works, and the radio power model per network. Energy per node and per cut come
-// from it (cost.ts holds the per-cut formula). Users edit it as a JSON file; the
+// The device power profile: compute power per execution provider, the SoC's idle power,
+// and the radio power model per network. Energy per node and per cut come from it
+// (cost.ts costOfPartition holds the per-cut formula). Users edit it as a JSON file; the
 // defaults below are documented estimates, not measurements:
 // - compute: a phone-class SoC draws roughly 2 W with its CPU cores busy and 3.5 W with
 //   its GPU busy; 'cuda' (a Jetson-class board) about 5 W — editable per device.
 // - idle: 0.3 W, the SoC waiting with the radio's own draw accounted separately.
 // - radio: Huang et al. (MobiSys 2012) for Wi-Fi, LTE and 3G, via presets.ts.
+//
+// Power states, and exactly when each is charged (a partition that runs everything on
+// the device is charged the first state only; the radio is not used):
+// - compute (computeMw): while the device runs its nodes, localMs.
+// - radio transmitting (uplinkAlpha × uplinkMbps + beta): while the upload's bytes move,
+//   uploadBytes × 8 / uplink — not during the RTT half that follows.
+// - radio receiving (downlinkAlpha × downlinkMbps + beta): while the download's bytes
+//   move, downloadBytes × 8 / downlink.
+// - radio connected but idle, the tail (tailMw): while the device waits with no data
+//   moving — the two RTT halves and the server's compute, rttMs + K × remoteMs.
+// - SoC idle (idleMw): over that same wait, on top of the radio's tail.
+// While bytes move, the radio's power is the device's whole extra draw (the SoC's idle
+// is not added), as in Neurosurgeon's "radio power × transfer time". The tail the radio
+// lingers in after the last byte arrives (seconds on LTE) is not charged: it belongs to
+// the next inference as much as to this one.
 import type { ExecutionProviderName } from '../profiling/types.js';
 import { NETWORK_PRESETS, NETWORK_PRESET_NAMES, type NetworkPresetName } from './presets.js';
 import type { DevicePower, RadioPowerModel } from './types.js';
@@ -85,10 +100,13 @@ export function parsePowerProfile(json: unknown): DevicePowerProfile {
         throw new PowerProfileError(`power profile: unknown network "${network}" in radio; valid: ${NETWORK_PRESET_NAMES.join(', ')}`);
       }
       const model = value as Record<string, unknown>;
-      profile.radio[network as NetworkPresetName] = {
+      const presetName = network as NetworkPresetName;
+      profile.radio[presetName] = {
         uplinkAlphaMwPerMbps: nonNegative(model?.uplinkAlphaMwPerMbps, `radio.${network}.uplinkAlphaMwPerMbps`),
         downlinkAlphaMwPerMbps: nonNegative(model?.downlinkAlphaMwPerMbps, `radio.${network}.downlinkAlphaMwPerMbps`),
-        betaMw: nonNegative(model?.betaMw, `radio.${network}.betaMw`)
+        betaMw: nonNegative(model?.betaMw, `radio.${network}.betaMw`),
+        // Older profiles predate the tail power: the network's documented default fills it.
+        tailMw: model?.tailMw === undefined ? profile.radio[presetName].tailMw : nonNegative(model.tailMw, `radio.${network}.tailMw`)
       };
     }
   }

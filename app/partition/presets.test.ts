@@ -9,9 +9,11 @@ describe('network presets', () => {
     expect(networkPreset('wifi').network.uplinkMbps).toBe(18.88);
     expect(networkPreset('lte').network.uplinkMbps).toBe(5.85);
     expect(networkPreset('3g').network.uplinkMbps).toBe(1.1);
-    expect(networkPreset('lte').radio).toEqual({ uplinkAlphaMwPerMbps: 438.39, downlinkAlphaMwPerMbps: 51.97, betaMw: 1288.04 });
-    expect(networkPreset('3g').radio).toEqual({ uplinkAlphaMwPerMbps: 868.98, downlinkAlphaMwPerMbps: 122.12, betaMw: 817.88 });
-    expect(networkPreset('wifi').radio).toEqual({ uplinkAlphaMwPerMbps: 283.17, downlinkAlphaMwPerMbps: 137.01, betaMw: 132.86 });
+    expect(networkPreset('lte').radio).toEqual({ uplinkAlphaMwPerMbps: 438.39, downlinkAlphaMwPerMbps: 51.97, betaMw: 1288.04, tailMw: 1060 });
+    expect(networkPreset('3g').radio).toEqual({ uplinkAlphaMwPerMbps: 868.98, downlinkAlphaMwPerMbps: 122.12, betaMw: 817.88, tailMw: 803.9 });
+    expect(networkPreset('wifi').radio).toEqual({ uplinkAlphaMwPerMbps: 283.17, downlinkAlphaMwPerMbps: 137.01, betaMw: 132.86, tailMw: 119.3 });
+    expect(networkPreset('5g').radio.tailMw).toBe(1000);
+    expect(networkPreset('unshaped').radio.tailMw).toBe(0);
   });
 
   it('lists the valid names for an unknown preset', () => {

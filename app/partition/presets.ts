@@ -11,6 +11,11 @@
 //   hundreds of Mbps would predict tens of watts, so 5G uses a placeholder of our own
 //   that keeps the modem at a few watts (≈4 W at 100 Mbps up), and 'unshaped' (a wired
 //   or loopback link for lab runs) charges no radio power at all.
+// - Radio tail (active-idle) power, charged while the radio is connected but moves no
+//   data (the RTT halves, the server's compute): Huang et al.'s measured tail powers
+//   (MobiSys 2012, Table 3) — LTE 1060 mW (the RRC_CONNECTED tail base), 3G 803.9 mW
+//   (the DCH tail), Wi-Fi 119.3 mW. 5G's 1000 mW is a placeholder of our own, not a
+//   measurement; 'unshaped' charges none. See power.ts for when each power is charged.
 // - Device power: 2 W while computing, 0.3 W while waiting — rough smartphone-SoC figures.
 import type { DevicePower, NetworkConditions, PlanOptions, RadioPowerModel } from './types.js';
 
@@ -24,23 +29,24 @@ export type NetworkPresetName = 'wifi' | 'lte' | '3g' | '5g' | 'unshaped';
 export const NETWORK_PRESETS: Readonly<Record<NetworkPresetName, NetworkPreset>> = {
   wifi: {
     network: { name: 'wifi', uplinkMbps: 18.88, downlinkMbps: 54, rttMs: 10 },
-    radio: { uplinkAlphaMwPerMbps: 283.17, downlinkAlphaMwPerMbps: 137.01, betaMw: 132.86 }
+    radio: { uplinkAlphaMwPerMbps: 283.17, downlinkAlphaMwPerMbps: 137.01, betaMw: 132.86, tailMw: 119.3 }
   },
   lte: {
     network: { name: 'lte', uplinkMbps: 5.85, downlinkMbps: 20, rttMs: 50 },
-    radio: { uplinkAlphaMwPerMbps: 438.39, downlinkAlphaMwPerMbps: 51.97, betaMw: 1288.04 }
+    radio: { uplinkAlphaMwPerMbps: 438.39, downlinkAlphaMwPerMbps: 51.97, betaMw: 1288.04, tailMw: 1060 }
   },
   '3g': {
     network: { name: '3g', uplinkMbps: 1.1, downlinkMbps: 2, rttMs: 150 },
-    radio: { uplinkAlphaMwPerMbps: 868.98, downlinkAlphaMwPerMbps: 122.12, betaMw: 817.88 }
+    radio: { uplinkAlphaMwPerMbps: 868.98, downlinkAlphaMwPerMbps: 122.12, betaMw: 817.88, tailMw: 803.9 }
   },
   '5g': {
     network: { name: '5g', uplinkMbps: 100, downlinkMbps: 300, rttMs: 15 },
-    radio: { uplinkAlphaMwPerMbps: 20, downlinkAlphaMwPerMbps: 5, betaMw: 2000 }
+    // Our placeholder, every number of it (tail included), not a measurement.
+    radio: { uplinkAlphaMwPerMbps: 20, downlinkAlphaMwPerMbps: 5, betaMw: 2000, tailMw: 1000 }
   },
   unshaped: {
     network: { name: 'unshaped', uplinkMbps: 1000, downlinkMbps: 1000, rttMs: 0.1 },
-    radio: { uplinkAlphaMwPerMbps: 0, downlinkAlphaMwPerMbps: 0, betaMw: 0 }
+    radio: { uplinkAlphaMwPerMbps: 0, downlinkAlphaMwPerMbps: 0, betaMw: 0, tailMw: 0 }
   }
 };
 

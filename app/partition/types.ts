@@ -35,17 +35,23 @@ export interface NetworkConditions {
   rttMs: number;
 }
 
-/** Radio power while transferring: P = alpha * throughput(Mbps) + beta (Huang et al., MobiSys 2012). */
+/**
+ * The radio's power (Huang et al., MobiSys 2012). While bytes move: P = alpha × throughput
+ * (Mbps) + beta. While connected but moving nothing (the RTT halves, the server's compute):
+ * the tail (active-idle) power. The power states and when each is charged: power.ts.
+ */
 export interface RadioPowerModel {
   uplinkAlphaMwPerMbps: number;
   downlinkAlphaMwPerMbps: number;
   betaMw: number;
+  /** Power while connected but idle (LTE RRC_CONNECTED tail, 3G DCH tail, Wi-Fi tail), mW. */
+  tailMw: number;
 }
 
 export interface DevicePower {
   /** Power drawn by the device while it computes, mW. */
   computeMw: number;
-  /** Power drawn while it waits for the server, mW. */
+  /** SoC power while it waits for the network and the server (the radio's own draw apart), mW. */
   idleMw: number;
 }
 

@@ -186,7 +186,9 @@ export const studioRequests = {
         serverLoad: z.number().min(0),
         objective: objectiveSchema,
         /** Radio power model (default: the preset the network names, else LTE's) and device power (default: the presets'). */
-        radio: z.object({ uplinkAlphaMwPerMbps: z.number().min(0), downlinkAlphaMwPerMbps: z.number().min(0), betaMw: z.number().min(0) }).optional(),
+        radio: z
+          .object({ uplinkAlphaMwPerMbps: z.number().min(0), downlinkAlphaMwPerMbps: z.number().min(0), betaMw: z.number().min(0), tailMw: z.number().min(0) })
+          .optional(),
         device: z.object({ computeMw: z.number().min(0), idleMw: z.number().min(0) }).optional(),
         outDir: z.string().min(1).optional(),
         overwrite: z.boolean().optional()

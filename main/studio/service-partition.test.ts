@@ -70,7 +70,7 @@ describe('partition.export and partition.import', () => {
     ).rejects.toMatchObject({ name: 'ExportError', message: expect.stringContaining('already exists') });
     const replaced = (await service.handle('partition.export', { modelId, cut: 'dag', network: lte, serverLoad: 1, objective: 'latency', outDir: exported.dir, overwrite: true })) as StudioResult<'partition.export'>;
     expect(replaced.dir).toBe(exported.dir);
-    const radio = { uplinkAlphaMwPerMbps: 1, downlinkAlphaMwPerMbps: 2, betaMw: 3 };
+    const radio = { uplinkAlphaMwPerMbps: 1, downlinkAlphaMwPerMbps: 2, betaMw: 3, tailMw: 4 };
     const device = { computeMw: 1500, idleMw: 100 };
     const custom = (await service.handle('partition.export', { modelId, cut: 1, network: { ...lte, name: 'custom' }, serverLoad: 1, objective: 'latency', radio, device })) as StudioResult<'partition.export'>;
     const customConfig = JSON.parse(readFileSync(path.join(custom.dir, 'partition.json'), 'utf8'));

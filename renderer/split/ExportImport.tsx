@@ -1,5 +1,6 @@
 // Export and import of partition configs from the split panel. Export sends the starred
-// cut for the chosen objective (or the DAG min cut) with the what-if conditions to main
+// cut for the chosen objective (or the DAG min cut) with the what-if conditions — and the
+// radio and device power the panel's energies use, so partition.json assumes the same — to main
 // ('partition.export': head.onnx, tail.onnx, the tail's model repository, partition.json
 // with its decision table) and shows the folder it was written to. Import reads a
 // partition.json ('partition.import'; refused by main when it was made for another model)
@@ -7,7 +8,7 @@
 import { useRef, useState, type ChangeEvent } from 'react';
 import type { StudioResult } from '../../app/studio/contract.js';
 import { errorMessage, useStudio } from '../store.js';
-import { whatIfOfImported, type WhatIf } from './split-data.js';
+import { planOptionsFor, whatIfOfImported, type WhatIf } from './split-data.js';
 
 export interface ExportImportProps {
   modelId: string;
@@ -31,13 +32,8 @@ export function ExportImport({ modelId, whatIf, bestCut, hasDag }: ExportImportP
   const exportPartition = async (cut: number | 'dag') => {
     setBusy(true);
     try {
-      const result = await host.request('partition.export', {
-        modelId,
-        cut,
-        network: { name: whatIf.preset, uplinkMbps: whatIf.uplinkMbps, downlinkMbps: whatIf.downlinkMbps, rttMs: whatIf.rttMs },
-        serverLoad: whatIf.serverLoad,
-        objective: whatIf.objective
-      });
+      const { network, radio, device, serverLoad } = planOptionsFor(whatIf);
+      const result = await host.request('partition.export', { modelId, cut, network, serverLoad, objective: whatIf.objective, radio, device });
       setWritten(result);
     } catch (error) {
       pushBanner('error', `Could not export the partition: ${errorMessage(error)}`);

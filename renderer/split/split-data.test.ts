@@ -58,6 +58,28 @@ describe('split-data', () => {
     expect(planOptionsFor(DEFAULT_WHAT_IF).radio).toEqual(defaultPlanOptions('wifi').radio);
   });
 
+  it('charges a 3.9 ms cloud-only run over a loopback "Measured" link a handful of mJ, not joules', () => {
+    // As in the studio's sweep test: LeNet, the live link to a local executor measured at
+    // gigabits with a few ms of RTT, energy with the last preset's radio (Wi-Fi). It used to
+    // charge the RTT halves at 283.17 mW/Mbps × 3,000 Mbps: about 3.3 J for 3.9 ms (850 W).
+    const { view } = load('lenet');
+    const split = splitProblemFor(view, null, null);
+    const link = { ...DEFAULT_WHAT_IF, preset: 'measured' as const, uplinkMbps: 3000, downlinkMbps: 3000, objective: 'energy' as const };
+    const rttMs = 3.9 - analyzeWhatIf(split, { ...link, rttMs: 0 }).costs[0].totalMs;
+    expect(rttMs).toBeGreaterThan(3);
+    const cloudOnly = analyzeWhatIf(split, { ...link, rttMs }).costs[0];
+    expect(cloudOnly.totalMs).toBeCloseTo(3.9, 9);
+    // Wi-Fi: alpha × bits + beta × transfer time while bytes move, then tail 119.3 mW + SoC
+    // idle 300 mW while waiting for the RTT and the server.
+    const upKilobits = (cloudOnly.uploadBytes * 8) / 1000;
+    const downKilobits = (cloudOnly.downloadBytes * 8) / 1000;
+    const byHand =
+      (283.17 * upKilobits + (132.86 * upKilobits) / 3000 + 137.01 * downKilobits + (132.86 * downKilobits) / 3000 + (119.3 + 300) * (rttMs + cloudOnly.remoteMs)) / 1000;
+    expect(cloudOnly.energyMJ).toBeCloseTo(byHand, 9);
+    expect(cloudOnly.energyMJ).toBeGreaterThan(1);
+    expect(cloudOnly.energyMJ).toBeLessThan(15);
+  });
+
   it('uses measured layer times where a profile has them', () => {
     const { view } = load('lenet');
     const timings = view.nodes.map((node) => ({ index: node.index, name: node.name, op: node.opType, provider: null, medianMs: 1 + node.index, p10Ms: 1, p90Ms: 1, outputBytes: null }));
