@@ -95,7 +95,12 @@ export interface LatencyProfile {
   threads: number | null;
   runs: number;
   warmup: number;
-  /** Median whole-model run time without profiling, ms (null for predicted profiles). */
+  /**
+   * Typical whole-model run time without profiling, ms (null for predicted profiles): the
+   * mean of the timed runs without the fastest and slowest 10 % (the median of fewer than
+   * ten runs). On a quiet machine it is the median within a few per cent; under load, when
+   * runs fall into two groups (preempted or not), it is far steadier than the median.
+   */
   wholeModelMs: number | null;
   /**
    * Spread of the timed whole-model runs (null for predicted profiles and files written
@@ -105,14 +110,16 @@ export interface LatencyProfile {
   wholeModelSpread: RunSpread | null;
   /**
    * Σ layers' medianMs. Measured profiles: the layers' medians are scaled by `layerScale`
-   * so they add up to the median profiled run (medians do not add up: under load each
-   * layer's median misses the runs where it was preempted, the whole run's does not).
+   * so they add up to the typical profiled run, as wholeModelMs is typical of the plain
+   * ones (medians do not add up: under load each layer's median misses the runs where it
+   * was preempted, the run's total does not).
    */
   sumOfMediansMs: number;
   /**
-   * Measured profiles: median of the profiled runs' totals over the sum of the layers'
-   * own medians (≈ 1 on a quiet machine, above 1 when runs were preempted); each layer's
-   * medianMs, p10Ms and p90Ms are its own times × this. Absent: not scaled.
+   * Measured profiles: the typical profiled run's total (same statistic as wholeModelMs)
+   * over the sum of the layers' own medians (≈ 1 on a quiet machine, above 1 when runs were
+   * preempted); each layer's medianMs, p10Ms and p90Ms are its own times × this. Absent:
+   * not scaled.
    */
   layerScale?: number;
   /**

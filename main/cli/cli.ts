@@ -302,7 +302,7 @@ addModelOptions(program.command('profile').argument('<model>', 'ONNX file').desc
       print(layerTable(profile));
       const gap = profile.wholeModelMs ? profile.sumOfMediansMs / profile.wholeModelMs : NaN;
       print(
-        `\n${profile.ep} on ${profile.device.cpu}, ${profileSettings(profile)}: whole model ${formatMs(profile.wholeModelMs ?? 0)} ms (median of ${profile.runs}, p90/p10 ${(wholeRunSpread(profile) ?? NaN).toFixed(2)}), ` +
+        `\n${profile.ep} on ${profile.device.cpu}, ${profileSettings(profile)}: whole model ${formatMs(profile.wholeModelMs ?? 0)} ms (typical of ${profile.runs} runs, p90/p10 ${(wholeRunSpread(profile) ?? NaN).toFixed(2)}), ` +
           `sum of per-layer medians ${formatMs(profile.sumOfMediansMs)} ms (${gap.toFixed(3)}×)` +
           (options.out ? `\nwrote ${options.out}` : '')
       );
@@ -322,7 +322,7 @@ addModelOptions(program.command('predict').argument('<model>', 'ONNX file').desc
     print(layerTable(profile));
     const fallback = profile.layers.filter((l) => l.method === 'roofline');
     print(
-      `\npredicted whole model ${formatMs(profile.sumOfMediansMs)} ms on ${profile.ep}` +
+      `\npredicted whole model ${formatMs(profile.sumOfMediansMs)} ms on ${profile.ep} (${profileSettings(profile)}; compare with profile --optimization ${profile.graphOptimization})` +
         (fallback.length ? `; ${fallback.length} layers of unmodelled types predicted by roofline (${[...new Set(fallback.map((l) => l.op))].join(', ')})` : '') +
         (options.out ? `\nwrote ${options.out}` : '')
     );

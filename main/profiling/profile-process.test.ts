@@ -58,7 +58,8 @@ describe('profileInChildProcess', () => {
   it('runs `neurosurgeon profile` with its defaults: the executor’s level and this process’s threads, both recorded', async () => {
     const phases: string[] = [];
     const profile = await profileInChildProcess(lenet, { ep: 'cpu', runs: 4, warmup: 1, onProgress: (p) => phases.push(p.phase) });
-    expect(profile).toMatchObject({ kind: 'latency-profile', runs: 4, warmup: 1, graphOptimization: DEFAULT_GRAPH_OPTIMIZATION, threads: intraOpThreads() });
+    expect(profile).toMatchObject({ kind: 'latency-profile', warmup: 1, graphOptimization: DEFAULT_GRAPH_OPTIMIZATION, threads: intraOpThreads() });
+    expect(profile.runs).toBeGreaterThanOrEqual(4); // more when another program made them unsteady
     expect(profile.model.sha256).toBe(sha256(lenetBytes));
     expect([...new Set(phases)]).toEqual([...PROFILE_PHASES]);
     expect(childFolders()).toEqual([]);
@@ -67,7 +68,7 @@ describe('profileInChildProcess', () => {
     const byHand = spawnSync(process.execPath, [bin, 'profile', lenet, '--runs', '4', '--warmup', '1', '--json'], { encoding: 'utf8', timeout: 120_000 });
     expect(byHand.status).toBe(0);
     const cli = JSON.parse(byHand.stdout) as LatencyProfile;
-    for (const key of ['graphOptimization', 'threads', 'runs', 'warmup', 'ep'] as const) expect(cli[key]).toEqual(profile[key]);
+    for (const key of ['graphOptimization', 'threads', 'warmup', 'ep'] as const) expect(cli[key]).toEqual(profile[key]);
     expect(cli.layers.map((l) => l.name)).toEqual(profile.layers.map((l) => l.name));
   });
 

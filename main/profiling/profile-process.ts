@@ -8,10 +8,12 @@
 //
 // Before, the studio profiled inside its own process: onnxruntime-node runs session.run
 // synchronously on the JavaScript thread (its backend wraps the call in setImmediate), so
-// each timed run also waited for whatever the web host or Electron's main process had
-// queued (WebSocket traffic, event checks, another window's requests) and for garbage
-// collection of a heap holding every open model; its whole runs came out 1.6–5× the CLI's.
-//
+// each timed run shared that thread — and the cores — with whatever the web host or
+// Electron's main process had to do (WebSocket traffic, the executor link's polling,
+// garbage collection of a heap holding every open model), while its local and remote jobs
+// could run at once on the same cores; and it profiled with its own defaults (10 runs,
+// graph optimisation 'disabled', threads not recorded).
+
 // The child's temporary folder (its TMPDIR: traces, the optimised graph, an uploaded
 // model's bytes) belongs to this side and is removed when the child ends, however it ends
 // — so cancelling can simply kill it (SIGKILL: a run of a large model cannot be

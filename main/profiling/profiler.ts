@@ -9,7 +9,7 @@
 // one, whose trace (a temporary file) is parsed and mapped back to the analysis's layers by
 // app/profiling/trace.ts, and a plain one for the whole-model time without profiling
 // overhead. After warm-up runs of each, their timed runs are interleaved block by block
-// (profiled, plain, profiled, …) so that a burst of other load lands on both kinds alike;
+// (profiled, plain, plain, profiled, …) so that a burst of other load lands on both kinds alike;
 // both sessions run with the options the executor serves with (runSessionOptions: graph
 // optimisation 'all' by default, explicit threads, no spinning worker threads, which is
 // what lets two sessions share the cores). The result is a LatencyProfile
@@ -22,12 +22,13 @@
 // bookkeeping inside every kernel's timed interval (a few µs, most of a tiny layer's
 // time) is calibrated on a chain of trivial kernels (calibrateProfilerOverhead,
 // arithmetic in app/profiling/overhead.ts) and taken off every kernel event. The layers'
-// medians are scaled to the median profiled run (layerScaleFor): medians do not add up
+// medians are scaled to the typical profiled run (layerScaleFor): medians do not add up
 // when runs are preempted. And the per-run cost outside every layer — session.run binding
 // the inputs and returning the outputs — is measured on an "I/O twin" of the model (same
 // inputs and outputs, no work) and recorded as `runOverheadMs`, so whole ≈ Σ layers +
-// runOverheadMs. The whole runs' spread is recorded too (app/profiling/stability.ts
-// flags an unstable profile).
+// runOverheadMs. The whole runs' spread is recorded too: runs that spread beyond
+// app/profiling/stability.ts's bound are followed by more runs (up to 5×), and a profile
+// still spread that far is flagged unstable.
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -38,6 +39,7 @@ import { GraphBuilder } from '../../app/onnx/builder.js';
 import { elementBits, ElementType, type ElementTypeName } from '../../app/onnx/element-type.js';
 import { encodeModel, rawTensorProto } from '../../app/onnx/writer.js';
 import { profilerOverheadFrom, type ProfilerOverhead } from '../../app/profiling/overhead.js';
+import { UNSTABLE_SPREAD } from '../../app/profiling/stability.js';
 import type { OnnxModel } from '../../app/onnx/model.js';
 import {
   attributeOptimizedGraph,
@@ -51,6 +53,7 @@ import {
   TraceFormatError,
   median,
   spread,
+  trimmedMean,
   type GraphTopology,
   type NodeRunTimes
 } from '../../app/profiling/trace.js';
@@ -92,7 +95,11 @@ export interface ProfileProgress {
 
 export interface ProfileOptions {
   ep: ExecutionProviderName;
-  /** Timed runs (default DEFAULT_PROFILE_RUNS), in the profiling session and in the plain (whole-model) session alike. */
+  /**
+   * Timed runs (default DEFAULT_PROFILE_RUNS), in the profiling session and in the plain
+   * (whole-model) session alike; more when they are unsteady (extendedRunTarget). The
+   * profile's `runs` says how many were made.
+   */
   runs?: number;
   /**
    * More timed runs than `runs` where they are fast: as many as make this many ms of runs
@@ -447,16 +454,48 @@ export function interleaveBlock(runs: number, perRunMs: number): number {
 }
 
 /**
- * The factor that makes the layers' medians add up to the median run: Σ medians is below
- * the median of the runs' totals when runs are preempted (each layer's median leaves out
- * the runs where it was the one hit, the total's does not) — 0.34–0.73 of the whole run
- * on a busy machine without it. 1 when there is nothing to scale.
+ * The typical run of a set of timed runs, ms: their trimmed mean (app/profiling/trace.ts),
+ * the same statistic for the whole runs (wholeModelMs) and for the profiled runs' totals
+ * the layers are scaled to, so that the two compare like with like.
+ */
+export function typicalRunMs(runsMs: readonly number[]): number {
+  return trimmedMean(runsMs, 0.1);
+}
+
+/**
+ * The factor that makes the layers' medians add up to the typical profiled run: Σ medians
+ * is below the runs' totals when runs are preempted (each layer's median leaves out the
+ * runs where it was the one hit, the total does not) — 0.34–0.73 of the whole run on a
+ * busy machine without it. 1 when there is nothing to scale.
  */
 export function layerScaleFor(layerMediansMs: readonly number[], runTotalsMs: readonly number[]): number {
   const sum = layerMediansMs.reduce((total, ms) => total + ms, 0);
   if (!(sum > 0) || runTotalsMs.length === 0) return 1;
-  const scale = median([...runTotalsMs]) / sum;
+  const scale = typicalRunMs(runTotalsMs) / sum;
   return Number.isFinite(scale) && scale > 0 ? scale : 1;
+}
+
+/** Timed runs report progress at most this often, ms (see the timed loop). */
+const PROGRESS_EVERY_MS = 500;
+
+/** Unsteady timed runs get more of them: up to this many times the runs asked for (and MAX_TIMED_RUNS)… */
+const UNSTEADY_RUNS_FACTOR = 5;
+/** …as long as the timed runs have taken less than this, ms. */
+const UNSTEADY_EXTRA_MS = 15_000;
+
+/**
+ * How many timed runs to reach once `done` are done: `done` (stop) when the whole runs so
+ * far are steady (p90/p10 within UNSTABLE_SPREAD), else `requested` more — up to
+ * UNSTEADY_RUNS_FACTOR × requested, MAX_TIMED_RUNS, and while the runs have taken less
+ * than UNSTEADY_EXTRA_MS. A burst of load shorter than the timed runs is thus outvoted.
+ */
+export function extendedRunTarget(state: { done: number; requested: number; wholeMs: readonly number[]; elapsedMs: number }): number {
+  const { done, requested, wholeMs, elapsedMs } = state;
+  const limit = Math.min(MAX_TIMED_RUNS, requested * UNSTEADY_RUNS_FACTOR);
+  if (done >= limit || elapsedMs >= UNSTEADY_EXTRA_MS || wholeMs.length === 0) return done;
+  const { p10, p90 } = spread([...wholeMs]);
+  const steady = !(p10 > 0) || p90 / p10 <= UNSTABLE_SPREAD;
+  return steady ? done : Math.min(limit, done + requested);
 }
 
 /** Profiles a model layer by layer; see ProfileDetails for what else is reported. */
@@ -524,16 +563,44 @@ export async function profileModelDetailed(analyzed: AnalyzedModel, options: Pro
     await runTimes(profiling, feeds, extraWarmup, null, options, describe);
     await runTimes(plain, feeds, extraWarmup, null, options, describe, outputs);
 
-    // 3. The timed runs, interleaved block by block (profiled, plain, profiled, …), so a
+    // 3. The timed runs, interleaved block by block (profiled, plain, plain, profiled, …), so a
     // burst of other load lands on both kinds alike instead of skewing one of them.
+    // Runs that spread beyond the bound (something else took the CPU) are followed by more
+    // of them (extendedRunTarget), so that the medians of the two kinds, both drawn from the
+    // same busy machine, come out alike.
+    // The kind that goes first alternates (profiled, plain, plain, profiled, …): whatever
+    // follows a block boundary — a progress line waking the process that reads it, which
+    // then takes this one's core — falls on both kinds alike instead of always on one
+    // (plain runs 2× the profiled ones under load, measured, when it always fell on them).
+    // Progress is reported at most every PROGRESS_EVERY_MS for the same reason.
     const block = interleaveBlock(runs, median([...warmupMs]));
     const wholeTimes: number[] = [];
-    for (let done = 0; done < runs; done += block) {
-      const count = Math.min(block, runs - done);
-      await runTimes(profiling, feeds, count, null, options, describe);
-      wholeTimes.push(...(await runTimes(plain, feeds, count, null, options, describe, outputs)));
-      progress('profile', done + count, runs);
+    const timedStart = performance.now();
+    let lastReport = timedStart;
+    let target = runs;
+    let done = 0;
+    for (let pair = 0; done < target; pair++) {
+      const count = Math.min(block, target - done);
+      const profiled = (): Promise<number[]> => runTimes(profiling, feeds, count, null, options, describe);
+      const whole = async (): Promise<void> => {
+        wholeTimes.push(...(await runTimes(plain, feeds, count, null, options, describe, outputs)));
+      };
+      if (pair % 2 === 0) {
+        await profiled();
+        await whole();
+      } else {
+        await whole();
+        await profiled();
+      }
+      done += count;
+      const now = performance.now();
+      if (done >= target) target = extendedRunTarget({ done, requested: runs, wholeMs: wholeTimes, elapsedMs: now - timedStart });
+      if (done >= target || now - lastReport >= PROGRESS_EVERY_MS) {
+        progress('profile', done, target);
+        lastReport = now;
+      }
     }
+    runs = done;
     profiling.endProfiling();
     for (const session of sessions.splice(0)) await session.release();
     const traceFile = readdirSync(folder).find((f) => f.startsWith('trace') && f.endsWith('.json'));
@@ -580,7 +647,7 @@ export async function profileModelDetailed(analyzed: AnalyzedModel, options: Pro
       threads: base.intraOpNumThreads ?? null,
       runs,
       warmup,
-      wholeModelMs: whole.median,
+      wholeModelMs: typicalRunMs(wholeTimes),
       wholeModelSpread: { p10Ms: whole.p10, p90Ms: whole.p90 },
       sumOfMediansMs: layers.reduce((sum, l) => sum + l.medianMs, 0),
       layerScale,

@@ -157,7 +157,7 @@ describe('StudioService profiling', () => {
     sessions.mockRestore();
     expect(result).toMatchObject({ jobId, modelId: opened.model.id, side: 'local', outcome: 'done' });
     expect(result.profile?.layers).toHaveLength(opened.model.nodes.length);
-    expect(result.profile?.runs).toBe(3);
+    expect(result.profile?.runs).toBeGreaterThanOrEqual(3); // more when another program made them unsteady
     // The CLI's defaults: the executor's optimisation level and this process's threads.
     expect(result.profile).toMatchObject({ graphOptimization: 'all', threads: intraOpThreads() });
 
