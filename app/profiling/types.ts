@@ -97,9 +97,9 @@ export interface LatencyProfile {
   warmup: number;
   /**
    * Typical whole-model run time without profiling, ms (null for predicted profiles): the
-   * mean of the timed runs without the fastest and slowest 10 % (the median of fewer than
-   * ten runs). On a quiet machine it is the median within a few per cent; under load, when
-   * runs fall into two groups (preempted or not), it is far steadier than the median.
+   * mean of the middle half of the timed runs (the median of fewer than four). On a quiet
+   * machine it is the median within a few per cent; under load, when runs fall into two
+   * groups (preempted or not), it is far steadier than the median.
    */
   wholeModelMs: number | null;
   /**

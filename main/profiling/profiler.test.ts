@@ -12,12 +12,14 @@ import { buildZooModel } from '../../app/zoo/index.js';
 import { analyzeLoadedModel, analyzeModelFile, type AnalyzedModel } from '../model/analyze-file.js';
 import { listRealModels, type RealModel } from '../model/real-models.js';
 import * as ort from 'onnxruntime-node';
-import { median } from '../../app/profiling/trace.js';
+import { median, percentile } from '../../app/profiling/trace.js';
 import {
   calibrateProfilerOverhead,
   interleaveBlock,
   extendedRunTarget,
   layerScaleFor,
+  bookkeepingPerRunMs,
+  runExposure,
   typicalRunMs,
   PROFILE_PHASES,
   ioTwinModel,
@@ -77,8 +79,14 @@ describe.each(['lenet', 'resnet18', 'transformer'])('profiling %s on CPU', (id) 
     expect(profile.wholeModelSpread!.p10Ms).toBeLessThanOrEqual(profile.wholeModelMs!);
     expect(profile.wholeModelSpread!.p90Ms).toBeGreaterThanOrEqual(profile.wholeModelMs!);
     // The layers are scaled to add up to the typical profiled run, whatever the load, by the
-    // statistic that gives the typical whole run.
-    expect(profile.sumOfMediansMs).toBeCloseTo(typicalRunMs(details.attributedMsPerRun), 9);
+    // statistic that gives the typical whole run (its preempted part as exposed as a plain run).
+    const bookkeeping = bookkeepingPerRunMs(details.rawNodeMsPerRun, details.attributedMsPerRun);
+    expect(bookkeeping).toBeGreaterThan(0);
+    const exposure = runExposure(details.attributedMsPerRun, bookkeeping);
+    expect(exposure).toBeGreaterThan(0);
+    expect(exposure).toBeLessThanOrEqual(1);
+    const base = percentile(details.attributedMsPerRun, 10);
+    expect(profile.sumOfMediansMs).toBeCloseTo(base + (typicalRunMs(details.attributedMsPerRun) - base) * exposure, 9);
     expect(profile.wholeModelMs).toBeCloseTo(typicalRunMs(details.wholeMsPerRun), 12);
     expect(profile.layerScale).toBeGreaterThan(0);
     // A loose band: it catches layers lost or counted twice, not timing (load from other
@@ -116,9 +124,17 @@ describe('interleaved runs and layers that add up', () => {
     const medians = [0, 1, 2].map((layer) => median(runs.map((r) => r[layer])));
     expect(medians).toEqual([1, 1, 1]);
     const totals = runs.map((r) => r[0] + r[1] + r[2]);
-    // Trimmed mean of eight 8s and two 3s without one of each end: (7 × 8 + 3) / 8.
-    expect(typicalRunMs(totals)).toBeCloseTo(59 / 8, 12);
-    expect(layerScaleFor(medians, totals)).toBeCloseTo(59 / 24, 12);
+    // The middle half of eight 8s and two 3s: six 8s.
+    expect(typicalRunMs(totals)).toBe(8);
+    expect(layerScaleFor(medians, totals)).toBeCloseTo(8 / 3, 12);
+    // Profiled runs half again as long as plain ones (the profiler's bookkeeping) are preempted
+    // half again as often: the part above their p10 counts for 2/3.
+    const base = percentile(totals, 10);
+    expect(layerScaleFor(medians, totals, 2 / 3)).toBeCloseTo((base + (8 - base) * (2 / 3)) / 3, 12);
+    expect(runExposure([2, 2, 9], 1)).toBeCloseTo(2 / 3, 12);
+    expect(bookkeepingPerRunMs([[1.5, 2], [1, 1]], [2, 2.5])).toBeCloseTo(0.5, 12);
+    expect(runExposure([2, 2, 9], 0)).toBe(1);
+    expect(runExposure([], 1)).toBe(1);
     expect(layerScaleFor([1, 1, 1], [3, 3, 3])).toBe(1);
     expect(layerScaleFor([0, 0], [1, 2])).toBe(1);
     expect(layerScaleFor([1, 2], [])).toBe(1);

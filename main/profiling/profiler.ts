@@ -52,6 +52,7 @@ import {
   traceSpread,
   TraceFormatError,
   median,
+  percentile,
   spread,
   trimmedMean,
   type GraphTopology,
@@ -144,6 +145,8 @@ export interface ProfileDetails {
   attributedMsPerRun: number[];
   /** Per timed run of the plain session: its wall time, ms. */
   wholeMsPerRun: number[];
+  /** Per timed run of the profiling session: its wall time, ms (the profiler's bookkeeping included). */
+  profiledMsPerRun: number[];
   /** Per original node: its time in each timed run, ms (corrected). */
   nodeMsPerRun: number[][];
   /** Per original node: its time in each timed run before the per-kernel correction, ms. */
@@ -454,12 +457,15 @@ export function interleaveBlock(runs: number, perRunMs: number): number {
 }
 
 /**
- * The typical run of a set of timed runs, ms: their trimmed mean (app/profiling/trace.ts),
- * the same statistic for the whole runs (wholeModelMs) and for the profiled runs' totals
- * the layers are scaled to, so that the two compare like with like.
+ * The typical run of a set of timed runs, ms: the mean of their middle half (the
+ * interquartile mean, app/profiling/trace.ts trimmedMean), the same statistic for the
+ * whole runs (wholeModelMs) and for the profiled runs' totals the layers are scaled to, so
+ * that the two compare like with like. A median jumps between the two groups runs fall
+ * into under load (preempted or not); a mean trimmed less keeps a rare preemption of a
+ * µs-scale run (lenet's sum of layers came out 1.95× its whole run so).
  */
 export function typicalRunMs(runsMs: readonly number[]): number {
-  return trimmedMean(runsMs, 0.1);
+  return trimmedMean(runsMs, 0.25);
 }
 
 /**
@@ -467,12 +473,40 @@ export function typicalRunMs(runsMs: readonly number[]): number {
  * is below the runs' totals when runs are preempted (each layer's median leaves out the
  * runs where it was the one hit, the total does not) — 0.34–0.73 of the whole run on a
  * busy machine without it. 1 when there is nothing to scale.
+ *
+ * `exposure` (≤ 1, runExposure) is the part of a profiled run's timed kernel intervals
+ * that a plain run also spends: the rest is the profiler's bookkeeping inside them (taken
+ * off every kernel, but preempted all the same while it ran) — a third of the intervals
+ * for a model of µs-scale kernels. The part of the profiled totals above their p10 (what
+ * preemption added) is scaled by it, as if the runs had been as exposed as a plain run
+ * (ShuffleNet's layers added up to 1.2–1.4× the whole run under load without).
  */
-export function layerScaleFor(layerMediansMs: readonly number[], runTotalsMs: readonly number[]): number {
+export function layerScaleFor(layerMediansMs: readonly number[], runTotalsMs: readonly number[], exposure = 1): number {
   const sum = layerMediansMs.reduce((total, ms) => total + ms, 0);
   if (!(sum > 0) || runTotalsMs.length === 0) return 1;
-  const scale = typicalRunMs(runTotalsMs) / sum;
+  const base = percentile(runTotalsMs, 10);
+  const typical = typicalRunMs(runTotalsMs);
+  const factor = Number.isFinite(exposure) ? Math.min(1, Math.max(0, exposure)) : 1;
+  const scale = (base + Math.max(0, typical - base) * factor) / sum;
   return Number.isFinite(scale) && scale > 0 ? scale : 1;
+}
+
+/** What the per-kernel correction took off a typical run, ms: median over runs of Σ raw − Σ corrected layer times. */
+export function bookkeepingPerRunMs(rawMsPerRunByLayer: readonly (readonly number[])[], correctedTotalsMs: readonly number[]): number {
+  const taken = correctedTotalsMs.map((corrected, run) => rawMsPerRunByLayer.reduce((sum, runs) => sum + (runs[run] ?? 0), 0) - corrected);
+  return taken.length > 0 ? Math.max(0, median(taken)) : 0;
+}
+
+/**
+ * The part of a profiled run's kernel intervals that is the model's own work: its
+ * unpreempted total (p10 of the corrected run totals) over that plus the bookkeeping taken
+ * off each run (`correctionMs`); 1 when unknown.
+ */
+export function runExposure(runTotalsMs: readonly number[], correctionMs: number): number {
+  if (runTotalsMs.length === 0 || !(correctionMs > 0)) return 1;
+  const base = percentile(runTotalsMs, 10);
+  const ratio = base / (base + correctionMs);
+  return Number.isFinite(ratio) && ratio > 0 ? Math.min(1, ratio) : 1;
 }
 
 /** Timed runs report progress at most this often, ms (see the timed loop). */
@@ -575,13 +609,16 @@ export async function profileModelDetailed(analyzed: AnalyzedModel, options: Pro
     // Progress is reported at most every PROGRESS_EVERY_MS for the same reason.
     const block = interleaveBlock(runs, median([...warmupMs]));
     const wholeTimes: number[] = [];
+    const profiledTimes: number[] = [];
     const timedStart = performance.now();
     let lastReport = timedStart;
     let target = runs;
     let done = 0;
     for (let pair = 0; done < target; pair++) {
       const count = Math.min(block, target - done);
-      const profiled = (): Promise<number[]> => runTimes(profiling, feeds, count, null, options, describe);
+      const profiled = async (): Promise<void> => {
+        profiledTimes.push(...(await runTimes(profiling, feeds, count, null, options, describe)));
+      };
       const whole = async (): Promise<void> => {
         wholeTimes.push(...(await runTimes(plain, feeds, count, null, options, describe, outputs)));
       };
@@ -631,7 +668,8 @@ export async function profileModelDetailed(analyzed: AnalyzedModel, options: Pro
     const ownLayers = analysedLayers.map((layer) => layerTiming(layer.name, layer.opType, layer.index, attributed.nodes[layer.index], analyzed));
     const layerScale = layerScaleFor(
       ownLayers.map((l) => l.medianMs),
-      attributed.attributedMsPerRun
+      attributed.attributedMsPerRun,
+      runExposure(attributed.attributedMsPerRun, bookkeepingPerRunMs(attributed.nodes.map((n) => n.rawMsPerRun), attributed.attributedMsPerRun))
     );
     const layers = ownLayers.map((l) => ({ ...l, medianMs: l.medianMs * layerScale, p10Ms: l.p10Ms * layerScale, p90Ms: l.p90Ms * layerScale }));
     const whole = spread(wholeTimes);
@@ -668,6 +706,7 @@ export async function profileModelDetailed(analyzed: AnalyzedModel, options: Pro
       kernelMsPerRun: attributed.kernelMsPerRun,
       attributedMsPerRun: attributed.attributedMsPerRun,
       wholeMsPerRun: wholeTimes,
+      profiledMsPerRun: profiledTimes,
       nodeMsPerRun: attributed.nodes.map((n) => n.msPerRun),
       rawNodeMsPerRun: attributed.nodes.map((n) => n.rawMsPerRun)
     };

@@ -391,6 +391,7 @@ export class StudioService {
    * the file the model was opened from (refused if it changed since), or an upload's bytes.
    */
   private profileLocally(entry: OpenModelEntry, ep: ExecutionProviderName, runs: number, warmup: number, signal: AbortSignal, progress: ProgressSink): Promise<LatencyProfile> {
+    let furthest = 0;
     return profileInChildProcess(entry.source.kind === 'upload' ? entry.analyzed.bytes : entry.analyzed.path, {
       ep,
       runs,
@@ -400,7 +401,9 @@ export class StudioService {
       signal,
       onProgress: (event) => {
         const step = localProfileStep(event);
-        progress(event.phase, step.fraction, step.label, event.done === 0);
+        // Unsteady runs make the profiler take more of them: the bar holds rather than going back.
+        furthest = Math.max(furthest, step.fraction);
+        progress(event.phase, furthest, step.label, event.done === 0);
       },
       onWarning: (line) => this.log(`studio: profiling ${entry.view.fileName} on this machine: ${line}`)
     });
