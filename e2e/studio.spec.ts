@@ -125,6 +125,9 @@ test('profiles on the CPU with a moving progress bar; the latency series appears
   await expect(page.getByTestId('banner')).toHaveCount(0);
   await expectLatencySeries(page, 'Local');
   await expect(page.locator('.status-bar .profile-local')).toContainText('(CPU)');
+  // Beside the profile: the optimisation level and threads it ran with (the CLI's defaults).
+  await expect(page.getByTestId('profile-summary-local').getByTestId('profile-settings')).toHaveText(/^optimisation all · \d+ threads?$/);
+  await expect(page.locator('.status-bar .profile-local')).toHaveAttribute('title', /optimisation all · \d+ threads?/);
   await screenshot(page, testInfo, '06-profiled');
 
   // Results are kept per model: a reload (the same model opened again) shows them.

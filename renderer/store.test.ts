@@ -32,6 +32,8 @@ function latencyProfile(ms: number): LatencyProfile {
     ep: 'cpu',
     predicted: false,
     graphOptimization: 'disabled',
+    threads: 1,
+    wholeModelSpread: null,
     runs: 5,
     warmup: 1,
     wholeModelMs: ms * lenet.nodes.length,

@@ -19,7 +19,7 @@ import type {
   StudioParams,
   StudioResult
 } from '../app/studio/contract.js';
-import type { ExecutionProviderName, LatencyProfile } from '../app/profiling/types.js';
+import { DEFAULT_PROFILE_RUNS, DEFAULT_PROFILE_WARMUP, type ExecutionProviderName, type LatencyProfile } from '../app/profiling/types.js';
 import { DEFAULT_WHAT_IF, type WhatIf } from './split/split-data.js';
 
 export type ProfileSide = 'local' | 'remote';
@@ -357,8 +357,8 @@ export function createStudioStore(host: StudioHost): StudioStore {
             modelId,
             side,
             ep,
-            runs: prefs?.profileRuns ?? 10,
-            warmup: prefs?.profileWarmup ?? 2
+            runs: prefs?.profileRuns ?? DEFAULT_PROFILE_RUNS,
+            warmup: prefs?.profileWarmup ?? DEFAULT_PROFILE_WARMUP
           });
           if (finishedJobs.has(jobId)) return;
           set((state) => {

@@ -20,6 +20,7 @@ import {
   splitRuns,
   traceSpread,
   TraceFormatError,
+  trimmedMean,
   type GraphTopology
 } from './trace.js';
 
@@ -203,5 +204,25 @@ describe('quantiles of durations known to a resolution', () => {
     expect(spread(truncated).median * 1000).toBeCloseTo(2.5, 6);
     expect(traceSpread(truncated).median * 1000).toBeGreaterThan(2.2);
     expect(traceSpread(truncated).median * 1000).toBeLessThan(2.4);
+  });
+});
+
+describe('trimmedMean', () => {
+  it('drops ⌊n·fraction⌋ values at each end, and is the median of too few values to drop any', () => {
+    expect(trimmedMean([1, 2, 3, 4, 5, 6, 7, 8, 9, 100])).toBeCloseTo((2 + 3 + 4 + 5 + 6 + 7 + 8 + 9) / 8, 12);
+    expect(trimmedMean([5, 1, 100])).toBe(5);
+    expect(trimmedMean([4, 2], 0.1)).toBe(3);
+    expect(trimmedMean([1, 2, 3, 4], 0.25)).toBe(2.5);
+    expect(trimmedMean([])).toBeNaN();
+  });
+
+  it('stays between the two groups of a bimodal set of runs where the median jumps from one to the other', () => {
+    const fast = Array.from({ length: 49 }, () => 2);
+    const slow = Array.from({ length: 51 }, () => 12);
+    const mostlySlow = trimmedMean([...fast, ...slow], 0.25);
+    const mostlyFast = trimmedMean([...fast, 2, 2, ...slow.slice(2)], 0.25);
+    expect(percentile([...fast, ...slow], 50)).toBe(12);
+    expect(percentile([...fast, 2, 2, ...slow.slice(2)], 50)).toBe(2);
+    expect(mostlySlow / mostlyFast).toBeLessThan(1.1);
   });
 });

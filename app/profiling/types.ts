@@ -7,6 +7,26 @@ export type ExecutionProviderName = 'cpu' | 'webgpu' | 'cuda' | 'dml' | 'coreml'
 
 export const EXECUTION_PROVIDERS: readonly ExecutionProviderName[] = ['cpu', 'webgpu', 'cuda', 'dml', 'coreml'];
 
+/** onnxruntime's graph optimisation level: none, or every optimisation (fusions, constant folding, layouts). */
+export type GraphOptimization = 'disabled' | 'all';
+
+/**
+ * The level every measured profile, split run and executor session uses unless told
+ * otherwise: the one the executor serves with ('all'), so a profile describes the model as
+ * it actually runs on either side. Characterisation is the exception (DeviceProfile).
+ */
+export const DEFAULT_GRAPH_OPTIMIZATION: GraphOptimization = 'all';
+
+/** Timed and warm-up runs of a profile unless told otherwise — the CLI's, the studio's and the executor's alike. */
+export const DEFAULT_PROFILE_RUNS = 20;
+export const DEFAULT_PROFILE_WARMUP = 3;
+
+/** p10 and p90 of a profile's timed whole runs, ms: how steady the machine was while it measured. */
+export interface RunSpread {
+  p10Ms: number;
+  p90Ms: number;
+}
+
 export interface DeviceInfo {
   hostname: string;
   os: string;
@@ -61,13 +81,47 @@ export interface LatencyProfile {
   /** Why the requested provider could not be used. */
   fallbackReason?: string;
   predicted: boolean;
-  /** 'disabled' maps timings to the original nodes one to one; 'all' attributes fused kernels to the nodes they replaced. */
-  graphOptimization: 'disabled' | 'all';
+  /**
+   * The graph optimisation level it ran at ('disabled' maps timings to the original nodes
+   * one to one; 'all' attributes fused kernels to the nodes they replaced). Predicted
+   * profiles: the level their device profile was characterised at.
+   */
+  graphOptimization: GraphOptimization;
+  /**
+   * onnxruntime intra-op threads the sessions ran with (set explicitly, see
+   * main/profiling/providers.ts intraOpThreads). Null: not known (a predicted profile from
+   * a device profile that did not record it, or a file written before it was recorded).
+   */
+  threads: number | null;
   runs: number;
   warmup: number;
-  /** Median whole-model run time without profiling, ms (null for predicted profiles). */
+  /**
+   * Typical whole-model run time without profiling, ms (null for predicted profiles): the
+   * mean of the middle half of the timed runs (the median of fewer than four). On a quiet
+   * machine it is the median within a few per cent; under load, when runs fall into two
+   * groups (preempted or not), it is far steadier than the median.
+   */
   wholeModelMs: number | null;
+  /**
+   * Spread of the timed whole-model runs (null for predicted profiles and files written
+   * before it was recorded); app/profiling/stability.ts flags a profile whose p90/p10 is
+   * beyond its bound.
+   */
+  wholeModelSpread: RunSpread | null;
+  /**
+   * Σ layers' medianMs. Measured profiles: the layers' medians are scaled by `layerScale`
+   * so they add up to the typical profiled run, as wholeModelMs is typical of the plain
+   * ones (medians do not add up: under load each layer's median misses the runs where it
+   * was preempted, the run's total does not).
+   */
   sumOfMediansMs: number;
+  /**
+   * Measured profiles: the typical profiled run's total (same statistic as wholeModelMs)
+   * over the sum of the layers' own medians (≈ 1 on a quiet machine, above 1 when runs were
+   * preempted); each layer's medianMs, p10Ms and p90Ms are its own times × this. Absent:
+   * not scaled.
+   */
+  layerScale?: number;
   /**
    * Per-run cost outside every layer, ms: session.run binding the inputs and returning the
    * outputs. A whole run ≈ sumOfMediansMs + runOverheadMs. Measured profiles: the plain run
@@ -125,6 +179,15 @@ export interface DeviceProfile {
   kind: 'device-profile';
   device: DeviceInfo;
   ep: ExecutionProviderName;
+  /**
+   * The level the configurations were timed at: 'disabled', always — a lone layer at 'all'
+   * would be timed with the layout conversions around it that a whole model pays once, so
+   * predictions are for 'disabled' and compare with profiles measured at that level.
+   * Absent in files written before it was recorded (they were 'disabled' too).
+   */
+  graphOptimization?: GraphOptimization;
+  /** onnxruntime intra-op threads the configurations were timed with; absent in older files. */
+  threads?: number;
   date: string;
   budgetS: number;
   elapsedS: number;

@@ -1,7 +1,8 @@
-// main/bench/ — `npm run bench`: every benchmark section (executor, split, studio, export, and
-// the engine and profiling figures here), each returning BenchFigures (figure.ts).
+// main/bench/ — `npm run bench`: every benchmark section (executor, split, studio, export,
+// profile agreement, and the engine and profiling figures here), each returning BenchFigures
+// (figure.ts).
 //
-// `npm run bench [-- --only engine,profiling,executor,split,studio,export,real] [--budget-s S] [--device DEVICE.json] [--threads N]`:
+// `npm run bench [-- --only engine,profiling,profile-agreement,executor,split,studio,export,real] [--budget-s S] [--device DEVICE.json] [--threads N]`:
 // the figures the issues ask for, measured in one run and reported as
 // ratios (to a baseline measured in the same run, or to the issue's goal). Timed work
 // that needs a clean process (load time, peak memory, onnxruntime's session creation)
@@ -14,7 +15,7 @@ import { predictProfile, weightStreamingBytesPerMs, wholeModelEstimateMs } from 
 import { median } from '../../app/profiling/trace.js';
 import type { DeviceProfile, LatencyProfile } from '../../app/profiling/types.js';
 import { analyzeModelFile, type AnalyzedModel } from '../model/analyze-file.js';
-import { characterizeDevice, checkDeviceProfileShape } from '../profiling/characterize.js';
+import { CHARACTERIZATION_OPTIMIZATION, characterizeDevice, checkDeviceProfileShape } from '../profiling/characterize.js';
 import { generateInputs } from '../model/inputs.js';
 import { profileModel } from '../profiling/profiler.js';
 import { INTRA_OP_THREADS_ENV, threadOptions } from '../profiling/providers.js';
@@ -36,6 +37,7 @@ import { splitFigures } from './split-bench.js';
 import { executorFigures } from './executor-bench.js';
 import { exportFigures } from './export-bench.js';
 import { realExportFigures } from './real-exports-bench.js';
+import { profileAgreementFigures } from './profile-bench.js';
 import type { BenchFigure } from './figure.js';
 
 type Figure = BenchFigure;
@@ -211,7 +213,10 @@ async function profilingFigures(options: { budgetS: number; deviceFile: string |
     process.stderr.write(`bench: profiling ${id} ${PROFILE_REPEATS}×…\n`);
     const analyzed = await analyzeModelFile(ensureZooModel(id, zooDir));
     const profiles: LatencyProfile[] = [];
-    for (let i = 0; i < PROFILE_REPEATS; i++) profiles.push(await profileModel(analyzed, { ep: 'cpu', runs: 20, warmup: 3, minMeasureMs: PROFILE_MIN_MEASURE_MS }));
+    // At the level characterisation measures (predictions are for it): like with like.
+    for (let i = 0; i < PROFILE_REPEATS; i++) {
+      profiles.push(await profileModel(analyzed, { ep: 'cpu', runs: 20, warmup: 3, minMeasureMs: PROFILE_MIN_MEASURE_MS, optimization: CHARACTERIZATION_OPTIMIZATION }));
+    }
     measured.set(id, { analyzed, profiles });
     // The layers plus the per-run cost outside them (session.run's binding of inputs and
     // outputs, measured on the model's I/O twin) make a whole run; `raw` is the layers'
@@ -299,7 +304,7 @@ async function main(): Promise<void> {
   // timings on this machine's shared vCPUs are bimodal. The executor children inherit it.
   process.env[INTRA_OP_THREADS_ENV] = argValue(args, '--threads') ?? process.env[INTRA_OP_THREADS_ENV] ?? '1';
   process.stderr.write(`bench: onnxruntime intra-op threads: ${process.env[INTRA_OP_THREADS_ENV]}\n`);
-  const only = argValue(args, '--only')?.split(',') ?? ['engine', 'profiling', 'executor', 'split', 'studio', 'export', 'real'];
+  const only = argValue(args, '--only')?.split(',') ?? ['engine', 'profiling', 'profile-agreement', 'executor', 'split', 'studio', 'export', 'real'];
   const figures: Figure[] = [];
   if (only.includes('engine')) {
     process.stderr.write('bench: planning figures…\n');
@@ -310,6 +315,7 @@ async function main(): Promise<void> {
   if (only.includes('profiling')) {
     figures.push(...(await profilingFigures({ budgetS: Number(argValue(args, '--budget-s') ?? 300), deviceFile: argValue(args, '--device') })));
   }
+  if (only.includes('profile-agreement')) figures.push(...(await profileAgreementFigures()));
   if (only.includes('studio')) figures.push(...(await studioFigures()));
   if (only.includes('split')) figures.push(...(await splitFigures()));
   if (only.includes('executor')) figures.push(...(await executorFigures()));

@@ -15,13 +15,15 @@ import { formatBytes, formatCount, formatMs, table } from './format.js';
 import { analysisReport } from './reports.js';
 import { planModel, resolveNetwork, type PlanRequest } from '../split/plan-service.js';
 import { latenciesFromFile, resolveLatencies, slowedDown, type SideLatencies } from '../profiling/latency-sources.js';
-import { profileModel, writeProfileFile } from '../profiling/profiler.js';
+import { profileModel, writeProfileFile, type ProfilePhase } from '../profiling/profiler.js';
+import { progressLine } from '../profiling/profile-process.js';
+import { instabilityWarning, profileSettings, wholeRunSpread } from '../../app/profiling/stability.js';
 import { loadInputs, parseInputPairs } from '../model/input-files.js';
 import { INTRA_OP_THREADS_ENV, listProviders } from '../profiling/providers.js';
 import { characterizeDevice } from '../profiling/characterize.js';
 import type { LatencyProfile } from '../../app/profiling/types.js';
 import { defaultPowerProfile, parsePowerProfile, type DevicePowerProfile } from '../../app/partition/power.js';
-import { EXECUTION_PROVIDERS, type ExecutionProviderName } from '../../app/profiling/types.js';
+import { DEFAULT_GRAPH_OPTIMIZATION, DEFAULT_PROFILE_RUNS, DEFAULT_PROFILE_WARMUP, EXECUTION_PROVIDERS, type ExecutionProviderName, type GraphOptimization } from '../../app/profiling/types.js';
 import { readJsonFile } from '../files/json-file.js';
 import { writeSplit } from '../split/split-files.js';
 import { defaultZooDir, toolVersion } from '../files/paths.js';
@@ -245,24 +247,41 @@ function layerTable(profile: LatencyProfile): string {
 
 addModelOptions(program.command('profile').argument('<model>', 'ONNX file').description('measure per-layer latency with onnxruntime on this machine'))
   .addOption(new Option('--ep <provider>', 'execution provider').choices([...EXECUTION_PROVIDERS]).default('cpu'))
-  .option('--runs <n>', 'timed runs', positiveInteger('--runs'), 20)
-  .option('--warmup <n>', 'untimed runs first', nonNegativeInteger('--warmup'), 3)
+  .option('--runs <n>', 'timed runs', positiveInteger('--runs'), DEFAULT_PROFILE_RUNS)
+  .option('--warmup <n>', 'untimed runs first', nonNegativeInteger('--warmup'), DEFAULT_PROFILE_WARMUP)
   .option('--min-time-ms <ms>', 'more timed runs where they are fast, until they take this long (at most 1000 runs)', nonNegativeInteger('--min-time-ms'), 0)
-  .addOption(new Option('--optimization <level>', "onnxruntime graph optimisation ('all' attributes fused kernels to the nodes they replaced)").choices(['disabled', 'all']).default('disabled'))
+  .addOption(
+    new Option('--optimization <level>', "onnxruntime graph optimisation: 'all' as the executor serves (fused kernels attributed to the nodes they replaced), 'disabled' as characterisation measures")
+      .choices(['disabled', 'all'])
+      .default(DEFAULT_GRAPH_OPTIMIZATION)
+  )
   .option('--fallback-cpu', 'run on CPU when the provider is not available here')
   .option('--input <name=file...>', 'model input from a .npy or ONNX TensorProto (.pb) file; others are generated')
   .option('--seed <n>', 'seed of generated inputs', (v) => Number(v), 42)
   .option('--out <file>', 'write the profile JSON here (atomically)')
   .option('--json', 'print the profile JSON')
+  .addOption(new Option('--progress-json', 'progress as JSON lines on stderr (for the processes that run this command)').hideHelp())
   .action(
     async (
       modelPath: string,
-      options: ModelOptions & { ep: ExecutionProviderName; runs: number; warmup: number; minTimeMs: number; optimization: 'disabled' | 'all'; fallbackCpu?: boolean; input?: string[]; seed: number; out?: string; json?: boolean }
+      options: ModelOptions & {
+        ep: ExecutionProviderName;
+        runs: number;
+        warmup: number;
+        minTimeMs: number;
+        optimization: GraphOptimization;
+        fallbackCpu?: boolean;
+        input?: string[];
+        seed: number;
+        out?: string;
+        json?: boolean;
+        progressJson?: boolean;
+      }
     ) => {
       const analyzed = await openModelForCli(modelPath, options);
       const dimValues = resolvedDims(analyzed);
       const inputs = await loadInputs(analyzed.model, parseInputPairs(options.input ?? []), { seed: options.seed, dimValues });
-      const progress = progressReporter();
+      const progress = options.progressJson ? { update: (phase: ProfilePhase, done: number, total: number) => process.stderr.write(progressLine({ phase, done, total })), end: () => undefined } : progressReporter();
       const profile = await profileModel(analyzed, {
         ep: options.ep,
         runs: options.runs,
@@ -276,12 +295,14 @@ addModelOptions(program.command('profile').argument('<model>', 'ONNX file').desc
         onProgress: (e) => progress.update(e.phase, e.done, e.total)
       }).finally(() => progress.end());
       if (profile.fallbackReason) process.stderr.write(`neurosurgeon: warning: ran on cpu: ${profile.fallbackReason}\n`);
+      const unstable = instabilityWarning(profile);
+      if (unstable) process.stderr.write(`neurosurgeon: warning: ${unstable}\n`);
       if (options.out) writeProfileFile(options.out, profile);
       if (options.json) return print(JSON.stringify(profile, null, 2));
       print(layerTable(profile));
       const gap = profile.wholeModelMs ? profile.sumOfMediansMs / profile.wholeModelMs : NaN;
       print(
-        `\n${profile.ep} on ${profile.device.cpu}: whole model ${formatMs(profile.wholeModelMs ?? 0)} ms (median of ${profile.runs}), ` +
+        `\n${profile.ep} on ${profile.device.cpu}, ${profileSettings(profile)}: whole model ${formatMs(profile.wholeModelMs ?? 0)} ms (typical of ${profile.runs} runs, p90/p10 ${(wholeRunSpread(profile) ?? NaN).toFixed(2)}), ` +
           `sum of per-layer medians ${formatMs(profile.sumOfMediansMs)} ms (${gap.toFixed(3)}×)` +
           (options.out ? `\nwrote ${options.out}` : '')
       );
@@ -301,7 +322,7 @@ addModelOptions(program.command('predict').argument('<model>', 'ONNX file').desc
     print(layerTable(profile));
     const fallback = profile.layers.filter((l) => l.method === 'roofline');
     print(
-      `\npredicted whole model ${formatMs(profile.sumOfMediansMs)} ms on ${profile.ep}` +
+      `\npredicted whole model ${formatMs(profile.sumOfMediansMs)} ms on ${profile.ep} (${profileSettings(profile)}; compare with profile --optimization ${profile.graphOptimization})` +
         (fallback.length ? `; ${fallback.length} layers of unmodelled types predicted by roofline (${[...new Set(fallback.map((l) => l.op))].join(', ')})` : '') +
         (options.out ? `\nwrote ${options.out}` : '')
     );

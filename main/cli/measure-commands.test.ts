@@ -30,7 +30,10 @@ describe('profile → plan', () => {
     const result = cli('profile', 'resnet18.onnx', '--runs', '4', '--warmup', '1', '--out', 'resnet18.profile.json', '--json');
     expect(result.code).toBe(0);
     const profile = JSON.parse(result.stdout);
-    expect(profile).toMatchObject({ ep: 'cpu', runs: 4, kind: 'latency-profile', predicted: false });
+    expect(profile).toMatchObject({ ep: 'cpu', kind: 'latency-profile', predicted: false, graphOptimization: 'all' });
+    expect(profile.runs).toBeGreaterThanOrEqual(4); // more where another program made them unsteady
+    expect(profile.threads).toBeGreaterThanOrEqual(1);
+    expect(profile.wholeModelSpread.p90Ms).toBeGreaterThanOrEqual(profile.wholeModelSpread.p10Ms);
     expect(profile.device.cpu).toEqual(expect.any(String));
     expect(profile.wholeModelMs).toBeGreaterThan(0);
     expect(profile.layers).toHaveLength(49);
@@ -46,6 +49,14 @@ describe('profile → plan', () => {
     expect(report.layers[0].localEnergyMJ).toBeCloseTo((2000 * profile.layers[0].medianMs) / 1000, 9);
     const deviceOnly = report.cuts[49];
     expect(deviceOnly.localMs).toBeCloseTo(profile.sumOfMediansMs, 9);
+  });
+
+  it('says what it ran with, and warns in one stderr line only about unstable runs', () => {
+    const result = cli('profile', 'lenet.onnx', '--runs', '3', '--warmup', '1', '--optimization', 'disabled');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/cpu on .*, optimisation disabled · \d+ threads?: whole model [\d.]+ ms \(typical of \d+ runs, p90\/p10 [\d.]+\)/);
+    const warnings = result.stderr.split('\n').filter((line) => line.startsWith('neurosurgeon:'));
+    for (const line of warnings) expect(line).toMatch(/^neurosurgeon: warning: unstable runs: whole runs took [\d.]+–[\d.]+ ms \(p10–p90, [\d.]+× apart, bound 1\.5×\)/);
   });
 
   it('refuses a profile of another model, an unavailable provider and a wrong input file', () => {

@@ -617,7 +617,9 @@ describe('studio extensions', () => {
     const answer = await call(base, 'POST', '/v2/studio/models/adder/profile', { body: JSON.stringify({ runs: 3, warmup: 1 }) });
     expect(answer.status).toBe(200);
     const profile = answer.json();
-    expect(profile).toMatchObject({ kind: 'latency-profile', runs: 3, warmup: 1, ep: 'cpu', model: { sha256: createHash('sha256').update(adder.bytes).digest('hex'), nodes: 2 } });
+    // At the level the executor serves with; 3 runs, or more where they were unsteady.
+    expect(profile).toMatchObject({ kind: 'latency-profile', warmup: 1, ep: 'cpu', graphOptimization: 'all', model: { sha256: createHash('sha256').update(adder.bytes).digest('hex'), nodes: 2 } });
+    expect(profile.runs).toBeGreaterThanOrEqual(3);
     expect((profile.layers as { name: string; medianMs: number }[]).map((l) => l.name)).toEqual(['sum', 'prod']);
     await expectError(call(base, 'POST', '/v2/studio/models/adder/profile', { body: '{"runs": 0}' }), 400, /"runs" must be a whole number from 1/);
     await expectError(call(base, 'POST', '/v2/studio/models/adder/profile', { body: '{"minTimeMs": -5}' }), 400, /"minTimeMs" must be a whole number from 0/);

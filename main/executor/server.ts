@@ -10,9 +10,10 @@
 //
 // Studio extensions, under /v2/studio (listed as "studio" in the server metadata):
 //   POST /v2/studio/models/{m}[/versions/{v}]/profile  {"runs","warmup","minTimeMs","optimization"}
-//        → a LatencyProfile (app/profiling/types.ts) measured here, per node, by
-//          `neurosurgeon profile` in a child process (so the event loop stays free and a
-//          timeout can stop it); it takes an execution slot like an inference.
+//        → a LatencyProfile (app/profiling/types.ts) measured here, per layer, by
+//          `neurosurgeon profile` in a child process (main/profiling/profile-process.ts, as
+//          every profile; "optimization" defaults to the level it serves at); it takes an
+//          execution slot like an inference.
 //   GET  /v2/studio/load → ExecutorLoad (load-stats.ts): in flight, queued, completed,
 //          rejected, recent compute percentiles and Neurosurgeon's load factor K.
 //   POST /v2/studio/sink → reads and discards the body: {"bytes", "receive_ms"} (uplink probe).
@@ -24,17 +25,14 @@
 // --max-body-mb get 413 before or while they arrive (the rest is not buffered). Every
 // failure is the protocol's {"error": "..."} with a fitting status, and no request can
 // take the process down.
-import { spawn } from 'node:child_process';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import type { ExecutionProviderName, LatencyProfile } from '../../app/profiling/types.js';
-import { packageRoot, toolVersion } from '../files/paths.js';
-import { checkProfileShape, ProfileError } from '../profiling/profiler.js';
-import { sessionOptionsFor } from '../profiling/providers.js';
+import { DEFAULT_GRAPH_OPTIMIZATION, type ExecutionProviderName } from '../../app/profiling/types.js';
+import { toolVersion } from '../files/paths.js';
+import { profileInChildProcess } from '../profiling/profile-process.js';
+import { ProfileError } from '../profiling/profiler.js';
+import { runSessionOptions, sessionOptionsFor } from '../profiling/providers.js';
 import { AdmissionAbortedError, AdmissionGate, LoadStats, QueueFullError, type Slot } from './load-stats.js';
 import {
   checkAgainstModel,
@@ -47,7 +45,7 @@ import {
   type EncodedBody,
   type ServerMetadata
 } from './protocol.js';
-import { checkModelName, ModelRepository, SessionError, SessionWorkers, type ModelSource, type ResolvedModel } from './repository.js';
+import { checkModelName, ModelRepository, SessionError, SessionWorkers, type ResolvedModel } from './repository.js';
 
 export interface ExecutorOptions {
   host: string;
@@ -326,12 +324,7 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
     workers,
     // Slots share the cores: onnxruntime threads that spin while waiting for work would
     // burn the cycles the other slots need (measured: a multiple of the throughput lost).
-    sessionOptions: {
-      ...provider.sessionOptions,
-      graphOptimizationLevel: 'all',
-      logSeverityLevel: 3,
-      extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } }
-    }
+    sessionOptions: runSessionOptions(provider, DEFAULT_GRAPH_OPTIMIZATION)
   });
   const gate = new AdmissionGate(options.maxConcurrency, options.maxQueue);
   const stats = new LoadStats(gate);
@@ -418,9 +411,12 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
     const runs = positiveIntegerField(body, 'runs', 20, 1, 10_000);
     const warmup = positiveIntegerField(body, 'warmup', 3, 0, 1_000);
     const minTimeMs = positiveIntegerField(body, 'minTimeMs', 0, 0, 60_000);
-    const optimization = body.optimization ?? 'disabled';
+    // The level it serves at unless asked otherwise, as every profile (main/profiling/profile-process.ts).
+    const optimization = body.optimization ?? DEFAULT_GRAPH_OPTIMIZATION;
     if (optimization !== 'disabled' && optimization !== 'all') throw new ProtocolError(400, '"optimization" must be "disabled" or "all"');
-    const { value } = await inSlot(model, (_, signal) => profileInChild(model.source, { ep: options.ep, runs, warmup, minTimeMs, optimization }, signal));
+    const { value } = await inSlot(model, (_, signal) =>
+      profileInChildProcess(model.source.kind === 'file' ? model.source.path : model.source.bytes, { ep: options.ep, runs, warmup, minMeasureMs: minTimeMs, optimization, signal })
+    );
     await sendJson(context.res, 200, value);
   }
 
@@ -616,57 +612,3 @@ function round(ms: number): number {
   return Math.round(ms * 1000) / 1000;
 }
 
-/** Profiles a model with `neurosurgeon profile` in a child process; aborting kills the child. */
-function profileInChild(
-  source: ModelSource,
-  settings: { ep: ExecutionProviderName; runs: number; warmup: number; minTimeMs: number; optimization: 'disabled' | 'all' },
-  signal: AbortSignal
-): Promise<LatencyProfile> {
-  let folder: string | null = null;
-  let file: string;
-  if (source.kind === 'file') file = source.path;
-  else {
-    folder = mkdtempSync(path.join(os.tmpdir(), 'neurosurgeon-executor-profile-'));
-    file = path.join(folder, 'model.onnx');
-    writeFileSync(file, source.bytes);
-  }
-  const args = [
-    path.join(packageRoot(), 'bin', 'neurosurgeon.js'),
-    'profile',
-    file,
-    '--ep',
-    settings.ep,
-    '--runs',
-    String(settings.runs),
-    '--warmup',
-    String(settings.warmup),
-    '--min-time-ms',
-    String(settings.minTimeMs),
-    '--optimization',
-    settings.optimization,
-    '--json'
-  ];
-  return new Promise<LatencyProfile>((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const onAbort = () => child.kill('SIGKILL');
-    signal.addEventListener('abort', onAbort, { once: true });
-    child.on('error', (error) => reject(new ProfileError(`cannot start the profiler: ${error.message}`)));
-    child.on('close', (code) => {
-      signal.removeEventListener('abort', onAbort);
-      if (folder) rmSync(folder, { recursive: true, force: true });
-      if (code !== 0) {
-        const line = stderr.trim().split('\n').find((l) => l.startsWith('neurosurgeon:')) ?? stderr.trim().split('\n')[0] ?? `exit code ${code}`;
-        return reject(new ProfileError(`profiling failed: ${line.replace(/^neurosurgeon:\s*/, '')}`));
-      }
-      try {
-        resolve(checkProfileShape(JSON.parse(stdout), 'the profiler output'));
-      } catch (error) {
-        reject(error instanceof ProfileError ? error : new ProfileError(`the profiler printed no profile: ${(error as Error).message}`));
-      }
-    });
-  });
-}

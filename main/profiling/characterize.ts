@@ -7,8 +7,13 @@
 // an interrupted sweep loses little and a later call resumes it. app/prediction/predict.ts
 // turns the profile into predicted latency profiles for any model.
 //
-// Timing: graph optimisation 'disabled' (the profiler's default, main/profiling/profiler.ts, so a
-// sample is one node's kernel exactly as a measured per-layer profile sees it); 2
+// Timing: graph optimisation 'disabled', always (CHARACTERIZATION_OPTIMIZATION), unlike
+// measured profiles, which default to the executor's 'all': at 'all' a lone layer is
+// timed with the layout conversions around it (NCHWc reorders on x86) that a whole model
+// pays once, and a fused pair is no single layer type. So a sample is one node's kernel
+// exactly as a profile at 'disabled' sees it, the device profile and every prediction
+// made from it record that level (graphOptimization, with the threads), and predictions
+// compare with `neurosurgeon profile --optimization disabled`; 2
 // warm-up runs, then 5–100 `session.run` calls (≈0.2 s of runs); a sample is the median
 // KERNEL time from onnxruntime's own profiling trace, not the run's wall time. Wall time
 // of a single-layer model is mostly binding its input and copying its output back to
@@ -39,10 +44,10 @@ import { LAYER_TYPE_FEATURES, LAYER_TYPES, layerFeatures, type LayerType } from 
 import { deviceHardware } from '../../app/prediction/predict.js';
 import { fitDeviceModels } from '../../app/prediction/regression.js';
 import { correctedKernelMs, median, parseTrace, splitRuns, traceMedian } from '../../app/profiling/trace.js';
-import { EXECUTION_PROVIDERS, type DeviceInfo, type DeviceProfile, type ExecutionProviderName, type LayerSample } from '../../app/profiling/types.js';
+import { EXECUTION_PROVIDERS, type DeviceInfo, type DeviceProfile, type ExecutionProviderName, type GraphOptimization, type LayerSample } from '../../app/profiling/types.js';
 import { writeFileAtomic } from '../files/atomic-write.js';
 import { deviceInfo } from './device-info.js';
-import { sessionOptionsFor } from './providers.js';
+import { intraOpThreads, sessionOptionsFor } from './providers.js';
 import { calibrateProfilerOverhead } from './profiler.js';
 import { firstLine } from '../errors/user-errors.js';
 import { isRecord, readJsonFile } from '../files/json-file.js';
@@ -109,6 +114,9 @@ export interface SweepConfig {
 
 // ---------------------------------------------------------------------------------------
 // The grid.
+
+/** The level configurations are timed at (see the top of this file): predictions are for it. */
+export const CHARACTERIZATION_OPTIMIZATION: GraphOptimization = 'disabled';
 
 const WARMUP_RUNS = 2;
 const MIN_RUNS = 5;
@@ -542,7 +550,7 @@ async function timedRun(session: ort.InferenceSession, feeds: Record<string, ort
 function openSession(bytes: Uint8Array, sessionOptions: ort.InferenceSession.SessionOptions, tracePrefix?: string): Promise<ort.InferenceSession> {
   return ort.InferenceSession.create(bytes, {
     ...sessionOptions,
-    graphOptimizationLevel: 'disabled',
+    graphOptimizationLevel: CHARACTERIZATION_OPTIMIZATION,
     logSeverityLevel: 3,
     ...(tracePrefix ? { enableProfiling: true, profileFilePrefix: tracePrefix } : {})
   });
@@ -691,7 +699,7 @@ const PASSES = 2;
 const passesOf = (sample: LayerSample | undefined): number => (sample ? (sample.passes ?? 1) : 0);
 
 /** Why a resumable outFile is not resumed, or null when it is. */
-async function previousProfile(outFile: string, ep: ExecutionProviderName, device: DeviceInfo): Promise<{ profile: DeviceProfile | null; note: string | null }> {
+async function previousProfile(outFile: string, ep: ExecutionProviderName, device: DeviceInfo, threads: number): Promise<{ profile: DeviceProfile | null; note: string | null }> {
   if (!existsSync(outFile)) return { profile: null, note: null };
   let previous: DeviceProfile;
   try {
@@ -704,6 +712,9 @@ async function previousProfile(outFile: string, ep: ExecutionProviderName, devic
       profile: null,
       note: `starting over: ${outFile} was measured on ${previous.device.hostname} (${previous.device.cpu}) with ${previous.ep}, not on ${device.hostname} (${device.cpu}) with ${ep}`
     };
+  }
+  if (previous.threads !== undefined && previous.threads !== threads) {
+    return { profile: null, note: `starting over: ${outFile} was measured with ${previous.threads} onnxruntime threads, this sweep runs ${threads}` };
   }
   if (previous.profilerOverheadMsPerKernel === undefined) {
     return { profile: null, note: `starting over: the samples in ${outFile} still hold the profiler's own per-kernel cost` };
@@ -730,6 +741,7 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
   const grid = options.grid ?? sweepGrid();
   const device = deviceInfo(options.ep);
   const { sessionOptions } = await sessionOptionsFor(options.ep);
+  const threads = intraOpThreads();
 
   const samples: LayerSample[] = [];
   const note = (message: string): void => options.onProgress?.({ layerType: '', done: samples.length, total: grid.length, elapsedS: elapsedS(), note: message });
@@ -737,7 +749,7 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
   let overheadMs: number | null = null;
   let kernelOverheadMs: number | null = null;
   if (options.resume ?? true) {
-    const previous = await previousProfile(options.outFile, options.ep, device);
+    const previous = await previousProfile(options.outFile, options.ep, device, threads);
     if (previous.note) note(previous.note);
     if (previous.profile) {
       samples.push(...previous.profile.samples);
@@ -758,6 +770,8 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
     kind: 'device-profile',
     device,
     ep: options.ep,
+    graphOptimization: CHARACTERIZATION_OPTIMIZATION,
+    threads,
     date: new Date().toISOString(),
     budgetS,
     elapsedS: previousElapsedS + elapsedS(),

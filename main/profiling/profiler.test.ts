@@ -1,6 +1,8 @@
 // The per-layer profiler (profiler.ts) on real onnxruntime runs of zoo models: CPU for a
-// chain, a DAG and a transformer; every optimisation on a DAG; WebGPU through SwiftShader
-// where it is installed; unavailable providers, cancellation, and profile files.
+// chain, a DAG and a transformer (the executor's level, the threads and the whole runs'
+// spread recorded; layers that add up to the typical run); interleaving blocks and layer
+// scaling; every optimisation on a DAG; WebGPU through SwiftShader where it is installed;
+// unavailable providers, cancellation, and profile files.
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,8 +12,16 @@ import { buildZooModel } from '../../app/zoo/index.js';
 import { analyzeLoadedModel, analyzeModelFile, type AnalyzedModel } from '../model/analyze-file.js';
 import { listRealModels, type RealModel } from '../model/real-models.js';
 import * as ort from 'onnxruntime-node';
+import { median, percentile } from '../../app/profiling/trace.js';
 import {
   calibrateProfilerOverhead,
+  interleaveBlock,
+  extendedRunTarget,
+  layerScaleFor,
+  bookkeepingPerRunMs,
+  runExposure,
+  typicalRunMs,
+  PROFILE_PHASES,
   ioTwinModel,
   ProfileCancelledError,
   ProfileError,
@@ -25,7 +35,7 @@ import {
   validateProfileFor,
   writeProfileFile
 } from './profiler.js';
-import { INTRA_OP_THREADS_ENV, ProviderError, providerStatus, sessionOptionsFor, threadOptions } from './providers.js';
+import { INTRA_OP_THREADS_ENV, intraOpThreads, physicalCores, ProviderError, providerStatus, sessionOptionsFor, threadOptions } from './providers.js';
 
 const folder = mkdtempSync(path.join(os.tmpdir(), 'profiler-test-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
@@ -43,9 +53,13 @@ describe.each(['lenet', 'resnet18', 'transformer'])('profiling %s on CPU', (id) 
   it('times every layer, and the layers add up to about the whole model', async () => {
     const analyzed = await zooModel(id);
     const phases = new Set<string>();
-    const profile = await profileModel(analyzed, { ep: 'cpu', runs: 5, warmup: 2, onProgress: (p) => phases.add(p.phase) });
-    expect([...phases]).toEqual(['load', 'warmup', 'profile', 'whole-model']);
+    const details = await profileModelDetailed(analyzed, { ep: 'cpu', runs: 5, warmup: 2, onProgress: (p) => phases.add(p.phase) });
+    const profile = details.profile;
+    expect([...phases]).toEqual([...PROFILE_PHASES]);
     expect(profile.kind).toBe('latency-profile');
+    // The executor's level and the threads every session gets, recorded.
+    expect(profile.graphOptimization).toBe('all');
+    expect(profile.threads).toBe(intraOpThreads());
     expect(profile.schemaVersion).toBe(2);
     expect(profile.predicted).toBe(false);
     expect(profile.model).toMatchObject({ file: `${id}.onnx`, nodes: analyzed.model.graph.nodes.length });
@@ -58,11 +72,72 @@ describe.each(['lenet', 'resnet18', 'transformer'])('profiling %s on CPU', (id) 
       expect(layer.outputBytes).toBe(analyzed.analysis.layers[layer.index].outputBytes);
     }
     expect(profile.wholeModelMs).toBeGreaterThan(0);
+    // Five runs, or more where another program made them unsteady.
+    expect(profile.runs).toBeGreaterThanOrEqual(5);
+    expect(details.wholeMsPerRun).toHaveLength(profile.runs);
+    expect(details.attributedMsPerRun).toHaveLength(profile.runs);
+    expect(profile.wholeModelSpread!.p10Ms).toBeLessThanOrEqual(profile.wholeModelMs!);
+    expect(profile.wholeModelSpread!.p90Ms).toBeGreaterThanOrEqual(profile.wholeModelMs!);
+    // The layers are scaled to add up to the typical profiled run, whatever the load, by the
+    // statistic that gives the typical whole run (its preempted part as exposed as a plain run).
+    const bookkeeping = bookkeepingPerRunMs(details.rawNodeMsPerRun, details.attributedMsPerRun);
+    expect(bookkeeping).toBeGreaterThan(0);
+    const exposure = runExposure(details.attributedMsPerRun, bookkeeping);
+    expect(exposure).toBeGreaterThan(0);
+    expect(exposure).toBeLessThanOrEqual(1);
+    const base = percentile(details.attributedMsPerRun, 10);
+    expect(profile.sumOfMediansMs).toBeCloseTo(base + (typicalRunMs(details.attributedMsPerRun) - base) * exposure, 9);
+    expect(profile.wholeModelMs).toBeCloseTo(typicalRunMs(details.wholeMsPerRun), 12);
+    expect(profile.layerScale).toBeGreaterThan(0);
     // A loose band: it catches layers lost or counted twice, not timing (load from other
     // processes can slow the plain runs several times over on a 2-core machine).
     const ratio = (profile.sumOfMediansMs + (profile.runOverheadMs ?? 0)) / (profile.wholeModelMs as number);
     expect(ratio).toBeGreaterThan(0.1);
     expect(ratio).toBeLessThan(1.5);
+  });
+});
+
+describe('interleaved runs and layers that add up', () => {
+  it('alternates blocks of about 20 ms, at least ten per session, one run for a slow model', () => {
+    expect(interleaveBlock(20, 50)).toBe(1);
+    expect(interleaveBlock(20, 5)).toBe(2);
+    expect(interleaveBlock(200, 5)).toBe(4);
+    expect(interleaveBlock(1000, 0.02)).toBe(100);
+    expect(interleaveBlock(3, 0.001)).toBe(1);
+    expect(interleaveBlock(1, 100)).toBe(1);
+  });
+
+  it('takes more runs while they are unsteady, within limits', () => {
+    const steady = [10, 10.5, 11, 10.2, 10.8];
+    const unsteady = [10, 31, 12, 25, 10, 40];
+    expect(extendedRunTarget({ done: 20, requested: 20, wholeMs: steady, elapsedMs: 500 })).toBe(20);
+    expect(extendedRunTarget({ done: 20, requested: 20, wholeMs: unsteady, elapsedMs: 500 })).toBe(40);
+    expect(extendedRunTarget({ done: 80, requested: 20, wholeMs: unsteady, elapsedMs: 500 })).toBe(100);
+    expect(extendedRunTarget({ done: 100, requested: 20, wholeMs: unsteady, elapsedMs: 500 })).toBe(100);
+    expect(extendedRunTarget({ done: 40, requested: 20, wholeMs: unsteady, elapsedMs: 20_000 })).toBe(40);
+    expect(extendedRunTarget({ done: 900, requested: 400, wholeMs: unsteady, elapsedMs: 500 })).toBe(MAX_TIMED_RUNS);
+  });
+
+  it('scales the layers to the typical run total: medians do not add up when runs are preempted', () => {
+    // Three layers, ten runs; each run but two has one layer preempted (+5 ms), in turn.
+    const runs = Array.from({ length: 10 }, (_, run) => [0, 1, 2].map((layer) => (run < 8 && run % 3 === layer ? 6 : 1)));
+    const medians = [0, 1, 2].map((layer) => median(runs.map((r) => r[layer])));
+    expect(medians).toEqual([1, 1, 1]);
+    const totals = runs.map((r) => r[0] + r[1] + r[2]);
+    // The middle half of eight 8s and two 3s: six 8s.
+    expect(typicalRunMs(totals)).toBe(8);
+    expect(layerScaleFor(medians, totals)).toBeCloseTo(8 / 3, 12);
+    // Profiled runs half again as long as plain ones (the profiler's bookkeeping) are preempted
+    // half again as often: the part above their p10 counts for 2/3.
+    const base = percentile(totals, 10);
+    expect(layerScaleFor(medians, totals, 2 / 3)).toBeCloseTo((base + (8 - base) * (2 / 3)) / 3, 12);
+    expect(runExposure([2, 2, 9], 1)).toBeCloseTo(2 / 3, 12);
+    expect(bookkeepingPerRunMs([[1.5, 2], [1, 1]], [2, 2.5])).toBeCloseTo(0.5, 12);
+    expect(runExposure([2, 2, 9], 0)).toBe(1);
+    expect(runExposure([], 1)).toBe(1);
+    expect(layerScaleFor([1, 1, 1], [3, 3, 3])).toBe(1);
+    expect(layerScaleFor([0, 0], [1, 2])).toBe(1);
+    expect(layerScaleFor([1, 2], [])).toBe(1);
   });
 });
 
@@ -89,12 +164,16 @@ describe('the intra-op thread setting', () => {
     const before = process.env[INTRA_OP_THREADS_ENV];
     try {
       delete process.env[INTRA_OP_THREADS_ENV];
-      expect(threadOptions()).toEqual({});
+      // Unset: one per physical core (onnxruntime's own default), passed explicitly.
+      expect(physicalCores()).toBeGreaterThanOrEqual(1);
+      expect(physicalCores()).toBeLessThanOrEqual(os.availableParallelism());
+      expect(threadOptions()).toEqual({ intraOpNumThreads: physicalCores() });
       process.env[INTRA_OP_THREADS_ENV] = '1';
       expect(threadOptions()).toEqual({ intraOpNumThreads: 1 });
       expect((await sessionOptionsFor('cpu')).sessionOptions.intraOpNumThreads).toBe(1);
       const profile = await profileModel(await zooModel('lenet'), { ep: 'cpu', runs: 3, warmup: 1, profilerOverheadMsPerKernel: 0.0035 });
       expect(profile.layers.every((l) => l.medianMs >= 0)).toBe(true);
+      expect(profile.threads).toBe(1);
       process.env[INTRA_OP_THREADS_ENV] = 'two';
       expect(() => threadOptions()).toThrow(ProviderError);
       expect(() => threadOptions()).toThrow(/NEUROSURGEON_INTRA_OP_THREADS must be a whole number of threads from 1 to 1024, got "two"/);
@@ -213,19 +292,21 @@ describe("the profiler's own cost and the per-run cost", () => {
   it('takes the given per-kernel cost off every layer, keeps the raw times, and records the per-run cost', async () => {
     const senna = await zooModel('senna-pos');
     const perKernel = 0.002;
-    const details = await profileModelDetailed(senna, { ep: 'cpu', runs: 6, warmup: 2, profilerOverheadMsPerKernel: perKernel });
+    const details = await profileModelDetailed(senna, { ep: 'cpu', runs: 6, warmup: 2, optimization: 'disabled', profilerOverheadMsPerKernel: perKernel });
     const profile = details.profile;
     expect(profile.profilerOverheadMsPerKernel).toBe(perKernel);
     // No optimisation: one kernel per node and run, so each run loses min(raw, perKernel).
     details.nodeMsPerRun.forEach((runs, node) =>
       runs.forEach((ms, run) => expect(ms).toBeCloseTo(Math.max(0, details.rawNodeMsPerRun[node][run] - perKernel), 12))
     );
-    for (const layer of profile.layers) expect(layer.rawMedianMs! - layer.medianMs).toBeCloseTo(Math.min(perKernel, layer.rawMedianMs!), 12);
+    // Each layer's own corrected median, before the layers were scaled to the typical run.
+    const scale = profile.layerScale!;
+    for (const layer of profile.layers) expect(layer.rawMedianMs! - layer.medianMs / scale).toBeCloseTo(Math.min(perKernel, layer.rawMedianMs!), 12);
     expect(profile.rawSumOfMediansMs).toBeCloseTo(profile.layers.reduce((sum, l) => sum + l.rawMedianMs!, 0), 12);
     expect(profile.runOverheadMs).toBeGreaterThan(0);
     expect(profile.runOverheadMs).toBeLessThan(profile.wholeModelMs!);
-    const uncorrected = await profileModel(senna, { ep: 'cpu', runs: 3, warmup: 1, profilerOverheadMsPerKernel: 0 });
-    for (const layer of uncorrected.layers) expect(layer.medianMs).toBe(layer.rawMedianMs);
+    const uncorrected = await profileModel(senna, { ep: 'cpu', runs: 3, warmup: 1, optimization: 'disabled', profilerOverheadMsPerKernel: 0 });
+    for (const layer of uncorrected.layers) expect(layer.medianMs).toBeCloseTo(layer.rawMedianMs! * uncorrected.layerScale!, 12);
   });
 
   it("builds an I/O twin that takes the model's inputs and returns outputs of the same types and shapes", async () => {

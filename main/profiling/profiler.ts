@@ -1,21 +1,34 @@
 // main/profiling/ — measuring and predicting per-layer latency: the profiler (here), the
-// characterisation sweep (characterize.ts), execution providers (providers.ts), the machine a
-// profile ran on (device-info.ts) and where the planner's latencies come from (latency-sources.ts).
+// process every profile runs in (profile-process.ts), the characterisation sweep
+// (characterize.ts), execution providers, threads and session options (providers.ts), the
+// machine a profile ran on (device-info.ts) and where the planner's latencies come from
+// (latency-sources.ts).
 //
 // Measures a model layer by layer with onnxruntime's own profiler — the paper's per-layer
-// characterisation, for real. A profiling session runs warm-up runs and then `runs`
-// timed runs; its trace (a temporary file) is parsed and mapped back to the original
-// nodes by app/profiling/trace.ts. A second, plain session gives the whole-model time
-// without profiling overhead. The result is a LatencyProfile (app/profiling/types.ts),
-// which the planner takes as its latencies; profile files are read and written here.
+// characterisation, for real. Two sessions of the model are open together: a profiling
+// one, whose trace (a temporary file) is parsed and mapped back to the analysis's layers by
+// app/profiling/trace.ts, and a plain one for the whole-model time without profiling
+// overhead. After warm-up runs of each, their timed runs are interleaved block by block
+// (profiled, plain, plain, profiled, …) so that a burst of other load lands on both kinds alike;
+// both sessions run with the options the executor serves with (runSessionOptions: graph
+// optimisation 'all' by default, explicit threads, no spinning worker threads, which is
+// what lets two sessions share the cores). The result is a LatencyProfile
+// (app/profiling/types.ts), which the planner takes as its latencies; profile files are
+// read and written here. Every profile the product makes — `neurosurgeon profile`, the
+// studio's "Profile local", the executor's profile endpoint, split prediction — runs this
+// in a process of its own (profile-process.ts).
 //
-// Two corrections make the layers add up to the whole run. The profiler's own
+// Three corrections make the layers add up to the whole run. The profiler's own
 // bookkeeping inside every kernel's timed interval (a few µs, most of a tiny layer's
 // time) is calibrated on a chain of trivial kernels (calibrateProfilerOverhead,
-// arithmetic in app/profiling/overhead.ts) and taken off every kernel event. And the
-// per-run cost outside every layer — session.run binding the inputs and returning the
-// outputs — is measured on an "I/O twin" of the model (same inputs and outputs, no
-// work) and recorded as `runOverheadMs`, so whole ≈ Σ layers + runOverheadMs.
+// arithmetic in app/profiling/overhead.ts) and taken off every kernel event. The layers'
+// medians are scaled to the typical profiled run (layerScaleFor): medians do not add up
+// when runs are preempted. And the per-run cost outside every layer — session.run binding
+// the inputs and returning the outputs — is measured on an "I/O twin" of the model (same
+// inputs and outputs, no work) and recorded as `runOverheadMs`, so whole ≈ Σ layers +
+// runOverheadMs. The whole runs' spread is recorded too: runs that spread beyond
+// app/profiling/stability.ts's bound are followed by more runs (up to 5×), and a profile
+// still spread that far is flagged unstable.
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,6 +39,7 @@ import { GraphBuilder } from '../../app/onnx/builder.js';
 import { elementBits, ElementType, type ElementTypeName } from '../../app/onnx/element-type.js';
 import { encodeModel, rawTensorProto } from '../../app/onnx/writer.js';
 import { profilerOverheadFrom, type ProfilerOverhead } from '../../app/profiling/overhead.js';
+import { UNSTABLE_SPREAD } from '../../app/profiling/stability.js';
 import type { OnnxModel } from '../../app/onnx/model.js';
 import {
   attributeOptimizedGraph,
@@ -38,16 +52,19 @@ import {
   traceSpread,
   TraceFormatError,
   median,
+  percentile,
+  spread,
+  trimmedMean,
   type GraphTopology,
   type NodeRunTimes
 } from '../../app/profiling/trace.js';
-import type { ExecutionProviderName, LatencyProfile, LayerTiming } from '../../app/profiling/types.js';
+import { DEFAULT_GRAPH_OPTIMIZATION, DEFAULT_PROFILE_RUNS, DEFAULT_PROFILE_WARMUP, type ExecutionProviderName, type GraphOptimization, type LatencyProfile, type LayerTiming } from '../../app/profiling/types.js';
 import type { AnalyzedModel } from '../model/analyze-file.js';
 import { writeFileAtomic } from '../files/atomic-write.js';
 import { deviceInfo } from './device-info.js';
 import { generateInputs } from '../model/inputs.js';
 import { inlineExternalData } from '../model/model-file.js';
-import { sessionOptionsFor, threadOptions, type ProviderChoice } from './providers.js';
+import { runSessionOptions, sessionOptionsFor, threadOptions, type ProviderChoice } from './providers.js';
 import { firstLine } from '../errors/user-errors.js';
 import { isRecord, readJsonFile } from '../files/json-file.js';
 import { modelIdentity, sha256 } from '../model/model-file.js';
@@ -63,7 +80,13 @@ export class ProfileCancelledError extends Error {
   }
 }
 
-export type ProfilePhase = 'load' | 'warmup' | 'profile' | 'whole-model';
+/**
+ * The profiler's steps, in order: calibrating its own per-kernel cost, opening the two
+ * sessions, warm-up runs, the interleaved timed runs, the per-run cost on the I/O twin.
+ */
+export type ProfilePhase = 'calibrate' | 'load' | 'warmup' | 'profile' | 'overhead';
+
+export const PROFILE_PHASES: readonly ProfilePhase[] = ['calibrate', 'load', 'warmup', 'profile', 'overhead'];
 
 export interface ProfileProgress {
   phase: ProfilePhase;
@@ -73,7 +96,11 @@ export interface ProfileProgress {
 
 export interface ProfileOptions {
   ep: ExecutionProviderName;
-  /** Timed runs (default 20), in the profiling session and in the whole-model session alike. */
+  /**
+   * Timed runs (default DEFAULT_PROFILE_RUNS), in the profiling session and in the plain
+   * (whole-model) session alike; more when they are unsteady (extendedRunTarget). The
+   * profile's `runs` says how many were made.
+   */
   runs?: number;
   /**
    * More timed runs than `runs` where they are fast: as many as make this many ms of runs
@@ -82,10 +109,10 @@ export interface ProfileOptions {
    * Default 0: exactly `runs`.
    */
   minMeasureMs?: number;
-  /** Untimed runs before the timed ones in each session (default 3). */
+  /** Untimed runs before the timed ones in each session (default DEFAULT_PROFILE_WARMUP). */
   warmup?: number;
-  /** onnxruntime graph optimisation level, the same in both sessions (default 'disabled'). */
-  optimization?: 'disabled' | 'all';
+  /** onnxruntime graph optimisation level, the same in both sessions (default DEFAULT_GRAPH_OPTIMIZATION, 'all': how the executor serves). */
+  optimization?: GraphOptimization;
   /** Run on CPU when `ep` is not available here, instead of failing. */
   allowCpuFallback?: boolean;
   /** Model inputs (e.g. from main/model/input-files.ts); generated from `seed` when absent. */
@@ -116,6 +143,10 @@ export interface ProfileDetails {
   /** Per timed run: the sum of every kernel's time, and the part given to original nodes, ms (corrected). */
   kernelMsPerRun: number[];
   attributedMsPerRun: number[];
+  /** Per timed run of the plain session: its wall time, ms. */
+  wholeMsPerRun: number[];
+  /** Per timed run of the profiling session: its wall time, ms (the profiler's bookkeeping included). */
+  profiledMsPerRun: number[];
   /** Per original node: its time in each timed run, ms (corrected). */
   nodeMsPerRun: number[][];
   /** Per original node: its time in each timed run before the per-kernel correction, ms. */
@@ -410,12 +441,103 @@ async function measureRunOverheadMs(
   }
 }
 
+/**
+ * Timed runs of one session before the other's, so that both see the same load: each
+ * block lasts about INTERLEAVE_BLOCK_MS (one run of a model slower than that) and the
+ * timed runs make at least MIN_INTERLEAVED_BLOCKS blocks per session.
+ */
+const INTERLEAVE_BLOCK_MS = 20;
+const MIN_INTERLEAVED_BLOCKS = 10;
+
+/** Runs per block of the interleaved timed runs, for `runs` runs of about `perRunMs` each. */
+export function interleaveBlock(runs: number, perRunMs: number): number {
+  const byTime = Math.ceil(INTERLEAVE_BLOCK_MS / Math.max(perRunMs, 1e-3));
+  const byCount = Math.ceil(runs / MIN_INTERLEAVED_BLOCKS);
+  return Math.max(1, Math.min(byTime, byCount));
+}
+
+/**
+ * The typical run of a set of timed runs, ms: the mean of their middle half (the
+ * interquartile mean, app/profiling/trace.ts trimmedMean), the same statistic for the
+ * whole runs (wholeModelMs) and for the profiled runs' totals the layers are scaled to, so
+ * that the two compare like with like. A median jumps between the two groups runs fall
+ * into under load (preempted or not); a mean trimmed less keeps a rare preemption of a
+ * µs-scale run (lenet's sum of layers came out 1.95× its whole run so).
+ */
+export function typicalRunMs(runsMs: readonly number[]): number {
+  return trimmedMean(runsMs, 0.25);
+}
+
+/**
+ * The factor that makes the layers' medians add up to the typical profiled run: Σ medians
+ * is below the runs' totals when runs are preempted (each layer's median leaves out the
+ * runs where it was the one hit, the total does not) — 0.34–0.73 of the whole run on a
+ * busy machine without it. 1 when there is nothing to scale.
+ *
+ * `exposure` (≤ 1, runExposure) is the part of a profiled run's timed kernel intervals
+ * that a plain run also spends: the rest is the profiler's bookkeeping inside them (taken
+ * off every kernel, but preempted all the same while it ran) — a third of the intervals
+ * for a model of µs-scale kernels. The part of the profiled totals above their p10 (what
+ * preemption added) is scaled by it, as if the runs had been as exposed as a plain run
+ * (ShuffleNet's layers added up to 1.2–1.4× the whole run under load without).
+ */
+export function layerScaleFor(layerMediansMs: readonly number[], runTotalsMs: readonly number[], exposure = 1): number {
+  const sum = layerMediansMs.reduce((total, ms) => total + ms, 0);
+  if (!(sum > 0) || runTotalsMs.length === 0) return 1;
+  const base = percentile(runTotalsMs, 10);
+  const typical = typicalRunMs(runTotalsMs);
+  const factor = Number.isFinite(exposure) ? Math.min(1, Math.max(0, exposure)) : 1;
+  const scale = (base + Math.max(0, typical - base) * factor) / sum;
+  return Number.isFinite(scale) && scale > 0 ? scale : 1;
+}
+
+/** What the per-kernel correction took off a typical run, ms: median over runs of Σ raw − Σ corrected layer times. */
+export function bookkeepingPerRunMs(rawMsPerRunByLayer: readonly (readonly number[])[], correctedTotalsMs: readonly number[]): number {
+  const taken = correctedTotalsMs.map((corrected, run) => rawMsPerRunByLayer.reduce((sum, runs) => sum + (runs[run] ?? 0), 0) - corrected);
+  return taken.length > 0 ? Math.max(0, median(taken)) : 0;
+}
+
+/**
+ * The part of a profiled run's kernel intervals that is the model's own work: its
+ * unpreempted total (p10 of the corrected run totals) over that plus the bookkeeping taken
+ * off each run (`correctionMs`); 1 when unknown.
+ */
+export function runExposure(runTotalsMs: readonly number[], correctionMs: number): number {
+  if (runTotalsMs.length === 0 || !(correctionMs > 0)) return 1;
+  const base = percentile(runTotalsMs, 10);
+  const ratio = base / (base + correctionMs);
+  return Number.isFinite(ratio) && ratio > 0 ? Math.min(1, ratio) : 1;
+}
+
+/** Timed runs report progress at most this often, ms (see the timed loop). */
+const PROGRESS_EVERY_MS = 500;
+
+/** Unsteady timed runs get more of them: up to this many times the runs asked for (and MAX_TIMED_RUNS)… */
+const UNSTEADY_RUNS_FACTOR = 5;
+/** …as long as the timed runs have taken less than this, ms. */
+const UNSTEADY_EXTRA_MS = 15_000;
+
+/**
+ * How many timed runs to reach once `done` are done: `done` (stop) when the whole runs so
+ * far are steady (p90/p10 within UNSTABLE_SPREAD), else `requested` more — up to
+ * UNSTEADY_RUNS_FACTOR × requested, MAX_TIMED_RUNS, and while the runs have taken less
+ * than UNSTEADY_EXTRA_MS. A burst of load shorter than the timed runs is thus outvoted.
+ */
+export function extendedRunTarget(state: { done: number; requested: number; wholeMs: readonly number[]; elapsedMs: number }): number {
+  const { done, requested, wholeMs, elapsedMs } = state;
+  const limit = Math.min(MAX_TIMED_RUNS, requested * UNSTEADY_RUNS_FACTOR);
+  if (done >= limit || elapsedMs >= UNSTEADY_EXTRA_MS || wholeMs.length === 0) return done;
+  const { p10, p90 } = spread([...wholeMs]);
+  const steady = !(p10 > 0) || p90 / p10 <= UNSTABLE_SPREAD;
+  return steady ? done : Math.min(limit, done + requested);
+}
+
 /** Profiles a model layer by layer; see ProfileDetails for what else is reported. */
 export async function profileModelDetailed(analyzed: AnalyzedModel, options: ProfileOptions): Promise<ProfileDetails> {
-  let runs = options.runs ?? 20;
-  const warmup = options.warmup ?? 3;
+  let runs = options.runs ?? DEFAULT_PROFILE_RUNS;
+  const warmup = options.warmup ?? DEFAULT_PROFILE_WARMUP;
   const minMeasureMs = options.minMeasureMs ?? 0;
-  const optimization = options.optimization ?? 'disabled';
+  const optimization = options.optimization ?? DEFAULT_GRAPH_OPTIMIZATION;
   if (!Number.isInteger(runs) || runs < 1) throw new ProfileError(`runs must be a positive integer, got ${runs}`);
   if (!Number.isInteger(warmup) || warmup < 0) throw new ProfileError(`warmup must be a non-negative integer, got ${warmup}`);
   if (!(Number.isFinite(minMeasureMs) && minMeasureMs >= 0)) throw new ProfileError(`minMeasureMs must be a non-negative number, got ${minMeasureMs}`);
@@ -433,19 +555,20 @@ export async function profileModelDetailed(analyzed: AnalyzedModel, options: Pro
   const names = profiledNodeNames(model);
   const source = sessionSource(analyzed, names);
   const usesOptimizedGraph = optimization === 'all' || choice.used !== 'cpu';
-  const base: ort.InferenceSession.SessionOptions = { ...choice.sessionOptions, graphOptimizationLevel: optimization, logSeverityLevel: 3 };
+  const base = runSessionOptions(choice, optimization);
+  const progress = (phase: ProfilePhase, done: number, total: number): void => options.onProgress?.({ phase, done, total });
 
+  progress('calibrate', 0, 1);
   const kernelOverheadMs = options.profilerOverheadMsPerKernel ?? (await calibrateProfilerOverhead(options.signal)).kernelMs;
+  progress('calibrate', 1, 1);
   throwIfAborted(options.signal);
   const folder = mkdtempSync(path.join(profileTempRoot(), TEMP_PREFIX));
   const sessions: ort.InferenceSession[] = [];
-  const releaseSession = async (session: ort.InferenceSession): Promise<void> => {
-    sessions.splice(sessions.indexOf(session), 1);
-    await session.release();
-  };
   try {
-    // 1. The profiling session: its trace holds every kernel of every run.
-    options.onProgress?.({ phase: 'load', done: 0, total: 1 });
+    // 1. Two sessions of the model, open together (their threads do not spin while the
+    // other runs): the profiling one, whose trace holds every kernel of every run, and a
+    // plain one for the whole-model time without the profiler's bookkeeping.
+    progress('load', 0, 2);
     const optimizedPath = path.join(folder, 'optimized.onnx');
     const profiling = await openSession(
       source,
@@ -454,8 +577,17 @@ export async function profileModelDetailed(analyzed: AnalyzedModel, options: Pro
     );
     sessions.push(profiling);
     throwIfAborted(options.signal);
-    options.onProgress?.({ phase: 'load', done: 1, total: 1 });
-    const warmupMs = await runTimes(profiling, feeds, warmup, { phase: 'warmup', before: 0, total: warmup }, options, describe);
+    progress('load', 1, 2);
+    const plain = await openSession(source, base, describe);
+    sessions.push(plain);
+    throwIfAborted(options.signal);
+    progress('load', 2, 2);
+
+    // 2. Warm-up runs of each; their time sets how many timed runs fill minMeasureMs.
+    const outputs: OutputSpecs = {};
+    await runTimes(profiling, feeds, warmup, { phase: 'warmup', before: 0, total: warmup + Math.max(warmup, 1) }, options, describe);
+    const plainWarmup = Math.max(warmup, 1);
+    const warmupMs = await runTimes(plain, feeds, plainWarmup, { phase: 'warmup', before: warmup, total: warmup + plainWarmup }, options, describe, outputs);
     const requestedRuns = runs;
     runs = timedRunCount(runs, minMeasureMs, warmupMs);
     // A fast model gets as many more warm-up runs as it gets more timed runs: JavaScript's
@@ -463,9 +595,51 @@ export async function profileModelDetailed(analyzed: AnalyzedModel, options: Pro
     // a run over the first 1,000, 18 µs after 3,000), which only a µs-scale model notices.
     const extraWarmup = runs - requestedRuns;
     await runTimes(profiling, feeds, extraWarmup, null, options, describe);
-    await runTimes(profiling, feeds, runs, { phase: 'profile', before: 0, total: runs }, options, describe);
+    await runTimes(plain, feeds, extraWarmup, null, options, describe, outputs);
+
+    // 3. The timed runs, interleaved block by block (profiled, plain, plain, profiled, …), so a
+    // burst of other load lands on both kinds alike instead of skewing one of them.
+    // Runs that spread beyond the bound (something else took the CPU) are followed by more
+    // of them (extendedRunTarget), so that the medians of the two kinds, both drawn from the
+    // same busy machine, come out alike.
+    // The kind that goes first alternates (profiled, plain, plain, profiled, …): whatever
+    // follows a block boundary — a progress line waking the process that reads it, which
+    // then takes this one's core — falls on both kinds alike instead of always on one
+    // (plain runs 2× the profiled ones under load, measured, when it always fell on them).
+    // Progress is reported at most every PROGRESS_EVERY_MS for the same reason.
+    const block = interleaveBlock(runs, median([...warmupMs]));
+    const wholeTimes: number[] = [];
+    const profiledTimes: number[] = [];
+    const timedStart = performance.now();
+    let lastReport = timedStart;
+    let target = runs;
+    let done = 0;
+    for (let pair = 0; done < target; pair++) {
+      const count = Math.min(block, target - done);
+      const profiled = async (): Promise<void> => {
+        profiledTimes.push(...(await runTimes(profiling, feeds, count, null, options, describe)));
+      };
+      const whole = async (): Promise<void> => {
+        wholeTimes.push(...(await runTimes(plain, feeds, count, null, options, describe, outputs)));
+      };
+      if (pair % 2 === 0) {
+        await profiled();
+        await whole();
+      } else {
+        await whole();
+        await profiled();
+      }
+      done += count;
+      const now = performance.now();
+      if (done >= target) target = extendedRunTarget({ done, requested: runs, wholeMs: wholeTimes, elapsedMs: now - timedStart });
+      if (done >= target || now - lastReport >= PROGRESS_EVERY_MS) {
+        progress('profile', done, target);
+        lastReport = now;
+      }
+    }
+    runs = done;
     profiling.endProfiling();
-    await releaseSession(profiling);
+    for (const session of sessions.splice(0)) await session.release();
     const traceFile = readdirSync(folder).find((f) => f.startsWith('trace') && f.endsWith('.json'));
     if (!traceFile) throw new ProfileError(`onnxruntime wrote no profiling trace for ${file}`);
     let trace;
@@ -485,22 +659,20 @@ export async function profileModelDetailed(analyzed: AnalyzedModel, options: Pro
       : identityAttribution(original);
     const attributed = attributeRuns(timedRuns, attributionByLayer(attribution, layerOfNode, nodeOfLayer), analysedLayers.length, kernelOverheadMs);
 
-    // 2. A plain session for the whole-model time, without profiling overhead. Only one
-    // session is open at a time: an idle session's worker threads spin for a while after
-    // its last run and would slow the other one down (kaldi-asr: 2× here).
+    // 4. The per-run cost outside every layer, on the model's I/O twin.
     throwIfAborted(options.signal);
-    const plain = await openSession(source, base, describe);
-    sessions.push(plain);
-    const outputs: OutputSpecs = {};
-    await runTimes(plain, feeds, warmup + extraWarmup, { phase: 'warmup', before: 0, total: warmup + extraWarmup }, options, describe, outputs);
-    const wholeTimes = await runTimes(plain, feeds, runs, { phase: 'whole-model', before: 0, total: runs }, options, describe, outputs);
-    await releaseSession(plain);
-
-    // 3. The per-run cost outside every layer, on the model's I/O twin.
-    throwIfAborted(options.signal);
+    progress('overhead', 0, 1);
     const runOverheadMs = await measureRunOverheadMs(feeds, outputs, base, Math.max(runs, 50), options.signal);
+    progress('overhead', 1, 1);
 
-    const layers = analysedLayers.map((layer) => layerTiming(layer.name, layer.opType, layer.index, attributed.nodes[layer.index], analyzed));
+    const ownLayers = analysedLayers.map((layer) => layerTiming(layer.name, layer.opType, layer.index, attributed.nodes[layer.index], analyzed));
+    const layerScale = layerScaleFor(
+      ownLayers.map((l) => l.medianMs),
+      attributed.attributedMsPerRun,
+      runExposure(attributed.attributedMsPerRun, bookkeepingPerRunMs(attributed.nodes.map((n) => n.rawMsPerRun), attributed.attributedMsPerRun))
+    );
+    const layers = ownLayers.map((l) => ({ ...l, medianMs: l.medianMs * layerScale, p10Ms: l.p10Ms * layerScale, p90Ms: l.p90Ms * layerScale }));
+    const whole = spread(wholeTimes);
     const profile: LatencyProfile = {
       schemaVersion: 2,
       kind: 'latency-profile',
@@ -510,10 +682,13 @@ export async function profileModelDetailed(analyzed: AnalyzedModel, options: Pro
       ...(choice.fellBack ? { requestedEp: choice.requested, fallbackReason: choice.fallbackReason } : {}),
       predicted: false,
       graphOptimization: optimization,
+      threads: base.intraOpNumThreads ?? null,
       runs,
       warmup,
-      wholeModelMs: median(wholeTimes),
+      wholeModelMs: typicalRunMs(wholeTimes),
+      wholeModelSpread: { p10Ms: whole.p10, p90Ms: whole.p90 },
       sumOfMediansMs: layers.reduce((sum, l) => sum + l.medianMs, 0),
+      layerScale,
       ...(runOverheadMs !== null ? { runOverheadMs } : {}),
       profilerOverheadMsPerKernel: kernelOverheadMs,
       rawSumOfMediansMs: layers.reduce((sum, l) => sum + (l.rawMedianMs ?? l.medianMs), 0),
@@ -530,6 +705,8 @@ export async function profileModelDetailed(analyzed: AnalyzedModel, options: Pro
       unattributedKernels: attributed.unattributedKernels,
       kernelMsPerRun: attributed.kernelMsPerRun,
       attributedMsPerRun: attributed.attributedMsPerRun,
+      wholeMsPerRun: wholeTimes,
+      profiledMsPerRun: profiledTimes,
       nodeMsPerRun: attributed.nodes.map((n) => n.msPerRun),
       rawNodeMsPerRun: attributed.nodes.map((n) => n.rawMsPerRun)
     };
@@ -562,7 +739,9 @@ function layerTiming(name: string, op: string, index: number, times: NodeRunTime
     p10Ms: p10,
     p90Ms: p90,
     rawMedianMs: times.rawMsPerRun.length > 0 ? traceMedian(times.rawMsPerRun) : 0,
-    outputBytes: times.outputBytes ?? analyzed.analysis.layers[index]?.outputBytes ?? null,
+    // The analysis's size first: at 'all' the kernel that produces a layer's output may
+    // write it in a blocked layout (NCHWc pads channels to 8 or 16), which no cut sends.
+    outputBytes: analyzed.analysis.layers[index]?.outputBytes ?? times.outputBytes ?? null,
     attribution: times.status
   };
 }
@@ -623,7 +802,17 @@ export function checkProfileShape(json: unknown, label: string): LatencyProfile 
   if (typeof json.sumOfMediansMs !== 'number' || !(json.wholeModelMs === null || typeof json.wholeModelMs === 'number')) {
     throw new ProfileError(`${label}: sumOfMediansMs and wholeModelMs must be numbers`);
   }
-  return json as unknown as LatencyProfile;
+  if (json.graphOptimization !== 'disabled' && json.graphOptimization !== 'all') {
+    throw new ProfileError(`${label}: graphOptimization must be "disabled" or "all", got ${JSON.stringify(json.graphOptimization ?? null)}`);
+  }
+  // Written before threads and the whole runs' spread were recorded: not known.
+  const threads = json.threads ?? null;
+  if (threads !== null && !(typeof threads === 'number' && Number.isInteger(threads) && threads > 0)) throw new ProfileError(`${label}: threads must be a positive whole number or null`);
+  const wholeSpread = json.wholeModelSpread ?? null;
+  if (wholeSpread !== null && !(isRecord(wholeSpread) && typeof wholeSpread.p10Ms === 'number' && typeof wholeSpread.p90Ms === 'number')) {
+    throw new ProfileError(`${label}: wholeModelSpread must have p10Ms and p90Ms, or be null`);
+  }
+  return { ...json, threads, wholeModelSpread: wholeSpread } as unknown as LatencyProfile;
 }
 
 export function writeProfileFile(filePath: string, profile: LatencyProfile): void {

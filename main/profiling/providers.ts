@@ -1,17 +1,20 @@
 // Which onnxruntime execution providers this machine can run, and the session options
-// for one of them. The profiler (main/profiling/profiler.ts) asks here before it opens a session;
+// for one of them; the intra-op threads every session gets (intraOpThreads) and the options
+// every measured or served run uses (runSessionOptions: the profiler, split runs, the
+// executor). The profiler (main/profiling/profiler.ts) asks here before it opens a session;
 // the CLI and the studio list the result. CPU and WebGPU are bundled with
 // onnxruntime-node (WebGPU counts as available only once a real adapter answers); CUDA
 // needs its provider library beside the binding (scripts/postinstall.mjs fetches it
 // where a driver is present); DirectML is Windows-only, Core ML macOS-only.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import * as ort from 'onnxruntime-node';
 import { onnx } from '../../app/onnx/generated/onnx.js';
 import { encodeModel, int64, valueInfoProto } from '../../app/onnx/writer.js';
-import { EXECUTION_PROVIDERS, type ExecutionProviderName } from '../../app/profiling/types.js';
+import { DEFAULT_GRAPH_OPTIMIZATION, EXECUTION_PROVIDERS, type ExecutionProviderName, type GraphOptimization } from '../../app/profiling/types.js';
 import { firstLine } from '../errors/user-errors.js';
 
 export class ProviderError extends Error {
@@ -20,23 +23,82 @@ export class ProviderError extends Error {
 
 /**
  * onnxruntime's intra-op thread count for every session this process (and the executor
- * processes it starts, which inherit the environment) opens; unset: onnxruntime's
- * default (one per core). `neurosurgeon --threads N` sets it. Fewer threads trade speed
- * for steadier timings on a machine whose cores are shared: on this project's 2-vCPU
- * VM, two-thread runs flip between two speeds 1.5× apart every few seconds (the vCPUs
- * land on one physical core's SMT siblings, then on two cores), one-thread runs do not.
+ * and profiler processes it starts, which inherit the environment) opens; unset: one per
+ * physical core, onnxruntime's own default. `neurosurgeon --threads N` sets it. Fewer
+ * threads trade speed for steadier timings on a machine whose cores are shared: on this
+ * project's 2-vCPU VM, two-thread runs flip between two speeds 1.5× apart every few
+ * seconds (the vCPUs land on one physical core's SMT siblings, then on two cores),
+ * one-thread runs do not.
  */
 export const INTRA_OP_THREADS_ENV = 'NEUROSURGEON_INTRA_OP_THREADS';
 
-/** The thread setting from INTRA_OP_THREADS_ENV, as session options ({} when unset). */
-export function threadOptions(): Pick<ort.InferenceSession.SessionOptions, 'intraOpNumThreads'> {
+/**
+ * Physical cores, counted the way onnxruntime counts them for its default thread pool:
+ * distinct (package, core) pairs of the online CPUs on Linux, hw.physicalcpu on macOS,
+ * logical processors elsewhere (where they cannot be told apart from here).
+ */
+export function physicalCores(): number {
+  const logical = os.availableParallelism();
+  try {
+    if (process.platform === 'linux') {
+      const root = '/sys/devices/system/cpu';
+      const cores = new Set<string>();
+      for (const name of readdirSync(root)) {
+        if (!/^cpu\d+$/.test(name)) continue;
+        const topology = path.join(root, name, 'topology');
+        if (!existsSync(topology)) continue;
+        const online = path.join(root, name, 'online');
+        if (existsSync(online) && readFileSync(online, 'utf8').trim() === '0') continue;
+        cores.add(`${readFileSync(path.join(topology, 'physical_package_id'), 'utf8').trim()}:${readFileSync(path.join(topology, 'core_id'), 'utf8').trim()}`);
+      }
+      return cores.size > 0 ? cores.size : logical;
+    }
+    if (process.platform === 'darwin') {
+      const physical = Number(execFileSync('sysctl', ['-n', 'hw.physicalcpu'], { encoding: 'utf8', timeout: 5_000 }).trim());
+      return Number.isInteger(physical) && physical > 0 ? physical : logical;
+    }
+  } catch {
+    // No topology to read: logical processors.
+  }
+  return logical;
+}
+
+let defaultThreads: number | null = null;
+
+/**
+ * The intra-op threads every session gets: INTRA_OP_THREADS_ENV when set, else one per
+ * physical core. Always passed to onnxruntime explicitly, so a profile can record what
+ * it actually ran with (LatencyProfile.threads).
+ */
+export function intraOpThreads(): number {
   const value = process.env[INTRA_OP_THREADS_ENV];
-  if (value === undefined || value === '') return {};
+  if (value === undefined || value === '') return (defaultThreads ??= physicalCores());
   const threads = Number(value);
   if (!Number.isInteger(threads) || threads < 1 || threads > 1024) {
     throw new ProviderError(`${INTRA_OP_THREADS_ENV} must be a whole number of threads from 1 to 1024, got "${value}"`);
   }
-  return { intraOpNumThreads: threads };
+  return threads;
+}
+
+/** The thread setting (intraOpThreads) as session options. */
+export function threadOptions(): Pick<ort.InferenceSession.SessionOptions, 'intraOpNumThreads'> {
+  return { intraOpNumThreads: intraOpThreads() };
+}
+
+/**
+ * The session options every measured or served run uses — the profiler's sessions, split
+ * runs on the device, the executor's sessions: the provider's options and threads, the
+ * graph optimisation level, and onnxruntime's worker threads not spinning between runs
+ * (spinning threads of an idle session steal the CPU another session is timing: 2–4×
+ * slower alternating runs on a 2-core machine; a served or split run waits anyway).
+ */
+export function runSessionOptions(choice: ProviderChoice, optimization: GraphOptimization = DEFAULT_GRAPH_OPTIMIZATION): ort.InferenceSession.SessionOptions {
+  return {
+    ...choice.sessionOptions,
+    graphOptimizationLevel: optimization,
+    logSeverityLevel: 3,
+    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } }
+  };
 }
 
 export interface ProviderStatus {

@@ -3,6 +3,7 @@
 // latencies from the executor's own profile of the whole model, the server-load factor K
 // from the executor's load report, and the link (a preset the shaper enforces, or the
 // live link as measured). The cost of every topological cut comes from app/partition.
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { buildPartitionProblem } from '../../app/engine.js';
 import { buildCutTable, planCuts, type CutPlan } from '../../app/partition/cuts.js';
@@ -10,7 +11,7 @@ import { optimalDagPartition, type DagPartition } from '../../app/partition/dag.
 import { defaultPowerProfile, devicePowerFor, type DevicePowerProfile } from '../../app/partition/power.js';
 import { networkPreset, type NetworkPreset } from '../../app/partition/presets.js';
 import type { NetworkConditions, Objective, PartitionProblem, PlanOptions } from '../../app/partition/types.js';
-import type { ExecutionProviderName, LatencyProfile } from '../../app/profiling/types.js';
+import { DEFAULT_GRAPH_OPTIMIZATION, type ExecutionProviderName, type LatencyProfile } from '../../app/profiling/types.js';
 import type { AnalyzedModel } from '../model/analyze-file.js';
 import { UsageError } from '../errors/user-errors.js';
 import { latenciesFromFile, slowedDown, type SideLatencies } from '../profiling/latency-sources.js';
@@ -18,7 +19,9 @@ import { encodeModel } from '../../app/onnx/writer.js';
 import { inlineExternalData } from '../model/model-file.js';
 import { latenciesForWholeRuns } from '../../app/profiling/overhead.js';
 import { resolveNetwork } from './plan-service.js';
-import { profileModel } from '../profiling/profiler.js';
+import { profileInChildProcess } from '../profiling/profile-process.js';
+import { profileSettings } from '../../app/profiling/stability.js';
+import { sha256 } from '../model/model-file.js';
 import type { RemoteExecutor } from '../executor/remote-executor.js';
 
 export class SplitPredictionError extends Error {
@@ -79,6 +82,11 @@ export interface GatheredLatencies {
   remote: SideLatencies;
 }
 
+/** What a profiling process reads: the model's file where it came from one, else its bytes (an upload). */
+function modelSource(analyzed: AnalyzedModel): string | Uint8Array {
+  return path.isAbsolute(analyzed.path) && existsSync(analyzed.path) ? analyzed.path : selfContainedBytes(analyzed);
+}
+
 /** The model's bytes as the executor should get them (external data folded in). */
 export function selfContainedBytes(analyzed: AnalyzedModel): Uint8Array {
   if (analyzed.model.externalData.length === 0) return analyzed.bytes;
@@ -102,26 +110,36 @@ export async function gatherLatencies(analyzed: AnalyzedModel, control: RemoteEx
     local = await latenciesFromFile(analyzed, options.localFile);
   } else {
     options.onProgress?.(`profiling ${path.basename(analyzed.path)} on this device (${options.ep})`);
-    const profile = await profileModel(analyzed, {
+    // As every profile: `neurosurgeon profile` in a process of its own (profile-process.ts).
+    const profile = await profileInChildProcess(modelSource(analyzed), {
       ep: options.ep,
       allowCpuFallback: options.allowCpuFallback,
       runs,
       warmup,
+      optimization: DEFAULT_GRAPH_OPTIMIZATION,
       minMeasureMs: options.profileMinMeasureMs,
       seed: options.seed,
-      dimValues: options.dimValues
+      dimValues: options.dimValues,
+      expectSha256: sha256(analyzed.bytes),
+      onWarning: (line) => options.onProgress?.(`warning: ${line}`)
     });
-    local = { ms: profile.layers.map((l) => l.medianMs), source: `measured on this device (${profile.ep})`, profile };
+    checkMatchesModel(profile, analyzed, 'the profile of this device');
+    local = { ms: profile.layers.map((l) => l.medianMs), source: `measured on this device (${profile.ep}, ${profileSettings(profile)})`, profile };
   }
   local = withWholeRunCosts(local, 0);
   local = slowedDown(local, options.deviceSlowdown ?? 1);
   if (options.remoteFile) return { local, remote: withWholeRunCosts(await latenciesFromFile(analyzed, options.remoteFile), analyzed.analysis.layers.length - 1) };
   options.onProgress?.(`profiling ${path.basename(analyzed.path)} on the executor`);
   const uploaded = await control.uploadModel(selfContainedBytes(analyzed), { name: wholeModelName(analyzed) });
-  // The executor serves with onnxruntime's full graph optimisation: profile it that way.
+  // The executor serves at DEFAULT_GRAPH_OPTIMIZATION: profiled at it, as the device side is.
   let remoteProfile: LatencyProfile;
   try {
-    remoteProfile = await control.profile(uploaded.name, { runs, warmup, optimization: 'all', ...(options.profileMinMeasureMs ? { minTimeMs: Math.round(options.profileMinMeasureMs) } : {}) });
+    remoteProfile = await control.profile(uploaded.name, {
+      runs,
+      warmup,
+      optimization: DEFAULT_GRAPH_OPTIMIZATION,
+      ...(options.profileMinMeasureMs ? { minTimeMs: Math.round(options.profileMinMeasureMs) } : {})
+    });
   } finally {
     // Only the tails run from here on: a whole model uploaded just for this would hold its memory.
     if (uploaded.uploaded) await control.unloadModel(uploaded.name).catch(() => undefined);
@@ -130,7 +148,7 @@ export async function gatherLatencies(analyzed: AnalyzedModel, control: RemoteEx
   const remote = withWholeRunCosts(
     {
       ms: remoteProfile.layers.map((l) => l.medianMs),
-      source: `measured by the executor (${remoteProfile.ep} on ${remoteProfile.device.cpu})`,
+      source: `measured by the executor (${remoteProfile.ep} on ${remoteProfile.device.cpu}, ${profileSettings(remoteProfile)})`,
       profile: remoteProfile
     },
     remoteProfile.layers.length - 1

@@ -7,7 +7,7 @@
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { median } from '../../app/profiling/trace.js';
-import type { ExecutionProviderName } from '../../app/profiling/types.js';
+import { DEFAULT_GRAPH_OPTIMIZATION, type ExecutionProviderName, type GraphOptimization } from '../../app/profiling/types.js';
 import type { Objective } from '../../app/partition/types.js';
 import type { AnalyzedModel } from '../model/analyze-file.js';
 import { UsageError } from '../errors/user-errors.js';
@@ -17,7 +17,7 @@ import type { RemoteExecutor } from '../executor/remote-executor.js';
 import { generateInputs } from '../model/inputs.js';
 import { inlineExternalData } from '../model/model-file.js';
 import { fromRawTensor, toRawTensor } from '../executor/ort-tensors.js';
-import { sessionOptionsFor, type ProviderChoice } from '../profiling/providers.js';
+import { runSessionOptions, sessionOptionsFor, type ProviderChoice } from '../profiling/providers.js';
 import { firstLine } from '../errors/user-errors.js';
 import { gatherLatencies, predictCuts, predictDagPartition, resolveLink, sanitizeModelName, type CutPrediction, type LinkChoice, type NetworkRequest } from './split-prediction.js';
 import type { DagPartition } from '../../app/partition/dag.js';
@@ -75,8 +75,8 @@ export interface CutMeasurement {
 export interface SplitRunnerOptions {
   ep?: ExecutionProviderName;
   allowCpuFallback?: boolean;
-  /** onnxruntime graph optimisation for the local sessions (default 'disabled', as `profile`). */
-  optimization?: 'disabled' | 'all';
+  /** onnxruntime graph optimisation for the local sessions (default DEFAULT_GRAPH_OPTIMIZATION, as every profile). */
+  optimization?: GraphOptimization;
   seed?: number;
   dimValues?: Record<string, number>;
   /**
@@ -181,15 +181,10 @@ export class SplitRunner {
   static async open(analyzed: AnalyzedModel, options: SplitRunnerOptions = {}): Promise<SplitRunner> {
     const deviceSlowdown = checkSlowdown(options.deviceSlowdown ?? 1);
     const provider = await sessionOptionsFor(options.ep ?? 'cpu', { allowCpuFallback: options.allowCpuFallback });
-    const sessionOptions: ort.InferenceSession.SessionOptions = {
-      ...provider.sessionOptions,
-      graphOptimizationLevel: options.optimization ?? 'disabled',
-      logSeverityLevel: 3,
-      // onnxruntime's worker threads spin for a while after each run by default; while
-      // the executor computes the tail (or another session runs) that spinning steals its
-      // CPU — 2–4× slower alternating runs on a 2-core machine. A split run waits anyway.
-      extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } }
-    };
+    // The options every measured or served run uses (the device's profile included), worker
+    // threads not spinning: while the executor computes the tail (or another session runs)
+    // spinning would steal its CPU — 2–4× slower alternating runs on a 2-core machine.
+    const sessionOptions = runSessionOptions(provider, options.optimization ?? DEFAULT_GRAPH_OPTIMIZATION);
     inlineExternalData(analyzed);
     const inputs = generateInputs(analyzed.model, { seed: options.seed, dimValues: options.dimValues });
     const file = path.basename(analyzed.path);

@@ -4,7 +4,7 @@
 // time, bandwidth, server load — by polling, and tells its listeners when that changes.
 // The executor client itself (main/executor/client.ts) is reached through ExecutorApi,
 // the few calls the studio needs, so this file does not depend on its other parts.
-import type { LatencyProfile } from '../../app/profiling/types.js';
+import type { GraphOptimization, LatencyProfile } from '../../app/profiling/types.js';
 import type { ExecutorStatus } from '../../app/studio/contract.js';
 import type { ExecutorSupervisor, SupervisedState } from './executor-supervisor.js';
 import type { StudioLog } from './preferences.js';
@@ -13,7 +13,7 @@ import { firstLine } from '../errors/user-errors.js';
 /** What the studio asks of an executor (a subset of main/executor/client.ts' ExecutorClient). */
 export interface ExecutorApi {
   uploadModel(bytes: Uint8Array): Promise<{ name: string }>;
-  profile(name: string, options: { runs: number; warmup: number }): Promise<LatencyProfile>;
+  profile(name: string, options: { runs: number; warmup: number; optimization?: GraphOptimization }): Promise<LatencyProfile>;
   measureLink(options?: { rounds?: number }): Promise<{ rttMs: number; uplinkMbps: number; downlinkMbps: number }>;
   load(): Promise<{ loadFactor: number }>;
   /** false (or a rejection) when the executor cannot be reached. */

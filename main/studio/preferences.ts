@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { preferencesSchema, recentFileSchema, type Preferences, type RecentFile } from '../../app/studio/contract.js';
-import type { LatencyProfile } from '../../app/profiling/types.js';
+import { DEFAULT_PROFILE_RUNS, DEFAULT_PROFILE_WARMUP, type LatencyProfile } from '../../app/profiling/types.js';
 import { writeFileAtomic } from '../files/atomic-write.js';
 import { checkProfileShape } from '../profiling/profiler.js';
 
@@ -28,7 +28,7 @@ export function studioHomeDir(env: NodeJS.ProcessEnv = process.env, electronUser
 }
 
 export function defaultPreferences(): Preferences {
-  return { theme: 'system', localEp: 'cpu', profileRuns: 10, profileWarmup: 2, remoteExecutor: null };
+  return { theme: 'system', localEp: 'cpu', profileRuns: DEFAULT_PROFILE_RUNS, profileWarmup: DEFAULT_PROFILE_WARMUP, remoteExecutor: null };
 }
 
 const settingsFileSchema = z.object({

@@ -30,13 +30,14 @@ import {
 } from '../../app/studio/contract.js';
 import { modelViewOf, type ModelView } from '../../app/studio/model-view.js';
 import { readOnnxModel, OnnxFormatError } from '../../app/onnx/reader.js';
-import type { ExecutionProviderName, LatencyProfile } from '../../app/profiling/types.js';
+import { DEFAULT_GRAPH_OPTIMIZATION, type ExecutionProviderName, type LatencyProfile } from '../../app/profiling/types.js';
 import { zooModel, zooModels } from '../../app/zoo/index.js';
 import { analyzeLoadedModel, type AnalyzedModel } from '../model/analyze-file.js';
 import { describeError } from '../errors/user-errors.js';
 import { loadModelFile, ModelFileError, type LoadedModel } from '../model/model-file.js';
 import { defaultZooDir, toolVersion } from '../files/paths.js';
-import { profileModel, ProfileCancelledError, ProfileError, type ProfilePhase } from '../profiling/profiler.js';
+import { ProfileCancelledError, ProfileError, type ProfilePhase, type ProfileProgress } from '../profiling/profiler.js';
+import { profileInChildProcess } from '../profiling/profile-process.js';
 import { listProviders, type ProviderStatus } from '../profiling/providers.js';
 import { firstLine } from '../errors/user-errors.js';
 import { ensureZooModel, ZooError } from '../model/zoo-files.js';
@@ -325,13 +326,23 @@ export class StudioService {
 
   // ---- profiling ---------------------------------------------------------------------
 
-  /** Queues a profile (one job at a time per side); progress and the result arrive as events. */
+  /**
+   * Queues a profile (one job at a time per side); progress and the result arrive as events.
+   * While the executor runs on this machine, both sides share one queue: two profiles at
+   * once would take each other's cores and both come out slow.
+   */
   startProfile(modelId: string, side: ProfileSide, ep: ExecutionProviderName, runs: number, warmup: number): string {
     const entry = this.openedModel(modelId);
     const job: ProfileJob = { jobId: randomUUID(), modelId, side, controller: new AbortController(), finished: false };
     this.jobs.set(job.jobId, job);
-    this.queues[side] = this.queues[side].then(() => this.runJob(job, entry, ep, runs, warmup));
+    const queue = this.queueFor(side);
+    this.queues[queue] = this.queues[queue].then(() => this.runJob(job, entry, ep, runs, warmup));
     return job.jobId;
+  }
+
+  /** The queue a measuring job of `side` waits in: the local one for everything while the executor is on this machine. */
+  private queueFor(side: ProfileSide): ProfileSide {
+    return side === 'remote' && !executorOnThisMachine(this.executor.status()) ? 'remote' : 'local';
   }
 
   /** Cancels a queued or running job; false when it is unknown or already finished. */
@@ -375,21 +386,26 @@ export class StudioService {
     this.emit('profile.done', { jobId: job.jobId, modelId: job.modelId, side: job.side, outcome, profile, ...(error ? { error } : {}) });
   }
 
+  /**
+   * `neurosurgeon profile` in a child process, as every profile (main/profiling/profile-process.ts):
+   * the file the model was opened from (refused if it changed since), or an upload's bytes.
+   */
   private profileLocally(entry: OpenModelEntry, ep: ExecutionProviderName, runs: number, warmup: number, signal: AbortSignal, progress: ProgressSink): Promise<LatencyProfile> {
-    // Steps in the order the profiler takes them: load, warm-up, timed profiling runs,
-    // warm-up again and the whole-model runs of the plain session.
-    const total = 1 + warmup + runs + warmup + runs;
-    let profiledDone = false;
-    return profileModel(entry.analyzed, {
+    let furthest = 0;
+    return profileInChildProcess(entry.source.kind === 'upload' ? entry.analyzed.bytes : entry.analyzed.path, {
       ep,
       runs,
       warmup,
+      optimization: DEFAULT_GRAPH_OPTIMIZATION,
+      expectSha256: entry.view.id,
       signal,
-      onProgress: ({ phase, done }) => {
-        if (phase === 'profile') profiledDone = done === runs;
-        const step = localProfileStep(phase, done, { runs, warmup, afterProfiling: profiledDone && phase !== 'profile' });
-        progress(phase, Math.min(1, (step.before + done) / total), step.label, done === 0);
-      }
+      onProgress: (event) => {
+        const step = localProfileStep(event);
+        // Unsteady runs make the profiler take more of them: the bar holds rather than going back.
+        furthest = Math.max(furthest, step.fraction);
+        progress(event.phase, furthest, step.label, event.done === 0);
+      },
+      onWarning: (line) => this.log(`studio: profiling ${entry.view.fileName} on this machine: ${line}`)
     });
   }
 
@@ -405,7 +421,7 @@ export class StudioService {
     progress('upload', 0.02, `Uploading ${entry.view.fileName} to ${status.label}`, true);
     const { name } = await Promise.race([api.uploadModel(entry.analyzed.bytes), cancelled]);
     progress('profile', 0.2, `Profiling on ${status.label} (${warmup} warm-up, ${runs} timed runs)`, true);
-    const profile = await Promise.race([api.profile(name, { runs, warmup }), cancelled]);
+    const profile = await Promise.race([api.profile(name, { runs, warmup, optimization: DEFAULT_GRAPH_OPTIMIZATION }), cancelled]);
     if (profile?.kind !== 'latency-profile' || !Array.isArray(profile.layers)) throw new ProfileError(`the executor at ${status.url} answered something that is not a latency profile`);
     if (profile.model.sha256 !== entry.view.id || profile.layers.length !== entry.view.nodes.length) {
       throw new ProfileError(
@@ -549,8 +565,10 @@ export class StudioService {
       }
       this.emit('sweep.done', { jobId: job.jobId, modelId: job.modelId, outcome, result, ...(error ? { error } : {}) });
     };
-    // The remote profile queue also keeps the executor to one measuring job at a time.
-    this.queues.remote = this.queues.remote.then(run);
+    // The remote profile queue also keeps the executor to one measuring job at a time (and
+    // the local one, while the executor is on this machine: the sweep runs both sides here).
+    const queue = this.queueFor('remote');
+    this.queues[queue] = this.queues[queue].then(run);
     return job.jobId;
   }
 
@@ -585,20 +603,40 @@ export function studioPlanOptions(network: NetworkConditions, serverLoad: number
   return { ...base, network: { ...network }, serverLoad };
 }
 
-/** Where one progress report of the local profiler stands: steps finished before its phase, and what to show. */
-function localProfileStep(phase: ProfilePhase, done: number, run: { runs: number; warmup: number; afterProfiling: boolean }): { before: number; label: string } {
-  const { runs, warmup } = run;
-  switch (phase) {
+/** Whether the executor runs on this machine: the one the studio started, or a URL naming this host. */
+export function executorOnThisMachine(status: Pick<ExecutorStatus, 'kind' | 'url'>): boolean {
+  if (status.kind === 'local') return true;
+  try {
+    return ['localhost', '127.0.0.1', '[::1]'].includes(new URL(status.url).hostname);
+  } catch {
+    return false;
+  }
+}
+
+/** Where each profiler phase starts and ends on the progress bar (fractions of the whole job). */
+const PHASE_SPANS: Record<ProfilePhase, [number, number]> = {
+  calibrate: [0, 0.05],
+  load: [0.05, 0.15],
+  warmup: [0.15, 0.25],
+  profile: [0.25, 0.95],
+  overhead: [0.95, 1]
+};
+
+/** Where one progress report of the local profiler stands: the fraction of the job done, and what to show. */
+export function localProfileStep(event: ProfileProgress): { fraction: number; label: string } {
+  const [from, to] = PHASE_SPANS[event.phase];
+  const fraction = from + (to - from) * (event.total > 0 ? Math.min(1, event.done / event.total) : 0);
+  switch (event.phase) {
+    case 'calibrate':
+      return { fraction, label: "Calibrating the profiler's own cost" };
     case 'load':
-      return { before: 0, label: 'Loading the model into onnxruntime' };
+      return { fraction, label: 'Loading the model into onnxruntime' };
     case 'warmup':
-      return run.afterProfiling
-        ? { before: 1 + warmup + runs, label: `Warm-up run ${done} of ${warmup} (whole model)` }
-        : { before: 1, label: `Warm-up run ${done} of ${warmup}` };
+      return { fraction, label: `Warm-up run ${event.done} of ${event.total}` };
     case 'profile':
-      return { before: 1 + warmup, label: `Profiling run ${done} of ${runs}` };
-    case 'whole-model':
-      return { before: 1 + 2 * warmup + runs, label: `Whole-model run ${done} of ${runs}` };
+      return { fraction, label: `Timed run ${event.done} of ${event.total} (profiled and plain in turn)` };
+    case 'overhead':
+      return { fraction, label: 'Measuring the per-run cost outside the layers' };
   }
 }
 

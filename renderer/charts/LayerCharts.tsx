@@ -9,6 +9,7 @@
 // layer whose output is below it sends less than cloud-only inference does.
 import { useDeferredValue, useEffect, useMemo, useState, type JSX } from 'react';
 import { Bar, BarChart, Brush, CartesianGrid, ReferenceArea, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis, type TooltipContentProps } from 'recharts';
+import { instabilityWarning } from '../../app/profiling/stability.js';
 import type { LatencyProfile } from '../../app/profiling/types.js';
 import type { ModelView } from '../../app/studio/model-view.js';
 import { formatBytes, formatBytesTick, formatCount, formatCountTick, formatMs, formatMsRange } from '../format.js';
@@ -211,7 +212,13 @@ export function LayerCharts({ model, local, remote, selected, onSelect }: LayerC
 
 /** "cpu", "cuda (predicted)", "cpu (asked webgpu)". */
 function profileLabel(profile: LatencyProfile): string {
-  const notes = [profile.predicted ? 'predicted' : null, profile.requestedEp && profile.requestedEp !== profile.ep ? `asked ${profile.requestedEp}` : null].filter(Boolean);
+  const notes = [
+    profile.predicted ? 'predicted' : null,
+    profile.requestedEp && profile.requestedEp !== profile.ep ? `asked ${profile.requestedEp}` : null,
+    `opt ${profile.graphOptimization}`,
+    profile.threads !== null ? `${profile.threads} thread${profile.threads === 1 ? '' : 's'}` : null,
+    instabilityWarning(profile) ? 'unstable' : null
+  ].filter(Boolean);
   return notes.length > 0 ? `${profile.ep} (${notes.join(', ')})` : profile.ep;
 }
 

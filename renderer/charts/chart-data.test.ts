@@ -23,6 +23,8 @@ function profileOf(view: ModelView, msOf: (index: number) => number, layers = vi
     ep: 'cpu',
     predicted: false,
     graphOptimization: 'disabled',
+    threads: 1,
+    wholeModelSpread: null,
     runs: 5,
     warmup: 1,
     wholeModelMs: 1,

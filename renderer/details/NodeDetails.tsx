@@ -2,8 +2,10 @@
 // MACs, parameters, output bytes, measured latency on each side, attributes, and its
 // inputs and outputs with shapes, types, bytes and where each shape came from. With no
 // node selected it summarises the model instead (inputs, outputs, totals, op counts,
-// profiles). Props only; `onSelect`, when given, makes producers and consumers links.
+// profiles with the optimisation level and threads they ran with, and a warning beside
+// one whose runs were unstable). Props only; `onSelect`, when given, makes producers and consumers links.
 import { useMemo, type JSX, type ReactNode } from 'react';
+import { instabilityWarning, profileSettings } from '../../app/profiling/stability.js';
 import type { LatencyProfile, LayerTiming } from '../../app/profiling/types.js';
 import type { ModelView, NodeView, TensorView } from '../../app/studio/model-view.js';
 import { timingsFor } from '../charts/chart-data.js';
@@ -218,6 +220,18 @@ function TimingRow({ side, measured }: { side: string; measured: Measured | null
   );
 }
 
+/** The profile's instability warning (app/profiling/stability.ts), when its runs were not steady. */
+export function ProfileWarning({ profile }: { profile: LatencyProfile }): JSX.Element | null {
+  const warning = instabilityWarning(profile);
+  if (!warning) return null;
+  return (
+    <div className="details-warning" role="note" data-testid="profile-unstable">
+      ⚠ {warning.charAt(0).toUpperCase()}
+      {warning.slice(1)}
+    </div>
+  );
+}
+
 function TensorList({ tensors, renderFrom }: { tensors: TensorView[]; renderFrom: (tensor: TensorView) => ReactNode }): JSX.Element {
   if (tensors.length === 0) return <div className="details-none">none</div>;
   return (
@@ -295,12 +309,16 @@ function ModelSummary({ model, local, remote }: { model: ModelView; local: Laten
                   profile && (
                     <tr key={side}>
                       <th>{side}</th>
-                      <td>
+                      <td data-testid={`profile-summary-${side.toLowerCase()}`}>
                         {shortProvider(profile.ep)} on {profile.device.hostname}
                         <div className="muted">
                           {profile.wholeModelMs !== null ? `${formatMs(profile.wholeModelMs)} per run` : 'predicted'} · {profile.runs} runs ·{' '}
                           {profile.date.slice(0, 16).replace('T', ' ')}
                         </div>
+                        <div className="muted" data-testid="profile-settings">
+                          {profileSettings(profile)}
+                        </div>
+                        <ProfileWarning profile={profile} />
                       </td>
                     </tr>
                   )

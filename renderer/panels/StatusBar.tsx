@@ -1,6 +1,8 @@
-// The status bar: the open model's facts (file, layers, parameters, MACs, measured totals)
+// The status bar: the open model's facts (file, layers, parameters, MACs, measured totals,
+// each with its settings in the tooltip and ⚠ when its runs were unstable)
 // on the left; the executor ("this machine" or remote, with RTT and bandwidth) and the
 // host on the right.
+import { instabilityWarning, profileSettings } from '../../app/profiling/stability.js';
 import type { LatencyProfile } from '../../app/profiling/types.js';
 import { currentProfiles, useStudio } from '../store.js';
 import { executorName, ExecutorStateDot } from './ExecutorPanel.js';
@@ -11,10 +13,20 @@ import { providerTitles } from './Toolbar.js';
 function profileSummary(side: string, profile: LatencyProfile | null) {
   if (!profile) return null;
   const total = profile.wholeModelMs ?? profile.sumOfMediansMs;
+  const warning = instabilityWarning(profile);
   return (
-    <span className={`status-item profile-${side}`} title={`Profiled ${profile.date} — ${profile.runs} runs, ${profile.device.cpu}`}>
+    <span
+      className={`status-item profile-${side}`}
+      title={`Profiled ${profile.date} — ${profile.runs} runs, ${profile.device.cpu}, ${profileSettings(profile)}${warning ? `\n${warning}` : ''}`}
+    >
       <span className={`swatch swatch-${side}`} aria-hidden="true" />
       {side} {formatMs(total)} ({providerTitles[profile.ep]})
+      {warning && (
+        <span className="status-warning" aria-label="unstable runs" data-testid={`status-unstable-${side}`}>
+          {' '}
+          ⚠
+        </span>
+      )}
     </span>
   );
 }

@@ -2,7 +2,7 @@
 // the profiling controls (provider, runs, Profile local / Profile remote), the executor,
 // and the theme toggle.
 import { useMemo, type KeyboardEvent, type RefObject } from 'react';
-import type { ExecutionProviderName } from '../../app/profiling/types.js';
+import { DEFAULT_PROFILE_RUNS, type ExecutionProviderName } from '../../app/profiling/types.js';
 import { resolveTheme, useStudio } from '../store.js';
 import { ExecutorButton } from './ExecutorPanel.js';
 import { formatWhen } from './format.js';
@@ -150,7 +150,7 @@ function ProfileControls() {
           type="number"
           min={1}
           max={1000}
-          value={prefs?.profileRuns ?? 10}
+          value={prefs?.profileRuns ?? DEFAULT_PROFILE_RUNS}
           disabled={!prefs}
           onChange={(event) => {
             const runs = Number(event.target.value);
