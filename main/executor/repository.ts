@@ -15,13 +15,15 @@
 // is a self-contained function sent as source text (`sessionWorkerMain`): the build
 // bundles the CLI alone, so there is no separate worker file to start.
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type * as ort from 'onnxruntime-node';
 import type { RawTensor } from './link.js';
+import { openRegularFileSync } from '../files/regular-file.js';
+import { makeFolders } from '../files/output-path.js';
 import {
   datatypeOfOrtType,
   decodeBytesElements,
@@ -350,8 +352,10 @@ function sha256Of(bytes: Uint8Array): string {
 }
 
 async function sha256OfFile(file: string): Promise<string> {
+  // A regular file only (a FIFO named model.onnx would hang the read), read up to its size then.
+  const { fd, size } = openRegularFileSync(file, { makeError: (message) => new ProtocolError(400, message) });
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file, { highWaterMark: 4 << 20 })) hash.update(chunk as Buffer);
+  for await (const chunk of createReadStream('', { fd, start: 0, end: Math.max(0, size - 1), highWaterMark: 4 << 20 })) if (size > 0) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
 
@@ -395,7 +399,7 @@ export class ModelRepository {
 
   constructor(private readonly options: RepositoryOptions) {
     this.dir = options.dir ? path.resolve(options.dir) : null;
-    if (this.dir) mkdirSync(this.dir, { recursive: true });
+    if (this.dir) makeFolders(this.dir);
   }
 
   /** Loads every model found under DIR; returns the ones that failed, with why. */
