@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { analyzeModelFile, type AnalyzedModel, type RuntimeShapeMode } from '../model/analyze-file.js';
 import { parseDims, print } from './options.js';
 import { exportPartition } from '../split/export.js';
+import { checkOutputLocation } from '../files/output-path.js';
 import { formatBytes, formatMs } from './format.js';
 import { planOptions, type PlanRequest } from '../split/plan-service.js';
 
@@ -39,6 +40,7 @@ export function registerExportCommand<O>(program: Command, helpers: ExportComman
     .option('--force', 'replace an existing export in the output folder')
     .option('--json', 'print partition.json and the files written')
     .action(async (model: string, options: ExportCliOptions & O) => {
+      checkOutputLocation(options.out);
       const analyzed = await analyzeModelFile(model, { dimValues: parseDims(options.dim), runtimeShapes: options.runtimeShapes });
       const request = await helpers.planRequest(analyzed, options, options.cut === 'dag');
       const result = exportPartition({

@@ -432,7 +432,8 @@ export async function profileModelDetailed(analyzed: AnalyzedModel, options: Pro
   const names = profiledNodeNames(model);
   const source = sessionSource(analyzed, names);
   const usesOptimizedGraph = optimization === 'all' || choice.used !== 'cpu';
-  const base: ort.InferenceSession.SessionOptions = { ...choice.sessionOptions, graphOptimizationLevel: optimization, logSeverityLevel: 3 };
+  // Fatal only: a model onnxruntime refuses is reported as one ProfileError line, not also in its coloured log.
+  const base: ort.InferenceSession.SessionOptions = { ...choice.sessionOptions, graphOptimizationLevel: optimization, logSeverityLevel: 4 };
 
   const kernelOverheadMs = options.profilerOverheadMsPerKernel ?? (await calibrateProfilerOverhead(options.signal)).kernelMs;
   throwIfAborted(options.signal);

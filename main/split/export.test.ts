@@ -3,7 +3,7 @@
 // must give the full model's outputs; partition.json must match its JSON Schema and say
 // what crossed; an existing export is never replaced unless asked, and a refused or failed
 // export leaves nothing behind.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ import { estimateLatencies } from '../../app/engine.js';
 import { defaultPlanOptions } from '../../app/partition/presets.js';
 import { buildZooModel } from '../../app/zoo/index.js';
 import { analyzeModelFile, type AnalyzedModel } from '../model/analyze-file.js';
-import { ExportError, exportPartition, partitionSchemaProblem, readPartitionConfig, repositoryModelName, type ExportRequest } from './export.js';
+import { ExportError, exportPartition, partitionSchemaProblem, readPartitionConfig, replaceRefusal, repositoryModelName, type ExportRequest } from './export.js';
 import { generateInputs } from '../model/inputs.js';
 import { runModel, type Feeds } from './split-check.js';
 
@@ -148,6 +148,29 @@ describe('exportPartition', () => {
     expect(readdirSync(workDir).filter((name) => name.startsWith('.'))).toEqual([]);
   }, 120_000);
 
+  it('replaces only a folder an earlier export wrote, even when asked to overwrite', async () => {
+    const analyzed = await zooFile('lenet');
+    const unrelated = path.join(workDir, 'unrelated');
+    mkdirSync(unrelated);
+    writeFileSync(path.join(unrelated, 'notes.txt'), 'my notes');
+    expect(() => exportPartition(requestFor(analyzed, 3, unrelated, true))).toThrow(`${unrelated} is not replaced: it is not an earlier export (it has no partition.json)`);
+    // An export the user added a file to is no longer only an export.
+    const touched = path.join(workDir, 'touched');
+    exportPartition(requestFor(analyzed, 3, touched));
+    writeFileSync(path.join(touched, 'repository', 'notes.txt'), 'mine');
+    expect(() => exportPartition(requestFor(analyzed, 4, touched, true))).toThrow(/is not replaced: it holds repository\/notes\.txt, which no export wrote/);
+    // A partition.json that is not an export's, and a plain file, are not replaced either.
+    const fake = path.join(workDir, 'fake');
+    mkdirSync(fake);
+    writeFileSync(path.join(fake, 'partition.json'), 'root:*:20212:0:99999:7:::');
+    expect(() => exportPartition(requestFor(analyzed, 3, fake, true))).toThrow(/is not replaced: its partition\.json is not one an export wrote$/);
+    writeFileSync(path.join(workDir, 'a-file'), 'x');
+    expect(() => exportPartition(requestFor(analyzed, 3, path.join(workDir, 'a-file'), true))).toThrow(/is not replaced: it is a file, not an earlier export/);
+    expect(readFileSync(path.join(unrelated, 'notes.txt'), 'utf8')).toBe('my notes');
+    expect(readFileSync(path.join(fake, 'partition.json'), 'utf8')).toMatch(/^root/);
+    expect(replaceRefusal(path.join(workDir, 'never-written'))).toBeNull();
+  }, 120_000);
+
   it('refuses a cut out of range before writing anything', async () => {
     const analyzed = await zooFile('alexnet');
     const outDir = path.join(workDir, 'bad-cut');
@@ -170,5 +193,8 @@ describe('the partition schema', () => {
     expect(partitionSchemaProblem(withoutTable)).toMatch(/decisionTable/);
     expect(() => readPartitionConfig('{"schemaVersion": 1}', 'old.json')).toThrow(/old.json: not a partition config version 2/);
     expect(() => readPartitionConfig('{', 'broken.json')).toThrow(/broken.json: not JSON/);
+    // Errors about a file never quote its content.
+    expect(() => readPartitionConfig('root:*:20212:0:99999:7:::', 'shadow')).toThrow(/^shadow: not JSON \(a syntax error[^)]*\)$/);
+    expect(() => readPartitionConfig('{"schemaVersion": "root:*:20212"}', 'quoted')).toThrow(/^quoted: not a partition config version 2 \(it has a schemaVersion that is not a number\)$/);
   });
 });

@@ -12,7 +12,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   checkEvent,
@@ -36,6 +35,7 @@ import { analyzeLoadedModel, type AnalyzedModel } from '../model/analyze-file.js
 import { describeError } from '../errors/user-errors.js';
 import { loadModelFile, ModelFileError, type LoadedModel } from '../model/model-file.js';
 import { defaultZooDir, toolVersion } from '../files/paths.js';
+import { readRegularTextFile } from '../files/regular-file.js';
 import { profileModel, ProfileCancelledError, ProfileError, type ProfilePhase } from '../profiling/profiler.js';
 import { listProviders, type ProviderStatus } from '../profiling/providers.js';
 import { firstLine } from '../errors/user-errors.js';
@@ -44,7 +44,7 @@ import { ExecutorLink, type ExecutorConnector } from './executor-link.js';
 import { estimateLatencies } from '../../app/engine.js';
 import { defaultPlanOptions, isNetworkPresetName } from '../../app/partition/presets.js';
 import type { NetworkConditions, PlanOptions } from '../../app/partition/types.js';
-import { exportPartition, PartitionConfigError, readPartitionConfig, type ExportRequest } from '../split/export.js';
+import { exportPartition, MAX_PARTITION_CONFIG_BYTES, PartitionConfigError, readPartitionConfig, type ExportRequest } from '../split/export.js';
 import { ExecutorClient } from '../executor/client.js';
 import type { LinkChoice } from '../split/split-prediction.js';
 import { sweepModel } from '../split/sweep.js';
@@ -458,11 +458,8 @@ export class StudioService {
     let label: string;
     if ('path' in params) {
       label = path.basename(params.path);
-      try {
-        text = await readFile(params.path, 'utf8');
-      } catch (error) {
-        throw new PartitionConfigError(`${label}: cannot be read (${firstLine(error)})`);
-      }
+      // A regular file of a partition config's size only; its content is never quoted back.
+      text = await readRegularTextFile(params.path, { label, maxBytes: MAX_PARTITION_CONFIG_BYTES, what: 'a partition config', makeError: (message) => new PartitionConfigError(message) });
     } else {
       label = path.basename(params.fileName.replace(/\\/g, '/'));
       text = new TextDecoder().decode(params.bytes);
