@@ -17,6 +17,7 @@ const expectedErrorNames = new Set([
   'UsageError',
   'FileSystemError',
   'ExportError',
+  'ExportCancelledError',
   'PartitionConfigError',
   'BandwidthTraceError',
   'ModelFileError',

@@ -68,6 +68,8 @@ export interface ExportRequest {
   latencies: { local: { ms: number[]; source: string }; remote: { ms: number[]; source: string } };
   outDir: string;
   overwrite: boolean;
+  /** How to ask for a replacement, in the refusal (default: the CLI's "use --force to overwrite"). */
+  overwriteHint?: string;
   /** Uplink range the decision table covers (default 0.1..1000 Mbps). */
   decisionRange?: BandwidthRange;
 }
@@ -188,7 +190,7 @@ export function exportPartition(request: ExportRequest): ExportResult {
   const outDir = path.resolve(request.outDir);
   checkOutputLocation(outDir);
   if (isNonEmptyFolder(outDir)) {
-    if (!request.overwrite) throw new ExportError(`${outDir} already exists; use --force to overwrite`);
+    if (!request.overwrite) throw new ExportError(`${outDir} already exists; ${request.overwriteHint ?? 'use --force to overwrite'}`);
     const refusal = replaceRefusal(outDir);
     if (refusal) throw new ExportError(`${outDir} is not replaced: ${refusal}`);
   }

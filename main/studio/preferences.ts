@@ -37,7 +37,9 @@ export function defaultPreferences(): Preferences {
 const settingsFileSchema = z.object({
   schemaVersion: z.literal(1),
   preferences: preferencesSchema,
-  recentFiles: z.array(recentFileSchema)
+  recentFiles: z.array(recentFileSchema),
+  /** The export folder picked in Electron's dialog; kept apart from the preferences a page may set. */
+  exportDir: z.string().nullable().optional()
 });
 
 /** Moves an unreadable file aside (keeping it for the user) and says so. */
@@ -78,6 +80,7 @@ export class PreferencesStore {
   readonly file: string;
   private preferences: Preferences;
   private recentFiles: RecentFile[];
+  private chosenExportDir: string | null;
 
   constructor(
     readonly home: string,
@@ -92,6 +95,7 @@ export class PreferencesStore {
     }
     this.preferences = parsed?.success ? parsed.data.preferences : defaultPreferences();
     this.recentFiles = parsed?.success ? parsed.data.recentFiles : [];
+    this.chosenExportDir = parsed?.success ? (parsed.data.exportDir ?? null) : null;
   }
 
   get(): Preferences {
@@ -117,8 +121,18 @@ export class PreferencesStore {
     return this.recent();
   }
 
+  /** The export folder the user picked in the native dialog, or null. Not part of the page-settable preferences. */
+  exportDir(): string | null {
+    return this.chosenExportDir;
+  }
+
+  setExportDir(dir: string): void {
+    this.chosenExportDir = path.resolve(dir);
+    this.save();
+  }
+
   private save(): void {
-    const document = { schemaVersion: 1, preferences: this.preferences, recentFiles: this.recentFiles };
+    const document = { schemaVersion: 1, preferences: this.preferences, recentFiles: this.recentFiles, ...(this.chosenExportDir ? { exportDir: this.chosenExportDir } : {}) };
     writeFileAtomic(this.file, `${JSON.stringify(document, null, 2)}\n`);
   }
 }
