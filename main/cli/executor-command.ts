@@ -18,8 +18,20 @@ interface ExecutorCliOptions {
   maxConcurrency: number;
   maxQueue: number;
   timeoutS: number;
+  maxInflightMb?: number;
+  headersTimeoutS: number;
+  bodyTimeoutS: number;
+  minBodyRateKbps: number;
   models?: string;
   verbose?: boolean;
+}
+
+function nonNegative(name: string) {
+  return (value: string): number => {
+    const number = Number(value);
+    if (value.trim() === '' || !Number.isFinite(number) || number < 0) throw new UsageError(`${name} must be a number ≥ 0, got "${value}"`);
+    return number;
+  };
 }
 
 function wholeNumber(name: string, min: number, max?: number) {
@@ -51,6 +63,10 @@ export function registerExecutorCommands(program: Command): void {
     .option('--max-concurrency <n>', 'inferences that run at once (one session worker each)', wholeNumber('--max-concurrency', 1, 64), 2)
     .option('--max-queue <n>', 'requests that may wait for a slot; more get 503', wholeNumber('--max-queue', 0), 32)
     .option('--timeout-s <s>', 'per-request limit on waiting plus computing (504 beyond)', positive('--timeout-s'), 60)
+    .option('--max-inflight-mb <n>', 'request bodies held at once, MB; a body that does not fit waits outside: 503 with Retry-After (default: a quarter of the memory, at most 4096, at least --max-body-mb)', positive('--max-inflight-mb'))
+    .option('--headers-timeout-s <s>', "a request's head must arrive within this long (408 beyond)", positive('--headers-timeout-s'), 30)
+    .option('--body-timeout-s <s>', 'a request body must arrive within this long, 0 for no limit (408 beyond)', nonNegative('--body-timeout-s'), 0)
+    .option('--min-body-rate-kbps <k>', 'a request body arriving slower than this over any 10 s is cut off (408), 0 for no floor', nonNegative('--min-body-rate-kbps'), 32)
     .option('--models <dir>', 'Triton-style model repository (MODEL/VERSION/model.onnx); uploads are written here too')
     .option('--verbose', 'log one line per request on stderr')
     .option('--debug', 'print stack traces on errors')
@@ -69,6 +85,10 @@ export function registerExecutorCommands(program: Command): void {
         maxConcurrency: options.maxConcurrency,
         maxQueue: options.maxQueue,
         timeoutMs: options.timeoutS * 1000,
+        ...(options.maxInflightMb !== undefined ? { maxInflightBytes: Math.floor(options.maxInflightMb * 1024 * 1024) } : {}),
+        headersTimeoutMs: options.headersTimeoutS * 1000,
+        bodyTimeoutMs: options.bodyTimeoutS * 1000,
+        minBodyRateKbps: options.minBodyRateKbps,
         modelsDir: options.models,
         log: options.verbose ? (line) => process.stderr.write(`${line}\n`) : undefined,
         warn: (line) => process.stderr.write(`neurosurgeon: warning: ${line}\n`)

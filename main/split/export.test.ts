@@ -13,7 +13,12 @@ import { buildZooModel } from '../../app/zoo/index.js';
 import { analyzeModelFile, type AnalyzedModel } from '../model/analyze-file.js';
 import { ExportError, exportPartition, partitionSchemaProblem, readPartitionConfig, replaceRefusal, repositoryModelName, type ExportRequest } from './export.js';
 import { generateInputs } from '../model/inputs.js';
+import Long from 'long';
+import { GraphBuilder } from '../../app/onnx/builder.js';
+import { encodeModel, int64 } from '../../app/onnx/writer.js';
+import { onnx } from '../../app/onnx/generated/onnx.js';
 import { runModel, type Feeds } from './split-check.js';
+import { startExecutorProcess } from '../executor/executor-process.js';
 
 const workDir = mkdtempSync(path.join(tmpdir(), 'ns-export-'));
 afterAll(() => rmSync(workDir, { recursive: true, force: true }));
@@ -176,6 +181,74 @@ describe('exportPartition', () => {
     const outDir = path.join(workDir, 'bad-cut');
     expect(() => exportPartition(requestFor(analyzed, 999, outDir))).toThrow(/out of range/);
     expect(existsSync(outDir)).toBe(false);
+  });
+});
+
+describe("the tail's config.pbtxt", () => {
+  it('says what the executor serving the exported repository says at GET /v2/models/M/config', async () => {
+    const analyzed = await zooFile('lenet');
+    const outDir = path.join(workDir, 'served');
+    const { partition } = exportPartition(requestFor(analyzed, 4, outDir));
+    const pbtxt = readFileSync(path.join(outDir, partition.files.repository?.config ?? ''), 'utf8');
+    // The facts of config.pbtxt: each tensor block's name, data type and dims.
+    const blocks = (section: string) =>
+      [...(new RegExp(`^${section} \\[([\\s\\S]*?)^\\]`, 'm').exec(pbtxt)?.[1] ?? '').matchAll(/name: "([^"]+)"\s+data_type: (\w+)\s+dims: \[ ([^\]]*) \]/g)].map((m) => ({
+        name: m[1],
+        data_type: m[2],
+        dims: m[3].trim() === '' ? [] : m[3].split(', ').map(Number)
+      }));
+    const executor = await startExecutorProcess(['--models', path.join(outDir, 'repository')]);
+    try {
+      const model = repositoryModelName('lenet.onnx');
+      const served = (await (await fetch(`${executor.url}/v2/models/${model}/config`)).json()) as Record<string, unknown>;
+      expect(served).toEqual({
+        name: /^name: "([^"]+)"$/m.exec(pbtxt)?.[1],
+        platform: /^platform: "([^"]+)"$/m.exec(pbtxt)?.[1],
+        backend: /^backend: "([^"]+)"$/m.exec(pbtxt)?.[1],
+        max_batch_size: Number(/^max_batch_size: (\d+)$/m.exec(pbtxt)?.[1]),
+        input: blocks('input'),
+        output: blocks('output')
+      });
+      expect((served.input as unknown[]).length).toBeGreaterThan(0);
+    } finally {
+      await executor.stop();
+    }
+  }, 120_000);
+
+  it('writes a dimension beyond 2^53 with its exact digits, and no rank for an output of unknown rank', async () => {
+    const huge = '1152921504606846977'; // 2^60 + 1: a JS number would make it …976
+    const b = new GraphBuilder('huge');
+    const x = b.input('x', 'float32', [1, 4]);
+    b.output(b.relu(b.relu(x)), 'float32', [1, 4]);
+    const proto = b.toProto();
+    const dim = proto.graph?.input?.[0].type?.tensorType?.shape?.dim?.[1];
+    if (!dim) throw new Error('the builder wrote no dims');
+    dim.dimValue = Long.fromString(huge);
+    writeFileSync(path.join(workDir, 'huge.onnx'), encodeModel(proto));
+    const analyzed = await analyzeModelFile(path.join(workDir, 'huge.onnx'), { runtimeShapes: 'never' });
+    const outDir = path.join(workDir, 'huge-export');
+    const { partition } = exportPartition(requestFor(analyzed, 0, outDir));
+    const pbtxt = readFileSync(path.join(outDir, partition.files.repository?.config ?? ''), 'utf8');
+    expect(pbtxt).toContain(`dims: [ 1, ${huge} ]`);
+    expect(pbtxt).not.toContain('1152921504606846976');
+
+    // An op no one knows: the output after it has an unknown rank (runtime shapes off).
+    const unknown = new GraphBuilder('unknown-rank');
+    const input = unknown.input('input', 'float32', [1, 3, 8, 8]);
+    const conv = unknown.conv(input, { inChannels: 3, outChannels: 4, kernel: 3, pad: 1, name: '/conv' });
+    unknown.output(unknown.relu(unknown.node('MysteryOp', [conv], {}, { domain: 'com.example', name: '/mystery' })[0]), 'float32', null);
+    const unknownProto = unknown.toProto();
+    unknownProto.opsetImport.push(new onnx.OperatorSetIdProto({ domain: 'com.example', version: int64(1) }));
+    writeFileSync(path.join(workDir, 'unknown-rank.onnx'), encodeModel(unknownProto));
+    const unknownAnalyzed = await analyzeModelFile(path.join(workDir, 'unknown-rank.onnx'), { runtimeShapes: 'never' });
+    expect(unknownAnalyzed.analysis.outputs[0].shape).toBeNull();
+    const unknownDir = path.join(workDir, 'unknown-export');
+    const exported = exportPartition(requestFor(unknownAnalyzed, 1, unknownDir)).partition;
+    const text = readFileSync(path.join(unknownDir, exported.files.repository?.config ?? ''), 'utf8');
+    expect(text).not.toContain('dims: [ -1 ]');
+    expect(text).toMatch(/^# outputs left to Triton's auto-complete from the model: .* has an unknown rank/);
+    expect(text).not.toMatch(/^output \[/m);
+    expect(text).toContain('dims: [ 1, 4, 8, 8 ]');
   });
 });
 

@@ -23,6 +23,7 @@ import { parseJsonText } from '../files/json-file.js';
 import { writeFolderAtomic } from '../files/atomic-write.js';
 import { checkOutputLocation } from '../files/output-path.js';
 import { readRegularFileSync } from '../files/regular-file.js';
+import { renderPbtxt, TritonConfigError, tritonModelConfig, type ConfigTensor } from '../executor/triton-config.js';
 import { choosePartition } from './split-files.js';
 import { encodeSplit, splitModel } from './surgery.js';
 
@@ -105,45 +106,37 @@ export function repositoryModelName(modelFile: string): string {
   return `${base || 'model'}-tail`;
 }
 
-const tritonTypes: Partial<Record<ElementTypeName, string>> = {
-  float32: 'TYPE_FP32',
-  float16: 'TYPE_FP16',
-  float64: 'TYPE_FP64',
-  bfloat16: 'TYPE_BF16',
-  uint8: 'TYPE_UINT8',
-  uint16: 'TYPE_UINT16',
-  uint32: 'TYPE_UINT32',
-  uint64: 'TYPE_UINT64',
-  int8: 'TYPE_INT8',
-  int16: 'TYPE_INT16',
-  int32: 'TYPE_INT32',
-  int64: 'TYPE_INT64',
-  bool: 'TYPE_BOOL',
-  string: 'TYPE_STRING'
-};
-
-function configTensor(tensor: { name: string; elementType: ElementTypeName; shape: Dim[] | null }): string {
-  const type = tritonTypes[tensor.elementType];
-  if (!type) throw new ExportError(`tensor ${tensor.name}: element type ${tensor.elementType} has no Triton data type`);
-  // Symbolic or unknown dimensions are variable-size (-1) in Triton's config.
-  const dims = (tensor.shape ?? [-1]).map((dim) => (typeof dim === 'number' ? dim : -1));
-  return `  {\n    name: ${JSON.stringify(tensor.name)}\n    data_type: ${type}\n    dims: [ ${dims.join(', ')} ]\n  }`;
+/** The int64 dims the model file declares for its named tensors (inputs, outputs, value_info): exact where a number rounds. */
+function declaredDims(analyzed: AnalyzedModel): Map<string, (bigint | null)[]> {
+  const graph = analyzed.model.proto.graph;
+  const declared = new Map<string, (bigint | null)[]>();
+  for (const info of [...(graph?.input ?? []), ...(graph?.output ?? []), ...(graph?.valueInfo ?? [])]) {
+    const dims = info.type?.tensorType?.shape?.dim;
+    if (!info.name || !dims) continue;
+    declared.set(
+      info.name,
+      dims.map((d) => (d.value === 'dimValue' && d.dimValue !== null && d.dimValue !== undefined ? BigInt(d.dimValue.toString()) : null))
+    );
+  }
+  return declared;
 }
 
-/** Triton's config.pbtxt for the tail: platform onnxruntime_onnx, no batching dimension. */
-export function tritonConfig(
-  name: string,
-  inputs: { name: string; elementType: ElementTypeName; shape: Dim[] | null }[],
-  outputs: { name: string; elementType: ElementTypeName; shape: Dim[] | null }[]
-): string {
-  return [
-    `name: ${JSON.stringify(name)}`,
-    'platform: "onnxruntime_onnx"',
-    'max_batch_size: 0',
-    `input [\n${inputs.map(configTensor).join(',\n')}\n]`,
-    `output [\n${outputs.map(configTensor).join(',\n')}\n]`,
-    ''
-  ].join('\n');
+type ExportTensor = { name: string; elementType: ElementTypeName; shape: Dim[] | null };
+
+/** Triton's config.pbtxt for the tail (main/executor/triton-config.ts): platform onnxruntime_onnx, no batching dimension. */
+export function tritonConfig(name: string, inputs: ExportTensor[], outputs: ExportTensor[], declared: Map<string, (bigint | null)[]> = new Map()): string {
+  // A dimension beyond 2^53 is a rounded number here: its exact digits come from the file where it declares them.
+  const exact = (tensor: ExportTensor): ConfigTensor => ({
+    name: tensor.name,
+    elementType: tensor.elementType,
+    shape: tensor.shape?.map((dim, i) => (typeof dim === 'number' && !Number.isSafeInteger(dim) ? (declared.get(tensor.name)?.[i] ?? dim) : dim)) ?? null
+  });
+  try {
+    return renderPbtxt(tritonModelConfig(name, inputs.map(exact), outputs.map(exact)));
+  } catch (error) {
+    if (error instanceof TritonConfigError) throw new ExportError(error.message);
+    throw error;
+  }
 }
 
 function isNonEmptyFolder(dir: string): boolean {
@@ -248,7 +241,7 @@ export function exportPartition(request: ExportRequest): ExportResult {
   if (encoded.tail && repository) {
     contents.set('tail.onnx', encoded.tail);
     contents.set(repository.model, encoded.tail);
-    contents.set(repository.config, tritonConfig(repositoryModel, parts.crossing, tailOutputs));
+    contents.set(repository.config, tritonConfig(repositoryModel, parts.crossing, tailOutputs, declaredDims(analyzed)));
   }
   contents.set('partition.json', JSON.stringify(config, null, 2) + '\n');
   writeFolderAtomic(outDir, contents);
