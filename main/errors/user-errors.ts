@@ -47,6 +47,7 @@ const expectedErrorNames = new Set([
   'ExecutorStartError',
   'WebHostError',
   'SplitRunError',
+  'SweepInterruptedError',
   'SplitPredictionError',
   'TensorConversionError',
   'ExecutorError'

@@ -18,7 +18,7 @@ import { inlineExternalData } from '../model/model-file.js';
 import { latenciesForWholeRuns } from '../../app/profiling/overhead.js';
 import { resolveNetwork } from './plan-service.js';
 import { profileModel } from '../profiling/profiler.js';
-import type { RemoteExecutor } from '../executor/remote-executor.js';
+import { BEST_EFFORT_TIMEOUT_MS, type RemoteExecutor } from '../executor/remote-executor.js';
 
 export class SplitPredictionError extends Error {
   override name = 'SplitPredictionError';
@@ -124,7 +124,7 @@ export async function gatherLatencies(analyzed: AnalyzedModel, control: RemoteEx
     remoteProfile = await control.profile(uploaded.name, { runs, warmup, optimization: 'all', ...(options.profileMinMeasureMs ? { minTimeMs: Math.round(options.profileMinMeasureMs) } : {}) });
   } finally {
     // Only the tails run from here on: a whole model uploaded just for this would hold its memory.
-    if (uploaded.uploaded) await control.unloadModel(uploaded.name).catch(() => undefined);
+    if (uploaded.uploaded) await control.unloadModel(uploaded.name, { timeoutMs: BEST_EFFORT_TIMEOUT_MS }).catch(() => undefined);
   }
   checkMatchesModel(remoteProfile, analyzed, `the executor's profile of ${uploaded.name}`);
   const remote = withWholeRunCosts(
