@@ -2,7 +2,9 @@
 // Protocol (KServe v2 / Triton REST) — main/executor/server.ts. Prints exactly one line on
 // stdout, `executor listening on http://HOST:PORT`, which tests and the studio parse;
 // warnings and (with --verbose) one line per request go to stderr. SIGINT / SIGTERM stop
-// it cleanly.
+// it cleanly; with --exit-with-parent (the studio's own executor) so does the end of the
+// process that started it, however it ended (watchParent).
+import { fstatSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { UsageError } from '../errors/user-errors.js';
 import { isLoopbackHost, startExecutor } from '../executor/server.js';
@@ -24,6 +26,41 @@ interface ExecutorCliOptions {
   minBodyRateKbps: number;
   models?: string;
   verbose?: boolean;
+  exitWithParent?: boolean;
+}
+
+/**
+ * Calls `gone` once the process that started this one is gone, by any means (SIGKILL
+ * included): its end of our stdin pipe closes (the kernel closes it with the process), or
+ * we are given another parent. Watches stdin only when it is a pipe or socket.
+ */
+export function watchParent(gone: () => void): void {
+  let fired = false;
+  const fire = () => {
+    if (fired) return;
+    fired = true;
+    gone();
+  };
+  let stdinIsPipe = false;
+  try {
+    const stats = fstatSync(0);
+    stdinIsPipe = stats.isFIFO() || stats.isSocket();
+  } catch {
+    // no stdin at all
+  }
+  if (stdinIsPipe) {
+    process.stdin.on('end', fire);
+    process.stdin.on('close', fire);
+    process.stdin.on('error', fire);
+    // Read (and drop) whatever comes, so the end is seen; the pipe must not keep us alive by itself.
+    process.stdin.on('data', () => undefined);
+    process.stdin.resume();
+  }
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid !== parent) fire();
+  }, 500);
+  timer.unref();
 }
 
 function nonNegative(name: string) {
@@ -69,6 +106,7 @@ export function registerExecutorCommands(program: Command): void {
     .option('--min-body-rate-kbps <k>', 'a request body arriving slower than this over any 10 s is cut off (408), 0 for no floor', nonNegative('--min-body-rate-kbps'), 32)
     .option('--models <dir>', 'Triton-style model repository (MODEL/VERSION/model.onnx); uploads are written here too')
     .option('--verbose', 'log one line per request on stderr')
+    .option('--exit-with-parent', 'exit when the process that started this one ends, however it ends (its stdin pipe closes or the parent changes)')
     .option('--debug', 'print stack traces on errors')
     .action(async (options: ExecutorCliOptions) => {
       const token = options.token ?? process.env.NEUROSURGEON_EXECUTOR_TOKEN;
@@ -95,13 +133,19 @@ export function registerExecutorCommands(program: Command): void {
       });
       process.stdout.write(`executor listening on ${executor.url}\n`);
       await new Promise<void>((resolve) => {
+        let stopping = false;
         const stop = () => {
+          if (stopping) return;
+          stopping = true;
           process.off('SIGINT', stop);
           process.off('SIGTERM', stop);
+          // Closing waits for requests in flight, but never more than 5 s.
+          setTimeout(resolve, 5000).unref();
           executor.close().finally(resolve);
         };
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);
+        if (options.exitWithParent) watchParent(stop);
       });
       process.exit(0);
     });
