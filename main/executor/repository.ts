@@ -57,7 +57,8 @@ interface WireValueMetadata {
 type WorkerCall =
   | { op: 'open'; id: number; key: string; source: string | Uint8Array; options: ort.InferenceSession.SessionOptions }
   | { op: 'run'; id: number; key: string; feeds: WireTensor[]; fetches: string[] }
-  | { op: 'release'; id: number; key: string };
+  | { op: 'release'; id: number; key: string }
+  | { op: 'gc'; id: number };
 
 type CallWithoutId = WorkerCall extends infer C ? (C extends WorkerCall ? Omit<C, 'id'> : never) : never;
 
@@ -102,6 +103,17 @@ function sessionWorkerMain(load: (id: string) => unknown, ortPath: string): void
       await sessions.get(call.key)?.release();
       sessions.set(call.key, session);
       port.postMessage({ id: call.id, ok: true, inputs: describe(session.inputMetadata), outputs: describe(session.outputMetadata) });
+    } else if (call.op === 'gc') {
+      // A full collection in this thread too (the main thread set --expose-gc): buffers that
+      // passed through it are freed now, not whenever this idle thread next collects.
+      let gc: unknown = null;
+      try {
+        gc = (load('node:vm') as typeof import('node:vm')).runInNewContext('gc');
+      } catch {
+        gc = null;
+      }
+      if (typeof gc === 'function') (gc as () => void)();
+      port.postMessage({ id: call.id, ok: true });
     } else if (call.op === 'release') {
       await sessions.get(call.key)?.release();
       sessions.delete(call.key);
@@ -275,6 +287,11 @@ export class SessionWorkers {
       return { name: t.name, datatype, shape: t.dims, data: Array.isArray(t.data) ? encodeBytesElements(t.data) : t.data };
     });
     return { outputs, computeMs: answer.computeMs ?? 0, returned: answer.returned ?? [] };
+  }
+
+  /** One full garbage collection in every worker (after a burst of large bodies). */
+  async collectGarbage(): Promise<void> {
+    await Promise.allSettled(this.workers.map((_, i) => this.call(i, { op: 'gc' })));
   }
 
   async close(): Promise<void> {

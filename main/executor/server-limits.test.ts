@@ -195,8 +195,11 @@ describe('the in-flight body budget (--max-inflight-mb)', () => {
             headers: { 'inference-header-content-length': String(header.byteLength), 'content-length': String(header.byteLength + data.byteLength) }
           });
           request.on('response', (response) => {
+            // Refused (503): stop sending the rest of the body, as a careful client does.
+            if (response.statusCode !== 200) request.destroy();
             response.resume();
             response.on('end', () => resolve(response.statusCode ?? 0));
+            response.on('error', () => resolve(response.statusCode ?? -1));
           });
           request.on('error', () => resolve(-1));
           request.write(header);
@@ -215,9 +218,10 @@ describe('the in-flight body budget (--max-inflight-mb)', () => {
       let peak = before;
       const sampler = setInterval(() => (peak = Math.max(peak, rss())), 20);
       expect(await Promise.all(Array.from({ length: 4 }, () => send(body)))).toEqual([200, 200, 200, 200]);
-      // Back near the baseline within 5 s of the last answer (polled: the machine may be busy).
+      // Back near the baseline: the bench holds it to 5 s on a quiet machine (`npm run bench --
+      // --only robust`); here, among other tests on a busy one, within 10 s.
       let after = rss();
-      for (let waited = 0; waited < 5000 && after - before >= 40e6; waited += 250) {
+      for (let waited = 0; waited < 10_000 && after - before >= 40e6; waited += 250) {
         await new Promise((resolve) => setTimeout(resolve, 250));
         after = rss();
       }
@@ -229,7 +233,7 @@ describe('the in-flight body budget (--max-inflight-mb)', () => {
     } finally {
       await executor.stop();
     }
-  }, 60_000);
+  }, 90_000);
 });
 
 describe("Triton's model configuration and statistics extensions", () => {

@@ -299,7 +299,7 @@ function readBody(req: http.IncomingMessage, limit: number, arrivedAt: number, a
     let received = 0;
     const stopWith = (error: Error) => {
       cleanup();
-      req.resume();
+      stopTakingBody(req);
       reject(error);
     };
     const watch = watchArrival(rules, performance.now(), stopWith);
@@ -347,6 +347,29 @@ function readBody(req: http.IncomingMessage, limit: number, arrivedAt: number, a
 
 function tooLarge(bytes: number, limit: number): ProtocolError {
   return new ProtocolError(413, `request body of ${bytes} bytes or more is over the limit of ${limit} bytes (--max-body-mb)`);
+}
+
+/**
+ * Stops taking in a body that will not be read. Node would drain an unread body at full
+ * speed once the answer is out; for a 200 MB upload being refused that is a second of
+ * discarding at loopback speed, and memory the allocator keeps afterwards. The rest of a
+ * body is discarded up to `allowance` bytes — enough for a client that reads its answer
+ * only once its upload is done (fetch) to finish a body of that size — and past that the
+ * request is paused: TCP's window stops the client, costing nothing here.
+ */
+export const DISCARD_ALLOWANCE_BYTES = 8 << 20;
+
+function stopTakingBody(req: http.IncomingMessage, allowance = DISCARD_ALLOWANCE_BYTES): void {
+  req.removeAllListeners('data');
+  let discarded = 0;
+  req.on('data', (chunk: Buffer) => {
+    discarded += chunk.byteLength;
+    if (discarded > allowance) {
+      req.removeAllListeners('data');
+      req.pause();
+    }
+  });
+  req.resume();
 }
 
 /** A small JSON request body (index, unload, profile options): {} when empty. */
@@ -475,7 +498,10 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
   const minBytesPerSecond = ((options.minBodyRateKbps ?? 32) * 1000) / 8;
   const reclaimer = memoryReclaimer(
     () => budget.used === 0 && gate.inFlight === 0 && gate.queued === 0,
-    () => bodyBuffers.clear()
+    () => {
+      bodyBuffers.clear();
+      void workers.collectGarbage();
+    }
   );
   const expectedToken = options.token !== undefined ? digest(options.token) : null;
   let closing = false;
@@ -610,8 +636,7 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
     await new Promise<void>((resolve, reject) => {
       const fail = (error: Error) => {
         watch.stop();
-        context.req.removeAllListeners('data');
-        context.req.resume();
+        stopTakingBody(context.req);
         reject(error);
       };
       const watch = watchArrival(context.rules, performance.now(), fail);
@@ -728,8 +753,9 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
     if (status === 413 || status === 408 || (retry?.unread && !req.complete)) {
       // Closing at once resets the connection before the client reads the answer (and a
       // `connection: close` header makes Node close the socket as soon as the answer is
-      // out): let what is in flight drain for a moment, discarded, then close.
-      req.resume();
+      // out): the answer goes out, at most DISCARD_ALLOWANCE_BYTES more of the body are taken
+      // in and dropped (stopTakingBody), and a moment later the connection closes.
+      stopTakingBody(req);
       res.once('finish', () => setTimeout(() => req.socket.destroy(), 1000).unref());
     }
     if (status === 401) res.setHeader('www-authenticate', 'Bearer');
@@ -814,6 +840,10 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
     { requestTimeout: 0, headersTimeout: headersTimeoutMs, keepAliveTimeout: 30_000, connectionsCheckingInterval: Math.max(100, Math.min(1000, headersTimeoutMs / 4)) },
     (req, res) => void handle(req, res)
   );
+  // A client may half-close its side once its request is sent (RFC 9112 §9.6); Node would
+  // then drop the request unanswered. Answer it, then close (an undocumented but long-standing
+  // property of http.Server).
+  (server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   server.on('checkContinue', (req, res) => void handle(req, res));
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
     const timedOut = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
@@ -872,8 +902,9 @@ function exposedGc(): (() => void) | null {
 
 /**
  * Gives memory back after a burst of large bodies: once `idle()` has held for 750 ms (no
- * body held, nothing running or queued), the pooled body buffers are let go (`release`)
- * and one full garbage collection frees them; the allocator returns them to the system.
+ * body held, nothing running or queued), the pooled body buffers are let go and the session
+ * workers collect (`release`), and full garbage collections here free the buffers; the
+ * allocator returns them to the system.
  */
 function memoryReclaimer(idle: () => boolean, release: () => void): { sawLargeBody(): void; check(): void; stop(): void } {
   const gc = exposedGc();
@@ -891,6 +922,11 @@ function memoryReclaimer(idle: () => boolean, release: () => void): { sawLargeBo
     idleSince = null;
     release();
     gc?.();
+    // A buffer still on its way back from a worker (in a message, a settling promise) is
+    // reachable during the first collection; a second one a second later frees it too.
+    setTimeout(() => {
+      if (idle()) gc?.();
+    }, 1000).unref();
   };
   const timer = setInterval(check, 250);
   timer.unref();
