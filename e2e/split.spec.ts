@@ -159,8 +159,9 @@ test('exports the starred cut and imports the config back', async ({ studioPage:
   const written = page.getByTestId('split-export-result');
   await expect(written).toBeVisible({ timeout: 60_000 });
   const dir = (await written.getAttribute('data-dir')) ?? '';
-  // With no folder given, the web host writes under the studio home.
-  expect(dir.startsWith(studio.home)).toBe(true);
+  // The web host writes only under its own export folder, HOME/exports, and says so.
+  expect(path.dirname(dir)).toBe(path.join(studio.home, 'exports'));
+  await expect(page.getByTestId('split-export-folder')).toHaveAttribute('data-dir', path.join(studio.home, 'exports'));
   const config = path.join(dir, 'partition.json');
   expect(existsSync(config)).toBe(true);
   // A part that runs nothing (cloud-only has no head, device-only no tail) is not written.
@@ -176,6 +177,35 @@ test('exports the starred cut and imports the config back', async ({ studioPage:
   await expect(page.getByRole('radio', { name: '5G' })).toHaveAttribute('aria-checked', 'true');
   await expect(page.locator(`[data-testid="pinned-cut"][data-cut="${best}"]`)).toBeVisible();
   await expect(page.getByTestId('split-panel')).toHaveAttribute('data-best-latency', String(best));
+});
+
+test('exports by folder name only under the export folder, replacing only an earlier export', async ({ studioPage: page, studio }) => {
+  await openSplitTab(page);
+  const root = path.join(studio.home, 'exports');
+  const written = page.getByTestId('split-export-result');
+  const banner = page.getByTestId('banner');
+  const exportButton = page.getByRole('button', { name: 'Export', exact: true });
+  // No "Folder…" in a browser: the export folder is the studio's own.
+  await expect(page.getByRole('button', { name: 'Folder…' })).toHaveCount(0);
+  await page.getByTestId('split-export-name').fill('alexnet-wifi');
+  await exportButton.click();
+  await expect(written).toHaveAttribute('data-dir', path.join(root, 'alexnet-wifi'), { timeout: 60_000 });
+  // The same name again: refused until Overwrite is ticked, then replaced.
+  await exportButton.click();
+  await expect(banner).toContainText(`${path.join(root, 'alexnet-wifi')} already exists; tick Overwrite to replace it`);
+  await banner.getByRole('button').first().click();
+  await page.getByTestId('split-export-overwrite').check();
+  await page.getByRole('radio', { name: '3G' }).click();
+  await exportButton.click();
+  await expect(written).toContainText(path.join(root, 'alexnet-wifi'));
+  await expect
+    .poll(() => (JSON.parse(readFileSync(path.join(root, 'alexnet-wifi', 'partition.json'), 'utf8')) as { assumptions: { network: { name: string } } }).assumptions.network.name)
+    .toBe('3g');
+  // A path instead of a name is refused by the contract; nothing is written outside.
+  await page.getByTestId('split-export-name').fill('../outside');
+  await exportButton.click();
+  await expect(banner).toContainText('not a path');
+  expect(existsSync(path.join(studio.home, 'outside'))).toBe(false);
 });
 
 test('on the 1,000-node transformer the slider probe moves the star and times each movement', async ({ studioPage: page }, testInfo) => {

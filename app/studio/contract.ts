@@ -145,6 +145,18 @@ export const sweepDoneSchema = z.object({
 
 export const menuCommandSchema = z.enum(['open', 'export', 'toggle-theme', 'reload']);
 
+/**
+ * The name of an export's folder: a name, never a path — the folder goes under the studio's
+ * export folder (in Electron the one picked in the native dialog, in the web host the
+ * studio's own), so a page cannot make main write anywhere else.
+ */
+export const exportNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$/, 'a folder name (letters, digits, spaces, ".", "_", "-"; at most 100), not a path');
+
+/** Where exports go: the folder, and whether this host lets the user choose another (Electron's dialog). */
+export const exportFolderSchema = z.object({ dir: z.string(), canChoose: z.boolean() });
+
 /** Every request: name → parameters and result. */
 export const studioRequests = {
   'app.info': {
@@ -175,7 +187,8 @@ export const studioRequests = {
   'executor.useLocal': { params: empty, result: executorStatusSchema },
   /**
    * Writes head.onnx, tail.onnx, the tail's model repository and partition.json (v2) for
-   * a cut; without outDir, into a new folder under the studio home.
+   * a cut, into the folder `name` under the export folder (default: a new name from the
+   * model, the cut and the time). `overwrite` replaces only a folder an earlier export wrote.
    */
   'partition.export': {
     params: z
@@ -190,12 +203,16 @@ export const studioRequests = {
           .object({ uplinkAlphaMwPerMbps: z.number().min(0), downlinkAlphaMwPerMbps: z.number().min(0), betaMw: z.number().min(0), tailMw: z.number().min(0) })
           .optional(),
         device: z.object({ computeMw: z.number().min(0), idleMw: z.number().min(0) }).optional(),
-        outDir: z.string().min(1).optional(),
+        name: exportNameSchema.optional(),
         overwrite: z.boolean().optional()
       })
       .strict(),
     result: z.object({ dir: z.string(), files: z.array(z.string()), ms: z.number() })
   },
+  /** The folder exports go into. */
+  'partition.exportFolder': { params: empty, result: exportFolderSchema },
+  /** Electron: picks the export folder in the native dialog and remembers it; the web host's is fixed (ExportError). */
+  'partition.chooseExportFolder': { params: empty, result: exportFolderSchema.extend({ chosen: z.boolean() }) },
   /** Reads a partition.json (bytes or a path); refused when it was made for a model other than the open one(s). */
   'partition.import': {
     params: z.union([
@@ -254,6 +271,7 @@ export type MenuCommand = z.infer<typeof menuCommandSchema>;
 export type PartitionView = z.infer<typeof partitionViewSchema>;
 export type SweepProgress = z.infer<typeof sweepProgressSchema>;
 export type SweepDone = z.infer<typeof sweepDoneSchema>;
+export type ExportFolder = z.infer<typeof exportFolderSchema>;
 
 /** An error as it crosses the contract: a name the UI can switch on and a one-line message. */
 export interface StudioErrorPayload {

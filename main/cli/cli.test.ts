@@ -1,9 +1,9 @@
 // The CLI as a user runs it: the bundled `neurosurgeon` command in a child process, on
 // models the project generates (including one with external data and one with an op
 // nobody knows), with the JSON shapes README.md documents and one-line errors (exit 2).
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
@@ -225,5 +225,92 @@ describe('neurosurgeon zoo and help', () => {
     const bad = cli('analyze');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/missing required argument 'model'/);
+  });
+
+  it("prints commander's own errors as one neurosurgeon: line", () => {
+    expectOneLineError(cli('analyze'), /^neurosurgeon: missing required argument 'model'; see neurosurgeon --help$/m);
+    expectOneLineError(cli('anlyze', 'lenet.onnx'), /^neurosurgeon: unknown command 'anlyze' \(Did you mean analyze\?\); see neurosurgeon --help$/m);
+    expectOneLineError(cli('plan', 'lenet.onnx', '--bogus'), /unknown option '--bogus'/);
+    expectOneLineError(cli('run', 'lenet.onnx'), /required option '--executor <url>' not specified/);
+  });
+});
+
+describe('files the user points at, and where the CLI writes', () => {
+  /** Runs the CLI and says how long it took. */
+  function timed(...args: string[]) {
+    const started = performance.now();
+    const result = cli(...args);
+    return { ...result, ms: performance.now() - started };
+  }
+
+  it('refuses /dev/zero, a FIFO and a folder at once with exit 2', () => {
+    execFileSync('mkfifo', [path.join(dir, 'x.onnx')]);
+    for (const [file, pattern] of [
+      ['/dev/zero', /^neurosurgeon: \/dev\/zero: is a character device, not a regular file$/m],
+      ['x.onnx', /^neurosurgeon: x\.onnx: is a FIFO \(named pipe\), not a regular file$/m],
+      [os.tmpdir(), /is a folder, not a file$/m]
+    ] as const) {
+      const result = timed('analyze', file);
+      expectOneLineError(result, pattern);
+      // Node's start-up and the CLI's imports take most of this; the refusal itself is immediate.
+      expect(result.ms).toBeLessThan(5000);
+    }
+    expectOneLineError(cli('plan', 'lenet.onnx', '--local', 'x.onnx'), /x\.onnx: is a FIFO/);
+    expectOneLineError(cli('profile', 'lenet.onnx', '--input', 'input=/dev/zero'), /\/dev\/zero: is a character device/);
+  });
+
+  it('never echoes the bytes of a file that is not what it should be', () => {
+    writeFileSync(path.join(dir, 'shadow.json'), 'root:*:20212:0:99999:7:::\nsecret-token\n');
+    const result = cli('plan', 'lenet.onnx', '--local', 'shadow.json');
+    expectOneLineError(result, /shadow\.json: not JSON \(a syntax error/);
+    expect(result.stderr).not.toMatch(/root|secret/);
+    const power = cli('plan', 'lenet.onnx', '--power', 'shadow.json');
+    expectOneLineError(power, /shadow\.json: not JSON/);
+    expect(power.stderr).not.toMatch(/root|secret/);
+  });
+
+  it('names the path and the cause when it cannot write, fast, for procfs, sysfs and device files', () => {
+    for (const args of [
+      ['split', 'lenet.onnx', '--cut', '3', '--out', '/proc/neurosurgeon-x'],
+      ['export', 'lenet.onnx', '--cut', '3', '--out', '/proc/neurosurgeon-x/y'],
+      ['profile', 'lenet.onnx', '--runs', '1', '--out', '/proc/neurosurgeon-x/profile.json'],
+      ['zoo', '--only', 'lenet', '--out', '/sys/neurosurgeon-x']
+    ]) {
+      const result = timed(...args);
+      const out = args[args.length - 1];
+      expectOneLineError(result, new RegExp(`^neurosurgeon: cannot write ${out.replace(/[/.]/g, '\\$&')}: it is on (procfs|sysfs), a special file system \\(.+\\), not a place for files$`, 'm'));
+      expect(result.ms).toBeLessThan(5000);
+    }
+    writeFileSync(path.join(dir, 'a-file'), 'x');
+    expectOneLineError(cli('split', 'lenet.onnx', '--cut', '3', '--out', 'a-file/out'), /^neurosurgeon: cannot write a-file\/out: .*a-file is not a folder$/m);
+  });
+
+  it('writes split files together or not at all', () => {
+    const out = path.join(dir, 'split-atomic');
+    expect(cli('split', 'lenet.onnx', '--cut', '3', '--out', out).code).toBe(0);
+    const head = readFileSync(path.join(out, 'head.onnx'));
+    const config = readFileSync(path.join(out, 'partition.json'), 'utf8');
+    // The tail cannot be written (a folder holds its name): nothing of the new split may land.
+    rmSync(path.join(out, 'tail.onnx'));
+    mkdirSync(path.join(out, 'tail.onnx', 'inside'), { recursive: true });
+    const failed = cli('split', 'lenet.onnx', '--cut', '5', '--out', out, '--force');
+    expectOneLineError(failed, /cannot write .*tail\.onnx: it is a folder/);
+    expect(readFileSync(path.join(out, 'head.onnx')).equals(head)).toBe(true);
+    expect(readFileSync(path.join(out, 'partition.json'), 'utf8')).toBe(config);
+    expect(readdirSync(out).filter((f) => f.startsWith('.'))).toEqual([]);
+  });
+
+  it("prints no onnxruntime log line when profiling a model onnxruntime refuses", () => {
+    const b = new GraphBuilder('refused');
+    const x = b.input('input', 'float32', [1, 4]);
+    b.output(b.node('MysteryOp', [x], {}, { domain: 'com.example', name: '/mystery' })[0], 'float32', [1, 4]);
+    const proto = b.toProto();
+    proto.opsetImport.push(new onnx.OperatorSetIdProto({ domain: 'com.example', version: int64(1) }));
+    writeFileSync(path.join(dir, 'refused.onnx'), encodeModel(proto));
+    const result = cli('profile', 'refused.onnx', '--runs', '1', '--warmup', '0');
+    expect(result.code).toBe(2);
+    expect(result.stderr).not.toMatch(/\x1b|onnxruntime:/);
+    const errors = result.stderr.split('\n').filter((line) => line.startsWith('neurosurgeon:'));
+    expect(errors).toEqual([expect.stringMatching(/^neurosurgeon: onnxruntime cannot run refused\.onnx on cpu: .*MysteryOp/)]);
   });
 });

@@ -25,6 +25,7 @@ import type { LatencyProfile } from '../../app/profiling/types.js';
 import { defaultPowerProfile, parsePowerProfile, type DevicePowerProfile } from '../../app/partition/power.js';
 import { DEFAULT_GRAPH_OPTIMIZATION, DEFAULT_PROFILE_RUNS, DEFAULT_PROFILE_WARMUP, EXECUTION_PROVIDERS, type ExecutionProviderName, type GraphOptimization } from '../../app/profiling/types.js';
 import { readJsonFile } from '../files/json-file.js';
+import { checkOutputLocation } from '../files/output-path.js';
 import { writeSplit } from '../split/split-files.js';
 import { defaultZooDir, toolVersion } from '../files/paths.js';
 import { writeZoo } from '../model/zoo-files.js';
@@ -115,12 +116,22 @@ async function planRequest(analyzed: AnalyzedModel, options: NetworkCliOptions, 
   };
 }
 
+/** Several lines of a message as one. */
+function oneLine(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '')
+    .join(' ');
+}
+
 const program = new Command();
 program
   .name('neurosurgeon')
   .description('Neurosurgeon Studio: split a DNN between device and server for the lowest latency or device energy')
   .version(toolVersion())
-  .showHelpAfterError('(run with --help for usage)')
+  // Commander's own errors (unknown command or option, missing argument) as one line, like every other error.
+  .configureOutput({ outputError: (text, write) => write(`neurosurgeon: ${oneLine(text.replace(/^error: /, ''))}; see neurosurgeon --help\n`) })
   .option('--threads <n>', `onnxruntime intra-op threads of every session, executors started from here included (default: one per core; also ${INTRA_OP_THREADS_ENV})`, positiveInteger('--threads'))
   .hook('preAction', () => {
     const threads = program.opts<{ threads?: number }>().threads;
@@ -189,6 +200,7 @@ addNetworkOptions(addModelOptions(program.command('split').argument('<model>', '
   .requiredOption('--out <dir>', 'output folder')
   .option('--force', 'overwrite existing files in the output folder')
   .action(async (model: string, options: ModelOptions & NetworkCliOptions & { cut: string; out: string; force?: boolean }) => {
+    checkOutputLocation(options.out);
     const analyzed = await openModelForCli(model, options);
     const written = writeSplit(analyzed, {
       cut: options.cut,
@@ -278,6 +290,7 @@ addModelOptions(program.command('profile').argument('<model>', 'ONNX file').desc
         progressJson?: boolean;
       }
     ) => {
+      if (options.out) checkOutputLocation(options.out);
       const analyzed = await openModelForCli(modelPath, options);
       const dimValues = resolvedDims(analyzed);
       const inputs = await loadInputs(analyzed.model, parseInputPairs(options.input ?? []), { seed: options.seed, dimValues });
@@ -314,6 +327,7 @@ addModelOptions(program.command('predict').argument('<model>', 'ONNX file').desc
   .option('--out <file>', 'write the predicted profile JSON here (atomically)')
   .option('--json', 'print the predicted profile JSON')
   .action(async (modelPath: string, options: ModelOptions & { device: string; out?: string; json?: boolean }) => {
+    if (options.out) checkOutputLocation(options.out);
     const analyzed = await openModelForCli(modelPath, options);
     const { profile } = await latenciesFromFile(analyzed, options.device);
     if (!profile?.predicted) throw new UsageError(`${options.device} is a measured profile; predict takes a device profile from \`neurosurgeon characterize\``);
@@ -337,6 +351,7 @@ program
   .option('--no-resume', 'start over even if --out holds a partial sweep')
   .option('--debug', 'print stack traces on errors')
   .action(async (options: { ep: ExecutionProviderName; budgetS: number; out: string; resume: boolean }) => {
+    checkOutputLocation(options.out);
     const progress = progressReporter();
     const profile = await characterizeDevice({
       ep: options.ep,
@@ -376,6 +391,7 @@ program
   .option('--seed <n>', 'weight seed', (v) => Number(v), 1)
   .option('--debug', 'print stack traces on errors')
   .action((options: { out: string; only?: string[]; skipLarge?: boolean; force?: boolean; seed: number }) => {
+    checkOutputLocation(options.out);
     writeZoo({
       outDir: options.out,
       only: options.only?.flatMap((v) => v.split(',')),

@@ -7,6 +7,7 @@ import { type AnalyzedModel, type RuntimeShapeMode } from '../model/analyze-file
 import { openModelForCli } from './open-model.js';
 import { print } from './options.js';
 import { exportPartition } from '../split/export.js';
+import { checkOutputLocation } from '../files/output-path.js';
 import { formatBytes, formatMs } from './format.js';
 import { planOptions, type PlanRequest } from '../split/plan-service.js';
 
@@ -40,6 +41,7 @@ export function registerExportCommand<O>(program: Command, helpers: ExportComman
     .option('--force', 'replace an existing export in the output folder')
     .option('--json', 'print partition.json and the files written')
     .action(async (model: string, options: ExportCliOptions & O) => {
+      checkOutputLocation(options.out);
       const analyzed = await openModelForCli(model, options);
       const request = await helpers.planRequest(analyzed, options, options.cut === 'dag');
       const result = exportPartition({

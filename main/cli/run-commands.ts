@@ -16,7 +16,7 @@ import { formatBytes, formatMs, table } from './format.js';
 import { resolveLink, type NetworkRequest } from '../split/split-prediction.js';
 import type { RemoteExecutor } from '../executor/remote-executor.js';
 import { runSplit, SplitRunError, type SplitRunReport, type SplitRunTiming } from '../split/split-run.js';
-import { sweepModel, type SweepResult } from '../split/sweep.js';
+import { NOT_REACHED, sweepModel, SweepInterruptedError, type SweepResult } from '../split/sweep.js';
 
 interface CommonOptions {
   executor: string;
@@ -56,7 +56,7 @@ function addCommonOptions(command: Command): Command {
   return command
     .requiredOption('--executor <url>', 'executor base URL (`neurosurgeon executor` prints it)', executorUrl)
     .option('--token <token>', 'bearer token the executor was started with')
-    .option('--timeout-ms <ms>', 'give up on an executor call after this long', positiveNumber('--timeout-ms'))
+    .option('--timeout-ms <ms>', 'give up on an executor call after this long without a byte moving (default 120000): a frozen executor ends the command within it, plus 2 s', positiveNumber('--timeout-ms'))
     .option('--uplink-mbps <x>', 'uplink bandwidth, Mbps (overrides the preset)', positiveNumber('--uplink-mbps'))
     .option('--downlink-mbps <y>', 'downlink bandwidth, Mbps (overrides the preset)', positiveNumber('--downlink-mbps'))
     .option('--rtt-ms <z>', 'round-trip time, ms (overrides the preset)', (v) => {
@@ -156,20 +156,20 @@ function printRun(report: SplitRunReport, layerNames: string[]): void {
   print(check.ok ? `outputs match the full local run (max abs diff ${check.maxAbsDiff.toExponential(2)})` : `outputs DIFFER from the full local run: ${check.mismatches.join(', ')} (max abs diff ${check.maxAbsDiff})`);
 }
 
-function printSweep(result: SweepResult, layerNames: string[]): void {
+function printSweep(result: SweepResult, layerNames: string[], interrupted = false): void {
   const nodeCount = layerNames.length;
   const rows = result.cuts.map((c) => [
     `${c.cut === result.predictedBest ? 'P' : ' '}${c.cut === result.measuredBest ? '★' : ' '}${c.cut}`,
     splitLabel(c.cut, nodeCount, layerNames),
     formatMs(c.predictedMs),
-    c.measuredMs === null ? `skipped (${c.skipped})` : formatMs(c.measuredMs),
+    c.measuredMs === null ? (c.skipped === NOT_REACHED ? 'not reached' : `skipped (${c.skipped})`) : formatMs(c.measuredMs),
     formatMs(c.lowerBoundMs)
   ]);
   print(table(['cut', 'split', 'predicted ms', 'measured ms', 'transfer ≥ ms'], rows, new Set([2, 3, 4])));
   const n = result.network;
   print(
     `\n${result.model} over ${n.name} (up ${n.uplinkMbps} Mbps, down ${n.downlinkMbps} Mbps, RTT ${n.rttMs} ms${n.shaped ? ', shaped' : ''}); server load K=${result.serverLoad.toFixed(2)}\n` +
-      `P predicted best: cut ${result.predictedBest}   ★ measured best: cut ${result.measuredBest}   ratio ${result.ratio.toFixed(3)}; ` +
+      `P predicted best: cut ${result.predictedBest}   ★ measured best${interrupted ? ' so far' : ''}: cut ${result.measuredBest}   ratio ${result.ratio.toFixed(3)}; ` +
       `median prediction error ${(result.predictionError * 100).toFixed(1)} %${result.outputsOk ? '' : '; some outputs DIFFER from the full local run'}`
   );
   if (result.dag) {
@@ -232,15 +232,26 @@ export function registerRunCommands(program: Command): void {
       const connect = connector(options);
       const link = await resolveLink(networkRequest(options), options.network === 'measured' ? connect() : null);
       const start = performance.now();
-      const [result] = await sweepModel({
-        analyzed,
-        links: [link],
-        every: options.every,
-        prune: Boolean(options.prune),
-        dag: options.cut === 'dag',
-        ...commonRequest(options, dimValues),
-        connect
-      });
+      let result: SweepResult;
+      try {
+        [result] = await sweepModel({
+          analyzed,
+          links: [link],
+          every: options.every,
+          prune: Boolean(options.prune),
+          dag: options.cut === 'dag',
+          ...commonRequest(options, dimValues),
+          connect
+        });
+      } catch (error) {
+        // A sweep cut short (a frozen or lost executor) still shows what it measured, then fails in one line.
+        if (error instanceof SweepInterruptedError) {
+          const [partial] = error.partial;
+          if (options.json) print(JSON.stringify({ ...partial, interrupted: error.message }, null, 2));
+          else printSweep(partial, analyzed.analysis.layers.map((l) => l.name), true);
+        }
+        throw error;
+      }
       note(`swept ${path.basename(analyzed.path)} in ${((performance.now() - start) / 1000).toFixed(1)} s`);
       if (options.json) return print(JSON.stringify(result, null, 2));
       printSweep(result, analyzed.analysis.layers.map((l) => l.name));

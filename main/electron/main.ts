@@ -191,6 +191,17 @@ if (!app.requestSingleInstanceLock()) {
       connect: connectExecutor,
       supervisor,
       localExecutorToken: localToken,
+      // Exports go only into a folder the user picked here (remembered in the preferences).
+      chooseFolder: async (current) => {
+        const options: Electron.OpenDialogOptions = {
+          title: 'Choose the folder exports go into',
+          buttonLabel: 'Export here',
+          properties: ['openDirectory', 'createDirectory'],
+          ...(current ? { defaultPath: current } : {})
+        };
+        const choice = window ? await dialog.showOpenDialog(window, options) : await dialog.showOpenDialog(options);
+        return choice.canceled || !choice.filePaths[0] ? null : choice.filePaths[0];
+      },
       log
     });
     service.on((event, payload) => send(event, payload));

@@ -148,8 +148,8 @@ export class ExecutorClient {
     }
   }
 
-  /** One HTTP exchange; retried once when a reused keep-alive connection turns out closed. */
-  private async exchange(method: string, path: string, body?: RequestBody, options: { alignBinary?: boolean } = {}): Promise<Exchange> {
+  /** One HTTP exchange; retried once when a reused keep-alive connection turns out closed. `timeoutMs` overrides the client's. */
+  private async exchange(method: string, path: string, body?: RequestBody, options: { alignBinary?: boolean; timeoutMs?: number } = {}): Promise<Exchange> {
     try {
       return await this.exchangeOnce(method, path, body, options);
     } catch (error) {
@@ -158,7 +158,7 @@ export class ExecutorClient {
     }
   }
 
-  private exchangeOnce(method: string, path: string, body: RequestBody | undefined, options: { alignBinary?: boolean }): Promise<Exchange> {
+  private exchangeOnce(method: string, path: string, body: RequestBody | undefined, options: { alignBinary?: boolean; timeoutMs?: number }): Promise<Exchange> {
     const startedAt = performance.now();
     const marks = { uploadStartedAt: startedAt, uploadEndedAt: startedAt, responseAt: 0 };
     const headers: Record<string, string> = { ...(body?.headers ?? {}) };
@@ -182,8 +182,9 @@ export class ExecutorClient {
           reject(error);
         } else resolve(exchange as Exchange);
       };
-      request.setTimeout(this.timeoutMs, () => {
-        request.destroy(this.fail(`no data moved for ${(this.timeoutMs / 1000).toFixed(0)} s (timeout)`));
+      const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+      request.setTimeout(timeoutMs, () => {
+        request.destroy(this.fail(`no data moved for ${timeoutMs >= 10_000 ? (timeoutMs / 1000).toFixed(0) : (timeoutMs / 1000).toFixed(1)} s (timeout)`));
       });
       request.on('error', (error: NodeJS.ErrnoException) => {
         // A keep-alive connection the server had already closed: safe to try once more when
@@ -280,9 +281,9 @@ export class ExecutorClient {
     return this.fail(`${exchange.status} ${message || http.STATUS_CODES[exchange.status] || ''}`.trim(), exchange.status);
   }
 
-  private async json<T>(method: string, path: string, payload?: unknown): Promise<T> {
+  private async json<T>(method: string, path: string, payload?: unknown, options: { timeoutMs?: number } = {}): Promise<T> {
     const body = payload === undefined ? undefined : jsonBody(payload);
-    const exchange = await this.exchange(method, path, body);
+    const exchange = await this.exchange(method, path, body, options);
     if (exchange.status >= 400) throw this.errorOf(exchange);
     try {
       return JSON.parse(exchange.body.toString('utf8')) as T;
@@ -368,8 +369,9 @@ export class ExecutorClient {
     return { name, sha256: hash, uploaded: true };
   }
 
-  async unloadModel(model: string): Promise<void> {
-    await this.json<unknown>('POST', `/v2/repository/models/${encodeURIComponent(model)}/unload`, {});
+  /** Unloads a model; `timeoutMs` bounds a best-effort unload after a failure (the executor may be the failure). */
+  async unloadModel(model: string, options: { timeoutMs?: number } = {}): Promise<void> {
+    await this.json<unknown>('POST', `/v2/repository/models/${encodeURIComponent(model)}/unload`, {}, options);
   }
 
   /** Runs a model with binary tensors both ways; see TransferTimings for what each time covers. */

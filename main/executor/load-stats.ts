@@ -176,7 +176,7 @@ export interface ExecutorLoad {
   maxQueue: number;
   /** Inferences answered with outputs since start. */
   completed: number;
-  /** Requests refused because the queue was full (503). */
+  /** Requests refused with 503: the queue was full, or the in-flight body budget (--max-inflight-mb). */
   rejected: number;
   /** Requests answered 504 because they ran out of time. */
   timedOut: number;

@@ -4,11 +4,18 @@ import type { LatencyProfile } from '../../app/profiling/types.js';
 import type { InferOutcome, LinkMeasurement } from './client.js';
 import type { RawTensor } from './link.js';
 
+/**
+ * The longest a best-effort call after a failure (unloading a tail) may wait: when the
+ * executor is what failed, it must not cost a whole --timeout-ms again.
+ */
+export const BEST_EFFORT_TIMEOUT_MS = 2000;
+
 /** What the split runner needs of an executor (ExecutorClient in main/executor/client.ts). */
 export interface RemoteExecutor {
   readonly url: string;
   uploadModel(bytes: Uint8Array, options?: { name?: string }): Promise<{ name: string; sha256: string; uploaded: boolean }>;
-  unloadModel(model: string): Promise<void>;
+  /** `timeoutMs` bounds a best-effort unload (cleanup after a failure must not wait a whole timeout again). */
+  unloadModel(model: string, options?: { timeoutMs?: number }): Promise<void>;
   infer(model: string, inputs: RawTensor[], options?: { outputs?: string[]; id?: string }): Promise<InferOutcome>;
   /** `optimization` matches the profile to how the executor serves (onnxruntime level 'all'). */
   profile(model: string, options?: { runs?: number; warmup?: number; minTimeMs?: number; optimization?: 'disabled' | 'all' }): Promise<LatencyProfile>;

@@ -15,13 +15,15 @@
 // is a self-contained function sent as source text (`sessionWorkerMain`): the build
 // bundles the CLI alone, so there is no separate worker file to start.
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type * as ort from 'onnxruntime-node';
 import type { RawTensor } from './link.js';
+import { openRegularFileSync } from '../files/regular-file.js';
+import { makeFolders } from '../files/output-path.js';
 import {
   datatypeOfOrtType,
   decodeBytesElements,
@@ -55,7 +57,8 @@ interface WireValueMetadata {
 type WorkerCall =
   | { op: 'open'; id: number; key: string; source: string | Uint8Array; options: ort.InferenceSession.SessionOptions }
   | { op: 'run'; id: number; key: string; feeds: WireTensor[]; fetches: string[] }
-  | { op: 'release'; id: number; key: string };
+  | { op: 'release'; id: number; key: string }
+  | { op: 'gc'; id: number };
 
 type CallWithoutId = WorkerCall extends infer C ? (C extends WorkerCall ? Omit<C, 'id'> : never) : never;
 
@@ -100,6 +103,17 @@ function sessionWorkerMain(load: (id: string) => unknown, ortPath: string): void
       await sessions.get(call.key)?.release();
       sessions.set(call.key, session);
       port.postMessage({ id: call.id, ok: true, inputs: describe(session.inputMetadata), outputs: describe(session.outputMetadata) });
+    } else if (call.op === 'gc') {
+      // A full collection in this thread too (the main thread set --expose-gc): buffers that
+      // passed through it are freed now, not whenever this idle thread next collects.
+      let gc: unknown = null;
+      try {
+        gc = (load('node:vm') as typeof import('node:vm')).runInNewContext('gc');
+      } catch {
+        gc = null;
+      }
+      if (typeof gc === 'function') (gc as () => void)();
+      port.postMessage({ id: call.id, ok: true });
     } else if (call.op === 'release') {
       await sessions.get(call.key)?.release();
       sessions.delete(call.key);
@@ -275,6 +289,11 @@ export class SessionWorkers {
     return { outputs, computeMs: answer.computeMs ?? 0, returned: answer.returned ?? [] };
   }
 
+  /** One full garbage collection in every worker (after a burst of large bodies). */
+  async collectGarbage(): Promise<void> {
+    await Promise.allSettled(this.workers.map((_, i) => this.call(i, { op: 'gc' })));
+  }
+
   async close(): Promise<void> {
     this.closing = true;
     await Promise.all(this.workers.map((w) => w.terminate()));
@@ -350,8 +369,10 @@ function sha256Of(bytes: Uint8Array): string {
 }
 
 async function sha256OfFile(file: string): Promise<string> {
+  // A regular file only (a FIFO named model.onnx would hang the read), read up to its size then.
+  const { fd, size } = openRegularFileSync(file, { makeError: (message) => new ProtocolError(400, message) });
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file, { highWaterMark: 4 << 20 })) hash.update(chunk as Buffer);
+  for await (const chunk of createReadStream('', { fd, start: 0, end: Math.max(0, size - 1), highWaterMark: 4 << 20 })) if (size > 0) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
 
@@ -395,7 +416,7 @@ export class ModelRepository {
 
   constructor(private readonly options: RepositoryOptions) {
     this.dir = options.dir ? path.resolve(options.dir) : null;
-    if (this.dir) mkdirSync(this.dir, { recursive: true });
+    if (this.dir) makeFolders(this.dir);
   }
 
   /** Loads every model found under DIR; returns the ones that failed, with why. */

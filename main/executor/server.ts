@@ -19,14 +19,26 @@
 //   POST /v2/studio/sink → reads and discards the body: {"bytes", "receive_ms"} (uplink probe).
 //   GET  /v2/studio/source?bytes=N → N bytes of zeros (downlink probe).
 // Inference responses carry "compute_ms", "queue_ms" and "receive_ms" in `parameters`.
+// Triton's model configuration extension, `GET /v2/models/{m}[/versions/{v}]/config` (the
+// same facts as an export's config.pbtxt, triton-config.ts), and statistics extension,
+// `GET /v2/models[/{m}[/versions/{v}]]/stats` (model-stats.ts), are served too.
 //
 // Requests are admitted by AdmissionGate (load-stats.ts): --max-concurrency run at once in
 // session worker threads (repository.ts), --max-queue wait, the rest get 503. Bodies over
-// --max-body-mb get 413 before or while they arrive (the rest is not buffered). Every
+// --max-body-mb get 413 before or while they arrive (the rest is not buffered). Before a
+// body is read it must fit the in-flight body budget (--max-inflight-mb, BodyBudget): the
+// bytes of every body being received or waiting; a body that does not fit gets 503 with
+// Retry-After without being read. A request's head must arrive within --headers-timeout-s,
+// and its body within --body-timeout-s and above --min-body-rate-kbps over every 10 s
+// (408 beyond). Once the executor is idle after large bodies, their buffers are let go and
+// a garbage collection returns the memory, so its RSS goes back near where it was. Every
 // failure is the protocol's {"error": "..."} with a fitting status, and no request can
 // take the process down.
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
+import os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { DEFAULT_GRAPH_OPTIMIZATION, type ExecutionProviderName } from '../../app/profiling/types.js';
 import { toolVersion } from '../files/paths.js';
@@ -46,6 +58,9 @@ import {
   type ServerMetadata
 } from './protocol.js';
 import { checkModelName, ModelRepository, SessionError, SessionWorkers, type ResolvedModel } from './repository.js';
+import { ModelStatsBook, type ModelStatistics } from './model-stats.js';
+import { tritonModelConfig, type TritonModelConfig } from './triton-config.js';
+import { ortTypeOf } from './protocol.js';
 
 export interface ExecutorOptions {
   host: string;
@@ -59,6 +74,14 @@ export interface ExecutorOptions {
   maxQueue: number;
   /** Per request, from its body's arrival until its answer (queue wait and compute). */
   timeoutMs: number;
+  /** Bytes of request bodies held at once, being received or waiting (default: see defaultMaxInflightBytes). */
+  maxInflightBytes?: number;
+  /** A request's head (request line and headers) must arrive within this long (default 30 000 ms). */
+  headersTimeoutMs?: number;
+  /** A body must arrive within this long (0, the default: no absolute limit). */
+  bodyTimeoutMs?: number;
+  /** A body arriving slower than this, kbit/s, over any 10 s window is cut off (default 32; 0: no floor). */
+  minBodyRateKbps?: number;
   modelsDir?: string;
   /** One line per request (method, path, status, ms); quiet when absent. */
   log?: (line: string) => void;
@@ -73,7 +96,46 @@ export interface RunningExecutor {
 }
 
 export const EXECUTOR_NAME = 'neurosurgeon-executor';
-export const EXTENSIONS = ['binary_tensor_data', 'model_repository', 'studio'];
+export const EXTENSIONS = ['binary_tensor_data', 'model_repository', 'model_configuration', 'statistics', 'studio'];
+
+/** Bodies held at once by default: a quarter of this machine's memory, at most 4 GiB, at least one --max-body-mb body. */
+export function defaultMaxInflightBytes(maxBodyBytes: number): number {
+  return Math.max(maxBodyBytes, Math.min(4 << 30, Math.floor(os.totalmem() / 4)));
+}
+
+/** The window over which a body's arrival rate is checked against --min-body-rate-kbps. */
+export const BODY_RATE_WINDOW_MS = 10_000;
+
+/**
+ * The in-flight body budget (--max-inflight-mb): bytes of request bodies being received or
+ * waiting for their answer. A body is admitted before it is read — by its Content-Length,
+ * or chunk by chunk when it has none — or refused with 503 and Retry-After.
+ */
+export class BodyBudget {
+  used = 0;
+
+  constructor(readonly limit: number) {}
+
+  tryTake(bytes: number): boolean {
+    if (this.used + bytes > this.limit) return false;
+    this.used += bytes;
+    return true;
+  }
+
+  give(bytes: number): void {
+    this.used = Math.max(0, this.used - bytes);
+  }
+}
+
+/** A 503 that tells the client when to try again. */
+class RetryLaterError extends ProtocolError {
+  constructor(
+    message: string,
+    readonly retryAfterS = 1
+  ) {
+    super(503, message);
+  }
+}
 
 /** The executor could not start listening (port taken, bad address). */
 export class ExecutorStartError extends Error {
@@ -119,9 +181,9 @@ export class BodyBuffers {
 
   constructor(
     private readonly maxBytes: number,
-    private readonly idleMs = 30_000
+    private readonly idleMs = 1500
   ) {
-    this.sweeper = setInterval(() => this.sweep(), Math.min(idleMs, 10_000));
+    this.sweeper = setInterval(() => this.sweep(), Math.max(100, Math.min(idleMs / 3, 10_000)));
     this.sweeper.unref();
   }
 
@@ -152,6 +214,11 @@ export class BodyBuffers {
     for (let i = this.free.length - 1; i >= 0; i--) if (now - this.free[i].since > this.idleMs) this.free.splice(i, 1);
   }
 
+  /** Lets go of every pooled buffer. */
+  clear(): void {
+    this.free.length = 0;
+  }
+
   close(): void {
     clearInterval(this.sweeper);
     this.free.length = 0;
@@ -163,12 +230,64 @@ interface ReceivedBody {
   receiveMs: number;
 }
 
+/** How a body must arrive: its deadline, its rate floor, and (for a body of no declared length) the budget to take its bytes from. */
+export interface BodyRules {
+  /** 0: no absolute limit. */
+  timeoutMs: number;
+  /** Bytes per second over each BODY_RATE_WINDOW_MS; 0: no floor. */
+  minBytesPerSecond: number;
+  /** Takes bytes from the in-flight budget as they arrive (chunked bodies); false when full. */
+  take?: (bytes: number) => boolean;
+}
+
+const NO_RULES: BodyRules = { timeoutMs: 0, minBytesPerSecond: 0 };
+
+/**
+ * Watches a body's arrival: fails it (408) past the absolute deadline, or when a window of
+ * BODY_RATE_WINDOW_MS brought fewer bytes than the floor asks — one byte every few seconds
+ * no longer holds a connection forever.
+ */
+function watchArrival(rules: BodyRules, startedAt: number, fail: (error: ProtocolError) => void): { add: (bytes: number) => void; stop: () => void } {
+  let total = 0;
+  let windowStart = startedAt;
+  let windowBytes = 0;
+  const timer =
+    rules.timeoutMs > 0 || rules.minBytesPerSecond > 0
+      ? setInterval(() => {
+          const now = performance.now();
+          if (rules.timeoutMs > 0 && now - startedAt > rules.timeoutMs) {
+            return fail(new ProtocolError(408, `the request body did not arrive within ${rules.timeoutMs / 1000} s (--body-timeout-s)`));
+          }
+          if (rules.minBytesPerSecond > 0 && now - windowStart >= BODY_RATE_WINDOW_MS) {
+            const rate = (total - windowBytes) / ((now - windowStart) / 1000);
+            if (rate < rules.minBytesPerSecond) {
+              return fail(
+                new ProtocolError(408, `the request body arrived at ${((rate * 8) / 1000).toFixed(2)} kbit/s, below ${((rules.minBytesPerSecond * 8) / 1000).toFixed(0)} kbit/s (--min-body-rate-kbps)`)
+              );
+            }
+            windowStart = now;
+            windowBytes = total;
+          }
+        }, Math.min(1000, BODY_RATE_WINDOW_MS / 4))
+      : null;
+  return {
+    add: (bytes) => {
+      total += bytes;
+    },
+    stop: () => {
+      if (timer) clearInterval(timer);
+    }
+  };
+}
+
 /**
  * Reads a whole request body into one buffer of its own (so it can be handed to a worker
  * without a copy), shifted so the byte at `alignAt` (the start of the binary tensors)
- * lies on an 8-byte boundary. Stops buffering past `limit` bytes (413).
+ * lies on an 8-byte boundary. Stops buffering past `limit` bytes (413), when the body
+ * arrives too slowly or too late (408), or when a body of no declared length no longer fits
+ * the in-flight budget (503).
  */
-function readBody(req: http.IncomingMessage, limit: number, arrivedAt: number, alignAt: number | null, buffers?: BodyBuffers): Promise<ReceivedBody> {
+function readBody(req: http.IncomingMessage, limit: number, arrivedAt: number, alignAt: number | null, buffers?: BodyBuffers, rules: BodyRules = NO_RULES): Promise<ReceivedBody> {
   const declared = req.headers['content-length'] === undefined ? null : Number(req.headers['content-length']);
   if (declared !== null && declared > limit) return Promise.reject(tooLarge(declared, limit));
   const shift = alignAt !== null ? (8 - (alignAt % 8)) % 8 : 0;
@@ -177,7 +296,14 @@ function readBody(req: http.IncomingMessage, limit: number, arrivedAt: number, a
     const fixed = declared !== null ? allocate(declared) : null;
     const chunks: Buffer[] = [];
     let received = 0;
+    const stopWith = (error: Error) => {
+      cleanup();
+      stopTakingBody(req);
+      reject(error);
+    };
+    const watch = watchArrival(rules, performance.now(), stopWith);
     const cleanup = () => {
+      watch.stop();
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('close', onClose);
@@ -185,10 +311,13 @@ function readBody(req: http.IncomingMessage, limit: number, arrivedAt: number, a
     };
     const onData = (chunk: Buffer) => {
       received += chunk.byteLength;
+      watch.add(chunk.byteLength);
       if (received > limit || (fixed && received > fixed.byteLength)) {
-        cleanup();
-        req.resume();
-        reject(tooLarge(received, limit));
+        stopWith(tooLarge(received, limit));
+        return;
+      }
+      if (!fixed && rules.take && !rules.take(chunk.byteLength)) {
+        stopWith(new RetryLaterError(`the executor holds as many request bodies as --max-inflight-mb allows; retry in a moment`));
         return;
       }
       if (fixed) chunk.copy(fixed, received - chunk.byteLength);
@@ -219,9 +348,32 @@ function tooLarge(bytes: number, limit: number): ProtocolError {
   return new ProtocolError(413, `request body of ${bytes} bytes or more is over the limit of ${limit} bytes (--max-body-mb)`);
 }
 
+/**
+ * Stops taking in a body that will not be read. Node would drain an unread body at full
+ * speed once the answer is out; for a 200 MB upload being refused that is a second of
+ * discarding at loopback speed, and memory the allocator keeps afterwards. The rest of a
+ * body is discarded up to `allowance` bytes — enough for a client that reads its answer
+ * only once its upload is done (fetch) to finish a body of that size — and past that the
+ * request is paused: TCP's window stops the client, costing nothing here.
+ */
+export const DISCARD_ALLOWANCE_BYTES = 8 << 20;
+
+function stopTakingBody(req: http.IncomingMessage, allowance = DISCARD_ALLOWANCE_BYTES): void {
+  req.removeAllListeners('data');
+  let discarded = 0;
+  req.on('data', (chunk: Buffer) => {
+    discarded += chunk.byteLength;
+    if (discarded > allowance) {
+      req.removeAllListeners('data');
+      req.pause();
+    }
+  });
+  req.resume();
+}
+
 /** A small JSON request body (index, unload, profile options): {} when empty. */
-async function readJsonObject(req: http.IncomingMessage, arrivedAt: number): Promise<Record<string, unknown>> {
-  const { body } = await readBody(req, 1 << 20, arrivedAt, null);
+async function readJsonObject(req: http.IncomingMessage, arrivedAt: number, rules: BodyRules = NO_RULES): Promise<Record<string, unknown>> {
+  const { body } = await readBody(req, 1 << 20, arrivedAt, null, undefined, rules);
   if (body.toString('utf8').trim() === '') return {};
   let json: unknown;
   try {
@@ -286,6 +438,8 @@ interface Route {
   pattern: RegExp;
   /** false only for /v2/health/live. */
   auth: boolean;
+  /** The route keeps its body in memory: it must fit the in-flight body budget first. */
+  holdsBody?: boolean;
   handle: (context: RequestContext, match: RegExpExecArray) => Promise<void> | void;
 }
 
@@ -294,6 +448,10 @@ interface RequestContext {
   res: http.ServerResponse;
   url: URL;
   arrivedAt: number;
+  /** How its body must arrive (deadline, rate floor, budget for a body of no declared length). */
+  rules: BodyRules;
+  /** Bytes of the in-flight budget this request holds, given back when its answer is done. */
+  reserved: number;
 }
 
 const MODEL = '/v2/models/([^/]+)(?:/versions/([^/]+))?';
@@ -328,7 +486,17 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
   });
   const gate = new AdmissionGate(options.maxConcurrency, options.maxQueue);
   const stats = new LoadStats(gate);
-  const bodyBuffers = new BodyBuffers(Math.min(options.maxBodyBytes, 512 << 20));
+  const modelStats = new ModelStatsBook();
+  const budget = new BodyBudget(options.maxInflightBytes ?? defaultMaxInflightBytes(options.maxBodyBytes));
+  const bodyBuffers = new BodyBuffers(Math.min(options.maxBodyBytes, budget.limit, 512 << 20));
+  const minBytesPerSecond = ((options.minBodyRateKbps ?? 32) * 1000) / 8;
+  const reclaimer = memoryReclaimer(
+    () => budget.used === 0 && gate.inFlight === 0 && gate.queued === 0,
+    () => {
+      bodyBuffers.clear();
+      void workers.collectGarbage();
+    }
+  );
   const expectedToken = options.token !== undefined ? digest(options.token) : null;
   let closing = false;
 
@@ -369,9 +537,20 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
 
   async function infer(context: RequestContext, match: RegExpExecArray): Promise<void> {
     const model = repository.resolve(decodeSegment(match[1]), match[2] === undefined ? undefined : decodeSegment(match[2]));
+    try {
+      await inferResolved(context, model);
+    } catch (error) {
+      if (!(error instanceof ClientGoneError)) modelStats.failure(model.name, model.version, performance.now() - context.arrivedAt);
+      throw error;
+    }
+  }
+
+  async function inferResolved(context: RequestContext, model: ResolvedModel): Promise<void> {
     const headerValue = context.req.headers[INFERENCE_HEADER];
     const alignAt = typeof headerValue === 'string' && /^\d+$/.test(headerValue) ? Number(headerValue) : null;
-    const { body, receiveMs } = await readBody(context.req, options.maxBodyBytes, context.arrivedAt, alignAt, bodyBuffers);
+    const { body, receiveMs } = await readBody(context.req, options.maxBodyBytes, context.arrivedAt, alignAt, bodyBuffers, context.rules);
+    if (body.byteLength >= LARGE_BODY_BYTES) reclaimer.sawLargeBody();
+    const decodeStarted = performance.now();
     let request;
     try {
       request = decodeInferRequest(body, headerLength(headerValue, body.byteLength));
@@ -380,6 +559,7 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
       bodyBuffers.give(body.buffer as ArrayBuffer);
       throw error;
     }
+    const inputMs = performance.now() - decodeStarted;
     const fetches = request.outputs?.map((o) => o.name) ?? model.metadata.outputs.map((o) => o.name);
     const binary = new Map(request.outputs?.map((o) => [o.name, o.binary]) ?? []);
     let computeMs = 0;
@@ -393,21 +573,39 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
       throw error;
     });
     stats.record({ model: model.sha256, queueMs: slot.queuedMs, computeMs, alone: !slot.overlapped });
-    await sendEncoded(
-      context.res,
-      encodeInferResponse({
-        modelName: model.name,
-        modelVersion: String(model.version),
-        ...(request.id !== undefined ? { id: request.id } : {}),
-        parameters: { compute_ms: round(computeMs), queue_ms: round(slot.queuedMs), receive_ms: round(receiveMs) },
-        outputs: outputs.map((tensor) => ({ tensor, binary: binary.get(tensor.name) ?? request.binaryByDefault }))
-      })
-    );
+    const encodeStarted = performance.now();
+    const encoded = encodeInferResponse({
+      modelName: model.name,
+      modelVersion: String(model.version),
+      ...(request.id !== undefined ? { id: request.id } : {}),
+      parameters: { compute_ms: round(computeMs), queue_ms: round(slot.queuedMs), receive_ms: round(receiveMs) },
+      outputs: outputs.map((tensor) => ({ tensor, binary: binary.get(tensor.name) ?? request.binaryByDefault }))
+    });
+    const answeredAt = performance.now();
+    modelStats.success(model.name, model.version, { totalMs: answeredAt - context.arrivedAt, queueMs: slot.queuedMs, inputMs, inferMs: computeMs, outputMs: answeredAt - encodeStarted });
+    await sendEncoded(context.res, encoded);
+  }
+
+  /** Triton's model configuration of a loaded version, from its session's inputs and outputs. */
+  function modelConfig(model: ResolvedModel): TritonModelConfig {
+    const tensor = (t: { name: string; datatype: Parameters<typeof ortTypeOf>[0]; shape: number[] }) => ({ name: t.name, elementType: ortTypeOf(t.datatype), shape: t.shape });
+    return tritonModelConfig(model.name, model.metadata.inputs.map(tensor), model.metadata.outputs.map(tensor)).config;
+  }
+
+  /** Triton's statistics: every loaded version of `name` (every model when null), or the one version asked for. */
+  function modelStatistics(name: string | null, version: string | undefined): { model_stats: ModelStatistics[] } {
+    if (name !== null) {
+      const resolved = repository.resolve(name, version);
+      const versions = version === undefined ? resolved.metadata.versions : [String(resolved.version)];
+      return { model_stats: versions.map((v) => modelStats.entry(name, v)) };
+    }
+    const ready = repository.index(true).filter((entry) => entry.version !== undefined);
+    return { model_stats: ready.map((entry) => modelStats.entry(entry.name, entry.version as string)) };
   }
 
   async function profile(context: RequestContext, match: RegExpExecArray): Promise<void> {
     const model = repository.resolve(decodeSegment(match[1]), match[2] === undefined ? undefined : decodeSegment(match[2]));
-    const body = await readJsonObject(context.req, context.arrivedAt);
+    const body = await readJsonObject(context.req, context.arrivedAt, context.rules);
     const runs = positiveIntegerField(body, 'runs', 20, 1, 10_000);
     const warmup = positiveIntegerField(body, 'warmup', 3, 0, 1_000);
     const minTimeMs = positiveIntegerField(body, 'minTimeMs', 0, 0, 60_000);
@@ -423,7 +621,8 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
   async function load(context: RequestContext, match: RegExpExecArray): Promise<void> {
     const name = decodeSegment(match[1]);
     checkModelName(name);
-    const { body } = await readBody(context.req, options.maxBodyBytes, context.arrivedAt, null);
+    const { body } = await readBody(context.req, options.maxBodyBytes, context.arrivedAt, null, undefined, context.rules);
+    if (body.byteLength >= LARGE_BODY_BYTES) reclaimer.sawLargeBody();
     const request = parseLoadRequest(body);
     const outcome = await repository.load(name, request);
     await sendJson(context.res, 200, { ...outcome, sessionsCreated: repository.sessionsCreated });
@@ -432,16 +631,25 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
   async function sink(context: RequestContext): Promise<void> {
     let bytes = 0;
     await new Promise<void>((resolve, reject) => {
+      const fail = (error: Error) => {
+        watch.stop();
+        stopTakingBody(context.req);
+        reject(error);
+      };
+      const watch = watchArrival(context.rules, performance.now(), fail);
       context.req.on('data', (chunk: Buffer) => {
         bytes += chunk.byteLength;
-        if (bytes > options.maxBodyBytes) {
-          context.req.removeAllListeners('data');
-          context.req.resume();
-          reject(tooLarge(bytes, options.maxBodyBytes));
-        }
+        watch.add(chunk.byteLength);
+        if (bytes > options.maxBodyBytes) fail(tooLarge(bytes, options.maxBodyBytes));
       });
-      context.req.on('end', resolve);
-      context.req.on('close', () => reject(new ClientGoneError('the client closed the connection during the request')));
+      context.req.on('end', () => {
+        watch.stop();
+        resolve();
+      });
+      context.req.on('close', () => {
+        watch.stop();
+        reject(new ClientGoneError('the client closed the connection during the request'));
+      });
     });
     await sendJson(context.res, 200, { bytes, receive_ms: round(performance.now() - context.arrivedAt) });
   }
@@ -477,51 +685,74 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
         }
       }
     },
+    // Before the metadata route, which would take "stats" for a model name (as in Triton).
+    { method: 'GET', pattern: /^\/v2\/models\/stats$/, auth: true, handle: ({ res }) => sendJson(res, 200, modelStatistics(null, undefined)) },
     {
       method: 'GET',
       pattern: new RegExp(`^${MODEL}$`),
       auth: true,
       handle: ({ res }, match) => sendJson(res, 200, repository.resolve(decodeSegment(match[1]), match[2] === undefined ? undefined : decodeSegment(match[2])).metadata)
     },
-    { method: 'POST', pattern: new RegExp(`^${MODEL}/infer$`), auth: true, handle: infer },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^${MODEL}/config$`),
+      auth: true,
+      handle: ({ res }, match) => sendJson(res, 200, modelConfig(repository.resolve(decodeSegment(match[1]), match[2] === undefined ? undefined : decodeSegment(match[2]))))
+    },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^${MODEL}/stats$`),
+      auth: true,
+      handle: ({ res }, match) => sendJson(res, 200, modelStatistics(decodeSegment(match[1]), match[2] === undefined ? undefined : decodeSegment(match[2])))
+    },
+    { method: 'POST', pattern: new RegExp(`^${MODEL}/infer$`), auth: true, holdsBody: true, handle: infer },
     {
       method: 'POST',
       pattern: /^\/v2\/repository\/index$/,
       auth: true,
+      holdsBody: true,
       handle: async (context) => {
-        const body = await readJsonObject(context.req, context.arrivedAt);
+        const body = await readJsonObject(context.req, context.arrivedAt, context.rules);
         await sendJson(context.res, 200, repository.index(body.ready === true));
       }
     },
-    { method: 'POST', pattern: /^\/v2\/repository\/models\/([^/]+)\/load$/, auth: true, handle: load },
+    { method: 'POST', pattern: /^\/v2\/repository\/models\/([^/]+)\/load$/, auth: true, holdsBody: true, handle: load },
     {
       method: 'POST',
       pattern: /^\/v2\/repository\/models\/([^/]+)\/unload$/,
       auth: true,
+      holdsBody: true,
       handle: async (context, match) => {
-        await readJsonObject(context.req, context.arrivedAt);
-        await repository.unload(decodeSegment(match[1]));
+        await readJsonObject(context.req, context.arrivedAt, context.rules);
+        const name = decodeSegment(match[1]);
+        await repository.unload(name);
+        modelStats.forget(name);
         await sendJson(context.res, 200, {});
       }
     },
-    { method: 'POST', pattern: /^\/v2\/studio\/models\/([^/]+)(?:\/versions\/([^/]+))?\/profile$/, auth: true, handle: profile },
+    { method: 'POST', pattern: /^\/v2\/studio\/models\/([^/]+)(?:\/versions\/([^/]+))?\/profile$/, auth: true, holdsBody: true, handle: profile },
     { method: 'GET', pattern: /^\/v2\/studio\/load$/, auth: true, handle: ({ res }) => sendJson(res, 200, stats.snapshot(repository.sessionsCreated)) },
     { method: 'POST', pattern: /^\/v2\/studio\/sink$/, auth: true, handle: sink },
     { method: 'GET', pattern: /^\/v2\/studio\/source$/, auth: true, handle: source }
   ];
 
-  /** Answers an error; for a body too large, also stops reading it (the connection closes). */
-  function sendError(context: RequestContext, status: number, message: string): void {
+  /**
+   * Answers an error; for a body that is not to be read (too large, too slow, or no room for
+   * it: `unread`), also stops reading it (the connection closes).
+   */
+  function sendError(context: RequestContext, status: number, message: string, retry?: { afterS: number; unread: boolean }): void {
     const { req, res } = context;
     if (res.headersSent) {
       res.destroy();
       return;
     }
-    if (status === 413) {
+    if (retry) res.setHeader('retry-after', String(retry.afterS));
+    if (status === 413 || status === 408 || (retry?.unread && !req.complete)) {
       // Closing at once resets the connection before the client reads the answer (and a
       // `connection: close` header makes Node close the socket as soon as the answer is
-      // out): let what is in flight drain for a moment, discarded, then close.
-      req.resume();
+      // out): the answer goes out, at most DISCARD_ALLOWANCE_BYTES more of the body are taken
+      // in and dropped (stopTakingBody), and a moment later the connection closes.
+      stopTakingBody(req);
       res.once('finish', () => setTimeout(() => req.socket.destroy(), 1000).unref());
     }
     if (status === 401) res.setHeader('www-authenticate', 'Bearer');
@@ -530,8 +761,14 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const arrivedAt = performance.now();
-    const context: RequestContext = { req, res, url: new URL(req.url ?? '/', 'http://executor'), arrivedAt };
+    const context: RequestContext = { req, res, url: new URL(req.url ?? '/', 'http://executor'), arrivedAt, rules: NO_RULES, reserved: 0 };
     res.on('error', () => undefined);
+    // Whatever happens to the request, its share of the in-flight budget comes back with its answer.
+    res.once('close', () => {
+      budget.give(context.reserved);
+      context.reserved = 0;
+      reclaimer.check();
+    });
     try {
       const path = context.url.pathname;
       const candidates = routes.filter((r) => r.pattern.test(path));
@@ -547,16 +784,42 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
       }
       const declared = Number(req.headers['content-length'] ?? 0);
       if (declared > options.maxBodyBytes) throw tooLarge(declared, options.maxBodyBytes);
+      context.rules = { timeoutMs: options.bodyTimeoutMs ?? 0, minBytesPerSecond };
+      if (route.holdsBody) {
+        // Admission before the body is read: it must fit the in-flight budget, or wait outside.
+        if (declared > budget.limit) {
+          throw new ProtocolError(413, `request body of ${declared} bytes is over the ${budget.limit} bytes of bodies the executor holds at once (--max-inflight-mb)`);
+        }
+        if (declared > 0) {
+          if (!budget.tryTake(declared)) {
+            throw new RetryLaterError(`the executor is holding ${budget.used} bytes of request bodies, no room for ${declared} more (--max-inflight-mb); retry in a moment`);
+          }
+          context.reserved = declared;
+        } else if (req.headers['content-length'] === undefined) {
+          context.rules = {
+            ...context.rules,
+            take: (bytes) => {
+              if (!budget.tryTake(bytes)) return false;
+              context.reserved += bytes;
+              return true;
+            }
+          };
+        }
+      }
       if (req.headers.expect?.toLowerCase() === '100-continue') res.writeContinue();
       await route.handle(context, route.pattern.exec(path) as RegExpExecArray);
     } catch (error) {
       if (error instanceof ClientGoneError) return;
+      // A 503 says when to come back; the load figures count it as rejected either way.
+      if (error instanceof RetryLaterError) {
+        gate.rejected++;
+        return sendError(context, 503, error.message, { afterS: error.retryAfterS, unread: true });
+      }
+      if (error instanceof QueueFullError) return sendError(context, 503, error.message, { afterS: 1, unread: false });
       const [status, message] =
         error instanceof ProtocolError
           ? [error.status, error.message]
-          : error instanceof QueueFullError
-            ? [503, error.message]
-            : error instanceof RequestTimeoutError
+          : error instanceof RequestTimeoutError
               ? [504, error.message]
               : (error instanceof SessionError && !error.internal) || error instanceof ProfileError
                 ? [400, error.message]
@@ -567,10 +830,21 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
     }
   }
 
-  const server = http.createServer({ requestTimeout: 0, keepAliveTimeout: 30_000 }, (req, res) => void handle(req, res));
+  // Node's own deadline for a request's head; bodies have theirs (watchArrival). The check
+  // runs every second, so a head that trickles in is cut off on time, not 30 s late.
+  const headersTimeoutMs = options.headersTimeoutMs ?? 30_000;
+  const server = http.createServer(
+    { requestTimeout: 0, headersTimeout: headersTimeoutMs, keepAliveTimeout: 30_000, connectionsCheckingInterval: Math.max(100, Math.min(1000, headersTimeoutMs / 4)) },
+    (req, res) => void handle(req, res)
+  );
+  // A client may half-close its side once its request is sent (RFC 9112 §9.6); Node would
+  // then drop the request unanswered. Answer it, then close (an undocumented but long-standing
+  // property of http.Server).
+  (server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   server.on('checkContinue', (req, res) => void handle(req, res));
-  server.on('clientError', (_error, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    const timedOut = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+    if (socket.writable) socket.end(`HTTP/1.1 ${timedOut ? '408 Request Timeout' : '400 Bad Request'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
     socket.destroy();
   });
   // A connection idle this long (no byte either way) is closed; it outlasts any request's own time limit.
@@ -604,7 +878,62 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
       await repository.close();
       await workers.close();
       bodyBuffers.close();
+      reclaimer.stop();
     }
+  };
+}
+
+/** A body this large leaves enough memory behind to be worth a garbage collection once the executor is idle. */
+const LARGE_BODY_BYTES = 8 << 20;
+
+/** V8's gc(), reached without --expose-gc on the command line; null where V8 refuses. */
+function exposedGc(): (() => void) | null {
+  try {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as unknown;
+    return typeof gc === 'function' ? (gc as () => void) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Gives memory back after a burst of large bodies: once `idle()` has held for 750 ms (no
+ * body held, nothing running or queued), the pooled body buffers are let go and the session
+ * workers collect (`release`), and full garbage collections here free the buffers; the
+ * allocator returns them to the system.
+ */
+function memoryReclaimer(idle: () => boolean, release: () => void): { sawLargeBody(): void; check(): void; stop(): void } {
+  const gc = exposedGc();
+  let dirty = false;
+  let idleSince: number | null = null;
+  const check = () => {
+    if (!dirty) return;
+    if (!idle()) {
+      idleSince = null;
+      return;
+    }
+    idleSince ??= performance.now();
+    if (performance.now() - idleSince < 750) return;
+    dirty = false;
+    idleSince = null;
+    release();
+    gc?.();
+    // A buffer still on its way back from a worker (in a message, a settling promise) is
+    // reachable during the first collection; a second one a second later frees it too.
+    setTimeout(() => {
+      if (idle()) gc?.();
+    }, 1000).unref();
+  };
+  const timer = setInterval(check, 250);
+  timer.unref();
+  return {
+    sawLargeBody: () => {
+      dirty = true;
+      idleSince = null;
+    },
+    check,
+    stop: () => clearInterval(timer)
   };
 }
 

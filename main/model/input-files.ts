@@ -3,7 +3,6 @@
 // them), given as `name=path` pairs. Each is checked against the model's declared input
 // (name, element type, rank, static dims) with a one-line InputFileError; inputs with no
 // file are generated (main/model/inputs.ts), their symbolic dims taken from the files' shapes.
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { onnx } from '../../app/onnx/generated/onnx.js';
@@ -11,6 +10,7 @@ import { readTensor } from '../../app/onnx/reader.js';
 import { formatShape, type OnnxModel } from '../../app/onnx/model.js';
 import type { ElementTypeName } from '../../app/onnx/element-type.js';
 import { generateInputs } from './inputs.js';
+import { readRegularFile } from '../files/regular-file.js';
 
 export class InputFileError extends Error {
   override name = 'InputFileError';
@@ -78,6 +78,11 @@ function typedArrayFromValues(type: LoadableType, values: ArrayLike<number>): or
   }
 }
 
+/** A dtype from a .npy header as it may be quoted: only when it looks like one (errors never echo arbitrary bytes of a file). */
+function dtypeLabel(descr: string): string {
+  return /^[<>|=]?[a-zA-Z]\d{0,2}$/.test(descr) ? descr : '(not a NumPy type code)';
+}
+
 const npyMagic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
 /** Decodes a NumPy .npy file (format 1.0, 2.0 or 3.0; C order; little-endian). */
@@ -109,10 +114,13 @@ export function readNpy(bytes: Uint8Array, label: string): FileTensor {
   const order = descr[0];
   const code = descr.slice(1);
   if (order === '>' && code !== 'i1' && code !== 'u1' && code !== 'b1') {
-    throw new InputFileError(`${label}: big-endian .npy data (${descr}) are not supported; save it little-endian`);
+    throw new InputFileError(`${label}: big-endian .npy data (${dtypeLabel(descr)}) are not supported; save it little-endian`);
   }
   const elementType = npyTypes[code];
-  if (!elementType || !'<|='.includes(order)) throw new InputFileError(`${label}: .npy dtype ${descr} is not supported`);
+  if (!elementType || !'<|='.includes(order)) {
+    // Quoted only when it looks like a dtype: errors about a file never echo arbitrary bytes of it.
+    throw new InputFileError(`${label}: .npy dtype ${dtypeLabel(descr)} is not supported`);
+  }
   const dims = shapeText
     .split(',')
     .map((d) => d.trim())
@@ -162,13 +170,7 @@ export function readTensorProtoFile(bytes: Uint8Array, label: string): FileTenso
 
 /** Reads a tensor file by its extension: .npy, else .pb / .onnx-tensor as TensorProto. */
 export async function readTensorFile(filePath: string): Promise<FileTensor> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(filePath);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new InputFileError(code === 'ENOENT' ? `${filePath}: no such file` : `${filePath}: cannot read (${code ?? String(error)})`);
-  }
+  const bytes: Uint8Array = await readRegularFile(filePath, { makeError: (message) => new InputFileError(message) });
   return path.extname(filePath).toLowerCase() === '.npy' ? readNpy(bytes, filePath) : readTensorProtoFile(bytes, filePath);
 }
 

@@ -7,13 +7,13 @@
 // exports do) against the model's folder. Every failure is a ModelFileError with a
 // one-line message that names the file and the problem.
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { closeSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { readOnnxModel, OnnxFormatError } from '../../app/onnx/reader.js';
 import type { OnnxModel } from '../../app/onnx/model.js';
 import type { ModelIdentity } from '../../app/profiling/types.js';
 import { onnx } from '../../app/onnx/generated/onnx.js';
+import { openRegularFileSync, readRegularFile, regularFileSize } from '../files/regular-file.js';
 
 export class ModelFileError extends Error {
   override name = 'ModelFileError';
@@ -38,16 +38,8 @@ export function modelIdentity(loaded: LoadedModel): ModelIdentity {
 /** Reads and decodes a model; checks that every external-data file exists and is long enough. */
 export async function loadModelFile(filePath: string): Promise<LoadedModel> {
   const resolved = path.resolve(filePath);
-  let bytes: Uint8Array;
-  try {
-    const stats = statSync(resolved);
-    if (stats.isDirectory()) throw new ModelFileError(`${filePath}: is a folder, not an ONNX file`);
-    bytes = await readFile(resolved);
-  } catch (error) {
-    if (error instanceof ModelFileError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ModelFileError(code === 'ENOENT' ? `${filePath}: no such file` : `${filePath}: cannot read (${code ?? String(error)})`);
-  }
+  // A regular file only, read up to the size fstat gave (no /dev/zero, no FIFO): regular-file.ts.
+  const bytes: Uint8Array = await readRegularFile(resolved, { label: filePath, makeError: (message) => new ModelFileError(message) });
   let model: OnnxModel;
   try {
     model = readOnnxModel(bytes);
@@ -74,11 +66,12 @@ function checkExternalData(modelPath: string, model: OnnxModel): void {
     const file = externalPath(modelPath, ref.location);
     let size = sizes.get(file);
     if (size === undefined) {
-      try {
-        size = statSync(file).size;
-      } catch {
-        throw new ModelFileError(`${path.basename(modelPath)}: missing external data file "${ref.location}" (tensor ${ref.tensor})`);
-      }
+      const label = `${path.basename(modelPath)}: external data file "${ref.location}"`;
+      size = regularFileSize(file, {
+        label,
+        makeError: (message) =>
+          new ModelFileError(/: no such file$/.test(message) ? `${path.basename(modelPath)}: missing external data file "${ref.location}" (tensor ${ref.tensor})` : message)
+      });
       sizes.set(file, size);
     }
     const tensor = model.graph.initializers.get(ref.tensor);
@@ -99,19 +92,27 @@ function checkExternalData(modelPath: string, model: OnnxModel): void {
 export function inlineExternalData(loaded: LoadedModel): void {
   if (loaded.model.externalData.length === 0) return;
   const byName = new Map(loaded.model.proto.graph?.initializer?.map((t) => [t.name, t]) ?? []);
-  const handles = new Map<string, number>();
+  const handles = new Map<string, { fd: number; size: number }>();
   try {
     for (const ref of loaded.model.externalData) {
       const file = externalPath(loaded.path, ref.location);
-      let fd = handles.get(file);
-      if (fd === undefined) {
-        fd = openSync(file, 'r');
-        handles.set(file, fd);
+      let opened = handles.get(file);
+      if (opened === undefined) {
+        opened = openRegularFileSync(file, { label: `${path.basename(loaded.path)}: external data file "${ref.location}"`, makeError: (message) => new ModelFileError(message) });
+        handles.set(file, opened);
       }
       const tensor = loaded.model.graph.initializers.get(ref.tensor);
-      const length = ref.length ?? tensor?.byteLength ?? fstatSync(fd).size - ref.offset;
+      const length = ref.length ?? tensor?.byteLength ?? opened.size - ref.offset;
+      if (length < 0 || ref.offset + length > opened.size) {
+        throw new ModelFileError(`${path.basename(loaded.path)}: external data file "${ref.location}" is too short for tensor ${ref.tensor} (needs ${ref.offset + length} bytes, has ${opened.size})`);
+      }
       const data = new Uint8Array(length);
-      readSync(fd, data, 0, length, ref.offset);
+      let done = 0;
+      while (done < length) {
+        const read = readSync(opened.fd, data, done, length - done, ref.offset + done);
+        if (read === 0) break;
+        done += read;
+      }
       const proto = byName.get(ref.tensor);
       if (proto) {
         proto.rawData = data;
@@ -121,7 +122,7 @@ export function inlineExternalData(loaded: LoadedModel): void {
       if (tensor) tensor.storage = { kind: 'raw', bytes: data };
     }
   } finally {
-    for (const fd of handles.values()) closeSync(fd);
+    for (const { fd } of handles.values()) closeSync(fd);
   }
   loaded.model.externalData = [];
 }

@@ -555,7 +555,8 @@ export async function profileModelDetailed(analyzed: AnalyzedModel, options: Pro
   const names = profiledNodeNames(model);
   const source = sessionSource(analyzed, names);
   const usesOptimizedGraph = optimization === 'all' || choice.used !== 'cpu';
-  const base = runSessionOptions(choice, optimization);
+  // Fatal only: a model onnxruntime refuses is reported as one ProfileError line, not also in its coloured log.
+  const base: ort.InferenceSession.SessionOptions = { ...runSessionOptions(choice, optimization), logSeverityLevel: 4 };
   const progress = (phase: ProfilePhase, done: number, total: number): void => options.onProgress?.({ phase, done, total });
 
   progress('calibrate', 0, 1);

@@ -3,7 +3,7 @@
 // must give the full model's outputs; partition.json must match its JSON Schema and say
 // what crossed; an existing export is never replaced unless asked, and a refused or failed
 // export leaves nothing behind.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -11,9 +11,14 @@ import { estimateLatencies } from '../../app/engine.js';
 import { defaultPlanOptions } from '../../app/partition/presets.js';
 import { buildZooModel } from '../../app/zoo/index.js';
 import { analyzeModelFile, type AnalyzedModel } from '../model/analyze-file.js';
-import { ExportError, exportPartition, partitionSchemaProblem, readPartitionConfig, repositoryModelName, type ExportRequest } from './export.js';
+import { ExportError, exportPartition, partitionSchemaProblem, readPartitionConfig, replaceRefusal, repositoryModelName, type ExportRequest } from './export.js';
 import { generateInputs } from '../model/inputs.js';
+import Long from 'long';
+import { GraphBuilder } from '../../app/onnx/builder.js';
+import { encodeModel, int64 } from '../../app/onnx/writer.js';
+import { onnx } from '../../app/onnx/generated/onnx.js';
 import { runModel, type Feeds } from './split-check.js';
+import { startExecutorProcess } from '../executor/executor-process.js';
 
 const workDir = mkdtempSync(path.join(tmpdir(), 'ns-export-'));
 afterAll(() => rmSync(workDir, { recursive: true, force: true }));
@@ -148,11 +153,102 @@ describe('exportPartition', () => {
     expect(readdirSync(workDir).filter((name) => name.startsWith('.'))).toEqual([]);
   }, 120_000);
 
+  it('replaces only a folder an earlier export wrote, even when asked to overwrite', async () => {
+    const analyzed = await zooFile('lenet');
+    const unrelated = path.join(workDir, 'unrelated');
+    mkdirSync(unrelated);
+    writeFileSync(path.join(unrelated, 'notes.txt'), 'my notes');
+    expect(() => exportPartition(requestFor(analyzed, 3, unrelated, true))).toThrow(`${unrelated} is not replaced: it is not an earlier export (it has no partition.json)`);
+    // An export the user added a file to is no longer only an export.
+    const touched = path.join(workDir, 'touched');
+    exportPartition(requestFor(analyzed, 3, touched));
+    writeFileSync(path.join(touched, 'repository', 'notes.txt'), 'mine');
+    expect(() => exportPartition(requestFor(analyzed, 4, touched, true))).toThrow(/is not replaced: it holds repository\/notes\.txt, which no export wrote/);
+    // A partition.json that is not an export's, and a plain file, are not replaced either.
+    const fake = path.join(workDir, 'fake');
+    mkdirSync(fake);
+    writeFileSync(path.join(fake, 'partition.json'), 'root:*:20212:0:99999:7:::');
+    expect(() => exportPartition(requestFor(analyzed, 3, fake, true))).toThrow(/is not replaced: its partition\.json is not one an export wrote$/);
+    writeFileSync(path.join(workDir, 'a-file'), 'x');
+    expect(() => exportPartition(requestFor(analyzed, 3, path.join(workDir, 'a-file'), true))).toThrow(/is not replaced: it is a file, not an earlier export/);
+    expect(readFileSync(path.join(unrelated, 'notes.txt'), 'utf8')).toBe('my notes');
+    expect(readFileSync(path.join(fake, 'partition.json'), 'utf8')).toMatch(/^root/);
+    expect(replaceRefusal(path.join(workDir, 'never-written'))).toBeNull();
+  }, 120_000);
+
   it('refuses a cut out of range before writing anything', async () => {
     const analyzed = await zooFile('alexnet');
     const outDir = path.join(workDir, 'bad-cut');
     expect(() => exportPartition(requestFor(analyzed, 999, outDir))).toThrow(/out of range/);
     expect(existsSync(outDir)).toBe(false);
+  });
+});
+
+describe("the tail's config.pbtxt", () => {
+  it('says what the executor serving the exported repository says at GET /v2/models/M/config', async () => {
+    const analyzed = await zooFile('lenet');
+    const outDir = path.join(workDir, 'served');
+    const { partition } = exportPartition(requestFor(analyzed, 4, outDir));
+    const pbtxt = readFileSync(path.join(outDir, partition.files.repository?.config ?? ''), 'utf8');
+    // The facts of config.pbtxt: each tensor block's name, data type and dims.
+    const blocks = (section: string) =>
+      [...(new RegExp(`^${section} \\[([\\s\\S]*?)^\\]`, 'm').exec(pbtxt)?.[1] ?? '').matchAll(/name: "([^"]+)"\s+data_type: (\w+)\s+dims: \[ ([^\]]*) \]/g)].map((m) => ({
+        name: m[1],
+        data_type: m[2],
+        dims: m[3].trim() === '' ? [] : m[3].split(', ').map(Number)
+      }));
+    const executor = await startExecutorProcess(['--models', path.join(outDir, 'repository')]);
+    try {
+      const model = repositoryModelName('lenet.onnx');
+      const served = (await (await fetch(`${executor.url}/v2/models/${model}/config`)).json()) as Record<string, unknown>;
+      expect(served).toEqual({
+        name: /^name: "([^"]+)"$/m.exec(pbtxt)?.[1],
+        platform: /^platform: "([^"]+)"$/m.exec(pbtxt)?.[1],
+        backend: /^backend: "([^"]+)"$/m.exec(pbtxt)?.[1],
+        max_batch_size: Number(/^max_batch_size: (\d+)$/m.exec(pbtxt)?.[1]),
+        input: blocks('input'),
+        output: blocks('output')
+      });
+      expect((served.input as unknown[]).length).toBeGreaterThan(0);
+    } finally {
+      await executor.stop();
+    }
+  }, 120_000);
+
+  it('writes a dimension beyond 2^53 with its exact digits, and no rank for an output of unknown rank', async () => {
+    const huge = '1152921504606846977'; // 2^60 + 1: a JS number would make it …976
+    const b = new GraphBuilder('huge');
+    const x = b.input('x', 'float32', [1, 4]);
+    b.output(b.relu(b.relu(x)), 'float32', [1, 4]);
+    const proto = b.toProto();
+    const dim = proto.graph?.input?.[0].type?.tensorType?.shape?.dim?.[1];
+    if (!dim) throw new Error('the builder wrote no dims');
+    dim.dimValue = Long.fromString(huge);
+    writeFileSync(path.join(workDir, 'huge.onnx'), encodeModel(proto));
+    const analyzed = await analyzeModelFile(path.join(workDir, 'huge.onnx'), { runtimeShapes: 'never' });
+    const outDir = path.join(workDir, 'huge-export');
+    const { partition } = exportPartition(requestFor(analyzed, 0, outDir));
+    const pbtxt = readFileSync(path.join(outDir, partition.files.repository?.config ?? ''), 'utf8');
+    expect(pbtxt).toContain(`dims: [ 1, ${huge} ]`);
+    expect(pbtxt).not.toContain('1152921504606846976');
+
+    // An op no one knows: the output after it has an unknown rank (runtime shapes off).
+    const unknown = new GraphBuilder('unknown-rank');
+    const input = unknown.input('input', 'float32', [1, 3, 8, 8]);
+    const conv = unknown.conv(input, { inChannels: 3, outChannels: 4, kernel: 3, pad: 1, name: '/conv' });
+    unknown.output(unknown.relu(unknown.node('MysteryOp', [conv], {}, { domain: 'com.example', name: '/mystery' })[0]), 'float32', null);
+    const unknownProto = unknown.toProto();
+    unknownProto.opsetImport.push(new onnx.OperatorSetIdProto({ domain: 'com.example', version: int64(1) }));
+    writeFileSync(path.join(workDir, 'unknown-rank.onnx'), encodeModel(unknownProto));
+    const unknownAnalyzed = await analyzeModelFile(path.join(workDir, 'unknown-rank.onnx'), { runtimeShapes: 'never' });
+    expect(unknownAnalyzed.analysis.outputs[0].shape).toBeNull();
+    const unknownDir = path.join(workDir, 'unknown-export');
+    const exported = exportPartition(requestFor(unknownAnalyzed, 1, unknownDir)).partition;
+    const text = readFileSync(path.join(unknownDir, exported.files.repository?.config ?? ''), 'utf8');
+    expect(text).not.toContain('dims: [ -1 ]');
+    expect(text).toMatch(/^# outputs left to Triton's auto-complete from the model: .* has an unknown rank/);
+    expect(text).not.toMatch(/^output \[/m);
+    expect(text).toContain('dims: [ 1, 4, 8, 8 ]');
   });
 });
 
@@ -170,5 +266,8 @@ describe('the partition schema', () => {
     expect(partitionSchemaProblem(withoutTable)).toMatch(/decisionTable/);
     expect(() => readPartitionConfig('{"schemaVersion": 1}', 'old.json')).toThrow(/old.json: not a partition config version 2/);
     expect(() => readPartitionConfig('{', 'broken.json')).toThrow(/broken.json: not JSON/);
+    // Errors about a file never quote its content.
+    expect(() => readPartitionConfig('root:*:20212:0:99999:7:::', 'shadow')).toThrow(/^shadow: not JSON \(a syntax error[^)]*\)$/);
+    expect(() => readPartitionConfig('{"schemaVersion": "root:*:20212"}', 'quoted')).toThrow(/^quoted: not a partition config version 2 \(it has a schemaVersion that is not a number\)$/);
   });
 });

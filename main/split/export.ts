@@ -6,8 +6,7 @@
 // decision table of app/partition/decision-table.ts. The whole folder is written into a
 // temporary sibling and renamed into place, so an export is there complete or not at all;
 // an existing export is replaced only when asked.
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { buildPartitionProblem } from '../../app/engine.js';
@@ -20,6 +19,11 @@ import type { TensorFacts } from '../../app/analysis/types.js';
 import type { AnalyzedModel } from '../model/analyze-file.js';
 import { inlineExternalData, modelIdentity } from '../model/model-file.js';
 import { packageRoot, toolVersion } from '../files/paths.js';
+import { parseJsonText } from '../files/json-file.js';
+import { writeFolderAtomic } from '../files/atomic-write.js';
+import { checkOutputLocation } from '../files/output-path.js';
+import { readRegularFileSync } from '../files/regular-file.js';
+import { renderPbtxt, TritonConfigError, tritonModelConfig, type ConfigTensor } from '../executor/triton-config.js';
 import { choosePartition } from './split-files.js';
 import { encodeSplit, splitModel } from './surgery.js';
 
@@ -65,6 +69,8 @@ export interface ExportRequest {
   latencies: { local: { ms: number[]; source: string }; remote: { ms: number[]; source: string } };
   outDir: string;
   overwrite: boolean;
+  /** How to ask for a replacement, in the refusal (default: the CLI's "use --force to overwrite"). */
+  overwriteHint?: string;
   /** Uplink range the decision table covers (default 0.1..1000 Mbps). */
   decisionRange?: BandwidthRange;
 }
@@ -100,45 +106,37 @@ export function repositoryModelName(modelFile: string): string {
   return `${base || 'model'}-tail`;
 }
 
-const tritonTypes: Partial<Record<ElementTypeName, string>> = {
-  float32: 'TYPE_FP32',
-  float16: 'TYPE_FP16',
-  float64: 'TYPE_FP64',
-  bfloat16: 'TYPE_BF16',
-  uint8: 'TYPE_UINT8',
-  uint16: 'TYPE_UINT16',
-  uint32: 'TYPE_UINT32',
-  uint64: 'TYPE_UINT64',
-  int8: 'TYPE_INT8',
-  int16: 'TYPE_INT16',
-  int32: 'TYPE_INT32',
-  int64: 'TYPE_INT64',
-  bool: 'TYPE_BOOL',
-  string: 'TYPE_STRING'
-};
-
-function configTensor(tensor: { name: string; elementType: ElementTypeName; shape: Dim[] | null }): string {
-  const type = tritonTypes[tensor.elementType];
-  if (!type) throw new ExportError(`tensor ${tensor.name}: element type ${tensor.elementType} has no Triton data type`);
-  // Symbolic or unknown dimensions are variable-size (-1) in Triton's config.
-  const dims = (tensor.shape ?? [-1]).map((dim) => (typeof dim === 'number' ? dim : -1));
-  return `  {\n    name: ${JSON.stringify(tensor.name)}\n    data_type: ${type}\n    dims: [ ${dims.join(', ')} ]\n  }`;
+/** The int64 dims the model file declares for its named tensors (inputs, outputs, value_info): exact where a number rounds. */
+function declaredDims(analyzed: AnalyzedModel): Map<string, (bigint | null)[]> {
+  const graph = analyzed.model.proto.graph;
+  const declared = new Map<string, (bigint | null)[]>();
+  for (const info of [...(graph?.input ?? []), ...(graph?.output ?? []), ...(graph?.valueInfo ?? [])]) {
+    const dims = info.type?.tensorType?.shape?.dim;
+    if (!info.name || !dims) continue;
+    declared.set(
+      info.name,
+      dims.map((d) => (d.value === 'dimValue' && d.dimValue !== null && d.dimValue !== undefined ? BigInt(d.dimValue.toString()) : null))
+    );
+  }
+  return declared;
 }
 
-/** Triton's config.pbtxt for the tail: platform onnxruntime_onnx, no batching dimension. */
-export function tritonConfig(
-  name: string,
-  inputs: { name: string; elementType: ElementTypeName; shape: Dim[] | null }[],
-  outputs: { name: string; elementType: ElementTypeName; shape: Dim[] | null }[]
-): string {
-  return [
-    `name: ${JSON.stringify(name)}`,
-    'platform: "onnxruntime_onnx"',
-    'max_batch_size: 0',
-    `input [\n${inputs.map(configTensor).join(',\n')}\n]`,
-    `output [\n${outputs.map(configTensor).join(',\n')}\n]`,
-    ''
-  ].join('\n');
+type ExportTensor = { name: string; elementType: ElementTypeName; shape: Dim[] | null };
+
+/** Triton's config.pbtxt for the tail (main/executor/triton-config.ts): platform onnxruntime_onnx, no batching dimension. */
+export function tritonConfig(name: string, inputs: ExportTensor[], outputs: ExportTensor[], declared: Map<string, (bigint | null)[]> = new Map()): string {
+  // A dimension beyond 2^53 is a rounded number here: its exact digits come from the file where it declares them.
+  const exact = (tensor: ExportTensor): ConfigTensor => ({
+    name: tensor.name,
+    elementType: tensor.elementType,
+    shape: tensor.shape?.map((dim, i) => (typeof dim === 'number' && !Number.isSafeInteger(dim) ? (declared.get(tensor.name)?.[i] ?? dim) : dim)) ?? null
+  });
+  try {
+    return renderPbtxt(tritonModelConfig(name, inputs.map(exact), outputs.map(exact)));
+  } catch (error) {
+    if (error instanceof TritonConfigError) throw new ExportError(error.message);
+    throw error;
+  }
 }
 
 function isNonEmptyFolder(dir: string): boolean {
@@ -149,12 +147,46 @@ function isNonEmptyFolder(dir: string): boolean {
   }
 }
 
-/** Writes the export; refuses an existing non-empty outDir unless `overwrite`. */
+/**
+ * Why `dir` may not be replaced by a new export, or null when it may: only a folder an
+ * earlier export wrote is replaced — one holding a valid partition.json (v2) and nothing but
+ * the files that partition.json lists — never a file, a link or a folder with anything else.
+ */
+export function replaceRefusal(dir: string): string | null {
+  const stats = lstatSync(dir, { throwIfNoEntry: false });
+  if (!stats) return null;
+  if (stats.isSymbolicLink()) return 'it is a symbolic link, not an earlier export';
+  if (!stats.isDirectory()) return 'it is a file, not an earlier export';
+  const entries = readdirSync(dir, { recursive: true, withFileTypes: true }).map((entry) => ({
+    name: path.relative(dir, path.join(entry.parentPath, entry.name)).split(path.sep).join('/'),
+    entry
+  }));
+  if (entries.length === 0) return null;
+  if (!entries.some((e) => e.name === 'partition.json')) return 'it is not an earlier export (it has no partition.json)';
+  let config: PartitionConfigV2;
+  try {
+    config = readPartitionConfig(readRegularFileSync(path.join(dir, 'partition.json'), { label: 'partition.json', maxBytes: MAX_PARTITION_CONFIG_BYTES }).toString('utf8'), 'partition.json');
+  } catch {
+    return 'its partition.json is not one an export wrote';
+  }
+  const files = new Set(['partition.json', config.files.head, config.files.tail, config.files.repository?.model, config.files.repository?.config].filter((f): f is string => typeof f === 'string'));
+  const folders = new Set<string>();
+  for (const file of files) for (let parent = path.posix.dirname(file); parent !== '.'; parent = path.posix.dirname(parent)) folders.add(parent);
+  const stranger = entries.find(({ name, entry }) => !(entry.isFile() && files.has(name)) && !(entry.isDirectory() && folders.has(name)));
+  return stranger ? `it holds ${stranger.name}, which no export wrote` : null;
+}
+
+/** Writes the export; refuses an existing non-empty outDir unless `overwrite`, and even then anything but an earlier export. */
 export function exportPartition(request: ExportRequest): ExportResult {
   const started = performance.now();
   const { analyzed, options, objective } = request;
   const outDir = path.resolve(request.outDir);
-  if (!request.overwrite && isNonEmptyFolder(outDir)) throw new ExportError(`${outDir} already exists; use --force to overwrite`);
+  checkOutputLocation(outDir);
+  if (isNonEmptyFolder(outDir)) {
+    if (!request.overwrite) throw new ExportError(`${outDir} already exists; ${request.overwriteHint ?? 'use --force to overwrite'}`);
+    const refusal = replaceRefusal(outDir);
+    if (refusal) throw new ExportError(`${outDir} is not replaced: ${refusal}`);
+  }
 
   const problem = buildPartitionProblem(analyzed.analysis, { localMs: request.latencies.local.ms, remoteMs: request.latencies.remote.ms });
   const chosen = choosePartition(problem, options, String(request.cut), objective);
@@ -209,50 +241,23 @@ export function exportPartition(request: ExportRequest): ExportResult {
   if (encoded.tail && repository) {
     contents.set('tail.onnx', encoded.tail);
     contents.set(repository.model, encoded.tail);
-    contents.set(repository.config, tritonConfig(repositoryModel, parts.crossing, tailOutputs));
+    contents.set(repository.config, tritonConfig(repositoryModel, parts.crossing, tailOutputs, declaredDims(analyzed)));
   }
   contents.set('partition.json', JSON.stringify(config, null, 2) + '\n');
   writeFolderAtomic(outDir, contents);
   return { dir: outDir, files: [...contents.keys()].map((file) => path.join(outDir, file)), partition: config, ms: performance.now() - started };
 }
 
-/** Writes every file into a temporary sibling folder, then swaps it in for `dir` in one rename. */
-function writeFolderAtomic(dir: string, contents: Map<string, Uint8Array | string>): void {
-  const parent = path.dirname(dir);
-  mkdirSync(parent, { recursive: true });
-  const suffix = randomBytes(4).toString('hex');
-  const temporary = path.join(parent, `.${path.basename(dir)}.${suffix}.tmp`);
-  const previous = path.join(parent, `.${path.basename(dir)}.${suffix}.old`);
-  try {
-    for (const [file, data] of contents) {
-      const target = path.join(temporary, file);
-      mkdirSync(path.dirname(target), { recursive: true });
-      writeFileSync(target, data);
-    }
-    if (existsSync(dir)) renameSync(dir, previous);
-    try {
-      renameSync(temporary, dir);
-    } catch (error) {
-      if (existsSync(previous)) renameSync(previous, dir);
-      throw error;
-    }
-  } finally {
-    rmSync(temporary, { recursive: true, force: true });
-    rmSync(previous, { recursive: true, force: true });
-  }
-}
+/** A partition.json is a few hundred kB at most; a file past this is not one. */
+export const MAX_PARTITION_CONFIG_BYTES = 64 << 20;
 
-/** The view a partition.json (v2) restores, after checking it against the schema. */
+/** The view a partition.json (v2) restores, after checking it against the schema. Errors never quote the text. */
 export function readPartitionConfig(text: string, label: string): PartitionConfigV2 {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new PartitionConfigError(`${label}: not JSON (${(error as Error).message})`);
-  }
+  const json = parseJsonText(text, label, (message) => new PartitionConfigError(message));
   const version = (json as { schemaVersion?: unknown } | null)?.schemaVersion;
   if (version !== PARTITION_SCHEMA_VERSION_2) {
-    throw new PartitionConfigError(`${label}: not a partition config version 2 (schemaVersion is ${JSON.stringify(version ?? null)})`);
+    const found = version === undefined ? 'no schemaVersion' : Number.isInteger(version) ? `schemaVersion ${version as number}` : 'a schemaVersion that is not a number';
+    throw new PartitionConfigError(`${label}: not a partition config version 2 (it has ${found})`);
   }
   const problem = partitionSchemaProblem(json);
   if (problem) throw new PartitionConfigError(`${label}: does not match the partition config schema: ${problem}`);

@@ -1,7 +1,7 @@
 // `neurosurgeon split`: chooses the local node set (a given cut, the best topological
 // cut, or the DAG min-cut), cuts the model with surgery.ts, and writes head.onnx,
 // tail.onnx and partition.json atomically, refusing to overwrite unless asked.
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { buildCutTable, planCuts } from '../../app/partition/cuts.js';
 import { optimalDagPartition } from '../../app/partition/dag.js';
@@ -9,7 +9,8 @@ import type { CutCost, NetworkConditions, Objective, PartitionProblem, PlanOptio
 import type { Dim } from '../../app/onnx/model.js';
 import type { ModelIdentity } from '../../app/profiling/types.js';
 import type { AnalyzedModel } from '../model/analyze-file.js';
-import { writeFileAtomic } from '../files/atomic-write.js';
+import { writeFilesAtomic } from '../files/atomic-write.js';
+import { checkOutputLocation } from '../files/output-path.js';
 import { UsageError } from '../errors/user-errors.js';
 import { inlineExternalData, modelIdentity } from '../model/model-file.js';
 import { toolVersion } from '../files/paths.js';
@@ -78,6 +79,7 @@ export function writeSplit(analyzed: AnalyzedModel, split: SplitRequest): { file
   const options = planOptions(split.request);
   const { localNodes, cut, method, predicted } = choosePartition(problem, options, split.cut, split.request.objective);
 
+  checkOutputLocation(split.outDir);
   const targets = { head: path.join(split.outDir, 'head.onnx'), tail: path.join(split.outDir, 'tail.onnx'), config: path.join(split.outDir, 'partition.json') };
   if (!split.force) {
     const existing = Object.values(targets).filter((f) => existsSync(f));
@@ -108,19 +110,14 @@ export function writeSplit(analyzed: AnalyzedModel, split: SplitRequest): { file
       power: split.request.power.name
     }
   };
-  const files: string[] = [];
-  if (encoded.head) {
-    writeFileAtomic(targets.head, encoded.head);
-    files.push(targets.head);
-  }
-  if (encoded.tail) {
-    writeFileAtomic(targets.tail, encoded.tail);
-    files.push(targets.tail);
-  }
-  // With --force, a part this split does not have must not linger from an earlier one.
-  if (!encoded.head) rmSync(targets.head, { force: true });
-  if (!encoded.tail) rmSync(targets.tail, { force: true });
-  writeFileAtomic(targets.config, JSON.stringify(config, null, 2) + '\n');
-  files.push(targets.config);
+  // All three appear together or none changes (atomic-write.ts); with --force, a part this
+  // split does not have must not linger from an earlier one.
+  const written = [
+    ...(encoded.head ? [{ target: targets.head, data: encoded.head }] : []),
+    ...(encoded.tail ? [{ target: targets.tail, data: encoded.tail }] : []),
+    { target: targets.config, data: JSON.stringify(config, null, 2) + '\n' }
+  ];
+  writeFilesAtomic(written, { remove: [...(encoded.head ? [] : [targets.head]), ...(encoded.tail ? [] : [targets.tail])] });
+  const files = written.map((w) => w.target);
   return { files, partition: config };
 }

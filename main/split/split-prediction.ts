@@ -22,7 +22,7 @@ import { resolveNetwork } from './plan-service.js';
 import { profileInChildProcess } from '../profiling/profile-process.js';
 import { profileSettings } from '../../app/profiling/stability.js';
 import { sha256 } from '../model/model-file.js';
-import type { RemoteExecutor } from '../executor/remote-executor.js';
+import { BEST_EFFORT_TIMEOUT_MS, type RemoteExecutor } from '../executor/remote-executor.js';
 
 export class SplitPredictionError extends Error {
   override name = 'SplitPredictionError';
@@ -142,7 +142,7 @@ export async function gatherLatencies(analyzed: AnalyzedModel, control: RemoteEx
     });
   } finally {
     // Only the tails run from here on: a whole model uploaded just for this would hold its memory.
-    if (uploaded.uploaded) await control.unloadModel(uploaded.name).catch(() => undefined);
+    if (uploaded.uploaded) await control.unloadModel(uploaded.name, { timeoutMs: BEST_EFFORT_TIMEOUT_MS }).catch(() => undefined);
   }
   checkMatchesModel(remoteProfile, analyzed, `the executor's profile of ${uploaded.name}`);
   const remote = withWholeRunCosts(

@@ -13,7 +13,7 @@ import type { AnalyzedModel } from '../model/analyze-file.js';
 import { UsageError } from '../errors/user-errors.js';
 import type { LinkShaper } from '../executor/link.js';
 import { realClock, shaperFor } from '../executor/shaper.js';
-import type { RemoteExecutor } from '../executor/remote-executor.js';
+import { BEST_EFFORT_TIMEOUT_MS, type RemoteExecutor } from '../executor/remote-executor.js';
 import { generateInputs } from '../model/inputs.js';
 import { inlineExternalData } from '../model/model-file.js';
 import { fromRawTensor, toRawTensor } from '../executor/ort-tensors.js';
@@ -356,10 +356,10 @@ export class PreparedSplit {
     return { cut: this.cut, runs, median: medianTiming(runs), outputCheck: mergeChecks(checks) };
   }
 
-  /** Releases the head's session and unloads the tail from the executor (best effort). */
+  /** Releases the head's session and unloads the tail from the executor (best effort, within BEST_EFFORT_TIMEOUT_MS). */
   async release(): Promise<void> {
     await this.head?.release();
-    if (this.tailName && this.remote) await this.remote.unloadModel(this.tailName).catch(() => undefined);
+    if (this.tailName && this.remote) await this.remote.unloadModel(this.tailName, { timeoutMs: BEST_EFFORT_TIMEOUT_MS }).catch(() => undefined);
   }
 }
 

@@ -11,13 +11,31 @@ import { median } from '../../app/profiling/trace.js';
 import type { NetworkConditions } from '../../app/partition/types.js';
 import type { AnalyzedModel } from '../model/analyze-file.js';
 import type { LinkShaper } from '../executor/link.js';
-import { UsageError } from '../errors/user-errors.js';
+import { describeError, UsageError } from '../errors/user-errors.js';
 import type { DagPartition } from '../../app/partition/dag.js';
 import { gatherLatencies, predictCuts, predictDagPartition, type CutPrediction, type GatheredLatencies, type LatencyGathering, type LinkChoice } from './split-prediction.js';
 import type { RemoteExecutor } from '../executor/remote-executor.js';
 import { runnerOptionsOf, shaperForLink, SplitRunner, type SplitRunTiming } from './split-run.js';
 
 export const SKIPPED_BY_BOUND = 'lower bound exceeds best';
+/** A cut the sweep did not reach: it stopped at a failure (SweepInterruptedError). */
+export const NOT_REACHED = 'not reached: the sweep stopped';
+
+/**
+ * A sweep that failed part-way (a frozen or lost executor): the failure's line, with what
+ * was measured before it (`partial`, one result per link) for the caller to show.
+ */
+export class SweepInterruptedError extends Error {
+  override name = 'SweepInterruptedError';
+  constructor(
+    readonly reason: string,
+    readonly measuredCuts: number,
+    readonly totalCuts: number,
+    readonly partial: SweepResult[]
+  ) {
+    super(`the sweep stopped after ${measuredCuts} of ${totalCuts} cuts: ${reason}`);
+  }
+}
 
 export interface SweepCut {
   cut: number;
@@ -26,7 +44,7 @@ export interface SweepCut {
   measuredMs: number | null;
   /** Shaped transfer time of this cut (bytes / bandwidth + RTT), the pruning bound. */
   lowerBoundMs: number;
-  skipped?: typeof SKIPPED_BY_BOUND;
+  skipped?: typeof SKIPPED_BY_BOUND | typeof NOT_REACHED;
   median?: SplitRunTiming;
   outputOk?: boolean;
   maxAbsDiff?: number;
@@ -150,8 +168,10 @@ export async function sweepModel(request: SweepRequest): Promise<SweepResult[]> 
   const order = request.prune ? [...cuts].sort((a, b) => Math.min(...states.map((s) => predictedMs(s, a))) - Math.min(...states.map((s) => predictedMs(s, b))) || a - b) : cuts;
 
   const runner = await SplitRunner.open(analyzed, runnerOptionsOf(request));
+  let reached = 0;
   try {
     for (const [index, cut] of order.entries()) {
+      reached = index;
       const needed = states.filter((s) => !prunable(s) || cut === s.prediction.chosen || boundMs(s, cut) <= s.bestMs);
       if (needed.length === 0) {
         progress(`[${index + 1}/${order.length}] ${file} cut ${cut}: skipped (transfer alone exceeds the best measured total)`);
@@ -181,46 +201,53 @@ export async function sweepModel(request: SweepRequest): Promise<SweepResult[]> 
         await prepared.release();
       }
     }
+  } catch (error) {
+    // What was measured before the failure is kept: the caller prints it with the failure.
+    if (reached > 0) throw new SweepInterruptedError(describeError(error), reached, order.length, summarize(true));
+    throw error;
   } finally {
     await runner.release();
   }
+  return summarize(false);
 
-  return states.map((state) => {
-    const totals = new Map([...state.measured].map(([cut, m]) => [cut, m.median.totalMs]));
-    const measuredBest = argMin(totals);
-    const predictedBest = state.prediction.chosen;
-    const errors = [...totals].map(([cut, measured]) => Math.abs(predictedMs(state, cut) - measured) / measured);
-    const network = state.link.preset.network;
-    return {
-      model: file,
-      network: { ...network, shaped: state.link.kind === 'preset' && network.name !== 'unshaped' },
-      serverLoad: loadFactor,
-      deviceSlowdown: request.deviceSlowdown ?? 1,
-      latencies: state.prediction.latencies,
-      cuts: cuts.map((cut): SweepCut => {
-        const measured = state.measured.get(cut);
-        const base = { cut, predictedMs: predictedMs(state, cut), lowerBoundMs: boundMs(state, cut) };
-        if (!measured) return { ...base, measuredMs: null, skipped: SKIPPED_BY_BOUND };
-        return { ...base, measuredMs: measured.median.totalMs, median: measured.median, outputOk: measured.ok, maxAbsDiff: measured.maxAbsDiff };
-      }),
-      predictedBest,
-      measuredBest,
-      ratio: (totals.get(predictedBest) ?? NaN) / (totals.get(measuredBest) ?? NaN),
-      predictionError: errors.length > 0 ? median(errors) : NaN,
-      outputsOk: [...state.measured.values()].every((m) => m.ok) && (state.dagMeasured?.ok ?? true),
-      ...(state.dag && state.dagMeasured
-        ? {
-            dag: {
-              localLayers: state.dag.localNodes,
-              predictedMs: state.dag.cost.totalMs,
-              measuredMs: state.dagMeasured.median.totalMs,
-              median: state.dagMeasured.median,
-              outputOk: state.dagMeasured.ok,
-              maxAbsDiff: state.dagMeasured.maxAbsDiff,
-              vsBestCut: state.dagMeasured.median.totalMs / (totals.get(measuredBest) ?? NaN)
+  function summarize(interrupted: boolean): SweepResult[] {
+    return states.map((state) => {
+      const totals = new Map([...state.measured].map(([cut, m]) => [cut, m.median.totalMs]));
+      const measuredBest = argMin(totals);
+      const predictedBest = state.prediction.chosen;
+      const errors = [...totals].map(([cut, measured]) => Math.abs(predictedMs(state, cut) - measured) / measured);
+      const network = state.link.preset.network;
+      return {
+        model: file,
+        network: { ...network, shaped: state.link.kind === 'preset' && network.name !== 'unshaped' },
+        serverLoad: loadFactor,
+        deviceSlowdown: request.deviceSlowdown ?? 1,
+        latencies: state.prediction.latencies,
+        cuts: cuts.map((cut): SweepCut => {
+          const measured = state.measured.get(cut);
+          const base = { cut, predictedMs: predictedMs(state, cut), lowerBoundMs: boundMs(state, cut) };
+          if (!measured) return { ...base, measuredMs: null, skipped: interrupted && order.indexOf(cut) >= reached ? NOT_REACHED : SKIPPED_BY_BOUND };
+          return { ...base, measuredMs: measured.median.totalMs, median: measured.median, outputOk: measured.ok, maxAbsDiff: measured.maxAbsDiff };
+        }),
+        predictedBest,
+        measuredBest,
+        ratio: (totals.get(predictedBest) ?? NaN) / (totals.get(measuredBest) ?? NaN),
+        predictionError: errors.length > 0 ? median(errors) : NaN,
+        outputsOk: [...state.measured.values()].every((m) => m.ok) && (state.dagMeasured?.ok ?? true),
+        ...(state.dag && state.dagMeasured
+          ? {
+              dag: {
+                localLayers: state.dag.localNodes,
+                predictedMs: state.dag.cost.totalMs,
+                measuredMs: state.dagMeasured.median.totalMs,
+                median: state.dagMeasured.median,
+                outputOk: state.dagMeasured.ok,
+                maxAbsDiff: state.dagMeasured.maxAbsDiff,
+                vsBestCut: state.dagMeasured.median.totalMs / (totals.get(measuredBest) ?? NaN)
+              }
             }
-          }
-        : {})
-    };
-  });
+          : {})
+      };
+    });
+  }
 }

@@ -2,7 +2,9 @@
 // on loopback, which the studio starts so remote profiling works with no setup. The
 // supervisor starts it, reads the URL from its first stdout line ("executor listening on
 // http://HOST:PORT"), restarts it with growing back-off when it dies, stops it when the
-// studio exits, and tells its listeners every change of state.
+// studio exits, and tells its listeners every change of state. The child also ends by
+// itself when the studio dies without stopping it (SIGKILL, a crash): it watches the stdin
+// pipe it is given (--exit-with-parent).
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -36,8 +38,9 @@ export interface ExecutorSupervisorOptions {
 
 const LISTENING_LINE = /executor listening on (https?:\/\/\S+)/;
 
+/** The studio's executor ends with the studio, however the studio ends (SIGKILL included): --exit-with-parent watches the stdin pipe it is given. */
 export function defaultExecutorArgs(): string[] {
-  return [path.join(packageRoot(), 'bin', 'neurosurgeon.js'), 'executor', '--port', '0', '--host', '127.0.0.1'];
+  return [path.join(packageRoot(), 'bin', 'neurosurgeon.js'), 'executor', '--port', '0', '--host', '127.0.0.1', '--exit-with-parent'];
 }
 
 /** The environment that gives the executor its token (not an argument: others could read it in the process list). */
@@ -142,11 +145,15 @@ export class ExecutorSupervisor {
     this.restartTimer = null;
     this.attempt += 1;
     this.setState({ state: 'starting', attempt: this.attempt });
+    // stdin is a pipe the child watches (--exit-with-parent): it closes when this process
+    // ends, even by SIGKILL, when no exit hook runs. Nothing is written to it.
     const child = spawn(this.options.nodePath, this.options.args, {
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, ...this.options.env },
       windowsHide: true
     });
+    child.stdin?.on('error', () => undefined);
+    (child.stdin as { unref?: () => void } | null)?.unref?.();
     this.child = child;
     this.startedAt = Date.now();
     const stderrTail: string[] = [];

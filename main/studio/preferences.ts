@@ -3,13 +3,16 @@
 // (profiles/<model sha256>.json). Every write is atomic; a file that cannot be read back
 // (corrupted, hand-edited, from a future version) is moved aside with a log line and
 // defaults are used, so a bad file never stops the studio from starting.
-import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { preferencesSchema, recentFileSchema, type Preferences, type RecentFile } from '../../app/studio/contract.js';
 import { DEFAULT_PROFILE_RUNS, DEFAULT_PROFILE_WARMUP, type LatencyProfile } from '../../app/profiling/types.js';
 import { writeFileAtomic } from '../files/atomic-write.js';
+import { jsonSyntaxProblem } from '../files/json-file.js';
+import { firstLine } from '../errors/user-errors.js';
+import { readRegularFileSync } from '../files/regular-file.js';
 import { checkProfileShape } from '../profiling/profiler.js';
 
 export const RECENT_FILES_LIMIT = 10;
@@ -34,7 +37,9 @@ export function defaultPreferences(): Preferences {
 const settingsFileSchema = z.object({
   schemaVersion: z.literal(1),
   preferences: preferencesSchema,
-  recentFiles: z.array(recentFileSchema)
+  recentFiles: z.array(recentFileSchema),
+  /** The export folder picked in Electron's dialog; kept apart from the preferences a page may set. */
+  exportDir: z.string().nullable().optional()
 });
 
 /** Moves an unreadable file aside (keeping it for the user) and says so. */
@@ -48,19 +53,24 @@ function quarantine(file: string, problem: string, log: StudioLog): void {
   }
 }
 
+/** The studio's own JSON files are small; a bigger one is not one of them. */
+const MAX_STUDIO_FILE_BYTES = 64 << 20;
+
 function readJson(file: string, log: StudioLog): unknown | undefined {
   if (!existsSync(file)) return undefined;
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    // A regular file of bounded size only (main/files/regular-file.ts): a FIFO or a device
+    // put in its place is refused at once instead of hanging or filling memory.
+    text = readRegularFileSync(file, { maxBytes: MAX_STUDIO_FILE_BYTES, what: 'a studio file' }).toString('utf8');
   } catch (error) {
-    log(`studio: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)}); using defaults`);
+    log(`studio: ${firstLine(error)}; using defaults`);
     return undefined;
   }
   try {
     return JSON.parse(text);
   } catch (error) {
-    quarantine(file, `not JSON: ${(error as Error).message}`, log);
+    quarantine(file, `not JSON: ${jsonSyntaxProblem(error, text)}`, log);
     return undefined;
   }
 }
@@ -70,6 +80,7 @@ export class PreferencesStore {
   readonly file: string;
   private preferences: Preferences;
   private recentFiles: RecentFile[];
+  private chosenExportDir: string | null;
 
   constructor(
     readonly home: string,
@@ -84,6 +95,7 @@ export class PreferencesStore {
     }
     this.preferences = parsed?.success ? parsed.data.preferences : defaultPreferences();
     this.recentFiles = parsed?.success ? parsed.data.recentFiles : [];
+    this.chosenExportDir = parsed?.success ? (parsed.data.exportDir ?? null) : null;
   }
 
   get(): Preferences {
@@ -109,8 +121,18 @@ export class PreferencesStore {
     return this.recent();
   }
 
+  /** The export folder the user picked in the native dialog, or null. Not part of the page-settable preferences. */
+  exportDir(): string | null {
+    return this.chosenExportDir;
+  }
+
+  setExportDir(dir: string): void {
+    this.chosenExportDir = path.resolve(dir);
+    this.save();
+  }
+
   private save(): void {
-    const document = { schemaVersion: 1, preferences: this.preferences, recentFiles: this.recentFiles };
+    const document = { schemaVersion: 1, preferences: this.preferences, recentFiles: this.recentFiles, ...(this.chosenExportDir ? { exportDir: this.chosenExportDir } : {}) };
     writeFileAtomic(this.file, `${JSON.stringify(document, null, 2)}\n`);
   }
 }

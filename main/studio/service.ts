@@ -12,7 +12,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   checkEvent,
@@ -36,6 +35,7 @@ import { analyzeLoadedModel, type AnalyzedModel } from '../model/analyze-file.js
 import { describeError } from '../errors/user-errors.js';
 import { loadModelFile, ModelFileError, type LoadedModel } from '../model/model-file.js';
 import { defaultZooDir, toolVersion } from '../files/paths.js';
+import { readRegularTextFile } from '../files/regular-file.js';
 import { ProfileCancelledError, ProfileError, type ProfilePhase, type ProfileProgress } from '../profiling/profiler.js';
 import { profileInChildProcess } from '../profiling/profile-process.js';
 import { listProviders, type ProviderStatus } from '../profiling/providers.js';
@@ -45,7 +45,7 @@ import { ExecutorLink, type ExecutorConnector } from './executor-link.js';
 import { estimateLatencies } from '../../app/engine.js';
 import { defaultPlanOptions, isNetworkPresetName } from '../../app/partition/presets.js';
 import type { NetworkConditions, PlanOptions } from '../../app/partition/types.js';
-import { exportPartition, PartitionConfigError, readPartitionConfig, type ExportRequest } from '../split/export.js';
+import { ExportError, exportPartition, MAX_PARTITION_CONFIG_BYTES, PartitionConfigError, readPartitionConfig, type ExportRequest } from '../split/export.js';
 import { ExecutorClient } from '../executor/client.js';
 import type { LinkChoice } from '../split/split-prediction.js';
 import { sweepModel } from '../split/sweep.js';
@@ -54,6 +54,11 @@ import { PreferencesStore, ProfileStore, type StudioLog } from './preferences.js
 
 class SweepCancelledError extends Error {
   override name = 'SweepCancelledError';
+}
+
+/** The user closed the export-folder dialog without choosing (Electron). */
+export class ExportCancelledError extends Error {
+  override name = 'ExportCancelledError';
 }
 
 export type ProfileSide = 'local' | 'remote';
@@ -73,6 +78,12 @@ export interface StudioServiceOptions {
   maxOpenModels?: number;
   /** Executor status polling, for tests. */
   executorPollMs?: number;
+  /**
+   * Electron: shows the native folder dialog (starting at `current`) and resolves with the
+   * folder picked, or null when cancelled. Without it (the web host), exports go only under
+   * the studio's own export folder, HOME/exports.
+   */
+  chooseFolder?: (current: string | null) => Promise<string | null>;
   log?: StudioLog;
 }
 
@@ -215,6 +226,8 @@ export class StudioService {
     'prefs.get': () => this.prefs.get(),
     'prefs.set': (change) => this.prefs.set(change),
     'partition.export': (params) => this.exportPartition(params),
+    'partition.exportFolder': () => ({ dir: this.exportRoot() ?? this.defaultExportRoot(), canChoose: Boolean(this.options.chooseFolder) }),
+    'partition.chooseExportFolder': () => this.chooseExportFolder(),
     'partition.import': (params) => this.importPartition(params),
     'executor.measureLink': () => this.executor.api().api.measureLink({ rounds: 3 }),
     'sweep.start': (params) => ({ jobId: this.startSweep(params) }),
@@ -448,15 +461,43 @@ export class StudioService {
     return { local: side(stored.local, 'localMs', 'mobile-cpu'), remote: side(stored.remote, 'remoteMs', 'server-gpu') };
   }
 
+  /** The web host's export folder, and Electron's until one is picked: HOME/exports. */
+  private defaultExportRoot(): string {
+    return path.join(this.options.home, 'exports');
+  }
+
+  /** Where exports go: the folder picked in Electron's dialog, the studio's own in the web host; null when Electron has none yet. */
+  private exportRoot(): string | null {
+    return this.options.chooseFolder ? this.prefs.exportDir() : this.defaultExportRoot();
+  }
+
+  private async chooseExportFolder(): Promise<StudioResult<'partition.chooseExportFolder'>> {
+    if (!this.options.chooseFolder) {
+      throw new ExportError(`the studio in a browser exports only into ${this.defaultExportRoot()}; another folder can be chosen in the desktop app`);
+    }
+    const picked = await this.options.chooseFolder(this.exportRoot());
+    if (picked) this.prefs.setExportDir(picked);
+    return { dir: this.exportRoot() ?? this.defaultExportRoot(), canChoose: true, chosen: picked !== null };
+  }
+
+  /**
+   * Writes an export into NAME under the export folder — never anywhere the page names: the
+   * name is a folder name (the contract refuses paths) and the folder is the one picked in
+   * Electron's dialog (asked for on the first export) or the web host's own.
+   */
   private async exportPartition(params: StudioParams<'partition.export'>): Promise<StudioResult<'partition.export'>> {
     const entry = this.openedModel(params.modelId);
-    const outDir =
-      params.outDir ??
-      path.join(
-        this.options.home,
-        'exports',
-        `${path.basename(entry.view.fileName).replace(/\.onnx$/i, '')}-cut-${params.cut}-${new Date().toISOString().replace(/[:.]/g, '-')}`
-      );
+    let root = this.exportRoot();
+    if (root === null) {
+      const picked = await this.options.chooseFolder?.(null);
+      if (!picked) throw new ExportCancelledError('no export folder was chosen; nothing was written');
+      this.prefs.setExportDir(picked);
+      root = path.resolve(picked);
+    }
+    const name =
+      params.name ?? `${path.basename(entry.view.fileName).replace(/\.onnx$/i, '').replace(/[^A-Za-z0-9._-]+/g, '_')}-cut-${params.cut}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    const outDir = path.join(root, name);
+    if (path.dirname(outDir) !== path.resolve(root)) throw new ExportError(`"${name}" is not a folder name`);
     const result = exportPartition({
       analyzed: entry.analyzed,
       cut: params.cut,
@@ -464,7 +505,8 @@ export class StudioService {
       objective: params.objective,
       latencies: this.planLatencies(params.modelId, entry),
       outDir,
-      overwrite: params.overwrite ?? false
+      overwrite: params.overwrite ?? false,
+      overwriteHint: 'tick Overwrite to replace it'
     });
     return { dir: result.dir, files: result.files, ms: result.ms };
   }
@@ -474,11 +516,8 @@ export class StudioService {
     let label: string;
     if ('path' in params) {
       label = path.basename(params.path);
-      try {
-        text = await readFile(params.path, 'utf8');
-      } catch (error) {
-        throw new PartitionConfigError(`${label}: cannot be read (${firstLine(error)})`);
-      }
+      // A regular file of a partition config's size only; its content is never quoted back.
+      text = await readRegularTextFile(params.path, { label, maxBytes: MAX_PARTITION_CONFIG_BYTES, what: 'a partition config', makeError: (message) => new PartitionConfigError(message) });
     } else {
       label = path.basename(params.fileName.replace(/\\/g, '/'));
       text = new TextDecoder().decode(params.bytes);

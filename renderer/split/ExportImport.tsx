@@ -2,11 +2,14 @@
 // cut for the chosen objective (or the DAG min cut) with the what-if conditions — and the
 // radio and device power the panel's energies use, so partition.json assumes the same — to main
 // ('partition.export': head.onnx, tail.onnx, the tail's model repository, partition.json
-// with its decision table) and shows the folder it was written to. Import reads a
+// with its decision table) and shows the folder it was written to. The page names only the
+// export's folder (a name, not a path): main writes it under the export folder — in the
+// desktop app the one picked in the native dialog (Folder…), in a browser the studio's own
+// — and Overwrite replaces only a folder an earlier export wrote. Import reads a
 // partition.json ('partition.import'; refused by main when it was made for another model)
 // and restores its view: the network, server load and objective, with its cut pinned.
-import { useRef, useState, type ChangeEvent } from 'react';
-import type { StudioResult } from '../../app/studio/contract.js';
+import { useEffect, useRef, useState, type ChangeEvent } from 'react';
+import type { ExportFolder, StudioResult } from '../../app/studio/contract.js';
 import { errorMessage, useStudio } from '../store.js';
 import { planOptionsFor, whatIfOfImported, type WhatIf } from './split-data.js';
 
@@ -27,16 +30,52 @@ export function ExportImport({ modelId, whatIf, bestCut, hasDag }: ExportImportP
   const pins = useStudio((state) => state.splitPins);
   const [busy, setBusy] = useState(false);
   const [written, setWritten] = useState<StudioResult<'partition.export'> | null>(null);
+  const [folder, setFolder] = useState<ExportFolder | null>(null);
+  const [name, setName] = useState('');
+  const [overwrite, setOverwrite] = useState(false);
   const fileInput = useRef<HTMLInputElement>(null);
+
+  useEffect(() => {
+    let live = true;
+    host.request('partition.exportFolder', {}).then(
+      (answer) => live && setFolder(answer),
+      () => undefined
+    );
+    return () => {
+      live = false;
+    };
+  }, [host]);
+
+  const chooseFolder = async () => {
+    try {
+      const answer = await host.request('partition.chooseExportFolder', {});
+      setFolder({ dir: answer.dir, canChoose: answer.canChoose });
+    } catch (error) {
+      pushBanner('error', `Could not choose the export folder: ${errorMessage(error)}`);
+    }
+  };
 
   const exportPartition = async (cut: number | 'dag') => {
     setBusy(true);
     try {
       const { network, radio, device, serverLoad } = planOptionsFor(whatIf);
-      const result = await host.request('partition.export', { modelId, cut, network, serverLoad, objective: whatIf.objective, radio, device });
+      const result = await host.request('partition.export', {
+        modelId,
+        cut,
+        network,
+        serverLoad,
+        objective: whatIf.objective,
+        radio,
+        device,
+        ...(name.trim() !== '' ? { name: name.trim() } : {}),
+        ...(overwrite ? { overwrite: true } : {})
+      });
       setWritten(result);
+      // The first export in the desktop app asks for the folder: show the one chosen.
+      if (folder?.canChoose) void host.request('partition.exportFolder', {}).then(setFolder, () => undefined);
     } catch (error) {
-      pushBanner('error', `Could not export the partition: ${errorMessage(error)}`);
+      if (error instanceof Error && error.name === 'ExportCancelledError') pushBanner('info', 'Export cancelled: no folder was chosen.');
+      else pushBanner('error', `Could not export the partition: ${errorMessage(error)}`);
     } finally {
       setBusy(false);
     }
@@ -67,9 +106,33 @@ export function ExportImport({ modelId, whatIf, bestCut, hasDag }: ExportImportP
           Export DAG cut
         </button>
       )}
+      <input
+        className="split-export-name"
+        type="text"
+        value={name}
+        onChange={(event) => setName(event.target.value)}
+        placeholder="folder name (optional)"
+        aria-label="Export folder name"
+        title={folder ? `The export goes into this folder under ${folder.dir}` : 'The name of the export folder'}
+        data-testid="split-export-name"
+        spellCheck={false}
+      />
+      <label className="split-export-overwrite" title="Replace a folder of this name, only if an earlier export wrote it">
+        <input type="checkbox" checked={overwrite} onChange={(event) => setOverwrite(event.target.checked)} data-testid="split-export-overwrite" /> Overwrite
+      </label>
+      {folder?.canChoose && (
+        <button type="button" className="split-button" onClick={() => void chooseFolder()} title="Choose the folder exports go into">
+          Folder…
+        </button>
+      )}
       <button type="button" className="split-button" onClick={() => fileInput.current?.click()}>
         Import
       </button>
+      {folder && (
+        <span className="split-written" data-testid="split-export-folder" data-dir={folder.dir}>
+          Exports go into <code>{folder.dir}</code>
+        </span>
+      )}
       <input ref={fileInput} type="file" accept=".json,application/json" hidden onChange={(event) => void onImport(event)} data-testid="split-import-input" />
       {written && (
         <span className="split-written" data-testid="split-export-result" data-dir={written.dir} title={written.files.join('\n')}>
