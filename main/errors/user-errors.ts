@@ -11,6 +11,8 @@ export class UsageError extends Error {
 const expectedErrorNames = new Set([
   'UsageError',
   'GraphStructureError',
+  'QuantizationError',
+  'QuantizeError',
   'ExportError',
   'PartitionConfigError',
   'BandwidthTraceError',
