@@ -13,6 +13,7 @@ const expectedErrorNames = new Set([
   'GraphStructureError',
   'QuantizationError',
   'QuantizeError',
+  'QuantizedModelError',
   'ExportError',
   'PartitionConfigError',
   'BandwidthTraceError',
