@@ -1,7 +1,7 @@
 // main/bench/ — `npm run bench`: every benchmark section (executor, split, studio, export, and
 // the engine and profiling figures here), each returning BenchFigures (figure.ts).
 //
-// `npm run bench [-- --only engine,profiling,executor,split,studio,export,real] [--budget-s S] [--device DEVICE.json] [--threads N]`:
+// `npm run bench [-- --only engine,profiling,executor,split,studio,export,real,quant] [--budget-s S] [--device DEVICE.json] [--threads N]`:
 // the figures the issues ask for, measured in one run and reported as
 // ratios (to a baseline measured in the same run, or to the issue's goal). Timed work
 // that needs a clean process (load time, peak memory, onnxruntime's session creation)
@@ -36,6 +36,7 @@ import { splitFigures } from './split-bench.js';
 import { executorFigures } from './executor-bench.js';
 import { exportFigures } from './export-bench.js';
 import { realExportFigures } from './real-exports-bench.js';
+import { quantFigures } from './quant-bench.js';
 import type { BenchFigure } from './figure.js';
 
 type Figure = BenchFigure;
@@ -299,7 +300,7 @@ async function main(): Promise<void> {
   // timings on this machine's shared vCPUs are bimodal. The executor children inherit it.
   process.env[INTRA_OP_THREADS_ENV] = argValue(args, '--threads') ?? process.env[INTRA_OP_THREADS_ENV] ?? '1';
   process.stderr.write(`bench: onnxruntime intra-op threads: ${process.env[INTRA_OP_THREADS_ENV]}\n`);
-  const only = argValue(args, '--only')?.split(',') ?? ['engine', 'profiling', 'executor', 'split', 'studio', 'export', 'real'];
+  const only = argValue(args, '--only')?.split(',') ?? ['engine', 'profiling', 'executor', 'split', 'studio', 'export', 'real', 'quant'];
   const figures: Figure[] = [];
   if (only.includes('engine')) {
     process.stderr.write('bench: planning figures…\n');
@@ -315,6 +316,7 @@ async function main(): Promise<void> {
   if (only.includes('executor')) figures.push(...(await executorFigures()));
   if (only.includes('export')) figures.push(...(await exportFigures()));
   if (only.includes('real')) figures.push(...(await realExportFigures()));
+  if (only.includes('quant')) figures.push(...(await quantFigures()));
   const width = Math.max(...figures.map((f) => f.figure.length));
   for (const f of figures) {
     console.log(`${f.met ? 'ok  ' : 'MISS'} ${f.figure.padEnd(width)}  ratio ${f.ratio.toFixed(3)} (goal ${f.goal})  ${f.measured} vs ${f.baselineOrGoal}`);
