@@ -14,6 +14,8 @@ import { buildPartitionProblem, estimateLatencies } from '../../app/engine.js';
 import { crossingTensors } from '../../app/partition/cuts.js';
 import { readOnnxModel } from '../../app/onnx/reader.js';
 import { generateInputs } from '../model/inputs.js';
+import { badQuantizationGraph, qdqTestGraph, qoperatorTestGraph } from '../../app/analysis/test-quantized-graphs.js';
+import * as ort from 'onnxruntime-node';
 import { availableSources, floatModelBytes, QUANTIZED_SOURCES, writeQuantizedModels, type QuantizedModelEntry } from '../model/quantized-models.js';
 import { checkSplit, runModel } from './split-check.js';
 
@@ -79,3 +81,32 @@ describe('head → tail at every cut of every quantized test model', () => {
     }
   }
 });
+
+describe('the hand-built quantized graphs the analysis tests use', () => {
+  for (const [label, bytes] of [['operator format', qoperatorTestGraph()], ['QDQ', qdqTestGraph()]] as const) {
+    it(`${label}: onnxruntime-node runs it with the shapes and types analysis gives, and every cut equals it`, async () => {
+      const model = readOnnxModel(bytes);
+      const analysis = analyzeModel(model);
+      const inputs = generateInputs(model, { seed: 2 });
+      const outputs = await runModel(bytes, inputs);
+      for (const output of analysis.outputs) {
+        expect([output.name, outputs[output.name].dims, outputs[output.name].type]).toEqual([output.name, output.shape, output.elementType]);
+      }
+      for (let cut = 0; cut <= analysis.layers.length; cut++) {
+        const check = await checkSplit(model, analysis, new Set(Array.from({ length: cut }, (_, i) => i)), inputs, outputs);
+        expect([cut, check.mismatches]).toEqual([cut, []]);
+      }
+    });
+  }
+
+  it('onnxruntime refuses the malformed ones too: what analysis refuses no runtime would run', async () => {
+    for (const kind of ['missing-scale', 'non-scalar-scale', 'zero-point-type', 'per-axis-length'] as const) {
+      const run = async () => {
+        const session = await ort.InferenceSession.create(badQuantizationGraph(kind), { logSeverityLevel: 4 });
+        await session.run({ x: new ort.Tensor('uint8', new Uint8Array(192), [1, 3, 8, 8]) });
+      };
+      await expect(run(), kind).rejects.toThrow();
+    }
+  });
+});
+
