@@ -163,7 +163,7 @@ describe('failures a user can hit', () => {
     const analyzed = await analyzeBytes(buildZooModel('lenet', { seed: 3 }), 'lenet.onnx');
     const run = runSplit(request(analyzed, { cut: 10, connect: connectTo('http://127.0.0.1:1') }));
     await expect(run).rejects.toThrow(UsageError);
-    await expect(run).rejects.toThrow(/cut 10 is out of range: lenet.onnx has 9 nodes \(cuts 0..9\)/);
+    await expect(run).rejects.toThrow(/cut 10 is out of range: lenet.onnx has 9 layers \(cuts 0..9\)/);
   });
 
   it('names an unreachable executor', async () => {
