@@ -25,8 +25,11 @@ function layer(index: number, opType: string, inputs: string[], outputs: TensorF
     params: paramBytes / 4,
     paramBytes,
     macs,
+    nodeMacs: macs,
+    intMacs: macs === null ? null : 0,
     weightInputs: inputs.filter((name) => /^[wb]\d$/.test(name)),
     foldedNodes: [],
+    stepNodes: [],
     flags: macs === null ? ['unknown-op'] : []
   };
 }
@@ -52,7 +55,7 @@ function sampleAnalysis(): ModelAnalysis {
     tensors,
     inputs: [image],
     outputs: [facts('a0', 128), facts('y', 40)],
-    totals: { params: 3_100, paramBytes: 12_400, macs: 13_064, unknownMacLayers: 1 },
+    totals: { params: 3_100, paramBytes: 12_400, macs: 13_064, intMacs: 0, unknownMacLayers: 1 },
     unresolved: ['u0']
   };
 }

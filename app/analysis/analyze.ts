@@ -1,16 +1,22 @@
 // Per-layer analysis of an ONNX graph: checks its structure (graph-check.ts), walks the
 // nodes in topological order, settles every value's type and shape (runtime shapes >
-// declared dims > static inference, see rules.ts), then counts each layer's parameters,
-// output bytes and MACs (op-costs.ts). Nodes that compute weights only (weights.ts) are
-// analysed for their shapes but are no layers: they fold into the layers that read them.
+// declared dims > static inference, see rules.ts), refuses malformed quantized nodes
+// (quant-check.ts), then counts each layer's parameters, output bytes and MACs, float and
+// integer (op-costs.ts). Nodes that compute weights only (weights.ts) are analysed for
+// their shapes but are no layers: they fold into the layers that read them. A QDQ model's
+// activation QuantizeLinear / DequantizeLinear nodes are steps of the layers they quantize
+// or feed (quant-steps.ts): a layer is then its own node plus its steps.
 // Weights are never read: only small integer/float tensors' values are looked at.
 import { byteSizeOf, elementBits, type ElementTypeName } from '../onnx/element-type.js';
 import { defaultOpset, staticElementCount, type Dim, type OnnxGraph, type OnnxModel, type OnnxNode, type OnnxTensor } from '../onnx/model.js';
 import { tensorValues } from '../onnx/reader.js';
 import { constantValueLimit, NodeContext, type InferredTensor, type ValueFacts } from './context.js';
-import { countMacs } from './op-costs.js';
-import { inferenceRules } from './rules.js';
+import { countMacs, qdqIntegerOperands } from './op-costs.js';
+import { isDefaultDomain, ruleFor } from './rules.js';
 import { checkGraphStructure } from './graph-check.js';
+import { checkQuantizedNode } from './quant-check.js';
+import { findQuantizationSteps } from './quant-steps.js';
+import { eightBitTypes } from './rules-quant.js';
 import { isStatic } from './shape-math.js';
 import type { AnalyzeOptions, LayerAnalysis, LayerFlag, ModelAnalysis, ShapeSource, SymbolicDim, TensorFacts, WeightNode } from './types.js';
 import { findWeights, uniqueSources, weightNodesReading, type GraphWeights, type WeightSource } from './weights.js';
@@ -48,6 +54,8 @@ class Analysis {
   private readonly symbolicDims: SymbolicDim[];
   private readonly dimValues: Record<string, number>;
   private weights: GraphWeights | null = null;
+  /** Outputs of DequantizeLinear nodes that read 8-bit integers: a QDQ node reading only these runs as an integer kernel. */
+  private readonly dequantizedEightBit = new Set<string>();
 
   constructor(
     model: OnnxModel,
@@ -82,17 +90,27 @@ class Analysis {
     });
 
     const weightNodeSet = new Set(weights.nodes);
-    const layers: LayerAnalysis[] = [];
+    const analysed = new Map<number, LayerAnalysis>();
     const weightNodes: WeightNode[] = [];
     for (const position of order) {
       const node = this.graph.nodes[position];
-      const analysed = this.analyzeNode(node);
-      for (const output of analysed.outputs) tensors.set(output.name, output);
+      const result = this.analyzeNode(node);
+      for (const output of result.outputs) tensors.set(output.name, output);
+      analysed.set(position, result);
       if (weightNodeSet.has(position)) {
-        weightNodes.push({ nodeIndex: position, name: node.name, opType: node.opType, outputs: analysed.outputs, consumers: [] });
-      } else {
-        layers.push({ ...analysed, index: layers.length });
+        weightNodes.push({ nodeIndex: position, name: node.name, opType: node.opType, outputs: result.outputs, consumers: [] });
       }
+    }
+    const owners = findQuantizationSteps(this.graph, weights);
+    const stepsOf = new Map<number, number[]>();
+    for (const [step, owner] of owners) stepsOf.set(owner, [...(stepsOf.get(owner) ?? []), step]);
+    const readers = readersOf(this.graph);
+    const layers: LayerAnalysis[] = [];
+    for (const position of order) {
+      if (weightNodeSet.has(position) || owners.has(position)) continue;
+      const own = analysed.get(position) as LayerAnalysis;
+      const steps = (stepsOf.get(position) ?? []).sort((a, b) => a - b).map((step) => analysed.get(step) as LayerAnalysis);
+      layers.push({ ...(steps.length > 0 ? this.withSteps(own, steps, readers) : own), index: layers.length });
     }
     const weightNodeAt = new Map(weightNodes.map((w) => [w.nodeIndex, w]));
     for (const layer of layers) for (const position of layer.foldedNodes) weightNodeAt.get(position)?.consumers.push(layer.index);
@@ -126,9 +144,10 @@ class Analysis {
       if (!state) flags.add('unknown-shape');
       return state ?? unknownValue;
     });
-    const rule = node.domain === '' ? inferenceRules.get(node.opType) : undefined;
+    const rule = ruleFor(node.domain, node.opType);
     if (!rule) flags.add('unknown-op');
     const context = new NodeContext(node, this.opset, inputStates);
+    checkQuantizedNode(context);
     let inferred: InferredTensor[] = [];
     if (rule) {
       try {
@@ -156,6 +175,11 @@ class Analysis {
     if (rule && !count) flags.add('unknown-op');
     if (count?.missing) flags.add(count.missing);
 
+    const integer = count !== null && (count.integer || this.runsOnIntegers(node));
+    if (isDefaultDomain(node.domain) && node.opType === 'DequantizeLinear' && eightBitTypes.has(context.type(0) ?? 'undefined')) {
+      for (const output of node.outputs) if (output !== '') this.dequantizedEightBit.add(output);
+    }
+
     const { params, paramBytes } = sumSources(this.sourcesRead(node.inputs));
     const weights = this.weights as GraphWeights;
     const weightInputs = [...new Set(node.inputs.filter((name) => weights.values.has(name)))];
@@ -170,10 +194,62 @@ class Analysis {
       outputBytes: outputs.some((o) => o.bytes === null) ? null : outputs.reduce((sum, o) => sum + (o.bytes ?? 0), 0),
       params,
       paramBytes,
+      stepNodes: [],
       macs: count ? count.macs : null,
+      nodeMacs: count ? count.macs : null,
+      intMacs: count && count.macs !== null ? (integer ? count.macs : 0) : null,
       weightInputs,
       foldedNodes: weightNodesReading(weights, weightInputs),
       flags: [...flags]
+    };
+  }
+
+  /** A QDQ node whose data and weight inputs all come from DequantizeLinear of 8-bit integers. */
+  private runsOnIntegers(node: OnnxNode): boolean {
+    if (!isDefaultDomain(node.domain) || !Object.hasOwn(qdqIntegerOperands, node.opType)) return false;
+    return qdqIntegerOperands[node.opType].every((i) => i < node.inputs.length && this.dequantizedEightBit.has(node.inputs[i]));
+  }
+
+  /**
+   * A layer made of its own node and its quantization steps: it reads what its members
+   * read from outside it, gives what they give outside it (a QDQ conv's 8-bit Q output, not
+   * the float tensor between Conv and Q), and counts all its members' weights and MACs.
+   */
+  private withSteps(own: LayerAnalysis, steps: readonly LayerAnalysis[], readers: ReadonlyMap<string, ReadonlySet<number>>): LayerAnalysis {
+    const members = [own, ...steps];
+    const positions = new Set(members.map((m) => m.nodeIndex));
+    const producedInside = new Map<string, LayerAnalysis>();
+    for (const member of members) for (const name of this.graph.nodes[member.nodeIndex].outputs) if (name !== '') producedInside.set(name, member);
+    const inputs: string[] = [];
+    for (const name of own.inputs) {
+      const step = producedInside.get(name);
+      inputs.push(...(step ? step.inputs : [name]));
+    }
+    for (const step of steps) for (const name of step.inputs) if (!producedInside.has(name) && !inputs.includes(name)) inputs.push(name);
+    const graphOutputs = new Set(this.graph.outputs.map((o) => o.name));
+    const leaves = (facts: TensorFacts): boolean => {
+      const read = readers.get(facts.name);
+      return graphOutputs.has(facts.name) || !read || read.size === 0 || [...read].some((reader) => !positions.has(reader));
+    };
+    const outputs = members.flatMap((member) => member.outputs.filter(leaves));
+    const weights = this.weights as GraphWeights;
+    const weightInputs = [...new Set(members.flatMap((member) => member.weightInputs))];
+    const { params, paramBytes } = sumSources(this.sourcesRead(weightInputs));
+    const sum = (pick: (member: LayerAnalysis) => number | null): number | null =>
+      members.some((member) => pick(member) === null) ? null : members.reduce((total, member) => total + (pick(member) ?? 0), 0);
+    return {
+      ...own,
+      inputs,
+      outputs,
+      outputBytes: outputs.some((o) => o.bytes === null) ? null : outputs.reduce((total, o) => total + (o.bytes ?? 0), 0),
+      params,
+      paramBytes,
+      weightInputs,
+      foldedNodes: weightNodesReading(weights, weightInputs),
+      stepNodes: steps.map((step) => step.nodeIndex),
+      macs: sum((member) => member.macs),
+      intMacs: sum((member) => member.intMacs),
+      flags: [...new Set(members.flatMap((member) => member.flags))]
     };
   }
 
@@ -238,14 +314,39 @@ class Analysis {
   /** Parameters count each stored weight once, however many layers read it (the model's size). */
   private totals(layers: LayerAnalysis[]): ModelAnalysis['totals'] {
     let macs = 0;
+    let intMacs = 0;
     let unknownMacLayers = 0;
     for (const layer of layers) {
       if (layer.macs === null) unknownMacLayers++;
-      else macs += layer.macs;
+      else {
+        macs += layer.macs;
+        intMacs += layer.intMacs ?? 0;
+      }
     }
     const { params, paramBytes } = sumSources(this.sourcesRead(layers.flatMap((layer) => layer.weightInputs)));
-    return { params, paramBytes, macs, unknownMacLayers };
+    return { params, paramBytes, macs, intMacs, unknownMacLayers };
   }
+}
+
+/** Every value name → the nodes (graph positions) reading it, subgraph reads of outer names included. */
+function readersOf(graph: OnnxGraph): Map<string, Set<number>> {
+  const readers = new Map<string, Set<number>>();
+  const visit = (nodes: readonly OnnxNode[], position: number): void => {
+    for (const node of nodes) {
+      for (const name of node.inputs) {
+        if (name === '') continue;
+        let set = readers.get(name);
+        if (!set) readers.set(name, (set = new Set()));
+        set.add(position);
+      }
+      for (const attribute of node.attributes.values()) {
+        if (attribute.kind === 'graph') visit(attribute.value.nodes, position);
+        if (attribute.kind === 'graphs') for (const inner of attribute.value) visit(inner.nodes, position);
+      }
+    }
+  };
+  for (const node of graph.nodes) visit([node], node.index);
+  return readers;
 }
 
 function sumSources(sources: readonly WeightSource[]): { params: number; paramBytes: number } {

@@ -34,6 +34,16 @@ export class NodeContext {
     private readonly inputFacts: (ValueFacts | null)[]
   ) {}
 
+  /**
+   * The same node seen through some of its inputs, in the given order: a quantized op's
+   * data operands (QLinearConv's x and w are inputs 0 and 3) as the float op's rule and MAC
+   * convention read them (inputs 0 and 1).
+   */
+  select(indices: readonly number[]): NodeContext {
+    const node: OnnxNode = { ...this.node, inputs: indices.map((i) => this.node.inputs[i] ?? '') };
+    return new NodeContext(node, this.opset, indices.map((i) => this.inputFacts[i] ?? null));
+  }
+
   get inputCount(): number {
     return this.node.inputs.length;
   }

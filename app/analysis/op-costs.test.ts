@@ -4,13 +4,16 @@ import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../onnx/builder.js';
 import { readOnnxModel } from '../onnx/reader.js';
 import { analyzeModel } from './analyze.js';
-import { opCosts } from './op-costs.js';
-import { inferenceRules } from './rules.js';
+import { integerOpCosts, microsoftIntegerOpCosts, opCosts } from './op-costs.js';
+import { inferenceRules, microsoftInferenceRules } from './rules.js';
 
 describe('opCosts', () => {
-  it('has a MAC convention for every op that shape inference knows, and no others', () => {
-    expect([...inferenceRules.keys()].filter((op) => !Object.hasOwn(opCosts, op))).toEqual([]);
-    expect(Object.keys(opCosts).filter((op) => !inferenceRules.has(op))).toEqual([]);
+  it('has a MAC convention for every op that shape inference knows, and no others, in each domain', () => {
+    const defaultDomain = { ...opCosts, ...integerOpCosts };
+    expect([...inferenceRules.keys()].filter((op) => !Object.hasOwn(defaultDomain, op))).toEqual([]);
+    expect(Object.keys(defaultDomain).filter((op) => !inferenceRules.has(op))).toEqual([]);
+    expect(Object.keys(integerOpCosts).filter((op) => Object.hasOwn(opCosts, op))).toEqual([]);
+    expect([...microsoftInferenceRules.keys()].sort()).toEqual(Object.keys(microsoftIntegerOpCosts).sort());
   });
 
   it('does not mistake Object.prototype names for ops', () => {

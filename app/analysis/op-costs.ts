@@ -2,10 +2,14 @@
 // `opCosts` (Netron/torchvision style), the formulas for each kind of rule below it.
 // Only convolutions and matrix products count heavily, so zoo totals match the MACs
 // torchvision publishes; element-wise ops count one per output element, pure data
-// movement and compare/select ops count zero.
+// movement and compare/select ops count zero. Quantized ops count like their float twins
+// on their data operands (QLinearConv like Conv on x and w), and integer kernels' MACs are
+// integer MACs (`MacCount.integer`), reported apart from float ones.
 import type { Dim } from '../onnx/model.js';
 import type { NodeContext } from './context.js';
 import { einsumLabelSizes, parseEinsum, recurrentDims, recurrentGates } from './rules-nn.js';
+import { MICROSOFT_DOMAIN } from './rules-quant.js';
+import { isDefaultDomain } from './rules.js';
 
 export type CostRule =
   /** Data movement (Reshape, Concat, Resize...) and compare/select (Relu, MaxPool, Where...). */
@@ -55,7 +59,8 @@ const perElementOps = [
   'Tanh', 'Gelu', 'LeakyRelu', 'Elu', 'Selu', 'Celu', 'HardSigmoid', 'HardSwish', 'Softplus', 'Softsign', 'Reciprocal',
   'Sin', 'Cos', 'Tan', 'Asin', 'Acos', 'Atan', 'Sinh', 'Cosh', 'Asinh', 'Acosh', 'Atanh', 'Mish', 'ThresholdedRelu',
   'Shrink', 'Floor', 'Ceil', 'Round', 'CumSum', 'BatchNormalization', 'InstanceNormalization', 'LayerNormalization',
-  'GroupNormalization', 'MeanVarianceNormalization', 'LpNormalization', 'QuantizeLinear', 'DequantizeLinear', 'GridSample'
+  'GroupNormalization', 'MeanVarianceNormalization', 'LpNormalization', 'QuantizeLinear', 'DequantizeLinear', 'GridSample',
+  'DynamicQuantizeLinear'
 ];
 
 const reduceOps = [
@@ -63,7 +68,56 @@ const reduceOps = [
   'ReduceLogSumExp', 'ReduceSumSquare'
 ];
 
-/** MAC convention per default-domain op. An op missing here counts as unknown. */
+/**
+ * An integer kernel: the float op's convention applied to the data operands `operands`
+ * (in the order the float rule reads them), every MAC an integer one.
+ */
+export interface IntegerCost {
+  rule: CostRule;
+  operands: readonly number[];
+}
+
+const integer = (rule: CostRule, operands: readonly number[]): IntegerCost => ({ rule, operands });
+
+/** Integer kernels of the default domain: QOperator format and dynamic quantization. */
+export const integerOpCosts: Readonly<Record<string, IntegerCost>> = {
+  QLinearConv: integer({ kind: 'conv' }, [0, 3]),
+  ConvInteger: integer({ kind: 'conv' }, [0, 1]),
+  QLinearMatMul: integer({ kind: 'matmul' }, [0, 3]),
+  MatMulInteger: integer({ kind: 'matmul' }, [0, 1])
+};
+
+/** onnxruntime's com.microsoft integer kernels. */
+export const microsoftIntegerOpCosts: Readonly<Record<string, IntegerCost>> = {
+  QLinearAdd: integer(perOutput(1), [0, 3]),
+  QLinearMul: integer(perOutput(1), [0, 3]),
+  QLinearConcat: integer(zero, []),
+  QLinearGlobalAveragePool: integer(perInput(1), [0]),
+  QLinearAveragePool: integer({ kind: 'window' }, [0]),
+  QLinearSigmoid: integer(perOutput(1), [0]),
+  QLinearLeakyRelu: integer(perOutput(1), [0]),
+  QGemm: integer({ kind: 'gemm' }, [0, 3]),
+  MatMulIntegerToFloat: integer({ kind: 'matmul' }, [0, 1]),
+  DynamicQuantizeMatMul: integer({ kind: 'matmul' }, [0, 1])
+};
+
+/**
+ * Float ops that onnxruntime runs as integer kernels when every data and weight input
+ * comes from a DequantizeLinear of 8-bit integers (the QDQ format): the inputs that must
+ * (a bias, input 2 of Conv and Gemm, may stay float).
+ */
+export const qdqIntegerOperands: Readonly<Record<string, readonly number[]>> = {
+  Conv: [0, 1],
+  ConvTranspose: [0, 1],
+  Gemm: [0, 1],
+  MatMul: [0, 1],
+  Add: [0, 1],
+  Mul: [0, 1],
+  AveragePool: [0],
+  GlobalAveragePool: [0]
+};
+
+/** MAC convention per default-domain float op. An op missing here (and from the integer tables) counts as unknown. */
 export const opCosts: Readonly<Record<string, CostRule>> = {
   ...Object.fromEntries(zeroOps.map((op) => [op, zero])),
   ...Object.fromEntries(perElementOps.map((op) => [op, perOutput(1)])),
@@ -71,11 +125,9 @@ export const opCosts: Readonly<Record<string, CostRule>> = {
   Softmax: perOutput(3),
   LogSoftmax: perOutput(3),
   Conv: { kind: 'conv' },
-  ConvInteger: { kind: 'conv' },
   ConvTranspose: { kind: 'convTranspose' },
   Gemm: { kind: 'gemm' },
   MatMul: { kind: 'matmul' },
-  MatMulInteger: { kind: 'matmul' },
   AveragePool: { kind: 'window' },
   LpPool: { kind: 'window' },
   LRN: { kind: 'lrn' },
@@ -85,7 +137,8 @@ export const opCosts: Readonly<Record<string, CostRule>> = {
   LSTM: { kind: 'recurrent' }
 };
 
-export type MacCount = { macs: number; missing: null } | { macs: null; missing: 'unknown-shape' | 'symbolic-shape' };
+/** A node's MACs; `integer`: all of them run on an integer kernel. */
+export type MacCount = { macs: number; integer: boolean; missing: null } | { macs: null; integer: boolean; missing: 'unknown-shape' | 'symbolic-shape' };
 
 /** A count being built: a number, or why it cannot be one. */
 type Count = number | 'symbolic' | 'unknown';
@@ -145,16 +198,29 @@ function evaluate(rule: CostRule, ctx: NodeContext, outputs: (Dim[] | null)[]): 
   }
 }
 
-/** MACs of a node by its op's convention; null when the op has no entry in `opCosts`. */
+function own<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
+/** The convention for a node's op, and the operands it reads (null: the node's own inputs), or null for an unknown op. */
+function costOf(ctx: NodeContext): { rule: CostRule; operands: readonly number[] | null; integer: boolean } | null {
+  const { domain, opType } = ctx.node;
+  const integerCost = isDefaultDomain(domain) ? own(integerOpCosts, opType) : domain === MICROSOFT_DOMAIN ? own(microsoftIntegerOpCosts, opType) : undefined;
+  if (integerCost) return { rule: integerCost.rule, operands: integerCost.operands, integer: true };
+  const rule = isDefaultDomain(domain) ? own(opCosts, opType) : undefined;
+  return rule ? { rule, operands: null, integer: false } : null;
+}
+
+/** MACs of a node by its op's convention; null when the op has no entry in the tables above. */
 export function countMacs(ctx: NodeContext, outputs: (Dim[] | null)[]): MacCount | null {
-  const rule = ctx.node.domain === '' && Object.hasOwn(opCosts, ctx.node.opType) ? opCosts[ctx.node.opType] : undefined;
-  if (!rule) return null;
+  const cost = costOf(ctx);
+  if (!cost) return null;
   let count: Count;
   try {
-    count = evaluate(rule, ctx, outputs);
+    count = evaluate(cost.rule, cost.operands ? ctx.select(cost.operands) : ctx, outputs);
   } catch {
     count = 'unknown';
   }
-  if (typeof count === 'number') return { macs: count, missing: null };
-  return { macs: null, missing: count === 'symbolic' ? 'symbolic-shape' : 'unknown-shape' };
+  if (typeof count === 'number') return { macs: count, integer: cost.integer, missing: null };
+  return { macs: null, integer: cost.integer, missing: count === 'symbolic' ? 'symbolic-shape' : 'unknown-shape' };
 }

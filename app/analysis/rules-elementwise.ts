@@ -181,14 +181,6 @@ const dropout: InferenceRule = (ctx) => {
   ];
 };
 
-const quantizeLinear: InferenceRule = (ctx) => [
-  { elementType: ctx.elementTypeAttribute('output_dtype') ?? ctx.type(2) ?? 'uint8', shape: ctx.requireShape(0) }
-];
-
-const dequantizeLinear: InferenceRule = (ctx) => [
-  { elementType: ctx.elementTypeAttribute('output_dtype') ?? ctx.type(1) ?? 'float32', shape: ctx.requireShape(0) }
-];
-
 const unaryOps = [
   'Relu', 'LeakyRelu', 'Elu', 'Selu', 'Celu', 'Sigmoid', 'HardSigmoid', 'HardSwish', 'Tanh', 'Softplus', 'Softsign',
   'Gelu', 'Erf', 'Exp', 'Log', 'Sqrt', 'Reciprocal', 'Neg', 'Abs', 'Clip', 'Identity', 'Sin', 'Cos', 'Tan', 'Asin',
@@ -207,7 +199,5 @@ export const elementwiseRules: Record<string, InferenceRule> = {
   Where: where,
   Cast: cast,
   CastLike: castLike,
-  Dropout: dropout,
-  QuantizeLinear: quantizeLinear,
-  DequantizeLinear: dequantizeLinear
+  Dropout: dropout
 };

@@ -52,7 +52,7 @@ function requireRank(shape: Dim[], min: number, what: string): void {
   if (shape.length < min) fail(`${what} needs rank ≥ ${min}`);
 }
 
-const conv: InferenceRule = (ctx) => {
+export const conv: InferenceRule = (ctx) => {
   const x = ctx.requireShape(0);
   requireRank(x, 3, 'Conv input');
   const w = ctx.shape(1);
@@ -98,7 +98,7 @@ const convTranspose: InferenceRule = (ctx) => {
   return [{ elementType: null, shape: [x[0], multiplyDim(w[1], group), ...spatial] }];
 };
 
-const gemm: InferenceRule = (ctx) => {
+export const gemm: InferenceRule = (ctx) => {
   const a = ctx.requireShape(0);
   const b = ctx.requireShape(1);
   if (a.length !== 2 || b.length !== 2) fail('Gemm operands must be matrices');
@@ -123,9 +123,7 @@ export function matmulShape(a: Dim[], b: Dim[]): Dim[] {
 
 const matmul: InferenceRule = (ctx) => [{ elementType: null, shape: matmulShape(ctx.requireShape(0), ctx.requireShape(1)) }];
 
-const matmulInteger: InferenceRule = (ctx) => [{ elementType: 'int32', shape: matmulShape(ctx.requireShape(0), ctx.requireShape(1)) }];
-
-function pool(ctx: NodeContext, secondOutput: InferredTensor['elementType']): InferredTensor[] {
+export function pool(ctx: NodeContext, secondOutput: InferredTensor['elementType']): InferredTensor[] {
   const x = ctx.requireShape(0);
   requireRank(x, 3, `${ctx.node.opType} input`);
   const attributes = spatialAttributes(ctx, x.length - 2, null);
@@ -135,7 +133,7 @@ function pool(ctx: NodeContext, secondOutput: InferredTensor['elementType']): In
   return outputs;
 }
 
-const globalPool: InferenceRule = (ctx) => {
+export const globalPool: InferenceRule = (ctx) => {
   const x = ctx.requireShape(0);
   requireRank(x, 3, `${ctx.node.opType} input`);
   return [{ elementType: null, shape: [x[0], x[1], ...x.slice(2).map(() => 1)] }];
@@ -255,11 +253,9 @@ export const nnRules: Record<string, InferenceRule> = {
   GRU: recurrent,
   LSTM: recurrent,
   Conv: conv,
-  ConvInteger: (ctx) => [{ ...conv(ctx)[0], elementType: 'int32' }],
   ConvTranspose: convTranspose,
   Gemm: gemm,
   MatMul: matmul,
-  MatMulInteger: matmulInteger,
   MaxPool: (ctx) => pool(ctx, ctx.outputCount > 1 ? 'int64' : null),
   AveragePool: (ctx) => pool(ctx, null),
   LpPool: (ctx) => pool(ctx, null),

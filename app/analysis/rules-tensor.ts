@@ -120,7 +120,7 @@ const squeeze: InferenceRule = (ctx) => {
   return [{ elementType: null, shape: x.filter((_, axis) => !removed.has(axis)), values: ctx.values(0) }];
 };
 
-const concat: InferenceRule = (ctx) => {
+export const concat: InferenceRule = (ctx) => {
   const inputs = ctx.node.inputs.map((_, i) => i).filter((i) => ctx.has(i));
   if (inputs.length === 0) fail('Concat of nothing');
   const shapes = inputs.map((i) => ctx.requireShape(i));

@@ -47,8 +47,24 @@ export interface LayerAnalysis {
   weightInputs: string[];
   /** Graph positions of the weight-only nodes that compute what this layer reads, folded into it. */
   foldedNodes: number[];
-  /** Multiply-accumulates; null when the op is unknown or its shapes are not known. */
+  /**
+   * Graph positions of the activation QuantizeLinear / DequantizeLinear nodes that run as
+   * steps of this layer (app/analysis/quant-steps.ts): a Q reading this layer's output, a DQ
+   * feeding this layer alone. Their outputs inside the layer are no crossing tensors; a
+   * cut between two layers falls between a Q and the next DQ, so the 8-bit tensor crosses.
+   */
+  stepNodes: number[];
+  /** Multiply-accumulates (all of them, integer ones included); null when the op is unknown or its shapes are not known. */
   macs: number | null;
+  /** The MACs of the layer's own node, without its steps' (equal to `macs` for a layer without steps). */
+  nodeMacs: number | null;
+  /**
+   * The part of `macs` computed on integers: QLinearConv, QLinearMatMul, ConvInteger,
+   * MatMulInteger and their com.microsoft kin, and a QDQ node whose data and weight inputs all
+   * come from DequantizeLinear of 8-bit integers (runtimes run it as the integer kernel).
+   * `macs − intMacs` are float MACs. Null when `macs` is.
+   */
+  intMacs: number | null;
   /** Problems worth showing: 'unknown-op', 'unknown-shape', 'symbolic-shape'. */
   flags: LayerFlag[];
 }
@@ -86,6 +102,8 @@ export interface ModelAnalysis {
     paramBytes: number;
     /** Sum over layers whose MACs are known. */
     macs: number;
+    /** The integer part of `macs` (LayerAnalysis.intMacs); `macs − intMacs` are float MACs. */
+    intMacs: number;
     /** Layers whose MACs could not be counted (unknown op or shape). */
     unknownMacLayers: number;
   };

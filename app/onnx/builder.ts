@@ -1,7 +1,9 @@
 // Builds ONNX models in code, the way PyTorch's exporter writes them (opset 17, Conv
 // weights OIHW, Linear as Gemm with transB=1, BatchNorm folded into Conv): the sample
 // zoo and the tests make every model they use with it. Weights are deterministic,
-// seeded He-uniform values so activations stay finite through deep nets.
+// seeded He-uniform values so activations stay finite through deep nets. Quantized
+// graphs take integer constants (`constantTensor`) and contrib ops (a node's `domain`:
+// every domain a node uses is imported, version 1 for com.microsoft).
 import { onnx } from './generated/onnx.js';
 import type { ElementTypeName } from './element-type.js';
 import type { Dim } from './model.js';
@@ -11,8 +13,10 @@ import {
   float32TensorProto,
   int64,
   int64TensorProto,
+  typedTensorProto,
   valueInfoProto,
-  type AttributeInput
+  type AttributeInput,
+  type TypedTensorData
 } from './writer.js';
 
 /** mulberry32: small, fast, seedable; good enough for weights. */
@@ -132,6 +136,13 @@ export class GraphBuilder {
   constantFloat(base: string, dims: number[], values: Float32Array): string {
     const name = this.unique(base);
     this.initializers.push(float32TensorProto(name, dims, values));
+    return name;
+  }
+
+  /** An initializer of any numeric type (int8 weights, uint8 zero points, int32 biases). */
+  constantTensor(base: string, elementType: ElementTypeName, dims: number[], values: TypedTensorData): string {
+    const name = this.unique(base);
+    this.initializers.push(typedTensorProto(name, elementType, dims, values));
     return name;
   }
 
@@ -267,9 +278,13 @@ export class GraphBuilder {
   }
 
   toProto(): onnx.ModelProto {
+    const domains = [...new Set(this.nodes.map((node) => node.domain ?? '').filter((domain) => domain !== ''))].sort();
     return new onnx.ModelProto({
       irVersion: int64(8),
-      opsetImport: [new onnx.OperatorSetIdProto({ domain: '', version: int64(this.opset) })],
+      opsetImport: [
+        new onnx.OperatorSetIdProto({ domain: '', version: int64(this.opset) }),
+        ...domains.map((domain) => new onnx.OperatorSetIdProto({ domain, version: int64(1) }))
+      ],
       producerName: this.options.producerName ?? 'neurosurgeon-studio',
       producerVersion: '0.1.0',
       docString: this.options.docString ?? '',

@@ -76,3 +76,11 @@ export function int64TensorProto(name: string, dims: number[], values: number[])
   const data = new BigInt64Array(values.map((v) => BigInt(v)));
   return rawTensorProto(name, 'int64', dims, new Uint8Array(data.buffer));
 }
+
+/** Typed arrays the tensor writers take, by element type (little-endian, as ONNX's raw_data is). */
+export type TypedTensorData = Float32Array | Int8Array | Uint8Array | Int32Array | BigInt64Array;
+
+/** A tensor proto of any numeric type from a typed array (viewed, not copied). */
+export function typedTensorProto(name: string, elementType: ElementTypeName, dims: number[], values: TypedTensorData): onnx.TensorProto {
+  return rawTensorProto(name, elementType, dims, new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+}

@@ -19,8 +19,11 @@ function layer(macs: number | null, outputBytes: number | null, paramBytes: numb
     params: paramBytes / 4,
     paramBytes,
     macs,
+    nodeMacs: macs,
+    intMacs: macs === null ? null : 0,
     weightInputs: ['w'],
     foldedNodes: [],
+    stepNodes: [],
     flags: []
   };
 }

@@ -7,7 +7,8 @@ import { GraphBuilder } from '../onnx/builder.js';
 import type { Dim } from '../onnx/model.js';
 import { readOnnxModel } from '../onnx/reader.js';
 import { buildZooModel } from '../zoo/index.js';
-import { LAYER_TYPE_FEATURES, LAYER_TYPES, layerFeatures, type LayerFeatures } from './features.js';
+import { LAYER_TYPE_FEATURES, LAYER_TYPES, layerFeatures, stepFeatures, type LayerFeatures } from './features.js';
+import { qdqTestGraph, qoperatorTestGraph } from '../analysis/test-quantized-graphs.js';
 
 function featuresOf(bytes: Uint8Array): (LayerFeatures | null)[] {
   const model = readOnnxModel(bytes);
@@ -104,5 +105,35 @@ describe('layerFeatures', () => {
 
   it('lists features for every layer type', () => {
     for (const type of LAYER_TYPES) expect(LAYER_TYPE_FEATURES[type].length).toBeGreaterThan(0);
+  });
+
+  it('gives integer kernels and quantize ops layer types of their own, with their float twins\' features', () => {
+    const model = readOnnxModel(qoperatorTestGraph());
+    const analysis = analyzeModel(model);
+    const byName = new Map(analysis.layers.map((layer) => [layer.name, layerFeatures(layer, analysis, model.graph)]));
+    expect(byName.get('/conv/QLinearConv')).toEqual({
+      layerType: 'qconv',
+      features: { inputSize: 3 * 64, filterStrideSquaredTimesFilters: 9 * 4, macs: 6912, im2colElements: 3 * 9 * 64 }
+    });
+    expect(byName.get('/conv_integer/ConvInteger')?.layerType).toBe('qconv');
+    expect(byName.get('/fc/QLinearMatMul')).toEqual({ layerType: 'qfc', features: { inputNeurons: 256, outputNeurons: 10, inputTimesOutputNeurons: 2560, macs: 2560 } });
+    expect(byName.get('/matmul_integer/MatMulInteger')?.features).toEqual({ inputNeurons: 256, outputNeurons: 3, inputTimesOutputNeurons: 768, macs: 768 });
+    expect(byName.get('/add/QLinearAdd')).toEqual({ layerType: 'qelementwise', features: { neurons: 256 } });
+    expect(byName.get('/input/QuantizeLinear')).toEqual({ layerType: 'quantize', features: { neurons: 192, dynamicNeurons: 0 } });
+    expect(byName.get('/dynamic/DynamicQuantizeLinear')).toEqual({ layerType: 'quantize', features: { neurons: 192, dynamicNeurons: 192 } });
+  });
+
+  it('describes a QDQ layer by its own node and each quantization step apart', () => {
+    const model = readOnnxModel(qdqTestGraph());
+    const analysis = analyzeModel(model);
+    const conv = analysis.layers[1];
+    expect(layerFeatures(conv, analysis, model.graph)).toEqual({
+      layerType: 'conv',
+      features: { inputSize: 192, filterStrideSquaredTimesFilters: 36, macs: 6912, im2colElements: 3 * 9 * 64 }
+    });
+    expect(conv.stepNodes.map((position) => stepFeatures(position, analysis, model.graph))).toEqual([
+      { layerType: 'quantize', features: { neurons: 192, dynamicNeurons: 0 } },
+      { layerType: 'quantize', features: { neurons: 256, dynamicNeurons: 0 } }
+    ]);
   });
 });

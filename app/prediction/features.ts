@@ -3,9 +3,13 @@
 // can never disagree: main/profiling/characterize.ts computes a sweep sample's features with it,
 // and predict.ts computes a new model's layer features with it before applying the
 // fitted regressions (regression.ts). Layers it cannot classify or measure get null and
-// fall back to the roofline estimate.
+// fall back to the roofline estimate. Integer kernels (QLinearConv, QLinearMatMul,
+// ConvInteger, MatMulInteger, QLinearAdd, ...) and the quantize / dequantize ops are types
+// of their own: an integer conv runs at another rate than a float one. A QDQ layer's
+// quantization steps (app/analysis/quant-steps.ts) are costed one by one (`stepFeatures`).
 import type { LayerAnalysis, ModelAnalysis } from '../analysis/types.js';
 import type { AttributeValue, Dim, OnnxGraph, OnnxNode } from '../onnx/model.js';
+import { MICROSOFT_DOMAIN } from '../analysis/rules-quant.js';
 
 export type LayerType =
   | 'conv'
@@ -18,7 +22,12 @@ export type LayerType =
   | 'normalization'
   | 'softmax'
   | 'elementwise'
-  | 'dataMovement';
+  | 'dataMovement'
+  | 'qconv'
+  | 'qdepthwiseConv'
+  | 'qfc'
+  | 'quantize'
+  | 'qelementwise';
 
 /**
  * The features of each layer type's regression, in the order the fits use them. The
@@ -40,7 +49,12 @@ export type LayerType =
  * a buffer: Reshape, Flatten, Squeeze, Unsqueeze, Identity, Dropout), `copies` (1 for an
  * op that copies at all: starting a copy costs ≈1 µs where relabelling a buffer of any
  * size costs ≈0.2 µs, which bytes alone cannot tell apart) and `transposedBytes` (a
- * Transpose's strided copy).
+ * Transpose's strided copy). The integer types take their float twins' features:
+ * `qconv` and `qdepthwiseConv` (QLinearConv, ConvInteger) conv's, `qfc` (QLinearMatMul,
+ * MatMulInteger, QGemm and kin by a 2-D weight) fc's, `qelementwise` (QLinearAdd,
+ * QLinearMul, QLinearSigmoid, QLinearLeakyRelu) elementwise's; `quantize` (QuantizeLinear,
+ * DequantizeLinear, DynamicQuantizeLinear) counts `neurons` and `dynamicNeurons` (those of a
+ * DynamicQuantizeLinear, which reads its input twice: once for its range, once to quantize).
  */
 export const LAYER_TYPE_FEATURES: Readonly<Record<LayerType, readonly string[]>> = {
   conv: ['inputSize', 'filterStrideSquaredTimesFilters', 'macs', 'im2colElements'],
@@ -53,7 +67,12 @@ export const LAYER_TYPE_FEATURES: Readonly<Record<LayerType, readonly string[]>>
   normalization: ['neurons', 'lrnWindowNeurons', 'statisticsNeurons'],
   softmax: ['neurons'],
   elementwise: ['neurons'],
-  dataMovement: ['bytes', 'copiedBytes', 'transposedBytes', 'copies']
+  dataMovement: ['bytes', 'copiedBytes', 'transposedBytes', 'copies'],
+  qconv: ['inputSize', 'filterStrideSquaredTimesFilters', 'macs', 'im2colElements'],
+  qdepthwiseConv: ['inputSize', 'filterStrideSquaredTimesFilters', 'macs'],
+  qfc: ['inputNeurons', 'outputNeurons', 'inputTimesOutputNeurons', 'macs'],
+  quantize: ['neurons', 'dynamicNeurons'],
+  qelementwise: ['neurons']
 };
 
 /** Activations that evaluate exp, tanh or erf per neuron. */
@@ -83,7 +102,12 @@ export const LAYER_TYPE_SIZE_FEATURE: Readonly<Record<LayerType, string>> = {
   normalization: 'neurons',
   softmax: 'neurons',
   elementwise: 'neurons',
-  dataMovement: 'bytes'
+  dataMovement: 'bytes',
+  qconv: 'macs',
+  qdepthwiseConv: 'macs',
+  qfc: 'inputTimesOutputNeurons',
+  quantize: 'neurons',
+  qelementwise: 'neurons'
 };
 
 /**
@@ -156,16 +180,23 @@ function intAttribute(node: OnnxNode, name: string, fallback: number): number {
 
 const product = (values: number[]): number => values.reduce((a, b) => a * b, 1);
 
-/** Reads a layer's shapes from the analysis (every value, initializers included). */
+/** Reads a layer's shapes from the analysis (every value, initializers included); inputs are its own node's. */
 class LayerShapes {
   constructor(
     private readonly layer: LayerAnalysis,
-    private readonly analysis: ModelAnalysis
+    private readonly analysis: ModelAnalysis,
+    private readonly node: OnnxNode
   ) {}
 
   input(position: number): Dim[] | null {
-    const name = this.layer.inputs[position];
+    const name = this.node.inputs[position];
     return name ? (this.analysis.tensors.get(name)?.shape ?? null) : null;
+  }
+
+  /** Whether input `position` is a weight (an initializer, or computed from weights alone: a DequantizeLinear of one). */
+  isWeight(position: number): boolean {
+    const name = this.node.inputs[position];
+    return Boolean(name) && this.analysis.weights.values.has(name);
   }
 
   inputElements(position: number): number | null {
@@ -182,17 +213,31 @@ class LayerShapes {
  * modelled type or its shapes are not all static (the caller then uses the roofline).
  */
 export function layerFeatures(layer: LayerAnalysis, analysis: ModelAnalysis, graph: OnnxGraph): LayerFeatures | null {
-  if (layer.domain !== '' && layer.domain !== 'ai.onnx') return null;
   const node = graph.nodes[layer.nodeIndex];
   if (!node || node.opType !== layer.opType) return null;
-  const shapes = new LayerShapes(layer, analysis);
+  const shapes = new LayerShapes(layer, analysis, node);
+  if (layer.domain === MICROSOFT_DOMAIN) return microsoftFeatures(layer, node, shapes);
+  if (layer.domain !== '' && layer.domain !== 'ai.onnx') return null;
+  const macs = layer.nodeMacs;
   switch (layer.opType) {
     case 'Conv':
-      return convFeatures(layer, node, shapes);
+      return convFeatures(macs, node, shapes, 0, 1, false);
     case 'Gemm':
-      return gemmFeatures(layer, node, shapes);
+      return gemmFeatures(layer, macs, node, shapes);
     case 'MatMul':
-      return matMulFeatures(layer, shapes, graph);
+      return matMulFeatures(macs, shapes);
+    case 'QLinearConv':
+      return convFeatures(macs, node, shapes, 0, 3, true);
+    case 'ConvInteger':
+      return convFeatures(macs, node, shapes, 0, 1, true);
+    case 'QLinearMatMul':
+      return integerFcFeatures(macs, shapes, 3, false);
+    case 'MatMulInteger':
+      return integerFcFeatures(macs, shapes, 1, false);
+    case 'QuantizeLinear':
+    case 'DequantizeLinear':
+    case 'DynamicQuantizeLinear':
+      return quantizeFeatures(node, analysis);
   }
   const type = simpleTypeByOp.get(layer.opType);
   if (!type) return null;
@@ -220,12 +265,52 @@ export function layerFeatures(layer: LayerAnalysis, analysis: ModelAnalysis, gra
   return { layerType: type, features: { neurons } };
 }
 
-function convFeatures(layer: LayerAnalysis, node: OnnxNode, shapes: LayerShapes): LayerFeatures | null {
-  const input = shapes.input(0);
-  const weight = shapes.input(1);
+/** The features of one quantization step of a layer (a QDQ layer's Q or DQ node at graph position `position`). */
+export function stepFeatures(position: number, analysis: ModelAnalysis, graph: OnnxGraph): LayerFeatures | null {
+  const node = graph.nodes[position];
+  return node ? quantizeFeatures(node, analysis) : null;
+}
+
+function quantizeFeatures(node: OnnxNode, analysis: ModelAnalysis): LayerFeatures | null {
+  const neurons = elementCount(analysis.tensors.get(node.inputs[0])?.shape);
+  if (neurons === null) return null;
+  return { layerType: 'quantize', features: { neurons, dynamicNeurons: node.opType === 'DynamicQuantizeLinear' ? neurons : 0 } };
+}
+
+function microsoftFeatures(layer: LayerAnalysis, node: OnnxNode, shapes: LayerShapes): LayerFeatures | null {
+  switch (layer.opType) {
+    case 'QLinearAdd':
+    case 'QLinearMul':
+    case 'QLinearSigmoid':
+    case 'QLinearLeakyRelu': {
+      const neurons = shapes.outputElements();
+      return neurons === null ? null : { layerType: 'qelementwise', features: { neurons } };
+    }
+    case 'QGemm':
+      return integerFcFeatures(layer.nodeMacs, shapes, 3, intAttribute(node, 'transB', 0) !== 0);
+    case 'MatMulIntegerToFloat':
+    case 'DynamicQuantizeMatMul':
+      return integerFcFeatures(layer.nodeMacs, shapes, 1, false);
+    default:
+      return null;
+  }
+}
+
+/** An integer matrix product by a 2-D weight at input `weightInput` ([K, N], or [N, K] when transposed) is qfc. */
+function integerFcFeatures(macs: number | null, shapes: LayerShapes, weightInput: number, transposed: boolean): LayerFeatures | null {
+  const weight = shapes.input(weightInput);
+  if (macs === null || !shapes.isWeight(weightInput) || !weight || weight.length !== 2) return null;
+  const [k, n] = transposed ? [weight[1], weight[0]] : weight;
+  if (typeof k !== 'number' || typeof n !== 'number') return null;
+  return { layerType: 'qfc', features: { inputNeurons: k, outputNeurons: n, inputTimesOutputNeurons: k * n, macs } };
+}
+
+function convFeatures(macs: number | null, node: OnnxNode, shapes: LayerShapes, dataInput: number, weightInput: number, integer: boolean): LayerFeatures | null {
+  const input = shapes.input(dataInput);
+  const weight = shapes.input(weightInput);
   const inputSize = elementCount(input);
   const weightDims = weight && elementCount(weight) !== null ? (weight as number[]) : null;
-  if (inputSize === null || !input || !weightDims || weightDims.length < 3 || layer.macs === null) return null;
+  if (inputSize === null || !input || !weightDims || weightDims.length < 3 || macs === null) return null;
   const spatialRank = weightDims.length - 2;
   const kernel = intsAttribute(node, 'kernel_shape') ?? weightDims.slice(2);
   const strides = intsAttribute(node, 'strides') ?? new Array<number>(spatialRank).fill(1);
@@ -233,13 +318,14 @@ function convFeatures(layer: LayerAnalysis, node: OnnxNode, shapes: LayerShapes)
   const outChannels = weightDims[0];
   const inChannels = input[1];
   const depthwise = group > 1 && group === inChannels && group === outChannels;
+  const type: LayerType = integer ? (depthwise ? 'qdepthwiseConv' : 'qconv') : depthwise ? 'depthwiseConv' : 'conv';
   return {
-    layerType: depthwise ? 'depthwiseConv' : 'conv',
+    layerType: type,
     features: {
       inputSize,
       filterStrideSquaredTimesFilters: (product(kernel) / product(strides)) * outChannels,
-      macs: layer.macs,
-      ...(depthwise ? {} : { im2colElements: product(kernel) === 1 && product(strides) === 1 ? 0 : (layer.macs * group) / outChannels })
+      macs,
+      ...(depthwise ? {} : { im2colElements: product(kernel) === 1 && product(strides) === 1 ? 0 : (macs * group) / outChannels })
     }
   };
 }
@@ -249,23 +335,23 @@ function fcFeatures(inputNeurons: number, outputNeurons: number, macs: number): 
   return { layerType: rows > 1 ? 'fcBatched' : 'fc', features: { inputNeurons, outputNeurons, inputTimesOutputNeurons: inputNeurons * outputNeurons, macs } };
 }
 
-function gemmFeatures(layer: LayerAnalysis, node: OnnxNode, shapes: LayerShapes): LayerFeatures | null {
+function gemmFeatures(layer: LayerAnalysis, macs: number | null, node: OnnxNode, shapes: LayerShapes): LayerFeatures | null {
   const a = shapes.input(0);
   const output = layer.outputs[0]?.shape;
-  if (!a || a.length !== 2 || !output || output.length !== 2 || layer.macs === null) return null;
+  if (!a || a.length !== 2 || !output || output.length !== 2 || macs === null) return null;
   const inputNeurons = a[intAttribute(node, 'transA', 0) ? 0 : 1];
   const outputNeurons = output[1];
   if (typeof inputNeurons !== 'number' || typeof outputNeurons !== 'number') return null;
-  return fcFeatures(inputNeurons, outputNeurons, layer.macs);
+  return fcFeatures(inputNeurons, outputNeurons, macs);
 }
 
-/** MatMul by a 2-D weight (a Linear layer on a rank > 2 input) is fc; activation × activation is matmul. */
-function matMulFeatures(layer: LayerAnalysis, shapes: LayerShapes, graph: OnnxGraph): LayerFeatures | null {
-  if (layer.macs === null) return null;
-  const weight = graph.initializers.get(layer.inputs[1]);
-  if (weight && weight.dims.length === 2) return fcFeatures(weight.dims[0], weight.dims[1], layer.macs);
+/** MatMul by a 2-D weight (a Linear layer on a rank > 2 input; a QDQ model's comes through a DequantizeLinear) is fc; activation × activation is matmul. */
+function matMulFeatures(macs: number | null, shapes: LayerShapes): LayerFeatures | null {
+  if (macs === null) return null;
+  const weight = shapes.input(1);
+  if (shapes.isWeight(1) && weight && weight.length === 2 && typeof weight[0] === 'number' && typeof weight[1] === 'number') return fcFeatures(weight[0], weight[1], macs);
   if (shapes.inputElements(0) === null || shapes.inputElements(1) === null) return null;
-  return { layerType: 'matmul', features: { macs: layer.macs } };
+  return { layerType: 'matmul', features: { macs } };
 }
 
 function poolingFeatures(node: OnnxNode, shapes: LayerShapes): LayerFeatures | null {

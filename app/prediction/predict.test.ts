@@ -8,6 +8,7 @@ import { HARDWARE_PRESETS } from '../partition/estimate.js';
 import type { DeviceProfile, LatencyProfile, LayerSample, RegressionFit } from '../profiling/types.js';
 import { buildZooModel } from '../zoo/index.js';
 import { LAYER_TYPE_FEATURES, LAYER_TYPES } from './features.js';
+import { qdqTestGraph, qoperatorTestGraph } from '../analysis/test-quantized-graphs.js';
 import { deviceHardware, mixProfiles, predictProfile, ProfileMixError, weightStreamingBytesPerMs, wholeModelEstimateMs } from './predict.js';
 
 const identity = (file: string) => ({ file, sha256: `sha-of-${file}`, nodes: 0 });
@@ -45,6 +46,24 @@ function predict(id: string, device: DeviceProfile): LatencyProfile {
 }
 
 describe('predictProfile', () => {
+  it('predicts integer kernels by their own types, and a QDQ layer as its node plus one quantize step each', () => {
+    const device = syntheticDevice();
+    const qoperator = readOnnxModel(qoperatorTestGraph());
+    const operatorProfile = predictProfile(analyzeModel(qoperator), qoperator, device, identity('qoperator.onnx'));
+    const method = new Map(operatorProfile.layers.map((layer) => [layer.name, layer.method]));
+    for (const name of ['/conv/QLinearConv', '/fc/QLinearMatMul', '/add/QLinearAdd', '/conv_integer/ConvInteger', '/matmul_integer/MatMulInteger', '/dynamic/DynamicQuantizeLinear']) {
+      expect([name, method.get(name)]).toEqual([name, 'regression']);
+    }
+    const qdq = readOnnxModel(qdqTestGraph());
+    const analysis = analyzeModel(qdq);
+    const conv = predictProfile(analysis, qdq, device, identity('qdq.onnx')).layers[1];
+    // conv: 0.01 + 1e-9 × (192 + 36 + 6912 + 1728); its steps: 0.01 + 1e-9 × 192 and 0.01 + 1e-9 × 256.
+    expect(conv.method).toBe('regression');
+    expect(conv.medianMs).toBeCloseTo(0.03 + 1e-9 * (192 + 36 + 6912 + 1728 + 192 + 256), 12);
+    const withoutQuantize = { ...device, fits: device.fits.filter((fit) => fit.layerType !== 'quantize') };
+    expect(predictProfile(analysis, qdq, withoutQuantize, identity('qdq.onnx')).layers[1].method).toBe('roofline');
+  });
+
   it('predicts every layer of resnet18, flagging the unfitted type (Flatten) as roofline', () => {
     const profile = predict('resnet18', syntheticDevice());
     expect(profile.layers).toHaveLength(49);

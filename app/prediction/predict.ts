@@ -4,12 +4,15 @@
 // features from features.ts; method 'regression'); any other layer gets the roofline of
 // app/partition/estimate.ts with a hardware profile derived from the same sweep's samples
 // (method 'roofline'). mixProfiles fills a measured profile's gaps with predictions, so
-// the planner can take measured, predicted or mixed latencies.
+// the planner can take measured, predicted or mixed latencies. A layer with quantization
+// steps (a QDQ layer: DequantizeLinear → Conv → QuantizeLinear) is its node's regression
+// plus one 'quantize' regression per step, as the profiler, which runs the graph as written,
+// times them.
 import type { LayerAnalysis, ModelAnalysis } from '../analysis/types.js';
 import type { OnnxModel } from '../onnx/model.js';
 import { estimateLayerMs, hardwarePreset, type HardwarePresetName, type HardwareProfile, type InputActivations } from '../partition/estimate.js';
 import type { DeviceProfile, ExecutionProviderName, LatencyProfile, LayerSample, LayerTiming, ModelIdentity, RegressionFit } from '../profiling/types.js';
-import { fcWeightBytes, LAST_LEVEL_CACHE_BYTES, layerFeatures } from './features.js';
+import { fcWeightBytes, LAST_LEVEL_CACHE_BYTES, layerFeatures, stepFeatures, type LayerFeatures } from './features.js';
 import { predictWithFit, selectFit } from './regression.js';
 import { median } from '../profiling/trace.js';
 
@@ -95,10 +98,15 @@ export function predictProfile(analysis: ModelAnalysis, model: OnnxModel, device
   // A model whose weights do not fit in cache streams its one-row FC layers' weights
   // from memory on every inference: those layers take at least that long.
   const streamingRate = analysis.totals.paramBytes > LAST_LEVEL_CACHE_BYTES ? weightStreamingBytesPerMs(deviceProfile) : null;
+  const regression = (described: LayerFeatures | null): number | null => {
+    const fit = described ? selectFit(fitsByType.get(described.layerType) ?? [], described.features) : undefined;
+    return described && fit ? predictWithFit(fit, described.features) : null;
+  };
   const layers: LayerTiming[] = analysis.layers.map((layer) => {
     const described = layerFeatures(layer, analysis, model.graph);
-    const fit = described ? selectFit(fitsByType.get(described.layerType) ?? [], described.features) : undefined;
-    let ms = described && fit ? predictWithFit(fit, described.features) : estimateLayerMs(layer, inputActivations(layer, analysis, model), hardware).ms;
+    const parts = [regression(described), ...layer.stepNodes.map((position) => regression(stepFeatures(position, analysis, model.graph)))];
+    const byRegression = parts.every((part) => part !== null);
+    let ms = byRegression ? parts.reduce((sum: number, part) => sum + (part ?? 0), 0) : estimateLayerMs(layer, inputActivations(layer, analysis, model), hardware).ms;
     if (streamingRate && described?.layerType === 'fc') ms = Math.max(ms, layer.paramBytes / streamingRate);
     return {
       index: layer.index,
@@ -110,7 +118,7 @@ export function predictProfile(analysis: ModelAnalysis, model: OnnxModel, device
       p90Ms: ms,
       outputBytes: layer.outputBytes,
       predicted: true,
-      method: described && fit ? 'regression' : 'roofline'
+      method: byRegression ? 'regression' : 'roofline'
     };
   });
   return {

@@ -136,7 +136,8 @@ export function modelViewOf(
 
   const nodeView = (layer: LayerAnalysis): NodeView => {
     const node = model.graph.nodes[layer.nodeIndex];
-    const inputs = node.inputs.filter((name) => name !== '').map(tensorView);
+    // The layer's inputs from outside it: a QDQ layer's steps read its DQ inputs, which are its node's.
+    const inputs = layer.inputs.filter((name) => name !== '').map(tensorView);
     const predecessors = [...new Set(inputs.map((t) => t.producer).filter((p) => p >= 0))].sort((a, b) => a - b);
     return {
       index: layer.index,

@@ -29,6 +29,8 @@ import { checkOutputLocation } from '../files/output-path.js';
 import { writeSplit } from '../split/split-files.js';
 import { defaultZooDir, toolVersion } from '../files/paths.js';
 import { writeZoo } from '../model/zoo-files.js';
+import { writeQuantizedModels } from '../model/quantized-models.js';
+import { registerQuantizeCommand } from './quantize-command.js';
 import { formatShape } from '../../app/onnx/model.js';
 import { registerStudioCommands } from './studio-command.js';
 import { registerRunCommands } from './run-commands.js';
@@ -153,14 +155,17 @@ addModelOptions(program.command('analyze').argument('<model>', 'ONNX file').desc
       formatBytes(l.outputBytes),
       formatCount(l.params),
       formatCount(l.macs),
+      formatCount(l.intMacs),
       l.flags.join(',')
     ]);
-    print(table(['#', 'name', 'op', 'output shape', 'output', 'params', 'MACs', 'flags'], rows, new Set([0, 4, 5, 6])));
+    print(table(['#', 'name', 'op', 'output shape', 'output', 'params', 'MACs', 'int MACs', 'flags'], rows, new Set([0, 4, 5, 6, 7])));
     const m = report.model;
+    const steps = report.layers.reduce((sum, l) => sum + l.steps.length, 0);
     print(
       `\n${path.basename(m.path)}: ${m.layers} layers` +
         (m.weightOnlyNodes ? ` (${m.nodes} nodes; ${m.weightOnlyNodes} compute weights only and are folded into the layers that read them)` : '') +
-        `, ${formatCount(m.params)} parameters, ${formatCount(m.macs)} MACs` +
+        (steps ? `, ${steps} QuantizeLinear/DequantizeLinear steps inside layers` : '') +
+        `, ${formatCount(m.params)} parameters (${formatBytes(m.paramBytes)}), ${formatCount(m.macs)} MACs (${formatCount(m.intMacs)} integer, ${formatCount(m.floatMacs)} float)` +
         (m.unknownMacLayers ? ` (${m.unknownMacLayers} layers with unknown MACs)` : '') +
         `, IR ${m.irVersion}, opset ${m.opset}`
     );
@@ -389,8 +394,9 @@ program
   .option('--skip-large', 'skip models of 100 MB or more')
   .option('--force', 'regenerate even if up to date')
   .option('--seed <n>', 'weight seed', (v) => Number(v), 1)
+  .option('--quantized', 'also write the quantized test models: QDQ and QOperator twins of lenet, squeezenet1.1, mobilenet-v2 and the real ShuffleNetV2 export, with their top-1 agreement (quantized.json)')
   .option('--debug', 'print stack traces on errors')
-  .action((options: { out: string; only?: string[]; skipLarge?: boolean; force?: boolean; seed: number }) => {
+  .action(async (options: { out: string; only?: string[]; skipLarge?: boolean; force?: boolean; seed: number; quantized?: boolean }) => {
     checkOutputLocation(options.out);
     writeZoo({
       outDir: options.out,
@@ -403,6 +409,16 @@ program
           `[${e.index + 1}/${e.total}] ${e.id}: ${e.status === 'kept' ? 'up to date' : `written in ${(e.ms / 1000).toFixed(1)} s`} (${formatBytes(e.bytes)})\n`
         )
     });
+    if (options.quantized) {
+      await writeQuantizedModels({
+        outDir: options.out,
+        force: options.force,
+        onProgress: (e) =>
+          process.stderr.write(
+            `[${e.index + 1}/${e.total}] ${e.id}: ${e.status === 'kept' ? 'up to date' : `written in ${(e.ms / 1000).toFixed(1)} s`} (${formatBytes(e.entry.bytes)}, top-1 agreement ${e.entry.top1.agreeing}/${e.entry.top1.samples})\n`
+          )
+      });
+    }
     print(`models in ${options.out}`);
   });
 
@@ -410,6 +426,7 @@ registerStudioCommands(program);
 registerRunCommands(program);
 registerExecutorCommands(program);
 registerExportCommand(program, { addModelOptions, addNetworkOptions, planRequest });
+registerQuantizeCommand(program);
 
 try {
   await program.parseAsync(process.argv);

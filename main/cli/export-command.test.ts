@@ -1,13 +1,15 @@
 // `neurosurgeon export` as users run it (the built CLI in a child process): a LeNet export
 // with its files and decision table, --json, the refusal to overwrite without --force (one
-// line on stderr, exit 2), and a bad --cut.
+// line on stderr, exit 2), a bad --cut, and the KServe manifest with --storage-uri.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildZooModel } from '../../app/zoo/index.js';
+import { load } from 'js-yaml';
 import { partitionSchemaProblem } from '../split/export.js';
+import { kserveManifestProblems, type InferenceServiceManifest } from '../split/kserve.js';
 import { packageRoot } from '../files/paths.js';
 
 const root = packageRoot();
@@ -60,5 +62,25 @@ describe('neurosurgeon export', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^neurosurgeon: --cut expects a number, "auto" or "dag", got "middle"\n$/);
     expect(existsSync(path.join(dir, 'bad'))).toBe(false);
+  });
+
+  it('writes the tail as a KServe InferenceService serving from --storage-uri, with a deploy note', () => {
+    const result = cli('export', 'lenet.onnx', '--cut', '3', '--out', 'kserve', '--storage-uri', 'gs://bucket/lenet/repository');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/wrote .*kserve\.yaml/);
+    expect(result.stdout).toMatch(/wrote .*DEPLOY\.md/);
+    expect(result.stdout).not.toMatch(/default PVC/);
+    const manifest = load(readFileSync(path.join(dir, 'kserve', 'kserve.yaml'), 'utf8')) as InferenceServiceManifest;
+    expect(kserveManifestProblems(manifest)).toEqual([]);
+    expect(manifest.spec.predictor.model.storageUri).toBe('gs://bucket/lenet/repository');
+    const defaulted = cli('export', 'lenet.onnx', '--cut', '3', '--out', 'kserve-default');
+    expect(defaulted.stdout).toMatch(/kserve\.yaml serves the repository from the default PVC location; give --storage-uri/);
+  });
+
+  it('refuses a storage URI KServe cannot fetch from in one line', () => {
+    const result = cli('export', 'lenet.onnx', '--cut', '3', '--out', 'ftp', '--storage-uri', 'ftp://host/x');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^neurosurgeon: --storage-uri: the storage URI must start with one of s3:\/\/, gs:\/\/, pvc:\/\/.*, got "ftp:\/\/host\/x"\n$/);
+    expect(existsSync(path.join(dir, 'ftp'))).toBe(false);
   });
 });

@@ -1,7 +1,9 @@
 // `neurosurgeon export`: the CLI face of main/split/export.ts — head.onnx, tail.onnx, the tail's
 // model repository and partition.json v2 with its decision table, for a cut chosen by
 // number, by the planner ('auto') or by the DAG min cut ('dag'). The model, network and
-// latency options are cli.ts's own (the same as `plan` and `split`), handed in by it.
+// latency options are cli.ts's own (the same as `plan` and `split`), handed in by it. The
+// tail also comes as a KServe InferenceService (kserve.yaml) serving the repository from
+// `--storage-uri`, with a deploy note (DEPLOY.md).
 import type { Command } from 'commander';
 import { type AnalyzedModel, type RuntimeShapeMode } from '../model/analyze-file.js';
 import { openModelForCli } from './open-model.js';
@@ -18,6 +20,7 @@ interface ExportCliOptions {
   out: string;
   force?: boolean;
   json?: boolean;
+  storageUri?: string;
 }
 
 export interface ExportCommandHelpers<O> {
@@ -39,6 +42,7 @@ export function registerExportCommand<O>(program: Command, helpers: ExportComman
     .requiredOption('--cut <k|auto|dag>', 'number of nodes run on the device, "auto" for the best topological cut, "dag" for the min-cut partition')
     .requiredOption('--out <dir>', 'output folder (written whole, atomically)')
     .option('--force', 'replace an existing export in the output folder')
+    .option('--storage-uri <uri>', "where the repository/ folder will be uploaded for KServe (s3://, gs://, pvc://, https://, ...); default pvc://neurosurgeon-models/<out folder>/repository")
     .option('--json', 'print partition.json and the files written')
     .action(async (model: string, options: ExportCliOptions & O) => {
       checkOutputLocation(options.out);
@@ -51,7 +55,9 @@ export function registerExportCommand<O>(program: Command, helpers: ExportComman
         objective: request.objective,
         latencies: { local: request.latencies.local, remote: request.latencies.remote },
         outDir: options.out,
-        overwrite: Boolean(options.force)
+        overwrite: Boolean(options.force),
+        storageUri: options.storageUri ?? null,
+        serverProvider: request.latencies.remote.profile?.ep ?? null
       });
       if (options.json) return print(JSON.stringify({ dir: result.dir, files: result.files, ms: result.ms, partition: result.partition }, null, 2));
       for (const file of result.files) print(`wrote ${file}`);
@@ -61,6 +67,7 @@ export function registerExportCommand<O>(program: Command, helpers: ExportComman
         `cut ${config.cut}: ${config.localNodes.length} of ${config.model.nodes} nodes on the device, ${up.length} tensors cross ` +
           `(${formatBytes(up.reduce((sum, c) => sum + (c.bytes ?? 0), 0))}), predicted ${formatMs(config.predicted.totalMs)} ms`
       );
+      if (config.files.kserve && !options.storageUri) print('kserve.yaml serves the repository from the default PVC location; give --storage-uri for your own (see DEPLOY.md)');
       print(`decision table (${config.decisionTable.objective}, uplink Mbps → cut):`);
       for (const row of config.decisionTable.rows) print(`  ${row.fromMbps.toPrecision(4)} – ${row.toMbps.toPrecision(4)}: cut ${row.cut}`);
     });

@@ -28,7 +28,12 @@ export interface AnalysisReport {
     symbolicDims: SymbolicDim[];
     params: number;
     paramBytes: number;
+    /** All multiply-accumulates of layers whose MACs are known, integer and float. */
     macs: number;
+    /** The part of `macs` computed on integers (integer kernels, QDQ nodes between 8-bit DequantizeLinear inputs). */
+    intMacs: number;
+    /** macs − intMacs. */
+    floatMacs: number;
     unknownMacLayers: number;
     inputs: TensorReport[];
     outputs: TensorReport[];
@@ -45,8 +50,12 @@ export interface AnalysisReport {
     outputBytes: number | null;
     params: number;
     macs: number | null;
+    /** The integer part of `macs` (null when `macs` is). */
+    intMacs: number | null;
     /** Weight-only nodes folded into this layer, by name. */
     folded: string[];
+    /** The QuantizeLinear / DequantizeLinear nodes that run as steps of this layer (a QDQ model's), by name. */
+    steps: string[];
     flags: string[];
   }[];
 }
@@ -70,6 +79,8 @@ export function analysisReport(analyzed: AnalyzedModel): AnalysisReport {
       params: analysis.totals.params,
       paramBytes: analysis.totals.paramBytes,
       macs: analysis.totals.macs,
+      intMacs: analysis.totals.intMacs,
+      floatMacs: analysis.totals.macs - analysis.totals.intMacs,
       unknownMacLayers: analysis.totals.unknownMacLayers,
       inputs: analysis.inputs.map(tensorReport),
       outputs: analysis.outputs.map(tensorReport),
@@ -85,7 +96,9 @@ export function analysisReport(analyzed: AnalyzedModel): AnalysisReport {
       outputBytes: layer.outputBytes,
       params: layer.params,
       macs: layer.macs,
+      intMacs: layer.intMacs,
       folded: layer.foldedNodes.map((position) => model.graph.nodes[position].name),
+      steps: layer.stepNodes.map((position) => model.graph.nodes[position].name),
       flags: layer.flags
     }))
   };

@@ -1,12 +1,14 @@
 // The characterisation sweep on this machine's CPU with small budgets: a valid device
 // profile with every type sampled and conv/fc fitted; resuming keeps earlier samples and
 // adds new ones; cancelling saves and throws; a profile of another device starts over;
-// profile files are checked with one-line errors. About 20 s in all.
+// profile files are checked with one-line errors; the integer layer types run and are
+// recorded as their own types. About 50 s in all.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { DeviceProfile } from '../../app/profiling/types.js';
+import { LAYER_TYPES } from '../../app/prediction/features.js';
 import { characterizeDevice, CharacterizeCancelledError, DeviceProfileError, readDeviceProfile, sweepGrid, type CharacterizeProgress } from './characterize.js';
 
 const folder = mkdtempSync(path.join(os.tmpdir(), 'characterize-test-'));
@@ -17,8 +19,8 @@ describe('sweepGrid', () => {
   it('has unique keys and starts with every layer type', () => {
     const grid = sweepGrid();
     expect(new Set(grid.map((config) => config.key)).size).toBe(grid.length);
-    const firstTypes = new Set(grid.slice(0, 11).map((config) => config.layerType));
-    expect(firstTypes.size).toBe(11);
+    const firstTypes = new Set(grid.slice(0, LAYER_TYPES.length).map((config) => config.layerType));
+    expect(firstTypes.size).toBe(LAYER_TYPES.length);
   });
 
   it('reaches down to vector-sized layers (a few hundred values) for the cheap types', () => {
@@ -34,14 +36,16 @@ describe('characterizeDevice', () => {
 
   it('writes a device profile with samples of every type and conv and fc fitted', async () => {
     const events: CharacterizeProgress[] = [];
-    first = await characterizeDevice({ ep: 'cpu', budgetS: 8, outFile, onProgress: (e) => events.push(e) });
+    // Enough for every type's cheapest configurations round-robin and then conv's and fc's to a fit (7 samples each), on a loaded machine too.
+    const budgetS = 24;
+    first = await characterizeDevice({ ep: 'cpu', budgetS, outFile, onProgress: (e) => events.push(e) });
     const saved = await readDeviceProfile(outFile);
     expect(saved.configurations).toBe(first.configurations);
     expect(saved.samples).toHaveLength(first.configurations);
     expect(first.complete).toBe(false);
-    expect(first.elapsedS).toBeLessThan(8 * 1.25 + 2);
+    expect(first.elapsedS).toBeLessThan(budgetS * 1.25 + 2);
     expect(first.overheadMs).toBeGreaterThanOrEqual(0);
-    expect(new Set(first.samples.map((s) => s.layerType)).size).toBe(11);
+    expect(new Set(first.samples.map((s) => s.layerType)).size).toBe(LAYER_TYPES.length);
     const fitted = new Map(first.fits.map((fit) => [fit.layerType, fit]));
     for (const type of ['conv', 'fc']) {
       expect(fitted.get(type)!.r2).toBeGreaterThan(0);
@@ -60,7 +64,7 @@ describe('characterizeDevice', () => {
     }
     expect(events.length).toBeGreaterThan(0);
     expect(events[events.length - 1].done).toBe(first.configurations);
-  }, 30_000);
+  }, 60_000);
 
   it('resumes from the saved profile, keeping earlier samples', async () => {
     const resumed = await characterizeDevice({ ep: 'cpu', budgetS: 3, outFile });
@@ -128,6 +132,19 @@ describe('characterizeDevice over a small grid', () => {
     expect(fresh.samples.map((s) => s.config)).toEqual(grid.map((c) => c.key));
     expect(fresh.profilerOverheadMsPerKernel).toBeGreaterThan(0);
   }, 30_000);
+});
+
+describe('characterizeDevice over quantized layers', () => {
+  it('runs a configuration of every integer layer type in onnxruntime and records it under its own type', async () => {
+    const integerTypes = ['qconv', 'qdepthwiseConv', 'qfc', 'quantize', 'qelementwise'];
+    const all = sweepGrid();
+    const grid = integerTypes.map((type) => all.find((config) => config.layerType === type)!);
+    grid.push(all.find((config) => config.key.startsWith('quantize DequantizeLinear'))!, all.find((config) => config.key.startsWith('quantize DynamicQuantizeLinear'))!, all.find((config) => config.key.startsWith('qfc MatMulInteger'))!);
+    const profile = await characterizeDevice({ ep: 'cpu', budgetS: 20, outFile: path.join(folder, 'quantized.json'), grid });
+    expect(profile.samples.map((s) => s.config).sort()).toEqual(grid.map((c) => c.key).sort());
+    expect(new Set(profile.samples.map((s) => s.layerType))).toEqual(new Set(integerTypes));
+    expect(profile.samples.every((s) => s.ms > 0)).toBe(true);
+  }, 60_000);
 });
 
 describe('characterizeDevice over a profile of an older version', () => {

@@ -38,6 +38,7 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { analyzeModel } from '../../app/analysis/analyze.js';
 import { GraphBuilder, seededRandom } from '../../app/onnx/builder.js';
+import { int8Weight, quantParameters } from '../../app/onnx/quant-builder.js';
 import type { ElementTypeName } from '../../app/onnx/element-type.js';
 import { readOnnxModel } from '../../app/onnx/reader.js';
 import { LAYER_TYPE_FEATURES, LAYER_TYPES, layerFeatures, type LayerType } from '../../app/prediction/features.js';
@@ -92,7 +93,7 @@ export interface CharacterizeOptions {
 
 interface SweepInput {
   shape: number[];
-  elementType: 'float32' | 'int64';
+  elementType: 'float32' | 'int64' | 'uint8';
   /** int64 inputs: values 0 ≤ v < indexLimit. */
   indexLimit?: number;
 }
@@ -336,6 +337,94 @@ function gatherConfig(vocabulary: number, features: number, tokens: number): Swe
   };
 }
 
+// Quantized layers (onnxruntime's operator format): uint8 activations with per-tensor
+// scales, int8 weights with per-channel (conv) or per-tensor (fc) scales, int32 biases.
+
+const u8 = (shape: number[]): SweepInput => ({ shape, elementType: 'uint8' });
+
+function qconvConfig(layerType: 'qconv' | 'qdepthwiseConv', c: number, size: number, kernel: number, stride: number, filters: number, group = 1): SweepConfig {
+  const pad = kernel >> 1;
+  const out = outSize(size, kernel, stride, pad);
+  const perFilter = (c / group) * kernel * kernel;
+  return {
+    key: `${layerType} QLinearConv c=${c} hw=${size} k=${kernel} s=${stride} f=${filters} g=${group}`,
+    layerType,
+    macs: filters * out * out * perFilter,
+    activationBytes: c * size * size + filters * out * out,
+    weightBytes: filters * perFilter,
+    inputs: [u8([1, c, size, size])],
+    addLayer: (b, [x]) => {
+      const [xScale, xZero] = quantParameters(b, '/x', 0.02, 128);
+      const w = int8Weight(b, '/QLinearConv.weight', [filters, c / group, kernel, kernel]);
+      const [wScale, wZero] = quantParameters(b, '/QLinearConv.weight', new Array<number>(filters).fill(0.01), new Array<number>(filters).fill(0), 'int8');
+      const [yScale, yZero] = quantParameters(b, '/y', 0.05, 128);
+      const bias = b.constantTensor('/QLinearConv.bias', 'int32', [filters], new Int32Array(filters));
+      const attributes = { group, kernel_shape: [kernel, kernel], pads: [pad, pad, pad, pad], strides: [stride, stride] };
+      return [b.op('QLinearConv', [x, xScale, xZero, w, wScale, wZero, yScale, yZero, bias], attributes, '/QLinearConv')];
+    }
+  };
+}
+
+/** An integer FC: QLinearMatMul (uint8 out) or MatMulInteger (int32 out), by an int8 [in, out] weight. */
+function qfcConfig(op: 'QLinearMatMul' | 'MatMulInteger', inNeurons: number, outNeurons: number): SweepConfig {
+  return {
+    key: `qfc ${op} in=${inNeurons} out=${outNeurons}`,
+    layerType: 'qfc',
+    macs: inNeurons * outNeurons,
+    activationBytes: inNeurons + (op === 'MatMulInteger' ? 4 : 1) * outNeurons,
+    weightBytes: inNeurons * outNeurons,
+    inputs: [u8([1, inNeurons])],
+    addLayer: (b, [x]) => {
+      const w = int8Weight(b, `/${op}.weight`, [inNeurons, outNeurons]);
+      const [xScale, xZero] = quantParameters(b, '/x', 0.02, 128);
+      const [wScale, wZero] = quantParameters(b, '/w', 0.01, 0, 'int8');
+      if (op === 'MatMulInteger') return [b.op(op, [x, w, xZero, wZero], {}, `/${op}`)];
+      const [yScale, yZero] = quantParameters(b, '/y', 0.05, 128);
+      return [b.op(op, [x, xScale, xZero, w, wScale, wZero, yScale, yZero], {}, `/${op}`)];
+    }
+  };
+}
+
+const quantizeOps = ['QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear'] as const;
+
+function quantizeConfig(op: (typeof quantizeOps)[number], shape: number[]): SweepConfig {
+  const count = elements(shape);
+  return {
+    key: `quantize ${op} x=${shape.join('x')}`,
+    layerType: 'quantize',
+    macs: count,
+    activationBytes: 5 * count,
+    weightBytes: 0,
+    inputs: [op === 'DequantizeLinear' ? u8(shape) : f32(shape)],
+    addLayer: (b, [x]) => {
+      const [scale, zero] = quantParameters(b, '/q', 0.02, 128);
+      if (op === 'DynamicQuantizeLinear') return b.node(op, [x], {}, { name: `/${op}`, outputCount: 3 });
+      const y = b.op(op, [x, scale, zero], {}, `/${op}`);
+      // A DequantizeLinear read by one layer is a step of that layer (app/analysis/quant-steps.ts):
+      // two readers keep it a layer of its own, as the sweep times it.
+      return op === 'DequantizeLinear' ? [y, y] : [y];
+    }
+  };
+}
+
+function qelementwiseConfig(shape: number[]): SweepConfig {
+  const count = elements(shape);
+  return {
+    key: `qelementwise QLinearAdd x=${shape.join('x')}`,
+    layerType: 'qelementwise',
+    macs: count,
+    activationBytes: 3 * count,
+    weightBytes: 0,
+    inputs: [u8(shape), u8(shape)],
+    addLayer: (b, [x, y]) => {
+      const [xScale, xZero] = quantParameters(b, '/a', 0.02, 128);
+      const [yScale, yZero] = quantParameters(b, '/b', 0.03, 120);
+      const [zScale, zZero] = quantParameters(b, '/c', 0.04, 125);
+      return b.node('QLinearAdd', [x, xScale, xZero, y, yScale, yZero, zScale, zZero], {}, { name: '/QLinearAdd', domain: 'com.microsoft' });
+    }
+  };
+}
+
 /** Static cost estimate of a configuration, seconds (rates: measured ones once the sweep has them). */
 function estimateSeconds(config: SweepConfig, rates: { gmacsPerSec: number; gbPerSec: number; perOpOverheadMs: number }): number {
   const runMs = Math.max(config.macs / (rates.gmacsPerSec * 1e6), (config.activationBytes + config.weightBytes) / (rates.gbPerSec * 1e6)) + rates.perOpOverheadMs;
@@ -440,6 +529,22 @@ function gridByType(): Record<LayerType, SweepConfig[]> {
     ...[...cartesian([1000, 30000], [50, 64])].map(([vocabulary, d]) => gatherConfig(vocabulary, d, 5))
   ];
 
+  const qconv = [
+    ...spread(conv, 120).map((config) => {
+      const [, c, size, kernel, stride, filters] = /c=(\d+) hw=(\d+) k=(\d+) s=(\d+) f=(\d+)/.exec(config.key)?.map(Number) ?? [];
+      return qconvConfig('qconv', c, size, kernel, stride, filters);
+    }),
+    qconvConfig('qconv', 3, 224, 3, 2, 32),
+    qconvConfig('qconv', 3, 224, 7, 2, 64)
+  ];
+  const qdepthwise = spread(depthwise, 40).map((config) => {
+    const [, c, size, kernel, stride] = /c=(\d+) hw=(\d+) k=(\d+) s=(\d+)/.exec(config.key)?.map(Number) ?? [];
+    return qconvConfig('qdepthwiseConv', c, size, kernel, stride, c, c);
+  });
+  const qfc = [...cartesian([64, 256, 512, 1024, 2048, 4096, 9216], [10, 100, 256, 1000, 4096])].flatMap(([i, o]) => [qfcConfig('QLinearMatMul', i, o), qfcConfig('MatMulInteger', i, o)]);
+  const quantize = [...cartesian(quantizeOps, [...imageShapes, ...vectorShapes])].map(([op, shape]) => quantizeConfig(op, shape));
+  const qelementwise = [...imageShapes, ...tinyMaps].map((shape) => qelementwiseConfig(shape));
+
   return {
     conv: [...spread(conv, 320), ...stems, ...wide, ...grouped],
     depthwiseConv: spread(depthwise, 80),
@@ -451,7 +556,12 @@ function gridByType(): Record<LayerType, SweepConfig[]> {
     normalization: spread(normalization, 60),
     softmax,
     elementwise: [...spread(elementwise, 80), ...vectorElementwise],
-    dataMovement: [...spread(dataMovement, 80), ...tinyMovement]
+    dataMovement: [...spread(dataMovement, 80), ...tinyMovement],
+    qconv,
+    qdepthwiseConv: qdepthwise,
+    qfc: spread(qfc, 50),
+    quantize: spread(quantize, 45),
+    qelementwise
   };
 }
 
@@ -516,7 +626,9 @@ function buildConfig(config: SweepConfig, seed: number): BuiltConfig {
     feeds[name] =
       input.elementType === 'int64'
         ? new ort.Tensor('int64', BigInt64Array.from({ length: count }, () => BigInt(Math.floor(random() * (input.indexLimit ?? 1)))), input.shape)
-        : new ort.Tensor('float32', Float32Array.from({ length: count }, () => random() * 2 - 1), input.shape);
+        : input.elementType === 'uint8'
+          ? new ort.Tensor('uint8', Uint8Array.from({ length: count }, () => Math.floor(random() * 256)), input.shape)
+          : new ort.Tensor('float32', Float32Array.from({ length: count }, () => random() * 2 - 1), input.shape);
     return name;
   });
   // The layer's outputs are read by another kernel after it, as inside a model, so that
@@ -534,7 +646,11 @@ function buildConfig(config: SweepConfig, seed: number): BuiltConfig {
   const inputBytes = Object.values(feeds).reduce((sum, tensor) => sum + (tensor.data as ArrayBufferView).byteLength, 0);
   const copies = Math.min(MAX_INPUT_COPIES, Math.max(1, Math.ceil(INPUT_ROTATION_BYTES / Math.max(inputBytes, 1))));
   const copy = (tensor: ort.Tensor): ort.Tensor =>
-    tensor.type === 'int64' ? new ort.Tensor('int64', (tensor.data as BigInt64Array).slice(), tensor.dims) : new ort.Tensor('float32', (tensor.data as Float32Array).slice(), tensor.dims);
+    tensor.type === 'int64'
+      ? new ort.Tensor('int64', (tensor.data as BigInt64Array).slice(), tensor.dims)
+      : tensor.type === 'uint8'
+        ? new ort.Tensor('uint8', (tensor.data as Uint8Array).slice(), tensor.dims)
+        : new ort.Tensor('float32', (tensor.data as Float32Array).slice(), tensor.dims);
   const rotation = [feeds, ...Array.from({ length: copies - 1 }, () => Object.fromEntries(Object.entries(feeds).map(([name, tensor]) => [name, copy(tensor)])))];
   return { bytes, feeds: rotation, features: described.features };
 }

@@ -718,13 +718,13 @@ export async function profileModelDetailed(analyzed: AnalyzedModel, options: Pro
 }
 
 /**
- * Which layer each graph node's time belongs to (its own, or for a weight-only node the
+ * Which layer each graph node's time belongs to (its own, a quantization step's the layer it is a step of, or for a weight-only node the
  * first layer reading what it computes; -1 when none does), and each layer's own node.
  */
 function layerMapping(analyzed: AnalyzedModel): { layerOfNode: number[]; nodeOfLayer: number[] } {
   const { layers, weightNodes } = analyzed.analysis;
   const layerOfNode = new Array<number>(analyzed.model.graph.nodes.length).fill(-1);
-  for (const layer of layers) layerOfNode[layer.nodeIndex] = layer.index;
+  for (const layer of layers) for (const position of [layer.nodeIndex, ...layer.stepNodes]) layerOfNode[position] = layer.index;
   for (const weight of weightNodes) layerOfNode[weight.nodeIndex] = weight.consumers.length > 0 ? Math.min(...weight.consumers) : -1;
   return { layerOfNode, nodeOfLayer: layers.map((layer) => layer.nodeIndex) };
 }

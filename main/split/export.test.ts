@@ -113,6 +113,8 @@ describe('exportPartition', () => {
           'head.onnx',
           'partition.json',
           'tail.onnx',
+          'kserve.yaml',
+          'DEPLOY.md',
           `repository/${repositoryModelName(`${id}.onnx`)}/1/model.onnx`,
           `repository/${repositoryModelName(`${id}.onnx`)}/config.pbtxt`
         ].sort()
@@ -136,7 +138,7 @@ describe('exportPartition', () => {
     expect(cloud.partition.crossing.filter((c) => c.direction === 'up').map((c) => c.name)).toEqual(analyzed.analysis.inputs.map((i) => i.name));
     const n = analyzed.analysis.layers.length;
     const device = exportPartition(requestFor(analyzed, n, path.join(workDir, 'device')));
-    expect(device.partition.files).toEqual({ head: 'head.onnx', tail: null, repository: null });
+    expect(device.partition.files).toEqual({ head: 'head.onnx', tail: null, repository: null, kserve: null, deployNote: null });
     expect(device.partition.crossing).toEqual([]);
     expect(readdirSync(path.join(workDir, 'device')).sort()).toEqual(['head.onnx', 'partition.json']);
   }, 120_000);

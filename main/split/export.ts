@@ -3,7 +3,8 @@
 // repository that Open-Inference-Protocol servers load (Triton's layout:
 // repository/MODEL/1/model.onnx and repository/MODEL/config.pbtxt), and partition.json v2
 // (resources/partition.schema.json, checked with ajv before anything is written) with the
-// decision table of app/partition/decision-table.ts. The whole folder is written into a
+// decision table of app/partition/decision-table.ts, and the tail as a KServe
+// InferenceService (kserve.yaml, kserve.ts) with a deploy note (DEPLOY.md). The whole folder is written into a
 // temporary sibling and renamed into place, so an export is there complete or not at all;
 // an existing export is replaced only when asked.
 import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
@@ -26,6 +27,9 @@ import { readRegularFileSync } from '../files/regular-file.js';
 import { renderPbtxt, TritonConfigError, tritonModelConfig, type ConfigTensor } from '../executor/triton-config.js';
 import { choosePartition } from './split-files.js';
 import { encodeSplit, splitModel } from './surgery.js';
+import { load as loadYaml } from 'js-yaml';
+import type { ExecutionProviderName } from '../../app/profiling/types.js';
+import { deployNote, inferenceServiceManifest, kserveManifestProblems, KServeManifestError, manifestYaml, storageUriProblem } from './kserve.js';
 
 export const PARTITION_SCHEMA_VERSION_2 = 2;
 
@@ -56,7 +60,14 @@ export interface PartitionConfigV2 {
     latencies: { local: string; remote: string };
   };
   decisionTable: { objective: Objective; downlink: 'scaled'; rows: DecisionRow[] };
-  files: { head: string | null; tail: string | null; repository: { dir: string; model: string; config: string } | null };
+  files: {
+    head: string | null;
+    tail: string | null;
+    repository: { dir: string; model: string; config: string } | null;
+    /** The tail as a KServe InferenceService, and the note on deploying it (absent in exports made before they were written). */
+    kserve?: string | null;
+    deployNote?: string | null;
+  };
 }
 
 export interface ExportRequest {
@@ -73,6 +84,10 @@ export interface ExportRequest {
   overwriteHint?: string;
   /** Uplink range the decision table covers (default 0.1..1000 Mbps). */
   decisionRange?: BandwidthRange;
+  /** Where the repository will be uploaded for KServe (s3://, gs://, pvc://, ...); a PVC default when absent. */
+  storageUri?: string | null;
+  /** The provider the server-side latencies were measured or predicted on (a GPU one asks KServe for a GPU). */
+  serverProvider?: ExecutionProviderName | null;
 }
 
 export interface ExportResult {
@@ -187,6 +202,8 @@ export function exportPartition(request: ExportRequest): ExportResult {
     const refusal = replaceRefusal(outDir);
     if (refusal) throw new ExportError(`${outDir} is not replaced: ${refusal}`);
   }
+  const uriProblem = request.storageUri ? storageUriProblem(request.storageUri) : null;
+  if (uriProblem) throw new ExportError(`--storage-uri: ${uriProblem}`);
 
   const problem = buildPartitionProblem(analyzed.analysis, { localMs: request.latencies.local.ms, remoteMs: request.latencies.remote.ms });
   const chosen = choosePartition(problem, options, String(request.cut), objective);
@@ -211,6 +228,7 @@ export function exportPartition(request: ExportRequest): ExportResult {
   const repository = encoded.tail
     ? { dir: 'repository', model: `repository/${repositoryModel}/1/model.onnx`, config: `repository/${repositoryModel}/config.pbtxt` }
     : null;
+  const remoteLayers = analyzed.analysis.layers.filter((layer) => !localSet.has(layer.index));
   const config: PartitionConfigV2 = {
     schemaVersion: PARTITION_SCHEMA_VERSION_2,
     tool: { name: 'neurosurgeon-studio', version: toolVersion() },
@@ -232,7 +250,13 @@ export function exportPartition(request: ExportRequest): ExportResult {
       latencies: { local: request.latencies.local.source, remote: request.latencies.remote.source }
     },
     decisionTable: { objective, downlink: 'scaled', rows: decision.rows },
-    files: { head: encoded.head ? 'head.onnx' : null, tail: encoded.tail ? 'tail.onnx' : null, repository }
+    files: {
+      head: encoded.head ? 'head.onnx' : null,
+      tail: encoded.tail ? 'tail.onnx' : null,
+      repository,
+      kserve: encoded.tail ? 'kserve.yaml' : null,
+      deployNote: encoded.tail ? 'DEPLOY.md' : null
+    }
   };
   const problemWithSchema = partitionSchemaProblem(config);
   if (problemWithSchema) throw new ExportError(`partition.json does not match its schema: ${problemWithSchema}`);
@@ -242,6 +266,31 @@ export function exportPartition(request: ExportRequest): ExportResult {
     contents.set('tail.onnx', encoded.tail);
     contents.set(repository.model, encoded.tail);
     contents.set(repository.config, tritonConfig(repositoryModel, parts.crossing, tailOutputs, declaredDims(analyzed)));
+    const kserveRequest = {
+      repositoryModel,
+      storageUri: request.storageUri ?? null,
+      exportFolderName: path.basename(outDir),
+      model: identity,
+      cut: config.cut,
+      tailModelBytes: encoded.tail.byteLength,
+      tailActivationBytes: remoteLayers.reduce((sum, layer) => sum + (layer.outputBytes ?? 0), 0),
+      tailMs: remoteLayers.reduce((sum, layer) => sum + request.latencies.remote.ms[layer.index], 0),
+      latencySource: request.latencies.remote.source,
+      serverProvider: request.serverProvider ?? null,
+      inputs: parts.crossing.map((tensor) => ({ name: tensor.name, elementType: tensor.elementType, shape: tensor.shape }))
+    };
+    let manifest;
+    try {
+      manifest = inferenceServiceManifest(kserveRequest);
+    } catch (error) {
+      if (error instanceof KServeManifestError) throw new ExportError(`kserve.yaml: ${error.message}`);
+      throw error;
+    }
+    const yaml = manifestYaml(manifest);
+    const problems = kserveManifestProblems(loadYaml(yaml));
+    if (problems.length > 0) throw new ExportError(`kserve.yaml does not match what KServe requires: ${problems[0]}`);
+    contents.set('kserve.yaml', yaml);
+    contents.set('DEPLOY.md', deployNote(manifest, kserveRequest));
   }
   contents.set('partition.json', JSON.stringify(config, null, 2) + '\n');
   writeFolderAtomic(outDir, contents);

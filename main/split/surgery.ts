@@ -9,13 +9,15 @@
 // tensors as head outputs / tail inputs with their element types and shapes. Weights are
 // never crossing tensors: a weight-only node (an Identity alias, a Constant, a folded
 // chain; app/analysis/weights.ts) goes into every part that reads its output, duplicated
-// where both do. Weights are shared with the source model's protobuf objects, so they are
+// where both do. A layer with quantization steps (app/analysis/quant-steps.ts) takes its
+// steps with it. Weights are shared with the source model's protobuf objects, so they are
 // copied once, when the part is encoded.
 import { onnx } from '../../app/onnx/generated/onnx.js';
 import type { OnnxModel } from '../../app/onnx/model.js';
 import type { ModelAnalysis, TensorFacts } from '../../app/analysis/types.js';
 import { encodeModel, valueInfoProto } from '../../app/onnx/writer.js';
 import { weightNodesReading } from '../../app/analysis/weights.js';
+import { layerNodePositions } from '../../app/analysis/quant-steps.js';
 
 export interface CrossingTensor {
   name: string;
@@ -58,13 +60,23 @@ function namesReadBy(node: onnx.INodeProto): string[] {
   return names;
 }
 
+/** Every value name the nodes of layer `index` read (its steps' too). */
+function namesReadByLayer(protoNodes: readonly onnx.INodeProto[], analysis: ModelAnalysis, index: number): string[] {
+  return layerNodePositions(analysis.layers[index]).flatMap((position) => namesReadBy(protoNodes[position]));
+}
+
+/** Every value the nodes of layer `index` compute (inside the layer or not). */
+function namesProducedByLayer(protoNodes: readonly onnx.INodeProto[], analysis: ModelAnalysis, index: number): string[] {
+  return layerNodePositions(analysis.layers[index]).flatMap((position) => (protoNodes[position].output ?? []).filter((name) => name !== ''));
+}
+
 /** True when no layer in `localLayers` reads a value computed by a layer outside it. */
 export function isPredecessorClosed(model: OnnxModel, analysis: ModelAnalysis, localLayers: ReadonlySet<number>): boolean {
   const producerLayer = new Map<string, number>();
-  for (const layer of analysis.layers) for (const output of layer.outputs) producerLayer.set(output.name, layer.index);
   const protoNodes = model.proto.graph?.node ?? [];
+  for (const layer of analysis.layers) for (const name of namesProducedByLayer(protoNodes, analysis, layer.index)) producerLayer.set(name, layer.index);
   for (const index of localLayers) {
-    for (const name of namesReadBy(protoNodes[analysis.layers[index].nodeIndex])) {
+    for (const name of namesReadByLayer(protoNodes, analysis, index)) {
       const p = producerLayer.get(name);
       if (p !== undefined && !localLayers.has(p)) return false;
     }
@@ -88,7 +100,7 @@ export function splitModel(model: OnnxModel, analysis: ModelAnalysis, localLayer
   const protoNodes = graph.node ?? [];
   const weights = analysis.weights;
   const partNodes = (layers: number[]): onnx.INodeProto[] => {
-    const own = layers.map((i) => analysis.layers[i].nodeIndex);
+    const own = layers.flatMap((i) => layerNodePositions(analysis.layers[i]));
     const reads = own.flatMap((position) => namesReadBy(protoNodes[position]));
     const positions = [...weightNodesReading(weights, reads), ...own].sort((a, b) => a - b);
     return positions.map((position) => protoNodes[position]);
@@ -97,11 +109,11 @@ export function splitModel(model: OnnxModel, analysis: ModelAnalysis, localLayer
   const remoteList = analysis.layers.map((l) => l.index).filter((i) => !localLayers.has(i));
   const headNodes = localList.length > 0 ? partNodes(localList) : [];
   const tailNodes = remoteList.length > 0 ? partNodes(remoteList) : [];
-  const producedByHead = new Set(localList.flatMap((i) => analysis.layers[i].outputs.map((o) => o.name)));
+  const producedByHead = new Set(localList.flatMap((i) => namesProducedByLayer(protoNodes, analysis, i)));
   const modelInputs = new Set(model.graph.inputs.map((v) => v.name));
   const modelOutputs = model.graph.outputs.map((v) => v.name);
 
-  const tailReads = new Set(remoteList.flatMap((i) => namesReadBy(protoNodes[analysis.layers[i].nodeIndex])));
+  const tailReads = new Set(remoteList.flatMap((i) => namesReadByLayer(protoNodes, analysis, i)));
   const crossingNames = [...tailReads].filter((name) => producedByHead.has(name) || modelInputs.has(name));
   const headOutputNames = new Set<string>(crossingNames.filter((n) => producedByHead.has(n)));
   const outputs: SplitResult['outputs'] = modelOutputs.map((name) => ({

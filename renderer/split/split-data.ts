@@ -77,8 +77,11 @@ function layerOf(node: NodeView): LayerAnalysis {
     params: node.params,
     paramBytes: node.paramBytes,
     macs: node.macs,
+    nodeMacs: node.macs,
+    intMacs: null,
     weightInputs: node.inputs.filter((input) => input.isWeight).map((input) => input.name),
     foldedNodes: [],
+    stepNodes: [],
     flags: node.flags
   };
 }
