@@ -89,6 +89,8 @@ export interface GraphTestHooks {
   groupScreenPosition(label: string): { x: number; y: number; expanded: boolean } | null;
   /** Pans (or zooms in and out) a few pixels per animation frame through the drag (or wheel) code path and times the frames. */
   measurePan(frames: number, options?: { zoom?: 'current' | 'fit' | number; mode?: 'pan' | 'zoom' }): Promise<PanMeasurement>;
+  /** Expands the groups hiding a layer and centres it (zooming in to read it); resolves once it is drawn. */
+  revealNode(index: number): Promise<void>;
   /** Expands every group, or collapses them all; resolves once the new layout is drawn. */
   expandAll(): Promise<void>;
   collapseAll(): Promise<void>;
@@ -96,7 +98,7 @@ export interface GraphTestHooks {
   zoom(): number;
 }
 
-/** The fit scale the first view aims at: labels are drawn from DETAIL.opLabel (0.5) on. */
+/** The fit scale the first view aims at: labels are 11 px at zoom 1, about 7 px here. */
 const READABLE_FIT = 0.62;
 const MAX_SCALE = 4;
 const ZOOM_STEP = 1.25;
@@ -319,7 +321,7 @@ export function GraphView({ model, selected, onSelect, search, focusRequest, par
     const l = layoutRef.current;
     if (!l) return;
     const fitScale = Math.min((v.width - 2 * FIT_INSETS.side) / l.width, (v.height - FIT_INSETS.top - FIT_INSETS.bottom) / l.height);
-    if (fitScale >= DETAIL.opLabel) return fit();
+    if (fitScale >= 0.5) return fit();
     v.scale = Math.min(1, Math.max(DETAIL.sublabel, v.width / l.width));
     v.x = l.width * v.scale <= v.width ? (v.width - l.width * v.scale) / 2 : v.width / 2 - (l.width / 2) * v.scale;
     v.y = FIT_INSETS.top - 16;
@@ -422,39 +424,6 @@ export function GraphView({ model, selected, onSelect, search, focusRequest, par
       });
   }, [spec, tree, hideTooltip]);
 
-  // A layout arrived: keep the anchor in place, or fit a new model, then draw.
-  useEffect(() => {
-    if (!shownLayout) return;
-    const v = view.current;
-    const anchor = anchorRef.current;
-    anchorRef.current = null;
-    if (canvasRef.current) canvasRef.current.dataset.layoutMs = layoutInfo.ms.toFixed(1);
-    minimapVersion.current++;
-    if (v.width > 0) {
-      if (fitOnArrival.current) {
-        fitOnArrival.current = false;
-        initialView();
-      } else if (anchor) {
-        const rep = repsRef.current[anchor.id] ?? anchor.id;
-        const node = shownLayout.nodes[rep];
-        if (node) {
-          v.x = anchor.screenX - node.x * v.scale;
-          v.y = anchor.screenY - (node.y - node.height / 2) * v.scale;
-          viewMoved();
-        }
-      }
-      const focus = pendingFocus.current;
-      if (focus && shownLayout.nodes[focus.index]?.visible) {
-        pendingFocus.current = null;
-        centreOn(focus.index, focus.zoomIn);
-      }
-    }
-    flushDraw();
-    const waiters = layoutWaiters.current;
-    layoutWaiters.current = [];
-    for (const resolve of waiters) resolve();
-  }, [shownLayout, layoutInfo, initialView, viewMoved, centreOn, flushDraw]);
-
   // Selection: outline the layer, or the collapsed group holding it.
   useEffect(() => {
     drawState.current.selected = selected !== null && selected >= 0 && selected < model.nodes.length && reps.length > 0 ? reps[selected] : null;
@@ -521,6 +490,39 @@ export function GraphView({ model, selected, onSelect, search, focusRequest, par
     minimapVersion.current++;
     requestDraw();
   }, [overlay, overlayScale, shownLayout, model, tree, latencies, spec, requestDraw]);
+
+  // A layout arrived (declared after the effects above, which repaint for it first): keep the anchor in place, or fit a new model, then draw.
+  useEffect(() => {
+    if (!shownLayout) return;
+    const v = view.current;
+    const anchor = anchorRef.current;
+    anchorRef.current = null;
+    if (canvasRef.current) canvasRef.current.dataset.layoutMs = layoutInfo.ms.toFixed(1);
+    minimapVersion.current++;
+    if (v.width > 0) {
+      if (fitOnArrival.current) {
+        fitOnArrival.current = false;
+        initialView();
+      } else if (anchor) {
+        const rep = repsRef.current[anchor.id] ?? anchor.id;
+        const node = shownLayout.nodes[rep];
+        if (node) {
+          v.x = anchor.screenX - node.x * v.scale;
+          v.y = anchor.screenY - (node.y - node.height / 2) * v.scale;
+          viewMoved();
+        }
+      }
+      const focus = pendingFocus.current;
+      if (focus && shownLayout.nodes[focus.index]?.visible) {
+        pendingFocus.current = null;
+        centreOn(focus.index, focus.zoomIn);
+      }
+    }
+    flushDraw();
+    const waiters = layoutWaiters.current;
+    layoutWaiters.current = [];
+    for (const resolve of waiters) resolve();
+  }, [shownLayout, layoutInfo, initialView, viewMoved, centreOn, flushDraw]);
 
   // A layer asked for from outside (charts, details, search): expand the groups hiding it, then centre it.
   useEffect(() => {
@@ -912,6 +914,20 @@ export function GraphView({ model, selected, onSelect, search, focusRequest, par
           requestAnimationFrame(onFrame);
         });
       },
+      revealNode(index) {
+        const l = layoutRef.current;
+        if (!l || index < 0 || index >= modelRef.current.nodes.length) return Promise.resolve();
+        const hidden = groupsToReveal(tree, index, new Set(l.expanded));
+        if (hidden.length === 0) {
+          centreOn(index, true);
+          flushDraw();
+          return Promise.resolve();
+        }
+        const done = whenLaidOut();
+        pendingFocus.current = { index, zoomIn: true };
+        requestExpanded([...l.expanded, ...hidden], null);
+        return done;
+      },
       expandAll() {
         const done = whenLaidOut();
         expandAll();
@@ -933,7 +949,7 @@ export function GraphView({ model, selected, onSelect, search, focusRequest, par
     return () => {
       if (global.__studio?.graph === hooks) delete global.__studio.graph;
     };
-  }, [fit, flushDraw, panBy, zoomAt, expandAll, collapseAll]);
+  }, [fit, flushDraw, panBy, zoomAt, expandAll, collapseAll, tree, centreOn, requestExpanded]);
 
   const families = useMemo(() => {
     if (!shownLayout) return [];

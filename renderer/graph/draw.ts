@@ -63,7 +63,10 @@ export interface DrawState {
 }
 
 /** Zoom levels at which detail appears (text smaller than about 6 px on screen is not drawn). */
-export const DETAIL = { opLabel: 0.5, sublabel: 0.78, edgeLabel: 0.72, curves: 0.2, frameLabel: 0.45 } as const;
+export const DETAIL = { opLabel: 0.3, sublabel: 0.78, edgeLabel: 0.72, curves: 0.2, frameLabel: 0.45, expandMark: 0.5 } as const;
+
+/** Below zoom 1, box labels grow in layout units so they stay at least this many pixels on screen (ellipsised to fit the box). */
+const MIN_LABEL_PX = 8.5;
 
 const OP_FONT = 11;
 const SUBLABEL_FONT = 9;
@@ -71,6 +74,8 @@ const EDGE_FONT = 8.5;
 const FRAME_FONT = 10.5;
 const PILL_FONT = 10.5;
 const CORNER = 4;
+/** The largest a box's op label grows to (layout units), so that it still fits in the box's height. */
+const NODE_LABEL_MAX = 26;
 /** How far the partition's halo reaches around a box. */
 const HALO = 5;
 
@@ -212,8 +217,9 @@ export function drawGraph(ctx: CanvasRenderingContext2D, layout: GraphLayout, vi
 
   const { scale } = view;
   const pixel = 1 / scale;
-  const searching = state.matches !== null;
-  const paint = state.paint;
+  const searching = state.matches !== null && state.matches.length === layout.nodes.length;
+  // A partition painted for another layout (one frame between a new layout and its paint) is left out.
+  const paint = state.paint && state.paint.layout === layout ? state.paint : null;
   const rounded = scale >= DETAIL.curves;
 
   // Frames of expanded groups, outermost first, with their label strip.
@@ -372,7 +378,8 @@ export function drawGraph(ctx: CanvasRenderingContext2D, layout: GraphLayout, vi
 
   // Labels inside the boxes.
   if (scale >= DETAIL.opLabel) {
-    const opFont = `600 ${OP_FONT}px ${palette.fontFamily}`;
+    const opSize = Math.min(NODE_LABEL_MAX, Math.max(OP_FONT, MIN_LABEL_PX / scale));
+    const opFont = `600 ${opSize.toFixed(1)}px ${palette.fontFamily}`;
     const subFont = `${SUBLABEL_FONT}px ${palette.fontFamily}`;
     const withSublabel = scale >= DETAIL.sublabel;
     ctx.textAlign = 'center';
@@ -405,7 +412,7 @@ export function drawGraph(ctx: CanvasRenderingContext2D, layout: GraphLayout, vi
     // The expand mark of a collapsed group.
     ctx.font = `600 ${OP_FONT}px ${palette.fontFamily}`;
     ctx.textAlign = 'right';
-    for (const n of groups) {
+    if (scale >= DETAIL.expandMark) for (const n of groups) {
       ctx.fillStyle = state.fills ? textOn(fillOf(n, palette, state)) : palette.nodeText;
       ctx.fillText('+', n.x + n.width / 2 - 6, n.y - n.height / 2 + 9);
     }
@@ -419,7 +426,7 @@ export function drawGraph(ctx: CanvasRenderingContext2D, layout: GraphLayout, vi
     ctx.roundRect(n.x - n.width / 2 - gap, n.y - n.height / 2 - gap, n.width + 2 * gap, n.height + 2 * gap, CORNER + gap);
     ctx.stroke();
   };
-  if (state.matches) {
+  if (searching && state.matches) {
     for (const n of visibleNodes) if (state.matches[n.id] === 1 && n.id !== state.selected) outline(n, palette.accent2, Math.max(1.5, 1.5 * pixel), 2 * Math.max(1, pixel));
   }
   if (state.hovered !== null && state.hovered !== state.selected) {
@@ -544,7 +551,7 @@ export function drawMinimap(
       const batches = new Map<string, LaidOutNode[]>();
       for (const id of layout.visible) {
         const n = layout.nodes[id];
-        const side = state.paint?.side[id];
+        const side = state.paint?.layout === layout ? state.paint.side[id] : undefined;
         const fill = side === SIDE_DEVICE ? palette.device : side === SIDE_SERVER ? palette.server : side === SIDE_BOTH ? palette.upload : fillOf(n, palette, state);
         let batch = batches.get(fill);
         if (!batch) batches.set(fill, (batch = []));

@@ -27,6 +27,8 @@ export interface Pill {
 }
 
 export interface PartitionPaint {
+  /** The layout it was computed for: edge indices mean nothing in another. */
+  layout: GraphLayout;
   /** Per item id: SIDE_NONE, SIDE_DEVICE, SIDE_SERVER or SIDE_BOTH. */
   side: Uint8Array;
   /** Per item id: the fraction of its layers on the device (1 or 0 for a layer). */
@@ -126,5 +128,5 @@ export function partitionPaint(spec: GraphSpec, layout: GraphLayout, reps: Int32
   pills.sort((a, b) => pillY(a) - pillY(b));
   const first = pills.find((pill) => pill.kind !== 'down') ?? pills[0];
   if (first) first.text = `${partition.shortLabel} · ${first.text}`;
-  return { side, localFraction, edgeMarks, pills };
+  return { layout, side, localFraction, edgeMarks, pills };
 }
