@@ -23,7 +23,7 @@
 // data-cut-markers (the pinned cuts), and after every frame data-drawn-nodes (boxes drawn),
 // data-drawn-model (the id of the model drawn) and data-drawn-partition (a counter bumped by
 // each new partition drawn); window.__studio.graph = GraphTestHooks.
-import { useCallback, useEffect, useMemo, useRef, useState, type JSX, type KeyboardEvent, type PointerEvent } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type JSX, type KeyboardEvent, type PointerEvent } from 'react';
 import type { Objective } from '../../app/partition/types.js';
 import type { ModelView } from '../../app/studio/model-view.js';
 import { groupSums, groupsToReveal, moduleTree, type ModuleTree } from '../../app/studio/module-tree.js';
@@ -435,13 +435,14 @@ export function GraphView({ model, selected, onSelect, search, focusRequest, par
     requestDraw();
   }, [matches, search, shownLayout, reps, requestDraw]);
 
-  // The partition: halos, crossing edges and their bytes.
-  useEffect(() => {
+  // The partition: halos, crossing edges and their bytes, drawn in the same commit as the
+  // split panel's star (a layout effect, drawn at once), so both change in the same frame.
+  useLayoutEffect(() => {
     drawState.current.paint = partition && shownLayout ? partitionPaint(spec, shownLayout, reps, partition) : null;
     partitionVersion.current++;
     minimapVersion.current++;
-    requestDraw();
-  }, [partition, shownLayout, spec, reps, requestDraw]);
+    flushDraw();
+  }, [partition, shownLayout, spec, reps, flushDraw]);
 
   // Group summaries: summed MACs, params and latency per group.
   const groupTotals = useMemo(() => {
