@@ -294,9 +294,11 @@ export function GraphView({ model, selected, onSelect, search, focusRequest, par
       if (v.width === 0) return;
       const w = Math.max(1, rect.maxX - rect.minX);
       const h = Math.max(1, rect.maxY - rect.minY);
-      v.scale = Math.min(maxScale, Math.max(minScale(), Math.min((v.width - 2 * pad) / w, (v.height - 2 * pad) / h)));
+      // The room between the overlays at the top (picker) and bottom (legend).
+      const height = Math.max(1, v.height - FIT_INSETS.top - FIT_INSETS.bottom);
+      v.scale = Math.min(maxScale, Math.max(minScale(), Math.min((v.width - 2 * pad) / w, (height - pad) / h)));
       v.x = v.width / 2 - ((rect.minX + rect.maxX) / 2) * v.scale;
-      v.y = v.height / 2 - ((rect.minY + rect.maxY) / 2) * v.scale;
+      v.y = FIT_INSETS.top + height / 2 - ((rect.minY + rect.maxY) / 2) * v.scale;
       viewMoved();
     },
     [minScale, viewMoved]
@@ -784,14 +786,15 @@ export function GraphView({ model, selected, onSelect, search, focusRequest, par
     const paint = drawState.current.paint;
     if (!l || !paint) return;
     const ids = new Set<number>();
+    // What goes up (the cut itself); results coming down at the output are left out.
     paint.edgeMarks.forEach((mark, e) => {
-      if (mark === 0) return;
+      if (mark !== 1) return;
       ids.add(l.edges[e].from);
       ids.add(l.edges[e].to);
     });
     for (const id of l.visible) if (paint.side[id] === SIDE_BOTH) ids.add(id);
     const rect = boundsOf(l, ids);
-    if (rect) fitRect(rect, 1.25);
+    if (rect) fitRect(rect, 1);
   }, [fitRect]);
 
   const onKeyDown = (event: KeyboardEvent<HTMLCanvasElement>) => {

@@ -251,9 +251,10 @@ export function drawGraph(ctx: CanvasRenderingContext2D, layout: GraphLayout, vi
     if (nodeVisible(n)) visibleNodes.push(n);
   }
 
-  // The partition's halos: device and server regions around the boxes.
+  // The partition's halos: device and server regions around the boxes, at least 4 px wide on screen.
+  const halo = Math.max(HALO, 4 / scale);
   if (paint) {
-    ctx.globalAlpha = 0.3;
+    ctx.globalAlpha = 0.36;
     for (const [side, colour] of [
       [SIDE_DEVICE, palette.device],
       [SIDE_SERVER, palette.server]
@@ -262,9 +263,9 @@ export function drawGraph(ctx: CanvasRenderingContext2D, layout: GraphLayout, vi
       ctx.beginPath();
       for (const n of visibleNodes) {
         const s = paint.side[n.id];
-        const [left, top, width, height] = [n.x - n.width / 2 - HALO, n.y - n.height / 2 - HALO, n.width + 2 * HALO, n.height + 2 * HALO];
+        const [left, top, width, height] = [n.x - n.width / 2 - halo, n.y - n.height / 2 - halo, n.width + 2 * halo, n.height + 2 * halo];
         if (s === side) {
-          if (rounded) ctx.roundRect(left, top, width, height, CORNER + HALO);
+          if (rounded) ctx.roundRect(left, top, width, height, CORNER + halo);
           else ctx.rect(left, top, width, height);
         } else if (s === SIDE_BOTH) {
           // Device above, server below, in proportion to the layers on each side.
@@ -349,6 +350,22 @@ export function drawGraph(ctx: CanvasRenderingContext2D, layout: GraphLayout, vi
     ctx.fillStyle = palette.border;
     ctx.fill();
   }
+  // A collapsed group the cut goes through: a line across it where the device part ends, drawn under the box so it marks both sides without crossing the text.
+  if (paint) {
+    ctx.strokeStyle = palette.upload;
+    ctx.lineWidth = Math.max(2, 2.5 * pixel);
+    ctx.setLineDash([Math.max(4, 5 * pixel), Math.max(3, 3 * pixel)]);
+    ctx.beginPath();
+    for (const n of groups) {
+      if (paint.side[n.id] !== SIDE_BOTH) continue;
+      const y = n.y - n.height / 2 - halo + (n.height + 2 * halo) * paint.localFraction[n.id];
+      ctx.moveTo(n.x - n.width / 2 - halo - 4 * pixel, y);
+      ctx.lineTo(n.x + n.width / 2 + halo + 4 * pixel, y);
+    }
+    ctx.stroke();
+    ctx.setLineDash([]);
+  }
+
   const batches = new Map<string, LaidOutNode[]>();
   for (const n of visibleNodes) {
     const fill = fillOf(n, palette, state);
@@ -381,6 +398,8 @@ export function drawGraph(ctx: CanvasRenderingContext2D, layout: GraphLayout, vi
     const opSize = Math.min(NODE_LABEL_MAX, Math.max(OP_FONT, MIN_LABEL_PX / scale));
     const opFont = `600 ${opSize.toFixed(1)}px ${palette.fontFamily}`;
     const subFont = `${SUBLABEL_FONT}px ${palette.fontFamily}`;
+    // A collapsed group's second line ("43 layers") shows at every zoom its label does: at least 7.5 px on screen.
+    const groupSubFont = `${Math.min(13, Math.max(SUBLABEL_FONT, 7.5 / scale)).toFixed(1)}px ${palette.fontFamily}`;
     const withSublabel = scale >= DETAIL.sublabel;
     ctx.textAlign = 'center';
     ctx.textBaseline = 'middle';
@@ -398,10 +417,10 @@ export function drawGraph(ctx: CanvasRenderingContext2D, layout: GraphLayout, vi
         lines.push(state.secondLines?.[n.id] ?? n.sublabel);
       }
       const shown = lines.filter((line) => line !== '');
-      const step = n.kind === 'group' ? 13 : 12.5;
+      const step = n.kind === 'group' ? (withSublabel ? 13 : Math.max(13, opSize * 1.15)) : 12.5;
       const top = n.y - ((shown.length - 1) * step) / 2;
       shown.forEach((line, k) => {
-        const font = k === 0 ? opFont : subFont;
+        const font = k === 0 ? opFont : n.kind === 'group' && !withSublabel ? groupSubFont : subFont;
         ctx.font = font;
         ctx.fillStyle = k === 0 || n.kind === 'node' || n.kind === 'group' ? colour : palette.muted;
         ctx.globalAlpha = (dimmed ? 0.4 : 1) * (k === 0 ? 1 : 0.86);
