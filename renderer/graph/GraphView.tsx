@@ -147,6 +147,7 @@ export function GraphView({ model, selected, onSelect, search, focusRequest, par
   const [layoutInfo, setLayoutInfo] = useState<{ ms: number; where: string }>({ ms: 0, where: '' });
   const [layingOut, setLayingOut] = useState(false);
   const [overlay, setOverlay] = useState<OverlayMetric>('op');
+  const [layoutError, setLayoutError] = useState<string | null>(null);
   const shownLayout = layout && layout.key === model.id ? layout : null;
 
   const containerRef = useRef<HTMLDivElement>(null);
@@ -392,9 +393,12 @@ export function GraphView({ model, selected, onSelect, search, focusRequest, par
           setLayoutInfo({ ms: timed.ms, where: timed.where });
           setLayout(timed.layout);
           setLayingOut(false);
+          setLayoutError(null);
         })
-        .catch(() => {
-          if (sequence === requestSeq.current) setLayingOut(false);
+        .catch((error: unknown) => {
+          if (sequence !== requestSeq.current) return;
+          setLayingOut(false);
+          setLayoutError(error instanceof Error ? error.message : String(error));
         });
     },
     [spec]
@@ -420,9 +424,12 @@ export function GraphView({ model, selected, onSelect, search, focusRequest, par
         setLayoutInfo({ ms: timed.ms, where: timed.where });
         setLayout(timed.layout);
         setLayingOut(false);
+        setLayoutError(null);
       })
-      .catch(() => {
-        if (sequence === requestSeq.current) setLayingOut(false);
+      .catch((error: unknown) => {
+        if (sequence !== requestSeq.current) return;
+        setLayingOut(false);
+        setLayoutError(error instanceof Error ? error.message : String(error));
       });
   }, [spec, tree, hideTooltip]);
 
@@ -1003,10 +1010,16 @@ export function GraphView({ model, selected, onSelect, search, focusRequest, par
         onKeyDown={onKeyDown}
       />
       <div className="graph-tooltip" ref={tooltipRef} hidden />
-      {!shownLayout && (
-        <div className="graph-laying-out" role="status">
-          <span className="spinner" aria-hidden="true" /> Laying out {model.nodes.length.toLocaleString('en-US')} layers…
+      {layoutError !== null ? (
+        <div className="graph-laying-out graph-layout-error" role="alert">
+          Could not lay out the graph: {layoutError}
         </div>
+      ) : (
+        !shownLayout && (
+          <div className="graph-laying-out" role="status">
+            <span className="spinner" aria-hidden="true" /> Laying out {model.nodes.length.toLocaleString('en-US')} layers…
+          </div>
+        )
       )}
       <div className="graph-topbar">
         {partitionPicker && <PartitionCard picker={partitionPicker} partition={partition} model={model} onShow={zoomToCut} />}
