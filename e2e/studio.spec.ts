@@ -12,14 +12,16 @@ const LENET_NODES = 9;
 
 interface GraphProbe {
   nodeScreenPosition(index: number): { x: number; y: number } | null;
+  revealNode(index: number): Promise<void>;
 }
 
-/** Where node `index` is drawn, in page coordinates (the graph view's test hook). */
+/** Where node `index` is drawn, in page coordinates, after expanding the groups hiding it (the graph view's test hooks). */
 async function nodePosition(page: Page, index: number): Promise<{ x: number; y: number }> {
-  const position = await page.evaluate(
-    (i) => (window as unknown as { __studio?: { graph?: GraphProbe } }).__studio?.graph?.nodeScreenPosition(i) ?? null,
-    index
-  );
+  const position = await page.evaluate(async (i) => {
+    const graph = (window as unknown as { __studio?: { graph?: GraphProbe } }).__studio?.graph;
+    await graph?.revealNode(i);
+    return graph?.nodeScreenPosition(i) ?? null;
+  }, index);
   if (!position) throw new Error(`the graph has no screen position for node ${index}`);
   return position;
 }

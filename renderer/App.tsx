@@ -1,13 +1,13 @@
 // The studio window: toolbar and running jobs on top, banners under them, the graph on
 // the left, node details on the right, the per-layer charts at the bottom, and the status
-// bar. App wires the store to the three views (props only: GraphView, LayerCharts,
+// bar. App wires the store to the three views (props only: GraphPane, LayerCharts,
 // NodeDetails know nothing of the store or the contract), and owns the window-wide
 // behaviour: opening files (button, Ctrl+O, drag and drop, the Electron menu), keyboard
 // shortcuts, the theme, and the pane sizes.
 import { useCallback, useEffect, useRef, useState, type ChangeEvent } from 'react';
 import { LayerCharts } from './charts/LayerCharts.js';
 import { NodeDetails } from './details/NodeDetails.js';
-import { GraphView } from './graph/GraphView.js';
+import { GraphPane } from './graph/GraphPane.js';
 import { BannerArea } from './panels/BannerArea.js';
 import { ProfileJobs } from './panels/ProfileJobs.js';
 import { Splitter } from './panels/Splitter.js';
@@ -127,8 +127,6 @@ export function App() {
   const openFile = useStudio((state) => state.openFile);
   const toggleTheme = useStudio((state) => state.toggleTheme);
   const pushBanner = useStudio((state) => state.pushBanner);
-  const splitPins = useStudio((state) => state.splitPins);
-  const pinnedCuts = current && splitPins?.modelId === current.model.id ? splitPins.cuts : undefined;
 
   const fileInput = useRef<HTMLInputElement>(null);
   const searchInput = useRef<HTMLInputElement>(null);
@@ -203,7 +201,7 @@ export function App() {
       <main className="workspace" style={{ gridTemplateColumns: `minmax(0, 1fr) 5px ${detailsWidth}px` }}>
         <section className="pane graph-pane" aria-label="Model graph">
           {current ? (
-            <GraphView model={current.model} selected={selected} onSelect={onSelectFromGraph} search={search} focusRequest={focusRequest ?? undefined} cutMarkers={pinnedCuts} />
+            <GraphPane model={current.model} selected={selected} onSelect={onSelectFromGraph} search={search} focusRequest={focusRequest ?? undefined} />
           ) : (
             <EmptyState opening={opening} />
           )}

@@ -44,6 +44,9 @@ export interface ProfileJob {
   cancelling: boolean;
 }
 
+/** Which partition the graph shows: the best cut for the objective, a pinned cut, the DAG min cut, or none. */
+export type GraphPartitionChoice = { kind: 'best' } | { kind: 'pinned'; cut: number } | { kind: 'dag' } | { kind: 'none' };
+
 export interface Banner {
   id: number;
   tone: 'error' | 'info';
@@ -85,6 +88,8 @@ export interface StudioState {
   splitWhatIf: WhatIf;
   splitPins: { modelId: string; cuts: number[] } | null;
   sweep: SweepJob | null;
+  /** The partition drawn on the graph (split/shown-partition.ts resolves it). */
+  graphPartition: GraphPartitionChoice;
 
   // actions
   start(): () => void;
@@ -105,6 +110,7 @@ export interface StudioState {
   setWhatIf(change: Partial<WhatIf>): void;
   togglePin(modelId: string, cut: number): void;
   clearPins(): void;
+  setGraphPartition(choice: GraphPartitionChoice): void;
   startSweep(params: Omit<StudioParams<'sweep.start'>, 'modelId'>): Promise<void>;
   cancelSweep(): Promise<void>;
 }
@@ -259,6 +265,7 @@ export function createStudioStore(host: StudioHost): StudioStore {
       splitWhatIf: DEFAULT_WHAT_IF,
       splitPins: null,
       sweep: null,
+      graphPartition: { kind: 'best' },
 
       start() {
         const unsubscribe = [
@@ -460,6 +467,10 @@ export function createStudioStore(host: StudioHost): StudioStore {
 
       clearPins() {
         set({ splitPins: null });
+      },
+
+      setGraphPartition(choice) {
+        set({ graphPartition: choice });
       },
 
       async startSweep(params) {

@@ -4,7 +4,9 @@
 //   dist/main/electron-main.cjs,    Electron's main process and the window's preload:
 //   dist/main/preload.cjs           CommonJS, as Electron loads them (sandboxed preloads must be);
 //   dist/renderer/index.js, .css,   the React renderer for the browser (the CSS its components
-//   index.html                      import is gathered into index.css), plus its page.
+//   index.html                      import is gathered into index.css), plus its page;
+//   dist/renderer/layout-worker.js  the graph's layout worker (renderer/graph/layout-worker.ts),
+//                                   loaded by the page from next to index.js.
 // onnxruntime-node and electron stay external: they are native or ship their own binaries.
 // Until renderer/index.tsx exists the renderer bundle is skipped with a note.
 import { build } from 'esbuild';
@@ -52,7 +54,7 @@ const rendererEntry = path.join(root, 'renderer', 'index.tsx');
 const rendererBundle = existsSync(rendererEntry)
   ? build({
       absWorkingDir: root,
-      entryPoints: { index: 'renderer/index.tsx' },
+      entryPoints: { index: 'renderer/index.tsx', 'layout-worker': 'renderer/graph/layout-worker.ts' },
       outdir: 'dist/renderer',
       bundle: true,
       platform: 'browser',

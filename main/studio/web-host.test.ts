@@ -158,6 +158,8 @@ describe('web host: static files', () => {
     const page = await get(`/?token=${host.token}`);
     expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
     expect(page.headers['content-security-policy']).toContain("script-src 'self'");
+    // The graph's layout worker comes from the page's own files, nothing else may start one.
+    expect(page.headers['content-security-policy']).toContain("worker-src 'self'");
     expect(page.headers['content-security-policy']).toContain("default-src 'self'");
     expect(page.headers['content-security-policy']).not.toMatch(/unsafe-(inline|eval)/);
     expect(page.headers['referrer-policy']).toBe('no-referrer');

@@ -1,35 +1,35 @@
-// Pure layout of a model's graph for GraphView: ModelView → positioned boxes (nodes, plus
-// the graph's inputs and outputs) and edges (polylines with a tensor-shape label each),
-// top to bottom in topological order. Deterministic: the same model gives the same layout.
+// Pure layout of a model's graph (graph-spec.ts) for any set of expanded module groups:
+// positioned boxes (layers, graph inputs and outputs, collapsed groups), frames (expanded
+// groups, drawn around their members) and edges (polylines with a tensor-shape label), top
+// to bottom in topological order. Deterministic; runs in the layout worker
+// (layout-worker.ts) and in tests, never needs the DOM.
 //
-// How: @dagrejs/dagre (layered, Sugiyama-style) does the ranking, crossing reduction and
-// positioning. dagre grows faster than linearly (≈1.5 s for the 1,026-node transformer in
-// one piece), so the graph is first cut into chunks at "separators" — positions in
-// topological order that every path crosses through one node (a chain's every node, the
-// Add after a residual block, the Concat closing an Inception module, the LayerNorm after a
-// transformer block). Each chunk is laid out by dagre on its own, with the previous chunk's
-// separator pinned as its top node, and stacked so that the two copies of the separator
-// coincide; chunks of the same shape (a transformer's layers) reuse one dagre result. A
-// graph without separators (one long skip connection over everything) is laid out by
-// dagre in one piece, which costs about 1.5 s per 1,000 nodes. GraphView caches the result
-// per model, so each model is laid out once per session.
+// How, bottom-up like Model Explorer: every expanded group is laid out on its own, its
+// direct members (layers, collapsed groups as boxes, expanded groups as frames of the size
+// their own layout gave) in one layered layout by @dagrejs/dagre, then placed as a box in
+// its parent's layout. An edge between members of different groups is routed in pieces:
+// inside each group it leaves, from its member to the group's OUT port (a tiny virtual node
+// under everything else); in the lowest group holding both ends, between the two members
+// holding them; inside each group it enters, from the group's IN port to its member. The
+// pieces join into one polyline; pieces shared by many edges are routed once.
+//
+// dagre grows faster than linearly (≈1.5 s for 1,000 nodes in one piece), so a large level
+// (a flat model, a long encoder) is cut into chunks at "separators" — positions in
+// topological order that every path crosses through one member (a chain's every node, the
+// Add after a residual block) — each laid out on its own with the previous chunk's separator
+// pinned on top, and stacked. Every dagre result is kept by the shape of its input (sizes
+// and edges), so the 31 identical layers of a transformer cost one run, and expanding one
+// more group re-runs dagre only for the levels that changed.
 import dagre, { type GraphLabel } from '@dagrejs/dagre';
-import type { ModelView, NodeView, TensorView } from '../../app/studio/model-view.js';
-import { formatShape } from '../format.js';
-
-export type OpFamily = 'conv' | 'pool' | 'fc' | 'activation' | 'norm' | 'elementwise' | 'shape' | 'other' | 'io';
-
-export const OP_FAMILIES: readonly OpFamily[] = ['conv', 'pool', 'fc', 'activation', 'norm', 'elementwise', 'shape', 'other', 'io'];
+import type { GraphSpec, ItemKind, OpFamily } from './graph-spec.js';
 
 export interface LaidOutNode {
-  /** Position in GraphLayout.nodes: model node i is id i; then the graph inputs, then the graph outputs. */
+  /** Item id (graph-spec.ts): layer i is id i, then inputs, outputs, groups. */
   id: number;
-  kind: 'node' | 'input' | 'output';
-  /** The model node's index for 'node'; the position in ModelView.inputs / outputs otherwise. */
+  kind: ItemKind;
+  /** Layer index, input/output position, or group id. */
   index: number;
-  /** Op type, or the tensor name for an input or output. */
   label: string;
-  /** Second line: a short form of the node's name, or the tensor's shape for inputs and outputs. */
   sublabel: string;
   family: OpFamily;
   /** Centre and size, in layout units (CSS pixels at zoom 1). */
@@ -37,15 +37,35 @@ export interface LaidOutNode {
   y: number;
   width: number;
   height: number;
+  /** Drawn as a box: false inside a collapsed group, and for an expanded group (a frame). */
+  visible: boolean;
+  /** Item id of the group holding it, -1 at the top level. */
+  parent: number;
+}
+
+/** An expanded group: a rectangle around its members, its label in the top strip. */
+export interface LaidOutFrame {
+  /** Item id and group id. */
+  id: number;
+  group: number;
+  label: string;
+  /** Top-left corner and size. */
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  depth: number;
 }
 
 export interface LaidOutEdge {
+  /** Item ids of the boxes it joins (a collapsed group stands for everything inside it). */
   from: number;
   to: number;
+  /** The first tensor it carries; `tensors` of GraphSpec.edges in all. */
   tensor: string;
-  /** The tensor's shape, e.g. "1×64×55×55". */
+  /** The tensor's shape, "+N" when it carries more than one. */
   label: string;
-  /** Polyline through dagre's control points, flat [x0, y0, x1, y1, ...], from the source's border to the target's. */
+  /** Polyline, flat [x0, y0, x1, y1, ...], from the source's border to the target's. */
   points: number[];
   /** Where the label goes: the polyline's midpoint by length. */
   labelX: number;
@@ -55,185 +75,369 @@ export interface LaidOutEdge {
   minY: number;
   maxX: number;
   maxY: number;
+  /** Indices into GraphSpec.edges of the producer → consumer edges it stands for. */
+  specEdges: number[];
 }
 
 export interface GraphLayout {
+  /** The spec's key (the model id) and the expanded groups it was laid out with, sorted. */
+  key: string;
+  expanded: number[];
+  /** Every item by id; only `visible` ones are drawn as boxes. */
   nodes: LaidOutNode[];
+  /** Ids of the boxes drawn, in id order. */
+  visible: number[];
+  frames: LaidOutFrame[];
   edges: LaidOutEdge[];
   width: number;
   height: number;
-  /** Edge ids leaving / entering each layout node (keyboard navigation, selection highlight). */
+  /** Edge indices leaving / entering each item (keyboard navigation, selection highlight). */
   outgoing: number[][];
   incoming: number[][];
-  /** How many pieces dagre laid out (1 for a graph without separators). */
+  /** How many pieces dagre laid out, and how many of them it actually ran (the rest were reused). */
   chunks: number;
+  dagreRuns: number;
 }
 
-export const NODE_HEIGHT = 34;
-const IO_HEIGHT = 30;
+/** Room inside a frame around its members; the top strip holds the label. */
+export const FRAME_PAD = { x: 12, top: 24, bottom: 10 } as const;
 const MARGIN = 24;
-/** Nodes per dagre run before the next separator may close a chunk. */
+/** Members per dagre run before the next separator may close a chunk. */
 const CHUNK_TARGET = 48;
+const PORT_SIZE = 2;
 const DAGRE_OPTIONS: GraphLabel = { rankdir: 'TB', nodesep: 22, edgesep: 12, ranksep: 30, marginx: 0, marginy: 0 };
+const ROOT = -1;
+const IN = -2;
+const OUT = -3;
 
-const FAMILY_OF_OP = new Map<string, OpFamily>();
-const family = (name: OpFamily, ops: string) => ops.split(/\s+/).filter(Boolean).forEach((op) => FAMILY_OF_OP.set(op, name));
-family('conv', 'Conv ConvTranspose ConvInteger QLinearConv DeformConv');
-family('pool', 'MaxPool AveragePool GlobalAveragePool GlobalMaxPool LpPool GlobalLpPool MaxRoiPool RoiAlign MaxUnpool');
-family('fc', 'Gemm MatMul MatMulInteger QLinearMatMul Einsum FusedMatMul Attention MultiHeadAttention');
-family(
-  'activation',
-  'Relu LeakyRelu PRelu Sigmoid Tanh Softmax LogSoftmax Elu Selu Celu Gelu FastGelu BiasGelu HardSigmoid HardSwish Softplus Softsign Mish Clip Erf ThresholdedRelu Hardmax Swish QuickGelu'
-);
-family(
-  'norm',
-  'BatchNormalization LayerNormalization InstanceNormalization GroupNormalization LRN LpNormalization MeanVarianceNormalization RMSNormalization SimplifiedLayerNormalization SkipLayerNormalization SkipSimplifiedLayerNormalization'
-);
-family(
-  'elementwise',
-  'Add Sub Mul Div Pow Sqrt Exp Log Abs Neg Reciprocal Max Min Sum Mean Where Equal Less LessOrEqual Greater GreaterOrEqual And Or Xor Not Cast CastLike Ceil Floor Round Sign Mod BitShift ' +
-    'ReduceMean ReduceSum ReduceMax ReduceMin ReduceProd ReduceL1 ReduceL2 ReduceLogSum ReduceLogSumExp ReduceSumSquare ArgMax ArgMin CumSum Sin Cos IsNaN IsInf'
-);
-family(
-  'shape',
-  'Reshape Transpose Flatten Squeeze Unsqueeze Concat Split Slice Gather GatherElements GatherND Shape Size Expand Tile Pad Resize Upsample DepthToSpace SpaceToDepth ' +
-    'Identity Constant ConstantOfShape Range ScatterND ScatterElements Scatter Trilu OneHot NonZero TopK Compress'
-);
-
-/** Which colour family an op belongs to (unknown ops: 'other'). */
-export function opFamily(opType: string): OpFamily {
-  return FAMILY_OF_OP.get(opType) ?? 'other';
+/** Where dagre put a chunk's members and routed its edges, in the chunk's own coordinates. */
+interface ChunkPlacement {
+  /** Centre of each member, [x0, y0, x1, y1, ...] in chunk order, then the anchor's. */
+  centres: number[];
+  /** Polyline of each edge, in the order of the chunk's edge list. */
+  routes: number[][];
 }
 
-/** "/encoder/layer.0/attention/self/query/MatMul" → "self/query"; "/features/features.0/Conv" → "features.0". */
-export function shortNodeName(name: string, opType: string): string {
-  const segments = name.split('/').filter((s) => s !== '');
-  if (segments.length > 1 && segments[segments.length - 1] === opType) segments.pop();
-  if (segments.length === 0) return name;
-  const last = segments[segments.length - 1];
-  const parent = segments.length > 1 ? segments[segments.length - 2] : null;
-  return parent !== null && !last.startsWith(parent) ? `${parent}/${last}` : last;
+/** dagre results by input shape, kept across layouts (in the worker, across requests). */
+const placements = new Map<string, ChunkPlacement>();
+const PLACEMENT_CACHE_SIZE = 4000;
+
+interface LevelResult {
+  /** Member item ids in layout order; IN and OUT for the ports. */
+  members: number[];
+  centres: number[];
+  /** Route of each level edge, in the level's own coordinates. */
+  routes: number[][];
+  minX: number;
+  minY: number;
+  width: number;
+  height: number;
 }
 
-/**
- * Box width for a label pair, estimated from character counts (the layout has no canvas to
- * measure with). Every number counts as two digits, so that repeated blocks whose names
- * differ only in their numbers ("layer.9" / "layer.10") have the same shape and share one
- * dagre run; a longer number is ellipsised when drawn if it does not fit.
- */
-function boxWidth(label: string, sublabel: string): number {
-  const sublabelLength = Math.min(sublabel.replace(/\d+/g, '00').length, 26);
-  const estimate = Math.max(label.length * 7.2, sublabelLength * 5.6) + 22;
-  return Math.min(200, Math.max(72, Math.ceil(estimate / 4) * 4));
+interface Level {
+  edges: Array<[number, number]>;
+  byKey: Map<string, number>;
 }
 
-interface EdgeSpec {
-  from: number;
-  to: number;
-  tensor: TensorView;
+interface Stats {
+  chunks: number;
+  dagreRuns: number;
 }
 
-/** Lays out a model's graph; see the file comment for how. */
-export function layoutModel(model: ModelView): GraphLayout {
-  const nodeCount = model.nodes.length;
-  const inputBase = nodeCount;
-  const outputBase = nodeCount + model.inputs.length;
-  const nodes: LaidOutNode[] = [];
+/** Lays out the spec with the given groups (group ids) expanded; see the file comment. */
+export function layoutGraph(spec: GraphSpec, expandedGroups: Iterable<number>): GraphLayout {
+  const { items } = spec;
+  const count = items.length;
+  const expanded = new Set<number>();
+  for (const group of expandedGroups) if (spec.groupBase + group < count) expanded.add(group);
+  const isOpen = (id: number) => items[id].kind === 'group' && expanded.has(items[id].index);
 
-  for (const node of model.nodes) {
-    const sublabel = shortNodeName(node.name, node.opType);
-    nodes.push({ id: node.index, kind: 'node', index: node.index, label: node.opType, sublabel, family: opFamily(node.opType), x: 0, y: 0, width: boxWidth(node.opType, sublabel), height: NODE_HEIGHT });
-  }
-  model.inputs.forEach((tensor, i) => nodes.push(ioNode(inputBase + i, 'input', i, tensor)));
-  model.outputs.forEach((tensor, i) => nodes.push(ioNode(outputBase + i, 'output', i, tensor)));
-
-  const specs = edgeSpecs(model, inputBase, outputBase);
-  const order = topologicalOrder(model, inputBase, outputBase);
-  const chunks = chunkAtSeparators(order, specs, nodes.length);
-
-  const laidOut = new Map<string, LaidOutEdge>();
-  const hasConsumers = new Set(specs.map((s) => s.from));
-  const placements = new Map<string, ChunkPlacement>();
-  let previousSeparator: number | null = null;
-  for (const chunk of chunks) {
-    layoutChunk(chunk, previousSeparator, specs, hasConsumers, nodes, placements, laidOut);
-    previousSeparator = chunk[chunk.length - 1];
-  }
-
-  const edges = specs.map((spec) => laidOut.get(edgeKey(spec)) ?? straightEdge(spec, nodes));
-  return finish(nodes, edges, chunks.length);
-}
-
-function ioNode(id: number, kind: 'input' | 'output', index: number, tensor: TensorView): LaidOutNode {
-  const sublabel = formatShape(tensor.shape);
-  return { id, kind, index, label: tensor.name, sublabel, family: 'io', x: 0, y: 0, width: boxWidth(tensor.name, sublabel), height: IO_HEIGHT };
-}
-
-/** One edge per (producer, consumer, tensor): node outputs and graph inputs to the nodes reading them, producers to graph outputs. */
-function edgeSpecs(model: ModelView, inputBase: number, outputBase: number): EdgeSpec[] {
-  const inputIds = new Map(model.inputs.map((t, i) => [t.name, inputBase + i]));
-  const specs: EdgeSpec[] = [];
-  const seen = new Set<string>();
-  const add = (spec: EdgeSpec) => {
-    const key = edgeKey(spec);
-    if (seen.has(key)) return;
-    seen.add(key);
-    specs.push(spec);
+  // hiddenBy[id]: the outermost collapsed group holding the item, -1 when it is shown.
+  const hiddenBy = new Int32Array(count).fill(-1);
+  const resolve = (id: number) => {
+    const parent = items[id].parent;
+    if (parent < 0) return -1;
+    if (hiddenBy[parent] >= 0) return hiddenBy[parent];
+    return isOpen(parent) ? -1 : parent;
   };
-  const visit = (node: NodeView) => {
-    for (const tensor of node.inputs) {
-      if (tensor.isWeight) continue;
-      const from = tensor.producer >= 0 ? tensor.producer : inputIds.get(tensor.name);
-      if (from !== undefined && from !== node.index) add({ from, to: node.index, tensor });
+  // Groups come in pre-order, parents first: settle them, then everything else.
+  for (let id = spec.groupBase; id < count; id++) hiddenBy[id] = resolve(id);
+  for (let id = 0; id < spec.groupBase; id++) hiddenBy[id] = resolve(id);
+  const rep = (id: number) => (hiddenBy[id] >= 0 ? hiddenBy[id] : id);
+
+  const children = new Map<number, number[]>();
+  for (let id = 0; id < count; id++) {
+    if (hiddenBy[id] >= 0) continue;
+    const parent = items[id].parent;
+    let list = children.get(parent);
+    if (!list) children.set(parent, (list = []));
+    list.push(id);
+  }
+  for (const list of children.values()) list.sort((a, b) => items[a].order - items[b].order || a - b);
+
+  // Edges between shown boxes, merged per pair.
+  const visibleEdges: Array<{ from: number; to: number; specEdges: number[]; segments: Array<[number, number]> }> = [];
+  const edgeByPair = new Map<string, number>();
+  spec.edges.forEach((edge, index) => {
+    const from = rep(edge.from);
+    const to = rep(edge.to);
+    if (from === to) return;
+    const key = `${from}>${to}`;
+    const known = edgeByPair.get(key);
+    if (known !== undefined) visibleEdges[known].specEdges.push(index);
+    else {
+      edgeByPair.set(key, visibleEdges.length);
+      visibleEdges.push({ from, to, specEdges: [index], segments: [] });
+    }
+  });
+
+  // Each edge's pieces, level by level.
+  const levels = new Map<number, Level>();
+  const levelEdge = (container: number, from: number, to: number): [number, number] => {
+    let level = levels.get(container);
+    if (!level) levels.set(container, (level = { edges: [], byKey: new Map() }));
+    const key = `${from}>${to}`;
+    let index = level.byKey.get(key);
+    if (index === undefined) {
+      index = level.edges.length;
+      level.byKey.set(key, index);
+      level.edges.push([from, to]);
+    }
+    return [container, index];
+  };
+  /** [container, the member of it holding the item] from the item's parent up to the root. */
+  const chainOf = (id: number): Array<[number, number]> => {
+    const chain: Array<[number, number]> = [];
+    for (let member = id; ; member = items[member].parent) {
+      chain.push([items[member].parent, member]);
+      if (items[member].parent < 0) return chain;
     }
   };
-  model.nodes.forEach(visit);
-  model.outputs.forEach((tensor, i) => {
-    const from = tensor.producer >= 0 ? tensor.producer : inputIds.get(tensor.name);
-    if (from !== undefined) add({ from, to: outputBase + i, tensor });
+  for (const edge of visibleEdges) {
+    const up = chainOf(edge.from);
+    const down = chainOf(edge.to);
+    const downContainers = new Map(down.map(([container, member]) => [container, member]));
+    const segments: Array<[number, number]> = [];
+    for (const [container, member] of up) {
+      const target = downContainers.get(container);
+      if (target === undefined) {
+        segments.push(levelEdge(container, member, OUT));
+        continue;
+      }
+      segments.push(levelEdge(container, member, target));
+      const lowest = down.findIndex(([c]) => c === container);
+      for (let k = lowest - 1; k >= 0; k--) segments.push(levelEdge(down[k][0], IN, down[k][1]));
+      break;
+    }
+    edge.segments = segments;
+  }
+
+  // Lay out the levels, deepest first, so a frame's size is known before its parent's layout.
+  const depthOf = (id: number) => {
+    let depth = 0;
+    for (let p = items[id].parent; p >= 0; p = items[p].parent) depth++;
+    return depth;
+  };
+  const containers = [...children.keys()].filter((c) => c === ROOT || isOpen(c));
+  containers.sort((a, b) => (b === ROOT ? -1 : a === ROOT ? 1 : depthOf(b) - depthOf(a)));
+  const stats: Stats = { chunks: 0, dagreRuns: 0 };
+  const results = new Map<number, LevelResult>();
+  for (const container of containers) {
+    const level = levels.get(container) ?? { edges: [], byKey: new Map() };
+    const kids = children.get(container) ?? [];
+    const usesIn = level.edges.some(([from]) => from === IN);
+    const usesOut = level.edges.some(([, to]) => to === OUT);
+    const members = [...(usesIn ? [IN] : []), ...kids, ...(usesOut ? [OUT] : [])];
+    const local = new Map(members.map((m, i) => [m, i]));
+    const sizes = members.map((m): [number, number] => {
+      if (m < 0) return [PORT_SIZE, PORT_SIZE];
+      const frame = results.get(m);
+      return frame ? [frame.width, frame.height] : [items[m].width, items[m].height];
+    });
+    const edges = level.edges.map(([from, to]): [number, number] => [local.get(from) ?? 0, local.get(to) ?? 0]);
+    // Ports sit above and below everything: IN feeds every member without an input, every member without a consumer feeds OUT.
+    const extra: Array<[number, number]> = [];
+    const hasIncoming = new Set(edges.map(([, to]) => to));
+    const hasOutgoing = new Set(edges.map(([from]) => from));
+    members.forEach((m, i) => {
+      if (m < 0) return;
+      if (usesIn && !hasIncoming.has(i)) extra.push([0, i]);
+      if (usesOut && !hasOutgoing.has(i)) extra.push([i, members.length - 1]);
+    });
+    const { centres, routes } = layoutLevel(sizes, edges, extra, stats);
+    let [minX, minY, maxX, maxY] = [Infinity, Infinity, -Infinity, -Infinity];
+    members.forEach((_, i) => {
+      minX = Math.min(minX, centres[2 * i] - sizes[i][0] / 2);
+      maxX = Math.max(maxX, centres[2 * i] + sizes[i][0] / 2);
+      minY = Math.min(minY, centres[2 * i + 1] - sizes[i][1] / 2);
+      maxY = Math.max(maxY, centres[2 * i + 1] + sizes[i][1] / 2);
+    });
+    for (const route of routes) {
+      for (let k = 0; k < route.length; k += 2) {
+        minX = Math.min(minX, route[k]);
+        maxX = Math.max(maxX, route[k]);
+      }
+    }
+    if (members.length === 0) [minX, minY, maxX, maxY] = [0, 0, 0, 0];
+    const labelWidth = container >= 0 ? items[container].label.replace(/\d+/g, '00').length * 6.6 + 40 : 0;
+    const innerWidth = Math.max(maxX - minX, labelWidth - 2 * FRAME_PAD.x);
+    // Centre the members when the label makes the frame wider than they are.
+    minX -= (innerWidth - (maxX - minX)) / 2;
+    results.set(container, {
+      members,
+      centres,
+      routes,
+      minX,
+      minY,
+      width: container === ROOT ? innerWidth : innerWidth + 2 * FRAME_PAD.x,
+      height: container === ROOT ? maxY - minY : maxY - minY + FRAME_PAD.top + FRAME_PAD.bottom
+    });
+  }
+
+  // Place the levels, root first: every member's absolute centre, every level's offset.
+  const nodes: LaidOutNode[] = items.map((item, id) => ({
+    id,
+    kind: item.kind,
+    index: item.index,
+    label: item.label,
+    sublabel: item.sublabel,
+    family: item.family,
+    x: 0,
+    y: 0,
+    width: item.width,
+    height: item.height,
+    visible: hiddenBy[id] < 0 && !isOpen(id),
+    parent: item.parent
+  }));
+  const frames: LaidOutFrame[] = [];
+  const offsets = new Map<number, [number, number]>();
+  const place = (container: number, ox: number, oy: number, depth: number) => {
+    const result = results.get(container);
+    if (!result) return;
+    offsets.set(container, [ox, oy]);
+    result.members.forEach((member, i) => {
+      if (member < 0) return;
+      const x = result.centres[2 * i] + ox;
+      const y = result.centres[2 * i + 1] + oy;
+      const node = nodes[member];
+      node.x = x;
+      node.y = y;
+      const inner = results.get(member);
+      if (!inner) return;
+      node.width = inner.width;
+      node.height = inner.height;
+      const left = x - inner.width / 2;
+      const top = y - inner.height / 2;
+      frames.push({ id: member, group: items[member].index, label: items[member].label, x: left, y: top, width: inner.width, height: inner.height, depth });
+      place(member, left + FRAME_PAD.x - inner.minX, top + FRAME_PAD.top - inner.minY, depth + 1);
+    });
+  };
+  const root = results.get(ROOT);
+  place(ROOT, -(root?.minX ?? 0), -(root?.minY ?? 0), 0);
+
+  const edges: LaidOutEdge[] = visibleEdges.map((edge) => {
+    const points: number[] = [];
+    for (const [container, index] of edge.segments) {
+      const route = results.get(container)?.routes[index] ?? [];
+      const [ox, oy] = offsets.get(container) ?? [0, 0];
+      for (let k = 0; k < route.length; k += 2) {
+        const x = route[k] + ox;
+        const y = route[k + 1] + oy;
+        const last = points.length;
+        if (last >= 2 && Math.abs(points[last - 2] - x) < 0.01 && Math.abs(points[last - 1] - y) < 0.01) continue;
+        points.push(x, y);
+      }
+    }
+    if (points.length < 4) {
+      const [a, b] = [nodes[edge.from], nodes[edge.to]];
+      points.splice(0, points.length, a.x, a.y + a.height / 2, b.x, b.y - b.height / 2);
+    }
+    const first = spec.edges[edge.specEdges[0]];
+    const tensors = new Set(edge.specEdges.map((e) => spec.edges[e].tensor));
+    const label = tensors.size > 1 ? `${first.label} +${tensors.size - 1}` : first.label;
+    return polylineEdge(edge.from, edge.to, first.tensor, label, points, edge.specEdges);
   });
-  return specs;
+
+  const visible: number[] = [];
+  nodes.forEach((node) => node.visible && visible.push(node.id));
+  return finish(spec.key, [...expanded].sort((a, b) => a - b), nodes, visible, frames, edges, stats);
 }
 
-const edgeKey = (spec: EdgeSpec) => `${spec.from}>${spec.to}>${spec.tensor.name}`;
-
-/** Inputs first, then nodes in file order (ONNX requires it topological), each graph output right after its producer. */
-function topologicalOrder(model: ModelView, inputBase: number, outputBase: number): number[] {
-  const outputsAfter = new Map<number, number[]>();
-  const trailing: number[] = [];
-  model.outputs.forEach((tensor, i) => {
-    if (tensor.producer >= 0) outputsAfter.set(tensor.producer, [...(outputsAfter.get(tensor.producer) ?? []), outputBase + i]);
-    else trailing.push(outputBase + i);
-  });
-  const order: number[] = model.inputs.map((_, i) => inputBase + i);
-  for (const node of model.nodes) order.push(node.index, ...(outputsAfter.get(node.index) ?? []));
-  return [...order, ...trailing];
+/** One level's members and edges → centres and routes, in chunks at separators (see the file comment). */
+function layoutLevel(sizes: Array<[number, number]>, edges: Array<[number, number]>, extra: Array<[number, number]>, stats: Stats): { centres: number[]; routes: number[][] } {
+  const count = sizes.length;
+  const centres = new Array<number>(2 * count).fill(0);
+  const routes: number[][] = edges.map(() => []);
+  if (count === 0) return { centres, routes };
+  const chunks = chunkAtSeparators(count, [...edges, ...extra]);
+  stats.chunks += chunks.length;
+  const hasConsumers = new Set([...edges, ...extra].map(([from]) => from));
+  let anchor: number | null = null;
+  for (const [start, end] of chunks) {
+    // The chunk's members are start..end; its edges end inside it and start inside it or at the anchor.
+    const inChunk = (i: number) => i >= start && i <= end;
+    const localOf = (i: number) => (inChunk(i) ? i - start : end - start + 1);
+    const chunkEdges: number[] = [];
+    edges.forEach(([from, to], e) => {
+      if (inChunk(to) && (inChunk(from) || from === anchor)) chunkEdges.push(e);
+    });
+    const edgeList = chunkEdges.map((e): [number, number] => [localOf(edges[e][0]), localOf(edges[e][1])]);
+    const invisible: Array<[number, number]> = [];
+    for (const [from, to] of extra) if (inChunk(to) && (inChunk(from) || from === anchor)) invisible.push([localOf(from), localOf(to)]);
+    const size = end - start + 1;
+    const hasIncoming = new Set([...edgeList, ...invisible].map(([, to]) => to));
+    for (let i = 0; i < size; i++) {
+      if (anchor !== null && !hasIncoming.has(i)) invisible.push([size, i]);
+      if (i !== size - 1 && !hasConsumers.has(start + i)) invisible.push([i, size - 1]);
+    }
+    const chunkSizes = sizes.slice(start, end + 1);
+    if (anchor !== null) chunkSizes.push(sizes[anchor]);
+    const shape = JSON.stringify([chunkSizes, edgeList, invisible]);
+    let placement = placements.get(shape);
+    if (!placement) {
+      placement = runDagre(chunkSizes, edgeList, invisible, anchor !== null);
+      stats.dagreRuns++;
+      if (placements.size >= PLACEMENT_CACHE_SIZE) placements.delete(placements.keys().next().value as string);
+      placements.set(shape, placement);
+    }
+    let dx = 0;
+    let dy = 0;
+    if (anchor !== null) {
+      dx = centres[2 * anchor] - placement.centres[2 * size];
+      dy = centres[2 * anchor + 1] - placement.centres[2 * size + 1];
+    }
+    for (let i = 0; i < size; i++) {
+      centres[2 * (start + i)] = placement.centres[2 * i] + dx;
+      centres[2 * (start + i) + 1] = placement.centres[2 * i + 1] + dy;
+    }
+    const placed = placement;
+    chunkEdges.forEach((e, k) => {
+      routes[e] = placed.routes[k].map((value, j) => value + (j % 2 === 0 ? dx : dy));
+    });
+    anchor = end;
+  }
+  return { centres, routes };
 }
 
 /**
- * Splits the order into chunks of at least CHUNK_TARGET items, each ending at a separator:
- * a position p such that every edge from at or before p to after p starts at p itself.
+ * Splits 0..count-1 into ranges of at least CHUNK_TARGET members, each ending at a
+ * separator: a position p such that every edge from at or before p to after p starts at p.
  */
-function chunkAtSeparators(order: number[], specs: EdgeSpec[], idCount: number): number[][] {
-  const position = new Int32Array(idCount);
-  order.forEach((id, p) => (position[id] = p));
-  // blocked[p] > 0: some edge jumps over position p, so p cannot separate.
-  const delta = new Int32Array(order.length + 1);
-  for (const { from, to } of specs) {
-    const a = position[from];
-    const b = position[to];
-    if (b <= a) return [order]; // not topological: do not risk a wrong stacking
+function chunkAtSeparators(count: number, edges: Array<[number, number]>): Array<[number, number]> {
+  const delta = new Int32Array(count + 1);
+  for (const [a, b] of edges) {
+    if (b <= a) return [[0, count - 1]]; // not topological: do not risk a wrong stacking
     delta[a + 1]++;
     delta[b]--;
   }
-  const chunks: number[][] = [];
+  const chunks: Array<[number, number]> = [];
   let start = 0;
   let blocked = 0;
-  for (let p = 0; p < order.length; p++) {
+  for (let p = 0; p < count; p++) {
     blocked += delta[p];
-    const isLast = p === order.length - 1;
-    if (isLast || (p - start + 1 >= CHUNK_TARGET && blocked === 0 && order.length - p > CHUNK_TARGET / 4)) {
-      chunks.push(order.slice(start, p + 1));
+    const isLast = p === count - 1;
+    if (isLast || (p - start + 1 >= CHUNK_TARGET && blocked === 0 && count - p > CHUNK_TARGET / 4)) {
+      chunks.push([start, p]);
       start = p + 1;
     }
   }
@@ -251,67 +455,7 @@ interface DagreEdgeLabel {
   points?: { x: number; y: number }[];
 }
 
-/** Where dagre put a chunk's boxes and routed its edges, in the chunk's own coordinates. */
-interface ChunkPlacement {
-  /** Centre of each member, [x0, y0, x1, y1, ...] in chunk order, then the anchor's. */
-  centres: number[];
-  /** Polyline of each edge, in the order of the chunk's edge list. */
-  routes: number[][];
-}
-
-/**
- * Lays out one chunk, then moves it so its pinned copy of the previous separator sits on
- * the original. Chunks with the same shape (the layers of a transformer, the blocks of a
- * ResNet stage) get the same dagre result, so each shape is laid out once per model.
- */
-function layoutChunk(
-  chunk: number[],
-  anchorId: number | null,
-  specs: EdgeSpec[],
-  hasConsumers: Set<number>,
-  nodes: LaidOutNode[],
-  placements: Map<string, ChunkPlacement>,
-  out: Map<string, LaidOutEdge>
-): void {
-  const local = new Map(chunk.map((id, i) => [id, i]));
-  const anchorLocal = chunk.length;
-  const chunkSpecs = specs.filter((s) => local.has(s.to) && (local.has(s.from) || s.from === anchorId));
-  const edgeList: [number, number][] = chunkSpecs.map((s) => [local.get(s.from) ?? anchorLocal, local.get(s.to) ?? 0]);
-  // Keep the chunk between its two separators: sources hang below the anchor, sinks feed the closing separator.
-  const hasIncoming = new Set(edgeList.map(([, to]) => to));
-  const invisible: [number, number][] = [];
-  chunk.forEach((id, i) => {
-    if (anchorId !== null && !hasIncoming.has(i)) invisible.push([anchorLocal, i]);
-    if (i !== chunk.length - 1 && !hasConsumers.has(id)) invisible.push([i, chunk.length - 1]);
-  });
-  const sizes = chunk.map((id) => [nodes[id].width, nodes[id].height]);
-  if (anchorId !== null) sizes.push([nodes[anchorId].width, nodes[anchorId].height]);
-  const shape = JSON.stringify([sizes, edgeList, invisible]);
-
-  let placement = placements.get(shape);
-  if (!placement) {
-    placement = runDagre(sizes, edgeList, invisible, anchorId !== null);
-    placements.set(shape, placement);
-  }
-
-  const { centres, routes } = placement;
-  let dx = 0;
-  let dy = 0;
-  if (anchorId !== null) {
-    dx = nodes[anchorId].x - centres[2 * anchorLocal];
-    dy = nodes[anchorId].y - centres[2 * anchorLocal + 1];
-  }
-  chunk.forEach((id, i) => {
-    nodes[id].x = centres[2 * i] + dx;
-    nodes[id].y = centres[2 * i + 1] + dy;
-  });
-  chunkSpecs.forEach((spec, e) => {
-    const points = routes[e].map((value, k) => value + (k % 2 === 0 ? dx : dy));
-    out.set(edgeKey(spec), polylineEdge(spec, points));
-  });
-}
-
-function runDagre(sizes: number[][], edgeList: [number, number][], invisible: [number, number][], hasAnchor: boolean): ChunkPlacement {
+function runDagre(sizes: Array<[number, number]>, edgeList: Array<[number, number]>, invisible: Array<[number, number]>, hasAnchor: boolean): ChunkPlacement {
   const graph = new dagre.graphlib.Graph<GraphLabel, DagreNodeLabel, DagreEdgeLabel>({ multigraph: true });
   graph.setGraph({ ...DAGRE_OPTIONS });
   sizes.forEach(([width, height], i) => graph.setNode(String(i), { width, height }));
@@ -345,7 +489,7 @@ function shearUpright(centres: number[], routes: number[][], top: number, bottom
   routes.forEach(shear);
 }
 
-function polylineEdge(spec: EdgeSpec, points: number[]): LaidOutEdge {
+function polylineEdge(from: number, to: number, tensor: string, label: string, points: number[], specEdges: number[]): LaidOutEdge {
   let minX = Infinity;
   let minY = Infinity;
   let maxX = -Infinity;
@@ -357,14 +501,7 @@ function polylineEdge(spec: EdgeSpec, points: number[]): LaidOutEdge {
     maxY = Math.max(maxY, points[i + 1]);
   }
   const [labelX, labelY] = midpointByLength(points);
-  return { from: spec.from, to: spec.to, tensor: spec.tensor.name, label: formatShape(spec.tensor.shape), points, labelX, labelY, minX, minY, maxX, maxY };
-}
-
-/** Fallback for an edge dagre did not route (cannot happen for a topological graph): a straight line between the boxes. */
-function straightEdge(spec: EdgeSpec, nodes: LaidOutNode[]): LaidOutEdge {
-  const a = nodes[spec.from];
-  const b = nodes[spec.to];
-  return polylineEdge(spec, [a.x, a.y + a.height / 2, b.x, b.y - b.height / 2]);
+  return { from, to, tensor, label, points, labelX, labelY, minX, minY, maxX, maxY, specEdges };
 }
 
 function midpointByLength(points: number[]): [number, number] {
@@ -383,33 +520,38 @@ function midpointByLength(points: number[]): [number, number] {
   return [points[0], points[1]];
 }
 
-/** Moves everything so the top-left corner sits at the margin, and indexes edges by node. */
-function finish(nodes: LaidOutNode[], edges: LaidOutEdge[], chunks: number): GraphLayout {
+/** Moves everything so the top-left corner sits at the margin, and indexes edges by item. */
+function finish(key: string, expanded: number[], nodes: LaidOutNode[], visible: number[], frames: LaidOutFrame[], edges: LaidOutEdge[], stats: Stats): GraphLayout {
   let minX = Infinity;
   let minY = Infinity;
   let maxX = -Infinity;
   let maxY = -Infinity;
-  for (const n of nodes) {
-    minX = Math.min(minX, n.x - n.width / 2);
-    maxX = Math.max(maxX, n.x + n.width / 2);
-    minY = Math.min(minY, n.y - n.height / 2);
-    maxY = Math.max(maxY, n.y + n.height / 2);
+  const grow = (left: number, top: number, right: number, bottom: number) => {
+    minX = Math.min(minX, left);
+    minY = Math.min(minY, top);
+    maxX = Math.max(maxX, right);
+    maxY = Math.max(maxY, bottom);
+  };
+  for (const id of visible) {
+    const n = nodes[id];
+    grow(n.x - n.width / 2, n.y - n.height / 2, n.x + n.width / 2, n.y + n.height / 2);
   }
-  for (const e of edges) {
-    minX = Math.min(minX, e.minX);
-    maxX = Math.max(maxX, e.maxX);
-    minY = Math.min(minY, e.minY);
-    maxY = Math.max(maxY, e.maxY);
-  }
-  if (nodes.length === 0) return { nodes, edges, width: 0, height: 0, outgoing: [], incoming: [], chunks };
+  for (const f of frames) grow(f.x, f.y, f.x + f.width, f.y + f.height);
+  for (const e of edges) grow(e.minX, e.minY, e.maxX, e.maxY);
+  const outgoing: number[][] = nodes.map(() => []);
+  const incoming: number[][] = nodes.map(() => []);
+  const base = { key, expanded, nodes, visible, frames, edges, outgoing, incoming, chunks: stats.chunks, dagreRuns: stats.dagreRuns };
+  if (visible.length === 0) return { ...base, width: 0, height: 0 };
   const dx = MARGIN - minX;
   const dy = MARGIN - minY;
   for (const n of nodes) {
     n.x += dx;
     n.y += dy;
   }
-  const outgoing: number[][] = nodes.map(() => []);
-  const incoming: number[][] = nodes.map(() => []);
+  for (const f of frames) {
+    f.x += dx;
+    f.y += dy;
+  }
   edges.forEach((e, i) => {
     for (let p = 0; p < e.points.length; p += 2) {
       e.points[p] += dx;
@@ -424,12 +566,7 @@ function finish(nodes: LaidOutNode[], edges: LaidOutEdge[], chunks: number): Gra
     outgoing[e.from].push(i);
     incoming[e.to].push(i);
   });
-  return { nodes, edges, width: maxX - minX + 2 * MARGIN, height: maxY - minY + 2 * MARGIN, outgoing, incoming, chunks };
-}
-
-/** Indices of the model nodes whose name or op type contains the query (case-insensitive); empty for an empty query. */
-export function searchNodes(model: ModelView, query: string): number[] {
-  const needle = query.trim().toLowerCase();
-  if (needle === '') return [];
-  return model.nodes.filter((n) => n.name.toLowerCase().includes(needle) || n.opType.toLowerCase().includes(needle)).map((n) => n.index);
+  // Frames outermost first, so that drawing them in order nests them.
+  frames.sort((a, b) => a.depth - b.depth || a.id - b.id);
+  return { ...base, width: maxX - minX + 2 * MARGIN, height: maxY - minY + 2 * MARGIN };
 }

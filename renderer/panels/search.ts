@@ -1,7 +1,7 @@
 // Walking the search matches with Enter / Shift+Enter. Which nodes match is the graph's
-// own rule (graph/layout.ts searchNodes: name or op type, case-insensitive), so Enter in
+// own rule (graph/graph-spec.ts searchNodes: name or op type, case-insensitive), so Enter in
 // the search box walks exactly the nodes the graph highlights.
-export { searchNodes as searchMatches } from '../graph/layout.js';
+export { searchNodes as searchMatches } from '../graph/graph-spec.js';
 
 /** The match after (or, backwards, before) the selected node, wrapping around. */
 export function nextMatch(matches: number[], selected: number | null, backwards = false): number | null {

@@ -47,8 +47,7 @@ export function Comparison({ model, split, analysis, pins, onTogglePin }: Compar
       </form>
       {shown.length > 0 && (
         <div className="muted split-compare-legend">
-          On the graph: <span className="split-strip split-strip-all" aria-hidden="true" /> on the device under every pinned cut,{' '}
-          <span className="split-strip split-strip-some" aria-hidden="true" /> under some.
+          To draw a pinned cut on the graph, pick it in the graph&apos;s partition menu (top left).
         </div>
       )}
       {shown.length === 0 ? (

@@ -200,9 +200,18 @@ export function cutDetails(model: ModelView, split: SplitProblem, analysis: Spli
 
 export type { SplitAnalysis };
 
-/** Every cut's cost, the stars and the baselines for a what-if (app/partition/split-analysis.ts; its CutTable is cached per problem). */
+let lastAnalysis: { split: SplitProblem; whatIf: WhatIf; analysis: SplitAnalysis } | null = null;
+
+/**
+ * Every cut's cost, the stars and the baselines for a what-if (app/partition/split-analysis.ts;
+ * its CutTable is cached per problem). The last answer is kept: the split panel and the graph
+ * ask for the same problem and what-if on every slider movement, and it is computed once.
+ */
 export function analyzeWhatIf(split: SplitProblem, whatIf: WhatIf): SplitAnalysis {
-  return analyzeSplits(split.problem, planOptionsFor(whatIf), whatIf.objective);
+  if (lastAnalysis && lastAnalysis.split === split && lastAnalysis.whatIf === whatIf) return lastAnalysis.analysis;
+  const analysis = analyzeSplits(split.problem, planOptionsFor(whatIf), whatIf.objective);
+  lastAnalysis = { split, whatIf, analysis };
+  return analysis;
 }
 
 export function bestCut(analysis: SplitAnalysis, objective: Objective): number {
