@@ -4,11 +4,13 @@
 //
 // Opening an ONNX file from disk: reads the bytes once, decodes them with app/'s reader,
 // and resolves external-data references (weights kept in side files, as large PyTorch
-// exports do) against the model's folder. Every failure is a ModelFileError with a
-// one-line message that names the file and the problem.
+// exports do) against the model's folder. Only regular files are read (checked with fstat
+// on the opened handle, so a device, pipe or socket given as a path is refused before any
+// read). Every failure is a ModelFileError with a one-line message that names the file and
+// the problem.
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { readOnnxModel, OnnxFormatError } from '../../app/onnx/reader.js';
 import type { OnnxModel } from '../../app/onnx/model.js';
@@ -24,6 +26,64 @@ export interface LoadedModel {
   /** The file's bytes; tensors of `model` are views into them. */
   bytes: Uint8Array;
   model: OnnxModel;
+  /** SHA-256 of `bytes`, when it was computed while reading them. */
+  sha256?: string;
+}
+
+/** Opening flags that never block: a FIFO opened for reading would wait for a writer. */
+const READ_NO_BLOCK = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
+
+/**
+ * Opens a file the studio reads on a user's behalf, refusing anything but a regular file
+ * (fstat on the opened handle: no race between a check and the open).
+ */
+export async function openRegularFile(filePath: string, makeError: (message: string) => Error): Promise<{ handle: FileHandle; size: number }> {
+  let handle: FileHandle;
+  try {
+    handle = await open(filePath, READ_NO_BLOCK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw makeError(`${filePath}: no such file`);
+    if (code === 'EISDIR') throw makeError(`${filePath}: is a folder, not a file`);
+    throw makeError(`${filePath}: cannot read (${code ?? String(error)})`);
+  }
+  const stats = await handle.stat();
+  if (!stats.isFile()) {
+    await handle.close();
+    throw makeError(`${filePath}: ${stats.isDirectory() ? 'is a folder, not a file' : 'is not a regular file (a device, pipe or socket); only regular files are opened'}`);
+  }
+  return { handle, size: stats.size };
+}
+
+const READ_SLICE = 16 << 20;
+
+/**
+ * Reads a regular file whole, hashing each slice while the next one is being read, so the
+ * model id (its SHA-256) costs little beyond the read itself.
+ */
+async function readAndHash(filePath: string): Promise<{ bytes: Uint8Array; sha256: string }> {
+  const { handle, size } = await openRegularFile(filePath, (message) => new ModelFileError(message));
+  try {
+    const bytes = new Uint8Array(size);
+    const hash = createHash('sha256');
+    let offset = 0;
+    let pending = size > 0 ? handle.read(bytes, 0, Math.min(READ_SLICE, size), 0) : null;
+    while (pending) {
+      const { bytesRead } = await pending;
+      if (bytesRead === 0) throw new ModelFileError(`${filePath}: the file shrank while it was read`);
+      const slice = bytes.subarray(offset, offset + bytesRead);
+      offset += bytesRead;
+      pending = offset < size ? handle.read(bytes, offset, Math.min(READ_SLICE, size - offset), offset) : null;
+      hash.update(slice);
+    }
+    return { bytes, sha256: hash.digest('hex') };
+  } catch (error) {
+    if (error instanceof ModelFileError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ModelFileError(`${filePath}: cannot read (${code ?? String(error)})`);
+  } finally {
+    await handle.close();
+  }
 }
 
 export function sha256(bytes: Uint8Array): string {
@@ -32,22 +92,21 @@ export function sha256(bytes: Uint8Array): string {
 
 /** What profiles and partition configs record to be refused for any other model. */
 export function modelIdentity(loaded: LoadedModel): ModelIdentity {
-  return { file: path.basename(loaded.path), sha256: sha256(loaded.bytes), nodes: loaded.model.graph.nodes.length };
+  return { file: path.basename(loaded.path), sha256: loaded.sha256 ?? sha256(loaded.bytes), nodes: loaded.model.graph.nodes.length };
 }
 
 /** Reads and decodes a model; checks that every external-data file exists and is long enough. */
 export async function loadModelFile(filePath: string): Promise<LoadedModel> {
   const resolved = path.resolve(filePath);
-  let bytes: Uint8Array;
+  let read: { bytes: Uint8Array; sha256: string };
   try {
-    const stats = statSync(resolved);
-    if (stats.isDirectory()) throw new ModelFileError(`${filePath}: is a folder, not an ONNX file`);
-    bytes = await readFile(resolved);
+    read = await readAndHash(resolved);
   } catch (error) {
-    if (error instanceof ModelFileError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ModelFileError(code === 'ENOENT' ? `${filePath}: no such file` : `${filePath}: cannot read (${code ?? String(error)})`);
+    // Name the file as the caller gave it.
+    if (error instanceof ModelFileError) throw new ModelFileError(error.message.replace(resolved, filePath).replace(': is a folder, not a file', ': is a folder, not an ONNX file'));
+    throw error;
   }
+  const { bytes, sha256: digest } = read;
   let model: OnnxModel;
   try {
     model = readOnnxModel(bytes);
@@ -56,7 +115,7 @@ export async function loadModelFile(filePath: string): Promise<LoadedModel> {
     throw error;
   }
   checkExternalData(resolved, model);
-  return { path: resolved, bytes, model };
+  return { path: resolved, bytes, model, sha256: digest };
 }
 
 function externalPath(modelPath: string, location: string): string {
@@ -74,11 +133,15 @@ function checkExternalData(modelPath: string, model: OnnxModel): void {
     const file = externalPath(modelPath, ref.location);
     let size = sizes.get(file);
     if (size === undefined) {
+      let stats;
       try {
-        size = statSync(file).size;
+        stats = statSync(file);
       } catch {
         throw new ModelFileError(`${path.basename(modelPath)}: missing external data file "${ref.location}" (tensor ${ref.tensor})`);
       }
+      // Read later with a blocking read: refuse anything that is not a regular file now.
+      if (!stats.isFile()) throw new ModelFileError(`${path.basename(modelPath)}: external data "${ref.location}" is not a regular file`);
+      size = stats.size;
       sizes.set(file, size);
     }
     const tensor = model.graph.initializers.get(ref.tensor);
@@ -105,8 +168,9 @@ export function inlineExternalData(loaded: LoadedModel): void {
       const file = externalPath(loaded.path, ref.location);
       let fd = handles.get(file);
       if (fd === undefined) {
-        fd = openSync(file, 'r');
+        fd = openSync(file, READ_NO_BLOCK);
         handles.set(file, fd);
+        if (!fstatSync(fd).isFile()) throw new ModelFileError(`${path.basename(loaded.path)}: external data "${ref.location}" is not a regular file`);
       }
       const tensor = loaded.model.graph.initializers.get(ref.tensor);
       const length = ref.length ?? tensor?.byteLength ?? fstatSync(fd).size - ref.offset;

@@ -91,7 +91,7 @@ export async function startWebStudio(options: StudioLaunchOptions, log: (line: s
     log,
     onClient: (send) => {
       launch?.then(
-        (opened) => send('model.opened', opened),
+        (opened) => send('model.opened', { ...opened, launch: true }),
         (error) => send('app.error', errorPayload(error))
       );
     }

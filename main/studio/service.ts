@@ -8,11 +8,13 @@
 // (path, uploaded bytes, bundled samples) into the JSON-safe ModelView, keeps them in
 // memory for profiling, runs profiles on this machine (onnxruntime-node) and on the
 // executor one job at a time per side, keeps the results per model on disk, and holds the
-// preferences, the recent files and the executor connection. No Electron import here.
+// preferences, the recent files and the executor connection. Pages also list folders for
+// their path field (folder-listing.ts) and stream files in chunks (uploads.ts, kept in the
+// studio home so they are recent files like any other). No Electron import here.
 import { createHash, randomUUID } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import {
   checkEvent,
@@ -34,7 +36,7 @@ import type { ExecutionProviderName, LatencyProfile } from '../../app/profiling/
 import { zooModel, zooModels } from '../../app/zoo/index.js';
 import { analyzeLoadedModel, type AnalyzedModel } from '../model/analyze-file.js';
 import { describeError } from '../errors/user-errors.js';
-import { loadModelFile, ModelFileError, type LoadedModel } from '../model/model-file.js';
+import { loadModelFile, ModelFileError, openRegularFile, type LoadedModel } from '../model/model-file.js';
 import { defaultZooDir, toolVersion } from '../files/paths.js';
 import { profileModel, ProfileCancelledError, ProfileError, type ProfilePhase } from '../profiling/profiler.js';
 import { listProviders, type ProviderStatus } from '../profiling/providers.js';
@@ -50,6 +52,8 @@ import type { LinkChoice } from '../split/split-prediction.js';
 import { sweepModel } from '../split/sweep.js';
 import type { ExecutorSupervisor } from './executor-supervisor.js';
 import { PreferencesStore, ProfileStore, type StudioLog } from './preferences.js';
+import { listFolder } from './folder-listing.js';
+import { UploadStore, type StoredUpload } from './uploads.js';
 
 class SweepCancelledError extends Error {
   override name = 'SweepCancelledError';
@@ -72,6 +76,8 @@ export interface StudioServiceOptions {
   maxOpenModels?: number;
   /** Executor status polling, for tests. */
   executorPollMs?: number;
+  /** The user's home folder, where the page's path field may browse (default os.homedir()). */
+  userHome?: string;
   log?: StudioLog;
 }
 
@@ -104,6 +110,7 @@ export class StudioService {
   readonly prefs: PreferencesStore;
   readonly profiles: ProfileStore;
   readonly executor: ExecutorLink;
+  readonly uploads: UploadStore;
   private readonly models = new Map<string, OpenModelEntry>();
   private readonly opening = new Map<string, Promise<OpenedModel>>();
   /** Files opened lately: their size and modification time when read, and the model id they gave. */
@@ -122,6 +129,7 @@ export class StudioService {
     this.zooDir = options.zooDir ?? defaultZooDir();
     this.prefs = new PreferencesStore(options.home, this.log);
     this.profiles = new ProfileStore(options.home, this.log);
+    this.uploads = new UploadStore(options.home);
     this.executor = new ExecutorLink({
       connect: options.connect,
       supervisor: options.supervisor,
@@ -160,6 +168,7 @@ export class StudioService {
     this.disposed = true;
     for (const job of this.jobs.values()) job.controller.abort();
     for (const job of this.sweeps.values()) job.controller.abort();
+    await this.uploads.dispose();
     this.executor.dispose();
     await this.options.supervisor?.stop();
     this.listeners.clear();
@@ -205,6 +214,11 @@ export class StudioService {
     'model.openBytes': ({ fileName, bytes }) => this.openBytes(fileName, bytes),
     'model.openSample': ({ id }) => this.openSample(id),
     'model.recent': () => this.prefs.recent(),
+    'files.list': ({ dir }) => listFolder(dir, this.browseRoots()),
+    'upload.begin': async ({ fileName, bytes }) => ({ uploadId: await this.uploads.begin(fileName, bytes) }),
+    'upload.chunk': async ({ uploadId, offset, bytes }) => ({ received: await this.uploads.chunk(uploadId, offset, bytes) }),
+    'upload.finish': async ({ uploadId }) => this.openUpload(await this.uploads.finish(uploadId)),
+    'upload.cancel': async ({ uploadId }) => ({ cancelled: await this.uploads.cancel(uploadId) }),
     'providers.list': () => (this.providers ??= listProviders()),
     'profile.start': (params) => ({ jobId: this.startProfile(params.modelId, params.side, params.ep, params.runs, params.warmup) }),
     'profile.cancel': ({ jobId }) => ({ cancelled: this.cancelProfile(jobId) }),
@@ -225,11 +239,37 @@ export class StudioService {
   /** Opens a model file on this machine (and puts it first in the recent files). */
   openPath(filePath: string): Promise<OpenedModel> {
     const resolved = path.resolve(filePath);
+    const uploaded = this.uploads.holds(resolved);
+    const source: OpenedModel['source'] = uploaded ? { kind: 'upload', label: path.basename(resolved), path: resolved } : { kind: 'path', label: resolved, path: resolved };
     return this.once(`path:${resolved}`, async () => {
-      const opened = await this.openFile(resolved, { kind: 'path', label: resolved });
-      this.prefs.addRecent(resolved);
+      const opened = await this.openFile(resolved, source);
+      this.remember(resolved, uploaded);
       return opened;
     });
+  }
+
+  /** Opens a file a page uploaded (now kept in the studio home), knowing its id already. */
+  private openUpload(stored: StoredUpload): Promise<OpenedModel> {
+    return this.once(`path:${stored.path}`, async () => {
+      const opened = await this.openFile(stored.path, { kind: 'upload', label: stored.fileName, path: stored.path });
+      this.remember(stored.path, true);
+      return opened;
+    });
+  }
+
+  /** Puts a file first in the recent files; uploads no recent file names any more are deleted. */
+  private remember(file: string, uploaded: boolean): void {
+    const recent = this.prefs.addRecent(file, uploaded);
+    try {
+      this.uploads.prune(recent.map((entry) => entry.path));
+    } catch (error) {
+      this.log(`studio: could not tidy the uploads folder: ${firstLine(error)}`);
+    }
+  }
+
+  /** Where the page's path field may browse: the user's home and the folders of recent files. */
+  private browseRoots(): string[] {
+    return [this.options.userHome ?? os.homedir(), ...this.prefs.recent().map((entry) => path.dirname(entry.path))];
   }
 
   /** Opens a model from its bytes (a file the user picked or dropped in a browser); writes nothing. */
@@ -257,7 +297,7 @@ export class StudioService {
       } catch {
         throw new ZooError(`no sample "${id}"; the samples are ${zooModels.map((m) => m.id).join(', ')}`);
       }
-      return this.openFile(ensureZooModel(id, this.zooDir), { kind: 'sample', label: `${title} (sample)` });
+      return this.openFile(ensureZooModel(id, this.zooDir), { kind: 'sample', label: `${title} (sample)`, sampleId: id });
     });
   }
 
@@ -305,7 +345,7 @@ export class StudioService {
       throw new ModelFileError(`${fileName}: cannot be analysed (${firstLine(error)})`);
     }
     if (analyzed.runtimeShapeWarning) this.log(`studio: ${fileName}: ${analyzed.runtimeShapeWarning}`);
-    const id = await sha256Yielding(loaded.bytes);
+    const id = loaded.sha256 ?? (await sha256Yielding(loaded.bytes));
     const view = modelViewOf(analyzed.model, analyzed.analysis, { id, fileName, fileBytes: loaded.bytes.byteLength });
     this.models.delete(id);
     this.models.set(id, { analyzed, view, source });
@@ -356,7 +396,7 @@ export class StudioService {
       profile =
         job.side === 'local'
           ? await this.profileLocally(entry, ep, runs, warmup, signal, progress)
-          : await this.profileRemotely(entry, runs, warmup, signal, progress);
+          : await this.executor.busyWhile(this.profileRemotely(entry, runs, warmup, signal, progress));
       if (signal.aborted) throw new ProfileCancelledError();
       this.profiles.put(job.modelId, job.side, profile);
       progress('done', 1, 'Done', true);
@@ -458,10 +498,13 @@ export class StudioService {
     let label: string;
     if ('path' in params) {
       label = path.basename(params.path);
+      const { handle } = await openRegularFile(params.path, (message) => new PartitionConfigError(message));
       try {
-        text = await readFile(params.path, 'utf8');
+        text = await handle.readFile('utf8');
       } catch (error) {
         throw new PartitionConfigError(`${label}: cannot be read (${firstLine(error)})`);
+      } finally {
+        await handle.close();
       }
     } else {
       label = path.basename(params.fileName.replace(/\\/g, '/'));
@@ -510,7 +553,7 @@ export class StudioService {
       try {
         if (signal.aborted) throw new SweepCancelledError();
         send(0, `Sweeping ${entry.view.fileName} through ${status.label}`);
-        const [swept] = await sweepModel({
+        const [swept] = await this.executor.busyWhile(sweepModel({
           analyzed: entry.analyzed,
           links: [link],
           every: params.every,
@@ -527,13 +570,17 @@ export class StudioService {
             const position = /^\[(\d+)\/(\d+)\]/.exec(message);
             send(position ? 0.2 + (0.8 * (Number(position[1]) - 1)) / Number(position[2]) : 0.1, message);
           }
-        });
+        }));
         result = {
           cuts: swept.cuts.map((cut) => ({ cut: cut.cut, predictedMs: cut.predictedMs, measuredMs: cut.measuredMs })),
           predictedBest: swept.predictedBest,
           measuredBest: swept.measuredBest >= 0 ? swept.measuredBest : null,
           serverLoad: swept.serverLoad,
-          dag: swept.dag ? { localLayers: swept.dag.localLayers, predictedMs: swept.dag.predictedMs, measuredMs: swept.dag.measuredMs, vsBestCut: swept.dag.vsBestCut } : null
+          dag: swept.dag ? { localLayers: swept.dag.localLayers, predictedMs: swept.dag.predictedMs, measuredMs: swept.dag.measuredMs, vsBestCut: swept.dag.vsBestCut } : null,
+          ratio: Number.isFinite(swept.ratio) ? swept.ratio : null,
+          predictionError: Number.isFinite(swept.predictionError) ? swept.predictionError : null,
+          latencies: swept.latencies,
+          network: swept.network
         };
         send(1, 'Done');
       } catch (caught) {

@@ -57,7 +57,17 @@ describe('split slice', () => {
     // A second start while one runs is ignored.
     await store.getState().startSweep({ network, every: 2, runs: 1 });
     expect(host.calls.filter((call) => call.method === 'sweep.start')).toHaveLength(1);
-    const result = { cuts: [{ cut: 0, predictedMs: 10, measuredMs: 12 }], predictedBest: 0, measuredBest: 0, serverLoad: 1, dag: null };
+    const result = {
+      cuts: [{ cut: 0, predictedMs: 10, measuredMs: 12 }],
+      predictedBest: 0,
+      measuredBest: 0,
+      serverLoad: 1,
+      dag: null,
+      ratio: 1,
+      predictionError: 1 / 6,
+      latencies: { local: 'measured on cpu', remote: 'measured on cpu' },
+      network: { ...network, shaped: true }
+    };
     host.emit('sweep.done', { jobId: 'job-1', modelId: 'model-a', outcome: 'done', result });
     expect(store.getState().sweep?.done?.result).toEqual(result);
     expect(sweepBanners(store)).toEqual([]);
