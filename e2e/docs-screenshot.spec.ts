@@ -9,8 +9,9 @@ import { expect, expectModelShown, projectRoot, test } from './studio-fixture.js
 test('the README screenshot shows a model open with its best split starred', async ({ studioPage: page }, testInfo) => {
   await page.setViewportSize({ width: 1280, height: 720 });
   await expectModelShown(page, 'alexnet.onnx', 19);
-  await page.getByRole('tab', { name: 'Split' }).click();
+  // The first screen: the star without a click.
   await expect(page.getByRole('img', { name: /^best split for latency: cut \d+/ })).toBeVisible();
+  await expect(page.getByTestId('split-decision')).toBeVisible();
   const file = testInfo.outputPath('studio.png');
   await page.screenshot({ path: file });
   if (process.env.UPDATE_DOCS_SCREENSHOT === '1') copyFileSync(file, path.join(projectRoot, 'docs', 'studio.png'));

@@ -6,8 +6,10 @@
 // the size chart (and moved automatically to show a layer selected elsewhere): every layer
 // stays selectable. Recharts draws SVG; animations are off and only the window's bars are
 // drawn. The dashed line in the size chart is the model's input size: cutting after a
-// layer whose output is below it sends less than cloud-only inference does.
-import { useDeferredValue, useEffect, useMemo, useState, type JSX } from 'react';
+// layer whose output is below it sends less than cloud-only inference does. The layer
+// axis names each layer (a short form of its name; the full one in the tooltip); each
+// chart carries its axis title and legend; both export as one SVG or PNG (chart-export).
+import { useDeferredValue, useEffect, useMemo, useRef, useState, type JSX } from 'react';
 import { Bar, BarChart, Brush, CartesianGrid, ReferenceArea, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis, type TooltipContentProps } from 'recharts';
 import type { LatencyProfile } from '../../app/profiling/types.js';
 import type { ModelView } from '../../app/studio/model-view.js';
@@ -25,6 +27,7 @@ import {
   type LayerRow,
   type LayerWindow
 } from './chart-data.js';
+import { composedSvg, downloadPngMarkup, downloadSvgMarkup, type LegendItem } from '../split/chart-export.js';
 import './charts.css';
 
 export interface LayerChartsProps {
@@ -33,10 +36,12 @@ export interface LayerChartsProps {
   remote: LatencyProfile | null;
   selected: number | null;
   onSelect: (index: number) => void;
+  /** Called when an export cannot be made (e.g. no 2D canvas for the PNG). */
+  onExportError?: (error: unknown) => void;
 }
 
 const Y_AXIS_WIDTH = 58;
-const MARGIN = { top: 20, right: 14, bottom: 0, left: 0 };
+const MARGIN = { top: 20, right: 22, bottom: 0, left: 0 };
 
 /** A number per rows array: recharts' Brush keeps stale handles when its data changes, so the size chart remounts then. */
 const rowsVersions = new WeakMap<object, number>();
@@ -50,7 +55,21 @@ function versionOf(rows: object): number {
   return version;
 }
 
-export function LayerCharts({ model, local, remote, selected, onSelect }: LayerChartsProps): JSX.Element {
+/** A chart's legend, drawn over its top right corner (and written into exports). */
+function ChartLegend({ items }: { items: LegendItem[] }) {
+  return (
+    <span className="layer-chart-legend">
+      {items.map((item) => (
+        <span key={item.label} className="layer-charts-chip" title={item.kind === 'dash' ? "The model's input: what cloud-only inference uploads. Cutting after a layer below this line sends less." : undefined}>
+          <i className={item.kind === 'box' ? undefined : 'input-line'} style={item.kind === 'box' ? { background: item.colour } : undefined} />
+          {item.label}
+        </span>
+      ))}
+    </span>
+  );
+}
+
+export function LayerCharts({ model, local, remote, selected, onSelect, onExportError }: LayerChartsProps): JSX.Element {
   const rows = useMemo(() => layerRows(model, local, remote), [model, local, remote]);
   // Recharts' first mount is the slow part of opening a model: it renders right after the
   // first paint (a background re-render), so the graph beside it shows without waiting.
@@ -88,28 +107,33 @@ export function LayerCharts({ model, local, remote, selected, onSelect }: LayerC
           ...(remote ? [{ key: 'remoteMs' as const, name: `Remote · ${profileLabel(remote)}`, colour: 'var(--accent-2)' }] : [])
         ];
 
+  const computeLegend: LegendItem[] = computeSeries.map((series) => ({ label: series.name, colour: series.colour, kind: 'box' }));
+  const sizeLegend: LegendItem[] = [
+    { label: 'Output size', colour: 'var(--chart-size)', kind: 'box' },
+    ...(inputBytes !== null && inputBytes > 0 ? [{ label: `Input ${formatBytes(inputBytes)}`, colour: 'var(--fg)', kind: 'dash' as const }] : [])
+  ];
+  const computeTitle = metric === 'macs' ? 'MACs per layer' : 'latency per layer, ms';
+  const sizeTitle = `output size per layer, bytes${logScale ? ' (log)' : ''}`;
+  const root = useRef<HTMLDivElement>(null);
+  const exportCharts = (format: 'svg' | 'png') => {
+    const compute = root.current?.querySelector<SVGSVGElement>('.layer-chart-compute svg.recharts-surface');
+    const size = root.current?.querySelector<SVGSVGElement>('.layer-chart-size svg.recharts-surface');
+    if (!compute || !size) return;
+    const window = windowed ? ` (layers ${layerWindow.start}–${layerWindow.end} of ${rows.length})` : '';
+    const markup = composedSvg(`${model.fileName}: per layer${window}`, [
+      { svg: compute, title: computeTitle, legend: computeLegend },
+      { svg: size, title: sizeTitle, legend: sizeLegend }
+    ]);
+    const fileName = `${model.fileName.replace(/\.onnx$/i, '')}-layers.${format}`;
+    if (format === 'svg') downloadSvgMarkup(markup, fileName);
+    else downloadPngMarkup(markup, fileName).catch((error: unknown) => onExportError?.(error));
+  };
+  const labelOf = (index: number) => rows[index]?.label ?? String(index);
+
   return (
-    <div className="layer-charts" data-testid="layer-charts" data-bars={chartsMounted ? visible.length : 0} data-layers={rows.length} data-metric={metric}>
+    <div ref={root} className="layer-charts" data-testid="layer-charts" data-bars={chartsMounted ? visible.length : 0} data-layers={rows.length} data-metric={metric}>
       <div className="layer-charts-header">
         <span className="layer-charts-title">Per layer</span>
-        <span className="layer-charts-legend">
-          {computeSeries.map((series) => (
-            <span key={series.key} className="layer-charts-chip">
-              <i style={{ background: series.colour }} />
-              {series.name}
-            </span>
-          ))}
-          <span className="layer-charts-chip">
-            <i className="size" />
-            Output size
-          </span>
-          {inputBytes !== null && inputBytes > 0 && (
-            <span className="layer-charts-chip" title="The model's input: what cloud-only inference uploads">
-              <i className="input-line" />
-              Input {formatBytes(inputBytes)}
-            </span>
-          )}
-        </span>
         <span className="layer-charts-summary">
           {metric === 'macs'
             ? `${formatCount(totals.macs)} MACs`
@@ -135,12 +159,21 @@ export function LayerCharts({ model, local, remote, selected, onSelect }: LayerC
           <input type="checkbox" checked={logScale} onChange={(event) => setLogScale(event.target.checked)} />
           Log size
         </label>
+        <span className="split-chart-export">
+          <button type="button" className="split-button" aria-label="Export per-layer charts as SVG" title="Save both per-layer charts as one SVG" disabled={!chartsMounted} onClick={() => exportCharts('svg')}>
+            SVG
+          </button>
+          <button type="button" className="split-button" aria-label="Export per-layer charts as PNG" title="Save both per-layer charts as one PNG" disabled={!chartsMounted} onClick={() => exportCharts('png')}>
+            PNG
+          </button>
+        </span>
       </div>
 
       {chartsMounted && (
         <>
       <div className="layer-chart layer-chart-compute">
-        <span className="layer-chart-axis-title">{metric === 'macs' ? 'MACs' : 'ms'}</span>
+        <span className="layer-chart-axis-title">{computeTitle}</span>
+        <ChartLegend items={computeLegend} />
         {!visible.some((row) => computeSeries.some((series) => (row[series.key] ?? 0) > 0)) && (
           <span className="layer-chart-empty">{metric === 'macs' ? 'No MACs counted for these layers: profile them to see their latency' : 'No latency measured for these layers'}</span>
         )}
@@ -165,11 +198,21 @@ export function LayerCharts({ model, local, remote, selected, onSelect }: LayerC
       </div>
 
       <div className="layer-chart layer-chart-size">
-        <span className="layer-chart-axis-title">bytes</span>
+        <span className="layer-chart-axis-title">{sizeTitle}</span>
+        <ChartLegend items={sizeLegend} />
         <ResponsiveContainer width="100%" height="100%" minHeight={40}>
           <BarChart key={versionOf(rows)} data={windowed ? rows : visible} margin={MARGIN} barCategoryGap="12%" onClick={selectColumn} cursor="pointer">
             <CartesianGrid vertical={false} stroke="var(--border)" strokeDasharray="2 3" />
-            <XAxis dataKey="index" tick={{ fill: 'var(--muted)', fontSize: 10 }} tickLine={false} axisLine={{ stroke: 'var(--border)' }} minTickGap={14} height={18} />
+            <XAxis
+              dataKey="index"
+              tick={{ fill: 'var(--muted)', fontSize: 10 }}
+              tickFormatter={labelOf}
+              tickLine={false}
+              axisLine={{ stroke: 'var(--border)' }}
+              minTickGap={10}
+              interval="preserveStartEnd"
+              height={18}
+            />
             <YAxis
               width={Y_AXIS_WIDTH}
               scale={logScale ? 'log' : 'linear'}

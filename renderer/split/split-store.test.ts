@@ -37,12 +37,20 @@ describe('split slice', () => {
 
     store.getState().togglePin('model-a', 7);
     store.getState().togglePin('model-a', 2);
-    expect(store.getState().splitPins).toEqual({ modelId: 'model-a', cuts: [2, 7] });
+    expect(store.getState().splitPins).toEqual({ modelId: 'model-a', cuts: [2, 7], dag: false, imported: {} });
     store.getState().togglePin('model-a', 7);
-    expect(store.getState().splitPins).toEqual({ modelId: 'model-a', cuts: [2] });
+    expect(store.getState().splitPins).toEqual({ modelId: 'model-a', cuts: [2], dag: false, imported: {} });
+    // The DAG min cut and cuts from partition configs (named by their file) pin too.
+    store.getState().togglePin('model-a', 'dag');
+    store.getState().pinImported('model-a', 5, 'partition.json');
+    store.getState().pinImported('model-a', 2, 'older.json');
+    expect(store.getState().splitPins).toEqual({ modelId: 'model-a', cuts: [2, 5], dag: true, imported: { '5': 'partition.json', '2': 'older.json' } });
+    store.getState().togglePin('model-a', 5);
+    store.getState().togglePin('model-a', 'dag');
+    expect(store.getState().splitPins).toEqual({ modelId: 'model-a', cuts: [2], dag: false, imported: { '2': 'older.json' } });
     // Pins of another model start afresh.
     store.getState().togglePin('model-b', 1);
-    expect(store.getState().splitPins).toEqual({ modelId: 'model-b', cuts: [1] });
+    expect(store.getState().splitPins).toEqual({ modelId: 'model-b', cuts: [1], dag: false, imported: {} });
   });
 
   it('follows a sweep from progress to its result, even when progress arrives before the answer', async () => {
