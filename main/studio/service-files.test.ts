@@ -60,6 +60,8 @@ describe('uploads in chunks', () => {
     expect(opened.source.label).toBe('lenet upload.onnx');
     const kept = opened.source.path ?? '';
     expect(kept.startsWith(path.join(home, 'uploads') + path.sep)).toBe(true);
+    // The model opened from memory; its kept copy lands on disk whole.
+    await service.uploads.whenWritten(kept);
     expect(new Uint8Array(readFileSync(kept))).toEqual(lenet);
     expect(partials(home)).toEqual([]);
     const recent = (await service.handle('model.recent', {})) as RecentFile[];
@@ -73,6 +75,7 @@ describe('uploads in chunks', () => {
     // The same bytes uploaded again are kept once.
     const twice = await upload(service, 'lenet upload.onnx', lenet, 1 << 20);
     expect(twice.source.path).toBe(kept);
+    await service.uploads.whenWritten(kept);
     expect(readdirSync(path.dirname(kept))).toEqual(['lenet upload.onnx']);
     await service.dispose();
   });
@@ -97,13 +100,13 @@ describe('uploads in chunks', () => {
     await service.dispose();
   });
 
-  it('cancels an upload halfway, deleting what arrived', async () => {
+  it('cancels an upload halfway, keeping nothing of it', async () => {
     const { service, home } = makeService();
     const { uploadId } = (await service.handle('upload.begin', { fileName: 'lenet.onnx', bytes: lenet.byteLength })) as { uploadId: string };
     await service.handle('upload.chunk', { uploadId, offset: 0, bytes: lenet.subarray(0, 100_000) });
-    expect(partials(home)).toHaveLength(1);
     expect(await service.handle('upload.cancel', { uploadId })).toEqual({ cancelled: true });
     expect(partials(home)).toEqual([]);
+    expect(existsSync(path.join(home, 'uploads')) ? readdirSync(path.join(home, 'uploads')) : []).toEqual([]);
     expect(await service.handle('upload.cancel', { uploadId })).toEqual({ cancelled: false });
     await expect(service.handle('upload.chunk', { uploadId, offset: 100_000, bytes: lenet.subarray(100_000, 200_000) })).rejects.toMatchObject({ name: 'UploadError' });
     await service.dispose();
@@ -115,6 +118,7 @@ describe('uploads in chunks', () => {
     const kept = first.source.path ?? '';
     const other = path.join(work, 'other.onnx');
     writeFileSync(other, lenet);
+    await service.uploads.whenWritten(kept);
     // Ten newer files push the upload out of the recent list (it holds ten).
     for (let i = 0; i < 10; i++) {
       const file = path.join(work, `recent-${i}.onnx`);
@@ -128,14 +132,24 @@ describe('uploads in chunks', () => {
     await service.dispose();
   });
 
-  it('removes partial files a previous run left behind', async () => {
+  it('removes partial copies a previous run left behind', async () => {
     const { service, home } = makeService();
-    await service.handle('upload.begin', { fileName: 'left.onnx', bytes: 10 });
+    await service.dispose();
+    // A crash while a kept copy was being written leaves a partial file.
+    mkdirSync(path.join(home, 'uploads'), { recursive: true });
+    writeFileSync(path.join(home, 'uploads', '.partial-0f6c'), lenet.subarray(0, 1000));
     expect(partials(home)).toHaveLength(1);
-    // A crash: no dispose. The next studio on this home tidies up.
     const next = new StudioService({ host: 'web', home, connect: noExecutor, supervisor: null, log: () => undefined });
     expect(partials(home)).toEqual([]);
     await next.dispose();
+  });
+
+  it('opens an upload again by path right after it, waiting for its copy to be written', async () => {
+    const { service } = makeService();
+    const opened = await upload(service, 'quick.onnx', lenet);
+    // No waiting here: a reload comes at once.
+    const again = (await service.handle('model.openPath', { path: opened.source.path ?? '' })) as OpenedModel;
+    expect(again.model.id).toBe(opened.model.id);
     await service.dispose();
   });
 });

@@ -216,9 +216,9 @@ export class StudioService {
     'model.recent': () => this.prefs.recent(),
     'files.list': ({ dir }) => listFolder(dir, this.browseRoots()),
     'upload.begin': async ({ fileName, bytes }) => ({ uploadId: await this.uploads.begin(fileName, bytes) }),
-    'upload.chunk': async ({ uploadId, offset, bytes }) => ({ received: await this.uploads.chunk(uploadId, offset, bytes) }),
-    'upload.finish': async ({ uploadId }) => this.openUpload(await this.uploads.finish(uploadId)),
-    'upload.cancel': async ({ uploadId }) => ({ cancelled: await this.uploads.cancel(uploadId) }),
+    'upload.chunk': ({ uploadId, offset, bytes }) => ({ received: this.uploads.chunk(uploadId, offset, bytes) }),
+    'upload.finish': ({ uploadId }) => this.openUpload(this.uploads.finish(uploadId)),
+    'upload.cancel': ({ uploadId }) => ({ cancelled: this.uploads.cancel(uploadId) }),
     'providers.list': () => (this.providers ??= listProviders()),
     'profile.start': (params) => ({ jobId: this.startProfile(params.modelId, params.side, params.ep, params.runs, params.warmup) }),
     'profile.cancel': ({ jobId }) => ({ cancelled: this.cancelProfile(jobId) }),
@@ -242,26 +242,51 @@ export class StudioService {
     const uploaded = this.uploads.holds(resolved);
     const source: OpenedModel['source'] = uploaded ? { kind: 'upload', label: path.basename(resolved), path: resolved } : { kind: 'path', label: resolved, path: resolved };
     return this.once(`path:${resolved}`, async () => {
+      // An upload's kept copy may still be on its way to disk (a reload right after it).
+      if (uploaded) await this.uploads.whenWritten(resolved);
       const opened = await this.openFile(resolved, source);
       this.remember(resolved, uploaded);
       return opened;
     });
   }
 
-  /** Opens a file a page uploaded (now kept in the studio home), knowing its id already. */
+  /** Opens the bytes a page uploaded, from memory (their id known already), while their kept copy is written. */
   private openUpload(stored: StoredUpload): Promise<OpenedModel> {
     return this.once(`path:${stored.path}`, async () => {
-      const opened = await this.openFile(stored.path, { kind: 'upload', label: stored.fileName, path: stored.path });
+      let model;
+      try {
+        model = readOnnxModel(stored.bytes);
+      } catch (error) {
+        if (error instanceof OnnxFormatError) throw new ModelFileError(`${stored.fileName}: ${error.message}`);
+        throw error;
+      }
+      if (model.externalData.length > 0) {
+        throw new ModelFileError(`${stored.fileName}: keeps its weights in external data files, which an upload cannot carry; open it by path instead`);
+      }
+      const opened = await this.open({ path: stored.path, bytes: stored.bytes, model, sha256: stored.sha256 }, { kind: 'upload', label: stored.fileName, path: stored.path });
       this.remember(stored.path, true);
+      stored.written.then(
+        () => {
+          // Opening it again by path (a reload) finds it still in memory.
+          const signature = fileSignature(stored.path);
+          if (signature !== null) this.openedFiles.set(stored.path, { signature, id: opened.model.id });
+          this.pruneUploads();
+        },
+        (error: unknown) => this.log(`studio: ${firstLine(error)}`)
+      );
       return opened;
     });
   }
 
   /** Puts a file first in the recent files; uploads no recent file names any more are deleted. */
   private remember(file: string, uploaded: boolean): void {
-    const recent = this.prefs.addRecent(file, uploaded);
+    this.prefs.addRecent(file, uploaded);
+    this.pruneUploads();
+  }
+
+  private pruneUploads(): void {
     try {
-      this.uploads.prune(recent.map((entry) => entry.path));
+      this.uploads.prune(this.prefs.recent().map((entry) => entry.path));
     } catch (error) {
       this.log(`studio: could not tidy the uploads folder: ${firstLine(error)}`);
     }

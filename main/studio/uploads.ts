@@ -1,14 +1,16 @@
 // Model files a page streams to the studio (upload.begin, upload.chunk…, upload.finish or
-// upload.cancel in the contract): each chunk is written to a partial file in the studio
-// home's uploads/ folder and hashed as it arrives, in order, so the page never holds the
-// whole file in one message and the model id is known when the last chunk lands. The
-// finished file moves to uploads/<first 16 hex digits of its SHA-256>/<file name> — one
-// copy per content and name — where it opens like any file on disk, joins the recent
-// files and opens again after a reload. Uploads that no recent file names any more are
-// deleted (prune); partial files of uploads that were left behind are deleted on start.
+// upload.cancel in the contract): each chunk is copied into the file's buffer and hashed
+// as it arrives, in order, so the page never sends the whole file in one message and the
+// model id is known when the last chunk lands. The finished bytes open straight from
+// memory (no second read), while a copy is written to uploads/<first 16 hex digits of
+// its SHA-256>/<file name> — one copy per content and name; written to a partial file
+// and renamed, so it is whole or absent — where it opens like any file on disk, joins the
+// recent files and opens again after a reload (`written` says when it is there). Uploads
+// that no recent file names any more are deleted (prune); partial files a previous run
+// left behind are deleted on start.
 import { createHash, randomUUID, type Hash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, rmdirSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { existsSync, mkdirSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 export class UploadError extends Error {
@@ -28,19 +30,21 @@ interface Upload {
   fileName: string;
   size: number;
   received: number;
-  handle: FileHandle;
+  bytes: Uint8Array;
   hash: Hash;
-  partial: string;
-  /** Chunks are written one after another, in the order they arrived. */
-  chain: Promise<void>;
-  cancelled: boolean;
+  /** Why the upload cannot finish (a chunk out of order, too many bytes), once it cannot. */
+  broken: string | null;
   lastActivity: number;
 }
 
 export interface StoredUpload {
+  /** Where the kept copy is (or will be, once `written` resolves). */
   path: string;
   fileName: string;
   sha256: string;
+  bytes: Uint8Array;
+  /** Resolves once the kept copy is on disk; rejects when it could not be written. */
+  written: Promise<void>;
 }
 
 /** A file name from a page, safe to use as one path segment. */
@@ -56,9 +60,11 @@ function formatGiB(bytes: number): string {
 export class UploadStore {
   readonly folder: string;
   private readonly uploads = new Map<string, Upload>();
+  /** Kept copies being written: path → when it is done. */
+  private readonly writing = new Map<string, Promise<void>>();
 
   constructor(home: string) {
-    this.folder = path.join(home, 'uploads');
+    this.folder = path.resolve(home, 'uploads');
     this.removeLeftovers();
   }
 
@@ -72,70 +78,77 @@ export class UploadStore {
     if (size > MAX_UPLOAD_BYTES) {
       throw new UploadError(`${name}: ${formatGiB(size)} is more than one ONNX file can hold (${formatGiB(MAX_UPLOAD_BYTES)}); open it by path instead`);
     }
-    await this.dropIdle();
-    mkdirSync(this.folder, { recursive: true });
+    this.dropIdle();
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(size);
+    } catch {
+      throw new UploadError(`${name}: not enough memory to receive ${formatGiB(size)}; open it by path instead`);
+    }
     const id = randomUUID();
-    const partial = path.join(this.folder, `${PARTIAL_PREFIX}${id}`);
-    const handle = await open(partial, 'wx');
-    this.uploads.set(id, { id, fileName: name, size, received: 0, handle, hash: createHash('sha256'), partial, chain: Promise.resolve(), cancelled: false, lastActivity: Date.now() });
+    this.uploads.set(id, { id, fileName: name, size, received: 0, bytes, hash: createHash('sha256'), broken: null, lastActivity: Date.now() });
     return id;
   }
 
-  /** Queues a chunk behind the ones before it; resolves with the bytes received so far. */
-  chunk(id: string, offset: number, bytes: Uint8Array): Promise<number> {
+  /** Takes the next chunk (they must come in order); returns the bytes received so far. */
+  chunk(id: string, offset: number, bytes: Uint8Array): number {
     const upload = this.get(id);
     upload.lastActivity = Date.now();
-    const write = async () => {
-      if (upload.cancelled) throw new UploadError(`the upload of ${upload.fileName} was cancelled`);
-      if (offset !== upload.received) throw new UploadError(`${upload.fileName}: chunk at byte ${offset} arrived, byte ${upload.received} was expected next`);
-      if (offset + bytes.byteLength > upload.size) throw new UploadError(`${upload.fileName}: more bytes arrived than the ${upload.size} announced`);
-      let written = 0;
-      while (written < bytes.byteLength) {
-        const { bytesWritten } = await upload.handle.write(bytes, written, bytes.byteLength - written, offset + written);
-        written += bytesWritten;
-      }
-      upload.hash.update(bytes);
-      upload.received += bytes.byteLength;
-    };
-    upload.chain = upload.chain.then(write);
-    return upload.chain.then(() => upload.received);
+    if (upload.broken === null && offset !== upload.received) upload.broken = `${upload.fileName}: chunk at byte ${offset} arrived, byte ${upload.received} was expected next`;
+    if (upload.broken === null && offset + bytes.byteLength > upload.size) upload.broken = `${upload.fileName}: more bytes arrived than the ${upload.size} announced`;
+    if (upload.broken !== null) throw new UploadError(upload.broken);
+    upload.bytes.set(bytes, offset);
+    upload.hash.update(bytes);
+    upload.received += bytes.byteLength;
+    return upload.received;
   }
 
-  /** Waits for the chunks, checks the size and keeps the file; the upload is over either way. */
-  async finish(id: string): Promise<StoredUpload> {
+  /** Checks the size and starts keeping a copy; the upload is over either way. */
+  finish(id: string): StoredUpload {
     const upload = this.get(id);
-    try {
-      await upload.chain;
-      if (upload.received !== upload.size) throw new UploadError(`${upload.fileName}: the upload stopped at ${upload.received} of ${upload.size} bytes`);
-      await upload.handle.close();
-      const sha256 = upload.hash.digest('hex');
-      const dir = path.join(this.folder, sha256.slice(0, 16));
-      mkdirSync(dir, { recursive: true });
-      const kept = path.join(dir, upload.fileName);
-      if (existsSync(kept)) rmSync(upload.partial, { force: true });
-      else renameSync(upload.partial, kept);
-      return { path: kept, fileName: upload.fileName, sha256 };
-    } catch (error) {
-      await this.discard(upload);
-      throw error;
-    } finally {
-      this.uploads.delete(id);
-    }
+    this.uploads.delete(id);
+    if (upload.broken !== null) throw new UploadError(upload.broken);
+    if (upload.received !== upload.size) throw new UploadError(`${upload.fileName}: the upload stopped at ${upload.received} of ${upload.size} bytes`);
+    const sha256 = upload.hash.digest('hex');
+    const kept = path.join(this.folder, sha256.slice(0, 16), upload.fileName);
+    const written = this.writing.get(kept) ?? (existsSync(kept) ? Promise.resolve() : this.keep(kept, upload.bytes));
+    return { path: kept, fileName: upload.fileName, sha256, bytes: upload.bytes, written };
   }
 
-  /** Stops an upload and deletes what arrived of it; false when it is unknown or over. */
-  async cancel(id: string): Promise<boolean> {
-    const upload = this.uploads.get(id);
-    if (!upload) return false;
-    this.uploads.delete(id);
-    await this.discard(upload);
-    return true;
+  /** Resolves once a kept copy being written is on disk (at once for any other path). */
+  async whenWritten(file: string): Promise<void> {
+    await this.writing.get(path.resolve(file))?.catch(() => undefined);
+  }
+
+  /** Stops an upload, dropping what arrived of it; false when it is unknown or over. */
+  cancel(id: string): boolean {
+    return this.uploads.delete(id);
+  }
+
+  /** Writes a kept copy: to a partial file first, renamed when whole. */
+  private keep(kept: string, bytes: Uint8Array): Promise<void> {
+    const partial = path.join(this.folder, `${PARTIAL_PREFIX}${randomUUID()}`);
+    const work = (async () => {
+      mkdirSync(this.folder, { recursive: true });
+      try {
+        await writeFile(partial, bytes, { flag: 'wx' });
+        mkdirSync(path.dirname(kept), { recursive: true });
+        await rename(partial, kept);
+      } catch (error) {
+        await rm(partial, { force: true });
+        throw new UploadError(`${path.basename(kept)}: could not keep a copy in ${this.folder} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+      }
+    })().finally(() => this.writing.delete(kept));
+    this.writing.set(kept, work);
+    return work;
   }
 
   /** Deletes kept uploads none of `keep` (the recent files) names, and their emptied folders. */
   prune(keep: Iterable<string>): void {
     const kept = new Set([...keep].map((file) => path.resolve(file)));
     if (!existsSync(this.folder)) return;
+    // Folders a copy is on its way to stay.
+    const awaited = new Set([...this.writing.keys()].map((file) => path.dirname(file)));
     for (const entry of readdirSync(this.folder, { withFileTypes: true })) {
       if (!entry.isDirectory()) continue;
       const dir = path.join(this.folder, entry.name);
@@ -143,12 +156,13 @@ export class UploadStore {
         const full = path.join(dir, file);
         if (!kept.has(full)) rmSync(full, { force: true, recursive: true });
       }
-      if (readdirSync(dir).length === 0) rmdirSync(dir);
+      if (readdirSync(dir).length === 0 && !awaited.has(dir)) rmdirSync(dir);
     }
   }
 
   async dispose(): Promise<void> {
-    for (const upload of [...this.uploads.values()]) await this.cancel(upload.id);
+    this.uploads.clear();
+    await Promise.allSettled([...this.writing.values()]);
   }
 
   private get(id: string): Upload {
@@ -157,16 +171,9 @@ export class UploadStore {
     return upload;
   }
 
-  private async discard(upload: Upload): Promise<void> {
-    upload.cancelled = true;
-    await upload.chain.catch(() => undefined);
-    await upload.handle.close().catch(() => undefined);
-    rmSync(upload.partial, { force: true });
-  }
-
-  private async dropIdle(): Promise<void> {
+  private dropIdle(): void {
     const now = Date.now();
-    for (const upload of [...this.uploads.values()]) if (now - upload.lastActivity > IDLE_LIMIT_MS) await this.cancel(upload.id);
+    for (const upload of [...this.uploads.values()]) if (now - upload.lastActivity > IDLE_LIMIT_MS) this.cancel(upload.id);
   }
 
   /** Partial files of uploads a previous run left behind. */
