@@ -137,6 +137,10 @@ test('uploads a file in chunks with progress, keeps it for Open Recent and a rel
     const big = path.join(projectRoot, 'resources', 'models', 'vgg16.onnx');
     test.skip(!existsSync(big), 'the VGG-16 sample is not generated (npm run zoo -- --only vgg16)');
     const strip = page.getByTestId('open-progress');
+    // Slowed to 40 MB/s (Chromium's network emulation), so the upload is still on its way when Cancel is clicked.
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 40e6 });
     for (const [width, height, theme] of [
       [1280, 720, 'light'],
       [1440, 900, 'dark']

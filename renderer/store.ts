@@ -22,6 +22,7 @@ import type {
   StudioResult
 } from '../app/studio/contract.js';
 import type { ExecutionProviderName, LatencyProfile } from '../app/profiling/types.js';
+import type { UploadChannel } from './host/host-error.js';
 import { DEFAULT_WHAT_IF, type PinnedCut, type WhatIf } from './split/split-data.js';
 
 export type ProfileSide = 'local' | 'remote';
@@ -221,7 +222,7 @@ function systemPrefersDark(): boolean {
   return typeof matchMedia === 'function' && matchMedia('(prefers-color-scheme: dark)').matches;
 }
 
-export function createStudioStore(host: StudioHost, memory: ModelMemory = sessionMemory()): StudioStore {
+export function createStudioStore(host: StudioHost & UploadChannel, memory: ModelMemory = sessionMemory()): StudioStore {
   let nextBannerId = 1;
   /** Guards against an older open finishing after a newer one: the last open wins. */
   let openSequence = 0;
@@ -289,10 +290,15 @@ export function createStudioStore(host: StudioHost, memory: ModelMemory = sessio
         const inFlight: Promise<unknown>[] = [];
         for (let offset = 0; offset < file.size; offset += UPLOAD_CHUNK_BYTES) {
           if (cancelled()) throw new UploadCancelled();
-          const bytes = new Uint8Array(await file.slice(offset, Math.min(offset + UPLOAD_CHUNK_BYTES, file.size)).arrayBuffer());
+          const chunk = file.slice(offset, Math.min(offset + UPLOAD_CHUNK_BYTES, file.size));
+          // The host's own road for the bytes when it has one (the browser sends the slice
+          // itself); else a contract request carrying them.
+          const sent = host.sendUploadChunk
+            ? host.sendUploadChunk({ uploadId, offset, chunk })
+            : chunk.arrayBuffer().then((buffer) => host.request('upload.chunk', { uploadId, offset, bytes: new Uint8Array(buffer) }));
           if (cancelled()) throw new UploadCancelled();
           inFlight.push(
-            host.request('upload.chunk', { uploadId, offset, bytes }).then(({ received }) =>
+            sent.then(({ received }) =>
               set((state) => (state.upload && state.upload.uploadId === uploadId ? { upload: { ...state.upload, sentBytes: Math.max(state.upload.sentBytes, received) } } : {}))
             )
           );

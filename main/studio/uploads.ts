@@ -1,7 +1,9 @@
 // Model files a page streams to the studio (upload.begin, upload.chunk…, upload.finish or
-// upload.cancel in the contract): each chunk is copied into the file's buffer and hashed
-// as it arrives, in order, so the page never sends the whole file in one message and the
-// model id is known when the last chunk lands. The finished bytes open straight from
+// upload.cancel in the contract): each chunk is copied into the file's buffer at its
+// offset as it arrives — a few travel at once, so they may arrive out of order; one that
+// overlaps another is refused — and the file is hashed as its front fills up, so the page
+// never sends the whole file in one message and the model id is known when the last
+// chunk lands. The finished bytes open straight from
 // memory (no second read), while a copy is written to uploads/<first 16 hex digits of
 // its SHA-256>/<file name> — one copy per content and name; written to a partial file
 // and renamed, so it is whole or absent — where it opens like any file on disk, joins the
@@ -32,6 +34,10 @@ interface Upload {
   received: number;
   bytes: Uint8Array;
   hash: Hash;
+  /** Bytes 0..hashed are in and hashed. */
+  hashed: number;
+  /** Chunks in beyond `hashed`: offset → length. */
+  ahead: Map<number, number>;
   /** Why the upload cannot finish (a chunk out of order, too many bytes), once it cannot. */
   broken: string | null;
   lastActivity: number;
@@ -86,20 +92,28 @@ export class UploadStore {
       throw new UploadError(`${name}: not enough memory to receive ${formatGiB(size)}; open it by path instead`);
     }
     const id = randomUUID();
-    this.uploads.set(id, { id, fileName: name, size, received: 0, bytes, hash: createHash('sha256'), broken: null, lastActivity: Date.now() });
+    this.uploads.set(id, { id, fileName: name, size, received: 0, bytes, hash: createHash('sha256'), hashed: 0, ahead: new Map(), broken: null, lastActivity: Date.now() });
     return id;
   }
 
-  /** Takes the next chunk (they must come in order); returns the bytes received so far. */
+  /** Takes a chunk at its offset (in any order, none overlapping another); returns the bytes received so far. */
   chunk(id: string, offset: number, bytes: Uint8Array): number {
     const upload = this.get(id);
     upload.lastActivity = Date.now();
-    if (upload.broken === null && offset !== upload.received) upload.broken = `${upload.fileName}: chunk at byte ${offset} arrived, byte ${upload.received} was expected next`;
-    if (upload.broken === null && offset + bytes.byteLength > upload.size) upload.broken = `${upload.fileName}: more bytes arrived than the ${upload.size} announced`;
+    const end = offset + bytes.byteLength;
+    if (upload.broken === null && end > upload.size) upload.broken = `${upload.fileName}: bytes up to ${end} arrived, ${upload.size} were announced`;
+    const overlaps = offset < upload.hashed || [...upload.ahead].some(([start, length]) => offset < start + length && start < end);
+    if (upload.broken === null && overlaps) upload.broken = `${upload.fileName}: the chunk at byte ${offset} overlaps one that arrived before`;
     if (upload.broken !== null) throw new UploadError(upload.broken);
     upload.bytes.set(bytes, offset);
-    upload.hash.update(bytes);
     upload.received += bytes.byteLength;
+    upload.ahead.set(offset, bytes.byteLength);
+    // Hash what is now contiguous from the front.
+    for (let length = upload.ahead.get(upload.hashed); length !== undefined; length = upload.ahead.get(upload.hashed)) {
+      upload.ahead.delete(upload.hashed);
+      upload.hash.update(upload.bytes.subarray(upload.hashed, upload.hashed + length));
+      upload.hashed += length;
+    }
     return upload.received;
   }
 
@@ -108,7 +122,7 @@ export class UploadStore {
     const upload = this.get(id);
     this.uploads.delete(id);
     if (upload.broken !== null) throw new UploadError(upload.broken);
-    if (upload.received !== upload.size) throw new UploadError(`${upload.fileName}: the upload stopped at ${upload.received} of ${upload.size} bytes`);
+    if (upload.hashed !== upload.size) throw new UploadError(`${upload.fileName}: the upload stopped at ${upload.received} of ${upload.size} bytes`);
     const sha256 = upload.hash.digest('hex');
     const kept = path.join(this.folder, sha256.slice(0, 16), upload.fileName);
     const written = this.writing.get(kept) ?? (existsSync(kept) ? Promise.resolve() : this.keep(kept, upload.bytes));
