@@ -422,24 +422,22 @@ export function createStudioStore(host: StudioHost & UploadChannel, memory: Mode
         ];
 
         void (async () => {
-          const [info, prefs, recent, executor, providers] = await Promise.allSettled([
-            host.request('app.info', {}),
-            host.request('prefs.get', {}),
-            host.request('model.recent', {}),
-            host.request('executor.status', {}),
-            host.request('providers.list', {})
-          ]);
-          if (info.status === 'fulfilled') set({ info: info.value });
-          else fail('Could not reach the studio', info.reason);
-          if (prefs.status === 'fulfilled') set({ prefs: prefs.value });
-          else fail('Could not read the preferences', prefs.reason);
-          if (recent.status === 'fulfilled') set({ recent: recent.value });
-          if (executor.status === 'fulfilled') onExecutorStatus(executor.value);
-          else fail('Could not read the executor status', executor.reason);
-          if (providers.status === 'fulfilled') set({ providers: providers.value });
-          else fail('Could not list the execution providers', providers.reason);
+          // Each fact shows when it arrives; the model is asked for as soon as the app info
+          // is in (probing the providers, say, may take a while and must not hold it up).
+          const infoRequest = host.request('app.info', {});
+          void host.request('prefs.get', {}).then((prefs) => set({ prefs }), (error: unknown) => fail('Could not read the preferences', error));
+          void host.request('model.recent', {}).then((recent) => set({ recent }), () => undefined);
+          void host.request('executor.status', {}).then(onExecutorStatus, (error: unknown) => fail('Could not read the executor status', error));
+          void host.request('providers.list', {}).then((providers) => set({ providers }), (error: unknown) => fail('Could not list the execution providers', error));
+          let sample: AppInfo['samples'][number] | undefined;
+          try {
+            const info = await infoRequest;
+            set({ info });
+            sample = info.samples[0];
+          } catch (error) {
+            fail('Could not reach the studio', error);
+          }
 
-          const sample = info.status === 'fulfilled' ? info.value.samples[0] : undefined;
           if (remembered && openSequence === 0) {
             if ('path' in remembered) await get().openPath(remembered.path);
             else await get().openSample(remembered.sampleId);

@@ -120,6 +120,9 @@ export class StudioService {
   private readonly queues: Record<ProfileSide, Promise<void>> = { local: Promise.resolve(), remote: Promise.resolve() };
   private readonly listeners = new Set<StudioEventListener>();
   private providers: Promise<ProviderStatus[]> | null = null;
+  private resolveModelServed: () => void = () => undefined;
+  /** Resolves once a page has been given a model (its first chart is on its way). */
+  readonly firstModelServed = new Promise<void>((resolve) => (this.resolveModelServed = resolve));
   private readonly zooDir: string;
   private readonly log: StudioLog;
   private disposed = false;
@@ -156,12 +159,14 @@ export class StudioService {
   }
 
   /**
-   * Work a launcher starts before any page asks: probing the execution providers (a child
-   * process for WebGPU) and opening the model the page will ask for first.
+   * Work a launcher starts before any page asks: opening the model the page will ask for
+   * first, then probing the execution providers (a child process for WebGPU) — after it,
+   * so the probe does not compete with the page and its first chart for the CPU.
    */
   prepare(model: { sample: string } | { path: string }): Promise<OpenedModel> {
-    this.providers ??= listProviders();
-    return 'sample' in model ? this.openSample(model.sample) : this.openPath(model.path);
+    const opened = 'sample' in model ? this.openSample(model.sample) : this.openPath(model.path);
+    void opened.finally(() => (this.providers ??= listProviders())).catch(() => undefined);
+    return opened;
   }
 
   async dispose(): Promise<void> {
@@ -200,7 +205,14 @@ export class StudioService {
 
   private dispatch<M extends StudioMethod>(method: M, params: StudioParams<M>): Promise<StudioResult<M>> {
     const handler = this.handlers[method] as (p: StudioParams<M>) => Promise<StudioResult<M>> | StudioResult<M>;
-    return Promise.resolve(handler(params));
+    const answer = Promise.resolve(handler(params));
+    if (method === 'model.openSample' || method === 'model.openPath' || method === 'upload.finish') void answer.then(() => this.markModelServed(), () => undefined);
+    return answer;
+  }
+
+  /** A page has been given a model (answered, or announced by a launcher). */
+  markModelServed(): void {
+    this.resolveModelServed();
   }
 
   private readonly handlers: { [M in StudioMethod]: (params: StudioParams<M>) => Promise<StudioResult<M>> | StudioResult<M> } = {
