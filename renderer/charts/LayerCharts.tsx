@@ -55,6 +55,35 @@ function versionOf(rows: object): number {
   return version;
 }
 
+/** Layer names longer than this are shown by their end ("…attention/self"), whole in the tooltip. */
+const MAX_LABEL = 18;
+
+export function shortenLabel(label: string): string {
+  return label.length > MAX_LABEL ? `…${label.slice(label.length - MAX_LABEL + 1)}` : label;
+}
+
+interface TickProps {
+  x?: number;
+  y?: number;
+  /** The axis' width: the plot's, which starts Y_AXIS_WIDTH from the chart's left. */
+  width?: number;
+  payload?: { value: number | string };
+  label: (index: number) => string;
+}
+
+/** A layer-axis tick, centred on its bar but kept inside the chart at either end (its width estimated from its characters). */
+function LayerTick({ x = 0, y = 0, width = 0, payload, label }: TickProps) {
+  const text = label(Number(payload?.value ?? 0));
+  const half = (text.length * 5.7) / 2;
+  const right = Y_AXIS_WIDTH + width + MARGIN.right - 2;
+  const centre = Math.min(Math.max(x, 2 + half), right - half);
+  return (
+    <text x={centre} y={y} dy="0.71em" textAnchor="middle" fill="var(--muted)" fontSize={10}>
+      {text}
+    </text>
+  );
+}
+
 /** A chart's legend, drawn over its top right corner (and written into exports). */
 function ChartLegend({ items }: { items: LegendItem[] }) {
   return (
@@ -128,7 +157,7 @@ export function LayerCharts({ model, local, remote, selected, onSelect, onExport
     if (format === 'svg') downloadSvgMarkup(markup, fileName);
     else downloadPngMarkup(markup, fileName).catch((error: unknown) => onExportError?.(error));
   };
-  const labelOf = (index: number) => rows[index]?.label ?? String(index);
+  const labelOf = (index: number) => shortenLabel(rows[index]?.label ?? String(index));
 
   return (
     <div ref={root} className="layer-charts" data-testid="layer-charts" data-bars={chartsMounted ? visible.length : 0} data-layers={rows.length} data-metric={metric}>
@@ -140,11 +169,6 @@ export function LayerCharts({ model, local, remote, selected, onSelect, onExport
             : [totals.localMs !== null ? `local Σ ${formatMs(totals.localMs)}` : null, totals.remoteMs !== null ? `remote Σ ${formatMs(totals.remoteMs)}` : null].filter(Boolean).join(' · ')}
         </span>
         <span className="layer-charts-spacer" />
-        {windowed && (
-          <span className="layer-charts-window" data-testid="layer-charts-window">
-            layers {layerWindow.start}–{layerWindow.end} of {rows.length}
-          </span>
-        )}
         {profiled && (
           <span className="layer-charts-segmented" role="group" aria-label="Compute measure">
             <button type="button" aria-pressed={metric === 'latency'} onClick={() => setMetricChoice('latency')}>
@@ -155,9 +179,9 @@ export function LayerCharts({ model, local, remote, selected, onSelect, onExport
             </button>
           </span>
         )}
-        <label className="layer-charts-toggle" title="Sizes span orders of magnitude: a log axis shows the small ones">
-          <input type="checkbox" checked={logScale} onChange={(event) => setLogScale(event.target.checked)} />
-          Log size
+        <label className="layer-charts-toggle" title="Output sizes on a log axis: they span orders of magnitude, and a log axis shows the small ones">
+          <input type="checkbox" checked={logScale} onChange={(event) => setLogScale(event.target.checked)} aria-label="Log size axis" />
+          Log
         </label>
         <span className="split-chart-export">
           <button type="button" className="split-button" aria-label="Export per-layer charts as SVG" title="Save both per-layer charts as one SVG" disabled={!chartsMounted} onClick={() => exportCharts('svg')}>
@@ -172,7 +196,15 @@ export function LayerCharts({ model, local, remote, selected, onSelect, onExport
       {chartsMounted && (
         <>
       <div className="layer-chart layer-chart-compute">
-        <span className="layer-chart-axis-title">{computeTitle}</span>
+        <span className="layer-chart-axis-title">
+          {computeTitle}
+          {windowed && (
+            <span className="layer-charts-window" data-testid="layer-charts-window">
+              {' '}
+              · layers {layerWindow.start}–{layerWindow.end} of {rows.length}
+            </span>
+          )}
+        </span>
         <ChartLegend items={computeLegend} />
         {!visible.some((row) => computeSeries.some((series) => (row[series.key] ?? 0) > 0)) && (
           <span className="layer-chart-empty">{metric === 'macs' ? 'No MACs counted for these layers: profile them to see their latency' : 'No latency measured for these layers'}</span>
@@ -205,7 +237,7 @@ export function LayerCharts({ model, local, remote, selected, onSelect, onExport
             <CartesianGrid vertical={false} stroke="var(--border)" strokeDasharray="2 3" />
             <XAxis
               dataKey="index"
-              tick={{ fill: 'var(--muted)', fontSize: 10 }}
+              tick={<LayerTick label={labelOf} />}
               tickFormatter={labelOf}
               tickLine={false}
               axisLine={{ stroke: 'var(--border)' }}
