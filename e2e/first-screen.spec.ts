@@ -32,14 +32,12 @@ async function clippedLabels(page: Page): Promise<string[]> {
       if (element.offsetParent === null) continue;
       if (element.scrollWidth > element.clientWidth + 1) clipped.push(`${element.className || element.tagName}: "${element.textContent?.trim()}" (${element.scrollWidth} > ${element.clientWidth})`);
     }
-    // SVG text of the per-split chart stays inside its drawing.
-    const svg = document.querySelector<SVGSVGElement>('[data-testid="split-chart"]');
-    if (svg) {
-      const box = svg.getBoundingClientRect();
-      for (const text of svg.querySelectorAll('text')) {
-        const r = text.getBoundingClientRect();
-        if (r.width > 0 && (r.left < box.left - 1 || r.right > box.right + 1)) clipped.push(`chart text "${text.textContent}" (${Math.round(r.left - box.left)}..${Math.round(r.right - box.left)} of ${Math.round(box.width)})`);
-      }
+    // SVG text of the per-split chart, and the layer names under the per-layer charts, stay inside their drawing.
+    const texts = [...document.querySelectorAll<SVGTextElement>('[data-testid="split-chart"] text, .layer-axis-label')];
+    for (const text of texts) {
+      const box = text.ownerSVGElement?.getBoundingClientRect();
+      const r = text.getBoundingClientRect();
+      if (box && r.width > 0 && (r.left < box.left - 1 || r.right > box.right + 1)) clipped.push(`chart text "${text.textContent}" (${Math.round(r.left - box.left)}..${Math.round(r.right - box.left)} of ${Math.round(box.width)})`);
     }
     return clipped;
   });
@@ -63,7 +61,7 @@ test('the first screen shows the decision at 1280×720 and 1440×900, light and 
       await expect(page.getByTestId('split-speedup')).toHaveText(/^\d+\.\d\d×$/);
       await expect(page.getByTestId('split-decision')).toContainText('faster than cloud-only');
       // The layer axis names layers, not only their index.
-      await expect(page.locator('.layer-chart-size .recharts-cartesian-axis-tick-value').first()).toHaveText('features.0');
+      await expect(page.locator('.layer-chart-size .layer-axis-label').first()).toHaveText('features.0');
 
       const scroll = await page.evaluate(() => ({ width: document.documentElement.scrollWidth, viewport: innerWidth }));
       expect(scroll.width, 'horizontal scrolling').toBeLessThanOrEqual(scroll.viewport);

@@ -78,7 +78,7 @@ function LayerTick({ x = 0, y = 0, width = 0, payload, label }: TickProps) {
   const right = Y_AXIS_WIDTH + width + MARGIN.right - 2;
   const centre = Math.min(Math.max(x, 2 + half), right - half);
   return (
-    <text x={centre} y={y} dy="0.71em" textAnchor="middle" fill="var(--muted)" fontSize={10}>
+    <text className="layer-axis-label" x={centre} y={y} dy="0.71em" textAnchor="middle" fill="var(--muted)" fontSize={10}>
       {text}
     </text>
   );
