@@ -1,6 +1,6 @@
-// The what-if controls of the split panel: network presets (Wi-Fi, LTE, 3G, 5G and the
+// The what-if controls, in view beside every tab of the bottom pane: network presets (Wi-Fi, LTE, 3G, 5G and the
 // live link to the connected executor, "Measured"), custom uplink / downlink / RTT
-// sliders, the server-load factor K and the objective. Props only: the panel passes the
+// sliders, the server-load factor K and the objective. Props only: the pane passes the
 // store's what-if and writes every change back at once, so the stars move while a slider
 // is dragged. Bandwidth sliders are logarithmic (0.1 Mbps to 10 Gbps); a measured link
 // faster than that (loopback) keeps its real value, the thumb at the end and the value
