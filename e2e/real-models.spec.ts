@@ -1,7 +1,7 @@
 // The studio on real PyTorch exports (../shared/real-models): each opens from the page,
 // its graph and charts show layers only (the Identity/Constant weight nodes PyTorch writes
-// are folded into the layers that read them, listed in their details), and the split
-// panel stars a cut. Screenshots at 1280×720 and 1440×900, light and dark.
+// are folded into the layers that read them, listed in their details), and the first
+// screen stars a cut. Screenshots at 1280×720 and 1440×900, light and dark.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { analyzeModel } from '../app/analysis/analyze.js';
@@ -27,9 +27,9 @@ test('every real export opens with layers only, its weights folded, and a starre
       await expect(page.getByTestId('search-count')).toHaveText('no match');
       await page.getByTestId('search-input').fill('');
     }
-    await page.getByRole('tab', { name: 'Split' }).click();
+    // The decision is on the first screen, beside the per-layer charts: no tab to click.
     await expect(page.getByRole('img', { name: /^best split for latency: cut \d+/ })).toBeVisible();
-    await page.getByRole('tab', { name: 'Layers' }).click();
+    await expect(page.getByTestId('layer-charts')).toBeVisible();
   }
 });
 

@@ -1,7 +1,8 @@
-// The split panel end to end, in Chromium through the web host (a first start opens the
+// The bottom pane end to end, in Chromium through the web host (a first start opens the
 // AlexNet sample with no profiles, so latencies are the roofline estimates): the starred
 // cut after switching Wi-Fi → 3G equals what app/ computes for the same model and numbers,
-// dragging the uplink slider moves the star, and pinned cuts are compared side by side.
+// dragging the uplink slider moves the star, pinned cuts are compared in a table, and the
+// tabs beyond the decision (compare, sweep, trace replay, export and import) work.
 // Screenshots in light and dark are saved among the test's artifacts.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -35,11 +36,17 @@ function enginePlan(network: string) {
   };
 }
 
-async function openSplitTab(page: Page) {
+/** The first screen: the decision is there without a click. */
+async function decisionShown(page: Page) {
   await expectModelShown(page, 'alexnet.onnx', ALEXNET_NODES);
-  await page.getByRole('tab', { name: 'Split' }).click();
   await expect(page.getByTestId('split-panel')).toBeVisible();
+  await expect(page.getByRole('tab', { name: 'Decision' })).toHaveAttribute('aria-selected', 'true');
   await expect(page.getByTestId('split-chart')).toHaveAttribute('data-cuts', String(ALEXNET_NODES + 1));
+}
+
+async function openTab(page: Page, name: RegExp) {
+  await page.getByRole('tab', { name }).click();
+  await expect(page.getByRole('tab', { name })).toHaveAttribute('aria-selected', 'true');
 }
 
 async function bestLatencyCut(page: Page): Promise<number> {
@@ -47,7 +54,7 @@ async function bestLatencyCut(page: Page): Promise<number> {
 }
 
 test('switching Wi-Fi → 3G stars the cut the engine computes for the same numbers', async ({ studioPage: page }, testInfo) => {
-  await openSplitTab(page);
+  await decisionShown(page);
   const panel = page.getByTestId('split-panel');
   await expect(page.getByRole('radio', { name: 'Wi-Fi' })).toHaveAttribute('aria-checked', 'true');
   await expect(panel).toHaveAttribute('data-latency-source', 'estimated/estimated');
@@ -67,23 +74,26 @@ test('switching Wi-Fi → 3G stars the cut the engine computes for the same numb
   const after = cut === 0 ? 'cloud-only' : cut === ALEXNET_NODES ? 'device-only' : `after ${names[cut - 1]}`;
   await expect(page.getByRole('img', { name: `best split for latency: cut ${cut} (${after})` })).toBeVisible();
   await expect(page.getByTestId('star-latency')).toHaveAttribute('data-cut', String(cut));
-  // The decision table for these numbers: its row for 1.1 Mbps names the starred cut.
-  const decisions = page.getByTestId('split-decisions').locator('.split-decision');
+  // The decision table for these numbers (in Export & import): its row for 1.1 Mbps names the starred cut.
+  await openTab(page, /^Export & import/);
+  const decisions = page.getByTestId('split-decisions').locator('.split-decision-row');
   await expect(decisions).toHaveCount(threeGDecisions.rows.length);
   for (const [index, row] of threeGDecisions.rows.entries()) await expect(decisions.nth(index)).toContainText(`→ cut ${row.cut}`);
   expect(threeGDecisions.rows.find((row) => row.fromMbps <= 1.1 && 1.1 <= row.toMbps)?.cut).toBe(cut);
   // Speed-up against cloud-only, as the engine has it.
+  await openTab(page, /^Decision/);
   const speedup = threeG.cuts[0].totalMs / threeG.cuts[cut].totalMs;
   await expect(page.getByTestId('split-speedup')).toHaveText(`${speedup.toFixed(2)}×`);
   await screenshot(page, testInfo, 'split-02-3g-light');
 
-  // The chart as files: a standalone SVG (colours resolved, the stars in it) and a PNG.
+  // The chart as files: a standalone SVG (colours resolved, the stars, legend and axis titles in it) and a PNG.
   const [svgDownload] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export chart as SVG' }).click()]);
   expect(svgDownload.suggestedFilename()).toBe('alexnet-splits-3g.svg');
   const svgText = readFileSync(await svgDownload.path(), 'utf8');
   expect(svgText).toContain('<svg');
   expect(svgText).toContain(`best split for latency: cut ${threeG.best.latency}`);
-  expect(svgText).not.toContain('var(--');
+  for (const words of ['Local', 'Upload', 'Remote', 'Download', 'Device energy', 'end-to-end latency', 'device energy', 'cut: layers run on the device']) expect(svgText).toContain(`>${words}<`);
+  expect(svgText.includes('var(--'), 'a CSS variable left unresolved in the SVG').toBe(false);
   const [pngDownload] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export chart as PNG' }).click()]);
   expect(pngDownload.suggestedFilename()).toBe('alexnet-splits-3g.png');
   expect([...readFileSync(await pngDownload.path()).subarray(0, 4)]).toEqual([0x89, 0x50, 0x4e, 0x47]);
@@ -95,7 +105,7 @@ test('switching Wi-Fi → 3G stars the cut the engine computes for the same numb
 });
 
 test('dragging the uplink slider moves the star', async ({ studioPage: page }, testInfo) => {
-  await openSplitTab(page);
+  await decisionShown(page);
   const slider = page.getByRole('slider', { name: 'Uplink' });
   const box = await slider.boundingBox();
   if (!box) throw new Error('the uplink slider has no box');
@@ -116,45 +126,55 @@ test('dragging the uplink slider moves the star', async ({ studioPage: page }, t
   await screenshot(page, testInfo, 'split-04-fast-uplink');
 });
 
-test('pins two cuts and compares them side by side', async ({ studioPage: page }, testInfo) => {
-  await openSplitTab(page);
+test('pins cuts and compares them in a table, one column per cut', async ({ studioPage: page }, testInfo) => {
+  await decisionShown(page);
   await page.getByRole('radio', { name: 'LTE' }).click();
   const best = await bestLatencyCut(page);
+  await openTab(page, /^Compare cuts/);
   await page.getByRole('button', { name: `Pin cut ${best}` }).first().click();
   // A second cut by number: the one after the first pooling layer.
   const other = best === 3 ? 6 : 3;
   await page.getByRole('spinbutton', { name: 'Cut to pin' }).fill(String(other));
   await page.getByRole('button', { name: 'Pin', exact: true }).click();
-  const cards = page.getByTestId('pinned-cut');
-  await expect(cards).toHaveCount(2);
+  const columns = page.getByTestId('pinned-cut');
+  await expect(columns).toHaveCount(2);
+  await expect(page.getByRole('tab', { name: /^Compare cuts/ })).toHaveText('Compare cuts2');
   const pinned = [best, other].sort((a, b) => a - b).join(',');
   await expect(page.getByTestId('split-comparison')).toHaveAttribute('data-pins', pinned);
   // The graph marks the nodes on the device under the pinned cuts.
   await expect(page.getByTestId('graph-canvas')).toHaveAttribute('data-cut-markers', pinned);
   const { plan, names } = enginePlan('lte');
+  const cell = (cut: number, row: string) => page.locator(`[data-testid="comparison-cell"][data-cut="${cut}"][data-row="${row}"]`);
   for (const cut of [best, other]) {
-    const card = page.locator(`[data-testid="pinned-cut"][data-cut="${cut}"]`);
-    await expect(card).toContainText(`${cut} device · ${ALEXNET_NODES - cut} server`);
-    await expect(card).toContainText(`${plan.cuts[cut].energyMJ.toFixed(1)} mJ`);
-    // The tensor that crosses is the output of the last local layer.
-    if (cut > 0 && cut < ALEXNET_NODES) await expect(card.locator('code').first()).toContainText(/\S/);
+    await expect(cell(cut, 'layers')).toHaveText(`${cut} of ${ALEXNET_NODES}`);
+    const mJ = plan.cuts[cut].energyMJ;
+    await expect(cell(cut, 'energy')).toHaveText(mJ >= 1000 ? `${Number((mJ / 1000).toPrecision(3))} J` : `${Number(mJ.toPrecision(3))} mJ`);
+    // Tensors are collapsed to a count; the upload crossing the cut is the last local layer's output.
+    await expect(cell(cut, 'tensors')).toHaveText(/^\d+ tensors?$/);
   }
+  // The best row value is marked: the fastest total is the best cut's.
+  await expect(cell(best, 'total')).toHaveClass(/split-fastest/);
+  await page.getByRole('button', { name: /Crossing tensors/ }).click();
+  await expect(cell(other, 'tensors').locator('code').first()).toHaveText(/\S/);
   expect(names.length).toBe(ALEXNET_NODES);
-  // Clicking a bar pins it too; clicking again unpins.
+  // Clicking a bar of the per-split chart pins it too; × unpins.
+  await openTab(page, /^Decision/);
   const hit = page.getByTestId('split-hit');
   const hitBox = await hit.boundingBox();
   if (!hitBox) throw new Error('the chart has no hit area');
   await hit.click({ position: { x: hitBox.width / (ALEXNET_NODES + 1) / 2, y: hitBox.height / 2 } });
-  await expect(cards).toHaveCount(3);
+  await openTab(page, /^Compare cuts/);
+  await expect(columns).toHaveCount(3);
   await screenshot(page, testInfo, 'split-05-compare');
   await page.getByRole('button', { name: 'Unpin cut 0' }).click();
-  await expect(cards).toHaveCount(2);
+  await expect(columns).toHaveCount(2);
 });
 
 test('exports the starred cut and imports the config back', async ({ studioPage: page, studio }, testInfo) => {
-  await openSplitTab(page);
+  await decisionShown(page);
   await page.getByRole('radio', { name: '5G' }).click();
   const best = await bestLatencyCut(page);
+  await openTab(page, /^Export & import/);
   await page.getByRole('button', { name: 'Export', exact: true }).click();
   const written = page.getByTestId('split-export-result');
   await expect(written).toBeVisible({ timeout: 60_000 });
@@ -171,16 +191,22 @@ test('exports the starred cut and imports the config back', async ({ studioPage:
   expect(exported.decisionTable).toBeDefined();
   await screenshot(page, testInfo, 'split-06-exported');
 
-  // Somewhere else, then back: the import restores 5G and pins the exported cut.
+  // Somewhere else, then back: the import restores 5G and pins the exported cut, named by its file.
   await page.getByRole('radio', { name: '3G' }).click();
   await page.getByTestId('split-import-input').setInputFiles(config);
   await expect(page.getByRole('radio', { name: '5G' })).toHaveAttribute('aria-checked', 'true');
-  await expect(page.locator(`[data-testid="pinned-cut"][data-cut="${best}"]`)).toBeVisible();
+  await expect(page.getByTestId('split-import-result')).toContainText(`partition.json: cut ${best} on 5g`);
+  await page.getByRole('button', { name: 'Show in Compare cuts' }).click();
+  const column = page.locator(`[data-testid="pinned-cut"][data-cut="${best}"]`);
+  await expect(column).toBeVisible();
+  await expect(column).toContainText('from partition.json');
   await expect(page.getByTestId('split-panel')).toHaveAttribute('data-best-latency', String(best));
+  await screenshot(page, testInfo, 'split-06b-imported');
 });
 
 test('exports by folder name only under the export folder, replacing only an earlier export', async ({ studioPage: page, studio }) => {
-  await openSplitTab(page);
+  await decisionShown(page);
+  await openTab(page, /^Export & import/);
   const root = path.join(studio.home, 'exports');
   const written = page.getByTestId('split-export-result');
   const banner = page.getByTestId('banner');
@@ -212,12 +238,15 @@ test('on the 1,000-node transformer the slider probe moves the star and times ea
   await expectModelShown(page, 'alexnet.onnx', ALEXNET_NODES);
   await page.getByTestId('open-file-input').setInputFiles(writeZooModel(testInfo, 'transformer-large'));
   await expect(page.getByTestId('status-model')).toHaveText('transformer-large.onnx', { timeout: 120_000 });
-  await page.getByRole('tab', { name: 'Split' }).click();
   const nodes = Number(await page.getByTestId('graph-canvas').getAttribute('data-node-count'));
   expect(nodes).toBeGreaterThan(1000);
   await expect(page.getByTestId('split-chart')).toHaveAttribute('data-cuts', String(nodes + 1));
-  // A DAG (attention, residuals): the min-cut partition is shown beside the best cut.
+  // A DAG (attention, residuals): the min-cut partition is shown beside the best cut, and can be pinned as a column.
+  await openTab(page, /^Compare cuts/);
   await expect(page.getByTestId('split-dag')).toBeVisible();
+  await page.getByRole('button', { name: 'Pin the DAG min cut' }).click();
+  await expect(page.locator('[data-testid="pinned-cut"][data-cut="dag"]')).toContainText('DAG min cut');
+  await openTab(page, /^Decision/);
   // At Wi-Fi's 10 ms RTT this model's best cut is cloud-only at every uplink, for latency
   // and energy alike; at 120 ms a slow uplink sends it back towards the device, so the
   // star has somewhere to move.
@@ -241,9 +270,9 @@ test('on the 1,000-node transformer the slider probe moves the star and times ea
 });
 
 test('replays the bundled LTE-like trace: the chosen cut over time against cloud-only', async ({ studioPage: page }, testInfo) => {
-  await openSplitTab(page);
+  await decisionShown(page);
   await page.getByRole('radio', { name: 'LTE' }).click();
-  await page.getByRole('radio', { name: 'Trace replay' }).click();
+  await openTab(page, /^Trace replay/);
   await page.getByRole('button', { name: 'Load sample trace' }).click();
   const trace = page.getByTestId('split-trace');
   const sample = readFileSync(path.join(projectRoot, 'resources', 'traces', 'lte-sample.csv'), 'utf8');
@@ -270,14 +299,17 @@ test('runs a measured sweep through the executor, shows measured beside predicte
   await page.getByTestId('open-file-input').setInputFiles(writeZooModel(testInfo, 'lenet'));
   await expectModelShown(page, 'lenet.onnx', 9);
   await expect(page.getByTestId('executor-status')).toContainText('connected', { timeout: 30_000 });
-  await page.getByRole('tab', { name: 'Split' }).click();
   // "Measured" probes the live link to the executor (loopback here: far faster than any preset).
   await page.getByRole('radio', { name: 'Measured' }).click();
   await expect(page.getByRole('radio', { name: 'Measured' })).toHaveAttribute('aria-checked', 'true', { timeout: 30_000 });
   const measuredUplink = Number(await page.getByTestId('split-panel').getAttribute('data-uplink'));
   expect(measuredUplink).toBeGreaterThan(0);
   expect(measuredUplink).not.toBe(18.88);
+  // The slider shows it: inside its range, or at its end marked as beyond it.
+  const uplinkText = (await page.getByRole('slider', { name: 'Uplink' }).getAttribute('aria-valuetext')) ?? '';
+  expect(measuredUplink > 10_000).toBe(uplinkText.includes('beyond the slider'));
   await page.getByRole('radio', { name: 'Wi-Fi' }).click();
+  await openTab(page, /^Measured vs predicted/);
   await page.getByRole('spinbutton', { name: 'Measure every Kth cut' }).fill('3');
   await page.getByRole('spinbutton', { name: 'Runs per cut' }).fill('1');
   await page.getByRole('button', { name: 'Run sweep' }).click();
@@ -289,9 +321,19 @@ test('runs a measured sweep through the executor, shows measured beside predicte
   expect(await rows.count()).toBeGreaterThanOrEqual(4);
   await expect(result).toHaveAttribute('data-measured-best', /^\d+$/);
   await expect(result.locator('tbody')).not.toContainText('skipped');
-  // The measured totals are drawn over the predicted bars too.
-  expect(await page.locator('[data-testid="split-chart"] circle.split-measured').count()).toBe(await rows.count());
+  // A summary (decision ratio, prediction error) and why the predicted column may differ from the bars.
+  await expect(page.getByTestId('sweep-summary')).toHaveAttribute('data-ratio', /^\d/);
+  await expect(page.getByTestId('sweep-summary')).toContainText('median prediction error');
+  await expect(page.getByTestId('sweep-inputs')).toContainText(/predicted with (other inputs|the same inputs)/);
+  // The sweep keeps the executor busy: no false "unreachable" banner meanwhile.
+  await expect(page.getByTestId('banner')).toHaveCount(0);
   await screenshot(page, testInfo, 'split-09-sweep');
+  // The measured totals are drawn over the predicted bars too, with a legend entry.
+  const measuredRows = await rows.count();
+  await openTab(page, /^Decision/);
+  await expect(page.getByTestId('measured-dot')).toHaveCount(measuredRows);
+  await expect(page.getByTestId('split-chart-legend')).toContainText('measured');
+  await openTab(page, /^Measured vs predicted/);
 
   // A second sweep, cancelled while it runs.
   await page.getByRole('spinbutton', { name: 'Measure every Kth cut' }).fill('1');

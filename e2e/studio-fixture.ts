@@ -55,11 +55,11 @@ async function stop(child: ChildProcessWithoutNullStreams): Promise<void> {
   clearTimeout(timer);
 }
 
-/** Starts a web host with an empty home; the caller stops it. */
-export async function startStudio(home: string, extraArgs: string[] = []): Promise<{ server: StudioServer; stop(): Promise<void> }> {
+/** Starts a web host with an empty home (and `env` on top of this process's); the caller stops it. */
+export async function startStudio(home: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<{ server: StudioServer; stop(): Promise<void> }> {
   const child = spawn(process.execPath, [path.join(projectRoot, 'bin', 'neurosurgeon.js'), 'studio', '--web', '--no-open', '--port', '0', ...extraArgs], {
     cwd: projectRoot,
-    env: { ...process.env, NEUROSURGEON_STUDIO_HOME: home },
+    env: { ...process.env, ...env, NEUROSURGEON_STUDIO_HOME: home },
     stdio: ['pipe', 'pipe', 'pipe']
   });
   let log = '';

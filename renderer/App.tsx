@@ -1,20 +1,23 @@
-// The studio window: toolbar and running jobs on top, banners under them, the graph on
-// the left, node details on the right, the per-layer charts at the bottom, and the status
-// bar. App wires the store to the three views (props only: GraphPane, LayerCharts,
-// NodeDetails know nothing of the store or the contract), and owns the window-wide
-// behaviour: opening files (button, Ctrl+O, drag and drop, the Electron menu), keyboard
-// shortcuts, the theme, and the pane sizes.
+// The studio window: toolbar, what is opening and running jobs on top, banners floating
+// under them, the graph on the left (GraphPane: module groups, the shown partition,
+// overlays, minimap), node details on the right, the decision at the bottom (network
+// conditions, per-layer charts and the per-split chart with its stars, and tabs for the
+// rest: BottomPane), and the status bar. App wires the store to the views (props only:
+// GraphPane, LayerCharts, NodeDetails know nothing of the store or the contract), and owns
+// the window-wide behaviour: opening files (the Open panel or chooser, Ctrl+O, drag and
+// drop, the Electron menu), keyboard shortcuts, the theme, and the pane sizes.
 import { useCallback, useEffect, useRef, useState, type ChangeEvent } from 'react';
 import { LayerCharts } from './charts/LayerCharts.js';
 import { NodeDetails } from './details/NodeDetails.js';
 import { GraphPane } from './graph/GraphPane.js';
 import { BannerArea } from './panels/BannerArea.js';
+import { OpenProgress } from './panels/OpenProgress.js';
 import { ProfileJobs } from './panels/ProfileJobs.js';
 import { Splitter } from './panels/Splitter.js';
 import { StatusBar } from './panels/StatusBar.js';
 import { Toolbar } from './panels/Toolbar.js';
-import { BottomTabs } from './split/BottomTabs.js';
-import { currentProfiles, resolveTheme, useStudio } from './store.js';
+import { BottomPane } from './split/BottomPane.js';
+import { currentProfiles, errorMessage, resolveTheme, useStudio } from './store.js';
 
 const systemDark = () => typeof matchMedia === 'function' && matchMedia('(prefers-color-scheme: dark)');
 
@@ -81,6 +84,11 @@ function isTyping(target: EventTarget | null): boolean {
   return target instanceof HTMLElement && (target.isContentEditable || ['INPUT', 'SELECT', 'TEXTAREA'].includes(target.tagName));
 }
 
+/** The bottom pane's first height: enough for the decision's charts, leaving the graph most of a short window. */
+export function defaultBottomHeight(windowHeight: number): number {
+  return Math.round(Math.min(460, Math.max(280, windowHeight * 0.42)));
+}
+
 /** A pane size the user dragged, remembered in this browser profile. */
 function usePaneSize(key: string, initial: number): [number, (size: number) => void] {
   const [size, setSize] = useState(() => {
@@ -131,7 +139,8 @@ export function App() {
   const fileInput = useRef<HTMLInputElement>(null);
   const searchInput = useRef<HTMLInputElement>(null);
   const [detailsWidth, setDetailsWidth] = usePaneSize('studio.detailsWidth', 340);
-  const [chartsHeight, setChartsHeight] = usePaneSize('studio.chartsHeight', 280);
+  const [chartsHeight, setChartsHeight] = usePaneSize('studio.bottomHeight', defaultBottomHeight(window.innerHeight));
+  const [openPanelShown, setOpenPanelShown] = useState(false);
 
   useTheme();
   const openDropped = useCallback((file: File) => void openFile(file), [openFile]);
@@ -140,6 +149,14 @@ export function App() {
   const chooseFile = useCallback(() => {
     if (!offline) fileInput.current?.click();
   }, [offline]);
+  // In a browser, Open shows the Open panel (a path on the studio's machine, or an upload);
+  // in Electron the file chooser gives a path.
+  const inBrowser = useStudio((state) => state.info?.host !== 'electron');
+  const openModel = useCallback(() => {
+    if (offline) return;
+    if (inBrowser) setOpenPanelShown(true);
+    else fileInput.current?.click();
+  }, [offline, inBrowser]);
 
   const onFileChosen = (event: ChangeEvent<HTMLInputElement>) => {
     const file = event.target.files?.[0];
@@ -159,7 +176,7 @@ export function App() {
       if (menuOwnsShortcuts && mod && (key === 'o' || (event.shiftKey && key === 'd'))) return;
       if (mod && !event.shiftKey && key === 'o') {
         event.preventDefault();
-        chooseFile();
+        openModel();
       } else if (mod && !event.shiftKey && key === 'f') {
         event.preventDefault();
         searchInput.current?.focus();
@@ -173,28 +190,30 @@ export function App() {
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [chooseFile, select, toggleTheme, menuOwnsShortcuts]);
+  }, [openModel, select, toggleTheme, menuOwnsShortcuts]);
 
   useEffect(
     () =>
       host.on('menu.command', ({ command }) => {
-        if (command === 'open') chooseFile();
+        if (command === 'open') openModel();
         else if (command === 'toggle-theme') toggleTheme();
         else if (command === 'reload') window.location.reload();
-        else if (command === 'export') pushBanner('info', 'Export a partition from the Split tab (bottom pane): Export writes the starred cut under the current network.');
+        else if (command === 'export') pushBanner('info', 'Export a partition from the bottom pane\u2019s "Export & import" tab: Export writes the starred cut under the network on its left.');
       }),
-    [host, chooseFile, toggleTheme, pushBanner]
+    [host, openModel, toggleTheme, pushBanner]
   );
 
   const onSelectFromGraph = useCallback((index: number | null) => select(index), [select]);
   /** From the charts or a link in the details: select and bring the node into view in the graph. */
   const onSelectAndFocus = useCallback((index: number) => select(index, { focus: true }), [select]);
+  const onChartExportError = useCallback((error: unknown) => pushBanner('error', `Could not export the charts: ${errorMessage(error)}`), [pushBanner]);
 
   return (
     <div className="studio" style={{ gridTemplateRows: `auto auto minmax(0, 1fr) 5px ${chartsHeight}px auto` }}>
       <input ref={fileInput} type="file" accept=".onnx" hidden onChange={onFileChosen} data-testid="open-file-input" />
       <div className="top">
-        <Toolbar onOpen={chooseFile} searchRef={searchInput} />
+        <Toolbar onChooseFile={chooseFile} openPanel={inBrowser ? { open: openPanelShown, setOpen: setOpenPanelShown } : undefined} searchRef={searchInput} />
+        <OpenProgress />
         <ProfileJobs />
       </div>
       <BannerArea />
@@ -211,12 +230,12 @@ export function App() {
           {current ? <NodeDetails model={current.model} index={selected} local={profiles.local} remote={profiles.remote} onSelect={onSelectAndFocus} /> : <div className="pane-empty muted">Details of the selected node show here.</div>}
         </aside>
       </main>
-      <Splitter orientation="horizontal" size={chartsHeight} onResize={setChartsHeight} min={140} max={640} invert label="Resize the charts pane" />
-      <section className="pane charts-pane" aria-label="Per-layer charts">
-        <BottomTabs
+      <Splitter orientation="horizontal" size={chartsHeight} onResize={setChartsHeight} min={220} max={680} invert label="Resize the decision pane" />
+      <section className="pane charts-pane" aria-label="Where to split">
+        <BottomPane
           layers={
             current ? (
-              <LayerCharts model={current.model} local={profiles.local} remote={profiles.remote} selected={selected} onSelect={onSelectAndFocus} />
+              <LayerCharts model={current.model} local={profiles.local} remote={profiles.remote} selected={selected} onSelect={onSelectAndFocus} onExportError={onChartExportError} />
             ) : (
               <div className="pane-empty muted">Per-layer compute and output size show here.</div>
             )

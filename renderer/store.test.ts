@@ -12,7 +12,7 @@ import { type ExecutorStatus, type OpenedModel } from '../app/studio/contract.js
 import { ScriptedHost, type Handlers } from './host/scripted-host.js';
 import { modelViewOf } from '../app/studio/model-view.js';
 import { buildZooModel } from '../app/zoo/index.js';
-import { createStudioStore, currentProfiles, type StudioStore } from './store.js';
+import { createStudioStore, currentProfiles, UPLOAD_CHUNK_BYTES, type ModelMemory, type RememberedModel, type StudioStore } from './store.js';
 
 const bytes = buildZooModel('lenet', { seed: 1 });
 const onnx = readOnnxModel(bytes);
@@ -69,8 +69,20 @@ function startupHandlers(extra: Handlers = {}): Handlers {
 /** Lets queued promise callbacks run. */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
 
-async function started(host: ScriptedHost): Promise<StudioStore> {
-  const store = createStudioStore(host);
+/** A tab's memory of the model it shows, as a variable. */
+function memoryOf(initial: RememberedModel | null): ModelMemory & { value: RememberedModel | null } {
+  const memory = {
+    value: initial,
+    read: () => memory.value,
+    write: (model: RememberedModel | null) => {
+      memory.value = model;
+    }
+  };
+  return memory;
+}
+
+async function started(host: ScriptedHost, memory: ModelMemory = memoryOf(null)): Promise<StudioStore> {
+  const store = createStudioStore(host, memory);
   store.getState().start();
   for (let i = 0; i < 20 && !store.getState().current; i++) await settle();
   return store;
@@ -188,5 +200,138 @@ describe('studio store', () => {
     expect(store.getState().banners.map((banner) => banner.message)).toEqual(['The executor on this machine is unreachable: connect ECONNREFUSED']);
     host.emit('executor.status', localExecutor);
     expect(store.getState().executor?.state).toBe('connected');
+  });
+
+  it('clears what it said about the executor once it is connected again', async () => {
+    let accept = false;
+    const remote: ExecutorStatus = { ...localExecutor, kind: 'remote', url: 'http://10.0.0.9:8000', label: 'http://10.0.0.9:8000' };
+    const host = new ScriptedHost(
+      startupHandlers({
+        'executor.connect': () => {
+          if (accept) return remote;
+          throw Object.assign(new Error('cannot connect to the executor at http://10.0.0.9:8000: 401 wrong bearer token'), { name: 'ExecutorConnectError' });
+        },
+        'prefs.get': () => ({ theme: 'system', localEp: 'cpu', profileRuns: 5, profileWarmup: 1, remoteExecutor: null })
+      })
+    );
+    const store = await started(host);
+    expect(await store.getState().connectExecutor('http://10.0.0.9:8000', 'wrong')).toBe(false);
+    store.getState().pushBanner('error', 'Profiling on this machine failed: out of memory (earlier results are kept)');
+    expect(store.getState().banners).toHaveLength(2);
+    accept = true;
+    expect(await store.getState().connectExecutor('http://10.0.0.9:8000', 'right')).toBe(true);
+    // The 401 is gone; what is not about the executor stays.
+    expect(store.getState().banners.map((banner) => banner.message)).toEqual(['Profiling on this machine failed: out of memory (earlier results are kept)']);
+
+    host.emit('executor.status', { ...remote, state: 'unreachable', error: 'connect ECONNREFUSED' });
+    expect(store.getState().banners.map((banner) => banner.message)).toContain('The executor at http://10.0.0.9:8000 is unreachable: connect ECONNREFUSED');
+    host.emit('executor.status', remote);
+    expect(store.getState().banners.map((banner) => banner.message)).toEqual(['Profiling on this machine failed: out of memory (earlier results are kept)']);
+  });
+
+  it('streams a browser file to main in ordered chunks with progress, and remembers the kept copy for a reload', async () => {
+    const size = 2 * UPLOAD_CHUNK_BYTES + 1234;
+    const content = new Uint8Array(size).map((_, i) => i % 251);
+    const received: number[] = [];
+    const progress: number[] = [];
+    let total = 0;
+    const kept = '/home/me/.config/neurosurgeon-studio/uploads/0123456789abcdef/big.onnx';
+    const host = new ScriptedHost(
+      startupHandlers({
+        'upload.begin': ({ bytes }) => {
+          expect(bytes).toBe(size);
+          return { uploadId: 'up-1' };
+        },
+        'upload.chunk': ({ offset, bytes }) => {
+          expect(offset).toBe(total);
+          // Each chunk holds the file's bytes from its offset (the pattern is i mod 251).
+          expect(bytes.every((value, i) => value === (offset + i) % 251)).toBe(true);
+          received.push(bytes.byteLength);
+          total += bytes.byteLength;
+          return { received: total };
+        },
+        'upload.finish': () => ({ ...opened(), source: { kind: 'upload', label: 'big.onnx', path: kept } })
+      })
+    );
+    const memory = memoryOf(null);
+    const store = await started(host, memory);
+    store.subscribe((state) => {
+      if (state.upload) progress.push(state.upload.sentBytes);
+    });
+    await store.getState().openFile(new File([content], 'big.onnx'));
+    expect(received).toEqual([UPLOAD_CHUNK_BYTES, UPLOAD_CHUNK_BYTES, 1234]);
+    expect(progress.at(-1)).toBe(size);
+    expect(new Set(progress).size).toBeGreaterThan(2);
+    expect(store.getState().upload).toBeNull();
+    expect(store.getState().current?.source).toEqual({ kind: 'upload', label: 'big.onnx', path: kept });
+    expect(memory.value).toEqual({ path: kept });
+    expect(store.getState().banners).toEqual([]);
+  });
+
+  it('cancels an upload: stops sending, tells main, and shows no error', async () => {
+    let chunks = 0;
+    let store: StudioStore | null = null;
+    const host = new ScriptedHost(
+      startupHandlers({
+        'upload.begin': () => ({ uploadId: 'up-2' }),
+        'upload.chunk': ({ offset, bytes }) => {
+          chunks++;
+          // The user cancels while the first chunk is on its way.
+          void store?.getState().cancelUpload();
+          return { received: offset + bytes.byteLength };
+        },
+        'upload.cancel': () => ({ cancelled: true }),
+        'upload.finish': () => opened()
+      })
+    );
+    store = await started(host);
+    const before = store.getState().current;
+    await store.getState().openFile(new File([new Uint8Array(5 * UPLOAD_CHUNK_BYTES)], 'big.onnx'));
+    expect(chunks).toBeLessThan(5);
+    expect(host.calls.filter((call) => call.method === 'upload.cancel').map((call) => call.params)).toEqual([{ uploadId: 'up-2' }]);
+    expect(host.called('upload.finish')).toBe(0);
+    expect(store.getState().upload).toBeNull();
+    expect(store.getState().opening).toBeNull();
+    expect(store.getState().current).toBe(before);
+    expect(store.getState().banners).toEqual([]);
+  });
+
+  it('after a reload opens again the model the tab showed, not the one announced for new tabs', async () => {
+    const host = new ScriptedHost(
+      startupHandlers({
+        'app.info': async () => {
+          host.emit('model.opened', { ...opened(), source: { kind: 'path', label: '/models/launch.onnx', path: '/models/launch.onnx' }, launch: true });
+          return { version: '0.1.0', host: 'web', platform: 'linux', samples: [{ id: 'lenet', title: 'LeNet' }] };
+        },
+        'model.openPath': ({ path }) => ({ ...opened(), source: { kind: 'path', label: path, path } })
+      })
+    );
+    const memory = memoryOf({ path: '/models/mine.onnx' });
+    const store = await started(host, memory);
+    await settle();
+    expect(store.getState().current?.source.path).toBe('/models/mine.onnx');
+    expect(host.calls.filter((call) => call.method === 'model.openPath').map((call) => call.params)).toEqual([{ path: '/models/mine.onnx' }]);
+    expect(host.called('model.openSample')).toBe(0);
+    expect(memory.value).toEqual({ path: '/models/mine.onnx' });
+
+    // A fresh tab (nothing remembered) shows the announced model.
+    const fresh = await started(host, memoryOf(null));
+    await settle();
+    expect(fresh.getState().current?.source.path).toBe('/models/launch.onnx');
+  });
+
+  it('falls back to what a fresh tab shows when the remembered file is gone, saying so', async () => {
+    const host = new ScriptedHost(
+      startupHandlers({
+        'model.openPath': ({ path }) => {
+          throw Object.assign(new Error(`${path}: no such file`), { name: 'ModelFileError' });
+        }
+      })
+    );
+    const memory = memoryOf({ path: '/models/gone.onnx' });
+    const store = await started(host, memory);
+    for (let i = 0; i < 20 && store.getState().current?.source.kind !== 'sample'; i++) await settle();
+    expect(store.getState().current?.source.kind).toBe('sample');
+    expect(store.getState().banners.map((banner) => banner.message)).toEqual(['Could not open gone.onnx: /models/gone.onnx: no such file']);
   });
 });

@@ -3,7 +3,9 @@
 // source facts only (what main said, what the user chose); numbers derived from them are
 // computed where they are shown, by app/ functions. The store talks to main only through
 // the StudioHost it is created with, so the same store runs over Electron IPC and over the
-// web host's socket.
+// web host's socket. A file picked or dropped in a browser streams to main in chunks
+// (upload.*) with its progress here; the model shown is remembered for this tab (its path
+// or sample id, in sessionStorage) and opened again after a reload.
 import { createContext, useContext } from 'react';
 import { useStore } from 'zustand';
 import { createStore, type StoreApi } from 'zustand/vanilla';
@@ -20,7 +22,8 @@ import type {
   StudioResult
 } from '../app/studio/contract.js';
 import { DEFAULT_PROFILE_RUNS, DEFAULT_PROFILE_WARMUP, type ExecutionProviderName, type LatencyProfile } from '../app/profiling/types.js';
-import { DEFAULT_WHAT_IF, type WhatIf } from './split/split-data.js';
+import type { UploadChannel } from './host/host-error.js';
+import { DEFAULT_WHAT_IF, type PinnedCut, type WhatIf } from './split/split-data.js';
 
 export type ProfileSide = 'local' | 'remote';
 export type AppInfo = StudioResult<'app.info'>;
@@ -46,11 +49,69 @@ export interface ProfileJob {
 
 /** Which partition the graph shows: the best cut for the objective, a pinned cut, the DAG min cut, or none. */
 export type GraphPartitionChoice = { kind: 'best' } | { kind: 'pinned'; cut: number } | { kind: 'dag' } | { kind: 'none' };
+/**
+ * What a banner is about, when the condition behind it can end: 'executor' banners go
+ * when the executor is connected again.
+ */
+export type BannerTopic = 'executor';
 
 export interface Banner {
   id: number;
   tone: 'error' | 'info';
   message: string;
+  topic?: BannerTopic;
+}
+
+/** A file streaming to main (browser uploads): bytes main has written so far. */
+export interface UploadJob {
+  /** Empty until main answers upload.begin. */
+  uploadId: string;
+  fileName: string;
+  sentBytes: number;
+  totalBytes: number;
+  cancelling: boolean;
+}
+
+/** What a tab remembers of the model it shows, to open it again after a reload. */
+export type RememberedModel = { path: string } | { sampleId: string };
+
+/** Where the remembered model is kept (sessionStorage in the page; a variable in tests). */
+export interface ModelMemory {
+  read(): RememberedModel | null;
+  write(model: RememberedModel | null): void;
+}
+
+const MEMORY_KEY = 'studio.shownModel';
+
+/** The tab's sessionStorage, or a memory that forgets where there is none. */
+export function sessionMemory(): ModelMemory {
+  const storage = typeof sessionStorage === 'undefined' ? null : sessionStorage;
+  return {
+    read() {
+      try {
+        const value: unknown = JSON.parse(storage?.getItem(MEMORY_KEY) ?? 'null');
+        if (typeof value !== 'object' || value === null) return null;
+        const record = value as Record<string, unknown>;
+        if (typeof record.path === 'string' && record.path !== '') return { path: record.path };
+        if (typeof record.sampleId === 'string' && record.sampleId !== '') return { sampleId: record.sampleId };
+        return null;
+      } catch {
+        return null;
+      }
+    },
+    write(model) {
+      if (model) storage?.setItem(MEMORY_KEY, JSON.stringify(model));
+      else storage?.removeItem(MEMORY_KEY);
+    }
+  };
+}
+
+/** Bytes per upload.chunk message, and how many may be on their way at once. */
+export const UPLOAD_CHUNK_BYTES = 8 << 20;
+const UPLOAD_WINDOW = 3;
+
+class UploadCancelled extends Error {
+  override name = 'UploadCancelled';
 }
 
 export interface StudioState {
@@ -64,6 +125,8 @@ export interface StudioState {
   current: OpenedModel | null;
   /** The label of a file being opened (drives the busy indicator); null when idle. */
   opening: string | null;
+  /** A browser file streaming to main, while it streams. */
+  upload: UploadJob | null;
 
   // selection and search
   selected: number | null;
@@ -86,7 +149,7 @@ export interface StudioState {
 
   // split panel: the what-if conditions and the cuts pinned for comparison (of one model)
   splitWhatIf: WhatIf;
-  splitPins: { modelId: string; cuts: number[] } | null;
+  splitPins: SplitPins | null;
   sweep: SweepJob | null;
   /** The partition drawn on the graph (split/shown-partition.ts resolves it). */
   graphPartition: GraphPartitionChoice;
@@ -94,6 +157,7 @@ export interface StudioState {
   // actions
   start(): () => void;
   openFile(file: File): Promise<void>;
+  cancelUpload(): Promise<void>;
   openPath(path: string): Promise<void>;
   openSample(id: string): Promise<void>;
   select(index: number | null, options?: { focus?: boolean }): void;
@@ -104,15 +168,30 @@ export interface StudioState {
   switchToLocalExecutor(): Promise<void>;
   setPrefs(change: Partial<Preferences>): Promise<void>;
   toggleTheme(): void;
-  pushBanner(tone: Banner['tone'], message: string): void;
+  pushBanner(tone: Banner['tone'], message: string, topic?: BannerTopic): void;
   dismissBanner(id: number): void;
+  /** Removes the banners about a condition that has ended. */
+  clearBanners(topic: BannerTopic): void;
   setConnectionLost(reason: string): void;
   setWhatIf(change: Partial<WhatIf>): void;
-  togglePin(modelId: string, cut: number): void;
+  togglePin(modelId: string, cut: PinnedCut): void;
+  /** Pins a cut read from a partition config, naming the file it came from. */
+  pinImported(modelId: string, cut: PinnedCut, fileName: string): void;
   clearPins(): void;
   setGraphPartition(choice: GraphPartitionChoice): void;
   startSweep(params: Omit<StudioParams<'sweep.start'>, 'modelId'>): Promise<void>;
   cancelSweep(): Promise<void>;
+}
+
+/** The cuts pinned for comparison, of one model. */
+export interface SplitPins {
+  modelId: string;
+  /** Topological cuts, ascending (the graph marks these). */
+  cuts: number[];
+  /** The DAG min-cut partition is pinned too. */
+  dag: boolean;
+  /** Pinned cuts that came from a partition config: cut (or 'dag') → its file name. */
+  imported: Record<string, string>;
 }
 
 /** A measured sweep started from the split panel: its progress while it runs, then its outcome. */
@@ -148,7 +227,7 @@ function systemPrefersDark(): boolean {
   return typeof matchMedia === 'function' && matchMedia('(prefers-color-scheme: dark)').matches;
 }
 
-export function createStudioStore(host: StudioHost): StudioStore {
+export function createStudioStore(host: StudioHost & UploadChannel, memory: ModelMemory = sessionMemory()): StudioStore {
   let nextBannerId = 1;
   /** Guards against an older open finishing after a newer one: the last open wins. */
   let openSequence = 0;
@@ -160,6 +239,8 @@ export function createStudioStore(host: StudioHost): StudioStore {
 
     /** Shows a model main opened; keeps any profile this session measured that main did not return. */
     const adoptModel = (opened: OpenedModel) => {
+      const { path, sampleId } = opened.source;
+      memory.write(path ? { path } : sampleId ? { sampleId } : null);
       const known = get().profiles[opened.model.id] ?? emptyProfiles;
       const profiles: ModelProfiles = {
         local: opened.profiles.local ?? known.local,
@@ -189,13 +270,53 @@ export function createStudioStore(host: StudioHost): StudioStore {
         if (sequence === openSequence) adoptModel(opened);
         void refreshRecent();
       } catch (error) {
-        if (sequence === openSequence) {
+        if (sequence === openSequence && !(error instanceof UploadCancelled)) {
           // Main's messages name the file first ("x.onnx: truncated …"); say it once.
           const message = errorMessage(error);
           get().pushBanner('error', `Could not open ${label}: ${message.startsWith(`${label}: `) ? message.slice(label.length + 2) : message}`);
         }
       } finally {
         if (sequence === openSequence) set({ opening: null });
+      }
+    };
+
+    /**
+     * Streams a file to main in chunks, in order, a few on their way at once (reading the
+     * next slice while the last ones travel), then asks main to open it.
+     */
+    const uploadFile = async (file: File): Promise<OpenedModel> => {
+      const job: UploadJob = { uploadId: '', fileName: file.name, sentBytes: 0, totalBytes: file.size, cancelling: false };
+      set({ upload: job });
+      const cancelled = () => get().upload?.cancelling ?? true;
+      let uploadId = '';
+      try {
+        ({ uploadId } = await host.request('upload.begin', { fileName: file.name, bytes: file.size }));
+        set((state) => (state.upload ? { upload: { ...state.upload, uploadId } } : {}));
+        const inFlight: Promise<unknown>[] = [];
+        for (let offset = 0; offset < file.size; offset += UPLOAD_CHUNK_BYTES) {
+          if (cancelled()) throw new UploadCancelled();
+          const chunk = file.slice(offset, Math.min(offset + UPLOAD_CHUNK_BYTES, file.size));
+          // The host's own road for the bytes when it has one (the browser sends the slice
+          // itself); else a contract request carrying them.
+          const sent = host.sendUploadChunk
+            ? host.sendUploadChunk({ uploadId, offset, chunk })
+            : chunk.arrayBuffer().then((buffer) => host.request('upload.chunk', { uploadId, offset, bytes: new Uint8Array(buffer) }));
+          if (cancelled()) throw new UploadCancelled();
+          inFlight.push(
+            sent.then(({ received }) =>
+              set((state) => (state.upload && state.upload.uploadId === uploadId ? { upload: { ...state.upload, sentBytes: Math.max(state.upload.sentBytes, received) } } : {}))
+            )
+          );
+          if (inFlight.length >= UPLOAD_WINDOW) await inFlight.shift();
+        }
+        await Promise.all(inFlight);
+        if (cancelled()) throw new UploadCancelled();
+        return await host.request('upload.finish', { uploadId });
+      } catch (error) {
+        if (uploadId !== '') await host.request('upload.cancel', { uploadId }).catch(() => undefined);
+        throw cancelled() ? new UploadCancelled() : error;
+      } finally {
+        set({ upload: null });
       }
     };
 
@@ -239,10 +360,12 @@ export function createStudioStore(host: StudioHost): StudioStore {
     const onExecutorStatus = (status: ExecutorStatus) => {
       const previous = get().executor;
       set({ executor: status });
+      // What was said about the executor (unreachable, a refused connect) no longer holds.
+      if (status.state === 'connected') get().clearBanners('executor');
       const lost = status.state === 'unreachable' && (previous?.state !== 'unreachable' || previous.url !== status.url);
       if (lost) {
         const who = status.kind === 'local' ? 'The executor on this machine' : `The executor at ${status.url}`;
-        get().pushBanner('error', `${who} is unreachable${status.error ? `: ${status.error}` : ''}`);
+        get().pushBanner('error', `${who} is unreachable${status.error ? `: ${status.error}` : ''}`, 'executor');
       }
     };
 
@@ -252,6 +375,7 @@ export function createStudioStore(host: StudioHost): StudioStore {
       connectionLost: null,
       current: null,
       opening: null,
+      upload: null,
       selected: null,
       search: '',
       focusRequest: null,
@@ -268,8 +392,17 @@ export function createStudioStore(host: StudioHost): StudioStore {
       graphPartition: { kind: 'best' },
 
       start() {
+        // After a reload this tab opens again what it showed; the model named on the web
+        // host's command line (announced to every new page) is only for a fresh tab.
+        const remembered = memory.read();
+        let launchModel: OpenedModel | null = null;
         const unsubscribe = [
-          host.on('model.opened', (opened) => {
+          host.on('model.opened', (announced) => {
+            const { launch, ...opened } = announced;
+            if (launch && remembered) {
+              launchModel = opened;
+              return;
+            }
             openSequence++;
             set({ opening: null });
             adoptModel(opened);
@@ -295,27 +428,36 @@ export function createStudioStore(host: StudioHost): StudioStore {
         ];
 
         void (async () => {
-          const [info, prefs, recent, executor, providers] = await Promise.allSettled([
-            host.request('app.info', {}),
-            host.request('prefs.get', {}),
-            host.request('model.recent', {}),
-            host.request('executor.status', {}),
-            host.request('providers.list', {})
-          ]);
-          if (info.status === 'fulfilled') set({ info: info.value });
-          else fail('Could not reach the studio', info.reason);
-          if (prefs.status === 'fulfilled') set({ prefs: prefs.value });
-          else fail('Could not read the preferences', prefs.reason);
-          if (recent.status === 'fulfilled') set({ recent: recent.value });
-          if (executor.status === 'fulfilled') onExecutorStatus(executor.value);
-          else fail('Could not read the executor status', executor.reason);
-          if (providers.status === 'fulfilled') set({ providers: providers.value });
-          else fail('Could not list the execution providers', providers.reason);
+          // Each fact shows when it arrives; the model is asked for as soon as the app info
+          // is in (probing the providers, say, may take a while and must not hold it up).
+          const infoRequest = host.request('app.info', {});
+          void host.request('prefs.get', {}).then((prefs) => set({ prefs }), (error: unknown) => fail('Could not read the preferences', error));
+          void host.request('model.recent', {}).then((recent) => set({ recent }), () => undefined);
+          void host.request('executor.status', {}).then(onExecutorStatus, (error: unknown) => fail('Could not read the executor status', error));
+          void host.request('providers.list', {}).then((providers) => set({ providers }), (error: unknown) => fail('Could not list the execution providers', error));
+          let sample: AppInfo['samples'][number] | undefined;
+          try {
+            const info = await infoRequest;
+            set({ info });
+            sample = info.samples[0];
+          } catch (error) {
+            fail('Could not reach the studio', error);
+          }
 
+          if (remembered && openSequence === 0) {
+            if ('path' in remembered) await get().openPath(remembered.path);
+            else await get().openSample(remembered.sampleId);
+            if (get().current) return;
+            // It could not be opened again (the banner says why): show what a fresh tab shows.
+            memory.write(null);
+            if (launchModel) {
+              adoptModel(launchModel);
+              return;
+            }
+          }
           // Main opens the sample on first start and announces it; ask for it only when
           // nothing is open or being opened by then, so every view has data without setup.
-          const sample = info.status === 'fulfilled' ? info.value.samples[0] : undefined;
-          if (!get().current && !get().opening && openSequence === 0 && sample) await get().openSample(sample.id);
+          if (!get().current && !get().opening && sample && (openSequence === 0 || remembered)) await get().openSample(sample.id);
         })();
 
         return () => unsubscribe.forEach((off) => off());
@@ -325,10 +467,17 @@ export function createStudioStore(host: StudioHost): StudioStore {
         // In Electron a picked or dropped file has a path: open it there (no bytes copied, and it joins the recent files).
         const path = host.pathForFile?.(file) ?? '';
         if (path) return get().openPath(path);
-        await open(file.name, async () => {
-          const bytes = new Uint8Array(await file.arrayBuffer());
-          return host.request('model.openBytes', { fileName: file.name, bytes });
-        });
+        if (get().upload) {
+          get().pushBanner('error', `Could not open ${file.name}: ${get().upload?.fileName} is still uploading (cancel it first)`);
+          return;
+        }
+        await open(file.name, () => uploadFile(file));
+      },
+
+      async cancelUpload() {
+        const job = get().upload;
+        if (!job || job.cancelling) return;
+        set({ upload: { ...job, cancelling: true } });
       },
 
       async openPath(path) {
@@ -407,7 +556,7 @@ export function createStudioStore(host: StudioHost): StudioStore {
           }
           return status.state === 'connected';
         } catch (error) {
-          fail('Could not connect to the remote executor', error);
+          get().pushBanner('error', `Could not connect to the remote executor: ${errorMessage(error)}`, 'executor');
           return false;
         }
       },
@@ -436,11 +585,11 @@ export function createStudioStore(host: StudioHost): StudioStore {
         void get().setPrefs({ theme: shown === 'dark' ? 'light' : 'dark' });
       },
 
-      pushBanner(tone, message) {
+      pushBanner(tone, message, topic) {
         set((state) => {
           // The same problem twice shows once (e.g. a retried request failing again).
           if (state.banners.some((banner) => banner.message === message)) return {};
-          return { banners: [...state.banners, { id: nextBannerId++, tone, message }].slice(-4) };
+          return { banners: [...state.banners, { id: nextBannerId++, tone, message, ...(topic ? { topic } : {}) }].slice(-4) };
         });
       },
 
@@ -448,9 +597,13 @@ export function createStudioStore(host: StudioHost): StudioStore {
         set((state) => ({ banners: state.banners.filter((banner) => banner.id !== id) }));
       },
 
+      clearBanners(topic) {
+        set((state) => (state.banners.some((banner) => banner.topic === topic) ? { banners: state.banners.filter((banner) => banner.topic !== topic) } : {}));
+      },
+
       setConnectionLost(reason) {
         // Nothing main said about jobs, opens or the executor holds any more; the model and its profiles stay shown.
-        set({ connectionLost: reason, jobs: {}, opening: null, executor: null });
+        set({ connectionLost: reason, jobs: {}, opening: null, upload: null, executor: null });
       },
 
       setWhatIf(change) {
@@ -459,9 +612,24 @@ export function createStudioStore(host: StudioHost): StudioStore {
 
       togglePin(modelId, cut) {
         set((state) => {
-          const cuts = state.splitPins?.modelId === modelId ? state.splitPins.cuts : [];
-          const next = cuts.includes(cut) ? cuts.filter((pinned) => pinned !== cut) : [...cuts, cut].sort((a, b) => a - b);
-          return { splitPins: { modelId, cuts: next } };
+          const pins: SplitPins = state.splitPins?.modelId === modelId ? state.splitPins : { modelId, cuts: [], dag: false, imported: {} };
+          const imported = { ...pins.imported };
+          if (cut === 'dag') {
+            if (pins.dag) delete imported.dag;
+            return { splitPins: { ...pins, dag: !pins.dag, imported } };
+          }
+          const pinned = pins.cuts.includes(cut);
+          if (pinned) delete imported[String(cut)];
+          const cuts = pinned ? pins.cuts.filter((other) => other !== cut) : [...pins.cuts, cut].sort((a, b) => a - b);
+          return { splitPins: { ...pins, cuts, imported } };
+        });
+      },
+
+      pinImported(modelId, cut, fileName) {
+        set((state) => {
+          const pins: SplitPins = state.splitPins?.modelId === modelId ? state.splitPins : { modelId, cuts: [], dag: false, imported: {} };
+          const cuts = cut === 'dag' || pins.cuts.includes(cut) ? pins.cuts : [...pins.cuts, cut].sort((a, b) => a - b);
+          return { splitPins: { ...pins, cuts, dag: pins.dag || cut === 'dag', imported: { ...pins.imported, [String(cut)]: fileName } } };
         });
       },
 

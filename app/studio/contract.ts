@@ -27,13 +27,42 @@ const modelViewSchema = z.custom<import('./model-view.js').ModelView>(
 
 export const openedModelSchema = z.object({
   model: modelViewSchema,
-  /** Where it came from: a path on the machine main runs on, or a name for uploaded bytes. */
-  source: z.object({ kind: z.enum(['path', 'upload', 'sample']), label: z.string() }),
+  /**
+   * Where it came from: a path on the machine main runs on, uploaded bytes (kept in the
+   * studio home, at `path`, when streamed with upload.*), or a bundled sample (`sampleId`).
+   * A page remembers `path` or `sampleId` to open the same model again after a reload.
+   */
+  source: z.object({
+    kind: z.enum(['path', 'upload', 'sample']),
+    label: z.string(),
+    path: z.string().optional(),
+    sampleId: z.string().optional()
+  }),
   /** Profiles already measured for this model (kept per model id across launches). */
   profiles: z.object({ local: latencyProfileSchema.nullable(), remote: latencyProfileSchema.nullable() })
 });
 
-export const recentFileSchema = z.object({ path: z.string(), fileName: z.string(), openedAt: z.string() });
+/** A file opened lately; `uploaded` when its bytes came from a page and are kept in the studio home. */
+export const recentFileSchema = z.object({ path: z.string(), fileName: z.string(), openedAt: z.string(), uploaded: z.boolean().optional() });
+
+/** One entry of a folder listing (files.list): a subfolder or an .onnx file. */
+export const folderEntrySchema = z.object({
+  name: z.string(),
+  path: z.string(),
+  kind: z.enum(['folder', 'model']),
+  /** File size; null for folders. */
+  bytes: z.number().nullable()
+});
+
+export const folderListingSchema = z.object({
+  /** The folder listed; '' for the starting points (the home folder and the folders of recent files). */
+  dir: z.string(),
+  /** The folder above, when it may be listed too; '' for the starting points, null at the top. */
+  parent: z.string().nullable(),
+  entries: z.array(folderEntrySchema),
+  /** True when the folder held more entries than a listing carries. */
+  truncated: z.boolean()
+});
 
 export const providerStatusSchema = z.object({
   name: executionProviderSchema,
@@ -137,7 +166,15 @@ export const sweepDoneSchema = z.object({
       predictedBest: z.number().int(),
       measuredBest: z.number().int().nullable(),
       serverLoad: z.number(),
-      dag: sweepDagSchema.nullable()
+      dag: sweepDagSchema.nullable(),
+      /** measured(predicted best) / measured(measured best): 1 when the prediction picked the fastest cut; null when not measured. */
+      ratio: z.number().nullable(),
+      /** Median over measured cuts of |predicted − measured| / measured; null when nothing was measured. */
+      predictionError: z.number().nullable(),
+      /** Where the sweep's predictions took each side's per-layer latencies from ("measured on cpu", "estimated …"). */
+      latencies: z.object({ local: z.string(), remote: z.string() }),
+      /** The link the cuts ran on, and whether it was shaped to that network. */
+      network: networkConditionsSchema.extend({ shaped: z.boolean() })
     })
     .nullable(),
   error: z.string().optional()
@@ -168,6 +205,22 @@ export const studioRequests = {
   'model.openBytes': { params: z.object({ fileName: z.string().min(1), bytes: z.instanceof(Uint8Array) }).strict(), result: openedModelSchema },
   'model.openSample': { params: z.object({ id: z.string().min(1) }).strict(), result: openedModelSchema },
   'model.recent': { params: empty, result: z.array(recentFileSchema) },
+  /**
+   * A folder's subfolders and .onnx files, for the page's path field. Only the home folder,
+   * the folders of recent files and what lies under them may be listed; dir '' lists those.
+   */
+  'files.list': { params: z.object({ dir: z.string() }).strict(), result: folderListingSchema },
+  /**
+   * A file the page streams in chunks (upload.chunk, in order), kept in the studio home so
+   * it joins the recent files and opens again after a reload; upload.finish opens it.
+   */
+  'upload.begin': { params: z.object({ fileName: z.string().min(1), bytes: z.number().int().min(1) }).strict(), result: z.object({ uploadId: z.string() }) },
+  'upload.chunk': {
+    params: z.object({ uploadId: z.string().min(1), offset: z.number().int().min(0), bytes: z.instanceof(Uint8Array) }).strict(),
+    result: z.object({ received: z.number().int() })
+  },
+  'upload.finish': { params: z.object({ uploadId: z.string().min(1) }).strict(), result: openedModelSchema },
+  'upload.cancel': { params: z.object({ uploadId: z.string().min(1) }).strict(), result: z.object({ cancelled: z.boolean() }) },
   'providers.list': { params: empty, result: z.array(providerStatusSchema) },
   'profile.start': {
     params: z
@@ -249,8 +302,12 @@ export const studioEvents = {
   'sweep.progress': sweepProgressSchema,
   'sweep.done': sweepDoneSchema,
   'menu.command': z.object({ command: menuCommandSchema }),
-  /** A model opened from outside the renderer (command line, OS file association, menu). */
-  'model.opened': openedModelSchema,
+  /**
+   * A model opened from outside the renderer (command line, OS file association, menu).
+   * `launch`: the model named on the web host's command line, announced to every new page;
+   * a page that is reopening its own model after a reload ignores it.
+   */
+  'model.opened': openedModelSchema.extend({ launch: z.boolean().optional() }),
   /** A failure outside any request (a model from the command line or the menu would not open): show it in a banner. */
   'app.error': z.object({ name: z.string(), message: z.string() })
 } as const;
@@ -267,6 +324,8 @@ export type Preferences = z.infer<typeof preferencesSchema>;
 export type ProfileProgress = z.infer<typeof profileProgressSchema>;
 export type ProfileDone = z.infer<typeof profileDoneSchema>;
 export type RecentFile = z.infer<typeof recentFileSchema>;
+export type FolderListing = z.infer<typeof folderListingSchema>;
+export type FolderEntry = z.infer<typeof folderEntrySchema>;
 export type MenuCommand = z.infer<typeof menuCommandSchema>;
 export type PartitionView = z.infer<typeof partitionViewSchema>;
 export type SweepProgress = z.infer<typeof sweepProgressSchema>;

@@ -24,6 +24,17 @@ export class WireError extends Error {
 /** The WebSocket endpoint; the per-launch token goes in its query: `/studio?token=…`. */
 export const STUDIO_SOCKET_PATH = '/studio';
 
+/**
+ * Where the web host takes an upload's chunks as plain HTTP POST bodies
+ * (`/upload-chunk?token=…&uploadId=…&offset=…`), answered like upload.chunk: the browser
+ * sends a slice of the chosen file straight from disk, without copying it through the
+ * page. Over Electron's IPC (and as a fallback) chunks travel as upload.chunk requests.
+ */
+export const UPLOAD_CHUNK_PATH = '/upload-chunk';
+
+/** Largest chunk body the web host takes at UPLOAD_CHUNK_PATH. */
+export const MAX_UPLOAD_CHUNK_BYTES = 64 * 1024 * 1024;
+
 /** Largest message either side sends: room for VGG-16 (~553 MB) and then some. */
 export const MAX_MESSAGE_BYTES = 1024 * 1024 * 1024;
 

@@ -109,7 +109,7 @@ async function handleRequest(event: IpcMainInvokeEvent, method: unknown, params:
   if (!service) return { ok: false, error: { name: 'ContractError', message: 'the studio is still starting' } };
   try {
     const result = await service.handle(typeof method === 'string' ? method : String(method), params);
-    if (method === 'model.openPath') refreshMenu();
+    if (method === 'model.openPath' || method === 'upload.finish') refreshMenu();
     return { ok: true, result };
   } catch (error) {
     return { ok: false, error: errorPayload(error) };

@@ -24,7 +24,12 @@ export interface RegularFileOptions {
   what?: string;
   /** The caller's own error type (default FileSystemError). */
   makeError?: (message: string) => Error;
+  /** Called with each slice read, in order, while the next slice is being read (to hash it on the way). */
+  onSlice?: (slice: Uint8Array) => void;
 }
+
+/** Slice size when the caller looks at the bytes as they arrive. */
+const READ_SLICE_BYTES = 16 << 20;
 
 /** What a non-regular file is, for the refusal: "is a FIFO (named pipe)". */
 export function fileKind(stats: Stats): string {
@@ -81,11 +86,16 @@ export async function readRegularFile(filePath: string, options: RegularFileOpti
     if (problem) throw makeError(problem);
     const buffer = Buffer.allocUnsafe(stats.size);
     let offset = 0;
+    const slice = options.onSlice ? READ_SLICE_BYTES : stats.size;
     try {
-      while (offset < stats.size) {
-        const { bytesRead } = await handle.read(buffer, offset, stats.size - offset, offset);
+      let pending = stats.size > 0 ? handle.read(buffer, 0, Math.min(slice, stats.size), 0) : null;
+      while (pending) {
+        const { bytesRead } = await pending;
         if (bytesRead === 0) break;
+        const start = offset;
         offset += bytesRead;
+        pending = offset < stats.size ? handle.read(buffer, offset, Math.min(slice, stats.size - offset), offset) : null;
+        options.onSlice?.(buffer.subarray(start, offset));
       }
     } catch (error) {
       throw makeError(`${label}: cannot read (${systemErrorReason(error)})`);

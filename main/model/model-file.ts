@@ -4,8 +4,10 @@
 //
 // Opening an ONNX file from disk: reads the bytes once, decodes them with app/'s reader,
 // and resolves external-data references (weights kept in side files, as large PyTorch
-// exports do) against the model's folder. Every failure is a ModelFileError with a
-// one-line message that names the file and the problem.
+// exports do) against the model's folder. Only regular files are read (checked with fstat
+// on the opened handle, so a device, pipe or socket given as a path is refused before any
+// read). Every failure is a ModelFileError with a one-line message that names the file and
+// the problem.
 import { createHash } from 'node:crypto';
 import { closeSync, readSync } from 'node:fs';
 import path from 'node:path';
@@ -24,6 +26,8 @@ export interface LoadedModel {
   /** The file's bytes; tensors of `model` are views into them. */
   bytes: Uint8Array;
   model: OnnxModel;
+  /** SHA-256 of `bytes`, when it was computed while reading them. */
+  sha256?: string;
 }
 
 export function sha256(bytes: Uint8Array): string {
@@ -32,14 +36,21 @@ export function sha256(bytes: Uint8Array): string {
 
 /** What profiles and partition configs record to be refused for any other model. */
 export function modelIdentity(loaded: LoadedModel): ModelIdentity {
-  return { file: path.basename(loaded.path), sha256: sha256(loaded.bytes), nodes: loaded.model.graph.nodes.length };
+  return { file: path.basename(loaded.path), sha256: loaded.sha256 ?? sha256(loaded.bytes), nodes: loaded.model.graph.nodes.length };
 }
 
 /** Reads and decodes a model; checks that every external-data file exists and is long enough. */
 export async function loadModelFile(filePath: string): Promise<LoadedModel> {
   const resolved = path.resolve(filePath);
   // A regular file only, read up to the size fstat gave (no /dev/zero, no FIFO): regular-file.ts.
-  const bytes: Uint8Array = await readRegularFile(resolved, { label: filePath, makeError: (message) => new ModelFileError(message) });
+  // Hashed slice by slice while the next slice is read, so the model id costs little beyond the read.
+  const hash = createHash('sha256');
+  const bytes: Uint8Array = await readRegularFile(resolved, {
+    label: filePath,
+    makeError: (message) => new ModelFileError(message.replace(': is a folder, not a file', ': is a folder, not an ONNX file')),
+    onSlice: (slice) => hash.update(slice)
+  });
+  const digest = hash.digest('hex');
   let model: OnnxModel;
   try {
     model = readOnnxModel(bytes);
@@ -48,7 +59,7 @@ export async function loadModelFile(filePath: string): Promise<LoadedModel> {
     throw error;
   }
   checkExternalData(resolved, model);
-  return { path: resolved, bytes, model };
+  return { path: resolved, bytes, model, sha256: digest };
 }
 
 function externalPath(modelPath: string, location: string): string {

@@ -2,6 +2,8 @@
 // machine (executor-supervisor.ts) or a remote one the user connected to by URL and
 // token. It keeps the contract's ExecutorStatus current — reachable or not, round-trip
 // time, bandwidth, server load — by polling, and tells its listeners when that changes.
+// While the studio keeps the executor busy (a remote profile, a sweep: busyWhile), a check
+// that merely times out does not count as the executor being gone: it is busy, not down.
 // The executor client itself (main/executor/client.ts) is reached through ExecutorApi,
 // the few calls the studio needs, so this file does not depend on its other parts.
 import type { GraphOptimization, LatencyProfile } from '../../app/profiling/types.js';
@@ -58,10 +60,15 @@ interface Target {
   api: ExecutorApi | null;
 }
 
+/** A check that got no answer in time (as opposed to a refused connection or a wrong token). */
+class CheckTimeoutError extends Error {
+  override name = 'CheckTimeoutError';
+}
+
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms / 1000} s`)), ms);
+    timer = setTimeout(() => reject(new CheckTimeoutError(`${what} took longer than ${ms / 1000} s`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
@@ -82,6 +89,8 @@ export class ExecutorLink {
   private polling = false;
   private lastLinkMeasure = 0;
   private disposed = false;
+  /** Jobs running on the executor now (busyWhile). */
+  private busy = 0;
   private readonly offSupervisor: () => void;
   private readonly pollMs: number;
   private readonly linkEveryMs: number;
@@ -102,6 +111,12 @@ export class ExecutorLink {
 
   status(): ExecutorStatus {
     return { ...this.current };
+  }
+
+  /** Marks the executor busy with `work` until it settles; returns `work`. */
+  busyWhile<T>(work: Promise<T>): Promise<T> {
+    this.busy++;
+    return work.finally(() => this.busy--);
   }
 
   onStatus(listener: (status: ExecutorStatus) => void): () => void {
@@ -230,7 +245,9 @@ export class ExecutorLink {
       const status = await this.measure(target.api, who, Date.now() - this.lastLinkMeasure >= this.linkEveryMs || this.current.state !== 'connected');
       if (this.target === target) this.publish(status);
     } catch (error) {
-      if (this.target === target) {
+      if (this.target === target && error instanceof CheckTimeoutError && this.busy > 0 && this.current.state === 'connected') {
+        // Busy with our own job: slow to answer, not gone. The next poll looks again.
+      } else if (this.target === target) {
         const message = reason(error);
         if (this.current.state !== 'unreachable') this.log(`studio: the executor at ${target.url} is unreachable: ${message}`);
         this.publish({ ...who, state: 'unreachable', error: message, rttMs: null, uplinkMbps: null, downlinkMbps: null, loadFactor: null });

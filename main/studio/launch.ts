@@ -13,6 +13,11 @@ import { studioHomeDir } from './preferences.js';
 import { DEFAULT_SAMPLE_ID, errorPayload, StudioService } from './service.js';
 import { startWebHost, type WebHost } from './web-host.js';
 
+/** The longest the executor waits for a page to get its model before it starts anyway. */
+const EXECUTOR_DELAY_MS = 4000;
+/** Time a page takes from getting its model to drawing its first charts, left to it. */
+const FIRST_CHART_MS = 1000;
+
 export interface StudioLaunchOptions {
   web: boolean;
   port: number;
@@ -76,22 +81,35 @@ export async function startWebStudio(options: StudioLaunchOptions, log: (line: s
   const service = new StudioService({ host: 'web', home: studioHomeDir(), connect: connectExecutor, supervisor, localExecutorToken: localToken, log });
   // Open the model now so the page finds it ready: the one named on the command line is
   // announced to every page that connects; the default sample is only prepared (the page
-  // asks for it itself when nothing else is open). The executor starts once that is
-  // done, so it does not compete with the first chart for the CPU.
+  // asks for it itself when nothing else is open). The executor starts a moment after a
+  // page has its model (or after EXECUTOR_DELAY_MS without one), so starting it does not
+  // compete with the page and its first chart for the CPU.
   const prepared = service.prepare(options.model ? { path: options.model } : { sample: DEFAULT_SAMPLE_ID });
   const launch = options.model ? prepared : null;
-  prepared
-    .catch((error) => {
+  const settled = prepared.then(
+    () => undefined,
+    (error: unknown) => {
       if (!launch) log(`studio: could not prepare the ${DEFAULT_SAMPLE_ID} sample: ${errorPayload(error).message}`);
-    })
-    .finally(() => void service.start().catch((error) => log(`studio: ${errorPayload(error).message}`)));
+    }
+  );
+  let waited: NodeJS.Timeout | undefined;
+  const patience = new Promise<void>((resolve) => (waited = setTimeout(resolve, EXECUTOR_DELAY_MS)));
+  void settled
+    .then(() => Promise.race([service.firstModelServed.then(() => new Promise((resolve) => setTimeout(resolve, FIRST_CHART_MS))), patience]))
+    .finally(() => {
+      clearTimeout(waited);
+      void service.start().catch((error) => log(`studio: ${errorPayload(error).message}`));
+    });
   const host = await startWebHost({
     service,
     port: options.port,
     log,
     onClient: (send) => {
       launch?.then(
-        (opened) => send('model.opened', opened),
+        (opened) => {
+          send('model.opened', { ...opened, launch: true });
+          service.markModelServed();
+        },
         (error) => send('app.error', errorPayload(error))
       );
     }

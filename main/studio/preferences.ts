@@ -113,9 +113,9 @@ export class PreferencesStore {
     return structuredClone(this.recentFiles);
   }
 
-  /** Puts a file first in the recent list (once), keeping RECENT_FILES_LIMIT entries. */
-  addRecent(filePath: string): RecentFile[] {
-    const entry: RecentFile = { path: filePath, fileName: path.basename(filePath), openedAt: new Date().toISOString() };
+  /** Puts a file first in the recent list (once), keeping RECENT_FILES_LIMIT entries; `uploaded` marks a kept upload. */
+  addRecent(filePath: string, uploaded = false): RecentFile[] {
+    const entry: RecentFile = { path: filePath, fileName: path.basename(filePath), openedAt: new Date().toISOString(), ...(uploaded ? { uploaded: true } : {}) };
     this.recentFiles = [entry, ...this.recentFiles.filter((r) => r.path !== filePath)].slice(0, RECENT_FILES_LIMIT);
     this.save();
     return this.recent();

@@ -73,7 +73,7 @@ describe('StudioService requests', () => {
     const home = freshHome();
     const { service } = makeService(home);
     const sample = (await service.handle('model.openSample', { id: 'lenet' })) as OpenedModel;
-    expect(sample.source).toEqual({ kind: 'sample', label: 'LeNet (MNIST) (sample)' });
+    expect(sample.source).toEqual({ kind: 'sample', label: 'LeNet (MNIST) (sample)', sampleId: 'lenet' });
     expect(sample.model.nodes.length).toBeGreaterThan(5);
     expect(sample.model.nodes[0].outputs[0].shape?.every((d) => typeof d === 'number')).toBe(true);
     expect(sample.model.totals.macs).toBeGreaterThan(0);
@@ -82,7 +82,7 @@ describe('StudioService requests', () => {
     const byPath = (await service.handle('model.openPath', { path: lenetPath })) as OpenedModel;
     expect(byPath.model.id).toBe(sample.model.id);
     expect(byPath.model.fileName).toBe('lenet copy.onnx');
-    expect(byPath.source).toEqual({ kind: 'path', label: lenetPath });
+    expect(byPath.source).toEqual({ kind: 'path', label: lenetPath, path: lenetPath });
     expect(await service.handle('model.recent', {})).toEqual([expect.objectContaining({ path: lenetPath, fileName: 'lenet copy.onnx' })]);
 
     const before = readdirSync(home).sort();

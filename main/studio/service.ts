@@ -8,10 +8,13 @@
 // (path, uploaded bytes, bundled samples) into the JSON-safe ModelView, keeps them in
 // memory for profiling, runs profiles on this machine (onnxruntime-node) and on the
 // executor one job at a time per side, keeps the results per model on disk, and holds the
-// preferences, the recent files and the executor connection. No Electron import here.
+// preferences, the recent files and the executor connection. Pages also list folders for
+// their path field (folder-listing.ts) and stream files in chunks (uploads.ts, kept in the
+// studio home so they are recent files like any other). No Electron import here.
 import { createHash, randomUUID } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import {
   checkEvent,
@@ -51,6 +54,8 @@ import type { LinkChoice } from '../split/split-prediction.js';
 import { sweepModel } from '../split/sweep.js';
 import type { ExecutorSupervisor } from './executor-supervisor.js';
 import { PreferencesStore, ProfileStore, type StudioLog } from './preferences.js';
+import { listFolder } from './folder-listing.js';
+import { UploadStore, type StoredUpload } from './uploads.js';
 
 class SweepCancelledError extends Error {
   override name = 'SweepCancelledError';
@@ -84,6 +89,8 @@ export interface StudioServiceOptions {
    * the studio's own export folder, HOME/exports.
    */
   chooseFolder?: (current: string | null) => Promise<string | null>;
+  /** The user's home folder, where the page's path field may browse (default os.homedir()). */
+  userHome?: string;
   log?: StudioLog;
 }
 
@@ -116,6 +123,7 @@ export class StudioService {
   readonly prefs: PreferencesStore;
   readonly profiles: ProfileStore;
   readonly executor: ExecutorLink;
+  readonly uploads: UploadStore;
   private readonly models = new Map<string, OpenModelEntry>();
   private readonly opening = new Map<string, Promise<OpenedModel>>();
   /** Files opened lately: their size and modification time when read, and the model id they gave. */
@@ -125,6 +133,9 @@ export class StudioService {
   private readonly queues: Record<ProfileSide, Promise<void>> = { local: Promise.resolve(), remote: Promise.resolve() };
   private readonly listeners = new Set<StudioEventListener>();
   private providers: Promise<ProviderStatus[]> | null = null;
+  private resolveModelServed: () => void = () => undefined;
+  /** Resolves once a page has been given a model (its first chart is on its way). */
+  readonly firstModelServed = new Promise<void>((resolve) => (this.resolveModelServed = resolve));
   private readonly zooDir: string;
   private readonly log: StudioLog;
   private disposed = false;
@@ -134,6 +145,7 @@ export class StudioService {
     this.zooDir = options.zooDir ?? defaultZooDir();
     this.prefs = new PreferencesStore(options.home, this.log);
     this.profiles = new ProfileStore(options.home, this.log);
+    this.uploads = new UploadStore(options.home);
     this.executor = new ExecutorLink({
       connect: options.connect,
       supervisor: options.supervisor,
@@ -160,18 +172,21 @@ export class StudioService {
   }
 
   /**
-   * Work a launcher starts before any page asks: probing the execution providers (a child
-   * process for WebGPU) and opening the model the page will ask for first.
+   * Work a launcher starts before any page asks: opening the model the page will ask for
+   * first, then probing the execution providers (a child process for WebGPU) — after it,
+   * so the probe does not compete with the page and its first chart for the CPU.
    */
   prepare(model: { sample: string } | { path: string }): Promise<OpenedModel> {
-    this.providers ??= listProviders();
-    return 'sample' in model ? this.openSample(model.sample) : this.openPath(model.path);
+    const opened = 'sample' in model ? this.openSample(model.sample) : this.openPath(model.path);
+    void opened.finally(() => (this.providers ??= listProviders())).catch(() => undefined);
+    return opened;
   }
 
   async dispose(): Promise<void> {
     this.disposed = true;
     for (const job of this.jobs.values()) job.controller.abort();
     for (const job of this.sweeps.values()) job.controller.abort();
+    await this.uploads.dispose();
     this.executor.dispose();
     await this.options.supervisor?.stop();
     this.listeners.clear();
@@ -203,7 +218,14 @@ export class StudioService {
 
   private dispatch<M extends StudioMethod>(method: M, params: StudioParams<M>): Promise<StudioResult<M>> {
     const handler = this.handlers[method] as (p: StudioParams<M>) => Promise<StudioResult<M>> | StudioResult<M>;
-    return Promise.resolve(handler(params));
+    const answer = Promise.resolve(handler(params));
+    if (method === 'model.openSample' || method === 'model.openPath' || method === 'upload.finish') void answer.then(() => this.markModelServed(), () => undefined);
+    return answer;
+  }
+
+  /** A page has been given a model (answered, or announced by a launcher). */
+  markModelServed(): void {
+    this.resolveModelServed();
   }
 
   private readonly handlers: { [M in StudioMethod]: (params: StudioParams<M>) => Promise<StudioResult<M>> | StudioResult<M> } = {
@@ -217,6 +239,11 @@ export class StudioService {
     'model.openBytes': ({ fileName, bytes }) => this.openBytes(fileName, bytes),
     'model.openSample': ({ id }) => this.openSample(id),
     'model.recent': () => this.prefs.recent(),
+    'files.list': ({ dir }) => listFolder(dir, this.browseRoots()),
+    'upload.begin': async ({ fileName, bytes }) => ({ uploadId: await this.uploads.begin(fileName, bytes) }),
+    'upload.chunk': ({ uploadId, offset, bytes }) => ({ received: this.uploads.chunk(uploadId, offset, bytes) }),
+    'upload.finish': ({ uploadId }) => this.openUpload(this.uploads.finish(uploadId)),
+    'upload.cancel': ({ uploadId }) => ({ cancelled: this.uploads.cancel(uploadId) }),
     'providers.list': () => (this.providers ??= listProviders()),
     'profile.start': (params) => ({ jobId: this.startProfile(params.modelId, params.side, params.ep, params.runs, params.warmup) }),
     'profile.cancel': ({ jobId }) => ({ cancelled: this.cancelProfile(jobId) }),
@@ -239,11 +266,62 @@ export class StudioService {
   /** Opens a model file on this machine (and puts it first in the recent files). */
   openPath(filePath: string): Promise<OpenedModel> {
     const resolved = path.resolve(filePath);
+    const uploaded = this.uploads.holds(resolved);
+    const source: OpenedModel['source'] = uploaded ? { kind: 'upload', label: path.basename(resolved), path: resolved } : { kind: 'path', label: resolved, path: resolved };
     return this.once(`path:${resolved}`, async () => {
-      const opened = await this.openFile(resolved, { kind: 'path', label: resolved });
-      this.prefs.addRecent(resolved);
+      // An upload's kept copy may still be on its way to disk (a reload right after it).
+      if (uploaded) await this.uploads.whenWritten(resolved);
+      const opened = await this.openFile(resolved, source);
+      this.remember(resolved, uploaded);
       return opened;
     });
+  }
+
+  /** Opens the bytes a page uploaded, from memory (their id known already), while their kept copy is written. */
+  private openUpload(stored: StoredUpload): Promise<OpenedModel> {
+    return this.once(`path:${stored.path}`, async () => {
+      let model;
+      try {
+        model = readOnnxModel(stored.bytes);
+      } catch (error) {
+        if (error instanceof OnnxFormatError) throw new ModelFileError(`${stored.fileName}: ${error.message}`);
+        throw error;
+      }
+      if (model.externalData.length > 0) {
+        throw new ModelFileError(`${stored.fileName}: keeps its weights in external data files, which an upload cannot carry; open it by path instead`);
+      }
+      const opened = await this.open({ path: stored.path, bytes: stored.bytes, model, sha256: stored.sha256 }, { kind: 'upload', label: stored.fileName, path: stored.path });
+      this.remember(stored.path, true);
+      stored.written.then(
+        () => {
+          // Opening it again by path (a reload) finds it still in memory.
+          const signature = fileSignature(stored.path);
+          if (signature !== null) this.openedFiles.set(stored.path, { signature, id: opened.model.id });
+          this.pruneUploads();
+        },
+        (error: unknown) => this.log(`studio: ${firstLine(error)}`)
+      );
+      return opened;
+    });
+  }
+
+  /** Puts a file first in the recent files; uploads no recent file names any more are deleted. */
+  private remember(file: string, uploaded: boolean): void {
+    this.prefs.addRecent(file, uploaded);
+    this.pruneUploads();
+  }
+
+  private pruneUploads(): void {
+    try {
+      this.uploads.prune(this.prefs.recent().map((entry) => entry.path));
+    } catch (error) {
+      this.log(`studio: could not tidy the uploads folder: ${firstLine(error)}`);
+    }
+  }
+
+  /** Where the page's path field may browse: the user's home and the folders of recent files. */
+  private browseRoots(): string[] {
+    return [this.options.userHome ?? os.homedir(), ...this.prefs.recent().map((entry) => path.dirname(entry.path))];
   }
 
   /** Opens a model from its bytes (a file the user picked or dropped in a browser); writes nothing. */
@@ -271,7 +349,7 @@ export class StudioService {
       } catch {
         throw new ZooError(`no sample "${id}"; the samples are ${zooModels.map((m) => m.id).join(', ')}`);
       }
-      return this.openFile(ensureZooModel(id, this.zooDir), { kind: 'sample', label: `${title} (sample)` });
+      return this.openFile(ensureZooModel(id, this.zooDir), { kind: 'sample', label: `${title} (sample)`, sampleId: id });
     });
   }
 
@@ -319,7 +397,7 @@ export class StudioService {
       throw new ModelFileError(`${fileName}: cannot be analysed (${firstLine(error)})`);
     }
     if (analyzed.runtimeShapeWarning) this.log(`studio: ${fileName}: ${analyzed.runtimeShapeWarning}`);
-    const id = await sha256Yielding(loaded.bytes);
+    const id = loaded.sha256 ?? (await sha256Yielding(loaded.bytes));
     const view = modelViewOf(analyzed.model, analyzed.analysis, { id, fileName, fileBytes: loaded.bytes.byteLength });
     this.models.delete(id);
     this.models.set(id, { analyzed, view, source });
@@ -380,7 +458,7 @@ export class StudioService {
       profile =
         job.side === 'local'
           ? await this.profileLocally(entry, ep, runs, warmup, signal, progress)
-          : await this.profileRemotely(entry, runs, warmup, signal, progress);
+          : await this.executor.busyWhile(this.profileRemotely(entry, runs, warmup, signal, progress));
       if (signal.aborted) throw new ProfileCancelledError();
       this.profiles.put(job.modelId, job.side, profile);
       progress('done', 1, 'Done', true);
@@ -565,7 +643,7 @@ export class StudioService {
       try {
         if (signal.aborted) throw new SweepCancelledError();
         send(0, `Sweeping ${entry.view.fileName} through ${status.label}`);
-        const [swept] = await sweepModel({
+        const [swept] = await this.executor.busyWhile(sweepModel({
           analyzed: entry.analyzed,
           links: [link],
           every: params.every,
@@ -582,13 +660,17 @@ export class StudioService {
             const position = /^\[(\d+)\/(\d+)\]/.exec(message);
             send(position ? 0.2 + (0.8 * (Number(position[1]) - 1)) / Number(position[2]) : 0.1, message);
           }
-        });
+        }));
         result = {
           cuts: swept.cuts.map((cut) => ({ cut: cut.cut, predictedMs: cut.predictedMs, measuredMs: cut.measuredMs })),
           predictedBest: swept.predictedBest,
           measuredBest: swept.measuredBest >= 0 ? swept.measuredBest : null,
           serverLoad: swept.serverLoad,
-          dag: swept.dag ? { localLayers: swept.dag.localLayers, predictedMs: swept.dag.predictedMs, measuredMs: swept.dag.measuredMs, vsBestCut: swept.dag.vsBestCut } : null
+          dag: swept.dag ? { localLayers: swept.dag.localLayers, predictedMs: swept.dag.predictedMs, measuredMs: swept.dag.measuredMs, vsBestCut: swept.dag.vsBestCut } : null,
+          ratio: Number.isFinite(swept.ratio) ? swept.ratio : null,
+          predictionError: Number.isFinite(swept.predictionError) ? swept.predictionError : null,
+          latencies: swept.latencies,
+          network: swept.network
         };
         send(1, 'Done');
       } catch (caught) {

@@ -1,7 +1,8 @@
 // The web host over real sockets on loopback: the token guards the page and the socket,
 // requests are answered, events delivered, malformed messages answered without taking
-// the host down, model bytes travel in binary frames, and static files are served with
-// the CSP and without directory traversal.
+// the host down, model bytes travel in binary frames, upload chunks come as POST bodies
+// (token, origin and size checked), and static files are served with the CSP and without
+// directory traversal.
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -66,6 +67,23 @@ function get(pathAndQuery: string, headers: Record<string, string> = {}): Promis
     });
     request.on('error', reject);
     request.end();
+  });
+}
+
+/** POSTs `body` to the upload-chunk address; answers with the status and the parsed JSON. */
+function postChunk(query: string, body: Uint8Array, headers: Record<string, string> = {}): Promise<{ status: number; json: unknown }> {
+  const { port } = new URL(host.url);
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(
+      { host: '127.0.0.1', port: Number(port), method: 'POST', path: `/upload-chunk?${query}`, headers: { 'Content-Length': String(body.byteLength), ...headers } },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown }));
+      }
+    );
+    request.on('error', reject);
+    request.end(body);
   });
 }
 
@@ -259,5 +277,27 @@ describe('web host: the contract over the socket', () => {
     expect(second.messages.some((m) => 'event' in m && m.event === 'profile.progress')).toBe(true);
     first.close();
     second.close();
+  });
+
+  it('takes upload chunks as POST bodies with the token, from this page only, and opens the file', async () => {
+    const client = await Client.connect(host.token);
+    const bytes = new Uint8Array(readFileSync(lenetPath));
+    const begun = await client.call('upload.begin', { fileName: 'posted.onnx', bytes: bytes.byteLength });
+    const uploadId = ('result' in begun ? (begun.result as { uploadId: string }) : { uploadId: '' }).uploadId;
+    const token = encodeURIComponent(host.token);
+    const half = Math.floor(bytes.byteLength / 2);
+
+    expect((await postChunk(`uploadId=${uploadId}&offset=0`, bytes.subarray(0, half))).status).toBe(403);
+    expect((await postChunk(`token=wrong&uploadId=${uploadId}&offset=0`, bytes.subarray(0, half))).status).toBe(403);
+    expect((await postChunk(`token=${token}&uploadId=${uploadId}&offset=0`, bytes.subarray(0, half), { Origin: 'http://evil.example' })).status).toBe(403);
+    const unknown = await postChunk(`token=${token}&uploadId=nope&offset=0`, bytes.subarray(0, 10));
+    expect(unknown).toMatchObject({ status: 400, json: { error: { name: 'UploadError' } } });
+
+    // The second half first: chunks may arrive in any order.
+    expect(await postChunk(`token=${token}&uploadId=${uploadId}&offset=${half}`, bytes.subarray(half))).toEqual({ status: 200, json: { result: { received: bytes.byteLength - half } } });
+    expect(await postChunk(`token=${token}&uploadId=${uploadId}&offset=0`, bytes.subarray(0, half))).toEqual({ status: 200, json: { result: { received: bytes.byteLength } } });
+    const finished = await client.call('upload.finish', { uploadId });
+    expect('result' in finished && (finished.result as { model: { fileName: string } }).model.fileName).toBe('posted.onnx');
+    client.close();
   });
 });

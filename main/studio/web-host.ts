@@ -9,7 +9,9 @@
 // this loopback address (no DNS rebinding) and a socket's Origin, when sent, this page.
 // Static files are served without directory traversal, with the same CSP as Electron's
 // window and no Referer (the token stays in the address bar). Every message is checked:
-// a malformed one gets an error reply and the socket and the host stay up.
+// a malformed one gets an error reply and the socket and the host stay up. An upload's
+// chunks may also come as HTTP POST bodies (UPLOAD_CHUNK_PATH, same token, Host and Origin
+// checks, at most MAX_UPLOAD_CHUNK_BYTES each), handled as the contract's upload.chunk.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -18,7 +20,16 @@ import type { Duplex } from 'node:stream';
 import path from 'node:path';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { StudioEventName } from '../../app/studio/contract.js';
-import { decodeMessage, encodeMessage, MAX_MESSAGE_BYTES, parseRequest, STUDIO_SOCKET_PATH, WireRequestError } from '../../app/studio/wire.js';
+import {
+  decodeMessage,
+  encodeMessage,
+  MAX_MESSAGE_BYTES,
+  MAX_UPLOAD_CHUNK_BYTES,
+  parseRequest,
+  STUDIO_SOCKET_PATH,
+  UPLOAD_CHUNK_PATH,
+  WireRequestError
+} from '../../app/studio/wire.js';
 import { packageRoot } from '../files/paths.js';
 import { contentSecurityPolicy } from './csp.js';
 import { lookUpStaticFile } from './static-files.js';
@@ -128,13 +139,54 @@ export class WebHost {
     response.end(`${text}\n`);
   }
 
+  private originAllowed(origin: string | undefined): boolean {
+    return origin === undefined || origin === `http://127.0.0.1:${this.port}` || origin === `http://localhost:${this.port}`;
+  }
+
+  private answerJson(response: ServerResponse, status: number, body: unknown): void {
+    response.writeHead(status, { ...this.securityHeaders(), 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
+    response.end(JSON.stringify(body));
+  }
+
+  /** An upload's chunk as a POST body: checked like a socket, then handed to upload.chunk. */
+  private receiveChunk(request: IncomingMessage, response: ServerResponse, url: URL): void {
+    if (!this.originAllowed(request.headers.origin) || !tokenMatches(this.token, url.searchParams.get('token'))) {
+      request.resume();
+      return this.answerJson(response, 403, { error: { name: 'ContractError', message: 'upload refused: wrong or missing token, or another origin' } });
+    }
+    const length = Number(request.headers['content-length']);
+    if (!Number.isSafeInteger(length) || length < 0 || length > MAX_UPLOAD_CHUNK_BYTES) {
+      request.resume();
+      return this.answerJson(response, 413, { error: { name: 'ContractError', message: `an upload chunk must say its length and hold at most ${MAX_UPLOAD_CHUNK_BYTES} bytes` } });
+    }
+    const body = Buffer.allocUnsafe(length);
+    let filled = 0;
+    request.on('data', (part: Buffer) => {
+      if (filled + part.length > length) {
+        request.destroy();
+        return;
+      }
+      part.copy(body, filled);
+      filled += part.length;
+    });
+    request.on('error', () => response.destroy());
+    request.on('end', () => {
+      const params = { uploadId: url.searchParams.get('uploadId') ?? '', offset: Number(url.searchParams.get('offset')), bytes: new Uint8Array(body.buffer, body.byteOffset, filled) };
+      this.options.service.handle('upload.chunk', params).then(
+        (result) => this.answerJson(response, 200, { result }),
+        (error: unknown) => this.answerJson(response, 400, { error: errorPayload(error) })
+      );
+    });
+  }
+
   private serveFile(request: IncomingMessage, response: ServerResponse): void {
     if (!this.hostAllowed(request)) return this.refuse(response, 403, 'forbidden: unexpected Host header');
+    const url = new URL(request.url ?? '/', `http://127.0.0.1:${this.port}`);
+    if (url.pathname === UPLOAD_CHUNK_PATH && request.method === 'POST') return this.receiveChunk(request, response, url);
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       response.setHeader('Allow', 'GET, HEAD');
       return this.refuse(response, 405, 'method not allowed');
     }
-    const url = new URL(request.url ?? '/', `http://127.0.0.1:${this.port}`);
     const found = lookUpStaticFile(this.rendererDir, url.pathname);
     if (found.kind === 'malformed') return this.refuse(response, 400, 'bad request: malformed path');
     // The page needs the token; its scripts and styles are the public bundle, and the
@@ -167,8 +219,7 @@ export class WebHost {
 
   private upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     const url = new URL(request.url ?? '/', `http://127.0.0.1:${this.port}`);
-    const origin = request.headers.origin;
-    const originAllowed = origin === undefined || origin === `http://127.0.0.1:${this.port}` || origin === `http://localhost:${this.port}`;
+    const originAllowed = this.originAllowed(request.headers.origin);
     const refusal =
       url.pathname !== STUDIO_SOCKET_PATH
         ? '404 Not Found'

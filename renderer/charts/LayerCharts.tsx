@@ -6,8 +6,10 @@
 // the size chart (and moved automatically to show a layer selected elsewhere): every layer
 // stays selectable. Recharts draws SVG; animations are off and only the window's bars are
 // drawn. The dashed line in the size chart is the model's input size: cutting after a
-// layer whose output is below it sends less than cloud-only inference does.
-import { useDeferredValue, useEffect, useMemo, useState, type JSX } from 'react';
+// layer whose output is below it sends less than cloud-only inference does. The layer
+// axis names each layer (a short form of its name; the full one in the tooltip); each
+// chart carries its axis title and legend; both export as one SVG or PNG (chart-export).
+import { useDeferredValue, useEffect, useMemo, useRef, useState, type JSX } from 'react';
 import { Bar, BarChart, Brush, CartesianGrid, ReferenceArea, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis, type TooltipContentProps } from 'recharts';
 import { instabilityWarning } from '../../app/profiling/stability.js';
 import type { LatencyProfile } from '../../app/profiling/types.js';
@@ -26,6 +28,7 @@ import {
   type LayerRow,
   type LayerWindow
 } from './chart-data.js';
+import { composedSvg, downloadPngMarkup, downloadSvgMarkup, type LegendItem } from '../split/chart-export.js';
 import './charts.css';
 
 export interface LayerChartsProps {
@@ -34,10 +37,12 @@ export interface LayerChartsProps {
   remote: LatencyProfile | null;
   selected: number | null;
   onSelect: (index: number) => void;
+  /** Called when an export cannot be made (e.g. no 2D canvas for the PNG). */
+  onExportError?: (error: unknown) => void;
 }
 
 const Y_AXIS_WIDTH = 58;
-const MARGIN = { top: 20, right: 14, bottom: 0, left: 0 };
+const MARGIN = { top: 20, right: 22, bottom: 0, left: 0 };
 
 /** A number per rows array: recharts' Brush keeps stale handles when its data changes, so the size chart remounts then. */
 const rowsVersions = new WeakMap<object, number>();
@@ -51,7 +56,50 @@ function versionOf(rows: object): number {
   return version;
 }
 
-export function LayerCharts({ model, local, remote, selected, onSelect }: LayerChartsProps): JSX.Element {
+/** Layer names longer than this are shown by their end ("…attention/self"), whole in the tooltip. */
+const MAX_LABEL = 18;
+
+export function shortenLabel(label: string): string {
+  return label.length > MAX_LABEL ? `…${label.slice(label.length - MAX_LABEL + 1)}` : label;
+}
+
+interface TickProps {
+  x?: number;
+  y?: number;
+  /** The axis' width: the plot's, which starts Y_AXIS_WIDTH from the chart's left. */
+  width?: number;
+  payload?: { value: number | string };
+  label: (index: number) => string;
+}
+
+/** A layer-axis tick, centred on its bar but kept inside the chart at either end (its width estimated from its characters). */
+function LayerTick({ x = 0, y = 0, width = 0, payload, label }: TickProps) {
+  const text = label(Number(payload?.value ?? 0));
+  const half = (text.length * 5.7) / 2;
+  const right = Y_AXIS_WIDTH + width + MARGIN.right - 2;
+  const centre = Math.min(Math.max(x, 2 + half), right - half);
+  return (
+    <text className="layer-axis-label" x={centre} y={y} dy="0.71em" textAnchor="middle" fill="var(--muted)" fontSize={10}>
+      {text}
+    </text>
+  );
+}
+
+/** A chart's legend, drawn over its top right corner (and written into exports). */
+function ChartLegend({ items }: { items: LegendItem[] }) {
+  return (
+    <span className="layer-chart-legend">
+      {items.map((item) => (
+        <span key={item.label} className="layer-charts-chip" title={item.kind === 'dash' ? "The model's input: what cloud-only inference uploads. Cutting after a layer below this line sends less." : undefined}>
+          <i className={item.kind === 'box' ? undefined : 'input-line'} style={item.kind === 'box' ? { background: item.colour } : undefined} />
+          {item.label}
+        </span>
+      ))}
+    </span>
+  );
+}
+
+export function LayerCharts({ model, local, remote, selected, onSelect, onExportError }: LayerChartsProps): JSX.Element {
   const rows = useMemo(() => layerRows(model, local, remote), [model, local, remote]);
   // Recharts' first mount is the slow part of opening a model: it renders right after the
   // first paint (a background re-render), so the graph beside it shows without waiting.
@@ -89,39 +137,39 @@ export function LayerCharts({ model, local, remote, selected, onSelect }: LayerC
           ...(remote ? [{ key: 'remoteMs' as const, name: `Remote · ${profileLabel(remote)}`, colour: 'var(--accent-2)' }] : [])
         ];
 
+  const computeLegend: LegendItem[] = computeSeries.map((series) => ({ label: series.name, colour: series.colour, kind: 'box' }));
+  const sizeLegend: LegendItem[] = [
+    { label: 'Output size', colour: 'var(--chart-size)', kind: 'box' },
+    ...(inputBytes !== null && inputBytes > 0 ? [{ label: `Input ${formatBytes(inputBytes)}`, colour: 'var(--fg)', kind: 'dash' as const }] : [])
+  ];
+  const computeTitle = metric === 'macs' ? 'MACs per layer' : 'latency per layer, ms';
+  const sizeTitle = `output size per layer, bytes${logScale ? ' (log)' : ''}`;
+  const root = useRef<HTMLDivElement>(null);
+  const exportCharts = (format: 'svg' | 'png') => {
+    const compute = root.current?.querySelector<SVGSVGElement>('.layer-chart-compute svg.recharts-surface');
+    const size = root.current?.querySelector<SVGSVGElement>('.layer-chart-size svg.recharts-surface');
+    if (!compute || !size) return;
+    const window = windowed ? ` (layers ${layerWindow.start}–${layerWindow.end} of ${rows.length})` : '';
+    const markup = composedSvg(`${model.fileName}: per layer${window}`, [
+      { svg: compute, title: computeTitle, legend: computeLegend },
+      { svg: size, title: sizeTitle, legend: sizeLegend }
+    ]);
+    const fileName = `${model.fileName.replace(/\.onnx$/i, '')}-layers.${format}`;
+    if (format === 'svg') downloadSvgMarkup(markup, fileName);
+    else downloadPngMarkup(markup, fileName).catch((error: unknown) => onExportError?.(error));
+  };
+  const labelOf = (index: number) => shortenLabel(rows[index]?.label ?? String(index));
+
   return (
-    <div className="layer-charts" data-testid="layer-charts" data-bars={chartsMounted ? visible.length : 0} data-layers={rows.length} data-metric={metric}>
+    <div ref={root} className="layer-charts" data-testid="layer-charts" data-bars={chartsMounted ? visible.length : 0} data-layers={rows.length} data-metric={metric}>
       <div className="layer-charts-header">
         <span className="layer-charts-title">Per layer</span>
-        <span className="layer-charts-legend">
-          {computeSeries.map((series) => (
-            <span key={series.key} className="layer-charts-chip">
-              <i style={{ background: series.colour }} />
-              {series.name}
-            </span>
-          ))}
-          <span className="layer-charts-chip">
-            <i className="size" />
-            Output size
-          </span>
-          {inputBytes !== null && inputBytes > 0 && (
-            <span className="layer-charts-chip" title="The model's input: what cloud-only inference uploads">
-              <i className="input-line" />
-              Input {formatBytes(inputBytes)}
-            </span>
-          )}
-        </span>
         <span className="layer-charts-summary">
           {metric === 'macs'
             ? `${formatCount(totals.macs)} MACs`
             : [totals.localMs !== null ? `local Σ ${formatMs(totals.localMs)}` : null, totals.remoteMs !== null ? `remote Σ ${formatMs(totals.remoteMs)}` : null].filter(Boolean).join(' · ')}
         </span>
         <span className="layer-charts-spacer" />
-        {windowed && (
-          <span className="layer-charts-window" data-testid="layer-charts-window">
-            layers {layerWindow.start}–{layerWindow.end} of {rows.length}
-          </span>
-        )}
         {profiled && (
           <span className="layer-charts-segmented" role="group" aria-label="Compute measure">
             <button type="button" aria-pressed={metric === 'latency'} onClick={() => setMetricChoice('latency')}>
@@ -132,16 +180,33 @@ export function LayerCharts({ model, local, remote, selected, onSelect }: LayerC
             </button>
           </span>
         )}
-        <label className="layer-charts-toggle" title="Sizes span orders of magnitude: a log axis shows the small ones">
-          <input type="checkbox" checked={logScale} onChange={(event) => setLogScale(event.target.checked)} />
-          Log size
+        <label className="layer-charts-toggle" title="Output sizes on a log axis: they span orders of magnitude, and a log axis shows the small ones">
+          <input type="checkbox" checked={logScale} onChange={(event) => setLogScale(event.target.checked)} aria-label="Log size axis" />
+          Log
         </label>
+        <span className="split-chart-export">
+          <button type="button" className="split-button" aria-label="Export per-layer charts as SVG" title="Save both per-layer charts as one SVG" disabled={!chartsMounted} onClick={() => exportCharts('svg')}>
+            SVG
+          </button>
+          <button type="button" className="split-button" aria-label="Export per-layer charts as PNG" title="Save both per-layer charts as one PNG" disabled={!chartsMounted} onClick={() => exportCharts('png')}>
+            PNG
+          </button>
+        </span>
       </div>
 
       {chartsMounted && (
         <>
       <div className="layer-chart layer-chart-compute">
-        <span className="layer-chart-axis-title">{metric === 'macs' ? 'MACs' : 'ms'}</span>
+        <span className="layer-chart-axis-title">
+          {computeTitle}
+          {windowed && (
+            <span className="layer-charts-window" data-testid="layer-charts-window">
+              {' '}
+              · layers {layerWindow.start}–{layerWindow.end} of {rows.length}
+            </span>
+          )}
+        </span>
+        <ChartLegend items={computeLegend} />
         {!visible.some((row) => computeSeries.some((series) => (row[series.key] ?? 0) > 0)) && (
           <span className="layer-chart-empty">{metric === 'macs' ? 'No MACs counted for these layers: profile them to see their latency' : 'No latency measured for these layers'}</span>
         )}
@@ -166,11 +231,21 @@ export function LayerCharts({ model, local, remote, selected, onSelect }: LayerC
       </div>
 
       <div className="layer-chart layer-chart-size">
-        <span className="layer-chart-axis-title">bytes</span>
+        <span className="layer-chart-axis-title">{sizeTitle}</span>
+        <ChartLegend items={sizeLegend} />
         <ResponsiveContainer width="100%" height="100%" minHeight={40}>
           <BarChart key={versionOf(rows)} data={windowed ? rows : visible} margin={MARGIN} barCategoryGap="12%" onClick={selectColumn} cursor="pointer">
             <CartesianGrid vertical={false} stroke="var(--border)" strokeDasharray="2 3" />
-            <XAxis dataKey="index" tick={{ fill: 'var(--muted)', fontSize: 10 }} tickLine={false} axisLine={{ stroke: 'var(--border)' }} minTickGap={14} height={18} />
+            <XAxis
+              dataKey="index"
+              tick={<LayerTick label={labelOf} />}
+              tickFormatter={labelOf}
+              tickLine={false}
+              axisLine={{ stroke: 'var(--border)' }}
+              minTickGap={10}
+              interval="preserveStartEnd"
+              height={18}
+            />
             <YAxis
               width={Y_AXIS_WIDTH}
               scale={logScale ? 'log' : 'linear'}

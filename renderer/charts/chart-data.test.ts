@@ -6,7 +6,7 @@ import type { LatencyProfile } from '../../app/profiling/types.js';
 import { readOnnxModel } from '../../app/onnx/reader.js';
 import { modelViewOf, type ModelView } from '../../app/studio/model-view.js';
 import { buildZooModel } from '../../app/zoo/index.js';
-import { chartTotals, clampWindow, defaultComputeMetric, initialWindow, layerRows, logByteAxis, timingsFor, windowShowing, WINDOW_SIZE, WINDOW_THRESHOLD } from './chart-data.js';
+import { chartTotals, clampWindow, defaultComputeMetric, initialWindow, layerRows, logByteAxis, timingsFor, windowShowing, WINDOW_SIZE, WINDOW_THRESHOLD, layerAxisLabel } from './chart-data.js';
 
 function zooView(id: string): ModelView {
   const bytes = buildZooModel(id, { seed: 1 });
@@ -82,6 +82,18 @@ describe('layerRows', () => {
     expect(rows[0].outputBytesLog).toBeNull();
     expect(rows[1].outputBytesLog).toBeNull();
     expect(rows[2].outputBytesLog).toBe(rows[2].outputBytes);
+  });
+});
+
+describe('layerAxisLabel', () => {
+  it('shortens PyTorch export names to the module the layer belongs to', () => {
+    expect(layerAxisLabel('/features/features.0/Conv', 'Conv')).toBe('features.0');
+    expect(layerAxisLabel('/encoder/layer.0/attention/self/query/MatMul', 'MatMul')).toBe('self/query');
+    expect(layerAxisLabel('/encoder/ln/Add_1', 'Add')).toBe('encoder/ln');
+    expect(layerAxisLabel('/Flatten', 'Flatten')).toBe('Flatten');
+    expect(layerAxisLabel('Unsqueeze_8', 'Unsqueeze')).toBe('Unsqueeze_8');
+    expect(layerAxisLabel('fc1', 'Gemm')).toBe('fc1');
+    expect(layerAxisLabel('', 'Relu')).toBe('Relu');
   });
 });
 

@@ -7,6 +7,8 @@ import type { ModelView } from '../../app/studio/model-view.js';
 export interface LayerRow {
   index: number;
   name: string;
+  /** A short form of the name for the layer axis ("features.0", "self/query"). */
+  label: string;
   op: string;
   macs: number | null;
   outputBytes: number | null;
@@ -32,12 +34,27 @@ export function timingsFor(model: ModelView, profile: LatencyProfile | null): (L
   });
 }
 
+/**
+ * The layer axis' label for a node: its name without the op type PyTorch appends and
+ * without the module path above the last two levels, where those repeat the last one:
+ * "/features/features.0/Conv" → "features.0"; "/encoder/layer.0/attention/self/query/MatMul" → "self/query".
+ */
+export function layerAxisLabel(name: string, opType: string): string {
+  const segments = name.split('/').filter((segment) => segment !== '');
+  if (segments.length > 1 && segments[segments.length - 1].replace(/_\d+$/, '') === opType) segments.pop();
+  if (segments.length === 0) return name || opType;
+  const last = segments[segments.length - 1];
+  const parent = segments.length > 1 ? segments[segments.length - 2] : null;
+  return parent !== null && !last.startsWith(parent) ? `${parent}/${last}` : last;
+}
+
 export function layerRows(model: ModelView, local: LatencyProfile | null, remote: LatencyProfile | null): LayerRow[] {
   const localTimings = timingsFor(model, local);
   const remoteTimings = timingsFor(model, remote);
   return model.nodes.map((node) => ({
     index: node.index,
     name: node.name,
+    label: layerAxisLabel(node.name, node.opType),
     op: node.opType,
     macs: node.macs,
     outputBytes: node.outputBytes,

@@ -1,6 +1,8 @@
 // The StudioHost of the browser: the contract over the web host's WebSocket, in the
 // framing of app/studio/wire.ts (the same module main/studio/web-host.ts speaks). Every
-// result and event is checked against the contract before the UI sees it.
+// result and event is checked against the contract before the UI sees it. An upload's
+// chunks go as HTTP POST bodies instead (sendUploadChunk): the browser reads the file
+// slice and sends it itself, so the page's thread never copies the bytes.
 import {
   checkEvent,
   checkParams,
@@ -20,9 +22,10 @@ import {
   isWireEvent,
   messageTooBigText,
   parseServerMessage,
-  STUDIO_SOCKET_PATH
+  STUDIO_SOCKET_PATH,
+  UPLOAD_CHUNK_PATH
 } from '../../app/studio/wire.js';
-import { HostConnectionError, StudioRequestError, type ConnectionEvents } from './host-error.js';
+import { HostConnectionError, StudioRequestError, type ConnectionEvents, type UploadChannel } from './host-error.js';
 
 interface Pending {
   method: StudioMethod;
@@ -45,7 +48,17 @@ function closeReason(event: CloseEvent): string {
   return event.reason ? `the studio closed the connection (${event.reason})` : 'the connection to the studio was lost (is `neurosurgeon studio --web` still running?)';
 }
 
-export function webSocketHost(url: string): StudioHost & ConnectionEvents {
+/** The upload-chunk address beside the socket's (`ws://h/studio?token=t` → `http://h/upload-chunk?token=t`). */
+export function uploadChunkUrl(socketUrl: string, uploadId: string, offset: number): string {
+  const url = new URL(socketUrl);
+  url.protocol = url.protocol === 'wss:' ? 'https:' : 'http:';
+  url.pathname = UPLOAD_CHUNK_PATH;
+  url.searchParams.set('uploadId', uploadId);
+  url.searchParams.set('offset', String(offset));
+  return url.toString();
+}
+
+export function webSocketHost(url: string): StudioHost & ConnectionEvents & UploadChannel {
   const socket = new WebSocket(url);
   socket.binaryType = 'arraybuffer';
   const opened = new Promise<void>((resolve) => socket.addEventListener('open', () => resolve(), { once: true }));
@@ -130,6 +143,26 @@ export function webSocketHost(url: string): StudioHost & ConnectionEvents {
       const untyped = listener as Listener;
       set.add(untyped);
       return () => set.delete(untyped);
+    },
+
+    async sendUploadChunk({ uploadId, offset, chunk }) {
+      if (lostReason !== null) throw new HostConnectionError(lostReason);
+      let response: Response;
+      try {
+        response = await fetch(uploadChunkUrl(url, uploadId, offset), { method: 'POST', body: chunk, headers: { 'Content-Type': 'application/octet-stream' }, cache: 'no-store' });
+      } catch (error) {
+        throw new HostConnectionError(`could not send a chunk to the studio (${(error as Error).message})`);
+      }
+      let body: unknown;
+      try {
+        body = await response.json();
+      } catch {
+        throw new HostConnectionError(`the studio answered a chunk with HTTP ${response.status} and no JSON`);
+      }
+      const message = parseServerMessage({ id: 0, ...(typeof body === 'object' && body !== null ? body : {}) });
+      if ('error' in message) throw new StudioRequestError(message.error);
+      if (!('result' in message)) throw new HostConnectionError('the studio answered a chunk with neither result nor error');
+      return checkResult('upload.chunk', message.result);
     },
 
     onConnectionLost(listener) {

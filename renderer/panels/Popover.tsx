@@ -1,5 +1,6 @@
 // A toolbar button with a panel that drops down under it; closes on a click outside, on
-// Esc, or when the panel asks (after a choice).
+// Esc, or when the panel asks (after a choice). Its open state is its own, or the owner's
+// when `open` and `onOpenChange` are given (the Open panel opens on Ctrl+O too).
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 
 interface PopoverProps {
@@ -9,11 +10,19 @@ interface PopoverProps {
   align?: 'left' | 'right';
   testId?: string;
   disabled?: boolean;
+  open?: boolean;
+  onOpenChange?: (open: boolean) => void;
   children: (close: () => void) => ReactNode;
 }
 
-export function Popover({ label, title, className, align = 'left', testId, disabled, children }: PopoverProps) {
-  const [open, setOpen] = useState(false);
+export function Popover({ label, title, className, align = 'left', testId, disabled, open: controlled, onOpenChange, children }: PopoverProps) {
+  const [own, setOwn] = useState(false);
+  const open = controlled ?? own;
+  const setOpen = (next: boolean | ((current: boolean) => boolean)) => {
+    const value = typeof next === 'function' ? next(open) : next;
+    if (onOpenChange) onOpenChange(value);
+    else setOwn(value);
+  };
   const root = useRef<HTMLDivElement>(null);
 
   useEffect(() => {

@@ -1,12 +1,15 @@
-// The top toolbar: open a file (button, recent files and samples), search the graph,
-// the profiling controls (provider, runs, Profile local / Profile remote), the executor,
-// and the theme toggle.
+// The top toolbar: open a file (in a browser the Open panel — a path on the studio's
+// machine, with completion, or an upload; in Electron the native chooser — plus recent
+// files and samples), search the graph, the profiling controls (provider, runs, Profile
+// local / Profile remote), the executor, and the theme toggle.
 import { useMemo, type KeyboardEvent, type RefObject } from 'react';
 import { DEFAULT_PROFILE_RUNS, type ExecutionProviderName } from '../../app/profiling/types.js';
 import { resolveTheme, useStudio } from '../store.js';
 import { ExecutorButton } from './ExecutorPanel.js';
 import { formatWhen } from './format.js';
 import { ClockIcon, MoonIcon, OpenIcon, PlayIcon, SearchIcon, SunIcon } from './icons.js';
+import { NumberField } from './NumberField.js';
+import { OpenPanel } from './OpenPanel.js';
 import { Popover } from './Popover.js';
 import { nextMatch, searchMatches } from './search.js';
 
@@ -42,7 +45,10 @@ function RecentMenu({ disabled }: { disabled: boolean }) {
               }}
             >
               <span className="menu-item-main">{file.fileName}</span>
-              <span className="menu-item-side">{formatWhen(file.openedAt, new Date())}</span>
+              <span className="menu-item-side">
+                {file.uploaded ? 'uploaded · ' : ''}
+                {formatWhen(file.openedAt, new Date())}
+              </span>
             </button>
           ))}
           {samples && samples.length > 0 && <div className="menu-heading">Samples</div>}
@@ -146,18 +152,7 @@ function ProfileControls() {
       </label>
       <label className="tool-field" title="Profiled runs per side (the median of these is kept)">
         <span className="tool-field-label">Runs</span>
-        <input
-          type="number"
-          min={1}
-          max={1000}
-          value={prefs?.profileRuns ?? DEFAULT_PROFILE_RUNS}
-          disabled={!prefs}
-          onChange={(event) => {
-            const runs = Number(event.target.value);
-            if (Number.isInteger(runs) && runs >= 1 && runs <= 1000) void setPrefs({ profileRuns: runs });
-          }}
-          data-testid="runs-input"
-        />
+        <NumberField value={prefs?.profileRuns ?? DEFAULT_PROFILE_RUNS} min={1} max={1000} disabled={!prefs} onCommit={(runs) => void setPrefs({ profileRuns: runs })} data-testid="runs-input" />
       </label>
       <button
         type="button"
@@ -185,10 +180,17 @@ function ProfileControls() {
   );
 }
 
-export function Toolbar({ onOpen, searchRef }: { onOpen: () => void; searchRef: RefObject<HTMLInputElement | null> }) {
+export interface ToolbarProps {
+  /** Shows the file chooser (Electron: opens the file by path; browser: uploads it). */
+  onChooseFile: () => void;
+  /** The browser's Open panel, open or not (App opens it on Ctrl+O too); absent in Electron. */
+  openPanel?: { open: boolean; setOpen: (open: boolean) => void };
+  searchRef: RefObject<HTMLInputElement | null>;
+}
+
+export function Toolbar({ onChooseFile, openPanel, searchRef }: ToolbarProps) {
   const theme = useStudio((state) => state.prefs?.theme);
   const toggleTheme = useStudio((state) => state.toggleTheme);
-  const opening = useStudio((state) => state.opening);
   const offline = useStudio((state) => state.connectionLost !== null);
   const dark = resolveTheme(theme, typeof matchMedia === 'function' && matchMedia('(prefers-color-scheme: dark)').matches) === 'dark';
 
@@ -199,19 +201,31 @@ export function Toolbar({ onOpen, searchRef }: { onOpen: () => void; searchRef: 
         Neurosurgeon
       </div>
       <div className="tool-group">
-        <button type="button" className="tool-button" onClick={onOpen} disabled={offline} title="Open an ONNX model (Ctrl+O)" data-testid="open-button">
-          <OpenIcon />
-          Open
-        </button>
+        {openPanel ? (
+          <Popover
+            label={
+              <>
+                <OpenIcon />
+                Open
+              </>
+            }
+            title="Open an ONNX model (Ctrl+O)"
+            testId="open-button"
+            disabled={offline}
+            open={openPanel.open}
+            onOpenChange={openPanel.setOpen}
+          >
+            {(close) => <OpenPanel close={close} chooseFile={onChooseFile} />}
+          </Popover>
+        ) : (
+          <button type="button" className="tool-button" onClick={onChooseFile} disabled={offline} title="Open an ONNX model (Ctrl+O)" data-testid="open-button">
+            <OpenIcon />
+            Open
+          </button>
+        )}
         <RecentMenu disabled={offline} />
       </div>
       <SearchBox inputRef={searchRef} />
-      {opening && (
-        <span className="opening" role="status">
-          <span className="spinner" aria-hidden="true" />
-          <span className="opening-label">Opening {opening}…</span>
-        </span>
-      )}
       <div className="toolbar-spacer" />
       <ProfileControls />
       <div className="tool-group">

@@ -1,6 +1,6 @@
-// The shell's own formats: bandwidth and "how long ago".
+// The shell's own formats: bandwidth, "how long ago", and whole numbers typed in fields.
 import { describe, expect, it } from 'vitest';
-import { formatMbps, formatWhen } from './format.js';
+import { formatMbps, formatWhen, parseWholeNumber } from './format.js';
 
 describe('formatMbps', () => {
   it('uses Mbps below a gigabit and Gbps above', () => {
@@ -21,5 +21,18 @@ describe('formatWhen', () => {
     expect(formatWhen('2025-06-01T08:00:00Z', now)).toBe('yesterday');
     expect(formatWhen('2025-05-20T08:00:00Z', now)).toBe('2025-05-20');
     expect(formatWhen('not a date', now)).toBe('');
+  });
+});
+
+describe('parseWholeNumber', () => {
+  it('takes whole numbers within the range and nothing else, so a field can be emptied and retyped', () => {
+    expect(parseWholeNumber('25', 1, 1000)).toBe(25);
+    expect(parseWholeNumber(' 7 ', 1, 1000)).toBe(7);
+    expect(parseWholeNumber('', 1, 1000)).toBeNull();
+    expect(parseWholeNumber('0', 1, 1000)).toBeNull();
+    expect(parseWholeNumber('1001', 1, 1000)).toBeNull();
+    expect(parseWholeNumber('2.5', 1, 1000)).toBeNull();
+    expect(parseWholeNumber('1e3', 1, 1000)).toBeNull();
+    expect(parseWholeNumber('-', 1, 1000)).toBeNull();
   });
 });

@@ -16,3 +16,10 @@ export function formatWhen(iso: string, now: Date): string {
   if (seconds < 2 * 86400) return 'yesterday';
   return then.toISOString().slice(0, 10);
 }
+
+/** A whole number typed in a field, when it is one within min..max; null otherwise ("", "2.5", "1e3", out of range). */
+export function parseWholeNumber(text: string, min: number, max: number): number | null {
+  if (!/^\s*-?\d+\s*$/.test(text)) return null;
+  const value = Number(text);
+  return Number.isSafeInteger(value) && value >= min && value <= max ? value : null;
+}

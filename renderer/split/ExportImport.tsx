@@ -1,39 +1,55 @@
-// Export and import of partition configs from the split panel. Export sends the starred
-// cut for the chosen objective (or the DAG min cut) with the what-if conditions — and the
-// radio and device power the panel's energies use, so partition.json assumes the same — to main
-// ('partition.export': head.onnx, tail.onnx, the tail's model repository, partition.json
-// with its decision table) and shows the folder it was written to. The page names only the
-// export's folder (a name, not a path): main writes it under the export folder — in the
-// desktop app the one picked in the native dialog (Folder…), in a browser the studio's own
-// — and Overwrite replaces only a folder an earlier export wrote. Import reads a
-// partition.json ('partition.import'; refused by main when it was made for another model)
-// and restores its view: the network, server load and objective, with its cut pinned.
-import { useEffect, useRef, useState, type ChangeEvent } from 'react';
+// The "Export & import" tab of the bottom pane. Export sends the starred cut for the chosen
+// objective (or the DAG min cut) with the what-if conditions to main ('partition.export':
+// head.onnx, tail.onnx, the tail's model repository, partition.json with its decision
+// table; the radio and device power the panel's energies use, so partition.json assumes
+// the same) and shows the folder it was written to. The page names only the export's
+// folder (a name, not a path): main writes it under the export folder — in the desktop app
+// the one picked in the native dialog (Folder…), in a browser the studio's own — and
+// Overwrite replaces only a folder an earlier export wrote. Import reads a partition.json
+// ('partition.import'; refused by main when it was made for another model) and restores
+// its view: the network, server load and objective, with its cut pinned (named by the
+// file) for Compare cuts. Beside them, the decision table the export embeds: the exact
+// uplink ranges in which each cut is best for the objective.
+import { useDeferredValue, useEffect, useMemo, useRef, useState, type ChangeEvent } from 'react';
+import { decisionTable } from '../../app/partition/decision-table.js';
+import { cutTableOf } from '../../app/partition/split-analysis.js';
 import type { ExportFolder, StudioResult } from '../../app/studio/contract.js';
+import type { ModelView } from '../../app/studio/model-view.js';
 import { errorMessage, useStudio } from '../store.js';
-import { planOptionsFor, whatIfOfImported, type WhatIf } from './split-data.js';
+import { cutLabel, planOptionsFor, whatIfOfImported, type SplitProblem, type WhatIf } from './split-data.js';
 
 export interface ExportImportProps {
-  modelId: string;
+  model: ModelView;
+  split: SplitProblem;
   whatIf: WhatIf;
   /** The cut the stars give for the what-if's objective. */
   bestCut: number;
   /** True when the model is a DAG, so the min-cut partition can be exported instead. */
   hasDag: boolean;
+  /** Switches the pane to Compare cuts (after an import pinned a cut there). */
+  onShowComparison: () => void;
 }
 
-export function ExportImport({ modelId, whatIf, bestCut, hasDag }: ExportImportProps) {
+function formatRangeMbps(mbps: number): string {
+  return mbps >= 100 ? mbps.toFixed(0) : mbps >= 10 ? mbps.toFixed(1) : mbps.toFixed(2);
+}
+
+export function ExportImport({ model, split, whatIf, bestCut, hasDag, onShowComparison }: ExportImportProps) {
   const host = useStudio((state) => state.host);
   const pushBanner = useStudio((state) => state.pushBanner);
   const setWhatIf = useStudio((state) => state.setWhatIf);
-  const togglePin = useStudio((state) => state.togglePin);
-  const pins = useStudio((state) => state.splitPins);
+  const pinImported = useStudio((state) => state.pinImported);
   const [busy, setBusy] = useState(false);
   const [written, setWritten] = useState<StudioResult<'partition.export'> | null>(null);
+  const [restored, setRestored] = useState<string | null>(null);
   const [folder, setFolder] = useState<ExportFolder | null>(null);
   const [name, setName] = useState('');
   const [overwrite, setOverwrite] = useState(false);
   const fileInput = useRef<HTMLInputElement>(null);
+  const modelId = model.id;
+  // The decision table (downlink scaled with the uplink, in the what-if's ratio) follows a deferred copy of the what-if.
+  const deferredWhatIf = useDeferredValue(whatIf);
+  const decisions = useMemo(() => decisionTable(cutTableOf(split.problem), planOptionsFor(deferredWhatIf), undefined, deferredWhatIf.objective), [split, deferredWhatIf]);
 
   useEffect(() => {
     let live = true;
@@ -89,56 +105,108 @@ export function ExportImport({ modelId, whatIf, bestCut, hasDag }: ExportImportP
       const bytes = new Uint8Array(await file.arrayBuffer());
       const view = await host.request('partition.import', { bytes, fileName: file.name, modelId });
       setWhatIf(whatIfOfImported(view, whatIf));
-      if (typeof view.cut === 'number' && !(pins?.modelId === modelId && pins.cuts.includes(view.cut))) togglePin(modelId, view.cut);
-      pushBanner('info', `Restored ${file.name}: ${view.cut === 'dag' ? 'the DAG min cut' : `cut ${view.cut}`} on ${view.network.name}`);
+      pinImported(modelId, view.cut, file.name);
+      setRestored(`${file.name}: ${view.cut === 'dag' ? 'the DAG min cut' : `cut ${view.cut}`} on ${view.network.name}, K ${view.serverLoad}, for ${view.objective}`);
     } catch (error) {
       pushBanner('error', `Could not import ${file.name}: ${errorMessage(error)}`);
     }
   };
 
   return (
-    <div className="split-export" data-testid="split-export">
-      <button type="button" className="split-button" disabled={busy} onClick={() => void exportPartition(bestCut)} title={`Export cut ${bestCut} (best for ${whatIf.objective}) with head.onnx, tail.onnx, a model repository and partition.json`}>
-        {busy ? 'Exporting…' : 'Export'}
-      </button>
-      {hasDag && (
-        <button type="button" className="split-button" disabled={busy} onClick={() => void exportPartition('dag')}>
-          Export DAG cut
-        </button>
-      )}
-      <input
-        className="split-export-name"
-        type="text"
-        value={name}
-        onChange={(event) => setName(event.target.value)}
-        placeholder="folder name (optional)"
-        aria-label="Export folder name"
-        title={folder ? `The export goes into this folder under ${folder.dir}` : 'The name of the export folder'}
-        data-testid="split-export-name"
-        spellCheck={false}
-      />
-      <label className="split-export-overwrite" title="Replace a folder of this name, only if an earlier export wrote it">
-        <input type="checkbox" checked={overwrite} onChange={(event) => setOverwrite(event.target.checked)} data-testid="split-export-overwrite" /> Overwrite
-      </label>
-      {folder?.canChoose && (
-        <button type="button" className="split-button" onClick={() => void chooseFolder()} title="Choose the folder exports go into">
-          Folder…
-        </button>
-      )}
-      <button type="button" className="split-button" onClick={() => fileInput.current?.click()}>
-        Import
-      </button>
-      {folder && (
-        <span className="split-written" data-testid="split-export-folder" data-dir={folder.dir}>
-          Exports go into <code>{folder.dir}</code>
-        </span>
-      )}
-      <input ref={fileInput} type="file" accept=".json,application/json" hidden onChange={(event) => void onImport(event)} data-testid="split-import-input" />
-      {written && (
-        <span className="split-written" data-testid="split-export-result" data-dir={written.dir} title={written.files.join('\n')}>
-          Written to <code>{written.dir}</code> ({written.files.length} files, {written.ms.toFixed(0)} ms)
-        </span>
-      )}
+    <div className="split-export-view">
+      <div className="split-export" data-testid="split-export">
+        <div className="split-section-title">Partition config</div>
+        <p className="muted split-export-help">
+          Export writes head.onnx, tail.onnx, the tail as a model repository and partition.json (with the decision table on the right) for {cutLabel(model, bestCut)}, the
+          best for {whatIf.objective} under the conditions on the left. Import restores a partition.json: its network, server load and objective, with its cut pinned.
+        </p>
+        <div className="split-export-buttons">
+          <button
+            type="button"
+            className="split-button"
+            disabled={busy}
+            onClick={() => void exportPartition(bestCut)}
+            title={`Export cut ${bestCut} (best for ${whatIf.objective}) with head.onnx, tail.onnx, a model repository and partition.json`}
+          >
+            {busy ? 'Exporting…' : 'Export'}
+          </button>
+          {hasDag && (
+            <button type="button" className="split-button" disabled={busy} onClick={() => void exportPartition('dag')}>
+              Export DAG cut
+            </button>
+          )}
+          <button type="button" className="split-button" onClick={() => fileInput.current?.click()}>
+            Import
+          </button>
+        </div>
+        <div className="split-export-buttons">
+          <input
+            className="split-export-name"
+            type="text"
+            value={name}
+            onChange={(event) => setName(event.target.value)}
+            placeholder="folder name (optional)"
+            aria-label="Export folder name"
+            title={folder ? `The export goes into this folder under ${folder.dir}` : 'The name of the export folder'}
+            data-testid="split-export-name"
+            spellCheck={false}
+          />
+          <label className="split-export-overwrite" title="Replace a folder of this name, only if an earlier export wrote it">
+            <input type="checkbox" checked={overwrite} onChange={(event) => setOverwrite(event.target.checked)} data-testid="split-export-overwrite" /> Overwrite
+          </label>
+          {folder?.canChoose && (
+            <button type="button" className="split-button" onClick={() => void chooseFolder()} title="Choose the folder exports go into">
+              Folder…
+            </button>
+          )}
+        </div>
+        {folder && (
+          <div className="split-written" data-testid="split-export-folder" data-dir={folder.dir}>
+            Exports go into <code>{folder.dir}</code>
+          </div>
+        )}
+        <input ref={fileInput} type="file" accept=".json,application/json" hidden onChange={(event) => void onImport(event)} data-testid="split-import-input" />
+        {written && (
+          <div className="split-written" data-testid="split-export-result" data-dir={written.dir} title={written.files.join('\n')}>
+            Written to <code>{written.dir}</code> ({written.files.length} files, {written.ms.toFixed(0)} ms)
+          </div>
+        )}
+        {restored && (
+          <div className="split-restored" data-testid="split-import-result">
+            Restored {restored}.{' '}
+            <button type="button" className="text-button" onClick={onShowComparison}>
+              Show in Compare cuts
+            </button>
+          </div>
+        )}
+      </div>
+      <div
+        className="split-decisions"
+        data-testid="split-decisions"
+        title="The exact uplink ranges (downlink scaled with the uplink) in which each cut is best for the objective: the decision table the export embeds"
+      >
+        <div className="split-section-title">Best cut by uplink, for {deferredWhatIf.objective}</div>
+        <table className="split-decision-table">
+          <thead>
+            <tr>
+              <th scope="col">uplink</th>
+              <th scope="col">best cut</th>
+            </tr>
+          </thead>
+          <tbody>
+            {decisions.rows.map((row) => (
+              <tr key={row.fromMbps} className="split-decision-row">
+                <td className="mono">
+                  {formatRangeMbps(row.fromMbps)}–{formatRangeMbps(row.toMbps)} Mbps
+                </td>
+                <td>
+                  → cut {row.cut} <span className="muted">{cutLabel(model, row.cut).replace(/^cut \d+ /, '')}</span>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </div>
   );
 }

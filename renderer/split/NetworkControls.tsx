@@ -1,8 +1,10 @@
-// The what-if controls of the split panel: network presets (Wi-Fi, LTE, 3G, 5G and the
+// The what-if controls, in view beside every tab of the bottom pane: network presets (Wi-Fi, LTE, 3G, 5G and the
 // live link to the connected executor, "Measured"), custom uplink / downlink / RTT
-// sliders, the server-load factor K and the objective. Props only: the panel passes the
+// sliders, the server-load factor K and the objective. Props only: the pane passes the
 // store's what-if and writes every change back at once, so the stars move while a slider
-// is dragged. Bandwidth sliders are logarithmic (0.1 Mbps to 1 Gbps).
+// is dragged. Bandwidth sliders are logarithmic (0.1 Mbps to 10 Gbps); a measured link
+// faster than that (loopback) keeps its real value, the thumb at the end and the value
+// marked as beyond the slider.
 import { useState, type ChangeEvent } from 'react';
 import type { ExecutorStatus } from '../../app/studio/contract.js';
 import { SPLIT_PRESETS, whatIfForPreset, type WhatIf } from './split-data.js';
@@ -16,7 +18,7 @@ export interface NetworkControlsProps {
 }
 
 const MIN_MBPS = 0.1;
-const MAX_MBPS = 1000;
+export const MAX_MBPS = 10_000;
 const SLIDER_STEPS = 1000;
 
 /** Slider position (0..SLIDER_STEPS) of a bandwidth, on a log scale. */
@@ -32,7 +34,13 @@ export function sliderToMbps(position: number): number {
 }
 
 function formatMbps(mbps: number): string {
+  if (mbps >= 1000) return `${Number((mbps / 1000).toPrecision(3))} Gbps`;
   return mbps >= 100 ? `${mbps.toFixed(0)} Mbps` : mbps >= 10 ? `${mbps.toFixed(1)} Mbps` : `${mbps.toFixed(2)} Mbps`;
+}
+
+/** True when a bandwidth lies beyond the slider's range (its thumb then sits at an end). */
+export function offScale(mbps: number): boolean {
+  return mbps > MAX_MBPS * 1.0005 || mbps < MIN_MBPS * 0.9995;
 }
 
 /** A measured link: the executor's last probe, when it has all three numbers. */
@@ -50,9 +58,34 @@ export function NetworkControls({ whatIf, executor, onChange, onMeasure }: Netwo
 
   const bandwidth = (field: 'uplinkMbps' | 'downlinkMbps') => (event: ChangeEvent<HTMLInputElement>) =>
     onChange({ preset: 'custom', [field]: sliderToMbps(Number(event.target.value)) });
+  const bandwidthSlider = (field: 'uplinkMbps' | 'downlinkMbps', label: string, testId?: string) => {
+    const mbps = whatIf[field];
+    const beyond = offScale(mbps);
+    const text = `${formatMbps(mbps)}${beyond ? ` (beyond the slider's ${mbps > MAX_MBPS ? formatMbps(MAX_MBPS) : formatMbps(MIN_MBPS)})` : ''}`;
+    return (
+      <label className="split-slider">
+        <span>{label}</span>
+        <input
+          type="range"
+          aria-label={label}
+          aria-valuetext={text}
+          min={0}
+          max={SLIDER_STEPS}
+          value={mbpsToSlider(mbps)}
+          onChange={bandwidth(field)}
+          data-testid={testId}
+        />
+        <output className={beyond ? 'split-off-scale' : undefined} title={beyond ? `${text}: the link measured so; moving the slider brings it back into its range` : undefined}>
+          {formatMbps(mbps)}
+          {beyond ? (mbps > MAX_MBPS ? ' ▸' : ' ◂') : ''}
+        </output>
+      </label>
+    );
+  };
 
   return (
     <div className="split-controls" data-testid="split-controls">
+      <div className="split-controls-title">Network</div>
       <div className="split-presets" role="radiogroup" aria-label="Network">
         {SPLIT_PRESETS.map((preset) => (
           <button
@@ -82,33 +115,8 @@ export function NetworkControls({ whatIf, executor, onChange, onMeasure }: Netwo
         </button>
       </div>
 
-      <label className="split-slider">
-        <span>Uplink</span>
-        <input
-          type="range"
-          aria-label="Uplink"
-          aria-valuetext={formatMbps(whatIf.uplinkMbps)}
-          min={0}
-          max={SLIDER_STEPS}
-          value={mbpsToSlider(whatIf.uplinkMbps)}
-          onChange={bandwidth('uplinkMbps')}
-          data-testid="split-uplink"
-        />
-        <output>{formatMbps(whatIf.uplinkMbps)}</output>
-      </label>
-      <label className="split-slider">
-        <span>Downlink</span>
-        <input
-          type="range"
-          aria-label="Downlink"
-          aria-valuetext={formatMbps(whatIf.downlinkMbps)}
-          min={0}
-          max={SLIDER_STEPS}
-          value={mbpsToSlider(whatIf.downlinkMbps)}
-          onChange={bandwidth('downlinkMbps')}
-        />
-        <output>{formatMbps(whatIf.downlinkMbps)}</output>
-      </label>
+      {bandwidthSlider('uplinkMbps', 'Uplink', 'split-uplink')}
+      {bandwidthSlider('downlinkMbps', 'Downlink')}
       <label className="split-slider">
         <span>RTT</span>
         <input
@@ -138,6 +146,7 @@ export function NetworkControls({ whatIf, executor, onChange, onMeasure }: Netwo
         <output>K {whatIf.serverLoad.toFixed(1)}</output>
       </label>
 
+      <div className="split-controls-title">Objective</div>
       <div className="split-objective" role="radiogroup" aria-label="Objective">
         {(['latency', 'energy'] as const).map((objective) => (
           <button key={objective} type="button" role="radio" aria-checked={whatIf.objective === objective} className="split-chip" onClick={() => onChange({ objective })}>

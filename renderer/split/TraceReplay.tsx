@@ -3,13 +3,15 @@
 // trace is replayed against the model's CutTable with app/partition/bandwidth-trace.ts —
 // at each point the best cut for the objective is re-chosen. The chart shows the chosen
 // cut's latency and cloud-only's over time, with the chosen cut as a step line on its own
-// axis; Play moves a cursor through the trace (10 points a second), Pause stops it.
+// axis; Play moves a cursor through the trace (10 points a second), Pause stops it. The
+// chart exports as SVG or PNG. It is the bottom pane's "Trace replay" tab.
 import { useEffect, useMemo, useRef, useState, type ChangeEvent } from 'react';
 import { parseBandwidthTrace, replayTrace, type BandwidthTrace } from '../../app/partition/bandwidth-trace.js';
 import { cutTableOf } from '../../app/partition/split-analysis.js';
 import type { ModelView } from '../../app/studio/model-view.js';
 import { formatMs } from '../format.js';
 import { errorMessage, useStudio } from '../store.js';
+import { downloadPng, downloadSvg } from './chart-export.js';
 import { cutLabel, planOptionsFor, type SplitProblem, type WhatIf } from './split-data.js';
 import { useElementSize } from './use-element-size.js';
 import sampleTrace from '../../resources/traces/lte-sample.csv';
@@ -30,6 +32,13 @@ export function TraceReplay({ model, split, whatIf }: TraceReplayProps) {
   const [playing, setPlaying] = useState(false);
   const fileInput = useRef<HTMLInputElement>(null);
   const [box, size] = useElementSize<HTMLDivElement>({ width: 600, height: 170 });
+  const exportChart = (format: 'svg' | 'png') => {
+    const svg = box.current?.querySelector('svg');
+    if (!svg || !trace) return;
+    const fileName = `${model.fileName.replace(/\.onnx$/i, '')}-trace-${trace.name.replace(/\.csv$/i, '')}.${format}`;
+    if (format === 'svg') downloadSvg(svg, fileName);
+    else downloadPng(svg, fileName).catch((error: unknown) => pushBanner('error', `Could not export the chart: ${errorMessage(error)}`));
+  };
 
   const points = useMemo(
     () => (trace ? replayTrace(cutTableOf(split.problem), planOptionsFor(whatIf), trace.trace, whatIf.objective) : []),
@@ -105,8 +114,17 @@ export function TraceReplay({ model, split, whatIf }: TraceReplayProps) {
             {trace.name} · t = {at.tSeconds.toFixed(0)} s · {cutLabel(model, at.cut)} · {formatMs(at.totalMs)} vs cloud-only {formatMs(at.cloudOnlyMs)}
           </span>
         ) : (
-          <span className="muted">A CSV of time_s,uplink_mbps[,downlink_mbps]; the best cut is re-chosen at every point.</span>
+          <span className="muted split-trace-help">A CSV of time_s,uplink_mbps[,downlink_mbps]; the best cut is re-chosen at every point.</span>
         )}
+        <span className="split-spacer" />
+        <span className="split-chart-export">
+          <button type="button" className="split-button" disabled={points.length === 0} aria-label="Export trace chart as SVG" onClick={() => exportChart('svg')}>
+            SVG
+          </button>
+          <button type="button" className="split-button" disabled={points.length === 0} aria-label="Export trace chart as PNG" onClick={() => exportChart('png')}>
+            PNG
+          </button>
+        </span>
       </div>
       <div className="split-trace-box" ref={box}>
         {points.length > 0 && (

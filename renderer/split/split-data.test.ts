@@ -103,9 +103,25 @@ describe('split-data', () => {
     // Inside a residual block two tensors cross: the block input (skip) and the branch.
     const addIndex = view.nodes.findIndex((node) => node.opType === 'Add');
     const details = cutDetails(view, split, analysis, addIndex);
-    expect(details.uploaded.length).toBe(2);
-    expect(details.uploaded.reduce((sum, tensor) => sum + tensor.bytes, 0)).toBe(analysis.costs[addIndex].uploadBytes);
-    expect(cutDetails(view, split, analysis, view.nodes.length).uploaded).toEqual([]);
+    expect(details?.uploaded.length).toBe(2);
+    expect(details?.uploaded.reduce((sum, tensor) => sum + tensor.bytes, 0)).toBe(analysis.costs[addIndex].uploadBytes);
+    expect(cutDetails(view, split, analysis, view.nodes.length)?.uploaded).toEqual([]);
+    expect(cutDetails(view, split, analysis, view.nodes.length + 1)).toBeNull();
+  });
+
+  it('describes the DAG min-cut partition like a cut: its cost, layers on each side and the tensors it sends', () => {
+    const { view } = load('resnet18');
+    const split = splitProblemFor(view, null, null);
+    const analysis = analyzeWhatIf(split, whatIfForPreset('3g', DEFAULT_WHAT_IF));
+    const dag = cutDetails(view, split, analysis, 'dag');
+    expect(dag?.cost).toBe(analysis.dag?.cost);
+    expect(dag?.localNodes).toBe(analysis.dag?.localNodes.length);
+    expect((dag?.localNodes ?? 0) + (dag?.remoteNodes ?? 0)).toBe(view.nodes.length);
+    expect(dag?.uploaded.reduce((sum, tensor) => sum + tensor.bytes, 0)).toBe(analysis.dag?.cost.uploadBytes);
+    // A chain has no DAG partition to show.
+    const lenet = load('lenet').view;
+    const chain = splitProblemFor(lenet, null, null);
+    expect(cutDetails(lenet, chain, analyzeWhatIf(chain, DEFAULT_WHAT_IF), 'dag')).toBeNull();
   });
 
   it('restores a named preset from an imported config only when its numbers are that preset\'s', () => {

@@ -4,7 +4,7 @@
 // app/partition's planner — O(N) per slider movement. Layers without a measured time use
 // the roofline estimate of app/partition/estimate.ts (mobile CPU on the device, server GPU
 // on the server), the same numbers `neurosurgeon plan` uses without profiles.
-import { crossingTensors } from '../../app/partition/cuts.js';
+import { crossingTensors, crossingTensorsOf, localMask, type CrossingTensors } from '../../app/partition/cuts.js';
 import { analyzeSplits, type SplitAnalysis } from '../../app/partition/split-analysis.js';
 import { estimateLayerMs, hardwarePreset } from '../../app/partition/estimate.js';
 import { DEFAULT_DEVICE_POWER, isNetworkPresetName, networkPreset, type NetworkPresetName } from '../../app/partition/presets.js';
@@ -170,8 +170,11 @@ export function starLabel(model: ModelView, objective: Objective, cut: number): 
   return `best split for ${objective}: ${cutLabel(model, cut)}`;
 }
 
+/** A topological cut (layers 0..cut-1 on the device) or the DAG min-cut partition. */
+export type PinnedCut = number | 'dag';
+
 export interface CutDetails {
-  cut: number;
+  cut: PinnedCut;
   cost: CutCost;
   uploaded: Array<{ name: string; bytes: number; shape: string }>;
   downloaded: Array<{ name: string; bytes: number; shape: string }>;
@@ -179,23 +182,33 @@ export interface CutDetails {
   remoteNodes: number;
 }
 
-/** What a pinned cut ships and runs where, for the comparison. */
-export function cutDetails(model: ModelView, split: SplitProblem, analysis: SplitAnalysis, cut: number): CutDetails {
-  const crossing = crossingTensors(split.problem, cut);
+/** The crossing tensors of a partition with their sizes and shapes, as the model view has them. */
+function describeCrossing(model: ModelView, crossing: CrossingTensors): Pick<CutDetails, 'uploaded' | 'downloaded'> {
   const tensorsByName = new Map<string, { bytes: number | null; shape: string }>();
   const remember = (name: string, bytes: number | null, shape: ReadonlyArray<number | string | null> | null) =>
     tensorsByName.set(name, { bytes, shape: shape ? `[${shape.map((dim) => dim ?? '?').join('×')}]` : '?' });
   for (const input of model.inputs) remember(input.name, input.bytes, input.shape);
   for (const node of model.nodes) for (const output of node.outputs) remember(output.name, output.bytes, output.shape);
   const describe = (name: string) => ({ name, bytes: tensorsByName.get(name)?.bytes ?? 0, shape: tensorsByName.get(name)?.shape ?? '?' });
-  return {
-    cut,
-    cost: analysis.costs[cut],
-    uploaded: cut === model.nodes.length ? [] : crossing.uploaded.map(describe),
-    downloaded: cut === model.nodes.length ? [] : crossing.downloaded.map(describe),
-    localNodes: cut,
-    remoteNodes: model.nodes.length - cut
-  };
+  return { uploaded: crossing.uploaded.map(describe), downloaded: crossing.downloaded.map(describe) };
+}
+
+/** What a pinned cut ships and runs where, for the comparison; null for the DAG cut of a chain model. */
+export function cutDetails(model: ModelView, split: SplitProblem, analysis: SplitAnalysis, cut: PinnedCut): CutDetails | null {
+  if (cut === 'dag') {
+    if (!analysis.dag) return null;
+    const { localNodes, cost } = analysis.dag;
+    return {
+      cut,
+      cost,
+      ...describeCrossing(model, crossingTensorsOf(split.problem, localMask(split.problem, localNodes))),
+      localNodes: localNodes.length,
+      remoteNodes: model.nodes.length - localNodes.length
+    };
+  }
+  if (cut > model.nodes.length) return null;
+  const crossing = cut === model.nodes.length ? { uploaded: [], downloaded: [] } : crossingTensors(split.problem, cut);
+  return { cut, cost: analysis.costs[cut], ...describeCrossing(model, crossing), localNodes: cut, remoteNodes: model.nodes.length - cut };
 }
 
 export type { SplitAnalysis };

@@ -37,12 +37,20 @@ describe('split slice', () => {
 
     store.getState().togglePin('model-a', 7);
     store.getState().togglePin('model-a', 2);
-    expect(store.getState().splitPins).toEqual({ modelId: 'model-a', cuts: [2, 7] });
+    expect(store.getState().splitPins).toEqual({ modelId: 'model-a', cuts: [2, 7], dag: false, imported: {} });
     store.getState().togglePin('model-a', 7);
-    expect(store.getState().splitPins).toEqual({ modelId: 'model-a', cuts: [2] });
+    expect(store.getState().splitPins).toEqual({ modelId: 'model-a', cuts: [2], dag: false, imported: {} });
+    // The DAG min cut and cuts from partition configs (named by their file) pin too.
+    store.getState().togglePin('model-a', 'dag');
+    store.getState().pinImported('model-a', 5, 'partition.json');
+    store.getState().pinImported('model-a', 2, 'older.json');
+    expect(store.getState().splitPins).toEqual({ modelId: 'model-a', cuts: [2, 5], dag: true, imported: { '5': 'partition.json', '2': 'older.json' } });
+    store.getState().togglePin('model-a', 5);
+    store.getState().togglePin('model-a', 'dag');
+    expect(store.getState().splitPins).toEqual({ modelId: 'model-a', cuts: [2], dag: false, imported: { '2': 'older.json' } });
     // Pins of another model start afresh.
     store.getState().togglePin('model-b', 1);
-    expect(store.getState().splitPins).toEqual({ modelId: 'model-b', cuts: [1] });
+    expect(store.getState().splitPins).toEqual({ modelId: 'model-b', cuts: [1], dag: false, imported: {} });
   });
 
   it('follows a sweep from progress to its result, even when progress arrives before the answer', async () => {
@@ -57,7 +65,17 @@ describe('split slice', () => {
     // A second start while one runs is ignored.
     await store.getState().startSweep({ network, every: 2, runs: 1 });
     expect(host.calls.filter((call) => call.method === 'sweep.start')).toHaveLength(1);
-    const result = { cuts: [{ cut: 0, predictedMs: 10, measuredMs: 12 }], predictedBest: 0, measuredBest: 0, serverLoad: 1, dag: null };
+    const result = {
+      cuts: [{ cut: 0, predictedMs: 10, measuredMs: 12 }],
+      predictedBest: 0,
+      measuredBest: 0,
+      serverLoad: 1,
+      dag: null,
+      ratio: 1,
+      predictionError: 1 / 6,
+      latencies: { local: 'measured on cpu', remote: 'measured on cpu' },
+      network: { ...network, shaped: true }
+    };
     host.emit('sweep.done', { jobId: 'job-1', modelId: 'model-a', outcome: 'done', result });
     expect(store.getState().sweep?.done?.result).toEqual(result);
     expect(sweepBanners(store)).toEqual([]);
