@@ -13,7 +13,8 @@ function describeNode(node: OnnxNode): string {
 }
 
 function checkDims(what: string, dims: readonly Dim[] | null | undefined): void {
-  const negative = dims?.find((d) => typeof d === 'number' && (d < 0 || !Number.isSafeInteger(d)));
+  // A dimension beyond 2^53 is kept (its exact digits live in the file); a negative one cannot be.
+  const negative = dims?.find((d) => typeof d === 'number' && (d < 0 || Number.isNaN(d)));
   if (negative !== undefined) throw new GraphStructureError(`${what} has an invalid dimension ${negative}`);
 }
 

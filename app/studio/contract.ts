@@ -240,8 +240,9 @@ export const studioRequests = {
   'executor.useLocal': { params: empty, result: executorStatusSchema },
   /**
    * Writes head.onnx, tail.onnx, the tail's model repository and partition.json (v2) for
-   * a cut, into the folder `name` under the export folder (default: a new name from the
-   * model, the cut and the time). `overwrite` replaces only a folder an earlier export wrote.
+   * a cut, into the folder `name` under the export folder (default: MODEL-cut-K, one folder
+   * per model and cut, replaced by the next export of the same cut). `overwrite` replaces
+   * only a folder an earlier export wrote.
    */
   'partition.export': {
     params: z
@@ -266,6 +267,13 @@ export const studioRequests = {
   'partition.exportFolder': { params: empty, result: exportFolderSchema },
   /** Electron: picks the export folder in the native dialog and remembers it; the web host's is fixed (ExportError). */
   'partition.chooseExportFolder': { params: empty, result: exportFolderSchema.extend({ chosen: z.boolean() }) },
+  /** Electron: shows an export's folder in the system's file manager (an export folder only). */
+  'partition.reveal': { params: z.object({ dir: z.string().min(1) }).strict(), result: z.object({ revealed: z.boolean() }) },
+  /**
+   * Web host: a one-time address (EXPORT_DOWNLOAD_PATH + ticket, valid for a few minutes)
+   * that downloads an export's folder as a zip (an export folder only).
+   */
+  'partition.download': { params: z.object({ dir: z.string().min(1) }).strict(), result: z.object({ url: z.string(), fileName: z.string() }) },
   /** Reads a partition.json (bytes or a path); refused when it was made for a model other than the open one(s). */
   'partition.import': {
     params: z.union([

@@ -32,6 +32,9 @@ export const STUDIO_SOCKET_PATH = '/studio';
  */
 export const UPLOAD_CHUNK_PATH = '/upload-chunk';
 
+/** Where the web host serves an export as a zip: EXPORT_DOWNLOAD_PATH + a one-time ticket from partition.download. */
+export const EXPORT_DOWNLOAD_PATH = '/export-download/';
+
 /** Largest chunk body the web host takes at UPLOAD_CHUNK_PATH. */
 export const MAX_UPLOAD_CHUNK_BYTES = 64 * 1024 * 1024;
 

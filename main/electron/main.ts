@@ -202,6 +202,7 @@ if (!app.requestSingleInstanceLock()) {
         const choice = window ? await dialog.showOpenDialog(window, options) : await dialog.showOpenDialog(options);
         return choice.canceled || !choice.filePaths[0] ? null : choice.filePaths[0];
       },
+      revealFolder: (dir) => shell.showItemInFolder(path.join(dir, 'partition.json')),
       log
     });
     service.on((event, payload) => send(event, payload));

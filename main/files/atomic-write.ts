@@ -5,7 +5,7 @@
 // `export`). Folders are created with output-path.ts (never on procfs, sysfs or device
 // files), and every failure is one FileSystemError line: "cannot write /x: read-only file
 // system".
-import { existsSync, lstatSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, lstatSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { FileSystemError, systemErrorReason } from '../errors/user-errors.js';
@@ -99,6 +99,16 @@ export function writeFilesAtomic(files: { target: string; data: Uint8Array | str
  * rename (the folder it replaces is deleted afterwards). The caller decides whether an
  * existing `dir` may be replaced.
  */
+/** Hard-links `existing` as `out`; false where the file system cannot (the bytes are then written again). */
+function linked(existing: string, out: string): boolean {
+  try {
+    linkSync(existing, out);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function writeFolderAtomic(dir: string, contents: Map<string, Uint8Array | string>): void {
   const target = path.resolve(dir);
   const parent = path.dirname(target);
@@ -107,11 +117,15 @@ export function writeFolderAtomic(dir: string, contents: Map<string, Uint8Array 
   const temporary = temporaryBeside(target, `${suffix}.tmp`);
   const previous = temporaryBeside(target, `${suffix}.old`);
   try {
+    // The same bytes under two names (tail.onnx and the repository's model.onnx) are one file, hard-linked.
+    const written = new Map<Uint8Array, string>();
     for (const [file, data] of contents) {
       const out = path.join(temporary, file);
       try {
         mkdirSync(path.dirname(out), { recursive: true });
-        writeFileSync(out, data);
+        const first = typeof data === 'string' ? undefined : written.get(data);
+        if (first === undefined || !linked(first, out)) writeFileSync(out, data);
+        if (typeof data !== 'string' && first === undefined) written.set(data, out);
       } catch (error) {
         throw failure(target, error);
       }

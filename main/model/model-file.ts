@@ -47,7 +47,7 @@ export async function loadModelFile(filePath: string): Promise<LoadedModel> {
   const hash = createHash('sha256');
   const bytes: Uint8Array = await readRegularFile(resolved, {
     label: filePath,
-    makeError: (message) => new ModelFileError(message.replace(': is a folder, not a file', ': is a folder, not an ONNX file')),
+    makeError: (message) => new ModelFileError(message),
     onSlice: (slice) => hash.update(slice)
   });
   const digest = hash.digest('hex');

@@ -184,7 +184,10 @@ export function replaceRefusal(dir: string): string | null {
   } catch {
     return 'its partition.json is not one an export wrote';
   }
-  const files = new Set(['partition.json', config.files.head, config.files.tail, config.files.repository?.model, config.files.repository?.config].filter((f): f is string => typeof f === 'string'));
+  const kserve = config.files.kserve ? [config.files.kserve, 'DEPLOY.md'] : [];
+  const files = new Set(
+    ['partition.json', config.files.head, config.files.tail, config.files.repository?.model, config.files.repository?.config, ...kserve].filter((f): f is string => typeof f === 'string')
+  );
   const folders = new Set<string>();
   for (const file of files) for (let parent = path.posix.dirname(file); parent !== '.'; parent = path.posix.dirname(parent)) folders.add(parent);
   const stranger = entries.find(({ name, entry }) => !(entry.isFile() && files.has(name)) && !(entry.isDirectory() && folders.has(name)));

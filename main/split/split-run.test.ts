@@ -231,7 +231,14 @@ describe('load awareness', () => {
       // made 3× slower (a phone against a server): only K comes from the live executor.
       // Idle (K = 1) the server wins; with K > 5 the device must.
       const measured = await profileModel(analyzed, { ep: 'cpu', runs: 5, warmup: 1 });
-      const scaled = (factor: number) => ({ ...measured, layers: measured.layers.map((l) => ({ ...l, medianMs: l.medianMs * factor, p10Ms: l.p10Ms * factor, p90Ms: l.p90Ms * factor })) });
+      // Every time in the profile scales, the whole run too (it is what the layers are spread to add up to).
+      const scaled = (factor: number) => ({
+        ...measured,
+        layers: measured.layers.map((l) => ({ ...l, medianMs: l.medianMs * factor, p10Ms: l.p10Ms * factor, p90Ms: l.p90Ms * factor })),
+        sumOfMediansMs: measured.sumOfMediansMs * factor,
+        wholeModelMs: measured.wholeModelMs === null ? null : measured.wholeModelMs * factor,
+        ...(measured.runOverheadMs === undefined ? {} : { runOverheadMs: measured.runOverheadMs * factor })
+      });
       const deviceFile = path.join(dir, 'slow-device.json');
       const serverFile = path.join(dir, 'server.json');
       writeProfileFile(deviceFile, scaled(3));

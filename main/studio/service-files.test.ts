@@ -224,11 +224,11 @@ describe('regular files only', () => {
     const started = performance.now();
     await expect(service.handle('model.openPath', { path: fifo })).rejects.toMatchObject({
       name: 'ModelFileError',
-      message: `${fifo}: is not a regular file (a device, pipe or socket); only regular files are opened`
+      message: `${fifo}: is a FIFO (named pipe), not a regular file`
     });
-    await expect(service.handle('model.openPath', { path: '/dev/zero' })).rejects.toThrow('/dev/zero: is not a regular file');
-    await expect(service.handle('model.openPath', { path: work })).rejects.toThrow(`${work}: is a folder, not an ONNX file`);
-    await expect(service.handle('partition.import', { path: fifo })).rejects.toMatchObject({ name: 'PartitionConfigError', message: expect.stringContaining('is not a regular file') });
+    await expect(service.handle('model.openPath', { path: '/dev/zero' })).rejects.toThrow('/dev/zero: is a character device, not a regular file');
+    await expect(service.handle('model.openPath', { path: work })).rejects.toThrow(`${work}: is a folder, not a file`);
+    await expect(service.handle('partition.import', { path: fifo })).rejects.toMatchObject({ name: 'PartitionConfigError', message: expect.stringContaining('is a FIFO (named pipe), not a regular file') });
     // Nothing waited for a writer on the FIFO.
     expect(performance.now() - started).toBeLessThan(5000);
     expect(await service.handle('model.recent', {})).toEqual([]);

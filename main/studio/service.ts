@@ -56,6 +56,8 @@ import type { ExecutorSupervisor } from './executor-supervisor.js';
 import { PreferencesStore, ProfileStore, type StudioLog } from './preferences.js';
 import { listFolder } from './folder-listing.js';
 import { UploadStore, type StoredUpload } from './uploads.js';
+import { DownloadTickets } from './download-tickets.js';
+import { EXPORT_DOWNLOAD_PATH } from '../../app/studio/wire.js';
 
 class SweepCancelledError extends Error {
   override name = 'SweepCancelledError';
@@ -89,6 +91,8 @@ export interface StudioServiceOptions {
    * the studio's own export folder, HOME/exports.
    */
   chooseFolder?: (current: string | null) => Promise<string | null>;
+  /** Electron: shows a folder in the system's file manager (partition.reveal). */
+  revealFolder?: (dir: string) => void;
   /** The user's home folder, where the page's path field may browse (default os.homedir()). */
   userHome?: string;
   log?: StudioLog;
@@ -130,6 +134,7 @@ export class StudioService {
   private readonly openedFiles = new Map<string, { signature: string; id: string }>();
   private readonly jobs = new Map<string, ProfileJob>();
   private readonly sweeps = new Map<string, ProfileJob>();
+  private readonly downloads = new DownloadTickets();
   private readonly queues: Record<ProfileSide, Promise<void>> = { local: Promise.resolve(), remote: Promise.resolve() };
   private readonly listeners = new Set<StudioEventListener>();
   private providers: Promise<ProviderStatus[]> | null = null;
@@ -255,6 +260,8 @@ export class StudioService {
     'partition.export': (params) => this.exportPartition(params),
     'partition.exportFolder': () => ({ dir: this.exportRoot() ?? this.defaultExportRoot(), canChoose: Boolean(this.options.chooseFolder) }),
     'partition.chooseExportFolder': () => this.chooseExportFolder(),
+    'partition.reveal': ({ dir }) => this.revealExport(dir),
+    'partition.download': ({ dir }) => this.downloadExport(dir),
     'partition.import': (params) => this.importPartition(params),
     'executor.measureLink': () => this.executor.api().api.measureLink({ rounds: 3 }),
     'sweep.start': (params) => ({ jobId: this.startSweep(params) }),
@@ -572,8 +579,8 @@ export class StudioService {
       this.prefs.setExportDir(picked);
       root = path.resolve(picked);
     }
-    const name =
-      params.name ?? `${path.basename(entry.view.fileName).replace(/\.onnx$/i, '').replace(/[^A-Za-z0-9._-]+/g, '_')}-cut-${params.cut}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    // One folder per model and cut: exporting the same cut again replaces it (only if an export wrote it).
+    const name = params.name ?? `${path.basename(entry.view.fileName).replace(/\.onnx$/i, '').replace(/[^A-Za-z0-9._-]+/g, '_')}-cut-${params.cut}`;
     const outDir = path.join(root, name);
     if (path.dirname(outDir) !== path.resolve(root)) throw new ExportError(`"${name}" is not a folder name`);
     const result = exportPartition({
@@ -583,10 +590,42 @@ export class StudioService {
       objective: params.objective,
       latencies: this.planLatencies(params.modelId, entry),
       outDir,
-      overwrite: params.overwrite ?? false,
+      overwrite: params.overwrite ?? params.name === undefined,
       overwriteHint: 'tick Overwrite to replace it'
     });
     return { dir: result.dir, files: result.files, ms: result.ms };
+  }
+
+  /** An export folder the page names back (to reveal or download): directly under the export folder, written by an export. */
+  private exportedFolder(dir: string): string {
+    const root = this.exportRoot();
+    const resolved = path.resolve(dir);
+    if (root === null || path.dirname(resolved) !== path.resolve(root)) throw new ExportError(`${dir} is not an export folder`);
+    let stats;
+    try {
+      stats = statSync(path.join(resolved, 'partition.json'));
+    } catch {
+      throw new ExportError(`${dir} holds no export (no partition.json)`);
+    }
+    if (!stats.isFile()) throw new ExportError(`${dir} holds no export (no partition.json)`);
+    return resolved;
+  }
+
+  private revealExport(dir: string): StudioResult<'partition.reveal'> {
+    if (!this.options.revealFolder) throw new ExportError('the studio in a browser cannot show a folder; download it as a zip instead');
+    this.options.revealFolder(this.exportedFolder(dir));
+    return { revealed: true };
+  }
+
+  private downloadExport(dir: string): StudioResult<'partition.download'> {
+    const folder = this.exportedFolder(dir);
+    const ticket = this.downloads.issue(folder);
+    return { url: `${EXPORT_DOWNLOAD_PATH}${ticket}`, fileName: `${path.basename(folder)}.zip` };
+  }
+
+  /** The folder a download ticket was issued for, once (the web host's EXPORT_DOWNLOAD_PATH). */
+  takeDownload(ticket: string): string | null {
+    return this.downloads.take(ticket);
   }
 
   private async importPartition(params: StudioParams<'partition.import'>): Promise<StudioResult<'partition.import'>> {

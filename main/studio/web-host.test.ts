@@ -1,14 +1,16 @@
 // The web host over real sockets on loopback: the token guards the page and the socket,
 // requests are answered, events delivered, malformed messages answered without taking
 // the host down, model bytes travel in binary frames, upload chunks come as POST bodies
-// (token, origin and size checked), and static files are served with the CSP and without
+// (token, origin and size checked), exports download as a zip once per ticket, and static files are served with the CSP and without
 // directory traversal.
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { unzipSync } from 'fflate';
+import type { OpenedModel, StudioResult } from '../../app/studio/contract.js';
 import { CLOSE_MESSAGE_TOO_BIG, decodeMessage, encodeMessage, parseServerMessage, type WireServerMessage } from '../../app/studio/wire.js';
 import { defaultZooDir } from '../files/paths.js';
 import { ensureZooModel } from '../model/zoo-files.js';
@@ -300,4 +302,55 @@ describe('web host: the contract over the socket', () => {
     expect('result' in finished && (finished.result as { model: { fileName: string } }).model.fileName).toBe('posted.onnx');
     client.close();
   });
+});
+
+describe('web host: export downloads', () => {
+  function getBytes(pathAndQuery: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+    const { port } = new URL(host.url);
+    return new Promise((resolve, reject) => {
+      const request = httpRequest({ host: '127.0.0.1', port: Number(port), path: pathAndQuery }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }));
+      });
+      request.on('error', reject);
+      request.end();
+    });
+  }
+
+  it('streams an export folder as a zip once per ticket, and only an export folder', async () => {
+    const { model } = (await service.handle('model.openPath', { path: lenetPath })) as OpenedModel;
+    const network = { name: 'lte', uplinkMbps: 5.85, downlinkMbps: 13.76, rttMs: 70 };
+    const exported = (await service.handle('partition.export', { modelId: model.id, cut: 3, network, serverLoad: 1, objective: 'latency' })) as StudioResult<'partition.export'>;
+    // One folder per model and cut: exporting the same cut again replaces it.
+    const again = (await service.handle('partition.export', { modelId: model.id, cut: 3, network, serverLoad: 2, objective: 'latency' })) as StudioResult<'partition.export'>;
+    expect(again.dir).toBe(exported.dir);
+    // Named for the model as this studio knows it (an earlier test uploaded the same bytes under another name).
+    const name = path.basename(exported.dir);
+    expect(name).toMatch(/^[a-z]+-cut-3$/);
+    expect(readdirSync(path.dirname(exported.dir)).filter((entry) => entry.endsWith('-cut-3'))).toEqual([name]);
+    // The tail and the repository's copy of it are one file.
+    const config = JSON.parse(readFileSync(path.join(exported.dir, 'partition.json'), 'utf8')) as { files: { tail: string; repository: { model: string } } };
+    expect(statSync(path.join(exported.dir, config.files.tail)).ino).toBe(statSync(path.join(exported.dir, config.files.repository.model)).ino);
+
+    const link = (await service.handle('partition.download', { dir: exported.dir })) as StudioResult<'partition.download'>;
+    expect(link.fileName).toBe(`${name}.zip`);
+    const answer = await getBytes(link.url);
+    expect(answer.status).toBe(200);
+    expect(answer.headers['content-type']).toBe('application/zip');
+    expect(answer.headers['content-disposition']).toBe(`attachment; filename="${name}.zip"`);
+    const entries = unzipSync(new Uint8Array(answer.body));
+    const head = entries[`${name}/head.onnx`];
+    expect(head).toBeDefined();
+    expect(Buffer.from(head).equals(readFileSync(path.join(exported.dir, 'head.onnx')))).toBe(true);
+    expect(Object.keys(entries)).toEqual(expect.arrayContaining([`${name}/partition.json`, `${name}/tail.onnx`, `${name}/${config.files.repository.model}`]));
+    // A ticket is spent by its download; a made-up one is refused.
+    expect((await getBytes(link.url)).status).toBe(404);
+    expect((await getBytes('/export-download/made-up')).status).toBe(404);
+    // Only folders an export wrote, under the export folder.
+    await expect(service.handle('partition.download', { dir: work })).rejects.toMatchObject({ name: 'ExportError', message: `${work} is not an export folder` });
+    mkdirSync(path.join(path.dirname(exported.dir), 'mine'));
+    await expect(service.handle('partition.download', { dir: path.join(path.dirname(exported.dir), 'mine') })).rejects.toMatchObject({ message: expect.stringContaining('holds no export') });
+    await expect(service.handle('partition.reveal', { dir: exported.dir })).rejects.toMatchObject({ name: 'ExportError', message: expect.stringContaining('cannot show a folder') });
+  }, 60_000);
 });

@@ -12,6 +12,8 @@
 // a malformed one gets an error reply and the socket and the host stay up. An upload's
 // chunks may also come as HTTP POST bodies (UPLOAD_CHUNK_PATH, same token, Host and Origin
 // checks, at most MAX_UPLOAD_CHUNK_BYTES each), handled as the contract's upload.chunk.
+// An export downloads as a zip from EXPORT_DOWNLOAD_PATH + a one-time ticket that
+// partition.download issued (Host checked; the ticket is the secret), streamed file by file.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -28,11 +30,13 @@ import {
   parseRequest,
   STUDIO_SOCKET_PATH,
   UPLOAD_CHUNK_PATH,
+  EXPORT_DOWNLOAD_PATH,
   WireRequestError
 } from '../../app/studio/wire.js';
 import { packageRoot } from '../files/paths.js';
 import { contentSecurityPolicy } from './csp.js';
 import { lookUpStaticFile } from './static-files.js';
+import { zipFolder } from '../files/zip-folder.js';
 import type { StudioLog } from './preferences.js';
 import { errorPayload, type StudioService } from './service.js';
 
@@ -179,10 +183,35 @@ export class WebHost {
     });
   }
 
+  /** An export folder as a zip, for a ticket partition.download issued (once). */
+  private sendExport(response: ServerResponse, ticket: string): void {
+    const dir = this.options.service.takeDownload(ticket);
+    if (dir === null) return this.refuse(response, 404, 'this download link was used already or has expired; export again, or ask for a new link');
+    const fileName = `${path.basename(dir)}.zip`.replace(/[^A-Za-z0-9._-]/g, '_');
+    let zip;
+    try {
+      zip = zipFolder(dir);
+    } catch (error) {
+      return this.refuse(response, 410, `the export ${path.basename(dir)} is gone (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+    }
+    response.writeHead(200, {
+      ...this.securityHeaders(),
+      'Content-Type': 'application/zip',
+      'Content-Disposition': `attachment; filename="${fileName}"`,
+      'Cache-Control': 'no-store'
+    });
+    zip.on('error', (error) => {
+      this.options.log?.(`studio: export download of ${dir} failed: ${error.message}`);
+      response.destroy();
+    });
+    zip.pipe(response);
+  }
+
   private serveFile(request: IncomingMessage, response: ServerResponse): void {
     if (!this.hostAllowed(request)) return this.refuse(response, 403, 'forbidden: unexpected Host header');
     const url = new URL(request.url ?? '/', `http://127.0.0.1:${this.port}`);
     if (url.pathname === UPLOAD_CHUNK_PATH && request.method === 'POST') return this.receiveChunk(request, response, url);
+    if (url.pathname.startsWith(EXPORT_DOWNLOAD_PATH) && request.method === 'GET') return this.sendExport(response, url.pathname.slice(EXPORT_DOWNLOAD_PATH.length));
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       response.setHeader('Allow', 'GET, HEAD');
       return this.refuse(response, 405, 'method not allowed');

@@ -2,7 +2,9 @@
 // objective (or the DAG min cut) with the what-if conditions to main ('partition.export':
 // head.onnx, tail.onnx, the tail's model repository, partition.json with its decision
 // table; the radio and device power the panel's energies use, so partition.json assumes
-// the same) and shows the folder it was written to. The page names only the export's
+// the same) and shows the folder it was written to, with Show in folder (Electron) or
+// Download .zip (web host). Without a name, each model and cut has one folder, replaced
+// by the next export of that cut. The page names only the export's
 // folder (a name, not a path): main writes it under the export folder — in the desktop app
 // the one picked in the native dialog (Folder…), in a browser the studio's own — and
 // Overwrite replaces only a folder an earlier export wrote. Import reads a partition.json
@@ -39,6 +41,7 @@ export function ExportImport({ model, split, whatIf, bestCut, hasDag, onShowComp
   const pushBanner = useStudio((state) => state.pushBanner);
   const setWhatIf = useStudio((state) => state.setWhatIf);
   const pinImported = useStudio((state) => state.pinImported);
+  const hostKind = useStudio((state) => state.info?.host ?? 'web');
   const [busy, setBusy] = useState(false);
   const [written, setWritten] = useState<StudioResult<'partition.export'> | null>(null);
   const [restored, setRestored] = useState<string | null>(null);
@@ -61,6 +64,29 @@ export function ExportImport({ model, split, whatIf, bestCut, hasDag, onShowComp
       live = false;
     };
   }, [host]);
+
+  const reveal = async (dir: string) => {
+    try {
+      await host.request('partition.reveal', { dir });
+    } catch (error) {
+      pushBanner('error', `Could not show the export: ${errorMessage(error)}`);
+    }
+  };
+
+  // The web host streams the folder as a zip from a one-time address; a plain link downloads it without holding it in the page.
+  const download = async (dir: string) => {
+    try {
+      const { url, fileName } = await host.request('partition.download', { dir });
+      const link = document.createElement('a');
+      link.href = url;
+      link.download = fileName;
+      document.body.append(link);
+      link.click();
+      link.remove();
+    } catch (error) {
+      pushBanner('error', `Could not download the export: ${errorMessage(error)}`);
+    }
+  };
 
   const chooseFolder = async () => {
     try {
@@ -168,7 +194,16 @@ export function ExportImport({ model, split, whatIf, bestCut, hasDag, onShowComp
         <input ref={fileInput} type="file" accept=".json,application/json" hidden onChange={(event) => void onImport(event)} data-testid="split-import-input" />
         {written && (
           <div className="split-written" data-testid="split-export-result" data-dir={written.dir} title={written.files.join('\n')}>
-            Written to <code>{written.dir}</code> ({written.files.length} files, {written.ms.toFixed(0)} ms)
+            Written to <code>{written.dir}</code> ({written.files.length} files, {written.ms.toFixed(0)} ms){' '}
+            {hostKind === 'electron' ? (
+              <button type="button" className="text-button" onClick={() => void reveal(written.dir)} data-testid="split-export-reveal">
+                Show in folder
+              </button>
+            ) : (
+              <button type="button" className="text-button" onClick={() => void download(written.dir)} data-testid="split-export-download">
+                Download .zip
+              </button>
+            )}
           </div>
         )}
         {restored && (
