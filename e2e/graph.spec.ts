@@ -72,7 +72,8 @@ test('ResNet-50 opens with its stages collapsed, laid out in a worker, and Fit s
     await expect(graph(page)).toHaveAttribute('data-collapsed-groups', '4');
     await expect(graph(page)).toHaveAttribute('data-visible-items', '12');
     await hooks(page, (g) => g.fit());
-    expect(await hooks(page, (g) => g.zoom())).toBeGreaterThanOrEqual(0.5);
+    // The graph shares the window with the decision below it: Fit still draws the boxes' labels (op labels from 0.3).
+    expect(await hooks(page, (g) => g.zoom())).toBeGreaterThanOrEqual(0.4);
     await screenshot(page, testInfo, 'graph-resnet50-collapsed-1440-light');
 
     // Clicking a stage expands it in place; its label strip collapses it again.
@@ -105,7 +106,6 @@ test('the graph shows the starred cut, a pinned cut, the DAG min cut or none, an
   const studio = await openStudioWith(page, resnet50File());
   try {
     await expectModelShown(page, 'resnet50.onnx', RESNET50_LAYERS);
-    await page.getByRole('tab', { name: 'Split' }).click();
     const panel = page.getByTestId('split-panel');
     for (const preset of ['Wi-Fi', '3G', '5G']) {
       await page.getByRole('radio', { name: preset }).click();
@@ -116,6 +116,7 @@ test('the graph shows the starred cut, a pinned cut, the DAG min cut or none, an
     }
 
     // A cut inside layer3 (layers 39..81 or so): the picker shows it once pinned; the stage box is split.
+    await page.getByRole('tab', { name: /^Compare cuts/ }).click();
     await page.getByRole('spinbutton', { name: 'Cut to pin' }).fill('60');
     await page.getByRole('button', { name: 'Pin', exact: true }).click();
     const picker = page.getByRole('combobox', { name: 'Partition shown on the graph' });
@@ -248,7 +249,6 @@ test('screenshots: ResNet-50 collapsed and expanded and a real export, at 1280×
     try {
       await expect(page.getByTestId('status-model')).toHaveText(path.basename(file), { timeout: 60_000 });
       await expect(graph(page)).toHaveAttribute('data-drawn-nodes', /^[1-9]\d*$/);
-      await page.getByRole('tab', { name: 'Split' }).click();
       await page.getByRole('radio', { name: 'LTE' }).click();
       for (const theme of ['light', 'dark'] as const) {
         if ((await page.locator('html').getAttribute('data-theme')) !== theme) await page.getByTestId('theme-toggle').click();

@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from '@playwright/test';
+import { unzipSync } from 'fflate';
 import { analyzeModel } from '../app/analysis/analyze.js';
 import { buildPartitionProblem, estimateLatencies } from '../app/engine.js';
 import { readOnnxModel } from '../app/onnx/reader.js';
@@ -190,6 +191,14 @@ test('exports the starred cut and imports the config back', async ({ studioPage:
   const exported = JSON.parse(readFileSync(config, 'utf8')) as { decisionTable?: unknown };
   expect(exported.decisionTable).toBeDefined();
   await screenshot(page, testInfo, 'split-06-exported');
+  // The web host hands the folder over as a zip: every file, under the folder's name.
+  const downloading = page.waitForEvent('download');
+  await page.getByTestId('split-export-download').click();
+  const download = await downloading;
+  expect(download.suggestedFilename()).toBe(`${path.basename(dir)}.zip`);
+  const zipped = unzipSync(new Uint8Array(readFileSync(await download.path())));
+  expect(Object.keys(zipped)).toContain(`${path.basename(dir)}/partition.json`);
+  expect(new TextDecoder().decode(zipped[`${path.basename(dir)}/partition.json`])).toBe(readFileSync(config, 'utf8'));
 
   // Somewhere else, then back: the import restores 5G and pins the exported cut, named by its file.
   await page.getByRole('radio', { name: '3G' }).click();

@@ -56,8 +56,10 @@ async function structureFigures(model: ModelFile, log: (message: string) => void
       example ||= `cut ${cut} sends ${name}`;
     }
   }
+  // inlineExternalData empties externalData: decide before it whether the file's bytes are the whole model.
+  const hadExternalData = analyzed.model.externalData.length > 0;
   inlineExternalData(analyzed);
-  const bytes = analyzed.model.externalData.length > 0 ? encodeModel(analyzed.model.proto) : analyzed.bytes;
+  const bytes = hadExternalData ? encodeModel(analyzed.model.proto) : analyzed.bytes;
   const inputs = generateInputs(analyzed.model, { seed: 5, dimValues: resolvedDims(analyzed) });
   const expected = await runModel(bytes, inputs);
   const cuts = cutsToCheck(layers, model.bytes);
