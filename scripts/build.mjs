@@ -61,7 +61,7 @@ const rendererBundle = existsSync(rendererEntry)
       target: ['chrome120', 'firefox120', 'safari17'],
       format: 'iife',
       jsx: 'automatic',
-      minify: true,
+      minify: process.env.NEUROSURGEON_NO_MINIFY !== '1',
       sourcemap: true,
       define: { 'process.env.NODE_ENV': '"production"' },
       loader: { '.svg': 'file', '.png': 'file', '.woff2': 'file', '.woff': 'file', '.csv': 'text' },

@@ -99,7 +99,15 @@ function ChartLegend({ items }: { items: LegendItem[] }) {
   );
 }
 
-export function LayerCharts({ model, local, remote, selected, onSelect, onExportError }: LayerChartsProps): JSX.Element {
+/** No vertical grid lines: recharts would otherwise measure every tick label to place them, even with vertical={false}. */
+const noVerticalLines = (): number[] => [];
+
+export function LayerCharts(props: LayerChartsProps): JSX.Element {
+  const { selected, onSelect, onExportError } = props;
+  // A new model or profile reaches the charts as a background render, so opening a big
+  // model never blocks the page for recharts' mount (the graph and the split chart do the same).
+  const inputs = useMemo(() => ({ model: props.model, local: props.local, remote: props.remote }), [props.model, props.local, props.remote]);
+  const { model, local, remote } = useDeferredValue(inputs);
   const rows = useMemo(() => layerRows(model, local, remote), [model, local, remote]);
   // Recharts' first mount is the slow part of opening a model: it renders right after the
   // first paint (a background re-render), so the graph beside it shows without waiting.
@@ -212,7 +220,7 @@ export function LayerCharts({ model, local, remote, selected, onSelect, onExport
         )}
         <ResponsiveContainer width="100%" height="100%" minHeight={40}>
           <BarChart data={visible} margin={MARGIN} barCategoryGap="12%" barGap={1} onClick={selectColumn} cursor="pointer">
-            <CartesianGrid vertical={false} stroke="var(--border)" strokeDasharray="2 3" />
+            <CartesianGrid vertical={false} verticalCoordinatesGenerator={noVerticalLines} stroke="var(--border)" strokeDasharray="2 3" />
             <XAxis dataKey="index" hide />
             <YAxis
               width={Y_AXIS_WIDTH}
@@ -235,7 +243,7 @@ export function LayerCharts({ model, local, remote, selected, onSelect, onExport
         <ChartLegend items={sizeLegend} />
         <ResponsiveContainer width="100%" height="100%" minHeight={40}>
           <BarChart key={versionOf(rows)} data={windowed ? rows : visible} margin={MARGIN} barCategoryGap="12%" onClick={selectColumn} cursor="pointer">
-            <CartesianGrid vertical={false} stroke="var(--border)" strokeDasharray="2 3" />
+            <CartesianGrid vertical={false} verticalCoordinatesGenerator={noVerticalLines} stroke="var(--border)" strokeDasharray="2 3" />
             <XAxis
               dataKey="index"
               tick={<LayerTick label={labelOf} />}

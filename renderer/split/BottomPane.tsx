@@ -14,7 +14,7 @@
 // window.__studio.split.measureSlider(values) moves the uplink slider through `values`
 // (real input events) and returns the time from each event to the star's DOM update, and
 // to the bars' (they render from a deferred copy, after the stars).
-import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
+import { useCallback, useDeferredValue, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
 import { currentProfiles, errorMessage, useStudio } from '../store.js';
 import { CompareView } from './CompareView.js';
 import { ExportImport } from './ExportImport.js';
@@ -80,8 +80,10 @@ export function BottomPane({ layers }: { layers: ReactNode }) {
   const host = useStudio((state) => state.host);
   const pushBanner = useStudio((state) => state.pushBanner);
 
-  const model = current?.model ?? null;
-  const split = useMemo(() => (model ? splitProblemFor(model, profiles.local, profiles.remote) : null), [model, profiles.local, profiles.remote]);
+  // A new model or profile is planned and drawn as a background render (the what-if stays urgent: slider to star).
+  const planInputs = useMemo(() => ({ model: current?.model ?? null, local: profiles.local, remote: profiles.remote }), [current?.model, profiles.local, profiles.remote]);
+  const { model, local, remote } = useDeferredValue(planInputs);
+  const split = useMemo(() => (model ? splitProblemFor(model, local, remote) : null), [model, local, remote]);
   const analysis = useMemo(() => (split ? analyzeWhatIf(split, whatIf) : null), [split, whatIf]);
   const ownPins = model && pinState?.modelId === model.id ? pinState : null;
   const pins = ownPins?.cuts ?? noPins;
