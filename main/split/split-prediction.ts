@@ -75,6 +75,8 @@ export interface LatencyGathering {
   seed?: number;
   dimValues?: Record<string, number>;
   onProgress?: (message: string) => void;
+  /** Stops the device's profile (its process is killed) when aborted. */
+  signal?: AbortSignal;
 }
 
 export interface GatheredLatencies {
@@ -121,7 +123,8 @@ export async function gatherLatencies(analyzed: AnalyzedModel, control: RemoteEx
       seed: options.seed,
       dimValues: options.dimValues,
       expectSha256: sha256(analyzed.bytes),
-      onWarning: (line) => options.onProgress?.(`warning: ${line}`)
+      onWarning: (line) => options.onProgress?.(`warning: ${line}`),
+      ...(options.signal ? { signal: options.signal } : {})
     });
     checkMatchesModel(profile, analyzed, 'the profile of this device');
     local = { ms: profile.layers.map((l) => l.medianMs), source: `measured on this device (${profile.ep}, ${profileSettings(profile)})`, profile };

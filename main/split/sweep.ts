@@ -82,6 +82,11 @@ export interface SweepResult {
   dag?: SweepDag;
 }
 
+/** A sweep stopped by its caller's signal (LatencyGathering.signal). */
+export class SweepCancelledError extends Error {
+  override name = 'SweepCancelledError';
+}
+
 export interface SweepRequest extends LatencyGathering {
   analyzed: AnalyzedModel;
   links: LinkChoice[];
@@ -132,6 +137,10 @@ export async function sweepModel(request: SweepRequest): Promise<SweepResult[]> 
   const file = path.basename(analyzed.path);
   const nodeCount = analyzed.analysis.layers.length;
   const progress = request.onProgress ?? (() => undefined);
+  // A cancelled sweep stops after the run in flight, not after the whole cut.
+  const stopIfAborted = (): void => {
+    if (request.signal?.aborted) throw new SweepCancelledError('the sweep was cancelled');
+  };
   const control = request.connect();
   const latencies =
     request.latencies ??
@@ -145,7 +154,8 @@ export async function sweepModel(request: SweepRequest): Promise<SweepResult[]> 
       profileWarmup: request.profileWarmup,
       seed: request.seed,
       dimValues: request.dimValues,
-      onProgress: progress
+      onProgress: progress,
+      ...(request.signal ? { signal: request.signal } : {})
     }));
   const { loadFactor } = await control.load();
   const states: LinkState[] = request.links.map((link) => ({
@@ -181,7 +191,7 @@ export async function sweepModel(request: SweepRequest): Promise<SweepResult[]> 
       const prepared = await runner.prepare(cut, cut < nodeCount ? control : null);
       try {
         for (const state of needed) {
-          const measurement = await prepared.measure(cut < nodeCount ? state.data : null, { runs: request.runs });
+          const measurement = await prepared.measure(cut < nodeCount ? state.data : null, { runs: request.runs, onRun: stopIfAborted });
           state.measured.set(cut, { median: measurement.median, ok: measurement.outputCheck.ok, maxAbsDiff: measurement.outputCheck.maxAbsDiff });
           state.bestMs = Math.min(state.bestMs, measurement.median.totalMs);
         }
@@ -195,7 +205,7 @@ export async function sweepModel(request: SweepRequest): Promise<SweepResult[]> 
       progress(`${file} the DAG partition (${state.dag.localNodes.length} of ${nodeCount} layers on the device): ${state.link.preset.network.name}`);
       const prepared = await runner.prepare({ dag: state.dag.localNodes }, remote ? control : null);
       try {
-        const measurement = await prepared.measure(remote ? state.data : null, { runs: request.runs });
+        const measurement = await prepared.measure(remote ? state.data : null, { runs: request.runs, onRun: stopIfAborted });
         state.dagMeasured = { median: measurement.median, ok: measurement.outputCheck.ok, maxAbsDiff: measurement.outputCheck.maxAbsDiff };
       } finally {
         await prepared.release();
@@ -203,7 +213,7 @@ export async function sweepModel(request: SweepRequest): Promise<SweepResult[]> 
     }
   } catch (error) {
     // What was measured before the failure is kept: the caller prints it with the failure.
-    if (reached > 0) throw new SweepInterruptedError(describeError(error), reached, order.length, summarize(true));
+    if (reached > 0 && !(error instanceof SweepCancelledError)) throw new SweepInterruptedError(describeError(error), reached, order.length, summarize(true));
     throw error;
   } finally {
     await runner.release();

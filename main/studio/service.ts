@@ -51,17 +51,13 @@ import type { NetworkConditions, PlanOptions } from '../../app/partition/types.j
 import { ExportError, exportPartition, MAX_PARTITION_CONFIG_BYTES, PartitionConfigError, readPartitionConfig, type ExportRequest } from '../split/export.js';
 import { ExecutorClient } from '../executor/client.js';
 import type { LinkChoice } from '../split/split-prediction.js';
-import { sweepModel } from '../split/sweep.js';
+import { SweepCancelledError, sweepModel } from '../split/sweep.js';
 import type { ExecutorSupervisor } from './executor-supervisor.js';
 import { PreferencesStore, ProfileStore, type StudioLog } from './preferences.js';
 import { listFolder } from './folder-listing.js';
 import { UploadStore, type StoredUpload } from './uploads.js';
 import { DownloadTickets } from './download-tickets.js';
 import { EXPORT_DOWNLOAD_PATH } from '../../app/studio/wire.js';
-
-class SweepCancelledError extends Error {
-  override name = 'SweepCancelledError';
-}
 
 /** The user closed the export-folder dialog without choosing (Electron). */
 export class ExportCancelledError extends Error {
@@ -692,6 +688,7 @@ export class StudioService {
           ep: this.prefs.get().localEp,
           allowCpuFallback: true,
           latencies,
+          signal,
           connect: (shaper) => new ExecutorClient({ url: status.url, token, shaper }),
           // sweepModel reports before each cut: the place to stop a cancelled sweep.
           onProgress: (message) => {
