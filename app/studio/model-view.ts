@@ -42,6 +42,8 @@ export interface NodeView {
   params: number;
   paramBytes: number;
   macs: number | null;
+  /** Of `macs`, the integer ones (a quantized op: QLinearConv, ConvInteger, …); 0 for a float op. */
+  intMacs: number | null;
   outputBytes: number | null;
   flags: LayerFlag[];
   /** Nodes whose outputs this node reads (indices, ascending, no duplicates). */
@@ -150,6 +152,7 @@ export function modelViewOf(
       params: layer.params,
       paramBytes: layer.paramBytes,
       macs: layer.macs,
+      intMacs: layer.intMacs,
       outputBytes: layer.outputBytes,
       flags: layer.flags,
       predecessors,

@@ -101,7 +101,12 @@ function NodeSection(props: {
       </header>
 
       <dl className="details-stats">
-        <Stat label="MACs" value={formatCount(node.macs)} title={node.macs === null ? 'not counted (unknown op or shape)' : node.macs.toLocaleString('en-US')} />
+        <Stat
+          label="MACs"
+          value={formatCount(node.macs)}
+          sub={node.intMacs ? `${formatCount(node.intMacs)} integer` : undefined}
+          title={node.macs === null ? 'not counted (unknown op or shape)' : `${node.macs.toLocaleString('en-US')}${node.intMacs ? `, of which ${node.intMacs.toLocaleString('en-US')} integer (8-bit) multiply-accumulates` : ''}`}
+        />
         <Stat label="Parameters" value={formatCount(node.params)} sub={node.params > 0 ? formatBytes(node.paramBytes) : undefined} />
         <Stat label="Output" value={formatBytes(node.outputBytes)} title={node.outputBytes === null ? 'unknown' : `${node.outputBytes.toLocaleString('en-US')} bytes`} />
       </dl>
@@ -292,7 +297,13 @@ function ModelSummary({ model, local, remote }: { model: ModelView; local: Laten
         <Stat
           label="MACs"
           value={formatCount(model.totals.macs)}
-          sub={model.totals.unknownMacLayers > 0 ? `${model.totals.unknownMacLayers} layers not counted` : undefined}
+          sub={
+            model.totals.unknownMacLayers > 0
+              ? `${model.totals.unknownMacLayers} layers not counted`
+              : model.totals.intMacs > 0
+                ? `${formatCount(model.totals.intMacs)} integer · ${formatCount(model.totals.macs - model.totals.intMacs)} float`
+                : undefined
+          }
         />
       </dl>
       {(local || remote) && (
