@@ -247,8 +247,10 @@ test('on the 1,000-node transformer the slider probe moves the star and times ea
   await expectModelShown(page, 'alexnet.onnx', ALEXNET_NODES);
   await page.getByTestId('open-file-input').setInputFiles(writeZooModel(testInfo, 'transformer-large'));
   await expect(page.getByTestId('status-model')).toHaveText('transformer-large.onnx', { timeout: 120_000 });
-  const nodes = Number(await page.getByTestId('graph-canvas').getAttribute('data-node-count'));
-  expect(nodes).toBeGreaterThan(1000);
+  // The graph takes a new model as a background render: wait for it rather than read the old one.
+  const graphNodes = async (): Promise<number> => Number(await page.getByTestId('graph-canvas').getAttribute('data-node-count'));
+  await expect.poll(graphNodes, { timeout: 60_000 }).toBeGreaterThan(1000);
+  const nodes = await graphNodes();
   await expect(page.getByTestId('split-chart')).toHaveAttribute('data-cuts', String(nodes + 1));
   // A DAG (attention, residuals): the min-cut partition is shown beside the best cut, and can be pinned as a column.
   await openTab(page, /^Compare cuts/);

@@ -548,19 +548,18 @@ describe('robustness and speed', () => {
     expect(a.layers[1].outputs[0].shape).toEqual([1, 4, 6, 6]);
   });
 
-  it('analyses a 10,000-node model in well under a second', () => {
+  // How fast is a figure of `npm run bench -- --only engine`, not a timed unit test.
+  it('analyses a 10,000-node chain, every layer in order', () => {
     const model = build('long', (b) => {
       let x = b.input('x', 'float32', ['batch', 64]);
       const bias = b.constantFloat('bias', [64], new Float32Array(64));
       for (let i = 0; i < 5000; i++) x = b.relu(b.add(x, bias, `/add${i}`), `/relu${i}`);
       b.output(x, 'float32', ['batch', 64]);
     });
-    const start = performance.now();
     const a = analyzeModel(model, { dimValues: { batch: 8 } });
-    const elapsed = performance.now() - start;
     expect(a.layers).toHaveLength(10_000);
+    expect(a.layers[9_999].name).toBe('/relu4999');
     expect(a.totals.macs).toBe(5000 * 8 * 64);
-    expect(elapsed).toBeLessThan(1000);
   });
 });
 
