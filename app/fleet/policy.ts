@@ -36,3 +36,23 @@ export function cutsOf(policy: FleetPolicy, ladder: LoadLadder): number[] {
   if (policy === 'neurosurgeon') return [ladder.rungs[0].cut];
   return [...new Set(ladder.rungs.map((r) => r.cut))].sort((a, b) => a - b);
 }
+
+/** The same cut table for a device `factor`× slower (or faster, below 1) than the one it was built for. */
+export function withDeviceScaled(table: CutTable, factor: number): CutTable {
+  return { ...table, localPrefixMs: table.localPrefixMs.map((ms) => ms * factor) };
+}
+
+/**
+ * Server work per query of a policy at K = 1, relative to cloud-only's, over a set of
+ * clients (each a cut table and a link): the throughput gain the planner predicts when the
+ * server's capacity is its only limit (> 1: Neurosurgeon leaves the server less to do).
+ */
+export function predictedGain(clients: readonly { table: CutTable; options: PlanOptions }[]): number {
+  let cloud = 0;
+  let split = 0;
+  for (const { table, options } of clients) {
+    cloud += table.remoteSuffixMs[0];
+    split += table.remoteSuffixMs[planCuts(table, { ...options, serverLoad: 1 }).best.latency];
+  }
+  return split > 0 ? cloud / split : Infinity;
+}

@@ -81,3 +81,14 @@ export function loadAwareAtKnee(results: readonly FleetPolicyResult[], objective
   const ratio = Number.isFinite(p95(nsPoint)) && Number.isFinite(p95(laPoint)) && p95(nsPoint) > 0 ? p95(laPoint) / p95(nsPoint) : null;
   return { arrivalRate: nsPoint.arrivalRate, throughputRatio: laPoint.throughputQps / nsPoint.throughputQps, p95Ratio: ratio };
 }
+
+/** One row per swept arrival rate, a throughput column per policy (absent where not measured): the Throughput view's chart data. */
+export function throughputRows(points: readonly FleetPoint[]): ({ arrivalRate: number } & Partial<Record<FleetPolicy, number>>)[] {
+  const rows = new Map<number, { arrivalRate: number } & Partial<Record<FleetPolicy, number>>>();
+  for (const point of points) {
+    const row = rows.get(point.arrivalRate) ?? { arrivalRate: point.arrivalRate };
+    row[point.policy] = point.throughputQps;
+    rows.set(point.arrivalRate, row);
+  }
+  return [...rows.values()].sort((a, b) => a.arrivalRate - b.arrivalRate);
+}

@@ -8,7 +8,7 @@
 // crossing tensors to its tail with standard Open Inference Protocol inference calls.
 // Overload shows as 503 counts and queue waits; queries still unanswered after the drain
 // limit are counted as unfinished and their connections closed, so a point never hangs.
-import { linkSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -56,6 +56,8 @@ export interface FleetRunOptions {
   maxQueue?: number;
   /** Where this machine's model profiles are cached (fleet-models.ts). */
   profileCacheDir?: string;
+  /** Models opened by an earlier run (planFleet), reused. */
+  modelCache?: Map<string, FleetModel>;
   signal?: AbortSignal;
   onProgress?: (progress: FleetProgress) => void;
 }
@@ -101,25 +103,35 @@ function linkOrWrite(source: string | null, target: string): boolean {
   }
 }
 
-export async function runFleet(options: FleetRunOptions): Promise<FleetReport> {
-  const { request, signal } = options;
-  try {
-    checkFleetRequest(request);
-  } catch (error) {
-    if (error instanceof FleetInputError) throw new UsageError(error.message);
-    throw error;
-  }
-  const progress = (message: string, done = 0, point?: FleetPoint) =>
-    options.onProgress?.({ phase: point || done > 0 ? 'run' : 'prepare', message, done, total: request.policies.length * request.rates.length, point });
+/** The clients of a request and what they need: networks, models (opened once), cut ladders and the tails every policy may call. */
+export interface FleetPlan {
+  networks: string[];
+  modelOfClient: string[];
+  models: Map<string, FleetModel>;
+  ladderOf: (model: FleetModel, network: string) => LoadLadder;
+  /** Model id → cuts some client may send to the executor. */
+  neededCuts: Map<string, Set<number>>;
+}
 
+/** Opens the models (from `modelCache` when given, keyed by id and slowdown) and plans every client's cuts. */
+export async function planFleet(
+  request: FleetRequest,
+  options: { zooDir: string; profileCacheDir?: string; signal?: AbortSignal; modelCache?: Map<string, FleetModel>; onProgress?: (progress: FleetProgress) => void }
+): Promise<FleetPlan> {
   // Clients: networks in proportion to the mix, models round-robin within each network.
   const networks = assignNetworks(request.networkMix, request.clients);
   const modelOfClient = assignModels(networks, request.models);
   const models = new Map<string, FleetModel>();
   for (const id of [...new Set(modelOfClient)]) {
-    throwIfAborted(signal);
-    progress(`opening ${id} (profile on this machine, cached after the first run)`);
-    models.set(id, await openFleetModel(id, { zooDir: options.zooDir, slowdown: request.deviceSlowdown, cacheDir: options.profileCacheDir, signal }));
+    throwIfAborted(options.signal);
+    const key = `${id}×${request.deviceSlowdown}`;
+    let model = options.modelCache?.get(key);
+    if (!model) {
+      options.onProgress?.({ phase: 'prepare', message: `opening ${id} (profile on this machine, cached after the first run)`, done: 0, total: 0 });
+      model = await openFleetModel(id, { zooDir: options.zooDir, slowdown: request.deviceSlowdown, cacheDir: options.profileCacheDir, signal: options.signal });
+      options.modelCache?.set(key, model);
+    }
+    models.set(id, model);
   }
   const ladders = new Map<string, LoadLadder>();
   const ladderOf = (model: FleetModel, network: string): LoadLadder => {
@@ -131,7 +143,6 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetReport> {
     }
     return ladder;
   };
-  // The tails every policy may call.
   const neededCuts = new Map<string, Set<number>>();
   for (let i = 0; i < request.clients; i++) {
     const model = models.get(modelOfClient[i]) as FleetModel;
@@ -140,6 +151,44 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetReport> {
     for (const policy of request.policies) for (const cut of cutsOf(policy, ladder)) if (cut < model.nodeCount) cuts.add(cut);
     neededCuts.set(model.id, cuts);
   }
+  return { networks, modelOfClient, models, ladderOf, neededCuts };
+}
+
+/** Writes every tail a plan needs into a Triton-layout repository (cut 0 hard-linked to the model file where possible). */
+export function writeTails(plan: FleetPlan, repository: string, signal?: AbortSignal, progress?: (message: string) => void): Map<string, FleetTail> {
+  const write = writeToRepository(repository);
+  const tails = new Map<string, FleetTail>();
+  for (const [id, cuts] of plan.neededCuts) {
+    const model = plan.models.get(id) as FleetModel;
+    for (const cut of cuts) {
+      throwIfAborted(signal);
+      progress?.(`writing the tail of ${id} at cut ${cut}`);
+      const tail = buildTail(model, cut, (name, bytes) => {
+        // Cut 0's tail is the model file itself: linked, not copied, where the file system allows.
+        const target = path.join(repository, name, '1', 'model.onnx');
+        if (existsSync(target)) return;
+        const whole = cut === 0 && model.analyzed.model.externalData.length === 0 ? model.analyzed.path : null;
+        if (!linkOrWrite(whole, target)) write(name, bytes);
+      });
+      tails.set(`${id}:${cut}`, tail);
+    }
+  }
+  return tails;
+}
+
+export async function runFleet(options: FleetRunOptions): Promise<FleetReport> {
+  const { request, signal } = options;
+  try {
+    checkFleetRequest(request);
+  } catch (error) {
+    if (error instanceof FleetInputError) throw new UsageError(error.message);
+    throw error;
+  }
+  const progress = (message: string, done = 0, point?: FleetPoint) =>
+    options.onProgress?.({ phase: point || done > 0 ? 'run' : 'prepare', message, done, total: request.policies.length * request.rates.length, point });
+
+  const plan = await planFleet(request, { ...options, onProgress: options.onProgress });
+  const { networks, modelOfClient, models, ladderOf, neededCuts } = plan;
 
   let executor: ExecutorProcess | null = null;
   let repository: string | null = null;
@@ -168,20 +217,7 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetReport> {
       }
     } else {
       repository = mkdtempSync(path.join(os.tmpdir(), 'neurosurgeon-fleet-repo-'));
-      const write = writeToRepository(repository);
-      for (const [id, cuts] of neededCuts) {
-        const model = models.get(id) as FleetModel;
-        for (const cut of cuts) {
-          throwIfAborted(signal);
-          progress(`writing the tail of ${id} at cut ${cut}`);
-          const tail = buildTail(model, cut, (name, bytes) => {
-            // Cut 0's tail is the model file itself: linked, not copied, where the file system allows.
-            const whole = cut === 0 && model.analyzed.model.externalData.length === 0 ? model.analyzed.path : null;
-            if (!linkOrWrite(whole, path.join(repository as string, name, '1', 'model.onnx'))) write(name, bytes);
-          });
-          tails.set(`${id}:${cut}`, tail);
-        }
-      }
+      for (const [key, tail] of writeTails(plan, repository, signal, progress)) tails.set(key, tail);
       progress('starting the executor on loopback (it loads every tail)');
       executor = await startExecutorProcess(
         ['--models', repository, '--max-concurrency', String(options.maxConcurrency ?? 2), '--max-queue', String(options.maxQueue ?? 64), '--timeout-s', '30'],
