@@ -53,7 +53,7 @@ import { ExecutorClient } from '../executor/client.js';
 import type { LinkChoice } from '../split/split-prediction.js';
 import { sweepModel } from '../split/sweep.js';
 import { FleetCancelledError, runFleet } from '../fleet/fleet-run.js';
-import { defaultFleetRequest } from '../../app/fleet/request.js';
+import { checkFleetRequest, defaultFleetRequest } from '../../app/fleet/request.js';
 import type { FleetPoint, FleetReport, FleetRequest } from '../../app/fleet/types.js';
 import type { ExecutorSupervisor } from './executor-supervisor.js';
 import { PreferencesStore, ProfileStore, type StudioLog } from './preferences.js';
@@ -714,8 +714,6 @@ export class StudioService {
    */
   startFleet(params: StudioParams<'fleet.start'>): string {
     if (this.fleet) throw new UsageError('a fleet run is already going; cancel it or wait for it to end');
-    const job = { jobId: randomUUID(), controller: new AbortController() };
-    this.fleet = job;
     const defaults = defaultFleetRequest();
     const request: FleetRequest = {
       ...defaults,
@@ -728,6 +726,13 @@ export class StudioService {
       deviceSlowdown: params.deviceSlowdown,
       objective: { ...defaults.objective, p95Ms: params.objectiveMs }
     };
+    try {
+      checkFleetRequest(request);
+    } catch (error) {
+      throw new UsageError(firstLine(error));
+    }
+    const job = { jobId: randomUUID(), controller: new AbortController() };
+    this.fleet = job;
     const total = request.policies.length * request.rates.length;
     const send = (fraction: number, message: string, point?: FleetPoint) =>
       this.emit('fleet.progress', { jobId: job.jobId, fraction: Math.min(1, Math.max(0, fraction)), message, ...(point ? { point } : {}) });
