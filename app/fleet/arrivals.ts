@@ -14,8 +14,23 @@ export function poissonArrivals(ratePerS: number, durationMs: number, seed: numb
   return times;
 }
 
-/** Which client each arrival belongs to: uniform over `clients`, so each client's own arrivals are Poisson at rate / clients. */
+/**
+ * Which client each arrival belongs to: the clients in a seeded random order, taken in
+ * turn (a fresh order each round). Every client gets rate / clients, and every window of
+ * `clients` arrivals holds each client (so each model and network) once: the mix a point
+ * measures is the mix asked for, not a draw from it — with VGG-16 most of the server's
+ * work, a uniform draw alone would swing a short point's load by tens of percent.
+ */
 export function assignArrivals(count: number, clients: number, seed: number): number[] {
   const random = seededRandom(seed ^ 0x5bd1e995);
-  return Array.from({ length: count }, () => Math.floor(random() * clients));
+  const owners: number[] = [];
+  const order = Array.from({ length: clients }, (_, i) => i);
+  while (owners.length < count) {
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    owners.push(...order.slice(0, count - owners.length));
+  }
+  return owners;
 }

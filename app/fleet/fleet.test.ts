@@ -25,10 +25,11 @@ describe('arrivals', () => {
     expect(() => poissonArrivals(0, 1000, 1)).toThrow(RangeError);
   });
 
-  it('spread over every client', () => {
+  it('spread over every client, each once per round', () => {
     const owners = assignArrivals(10_000, 200, 3);
     expect(new Set(owners).size).toBe(200);
     expect(Math.max(...owners)).toBe(199);
+    expect(new Set(owners.slice(200, 400)).size).toBe(200);
   });
 });
 

@@ -12,7 +12,7 @@
 // phone is emulated DEVICE_SLOWDOWN× slower (the project's convention, as in the quant and
 // real-exports sections) and the server's work is real.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { predictedGain, withDeviceScaled } from '../../app/fleet/policy.js';
 import { defaultFleetRequest } from '../../app/fleet/request.js';
@@ -25,22 +25,39 @@ import { planFleet, runFleet, writeTails, type FleetPlan } from '../fleet/fleet-
 import type { BenchFigure } from './figure.js';
 
 const DEVICE_SLOWDOWN = 20;
-const CLIENTS = 200;
-const DURATION_S = 5;
 const PAPER_GAINS: Record<string, number> = { wifi: 1.04, lte: 1.43, '3g': 2.36 };
-/** Arrival rates, as multiples of one core's cloud-only capacity predicted from the profiles. */
-const RATE_MULTIPLES = [0.6, 1.0, 1.4, 1.8, 2.2];
+
+/** The section's size; the defaults are `npm run bench`'s (about five minutes here), tests pass smaller ones. */
+export interface FleetBenchOptions {
+  clients: number;
+  durationS: number;
+  /** Arrival rates, as multiples of one core's cloud-only capacity predicted from the profiles. */
+  rateMultiples: number[];
+  models: string[];
+  /** Client counts tried for the generator's limit, in order, until one is not sustained. */
+  sustainClients: number[];
+}
+
+const DEFAULTS: FleetBenchOptions = { clients: 200, durationS: 4, rateMultiples: [0.6, 1.2, 1.8, 2.4], models: [...PAPER_MODELS], sustainClients: [200, 1000, 2000] };
 
 function log(message: string): void {
   process.stderr.write(`bench: ${message}\n`);
 }
 
-function requestFor(network: string, policies: FleetPolicy[], rates: number[]): FleetRequest {
-  return { ...defaultFleetRequest(), clients: CLIENTS, networkMix: { [network]: 1 }, models: [...PAPER_MODELS], policies, rates, durationS: DURATION_S, deviceSlowdown: DEVICE_SLOWDOWN };
-}
-
-export async function fleetFigures(): Promise<BenchFigure[]> {
+export async function fleetFigures(options: Partial<FleetBenchOptions> = {}): Promise<BenchFigure[]> {
+  const { clients: CLIENTS, durationS, rateMultiples, models: modelIds, sustainClients } = { ...DEFAULTS, ...options };
+  const requestFor = (network: string, policies: FleetPolicy[], rates: number[]): FleetRequest => ({
+    ...defaultFleetRequest(),
+    clients: CLIENTS,
+    networkMix: { [network]: 1 },
+    models: modelIds,
+    policies,
+    rates,
+    durationS,
+    deviceSlowdown: DEVICE_SLOWDOWN
+  });
   const figures: BenchFigure[] = [];
+  const loadBefore = os.loadavg()[0];
   const zooDir = defaultZooDir();
   const modelCache = new Map<string, FleetModel>();
   const networks = ['wifi', 'lte', '3g'];
@@ -57,7 +74,7 @@ export async function fleetFigures(): Promise<BenchFigure[]> {
   const models = [...plans[0].plan.models.values()];
   const cloudMs = models.reduce((s, m) => s + m.table.remoteSuffixMs[0], 0) / models.length;
   const oneCoreQps = 1000 / cloudMs;
-  const rates = RATE_MULTIPLES.map((m) => Math.round(m * oneCoreQps * 10) / 10);
+  const rates = rateMultiples.map((m) => Math.round(m * oneCoreQps * 10) / 10);
   log(`cloud-only server work ${cloudMs.toFixed(1)} ms per query (profiles): rates ${rates.join(', ')} queries/s`);
 
   const setupStart = performance.now();
@@ -83,6 +100,7 @@ export async function fleetFigures(): Promise<BenchFigure[]> {
     rmSync(repository, { recursive: true, force: true });
   }
 
+  const loadAfter = os.loadavg()[0];
   // (1) Neurosurgeon over cloud-only at the same objective, per network.
   const gains: Record<string, number | null> = {};
   for (const network of networks) {
@@ -156,7 +174,7 @@ export async function fleetFigures(): Promise<BenchFigure[]> {
   const weighted = points.reduce((s, p) => s + p.generatorCpuMsPerQuery * p.arrivalRate, 0) / points.reduce((s, p) => s + p.arrivalRate, 0);
   const peak = Math.max(...points.map((p) => p.generatorCpuShare));
   figures.push({
-    figure: `fleet: generator CPU per emulated query (${CLIENTS} clients, all points above)`,
+    figure: `fleet: generator CPU per emulated query (${CLIENTS} clients, all points above; machine load average ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after, on ${os.cpus().length} cores)`,
     measured: `${weighted.toFixed(2)} ms per query, at most ${(peak * 100).toFixed(0)} % of one core`,
     baselineOrGoal: 'server CPU per query, cloud-only',
     ratio: weighted / Math.max(1e-9, (points.filter((p) => p.policy === 'cloud-only').reduce((s, p) => s + (p.serverCpuSecondsPerQuery ?? 0), 0) / Math.max(1, points.filter((p) => p.policy === 'cloud-only').length)) * 1000),
@@ -165,7 +183,7 @@ export async function fleetFigures(): Promise<BenchFigure[]> {
   });
   let sustained = 0;
   const tried: string[] = [];
-  for (const clients of [200, 500, 1000, 2000]) {
+  for (const clients of sustainClients) {
     const report = await runFleet({
       request: { ...defaultFleetRequest(), clients, networkMix: { '3g': 1 }, models: ['lenet', 'senna-pos'], policies: ['cloud-only'], rates: [clients * 0.1], durationS: 4, deviceSlowdown: DEVICE_SLOWDOWN },
       zooDir,
