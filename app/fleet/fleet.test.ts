@@ -90,7 +90,7 @@ describe('policies', () => {
 const objective: FleetObjective = { p95Ms: 100, scope: 'server', maxErrorShare: 0.01 };
 
 function point(policy: FleetPolicy, arrivalRate: number, throughputQps: number, p95: number, rejected = 0): FleetPoint {
-  const p = { p50: p95 / 2, p95, p99: p95 * 1.2, count: 100 };
+  const p = { mean: p95 / 2, p50: p95 / 2, p95, p99: p95 * 1.2, count: 100 };
   return {
     policy, arrivalRate, windowS: 10, offered: 100, completed: 100 - rejected, rejected, failed: 0, unfinished: 0, throughputQps,
     localOnlyShare: 0, meanCutShare: 0, endToEndMs: p, serverMs: p, queueWaitMs: 0, meanLoadFactor: 1,
@@ -101,7 +101,7 @@ function point(policy: FleetPolicy, arrivalRate: number, throughputQps: number, 
 describe('statistics', () => {
   it('percentiles by nearest rank', () => {
     const values = Array.from({ length: 100 }, (_, i) => i + 1);
-    expect(latencyPercentiles(values)).toEqual({ p50: 50, p95: 95, p99: 99, count: 100 });
+    expect(latencyPercentiles(values)).toEqual({ mean: 50.5, p50: 50, p95: 95, p99: 99, count: 100 });
     expect(latencyPercentiles([])).toBeNull();
   });
 

@@ -14,7 +14,7 @@ function rank(sorted: readonly number[], q: number): number {
 export function latencyPercentiles(values: readonly number[]): LatencyPercentiles | null {
   if (values.length === 0) return null;
   const sorted = [...values].sort((a, b) => a - b);
-  return { p50: rank(sorted, 0.5), p95: rank(sorted, 0.95), p99: rank(sorted, 0.99), count: sorted.length };
+  return { mean: sorted.reduce((a, b) => a + b, 0) / sorted.length, p50: rank(sorted, 0.5), p95: rank(sorted, 0.95), p99: rank(sorted, 0.99), count: sorted.length };
 }
 
 /** The p95 the objective bounds at a point (Infinity when nothing was measured but queries went unanswered). */

@@ -17,6 +17,7 @@ export function isFleetPolicy(name: string): name is FleetPolicy {
 
 /** p50/p95/p99 of a set of latencies, ms (null when there were none). */
 export interface LatencyPercentiles {
+  mean: number;
   p50: number;
   p95: number;
   p99: number;

@@ -346,16 +346,17 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetReport> {
       };
     };
 
-    const results: FleetPolicyResult[] = [];
+    // Rates outer, policies inner: each policy meets each rate at nearly the same moment, so
+    // a machine whose other load drifts during the run biases no policy against another.
+    const pointsOf = new Map<FleetPolicy, FleetPoint[]>(request.policies.map((policy) => [policy, []]));
     const notes: string[] = [];
     let done = 0;
-    for (const [p, policy] of request.policies.entries()) {
-      const points: FleetPoint[] = [];
-      for (const [r, rate] of request.rates.entries()) {
+    for (const [r, rate] of request.rates.entries()) {
+      for (const [p, policy] of request.policies.entries()) {
         throwIfAborted(signal);
         progress(`${policy} at ${rate} queries/s`, done);
         const point = await runPoint(policy, rate, request.seed * 1000 + p * 100 + r);
-        points.push(point);
+        (pointsOf.get(policy) as FleetPoint[]).push(point);
         done++;
         progress(`${policy} at ${rate} queries/s: ${point.throughputQps.toFixed(1)} queries/s, server p95 ${point.serverMs ? point.serverMs.p95.toFixed(0) : '-'} ms`, done, point);
         const errors = point.rejected + point.failed + point.unfinished;
@@ -364,8 +365,8 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetReport> {
         }
         if (point.dispatchLagP95Ms > 50) notes.push(`${policy} at ${rate} queries/s: the generator dispatched late (p95 ${point.dispatchLagP95Ms.toFixed(0)} ms behind schedule); its CPU share was ${(point.generatorCpuShare * 100).toFixed(0)} %`);
       }
-      results.push(summarizePolicy(policy, points, request.objective));
     }
+    const results: FleetPolicyResult[] = request.policies.map((policy) => summarizePolicy(policy, pointsOf.get(policy) as FleetPoint[], request.objective));
     if (probe.problem) notes.push(probe.problem);
     const allPoints = results.flatMap((r) => r.points);
     const weights = allPoints.map((p) => p.arrivalRate * request.durationS);

@@ -31,20 +31,22 @@ export function ThroughputPanel() {
   const [network, setNetwork] = useState<FleetNetwork>('lte');
   const [clients, setClients] = useState(50);
   const [rates, setRates] = useState('5, 10, 20, 30');
+  const [models, setModels] = useState(PAPER_MODELS.join(', '));
   const [durationS, setDurationS] = useState(5);
   const [slowdown, setSlowdown] = useState(20);
   const [objectiveMs, setObjectiveMs] = useState(1000);
   const running = fleet !== null && fleet.done === null;
   const rateList = parseRateList(rates);
+  const modelList = models.split(/[,\s]+/).filter((m) => m !== '');
   const report = fleet?.done?.report ?? null;
   const rows = useMemo(() => throughputRows(report ? report.policies.flatMap((p) => p.points) : (fleet?.points ?? [])), [report, fleet?.points]);
 
   const start = () => {
-    if (!rateList) return;
+    if (!rateList || modelList.length === 0) return;
     void startFleet({
       clients,
       networkMix: { [network]: 1 },
-      models: [...PAPER_MODELS],
+      models: modelList,
       policies: [...FLEET_POLICIES],
       rates: rateList,
       durationS,
@@ -76,6 +78,10 @@ export function ThroughputPanel() {
             rates/s
             <input className="fleet-rates" value={rates} aria-label="Arrival rates" aria-invalid={rateList === null} onChange={(event) => setRates(event.target.value)} />
           </label>
+          <label title="Zoo models spread over the clients (default: the paper's eight)">
+            models
+            <input className="fleet-models" value={models} aria-label="Models" onChange={(event) => setModels(event.target.value)} />
+          </label>
           <label>
             s per rate
             <NumberField value={durationS} min={1} max={120} aria-label="Seconds per rate" onCommit={setDurationS} />
@@ -93,7 +99,7 @@ export function ThroughputPanel() {
               Cancel
             </button>
           ) : (
-            <button type="button" className="split-button" disabled={rateList === null} onClick={start}>
+            <button type="button" className="split-button" disabled={rateList === null || modelList.length === 0} onClick={start}>
               Run fleet
             </button>
           )}
