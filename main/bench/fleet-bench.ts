@@ -1,6 +1,6 @@
 // `npm run bench -- --only fleet`: the datacenter's side of Neurosurgeon (issue 17, the
 // paper's Figure 16), measured with `neurosurgeon fleet`'s machinery (main/fleet/) — 200
-// emulated clients over the paper's eight networks, one executor on loopback:
+// emulated clients (1000 over 3G) over the paper's eight networks, one executor on loopback:
 //   (0) a calibration point: the server's time per cloud-only query as the machine is now
 //       (others' load included) sets the swept rates and the p95 objective (stated in the figures);
 //   (1) throughput at the same p95 objective, Neurosurgeon over cloud-only, for all Wi-Fi,
@@ -32,6 +32,12 @@ const PAPER_GAINS: Record<string, number> = { wifi: 1.04, lte: 1.43, '3g': 2.36 
 /** The section's size; the defaults are `npm run bench`'s (about five minutes here), tests pass smaller ones. */
 export interface FleetBenchOptions {
   clients: number;
+  /**
+   * Clients over 3G: a 3G phone needs 4.4 s to upload one 224×224 image, so at the top rate
+   * 200 phones would each keep their own link busy all the time — their uploads would queue
+   * in the phone, not in the server. More phones keep each link under a third busy.
+   */
+  clients3g: number;
   durationS: number;
   /** Arrival rates, as multiples of the one-slot cloud-only capacity the calibration point measures. */
   rateMultiples: number[];
@@ -40,19 +46,20 @@ export interface FleetBenchOptions {
   sustainClients: number[];
 }
 
-const DEFAULTS: FleetBenchOptions = { clients: 200, durationS: 4, rateMultiples: [0.6, 1.2, 1.8, 2.4], models: [...PAPER_MODELS], sustainClients: [200, 1000, 2000] };
+const DEFAULTS: FleetBenchOptions = { clients: 200, clients3g: 1000, durationS: 4, rateMultiples: [0.6, 1.2, 1.8, 2.4], models: [...PAPER_MODELS], sustainClients: [200, 1000, 2000] };
 
 function log(message: string): void {
   process.stderr.write(`bench: ${message}\n`);
 }
 
 export async function fleetFigures(options: Partial<FleetBenchOptions> = {}): Promise<BenchFigure[]> {
-  const { clients: CLIENTS, durationS, rateMultiples, models: modelIds, sustainClients } = { ...DEFAULTS, ...options };
+  const { clients: CLIENTS, clients3g, durationS, rateMultiples, models: modelIds, sustainClients } = { ...DEFAULTS, ...options };
+  const clientsOn = (network: string) => (network === '3g' ? clients3g : CLIENTS);
   let objectiveMs = defaultFleetRequest().objective.p95Ms;
   const requestFor = (network: string, policies: FleetPolicy[], rates: number[]): FleetRequest => ({
     ...defaultFleetRequest(),
     objective: { ...defaultFleetRequest().objective, p95Ms: objectiveMs },
-    clients: CLIENTS,
+    clients: clientsOn(network),
     networkMix: { [network]: 1 },
     models: modelIds,
     policies,
@@ -132,7 +139,7 @@ export async function fleetFigures(options: Partial<FleetBenchOptions> = {}): Pr
     };
     const paper = PAPER_GAINS[network];
     figures.push({
-      figure: `fleet ${network.toUpperCase()}: throughput at p95 ≤ ${report.objective.p95Ms} ms (server's part), Neurosurgeon / cloud-only, ${CLIENTS} clients, 8 models, device ${DEVICE_SLOWDOWN}× slower`,
+      figure: `fleet ${network.toUpperCase()}: throughput at p95 ≤ ${report.objective.p95Ms} ms (server's part), Neurosurgeon / cloud-only, ${clientsOn(network)} clients, ${modelIds.length} models, device ${DEVICE_SLOWDOWN}× slower`,
       measured: `${at('neurosurgeon')?.throughputAtObjective.toFixed(1)} / ${at('cloud-only')?.throughputAtObjective.toFixed(1)} queries/s = ${gain === null ? 'n/a' : `${gain.toFixed(2)}×`} (rates ${rates.join(', ')}); planner predicts ${Number.isFinite(predicted) ? predicted.toFixed(2) : '∞'}× from server work; server CPU ${cpu('neurosurgeon').toFixed(1)} vs ${cpu('cloud-only').toFixed(1)} ms/query`,
       baselineOrGoal: `paper ${paper}× (Figure 16)`,
       ratio: gain === null ? 0 : gain / paper,
@@ -189,7 +196,7 @@ export async function fleetFigures(options: Partial<FleetBenchOptions> = {}): Pr
   const weighted = points.reduce((s, p) => s + p.generatorCpuMsPerQuery * p.arrivalRate, 0) / points.reduce((s, p) => s + p.arrivalRate, 0);
   const peak = Math.max(...points.map((p) => p.generatorCpuShare));
   figures.push({
-    figure: `fleet: generator CPU per emulated query (${CLIENTS} clients, all points above; machine load average ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after, on ${os.cpus().length} cores; ${calibration})`,
+    figure: `fleet: generator CPU per emulated query (${CLIENTS} clients, ${clients3g} over 3G, all points above; machine load average ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after, on ${os.cpus().length} cores; ${calibration})`,
     measured: `${weighted.toFixed(2)} ms per query, at most ${(peak * 100).toFixed(0)} % of one core`,
     baselineOrGoal: 'server CPU per query, cloud-only',
     ratio: weighted / Math.max(1e-9, (points.filter((p) => p.policy === 'cloud-only').reduce((s, p) => s + (p.serverCpuSecondsPerQuery ?? 0), 0) / Math.max(1, points.filter((p) => p.policy === 'cloud-only').length)) * 1000),

@@ -249,6 +249,7 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetReport> {
     }
 
     const probe = new LoadProbe(url, probeToken);
+    const notes: string[] = [];
     const runQuery = async (client: EmulatedClient, cut: number): Promise<QueryOutcome> => {
       const started = performance.now();
       const deviceMs = client.model.table.localPrefixMs[cut];
@@ -276,6 +277,8 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetReport> {
       const lags: number[] = [];
       const pending = new Set<Promise<void>>();
       let loadSum = 0;
+      const idle = await probe.waitIdle(60_000);
+      if (!idle) notes.push(`${policy} at ${rate} queries/s started while the executor was still busy with earlier queries (waited 60 s)`);
       probe.start();
       const statsBefore = await probe.read();
       const serverCpuBefore = serverPid ? processCpuSeconds(serverPid) : null;
@@ -298,8 +301,8 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetReport> {
         void query.finally(() => pending.delete(query));
         dispatched++;
       }
-      // Drain: every query gets the executor's own time limit and the slowest transfer; then it is counted unfinished.
-      const drainMs = 30_000;
+      // Drain: the slowest transfer and a queue three times the objective; a query later than that is counted unfinished.
+      const drainMs = Math.max(15_000, 3 * request.objective.p95Ms);
       const drained = Promise.allSettled([...pending]);
       let aborted = false;
       const onAbort = new Promise<void>((resolve) => signal?.addEventListener('abort', () => ((aborted = true), resolve()), { once: true }));
@@ -349,7 +352,6 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetReport> {
     // Rates outer, policies inner: each policy meets each rate at nearly the same moment, so
     // a machine whose other load drifts during the run biases no policy against another.
     const pointsOf = new Map<FleetPolicy, FleetPoint[]>(request.policies.map((policy) => [policy, []]));
-    const notes: string[] = [];
     let done = 0;
     for (const [r, rate] of request.rates.entries()) {
       for (const [p, policy] of request.policies.entries()) {

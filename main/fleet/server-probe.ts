@@ -1,8 +1,9 @@
 // What the fleet reads of the server (main/fleet/fleet-models.ts has the room's overview):
-// the load factor K and queue waits from the executor's statistics endpoint — Triton's
-// standard `statistics` extension (GET /v2/models/stats), so the same works against Triton
-// — and the executor process's CPU time from /proc when its process is known (the one the
-// fleet started, or --server-pid).
+// the load factor K, and whether the server is idle between points — from our executor's live load report (GET /v2/studio/load, which
+// counts the requests queued right now) where the server has it, else from Triton's
+// standard `statistics` extension (GET /v2/models/stats), so the same works against
+// Triton — the mean queue wait from the standard statistics, and the executor process's
+// CPU time from /proc when its process is known (the one the fleet started, or --server-pid).
 import { readFileSync } from 'node:fs';
 
 interface StatsTotals {
@@ -24,9 +25,11 @@ interface ModelStatsBody {
 }
 
 /**
- * Polls the statistics endpoint. K, as the load-aware clients read it: 1 + (time requests
- * spent queued) / (time they spent computing), over the last second of completions — how
- * much longer than on an idle server a request takes now.
+ * Polls the server's load. K, as the load-aware clients read it: our executor's own K
+ * (load-stats.ts: the larger of the recent slowdown against solo runs and 1 + queued /
+ * slots); on a server without it, 1 + (time requests spent queued) / (time they spent
+ * computing) over the last second of completions — how much longer than on an idle
+ * server a request takes now.
  */
 export class LoadProbe {
   private samples: StatsTotals[] = [];
@@ -36,6 +39,8 @@ export class LoadProbe {
   loadFactor = 1;
   /** Why the statistics could not be read, when they could not (K stays 1). */
   problem: string | null = null;
+  /** Whether the server answers GET /v2/studio/load (null: not asked yet). */
+  private studioLoad: boolean | null = null;
 
   constructor(
     private readonly url: string,
@@ -46,10 +51,7 @@ export class LoadProbe {
 
   async read(): Promise<StatsTotals | null> {
     try {
-      const response = await fetch(`${this.url}/v2/models/stats`, {
-        headers: this.token ? { authorization: `Bearer ${this.token}` } : {},
-        signal: AbortSignal.timeout(2000)
-      });
+      const response = await fetch(`${this.url}/v2/models/stats`, { headers: this.headers(), signal: AbortSignal.timeout(2000) });
       if (!response.ok) throw new Error(`${response.status}`);
       const body = (await response.json()) as ModelStatsBody;
       const totals: StatsTotals = { at: performance.now(), queueNs: 0, queueCount: 0, computeNs: 0, computeCount: 0 };
@@ -67,9 +69,74 @@ export class LoadProbe {
     }
   }
 
+  private headers(): Record<string, string> {
+    return this.token ? { authorization: `Bearer ${this.token}` } : {};
+  }
+
+  /** K from the studio extension's live report; null when the server has none (then it is not asked again). */
+  private async studioLoadFactor(): Promise<number | null> {
+    if (this.studioLoad === false) return null;
+    try {
+      const response = await fetch(`${this.url}/v2/studio/load`, { headers: this.headers(), signal: AbortSignal.timeout(2000) });
+      if (response.status === 404 || response.status === 400) {
+        this.studioLoad = false;
+        return null;
+      }
+      if (!response.ok) return null;
+      const body = (await response.json()) as { loadFactor?: unknown };
+      if (typeof body.loadFactor !== 'number' || !Number.isFinite(body.loadFactor)) {
+        this.studioLoad = false;
+        return null;
+      }
+      this.studioLoad = true;
+      return Math.max(1, body.loadFactor);
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Waits until the server has nothing queued or running (our executor's live report), or
+   * until its statistics stop moving for half a second (any other server), at most
+   * `maxMs`: a point must not inherit the backlog of the one before it. False when the
+   * server was still busy at the limit.
+   */
+  async waitIdle(maxMs: number): Promise<boolean> {
+    const until = performance.now() + maxMs;
+    let last: StatsTotals | null = null;
+    let stillSince = performance.now();
+    while (performance.now() < until) {
+      if (this.studioLoad !== false) {
+        try {
+          const response = await fetch(`${this.url}/v2/studio/load`, { headers: this.headers(), signal: AbortSignal.timeout(2000) });
+          if (response.ok) {
+            const body = (await response.json()) as { inFlight?: unknown; queued?: unknown };
+            if (body.inFlight === 0 && body.queued === 0) return true;
+          } else if (response.status === 404 || response.status === 400) this.studioLoad = false;
+        } catch {
+          // not answering yet: try again
+        }
+      } else {
+        const totals = await this.read();
+        const moved = !last || !totals || totals.queueCount !== last.queueCount || totals.computeCount !== last.computeCount;
+        if (moved) stillSince = performance.now();
+        else if (performance.now() - stillSince >= 500) return true;
+        last = totals;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return false;
+  }
+
   start(): void {
     if (this.timer) return;
     const tick = async () => {
+      const live = await this.studioLoadFactor();
+      if (live !== null) {
+        this.loadFactor = live;
+        if (this.timer) this.timer = setTimeout(() => void tick(), this.intervalMs);
+        return;
+      }
       const totals = await this.read();
       if (totals) {
         this.samples.push(totals);
