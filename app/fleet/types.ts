@@ -41,7 +41,7 @@ export interface FleetPoint {
   failed: number;
   /** Still unanswered when the drain limit ended the point. */
   unfinished: number;
-  /** Queries completed per second in the window: the datacenter's throughput (wholly local queries count: they cost it nothing). */
+  /** Queries answered per second: the arrival rate times the share of the window's queries answered (wholly local queries count: they cost the datacenter nothing). */
   throughputQps: number;
   /** Share of completed queries that ran wholly on the device. */
   localOnlyShare: number;

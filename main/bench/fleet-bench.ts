@@ -46,7 +46,7 @@ export interface FleetBenchOptions {
   sustainClients: number[];
 }
 
-const DEFAULTS: FleetBenchOptions = { clients: 200, clients3g: 1000, durationS: 4, rateMultiples: [0.6, 1.2, 1.8, 2.4], models: [...PAPER_MODELS], sustainClients: [200, 1000, 2000] };
+const DEFAULTS: FleetBenchOptions = { clients: 200, clients3g: 1000, durationS: 6, rateMultiples: [0.6, 1.2, 1.8, 2.4], models: [...PAPER_MODELS], sustainClients: [200, 1000, 2000] };
 
 function log(message: string): void {
   process.stderr.write(`bench: ${message}\n`);
