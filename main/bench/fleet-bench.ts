@@ -1,8 +1,8 @@
 // `npm run bench -- --only fleet`: the datacenter's side of Neurosurgeon (issue 17, the
 // paper's Figure 16), measured with `neurosurgeon fleet`'s machinery (main/fleet/) — 200
 // emulated clients (1000 over 3G) over the paper's eight networks, one executor on loopback:
-//   (0) a calibration point: the server's time per cloud-only query as the machine is now
-//       (others' load included) sets the swept rates and the p95 objective (stated in the figures);
+//   (0) a calibration: the server's time per cloud-only query as the machine is now (others'
+//       load included) sets the swept rates and the p95 objective (stated in the figures);
 //   (1) throughput at the same p95 objective, Neurosurgeon over cloud-only, for all Wi-Fi,
 //       all LTE and all 3G (paper: 1.04×, 1.43×, 2.36×; goal: the same ordering, each within
 //       25 %), beside the gain the planner predicts from server work alone, and how that
@@ -22,7 +22,8 @@ import { PAPER_MODELS, type FleetPolicy, type FleetReport, type FleetRequest } f
 import { defaultPlanOptions } from '../../app/partition/presets.js';
 import { startExecutorProcess } from '../executor/executor-process.js';
 import { defaultZooDir } from '../files/paths.js';
-import type { FleetModel } from '../fleet/fleet-models.js';
+import type { FleetModel, FleetTail } from '../fleet/fleet-models.js';
+import { ExecutorClient } from '../executor/client.js';
 import { planFleet, runFleet, writeTails, type FleetPlan } from '../fleet/fleet-run.js';
 import type { BenchFigure } from './figure.js';
 
@@ -46,7 +47,7 @@ export interface FleetBenchOptions {
   sustainClients: number[];
 }
 
-const DEFAULTS: FleetBenchOptions = { clients: 200, clients3g: 1000, durationS: 6, rateMultiples: [0.6, 1.2, 1.8, 2.4], models: [...PAPER_MODELS], sustainClients: [200, 1000, 2000] };
+const DEFAULTS: FleetBenchOptions = { clients: 200, clients3g: 1000, durationS: 6, rateMultiples: [0.75, 1.5, 2.25, 3], models: [...PAPER_MODELS], sustainClients: [200, 1000, 2000] };
 
 function log(message: string): void {
   process.stderr.write(`bench: ${message}\n`);
@@ -77,9 +78,10 @@ export async function fleetFigures(options: Partial<FleetBenchOptions> = {}): Pr
   // One executor for every network: a repository with every tail any client may call.
   const repository = mkdtempSync(path.join(tmpdir(), 'neurosurgeon-bench-fleet-'));
   const plans: { network: string; plan: FleetPlan }[] = [];
+  const wholeTails = new Map<string, FleetTail>();
   for (const network of networks) {
     const plan = await planFleet(requestFor(network, policiesOf(network), [1]), { zooDir, modelCache, onProgress: (p) => log(p.message) });
-    writeTails(plan, repository);
+    for (const [key, tail] of writeTails(plan, repository)) if (tail.cut === 0) wholeTails.set(key, tail);
     plans.push({ network, plan });
   }
   const models = [...plans[0].plan.models.values()];
@@ -93,16 +95,30 @@ export async function fleetFigures(options: Partial<FleetBenchOptions> = {}): Pr
   let rates: number[] = [];
   let calibration = '';
   try {
-    // Calibration: the server's time per cloud-only query on this machine as it is now (other
-    // processes' load included), at a light load. The rates are multiples of the one-slot
-    // capacity it implies, and the p95 objective three times its p95 (at least 1 s).
-    const light = Math.max(1, Math.round((0.25 * 1000) / cloudMs));
-    const calibrated = await runFleet({ request: requestFor('wifi', ['cloud-only'], [light]), executorUrl: executor.url, serverPid: executor.child.pid, zooDir, modelCache });
-    const server = calibrated.policies[0].points[0].serverMs;
-    const meanMs = server?.mean ?? cloudMs;
-    objectiveMs = Math.max(1000, Math.round((3 * (server?.p95 ?? cloudMs)) / 100) * 100);
+    // Calibration: each model's whole-model tail (the cloud-only query) three times in turn
+    // on the executor, unshaped, after a warm-up run — the server's time per query as this
+    // machine is now, other processes' load included. The rates are multiples of the
+    // one-slot capacity it implies for the model mix; the p95 objective three times the
+    // slowest model's time (at least 1 s): at a light load the p95 is about that model's time.
+    const control = new ExecutorClient({ url: executor.url, timeoutMs: 120_000 });
+    const perModel: number[] = [];
+    try {
+      for (const id of modelIds) {
+        const tail = wholeTails.get(`${id}:0`);
+        if (!tail) continue;
+        await control.infer(tail.name, tail.inputs);
+        const times: number[] = [];
+        for (let i = 0; i < 3; i++) times.push((await control.infer(tail.name, tail.inputs)).timings.totalMs);
+        perModel.push(times.sort((a, b) => a - b)[1]);
+      }
+    } finally {
+      control.close();
+    }
+    const meanMs = perModel.reduce((a, b) => a + b, 0) / Math.max(1, perModel.length);
+    const slowestMs = Math.max(...perModel);
+    objectiveMs = Math.max(1000, Math.round((3 * slowestMs) / 100) * 100);
     rates = rateMultiples.map((m) => Math.round(((m * 1000) / meanMs) * 10) / 10);
-    calibration = `calibrated at ${light} queries/s: server's part mean ${meanMs.toFixed(0)} ms, p95 ${server ? server.p95.toFixed(0) : '?'} ms (profiles say ${cloudMs.toFixed(0)} ms mean)`;
+    calibration = `calibrated: a cloud-only query takes the server ${meanMs.toFixed(0)} ms on average over the models, the slowest ${slowestMs.toFixed(0)} ms (profiles say ${cloudMs.toFixed(0)} ms on average)`;
     log(`${calibration}: rates ${rates.join(', ')} queries/s, objective p95 ≤ ${objectiveMs} ms`);
     for (const network of networks) {
       const start = performance.now();
@@ -147,9 +163,10 @@ export async function fleetFigures(options: Partial<FleetBenchOptions> = {}): Pr
       met: gain !== null && Math.abs(gain / paper - 1) <= 0.25
     });
   }
-  const ordered = gains.wifi !== null && gains.lte !== null && gains['3g'] !== null && gains.wifi <= gains.lte && gains.lte <= gains['3g'];
+  // Strictly, as the paper's: three gains of 1.00 (nothing moved) are no ordering.
+  const ordered = gains.wifi !== null && gains.lte !== null && gains['3g'] !== null && gains.wifi < gains.lte && gains.lte < gains['3g'];
   figures.push({
-    figure: 'fleet: ordering of the gains Wi-Fi ≤ LTE ≤ 3G',
+    figure: 'fleet: ordering of the gains Wi-Fi < LTE < 3G',
     measured: networks.map((n) => `${n} ${gains[n] === null ? 'n/a' : `${(gains[n] as number).toFixed(2)}×`}`).join(', '),
     baselineOrGoal: 'paper 1.04× < 1.43× < 2.36×',
     ratio: ordered ? 1 : 0,
@@ -212,14 +229,14 @@ export async function fleetFigures(options: Partial<FleetBenchOptions> = {}): Pr
       modelCache
     });
     const [point] = report.policies[0].points;
-    const ok = point.dispatchLagP95Ms <= 20 && point.generatorCpuShare <= 0.9 && point.failed + point.unfinished === 0;
+    const ok = point.dispatchLagP95Ms <= 50 && point.generatorCpuShare <= 0.9 && point.failed + point.unfinished === 0;
     tried.push(`${clients}: ${point.generatorCpuMsPerQuery.toFixed(2)} ms/query, ${(point.generatorCpuShare * 100).toFixed(0)} % core, lag p95 ${point.dispatchLagP95Ms.toFixed(0)} ms${ok ? '' : ' (not sustained)'}`);
     log(`generator with ${clients} clients: ${tried[tried.length - 1]}`);
     if (!ok) break;
     sustained = clients;
   }
   figures.push({
-    figure: 'fleet: largest client count the generator sustains (0.1 queries/s per client, 3G, dispatch lag p95 ≤ 20 ms, under 90 % of a core)',
+    figure: 'fleet: largest client count the generator sustains (0.1 queries/s per client, 3G, dispatch lag p95 ≤ 50 ms, under 90 % of a core)',
     measured: `${sustained} clients (${tried.join('; ')})`,
     baselineOrGoal: '200 clients',
     ratio: sustained / 200,

@@ -249,6 +249,19 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetReport> {
       groups.set(key, group);
     }
 
+    // Every tail's first runs in each execution slot are slow (onnxruntime sets itself up on
+    // the first run): run each twice at once, unshaped and unmeasured, before any point.
+    progress(`warming up ${tails.size} tails on the executor`);
+    const warm = new ExecutorClient({ url, token: options.token, timeoutMs: 120_000 });
+    try {
+      for (const tail of tails.values()) {
+        throwIfAborted(signal);
+        await Promise.all([warm.infer(tail.name, tail.inputs), warm.infer(tail.name, tail.inputs)]);
+      }
+    } finally {
+      warm.close();
+    }
+
     const probe = new LoadProbe(url, probeToken);
     const notes: string[] = [];
     const runQuery = async (client: EmulatedClient, cut: number): Promise<QueryOutcome> => {
