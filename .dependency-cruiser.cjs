@@ -3,11 +3,11 @@
 //   - the layers of BRIEF.md: app/ imports nothing of main/, renderer/, Node, Electron or
 //     React; renderer/ imports app/ only; main/ never imports renderer/;
 //   - the rooms of main/, lowest first: errors → files → model → profiling → executor →
-//     split → studio → electron, with cli and bench on top; a room imports only rooms below
+//     split → fleet → studio → electron, with cli and bench on top; a room imports only rooms below
 //     it (tests may import any room below their own).
 // eslint.config.mjs and the per-folder tsconfigs enforce the layers too; this file adds the
 // cycles and the rooms, which neither of them can express.
-const rooms = ['errors', 'files', 'model', 'profiling', 'executor', 'split', 'studio', 'electron', 'cli', 'bench'];
+const rooms = ['errors', 'files', 'model', 'profiling', 'executor', 'split', 'fleet', 'studio', 'electron', 'cli', 'bench'];
 // cli and bench sit side by side at the top: neither imports the other.
 const above = (room) => {
   const higher = rooms.slice(rooms.indexOf(room) + 1);

@@ -24,6 +24,7 @@ import type {
 import { DEFAULT_PROFILE_RUNS, DEFAULT_PROFILE_WARMUP, type ExecutionProviderName, type LatencyProfile } from '../app/profiling/types.js';
 import type { UploadChannel } from './host/host-error.js';
 import { DEFAULT_WHAT_IF, type PinnedCut, type WhatIf } from './split/split-data.js';
+import type { FleetPoint } from '../app/fleet/types.js';
 
 export type ProfileSide = 'local' | 'remote';
 export type AppInfo = StudioResult<'app.info'>;
@@ -151,6 +152,8 @@ export interface StudioState {
   splitWhatIf: WhatIf;
   splitPins: SplitPins | null;
   sweep: SweepJob | null;
+  /** The Throughput tab's fleet run (not tied to the open model). */
+  fleet: FleetJob | null;
   /** The partition drawn on the graph (split/shown-partition.ts resolves it). */
   graphPartition: GraphPartitionChoice;
 
@@ -181,6 +184,8 @@ export interface StudioState {
   setGraphPartition(choice: GraphPartitionChoice): void;
   startSweep(params: Omit<StudioParams<'sweep.start'>, 'modelId'>): Promise<void>;
   cancelSweep(): Promise<void>;
+  startFleet(params: StudioParams<'fleet.start'>): Promise<void>;
+  cancelFleet(): Promise<void>;
 }
 
 /** The cuts pinned for comparison, of one model. */
@@ -205,6 +210,17 @@ export interface SweepJob {
   message: string;
   cancelling: boolean;
   done: StudioEvent<'sweep.done'> | null;
+}
+
+/** A fleet run from the Throughput tab: its progress and the points measured so far, then its report. */
+export interface FleetJob {
+  /** Empty until main answers fleet.start. */
+  jobId: string;
+  fraction: number;
+  message: string;
+  points: FleetPoint[];
+  cancelling: boolean;
+  done: StudioEvent<'fleet.done'> | null;
 }
 
 export type StudioStore = StoreApi<StudioState>;
@@ -389,6 +405,7 @@ export function createStudioStore(host: StudioHost & UploadChannel, memory: Mode
       splitWhatIf: DEFAULT_WHAT_IF,
       splitPins: null,
       sweep: null,
+      fleet: null,
       graphPartition: { kind: 'best' },
 
       start() {
@@ -424,6 +441,27 @@ export function createStudioStore(host: StudioHost & UploadChannel, memory: Mode
             if (!job || (job.jobId !== '' && job.jobId !== done.jobId)) return;
             set({ sweep: { ...job, jobId: done.jobId, fraction: 1, done } });
             if (done.outcome === 'failed') get().pushBanner('error', `The sweep failed: ${done.error ?? 'no reason given'}`);
+          }),
+          host.on('fleet.progress', (progress) =>
+            set((state) => {
+              const job = state.fleet;
+              if (!job || job.done || (job.jobId !== '' && job.jobId !== progress.jobId)) return {};
+              return {
+                fleet: {
+                  ...job,
+                  jobId: progress.jobId,
+                  fraction: progress.fraction,
+                  message: job.cancelling ? job.message : progress.message,
+                  points: progress.point ? [...job.points, progress.point] : job.points
+                }
+              };
+            })
+          ),
+          host.on('fleet.done', (done) => {
+            const job = get().fleet;
+            if (!job || (job.jobId !== '' && job.jobId !== done.jobId)) return;
+            set({ fleet: { ...job, jobId: done.jobId, fraction: 1, done } });
+            if (done.outcome === 'failed') get().pushBanner('error', `The fleet run failed: ${done.error ?? 'no reason given'}`);
           })
         ];
 
@@ -665,6 +703,32 @@ export function createStudioStore(host: StudioHost & UploadChannel, memory: Mode
           await host.request('sweep.cancel', { jobId: job.jobId });
         } catch (error) {
           fail('Could not cancel the sweep', error);
+        }
+      },
+
+      async startFleet(params) {
+        const { fleet } = get();
+        if (fleet && !fleet.done) return;
+        set({ fleet: { jobId: '', fraction: 0, message: 'Starting…', points: [], cancelling: false, done: null } });
+        try {
+          const { jobId } = await host.request('fleet.start', params);
+          set((state) => (state.fleet && state.fleet.jobId === '' ? { fleet: { ...state.fleet, jobId } } : {}));
+          if (get().fleet?.cancelling) await host.request('fleet.cancel', { jobId });
+        } catch (error) {
+          set({ fleet: null });
+          fail('Could not start the fleet run', error);
+        }
+      },
+
+      async cancelFleet() {
+        const job = get().fleet;
+        if (!job || job.done || job.cancelling) return;
+        set({ fleet: { ...job, cancelling: true, message: 'Cancelling…' } });
+        if (job.jobId === '') return;
+        try {
+          await host.request('fleet.cancel', { jobId: job.jobId });
+        } catch (error) {
+          fail('Could not cancel the fleet run', error);
         }
       }
     };

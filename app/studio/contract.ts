@@ -180,6 +180,34 @@ export const sweepDoneSchema = z.object({
   error: z.string().optional()
 });
 
+/** A fleet run's report travels as main/fleet/fleet-run.ts builds it (app/fleet/types.ts); its shape is checked there. */
+const fleetReportSchema = z.custom<import('../fleet/types.js').FleetReport>(
+  (value) => typeof value === 'object' && value !== null && Array.isArray((value as { policies?: unknown }).policies),
+  'expected a fleet report'
+);
+const fleetPointSchema = z.custom<import('../fleet/types.js').FleetPoint>(
+  (value) => typeof value === 'object' && value !== null && typeof (value as { arrivalRate?: unknown }).arrivalRate === 'number',
+  'expected a fleet point'
+);
+
+export const fleetPolicySchema = z.enum(['cloud-only', 'neurosurgeon', 'load-aware']);
+
+export const fleetProgressSchema = z.object({
+  jobId: z.string(),
+  /** 0..1 */
+  fraction: z.number().min(0).max(1),
+  message: z.string(),
+  /** The point just measured, for the chart to grow while the run goes on. */
+  point: fleetPointSchema.optional()
+});
+
+export const fleetDoneSchema = z.object({
+  jobId: z.string(),
+  outcome: z.enum(['done', 'cancelled', 'failed']),
+  report: fleetReportSchema.nullable(),
+  error: z.string().optional()
+});
+
 export const menuCommandSchema = z.enum(['open', 'export', 'toggle-theme', 'reload']);
 
 /**
@@ -296,6 +324,27 @@ export const studioRequests = {
     result: z.object({ jobId: z.string() })
   },
   'sweep.cancel': { params: z.object({ jobId: z.string().min(1) }).strict(), result: z.object({ cancelled: z.boolean() }) },
+  /**
+   * The datacenter's side (main/fleet/): emulated clients against an executor the run starts
+   * on loopback, one run at a time; progress and the report come as fleet.* events.
+   */
+  'fleet.start': {
+    params: z
+      .object({
+        clients: z.number().int().min(1).max(2000),
+        /** Network weights, e.g. { "lte": 1 } or { "wifi": 0.5, "3g": 0.5 } (names checked by app/fleet/request.ts). */
+        networkMix: z.record(z.string().min(1), z.number().positive()),
+        models: z.array(z.string().min(1)).min(1).max(16),
+        policies: z.array(fleetPolicySchema).min(1),
+        rates: z.array(z.number().positive().max(10_000)).min(1).max(12),
+        durationS: z.number().min(1).max(120),
+        deviceSlowdown: z.number().min(1),
+        objectiveMs: z.number().positive()
+      })
+      .strict(),
+    result: z.object({ jobId: z.string() })
+  },
+  'fleet.cancel': { params: z.object({ jobId: z.string().min(1) }).strict(), result: z.object({ cancelled: z.boolean() }) },
   /** The live link to the connected executor (the "measured" network preset). */
   'executor.measureLink': { params: empty, result: z.object({ rttMs: z.number(), uplinkMbps: z.number(), downlinkMbps: z.number() }) },
   'prefs.get': { params: empty, result: preferencesSchema },
@@ -309,6 +358,8 @@ export const studioEvents = {
   'executor.status': executorStatusSchema,
   'sweep.progress': sweepProgressSchema,
   'sweep.done': sweepDoneSchema,
+  'fleet.progress': fleetProgressSchema,
+  'fleet.done': fleetDoneSchema,
   'menu.command': z.object({ command: menuCommandSchema }),
   /**
    * A model opened from outside the renderer (command line, OS file association, menu).
@@ -338,6 +389,8 @@ export type MenuCommand = z.infer<typeof menuCommandSchema>;
 export type PartitionView = z.infer<typeof partitionViewSchema>;
 export type SweepProgress = z.infer<typeof sweepProgressSchema>;
 export type SweepDone = z.infer<typeof sweepDoneSchema>;
+export type FleetProgressEvent = z.infer<typeof fleetProgressSchema>;
+export type FleetDone = z.infer<typeof fleetDoneSchema>;
 export type ExportFolder = z.infer<typeof exportFolderSchema>;
 
 /** An error as it crosses the contract: a name the UI can switch on and a one-line message. */

@@ -36,6 +36,7 @@ import { registerStudioCommands } from './studio-command.js';
 import { registerRunCommands } from './run-commands.js';
 import { registerExecutorCommands } from './executor-command.js';
 import { registerExportCommand } from './export-command.js';
+import { registerFleetCommand } from './fleet-command.js';
 
 const debug = process.argv.includes('--debug');
 
@@ -427,6 +428,7 @@ registerRunCommands(program);
 registerExecutorCommands(program);
 registerExportCommand(program, { addModelOptions, addNetworkOptions, planRequest });
 registerQuantizeCommand(program);
+registerFleetCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -54,7 +54,10 @@ const expectedErrorNames = new Set([
   'SweepInterruptedError',
   'SplitPredictionError',
   'TensorConversionError',
-  'ExecutorError'
+  'ExecutorError',
+  'ExecutorProcessError',
+  'FleetInputError',
+  'FleetCancelledError'
 ]);
 
 /** The first line of an error's message, trimmed. */

@@ -35,7 +35,7 @@ import { readOnnxModel, OnnxFormatError } from '../../app/onnx/reader.js';
 import { DEFAULT_GRAPH_OPTIMIZATION, type ExecutionProviderName, type LatencyProfile } from '../../app/profiling/types.js';
 import { zooModel, zooModels } from '../../app/zoo/index.js';
 import { analyzeLoadedModel, type AnalyzedModel } from '../model/analyze-file.js';
-import { describeError } from '../errors/user-errors.js';
+import { describeError, UsageError } from '../errors/user-errors.js';
 import { loadModelFile, ModelFileError, type LoadedModel } from '../model/model-file.js';
 import { defaultZooDir, toolVersion } from '../files/paths.js';
 import { readRegularTextFile } from '../files/regular-file.js';
@@ -52,6 +52,9 @@ import { ExportError, exportPartition, MAX_PARTITION_CONFIG_BYTES, PartitionConf
 import { ExecutorClient } from '../executor/client.js';
 import type { LinkChoice } from '../split/split-prediction.js';
 import { SweepCancelledError, sweepModel } from '../split/sweep.js';
+import { FleetCancelledError, runFleet } from '../fleet/fleet-run.js';
+import { checkFleetRequest, defaultFleetRequest } from '../../app/fleet/request.js';
+import type { FleetPoint, FleetReport, FleetRequest } from '../../app/fleet/types.js';
 import type { ExecutorSupervisor } from './executor-supervisor.js';
 import { PreferencesStore, ProfileStore, type StudioLog } from './preferences.js';
 import { listFolder } from './folder-listing.js';
@@ -131,6 +134,7 @@ export class StudioService {
   private readonly jobs = new Map<string, ProfileJob>();
   private readonly sweeps = new Map<string, ProfileJob>();
   private readonly downloads = new DownloadTickets();
+  private fleet: { jobId: string; controller: AbortController } | null = null;
   private readonly queues: Record<ProfileSide, Promise<void>> = { local: Promise.resolve(), remote: Promise.resolve() };
   private readonly listeners = new Set<StudioEventListener>();
   private providers: Promise<ProviderStatus[]> | null = null;
@@ -187,6 +191,7 @@ export class StudioService {
     this.disposed = true;
     for (const job of this.jobs.values()) job.controller.abort();
     for (const job of this.sweeps.values()) job.controller.abort();
+    this.fleet?.controller.abort();
     await this.uploads.dispose();
     this.executor.dispose();
     await this.options.supervisor?.stop();
@@ -261,7 +266,9 @@ export class StudioService {
     'partition.import': (params) => this.importPartition(params),
     'executor.measureLink': () => this.executor.api().api.measureLink({ rounds: 3 }),
     'sweep.start': (params) => ({ jobId: this.startSweep(params) }),
-    'sweep.cancel': ({ jobId }) => ({ cancelled: this.cancelSweep(jobId) })
+    'sweep.cancel': ({ jobId }) => ({ cancelled: this.cancelSweep(jobId) }),
+    'fleet.start': (params) => ({ jobId: this.startFleet(params) }),
+    'fleet.cancel': ({ jobId }) => ({ cancelled: this.cancelFleet(jobId) })
   };
 
   // ---- models ------------------------------------------------------------------------
@@ -733,6 +740,70 @@ export class StudioService {
     const job = this.sweeps.get(jobId);
     if (!job || job.finished || job.controller.signal.aborted) return false;
     job.controller.abort();
+    return true;
+  }
+
+  /**
+   * A fleet run (main/fleet/fleet-run.ts): emulated clients against an executor it starts on
+   * loopback for the run (the connected executor keeps serving the studio). One at a time:
+   * a second start while one runs is refused.
+   */
+  startFleet(params: StudioParams<'fleet.start'>): string {
+    if (this.fleet) throw new UsageError('a fleet run is already going; cancel it or wait for it to end');
+    const defaults = defaultFleetRequest();
+    const request: FleetRequest = {
+      ...defaults,
+      clients: params.clients,
+      networkMix: params.networkMix,
+      models: params.models,
+      policies: params.policies,
+      rates: [...new Set(params.rates)].sort((a, b) => a - b),
+      durationS: params.durationS,
+      deviceSlowdown: params.deviceSlowdown,
+      objective: { ...defaults.objective, p95Ms: params.objectiveMs }
+    };
+    try {
+      checkFleetRequest(request);
+    } catch (error) {
+      throw new UsageError(firstLine(error));
+    }
+    const job = { jobId: randomUUID(), controller: new AbortController() };
+    this.fleet = job;
+    const total = request.policies.length * request.rates.length;
+    const send = (fraction: number, message: string, point?: FleetPoint) =>
+      this.emit('fleet.progress', { jobId: job.jobId, fraction: Math.min(1, Math.max(0, fraction)), message, ...(point ? { point } : {}) });
+    const run = async (): Promise<void> => {
+      let outcome: 'done' | 'cancelled' | 'failed' = 'done';
+      let error: string | undefined;
+      let report: FleetReport | null = null;
+      try {
+        send(0, `Starting ${request.clients} clients`);
+        report = await runFleet({
+          request,
+          zooDir: this.zooDir,
+          signal: job.controller.signal,
+          onProgress: (p) => send(p.phase === 'prepare' ? 0.02 : 0.05 + (0.95 * p.done) / Math.max(1, total), p.message, p.point)
+        });
+        send(1, 'Done');
+      } catch (caught) {
+        if (caught instanceof FleetCancelledError || job.controller.signal.aborted) outcome = 'cancelled';
+        else {
+          outcome = 'failed';
+          error = describeError(caught);
+          this.log(`studio: the fleet run failed: ${error}`);
+        }
+      } finally {
+        this.fleet = null;
+      }
+      this.emit('fleet.done', { jobId: job.jobId, outcome, report, ...(error ? { error } : {}) });
+    };
+    void run();
+    return job.jobId;
+  }
+
+  cancelFleet(jobId: string): boolean {
+    if (!this.fleet || this.fleet.jobId !== jobId || this.fleet.controller.signal.aborted) return false;
+    this.fleet.controller.abort();
     return true;
   }
 

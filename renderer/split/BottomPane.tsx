@@ -3,7 +3,8 @@
 // shown on opening any model, holds the per-layer charts (Figure 5, passed in as `layers`)
 // and the per-split chart with its stars and the speed-up against cloud-only (Figure 6,
 // SplitFigure). The other tabs hold the rest, one click away: "Compare cuts" (pinned cuts
-// as a table), "Measured vs predicted" (the sweep), "Trace replay" and "Export & import"
+// as a table), "Measured vs predicted" (the sweep), "Throughput" (a fleet run of emulated
+// clients, ThroughputPanel), "Trace replay" and "Export & import"
 // (with the decision table by uplink the export embeds). The pane reads the store (model,
 // profiles, what-if, pins) and derives every number with split-data.ts, i.e. app/partition:
 // the CutTable is built once per model and profiles, each what-if is one O(N) re-plan.
@@ -22,6 +23,7 @@ import { NetworkControls, mbpsToSlider, measuredLink, sliderToMbps } from './Net
 import { barsCommitted } from './SplitChart.js';
 import { SplitFigure } from './SplitFigure.js';
 import { SweepPanel } from './SweepPanel.js';
+import { ThroughputPanel } from './ThroughputPanel.js';
 import { TraceReplay } from './TraceReplay.js';
 import { analyzeWhatIf, splitProblemFor, type PinnedCut } from './split-data.js';
 import './split.css';
@@ -44,12 +46,13 @@ export interface SplitTestHooks {
   measureSlider(uplinkValues: number[]): Promise<SliderMeasurement>;
 }
 
-export type PaneTab = 'decision' | 'compare' | 'sweep' | 'trace' | 'export';
+export type PaneTab = 'decision' | 'compare' | 'sweep' | 'throughput' | 'trace' | 'export';
 
 const TABS: ReadonlyArray<{ id: PaneTab; label: string }> = [
   { id: 'decision', label: 'Decision' },
   { id: 'compare', label: 'Compare cuts' },
   { id: 'sweep', label: 'Measured vs predicted' },
+  { id: 'throughput', label: 'Throughput' },
   { id: 'trace', label: 'Trace replay' },
   { id: 'export', label: 'Export & import' }
 ];
@@ -201,6 +204,8 @@ export function BottomPane({ layers }: { layers: ReactNode }) {
     content = <CompareView model={model} split={split} analysis={analysis} pins={pins} dagPinned={dagPinned} imported={imported} onTogglePin={onTogglePin} />;
   } else if (tab === 'sweep') {
     content = <SweepPanel model={model} whatIf={whatIf} hasDag={analysis.dag !== undefined} chartSource={{ local: split.localSource, remote: split.remoteSource }} />;
+  } else if (tab === 'throughput') {
+    content = <ThroughputPanel />;
   } else if (tab === 'trace') {
     content = <TraceReplay model={model} split={split} whatIf={whatIf} />;
   } else {
