@@ -8,6 +8,7 @@ import { fstatSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { UsageError } from '../errors/user-errors.js';
 import { isLoopbackHost, startExecutor } from '../executor/server.js';
+import { surgeryPartBuilder } from '../split/part-builder.js';
 
 const EXECUTOR_EPS = ['cpu', 'cuda', 'webgpu'] as const;
 
@@ -25,6 +26,7 @@ interface ExecutorCliOptions {
   bodyTimeoutS: number;
   minBodyRateKbps: number;
   models?: string;
+  maxSourceMb?: number;
   verbose?: boolean;
   exitWithParent?: boolean;
 }
@@ -105,6 +107,7 @@ export function registerExecutorCommands(program: Command): void {
     .option('--body-timeout-s <s>', 'a request body must arrive within this long, 0 for no limit (408 beyond)', nonNegative('--body-timeout-s'), 0)
     .option('--min-body-rate-kbps <k>', 'a request body arriving slower than this over any 10 s is cut off (408), 0 for no floor', nonNegative('--min-body-rate-kbps'), 32)
     .option('--models <dir>', 'Triton-style model repository (MODEL/VERSION/model.onnx); uploads are written here too')
+    .option('--max-source-mb <n>', 'whole models kept to build split parts from (upload once), MB; the least recently used go first', positive('--max-source-mb'), 2048)
     .option('--verbose', 'log one line per request on stderr')
     .option('--exit-with-parent', 'exit when the process that started this one ends, however it ends (its stdin pipe closes or the parent changes)')
     .option('--debug', 'print stack traces on errors')
@@ -128,6 +131,8 @@ export function registerExecutorCommands(program: Command): void {
         bodyTimeoutMs: options.bodyTimeoutS * 1000,
         minBodyRateKbps: options.minBodyRateKbps,
         modelsDir: options.models,
+        partBuilder: surgeryPartBuilder(),
+        ...(options.maxSourceMb !== undefined ? { maxSourceBytes: Math.floor(options.maxSourceMb * 1024 * 1024) } : {}),
         log: options.verbose ? (line) => process.stderr.write(`${line}\n`) : undefined,
         warn: (line) => process.stderr.write(`neurosurgeon: warning: ${line}\n`)
       });

@@ -4,7 +4,9 @@
 // streamed in chunks, and are skipped when the server already holds the same bytes. When
 // a LinkShaper is given (shaper.ts), every request body is written through shapeUpload
 // and every response body read through shapeDownload, so transfers take the time the
-// chosen network would give them. Every failure is an ExecutorError with one line that
+// chosen network would give them. With our executor's "studio_sources" extension a whole
+// model goes up once (ensureSource) and the executor builds each tail or head from it
+// (buildModel, sources.ts). Every failure is an ExecutorError with one line that
 // names the executor's URL.
 import { createHash } from 'node:crypto';
 import http from 'node:http';
@@ -99,8 +101,21 @@ function modelPath(model: string): string {
 
 async function* emptyBody(): AsyncGenerator<Uint8Array> {}
 
+/** What a build asks of a kept model (sources.ts's BuildRequest, less the model name). */
+export interface BuildSpec {
+  source: string;
+  part: 'head' | 'tail' | 'model';
+  localLayers: number[];
+  dimValues?: Record<string, number>;
+  /** SHA-256 the part's bytes must have. */
+  sha256: string;
+}
+
 export class ExecutorClient {
   readonly url: string;
+  /** Bytes of model uploads this client has sent (Triton loads and kept sources): what the bench counts. */
+  bytesUploaded = 0;
+  private extensions: Promise<string[]> | null = null;
   private readonly base: URL;
   private readonly agent: http.Agent;
   private readonly timeoutMs: number;
@@ -365,8 +380,55 @@ export class ExecutorClient {
       }
     };
     const exchange = await this.exchange('POST', `/v2/repository/models/${encodeURIComponent(name)}/load`, body);
+    this.bytesUploaded += body.length;
     if (exchange.status >= 400) throw this.errorOf(exchange);
     return { name, sha256: hash, uploaded: true };
+  }
+
+  /** The server's extensions, asked once ([] when it answers none). */
+  private serverExtensions(): Promise<string[]> {
+    this.extensions ??= this.serverMetadata().then(
+      (metadata) => (Array.isArray(metadata.extensions) ? metadata.extensions : []),
+      (error: unknown) => {
+        this.extensions = null;
+        throw error;
+      }
+    );
+    return this.extensions;
+  }
+
+  /**
+   * Makes sure the executor keeps these whole-model bytes (studio_sources extension):
+   * uploads them raw only when it lacks them. Null when the server has no such extension
+   * (a stock Triton): the caller uploads each part instead.
+   */
+  async ensureSource(bytes: Uint8Array, knownSha256?: string): Promise<{ sha256: string; uploaded: boolean } | null> {
+    if (!(await this.serverExtensions()).includes('studio_sources')) return null;
+    const hash = knownSha256 ?? sha256(bytes);
+    const path = `/v2/studio/sources/${hash}`;
+    const present = await this.exchange('GET', path);
+    if (present.status === 200) return { sha256: hash, uploaded: false };
+    if (present.status !== 404) throw this.errorOf(present);
+    const body: RequestBody = {
+      length: bytes.byteLength,
+      contentType: 'application/octet-stream',
+      *chunks() {
+        for (let offset = 0; offset < bytes.byteLength; offset += UPLOAD_CHUNK) yield bytes.subarray(offset, Math.min(bytes.byteLength, offset + UPLOAD_CHUNK));
+      }
+    };
+    const exchange = await this.exchange('PUT', path, body);
+    this.bytesUploaded += body.length;
+    if (exchange.status >= 400) throw this.errorOf(exchange);
+    return { sha256: hash, uploaded: true };
+  }
+
+  /**
+   * Loads, as model `name`, a part the executor builds from a kept model (ensureSource);
+   * a build whose bytes differ from `spec.sha256` is refused with status 409.
+   */
+  async buildModel(name: string, spec: BuildSpec): Promise<{ name: string; sha256: string; buildMs: number }> {
+    const answer = await this.json<{ name: string; sha256: string; buildMs: number }>('POST', `/v2/studio/models/${encodeURIComponent(name)}/build`, { ...spec, dimValues: spec.dimValues ?? {} });
+    return { name: answer.name, sha256: answer.sha256, buildMs: answer.buildMs };
   }
 
   /** Unloads a model; `timeoutMs` bounds a best-effort unload after a failure (the executor may be the failure). */

@@ -18,6 +18,10 @@
 //          rejected, recent compute percentiles and Neurosurgeon's load factor K.
 //   POST /v2/studio/sink → reads and discards the body: {"bytes", "receive_ms"} (uplink probe).
 //   GET  /v2/studio/source?bytes=N → N bytes of zeros (downlink probe).
+// Upload a model once (listed as "studio_sources"; sources.ts): PUT/GET
+// /v2/studio/sources/{sha256} keeps a whole model by its hash, and POST
+// /v2/studio/models/{m}/build loads a part of it (tail, head or the model itself) built
+// here by the PartBuilder the executor was started with, checked against the client's hash.
 // Inference responses carry "compute_ms", "queue_ms" and "receive_ms" in `parameters`.
 // Triton's model configuration extension, `GET /v2/models/{m}[/versions/{v}]/config` (the
 // same facts as an export's config.pbtxt, triton-config.ts), and statistics extension,
@@ -61,6 +65,7 @@ import { checkModelName, ModelRepository, SessionError, SessionWorkers, type Res
 import { ModelStatsBook, type ModelStatistics } from './model-stats.js';
 import { tritonModelConfig, type TritonModelConfig } from './triton-config.js';
 import { ortTypeOf } from './protocol.js';
+import { parseBuildRequest, sha256Hex, SourceStore, type PartBuilder } from './sources.js';
 
 export interface ExecutorOptions {
   host: string;
@@ -83,6 +88,10 @@ export interface ExecutorOptions {
   /** A body arriving slower than this, kbit/s, over any 10 s window is cut off (default 32; 0: no floor). */
   minBodyRateKbps?: number;
   modelsDir?: string;
+  /** Builds parts of kept models (sources.ts); without it, builds answer 501 and clients upload parts themselves. */
+  partBuilder?: PartBuilder;
+  /** Bytes of whole models kept for builds (default 2 GiB). */
+  maxSourceBytes?: number;
   /** One line per request (method, path, status, ms); quiet when absent. */
   log?: (line: string) => void;
   /** Warnings (a model in DIR that failed to load …). */
@@ -96,7 +105,7 @@ export interface RunningExecutor {
 }
 
 export const EXECUTOR_NAME = 'neurosurgeon-executor';
-export const EXTENSIONS = ['binary_tensor_data', 'model_repository', 'model_configuration', 'statistics', 'studio'];
+export const EXTENSIONS = ['binary_tensor_data', 'model_repository', 'model_configuration', 'statistics', 'studio', 'studio_sources'];
 
 /** Bodies held at once by default: a quarter of this machine's memory, at most 4 GiB, at least one --max-body-mb body. */
 export function defaultMaxInflightBytes(maxBodyBytes: number): number {
@@ -498,6 +507,7 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
     }
   );
   const expectedToken = options.token !== undefined ? digest(options.token) : null;
+  const sourceStore = new SourceStore(options.maxSourceBytes ?? 2 << 30);
   let closing = false;
 
   try {
@@ -628,6 +638,44 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
     await sendJson(context.res, 200, { ...outcome, sessionsCreated: repository.sessionsCreated });
   }
 
+  /** PUT /v2/studio/sources/{sha256}: keeps a whole model by its hash (checked). */
+  async function putSource(context: RequestContext, match: RegExpExecArray): Promise<void> {
+    const expected = match[1];
+    const { body } = await readBody(context.req, options.maxBodyBytes, context.arrivedAt, null, undefined, context.rules);
+    if (body.byteLength >= LARGE_BODY_BYTES) reclaimer.sawLargeBody();
+    const actual = sha256Hex(body);
+    if (actual !== expected) throw new ProtocolError(400, `the body's SHA-256 is ${actual.slice(0, 16)}…, not the ${expected.slice(0, 16)}… the URL names`);
+    if (!sourceStore.put(actual, body)) {
+      throw new ProtocolError(413, `a model of ${body.byteLength} bytes is over the ${sourceStore.maxBytes} bytes of models this executor keeps`);
+    }
+    await sendJson(context.res, 200, { sha256: actual, bytes: body.byteLength, stored: true });
+  }
+
+  /** POST /v2/studio/models/{m}/build: builds a part of a kept model here and loads it as model m. */
+  async function build(context: RequestContext, match: RegExpExecArray): Promise<void> {
+    const name = decodeSegment(match[1]);
+    checkModelName(name);
+    const request = parseBuildRequest(await readJsonObject(context.req, context.arrivedAt, context.rules));
+    const source = sourceStore.get(request.source);
+    if (!source) throw new ProtocolError(404, `no kept model with SHA-256 ${request.source.slice(0, 16)}… (PUT it to /v2/studio/sources/${request.source})`);
+    if (!options.partBuilder) throw new ProtocolError(501, 'this executor builds no parts of models (started without the surgery code); upload the part');
+    const started = performance.now();
+    let bytes: Uint8Array;
+    try {
+      bytes = await options.partBuilder(source, request.source, request);
+    } catch (error) {
+      if (error instanceof ProtocolError) throw error;
+      throw new ProtocolError(400, `cannot build the ${request.part} of ${request.source.slice(0, 16)}…: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+    }
+    const actual = sha256Hex(bytes);
+    if (actual !== request.sha256) {
+      throw new ProtocolError(409, `the ${request.part} built here has SHA-256 ${actual.slice(0, 16)}…, not the ${request.sha256.slice(0, 16)}… the client expects; upload it instead`);
+    }
+    const buildMs = performance.now() - started;
+    const outcome = await repository.load(name, { files: [{ path: '1/model.onnx', bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) }], parameters: {} });
+    await sendJson(context.res, 200, { ...outcome, buildMs: round(buildMs), sessionsCreated: repository.sessionsCreated });
+  }
+
   async function sink(context: RequestContext): Promise<void> {
     let bytes = 0;
     await new Promise<void>((resolve, reject) => {
@@ -733,6 +781,18 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
     { method: 'POST', pattern: /^\/v2\/studio\/models\/([^/]+)(?:\/versions\/([^/]+))?\/profile$/, auth: true, holdsBody: true, handle: profile },
     { method: 'GET', pattern: /^\/v2\/studio\/load$/, auth: true, handle: ({ res }) => sendJson(res, 200, stats.snapshot(repository.sessionsCreated)) },
     { method: 'POST', pattern: /^\/v2\/studio\/sink$/, auth: true, handle: sink },
+    { method: 'PUT', pattern: /^\/v2\/studio\/sources\/([0-9a-f]{64})$/, auth: true, holdsBody: true, handle: putSource },
+    {
+      method: 'GET',
+      pattern: /^\/v2\/studio\/sources\/([0-9a-f]{64})$/,
+      auth: true,
+      handle: ({ res }, match) => {
+        const bytes = sourceStore.get(match[1]);
+        if (!bytes) throw new ProtocolError(404, `no kept model with SHA-256 ${match[1].slice(0, 16)}…`);
+        return sendJson(res, 200, { sha256: match[1], bytes: bytes.byteLength });
+      }
+    },
+    { method: 'POST', pattern: /^\/v2\/studio\/models\/([^/]+)\/build$/, auth: true, holdsBody: true, handle: build },
     { method: 'GET', pattern: /^\/v2\/studio\/source$/, auth: true, handle: source }
   ];
 
@@ -877,6 +937,7 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
       });
       await repository.close();
       await workers.close();
+      sourceStore.clear();
       bodyBuffers.close();
       reclaimer.stop();
     }

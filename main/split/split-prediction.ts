@@ -130,7 +130,7 @@ export async function gatherLatencies(analyzed: AnalyzedModel, control: RemoteEx
   local = slowedDown(local, options.deviceSlowdown ?? 1);
   if (options.remoteFile) return { local, remote: withWholeRunCosts(await latenciesFromFile(analyzed, options.remoteFile), analyzed.analysis.layers.length - 1) };
   options.onProgress?.(`profiling ${path.basename(analyzed.path)} on the executor`);
-  const uploaded = await control.uploadModel(selfContainedBytes(analyzed), { name: wholeModelName(analyzed) });
+  const uploaded = await loadWholeModel(control, analyzed);
   // The executor serves at DEFAULT_GRAPH_OPTIMIZATION: profiled at it, as the device side is.
   let remoteProfile: LatencyProfile;
   try {
@@ -154,6 +154,24 @@ export async function gatherLatencies(analyzed: AnalyzedModel, control: RemoteEx
     remoteProfile.layers.length - 1
   );
   return { local, remote };
+}
+
+/**
+ * Loads the whole model on the executor for its profile: built from the kept model (sent
+ * once, main/executor/sources.ts) where the executor keeps models, else uploaded the Triton
+ * way. `uploaded` says it was loaded here (and is unloaded after the profile).
+ */
+export async function loadWholeModel(control: RemoteExecutor, analyzed: AnalyzedModel): Promise<{ name: string; uploaded: boolean }> {
+  const name = wholeModelName(analyzed);
+  if (control.ensureSource && control.buildModel && analyzed.model.externalData.length === 0) {
+    const hash = analyzed.sha256 ?? sha256(analyzed.bytes);
+    const source = await control.ensureSource(analyzed.bytes, hash);
+    if (source) {
+      await control.buildModel(name, { source: source.sha256, part: 'model', localLayers: [], sha256: source.sha256 });
+      return { name, uploaded: true };
+    }
+  }
+  return control.uploadModel(selfContainedBytes(analyzed), { name });
 }
 
 /**

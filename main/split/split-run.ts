@@ -4,6 +4,9 @@
 // against a full local run. SplitRunner opens the model once (full-model session, seeded
 // inputs, reference outputs); PreparedSplit holds one cut (head session, tail uploaded)
 // and times runs of it. `neurosurgeon run` (runSplit) and `sweep` (sweep.ts) use both.
+// The whole model goes to each executor once (ensureSource) and the executor builds every
+// tail from it with the same surgery (main/executor/sources.ts, part-builder.ts), checked
+// against the hash of the tail cut here; where it cannot, the tail itself is uploaded.
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { median } from '../../app/profiling/trace.js';
@@ -14,6 +17,8 @@ import { UsageError } from '../errors/user-errors.js';
 import type { LinkShaper } from '../executor/link.js';
 import { realClock, shaperFor } from '../executor/shaper.js';
 import { BEST_EFFORT_TIMEOUT_MS, type RemoteExecutor } from '../executor/remote-executor.js';
+import { ExecutorError } from '../executor/client.js';
+import { sha256 } from '../model/model-file.js';
 import { generateInputs } from '../model/inputs.js';
 import { inlineExternalData } from '../model/model-file.js';
 import { fromRawTensor, toRawTensor } from '../executor/ort-tensors.js';
@@ -84,11 +89,16 @@ export interface SplitRunnerOptions {
    * is stretched to that multiple of its measured time, as the shaper stretches transfers.
    */
   deviceSlowdown?: number;
+  /**
+   * Send the whole model to an executor once and let it build each tail (default true);
+   * false uploads every tail, as before (the bench's baseline).
+   */
+  uploadOnce?: boolean;
 }
 
 /** The runner's options out of a run's or a sweep's request (both carry these fields). */
 export function runnerOptionsOf(request: Omit<SplitRunnerOptions, 'optimization'>): SplitRunnerOptions {
-  return { ep: request.ep, allowCpuFallback: request.allowCpuFallback, seed: request.seed, dimValues: request.dimValues, deviceSlowdown: request.deviceSlowdown };
+  return { ep: request.ep, allowCpuFallback: request.allowCpuFallback, seed: request.seed, dimValues: request.dimValues, deviceSlowdown: request.deviceSlowdown, uploadOnce: request.uploadOnce };
 }
 
 /** Two floats agree when |a − b| ≤ tolerance × max(1, largest |expected| of that output). */
@@ -175,8 +185,14 @@ export class SplitRunner {
     readonly inputs: Feeds,
     readonly expected: Feeds,
     private readonly fullSession: ort.InferenceSession,
-    readonly deviceSlowdown: number
+    readonly deviceSlowdown: number,
+    private readonly options: SplitRunnerOptions
   ) {}
+
+  /** Per executor: the kept model's hash once it holds the model, null where it cannot build parts. */
+  private readonly sources = new Map<RemoteExecutor, Promise<string | null>>();
+  /** How each tail reached an executor (counts: built there from the kept model, or uploaded). */
+  readonly tailsPlaced = { built: 0, uploaded: 0 };
 
   static async open(analyzed: AnalyzedModel, options: SplitRunnerOptions = {}): Promise<SplitRunner> {
     const deviceSlowdown = checkSlowdown(options.deviceSlowdown ?? 1);
@@ -204,7 +220,7 @@ export class SplitRunner {
       await fullSession.release();
       throw new SplitRunError(`onnxruntime cannot run ${file} on ${provider.used}: ${ortMessage(error)}`);
     }
-    return new SplitRunner(analyzed, provider, sessionOptions, inputs, expected, fullSession, deviceSlowdown);
+    return new SplitRunner(analyzed, provider, sessionOptions, inputs, expected, fullSession, deviceSlowdown, options);
   }
 
   get nodeCount(): number {
@@ -260,13 +276,47 @@ export class SplitRunner {
       }
       try {
         const stem = path.basename(this.analyzed.path, '.onnx');
-        tailName = (await remote.uploadModel(encoded.tail, { name: sanitizeModelName(`${stem}-tail-${cut}`) })).name;
+        tailName = await this.placeTail(remote, encoded.tail, layers, sanitizeModelName(`${stem}-tail-${cut}`));
       } catch (error) {
         await head?.release();
         throw error;
       }
     }
     return new PreparedSplit(this, cut, layers, head, tailName, parts.crossing, parts.outputs.filter((o) => o.from === 'tail').map((o) => o.name), remote);
+  }
+
+  /**
+   * The kept model's hash on `remote` (uploaded there the first time), or null where the
+   * executor cannot build parts (no extension, external data here, or upload-once off).
+   */
+  private keptSource(remote: RemoteExecutor): Promise<string | null> {
+    let kept = this.sources.get(remote);
+    if (!kept) {
+      const usable = this.options.uploadOnce !== false && remote.ensureSource && remote.buildModel && this.analyzed.model.externalData.length === 0;
+      kept = usable ? (remote.ensureSource?.(this.analyzed.bytes, this.analyzed.sha256 ?? sha256(this.analyzed.bytes)).then((s) => s?.sha256 ?? null) ?? Promise.resolve(null)) : Promise.resolve(null);
+      kept.catch(() => this.sources.delete(remote));
+      this.sources.set(remote, kept);
+    }
+    return kept;
+  }
+
+  /** Loads the tail on `remote`: built there from the kept model when it can, else uploaded. */
+  private async placeTail(remote: RemoteExecutor, tail: Uint8Array, localLayers: number[], name: string): Promise<string> {
+    const source = await this.keptSource(remote);
+    if (source && remote.buildModel) {
+      try {
+        const built = await remote.buildModel(name, { source, part: 'tail', localLayers, dimValues: this.options.dimValues ?? {}, sha256: sha256(tail) });
+        this.tailsPlaced.built++;
+        return built.name;
+      } catch (error) {
+        // A build that differs (409) or cannot be made here (501, 400): this tail goes up itself.
+        if (!(error instanceof ExecutorError) || error.status === undefined || error.status === 401 || error.status >= 500 && error.status !== 501) throw error;
+        if (error.status === 404) this.sources.delete(remote);
+      }
+    }
+    const uploaded = await remote.uploadModel(tail, { name });
+    this.tailsPlaced.uploaded++;
+    return uploaded.name;
   }
 
   async release(): Promise<void> {
@@ -382,6 +432,8 @@ export interface SplitRunRequest {
   deviceSlowdown?: number;
   seed?: number;
   dimValues?: Record<string, number>;
+  /** Send the whole model to the executor once and let it build the tail (default true). */
+  uploadOnce?: boolean;
   /** Clients of the executor: `connect()` unshaped (uploads, profiles, load), `connect(shaper)` for the runs. */
   connect: (shaper?: LinkShaper) => RemoteExecutor;
   onProgress?: (message: string) => void;

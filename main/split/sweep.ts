@@ -93,6 +93,8 @@ export interface SweepRequest extends LatencyGathering {
   dag?: boolean;
   /** Latencies already gathered for this model (skips both profiles). */
   latencies?: GatheredLatencies;
+  /** Send the whole model to the executor once and let it build each tail (default true; SplitRunnerOptions). */
+  uploadOnce?: boolean;
   connect: (shaper?: LinkShaper) => RemoteExecutor;
 }
 

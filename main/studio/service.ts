@@ -44,7 +44,7 @@ import { profileInChildProcess } from '../profiling/profile-process.js';
 import { listProviders, type ProviderStatus } from '../profiling/providers.js';
 import { firstLine } from '../errors/user-errors.js';
 import { ensureZooModel, ZooError } from '../model/zoo-files.js';
-import { ExecutorLink, type ExecutorConnector } from './executor-link.js';
+import { ExecutorLink, type ExecutorApi, type ExecutorConnector } from './executor-link.js';
 import { estimateLatencies } from '../../app/engine.js';
 import { defaultPlanOptions, isNetworkPresetName } from '../../app/partition/presets.js';
 import type { NetworkConditions, PlanOptions } from '../../app/partition/types.js';
@@ -500,6 +500,19 @@ export class StudioService {
     });
   }
 
+  /**
+   * The whole model on the executor: kept there by its hash and loaded from that (sent at
+   * most once per executor, shared with sweeps' tails: main/executor/sources.ts), or — on
+   * an executor that keeps no models — uploaded the Triton way.
+   */
+  private async placeWholeModel(api: ExecutorApi, entry: OpenModelEntry): Promise<{ name: string }> {
+    if (api.ensureSource && api.buildModel && entry.analyzed.model.externalData.length === 0) {
+      const source = await api.ensureSource(entry.analyzed.bytes, entry.view.id);
+      if (source) return api.buildModel(`model-${source.sha256.slice(0, 16)}`, { source: source.sha256, part: 'model', localLayers: [], sha256: source.sha256 });
+    }
+    return api.uploadModel(entry.analyzed.bytes);
+  }
+
   private async profileRemotely(entry: OpenModelEntry, runs: number, warmup: number, signal: AbortSignal, progress: ProgressSink): Promise<LatencyProfile> {
     const { api, status } = this.executor.api();
     const cancelled = new Promise<never>((_, reject) => {
@@ -510,7 +523,7 @@ export class StudioService {
     // The client skips the transfer when the executor already holds these bytes. Neither
     // call can be interrupted: a cancel stops waiting for them (the executor finishes its run).
     progress('upload', 0.02, `Uploading ${entry.view.fileName} to ${status.label}`, true);
-    const { name } = await Promise.race([api.uploadModel(entry.analyzed.bytes), cancelled]);
+    const { name } = await Promise.race([this.placeWholeModel(api, entry), cancelled]);
     progress('profile', 0.2, `Profiling on ${status.label} (${warmup} warm-up, ${runs} timed runs)`, true);
     const profile = await Promise.race([api.profile(name, { runs, warmup, optimization: DEFAULT_GRAPH_OPTIMIZATION }), cancelled]);
     if (profile?.kind !== 'latency-profile' || !Array.isArray(profile.layers)) throw new ProfileError(`the executor at ${status.url} answered something that is not a latency profile`);
