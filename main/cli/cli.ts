@@ -35,6 +35,8 @@ import { formatShape } from '../../app/onnx/model.js';
 import { registerStudioCommands } from './studio-command.js';
 import { registerRunCommands } from './run-commands.js';
 import { registerExecutorCommands } from './executor-command.js';
+import { ExecutorClient } from '../executor/client.js';
+import { profileOn } from '../split/split-prediction.js';
 import { registerExportCommand } from './export-command.js';
 
 const debug = process.argv.includes('--debug');
@@ -277,6 +279,8 @@ addModelOptions(program.command('profile').argument('<model>', 'ONNX file').desc
   .option('--seed <n>', 'seed of generated inputs', (v) => Number(v), 42)
   .option('--out <file>', 'write the profile JSON here (atomically)')
   .option('--json', 'print the profile JSON')
+  .option('--device-executor <url>', 'profile on this (device) executor instead of this machine: the model is sent to it once; --ep, --fallback-cpu and --input do not apply')
+  .option('--device-token <token>', 'bearer token the device executor was started with')
   .addOption(new Option('--progress-json', 'progress as JSON lines on stderr (for the processes that run this command)').hideHelp())
   .action(
     async (
@@ -292,12 +296,28 @@ addModelOptions(program.command('profile').argument('<model>', 'ONNX file').desc
         seed: number;
         out?: string;
         json?: boolean;
+        deviceExecutor?: string;
+        deviceToken?: string;
         progressJson?: boolean;
       }
     ) => {
       if (options.out) checkOutputLocation(options.out);
       const analyzed = await openModelForCli(modelPath, options);
       const dimValues = resolvedDims(analyzed);
+      if (options.deviceExecutor) {
+        if (options.input?.length) throw new UsageError('--input files are not sent to a device executor: it profiles with generated inputs');
+        const device = new ExecutorClient({ url: options.deviceExecutor, token: options.deviceToken, role: 'device executor' });
+        try {
+          const profile = await profileOn(device, analyzed, { runs: options.runs, warmup: options.warmup, minMeasureMs: options.minTimeMs });
+          if (options.out) writeProfileFile(options.out, profile);
+          if (options.json) return print(JSON.stringify(profile, null, 2));
+          print(layerTable(profile));
+          print(`\n${profile.ep} on ${profile.device.cpu} (${profile.device.hostname}, device executor ${device.url}), ${profileSettings(profile)}: whole model ${formatMs(profile.wholeModelMs ?? 0)} ms` + (options.out ? `\nwrote ${options.out}` : ''));
+          return;
+        } finally {
+          device.close();
+        }
+      }
       const inputs = await loadInputs(analyzed.model, parseInputPairs(options.input ?? []), { seed: options.seed, dimValues });
       const progress = options.progressJson ? { update: (phase: ProfilePhase, done: number, total: number) => process.stderr.write(progressLine({ phase, done, total })), end: () => undefined } : progressReporter();
       const profile = await profileModel(analyzed, {

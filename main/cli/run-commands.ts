@@ -1,5 +1,6 @@
 // The CLI's `run` and `sweep` commands: real split runs against a remote executor (the
-// head here, the tail there, tensors through a link shaped to a network preset), and
+// head here — or on a device executor, `--device-executor`, which sends its output to the
+// server itself — the tail there, tensors through a link shaped to a network preset), and
 // sweeps of many cuts that set the measured totals beside the predicted ones. The work is
 // in split-run.ts and sweep.ts; this file parses options and prints.
 import path from 'node:path';
@@ -21,6 +22,8 @@ import { NOT_REACHED, sweepModel, SweepInterruptedError, type SweepResult } from
 interface CommonOptions {
   executor: string;
   token?: string;
+  deviceExecutor?: string;
+  deviceToken?: string;
   timeoutMs?: number;
   network: string;
   uplinkMbps?: number;
@@ -56,6 +59,8 @@ function addCommonOptions(command: Command): Command {
   return command
     .requiredOption('--executor <url>', 'executor base URL (`neurosurgeon executor` prints it)', executorUrl)
     .option('--token <token>', 'bearer token the executor was started with')
+    .option('--device-executor <url>', 'run the head on this executor (started with --upstream set to --executor): it sends its output to the server itself', executorUrl)
+    .option('--device-token <token>', 'bearer token the device executor was started with')
     .option('--timeout-ms <ms>', 'give up on an executor call after this long without a byte moving (default 120000): a frozen executor ends the command within it, plus 2 s', positiveNumber('--timeout-ms'))
     .option('--uplink-mbps <x>', 'uplink bandwidth, Mbps (overrides the preset)', positiveNumber('--uplink-mbps'))
     .option('--downlink-mbps <y>', 'downlink bandwidth, Mbps (overrides the preset)', positiveNumber('--downlink-mbps'))
@@ -87,8 +92,15 @@ function commonRequest(options: CommonOptions, dimValues: Record<string, number>
     deviceSlowdown: options.deviceSlowdown,
     seed: options.seed,
     dimValues,
+    device: deviceExecutor(options),
     onProgress: note
   };
+}
+
+/** The device executor of --device-executor (failures name it "device executor URL"). */
+function deviceExecutor(options: CommonOptions): ExecutorClient | undefined {
+  if (!options.deviceExecutor) return undefined;
+  return new ExecutorClient({ url: options.deviceExecutor, token: options.deviceToken, timeoutMs: options.timeoutMs, role: 'device executor' });
 }
 
 function connector(options: CommonOptions): (shaper?: LinkShaper) => RemoteExecutor {

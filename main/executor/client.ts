@@ -47,6 +47,8 @@ export interface ExecutorClientOptions {
   /** Longest wait without a byte moving either way (default 120 000 ms); large uploads that keep moving are not cut off. */
   timeoutMs?: number;
   shaper?: LinkShaper;
+  /** How failures name it (default "executor"; "device executor" for a device, device.ts). */
+  role?: string;
 }
 
 export interface LinkMeasurement {
@@ -111,6 +113,34 @@ export interface BuildSpec {
   sha256: string;
 }
 
+/** A split run through a device executor (device.ts): what runs where and over which link. */
+export interface ForwardOptions {
+  /** The head's model on the device executor; null when the model inputs go up as they are (cut 0). */
+  head: string | null;
+  /** The tail's model on the upstream server; null when everything runs on the device. */
+  tail: string | null;
+  tailInputs: string[];
+  tailOutputs: string[];
+  /** The outputs to answer (the model's). */
+  outputs: string[];
+  /** The server the caller expects the device to forward to (refused, 403, when it is not its --upstream). */
+  upstream?: string;
+  /** The device→server link's shaping; null: unshaped. */
+  network: { name: string; uplinkMbps: number; downlinkMbps: number; rttMs: number } | null;
+}
+
+/** Where the time of a forwarded run went, as the device executor measured it. */
+export interface ForwardTimings {
+  deviceMs: number;
+  encodeMs: number;
+  uploadMs: number;
+  remoteMs: number;
+  downloadMs: number;
+  bytesUp: number;
+  bytesDown: number;
+  totalMs: number;
+}
+
 export class ExecutorClient {
   readonly url: string;
   /** Bytes of model uploads this client has sent (Triton loads and kept sources): what the bench counts. */
@@ -141,7 +171,7 @@ export class ExecutorClient {
   }
 
   private fail(message: string, status?: number): ExecutorError {
-    return new ExecutorError(`executor ${this.url}: ${message}`, status);
+    return new ExecutorError(`${this.options.role ?? 'executor'} ${this.url}: ${message}`, status);
   }
 
   private describeNetworkError(error: NodeJS.ErrnoException, gotResponse: boolean): ExecutorError {
@@ -482,6 +512,63 @@ export class ExecutorClient {
         totalMs: performance.now() - startedAt,
         bytesUp: encoded.byteLength,
         bytesDown: exchange.body.byteLength
+      }
+    };
+  }
+
+  /**
+   * Runs a split through a device executor: the head there, its output sent by the device
+   * straight to its upstream server (studio extension, device.ts), the outputs back here.
+   */
+  async forward(inputs: RawTensor[], options: ForwardOptions): Promise<{ outputs: RawTensor[]; timings: ForwardTimings }> {
+    const parameters: Record<string, string | number> = {
+      ...(options.head ? { head_model: options.head } : {}),
+      ...(options.tail ? { tail_model: options.tail, tail_inputs: options.tailInputs.join(','), tail_outputs: options.tailOutputs.join(',') } : {}),
+      ...(options.upstream ? { upstream: options.upstream } : {}),
+      ...(options.network
+        ? { network: options.network.name, uplink_mbps: options.network.uplinkMbps, downlink_mbps: options.network.downlinkMbps, rtt_ms: options.network.rttMs }
+        : {})
+    };
+    let encoded;
+    try {
+      encoded = encodeInferRequest(inputs, { outputs: options.outputs, parameters });
+    } catch (error) {
+      if (error instanceof ProtocolError) throw new ExecutorError(`cannot send to executor ${this.url}: ${error.message}`);
+      throw error;
+    }
+    const exchange = await this.exchange(
+      'POST',
+      '/v2/studio/forward',
+      {
+        length: encoded.byteLength,
+        contentType: 'application/octet-stream',
+        headers: { 'inference-header-content-length': String(encoded.json.byteLength) },
+        chunks: () => [encoded.json, ...encoded.chunks]
+      },
+      { alignBinary: true }
+    );
+    if (exchange.status >= 400) throw this.errorOf(exchange);
+    const header = exchange.headers[INFERENCE_HEADER];
+    let decoded;
+    try {
+      decoded = decodeInferResponse(exchange.body, header === undefined ? null : Number(header));
+    } catch (error) {
+      if (error instanceof ProtocolError) throw this.fail(`unreadable forward response: ${error.message}`);
+      throw error;
+    }
+    const parameters_ = decoded.json.parameters ?? {};
+    const number = (key: string): number => (typeof parameters_[key] === 'number' ? (parameters_[key] as number) : 0);
+    return {
+      outputs: decoded.outputs,
+      timings: {
+        deviceMs: number('device_ms'),
+        encodeMs: number('encode_ms'),
+        uploadMs: number('upload_ms'),
+        remoteMs: number('remote_ms'),
+        downloadMs: number('download_ms'),
+        bytesUp: number('bytes_up'),
+        bytesDown: number('bytes_down'),
+        totalMs: number('total_ms')
       }
     };
   }

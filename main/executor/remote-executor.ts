@@ -1,7 +1,7 @@
 // What the split runner, sweeps and split prediction need of an executor: the few calls of
 // ExecutorClient (client.ts) they use, so tests and the bench can hand in any executor.
 import type { LatencyProfile } from '../../app/profiling/types.js';
-import type { BuildSpec, InferOutcome, LinkMeasurement } from './client.js';
+import type { BuildSpec, ForwardOptions, ForwardTimings, InferOutcome, LinkMeasurement } from './client.js';
 import type { RawTensor } from './link.js';
 
 /**
@@ -25,4 +25,9 @@ export interface RemoteExecutor {
   profile(model: string, options?: { runs?: number; warmup?: number; minTimeMs?: number; optimization?: 'disabled' | 'all' }): Promise<LatencyProfile>;
   load(): Promise<{ loadFactor: number }>;
   measureLink(options?: { probeBytes?: number; rounds?: number }): Promise<LinkMeasurement>;
+}
+
+/** A device executor (device.ts): an executor that also runs heads and forwards to its upstream server. */
+export interface DeviceExecutor extends RemoteExecutor {
+  forward(inputs: RawTensor[], options: ForwardOptions): Promise<{ outputs: RawTensor[]; timings: ForwardTimings }>;
 }

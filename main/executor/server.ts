@@ -66,6 +66,9 @@ import { ModelStatsBook, type ModelStatistics } from './model-stats.js';
 import { tritonModelConfig, type TritonModelConfig } from './triton-config.js';
 import { ortTypeOf } from './protocol.js';
 import { parseBuildRequest, sha256Hex, SourceStore, type PartBuilder } from './sources.js';
+import { parseForward, slowedProfile, UpstreamClients, type UpstreamOptions } from './device.js';
+import { realClock } from './shaper.js';
+import type { RawTensor } from './link.js';
 
 export interface ExecutorOptions {
   host: string;
@@ -92,6 +95,10 @@ export interface ExecutorOptions {
   partBuilder?: PartBuilder;
   /** Bytes of whole models kept for builds (default 2 GiB). */
   maxSourceBytes?: number;
+  /** As a device executor: the one server it forwards heads' outputs to (device.ts). */
+  upstream?: UpstreamOptions;
+  /** Emulates a device this many times slower (≥ 1; default 1): compute stretched, profiles scaled. */
+  slowdown?: number;
   /** One line per request (method, path, status, ms); quiet when absent. */
   log?: (line: string) => void;
   /** Warnings (a model in DIR that failed to load …). */
@@ -508,6 +515,14 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
   );
   const expectedToken = options.token !== undefined ? digest(options.token) : null;
   const sourceStore = new SourceStore(options.maxSourceBytes ?? 2 << 30);
+  const slowdown = options.slowdown ?? 1;
+  const upstreamClients = options.upstream ? new UpstreamClients(options.upstream, options.timeoutMs) : null;
+  /** Stretches a compute of `ms` to slowdown × ms (a sleep after it); returns the stretched time. */
+  const stretch = async (ms: number): Promise<number> => {
+    if (slowdown <= 1) return ms;
+    await realClock.sleep(ms * (slowdown - 1));
+    return ms * slowdown;
+  };
   let closing = false;
 
   try {
@@ -576,7 +591,7 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
     const { value: outputs, slot } = await inSlot(model, async (slot) => {
       const result = await workers.run(slot.index, model.sha256, request.inputs, fetches, [body.buffer as ArrayBuffer]);
       for (const buffer of result.returned) bodyBuffers.give(buffer);
-      computeMs = result.computeMs;
+      computeMs = await stretch(result.computeMs);
       return result.outputs;
     }).catch((error: unknown) => {
       if (error instanceof RequestTimeoutError) stats.timedOut++;
@@ -625,7 +640,77 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
     const { value } = await inSlot(model, (_, signal) =>
       profileInChildProcess(model.source.kind === 'file' ? model.source.path : model.source.bytes, { ep: options.ep, runs, warmup, minMeasureMs: minTimeMs, optimization, signal })
     );
-    await sendJson(context.res, 200, value);
+    await sendJson(context.res, 200, slowedProfile(value, slowdown));
+  }
+
+  /**
+   * POST /v2/studio/forward (device.ts): runs the head here (stretched by --slowdown), sends
+   * the crossing tensors to the --upstream server over the link the request shapes, and
+   * answers the outputs asked for, with where the time went.
+   */
+  async function forward(context: RequestContext): Promise<void> {
+    const headerValue = context.req.headers[INFERENCE_HEADER];
+    const alignAt = typeof headerValue === 'string' && /^\d+$/.test(headerValue) ? Number(headerValue) : null;
+    const { body } = await readBody(context.req, options.maxBodyBytes, context.arrivedAt, alignAt, undefined, context.rules);
+    const started = performance.now();
+    const request = decodeInferRequest(body, headerLength(headerValue, body.byteLength));
+    const plan = parseForward(request, options.upstream ?? null);
+    const values = new Map<string, RawTensor>(request.inputs.map((t) => [t.name, t]));
+    const produced: string[] = [];
+    let deviceMs = 0;
+    if (plan.head) {
+      const model = repository.resolve(plan.head);
+      const wanted = new Set(model.metadata.inputs.map((t) => t.name));
+      const feeds = request.inputs.filter((t) => wanted.has(t.name));
+      checkAgainstModel(model.metadata, feeds, null);
+      const fetches = model.metadata.outputs.map((t) => t.name);
+      const { value: outputs, slot } = await inSlot(model, async (slot) => {
+        const result = await workers.run(slot.index, model.sha256, feeds, fetches, []);
+        deviceMs = await stretch(result.computeMs);
+        return result.outputs;
+      });
+      stats.record({ model: model.sha256, queueMs: slot.queuedMs, computeMs: deviceMs, alone: !slot.overlapped });
+      for (const tensor of outputs) {
+        values.set(tensor.name, tensor);
+        produced.push(tensor.name);
+      }
+    }
+    let timings = { encodeMs: 0, uploadMs: 0, remoteMs: 0 as number | undefined, downloadMs: 0, bytesUp: 0, bytesDown: 0 };
+    if (plan.tail && upstreamClients) {
+      const sent = plan.tailInputs.map((name) => {
+        const tensor = values.get(name);
+        if (!tensor) throw new ProtocolError(400, `tail input '${name}' is neither a request input nor an output of the head`);
+        return tensor;
+      });
+      const outcome = await upstreamClients.infer(plan.network, plan.tail, sent, plan.tailOutputs);
+      for (const tensor of outcome.outputs) {
+        values.set(tensor.name, tensor);
+        produced.push(tensor.name);
+      }
+      timings = outcome.timings;
+    }
+    const names = request.outputs?.map((o) => o.name) ?? produced;
+    const outputs = names.map((name) => {
+      const tensor = values.get(name);
+      if (!tensor) throw new ProtocolError(400, `output '${name}' was computed neither by the head nor by the tail`);
+      return { tensor, binary: true };
+    });
+    const encoded = encodeInferResponse({
+      modelName: plan.head ?? plan.tail ?? '',
+      ...(request.id !== undefined ? { id: request.id } : {}),
+      parameters: {
+        device_ms: round(deviceMs),
+        encode_ms: round(timings.encodeMs),
+        upload_ms: round(timings.uploadMs),
+        remote_ms: round(timings.remoteMs ?? 0),
+        download_ms: round(timings.downloadMs),
+        bytes_up: timings.bytesUp,
+        bytes_down: timings.bytesDown,
+        total_ms: round(performance.now() - started)
+      },
+      outputs
+    });
+    await sendEncoded(context.res, encoded);
   }
 
   async function load(context: RequestContext, match: RegExpExecArray): Promise<void> {
@@ -793,6 +878,7 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
       }
     },
     { method: 'POST', pattern: /^\/v2\/studio\/models\/([^/]+)\/build$/, auth: true, holdsBody: true, handle: build },
+    { method: 'POST', pattern: /^\/v2\/studio\/forward$/, auth: true, holdsBody: true, handle: forward },
     { method: 'GET', pattern: /^\/v2\/studio\/source$/, auth: true, handle: source }
   ];
 
@@ -938,6 +1024,7 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
       await repository.close();
       await workers.close();
       sourceStore.clear();
+      upstreamClients?.close();
       bodyBuffers.close();
       reclaimer.stop();
     }

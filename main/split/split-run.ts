@@ -16,7 +16,8 @@ import type { AnalyzedModel } from '../model/analyze-file.js';
 import { UsageError } from '../errors/user-errors.js';
 import type { LinkShaper } from '../executor/link.js';
 import { realClock, shaperFor } from '../executor/shaper.js';
-import { BEST_EFFORT_TIMEOUT_MS, type RemoteExecutor } from '../executor/remote-executor.js';
+import { BEST_EFFORT_TIMEOUT_MS, type DeviceExecutor, type RemoteExecutor } from '../executor/remote-executor.js';
+import type { NetworkConditions } from '../../app/partition/types.js';
 import { ExecutorError } from '../executor/client.js';
 import { sha256 } from '../model/model-file.js';
 import { generateInputs } from '../model/inputs.js';
@@ -24,7 +25,7 @@ import { inlineExternalData } from '../model/model-file.js';
 import { fromRawTensor, toRawTensor } from '../executor/ort-tensors.js';
 import { runSessionOptions, sessionOptionsFor, type ProviderChoice } from '../profiling/providers.js';
 import { firstLine } from '../errors/user-errors.js';
-import { gatherLatencies, predictCuts, predictDagPartition, resolveLink, sanitizeModelName, type CutPrediction, type LinkChoice, type NetworkRequest } from './split-prediction.js';
+import { checkDeviceRequest, gatherLatencies, predictCuts, predictDagPartition, resolveLink, sanitizeModelName, type CutPrediction, type LinkChoice, type NetworkRequest } from './split-prediction.js';
 import type { DagPartition } from '../../app/partition/dag.js';
 import { encodeSplit, splitModel, type CrossingTensor } from './surgery.js';
 
@@ -94,11 +95,29 @@ export interface SplitRunnerOptions {
    * false uploads every tail, as before (the bench's baseline).
    */
   uploadOnce?: boolean;
+  /**
+   * The head runs on this device executor (main/executor/device.ts), which sends its output
+   * straight to the server; here only the full model's reference run is made.
+   */
+  device?: DeviceExecutor;
 }
 
 /** The runner's options out of a run's or a sweep's request (both carry these fields). */
 export function runnerOptionsOf(request: Omit<SplitRunnerOptions, 'optimization'>): SplitRunnerOptions {
-  return { ep: request.ep, allowCpuFallback: request.allowCpuFallback, seed: request.seed, dimValues: request.dimValues, deviceSlowdown: request.deviceSlowdown, uploadOnce: request.uploadOnce };
+  return {
+    ep: request.ep,
+    allowCpuFallback: request.allowCpuFallback,
+    seed: request.seed,
+    dimValues: request.dimValues,
+    deviceSlowdown: request.deviceSlowdown,
+    uploadOnce: request.uploadOnce,
+    device: request.device
+  };
+}
+
+/** The shaping a device executor applies to its link to the server: none for an unshaped or measured link. */
+export function deviceLinkNetwork(link: LinkChoice): NetworkConditions | null {
+  return link.kind === 'preset' && link.preset.network.name !== 'unshaped' ? link.preset.network : null;
 }
 
 /** Two floats agree when |a − b| ≤ tolerance × max(1, largest |expected| of that output). */
@@ -191,7 +210,7 @@ export class SplitRunner {
 
   /** Per executor: the kept model's hash once it holds the model, null where it cannot build parts. */
   private readonly sources = new Map<RemoteExecutor, Promise<string | null>>();
-  /** How each tail reached an executor (counts: built there from the kept model, or uploaded). */
+  /** How each head (on a device executor) or tail reached an executor (counts: built there from the kept model, or uploaded). */
   readonly tailsPlaced = { built: 0, uploaded: 0 };
 
   static async open(analyzed: AnalyzedModel, options: SplitRunnerOptions = {}): Promise<SplitRunner> {
@@ -260,8 +279,13 @@ export class SplitRunner {
     const label = cut === 'dag' ? 'the DAG partition' : `cut ${cut}`;
     const parts = splitModel(this.analyzed.model, this.analyzed.analysis, new Set(layers));
     const encoded = encodeSplit(parts);
+    const stem = path.basename(this.analyzed.path, '.onnx');
+    const device = this.options.device;
     let head: ort.InferenceSession | null = null;
-    if (encoded.head) {
+    let deviceHead: string | null = null;
+    if (encoded.head && device) {
+      deviceHead = await this.placePart(device, 'head', encoded.head, layers, sanitizeModelName(`${stem}-head-${cut}`));
+    } else if (encoded.head) {
       try {
         head = await ort.InferenceSession.create(encoded.head, this.sessionOptions);
       } catch (error) {
@@ -270,19 +294,23 @@ export class SplitRunner {
     }
     let tailName: string | null = null;
     if (encoded.tail) {
-      if (!remote) {
+      const releaseHead = async () => {
         await head?.release();
+        if (deviceHead) await device?.unloadModel(deviceHead, { timeoutMs: BEST_EFFORT_TIMEOUT_MS }).catch(() => undefined);
+      };
+      if (!remote) {
+        await releaseHead();
         throw new SplitRunError(`${label} runs part of ${this.modelName} remotely: an executor is needed`);
       }
       try {
-        const stem = path.basename(this.analyzed.path, '.onnx');
-        tailName = await this.placeTail(remote, encoded.tail, layers, sanitizeModelName(`${stem}-tail-${cut}`));
+        tailName = await this.placePart(remote, 'tail', encoded.tail, layers, sanitizeModelName(`${stem}-tail-${cut}`));
       } catch (error) {
-        await head?.release();
+        await releaseHead();
         throw error;
       }
     }
-    return new PreparedSplit(this, cut, layers, head, tailName, parts.crossing, parts.outputs.filter((o) => o.from === 'tail').map((o) => o.name), remote);
+    const tailOutputs = parts.outputs.filter((o) => o.from === 'tail').map((o) => o.name);
+    return new PreparedSplit(this, cut, layers, head, tailName, parts.crossing, tailOutputs, remote, device && (deviceHead || tailName) ? { executor: device, head: deviceHead } : null);
   }
 
   /**
@@ -300,12 +328,12 @@ export class SplitRunner {
     return kept;
   }
 
-  /** Loads the tail on `remote`: built there from the kept model when it can, else uploaded. */
-  private async placeTail(remote: RemoteExecutor, tail: Uint8Array, localLayers: number[], name: string): Promise<string> {
+  /** Loads a head or tail on `remote`: built there from the kept model when it can, else uploaded. */
+  private async placePart(remote: RemoteExecutor, part: 'head' | 'tail', bytes: Uint8Array, localLayers: number[], name: string): Promise<string> {
     const source = await this.keptSource(remote);
     if (source && remote.buildModel) {
       try {
-        const built = await remote.buildModel(name, { source, part: 'tail', localLayers, dimValues: this.options.dimValues ?? {}, sha256: sha256(tail) });
+        const built = await remote.buildModel(name, { source, part, localLayers, dimValues: this.options.dimValues ?? {}, sha256: sha256(bytes) });
         this.tailsPlaced.built++;
         return built.name;
       } catch (error) {
@@ -314,7 +342,7 @@ export class SplitRunner {
         if (error.status === 404) this.sources.delete(remote);
       }
     }
-    const uploaded = await remote.uploadModel(tail, { name });
+    const uploaded = await remote.uploadModel(bytes, { name });
     this.tailsPlaced.uploaded++;
     return uploaded.name;
   }
@@ -335,8 +363,31 @@ export class PreparedSplit {
     readonly tailName: string | null,
     readonly crossing: CrossingTensor[],
     private readonly tailOutputs: string[],
-    private readonly remote: RemoteExecutor | null
+    private readonly remote: RemoteExecutor | null,
+    /** With a device executor: it, and the head's model there (null at cut 0). */
+    private readonly device: { executor: DeviceExecutor; head: string | null } | null = null
   ) {}
+
+  /** One run through the device executor: the head there, its output sent by the device to the server. */
+  private async runOnDevice(device: { executor: DeviceExecutor; head: string | null }, network: NetworkConditions | null): Promise<{ timing: SplitRunTiming; outputs: Feeds }> {
+    const inputs = Object.entries(this.runner.inputs).map(([name, tensor]) => toRawTensor(name, tensor));
+    const outcome = await device.executor.forward(inputs, {
+      head: device.head,
+      tail: this.tailName,
+      tailInputs: this.crossing.map((c) => c.name),
+      tailOutputs: this.tailOutputs,
+      outputs: Object.keys(this.runner.expected),
+      upstream: this.remote?.url,
+      network
+    });
+    const outputs: Feeds = {};
+    for (const raw of outcome.outputs) outputs[raw.name] = fromRawTensor(raw);
+    const t = outcome.timings;
+    return {
+      timing: { localMs: t.deviceMs, encodeMs: t.encodeMs, uploadMs: t.uploadMs, remoteMs: this.tailName ? t.remoteMs : 0, downloadMs: t.downloadMs, totalMs: t.totalMs, bytesUp: t.bytesUp, bytesDown: t.bytesDown },
+      outputs
+    };
+  }
 
   /** How messages name this split. */
   get label(): string {
@@ -354,7 +405,8 @@ export class PreparedSplit {
   }
 
   /** One run, timed; `link` is the (shaped) client the crossing tensors go through. */
-  async runOnce(link: RemoteExecutor | null): Promise<{ timing: SplitRunTiming; outputs: Feeds }> {
+  async runOnce(link: RemoteExecutor | null, network: NetworkConditions | null = null): Promise<{ timing: SplitRunTiming; outputs: Feeds }> {
+    if (this.device) return this.runOnDevice(this.device, network);
     const values: Feeds = { ...this.runner.inputs };
     const start = performance.now();
     let localMs = 0;
@@ -393,12 +445,16 @@ export class PreparedSplit {
   }
 
   /** One untimed warm-up run, then `runs` timed ones; every run's outputs are checked. */
-  async measure(link: RemoteExecutor | null, options: { runs: number; warmup?: number; onRun?: (done: number) => void }): Promise<CutMeasurement> {
+  async measure(
+    link: RemoteExecutor | null,
+    options: { runs: number; warmup?: number; onRun?: (done: number) => void; /** With a device executor: the shaping of its link to the server. */ network?: NetworkConditions | null }
+  ): Promise<CutMeasurement> {
+    const network = options.network ?? null;
     const checks: OutputCheck[] = [];
-    for (let i = 0; i < (options.warmup ?? 1); i++) checks.push(compareOutputs(this.runner.expected, (await this.runOnce(link)).outputs));
+    for (let i = 0; i < (options.warmup ?? 1); i++) checks.push(compareOutputs(this.runner.expected, (await this.runOnce(link, network)).outputs));
     const runs: SplitRunTiming[] = [];
     for (let i = 0; i < options.runs; i++) {
-      const { timing, outputs } = await this.runOnce(link);
+      const { timing, outputs } = await this.runOnce(link, network);
       runs.push(timing);
       checks.push(compareOutputs(this.runner.expected, outputs));
       options.onRun?.(i + 1);
@@ -409,6 +465,7 @@ export class PreparedSplit {
   /** Releases the head's session and unloads the tail from the executor (best effort, within BEST_EFFORT_TIMEOUT_MS). */
   async release(): Promise<void> {
     await this.head?.release();
+    if (this.device?.head) await this.device.executor.unloadModel(this.device.head, { timeoutMs: BEST_EFFORT_TIMEOUT_MS }).catch(() => undefined);
     if (this.tailName && this.remote) await this.remote.unloadModel(this.tailName, { timeoutMs: BEST_EFFORT_TIMEOUT_MS }).catch(() => undefined);
   }
 }
@@ -434,6 +491,8 @@ export interface SplitRunRequest {
   dimValues?: Record<string, number>;
   /** Send the whole model to the executor once and let it build the tail (default true). */
   uploadOnce?: boolean;
+  /** Run the head on this device executor (SplitRunnerOptions.device); its profile gives the device latencies. */
+  device?: DeviceExecutor;
   /** Clients of the executor: `connect()` unshaped (uploads, profiles, load), `connect(shaper)` for the runs. */
   connect: (shaper?: LinkShaper) => RemoteExecutor;
   onProgress?: (message: string) => void;
@@ -450,6 +509,8 @@ export interface SplitRunReport extends CutMeasurement {
   ep: ExecutionProviderName;
   /** The emulated device's slowdown over this machine (1: none). */
   deviceSlowdown: number;
+  /** The device executor the head ran on (--device-executor); absent: this machine. */
+  deviceExecutor?: string;
   /** For --cut auto or dag: what the decision saw and the predicted cost of every cut (and of the DAG partition). */
   decision?: {
     objective: Objective;
@@ -474,6 +535,7 @@ export async function runSplit(request: SplitRunRequest): Promise<SplitRunReport
     throw new UsageError(`cut ${request.cut} is out of range: ${path.basename(analyzed.path)} has ${nodeCount} layers (cuts 0..${nodeCount})`);
   }
   checkSlowdown(request.deviceSlowdown ?? 1);
+  checkDeviceRequest(request, request.network.name);
   const decided = request.cut === 'auto' || request.cut === 'dag';
   const needsExecutor = decided || (request.cut as number) < nodeCount || request.network.name === 'measured';
   const control = needsExecutor ? request.connect() : null;
@@ -491,6 +553,7 @@ export async function runSplit(request: SplitRunRequest): Promise<SplitRunReport
       deviceSlowdown: request.deviceSlowdown,
       seed: request.seed,
       dimValues: request.dimValues,
+      device: request.device,
       onProgress: request.onProgress
     });
     const { loadFactor } = await remote.load();
@@ -507,7 +570,7 @@ export async function runSplit(request: SplitRunRequest): Promise<SplitRunReport
     const prepared = await runner.prepare(choice, remoteNeeded ? control : null);
     try {
       const data = remoteNeeded ? request.connect(shaperForLink(link)) : null;
-      const measurement = await prepared.measure(data, { runs: request.runs });
+      const measurement = await prepared.measure(data, { runs: request.runs, network: deviceLinkNetwork(link) });
       const network = link.preset.network;
       const report: SplitRunReport = {
         model: path.basename(analyzed.path),
@@ -518,7 +581,8 @@ export async function runSplit(request: SplitRunRequest): Promise<SplitRunReport
         localLayers: [...prepared.localLayers],
         crossing: prepared.crossing.map((c) => c.name),
         ep: runner.provider.used,
-        deviceSlowdown: runner.deviceSlowdown
+        deviceSlowdown: runner.deviceSlowdown,
+        ...(request.device ? { deviceExecutor: request.device.url } : {})
       };
       if (prediction) {
         report.decision = {

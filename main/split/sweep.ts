@@ -13,9 +13,9 @@ import type { AnalyzedModel } from '../model/analyze-file.js';
 import type { LinkShaper } from '../executor/link.js';
 import { describeError, UsageError } from '../errors/user-errors.js';
 import type { DagPartition } from '../../app/partition/dag.js';
-import { gatherLatencies, predictCuts, predictDagPartition, type CutPrediction, type GatheredLatencies, type LatencyGathering, type LinkChoice } from './split-prediction.js';
+import { checkDeviceRequest, gatherLatencies, predictCuts, predictDagPartition, type CutPrediction, type GatheredLatencies, type LatencyGathering, type LinkChoice } from './split-prediction.js';
 import type { RemoteExecutor } from '../executor/remote-executor.js';
-import { runnerOptionsOf, shaperForLink, SplitRunner, type SplitRunTiming } from './split-run.js';
+import { deviceLinkNetwork, runnerOptionsOf, shaperForLink, SplitRunner, type SplitRunTiming } from './split-run.js';
 
 export const SKIPPED_BY_BOUND = 'lower bound exceeds best';
 /** A cut the sweep did not reach: it stopped at a failure (SweepInterruptedError). */
@@ -68,6 +68,8 @@ export interface SweepResult {
   network: NetworkConditions & { shaped: boolean };
   serverLoad: number;
   deviceSlowdown: number;
+  /** The device executor the heads ran on (--device-executor); absent: this machine. */
+  deviceExecutor?: string;
   latencies: { local: string; remote: string };
   cuts: SweepCut[];
   predictedBest: number;
@@ -134,6 +136,7 @@ export async function sweepModel(request: SweepRequest): Promise<SweepResult[]> 
   const file = path.basename(analyzed.path);
   const nodeCount = analyzed.analysis.layers.length;
   const progress = request.onProgress ?? (() => undefined);
+  for (const link of request.links) checkDeviceRequest(request, link.kind === 'measured' ? 'measured' : link.preset.network.name);
   const control = request.connect();
   const latencies =
     request.latencies ??
@@ -147,6 +150,7 @@ export async function sweepModel(request: SweepRequest): Promise<SweepResult[]> 
       profileWarmup: request.profileWarmup,
       seed: request.seed,
       dimValues: request.dimValues,
+      device: request.device,
       onProgress: progress
     }));
   const { loadFactor } = await control.load();
@@ -183,7 +187,7 @@ export async function sweepModel(request: SweepRequest): Promise<SweepResult[]> 
       const prepared = await runner.prepare(cut, cut < nodeCount ? control : null);
       try {
         for (const state of needed) {
-          const measurement = await prepared.measure(cut < nodeCount ? state.data : null, { runs: request.runs });
+          const measurement = await prepared.measure(cut < nodeCount ? state.data : null, { runs: request.runs, network: deviceLinkNetwork(state.link) });
           state.measured.set(cut, { median: measurement.median, ok: measurement.outputCheck.ok, maxAbsDiff: measurement.outputCheck.maxAbsDiff });
           state.bestMs = Math.min(state.bestMs, measurement.median.totalMs);
         }
@@ -197,7 +201,7 @@ export async function sweepModel(request: SweepRequest): Promise<SweepResult[]> 
       progress(`${file} the DAG partition (${state.dag.localNodes.length} of ${nodeCount} layers on the device): ${state.link.preset.network.name}`);
       const prepared = await runner.prepare({ dag: state.dag.localNodes }, remote ? control : null);
       try {
-        const measurement = await prepared.measure(remote ? state.data : null, { runs: request.runs });
+        const measurement = await prepared.measure(remote ? state.data : null, { runs: request.runs, network: deviceLinkNetwork(state.link) });
         state.dagMeasured = { median: measurement.median, ok: measurement.outputCheck.ok, maxAbsDiff: measurement.outputCheck.maxAbsDiff };
       } finally {
         await prepared.release();
@@ -224,6 +228,7 @@ export async function sweepModel(request: SweepRequest): Promise<SweepResult[]> 
         network: { ...network, shaped: state.link.kind === 'preset' && network.name !== 'unshaped' },
         serverLoad: loadFactor,
         deviceSlowdown: request.deviceSlowdown ?? 1,
+        ...(request.device ? { deviceExecutor: request.device.url } : {}),
         latencies: state.prediction.latencies,
         cuts: cuts.map((cut): SweepCut => {
           const measured = state.measured.get(cut);
