@@ -109,8 +109,10 @@ export interface BuildSpec {
   part: 'head' | 'tail' | 'model';
   localLayers: number[];
   dimValues?: Record<string, number>;
-  /** SHA-256 the part's bytes must have. */
-  sha256: string;
+  /** SHA-256 the part's bytes must have; or, cheaper for the client, */
+  sha256?: string;
+  /** SHA-256 the part's description must have (main/split/part-builder.ts describePart). */
+  description?: string;
 }
 
 /** A split run through a device executor (device.ts): what runs where and over which link. */

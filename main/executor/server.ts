@@ -746,15 +746,20 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
     if (!options.partBuilder) throw new ProtocolError(501, 'this executor builds no parts of models (started without the surgery code); upload the part');
     const started = performance.now();
     let bytes: Uint8Array;
+    let describe: () => string;
     try {
-      bytes = await options.partBuilder(source, request.source, request);
+      ({ bytes, describe } = await options.partBuilder(source, request.source, request));
     } catch (error) {
       if (error instanceof ProtocolError) throw error;
       throw new ProtocolError(400, `cannot build the ${request.part} of ${request.source.slice(0, 16)}…: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
     }
-    const actual = sha256Hex(bytes);
-    if (actual !== request.sha256) {
-      throw new ProtocolError(409, `the ${request.part} built here has SHA-256 ${actual.slice(0, 16)}…, not the ${request.sha256.slice(0, 16)}… the client expects; upload it instead`);
+    for (const [what, expected, actual] of [
+      ['SHA-256', request.sha256, () => sha256Hex(bytes)],
+      ['description SHA-256', request.description, () => sha256Hex(Buffer.from(describe(), 'utf8'))]
+    ] as const) {
+      if (expected === undefined) continue;
+      const got = actual();
+      if (got !== expected) throw new ProtocolError(409, `the ${request.part} built here has ${what} ${got.slice(0, 16)}…, not the ${expected.slice(0, 16)}… the client expects; upload it instead`);
     }
     const buildMs = performance.now() - started;
     const outcome = await repository.load(name, { files: [{ path: '1/model.onnx', bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) }], parameters: {} });

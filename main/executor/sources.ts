@@ -3,12 +3,15 @@
 // byte budget), and builds each part a client asks for — a split's tail (or head, on a device
 // executor), or the whole model as it is — itself, with the same surgery code the client
 // runs (main/split/surgery.ts, handed in as a PartBuilder by whoever starts the executor:
-// main/executor/ sits below main/split/). The client says which SHA-256 it expects of the
-// part's bytes; a build that differs is refused (409) and the client uploads that part
+// main/executor/ sits below main/split/). The client says what it expects of the part:
+// the SHA-256 of its bytes, or — cheaper, the client need not encode the part at all — the
+// SHA-256 of its description (part-builder.ts: the part's inputs and outputs with types and
+// shapes, its nodes and its weights' names, a deterministic text both sides make from the
+// surgery's result). A build that differs is refused (409) and the client uploads that part
 // itself, so a mismatch costs an upload, never a wrong model. server.ts serves the routes:
 //   PUT  /v2/studio/sources/{sha256}       raw ONNX bytes (hash checked) → {"sha256","bytes","stored"}
 //   GET  /v2/studio/sources/{sha256}       → {"sha256","bytes"} or 404
-//   POST /v2/studio/models/{m}/build       {"source","part","localLayers","dimValues","sha256"} → the load outcome
+//   POST /v2/studio/models/{m}/build       {"source","part","localLayers","dimValues","sha256"|"description"} → the load outcome
 import { createHash } from 'node:crypto';
 import { ProtocolError } from './protocol.js';
 
@@ -23,14 +26,22 @@ export interface PartSpec {
   dimValues: Record<string, number>;
 }
 
-/** Builds a part's ONNX bytes from a kept model's bytes (main/split/part-builder.ts). */
-export type PartBuilder = (source: Uint8Array, sourceSha256: string, spec: PartSpec) => Promise<Uint8Array>;
+/** A built part: its ONNX bytes and its description, made when asked (main/split/part-builder.ts). */
+export interface BuiltPart {
+  bytes: Uint8Array;
+  describe: () => string;
+}
 
-/** The body of POST /v2/studio/models/{m}/build. */
+/** Builds a part from a kept model's bytes (main/split/part-builder.ts). */
+export type PartBuilder = (source: Uint8Array, sourceSha256: string, spec: PartSpec) => Promise<BuiltPart>;
+
+/** The body of POST /v2/studio/models/{m}/build: what to build, and one of the two checks. */
 export interface BuildRequest extends PartSpec {
   source: string;
   /** SHA-256 the client expects of the part's bytes. */
-  sha256: string;
+  sha256?: string;
+  /** SHA-256 the client expects of the part's description. */
+  description?: string;
 }
 
 export const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -82,9 +93,12 @@ export class SourceStore {
 
 /** Reads and checks a build request's JSON body. */
 export function parseBuildRequest(body: Record<string, unknown>): BuildRequest {
-  const { source, part, localLayers, dimValues, sha256 } = body;
+  const { source, part, localLayers, dimValues, sha256, description } = body;
   if (typeof source !== 'string' || !SHA256_HEX.test(source)) throw new ProtocolError(400, '"source" must be the SHA-256 (64 lowercase hex digits) of a kept model');
-  if (typeof sha256 !== 'string' || !SHA256_HEX.test(sha256)) throw new ProtocolError(400, '"sha256" must be the SHA-256 (64 lowercase hex digits) the part is expected to have');
+  for (const [key, value] of [['sha256', sha256], ['description', description]] as const) {
+    if (value !== undefined && (typeof value !== 'string' || !SHA256_HEX.test(value))) throw new ProtocolError(400, `"${key}" must be a SHA-256 (64 lowercase hex digits)`);
+  }
+  if (sha256 === undefined && description === undefined) throw new ProtocolError(400, 'a build names the "sha256" of the part\'s bytes or of its "description" it expects');
   if (part !== 'head' && part !== 'tail' && part !== 'model') throw new ProtocolError(400, '"part" must be "head", "tail" or "model"');
   const layers = localLayers ?? [];
   if (!Array.isArray(layers) || !layers.every((i): i is number => typeof i === 'number' && Number.isInteger(i) && i >= 0)) {
@@ -94,5 +108,12 @@ export function parseBuildRequest(body: Record<string, unknown>): BuildRequest {
   if (typeof dims !== 'object' || dims === null || Array.isArray(dims) || !Object.values(dims).every((v) => typeof v === 'number' && Number.isInteger(v) && v > 0)) {
     throw new ProtocolError(400, '"dimValues" must map dimension names to whole numbers > 0');
   }
-  return { source, part, localLayers: layers, dimValues: dims as Record<string, number>, sha256 };
+  return {
+    source,
+    part,
+    localLayers: layers,
+    dimValues: dims as Record<string, number>,
+    ...(sha256 !== undefined ? { sha256: sha256 as string } : {}),
+    ...(description !== undefined ? { description: description as string } : {})
+  };
 }

@@ -6,7 +6,8 @@
 // and times runs of it. `neurosurgeon run` (runSplit) and `sweep` (sweep.ts) use both.
 // The whole model goes to each executor once (ensureSource) and the executor builds every
 // tail from it with the same surgery (main/executor/sources.ts, part-builder.ts), checked
-// against the hash of the tail cut here; where it cannot, the tail itself is uploaded.
+// against the hash of the tail's description cut here; where it cannot, the tail itself is
+// uploaded.
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { median } from '../../app/profiling/trace.js';
@@ -27,7 +28,10 @@ import { runSessionOptions, sessionOptionsFor, type ProviderChoice } from '../pr
 import { firstLine } from '../errors/user-errors.js';
 import { checkDeviceRequest, gatherLatencies, predictCuts, predictDagPartition, resolveLink, sanitizeModelName, type CutPrediction, type LinkChoice, type NetworkRequest } from './split-prediction.js';
 import type { DagPartition } from '../../app/partition/dag.js';
-import { encodeSplit, splitModel, type CrossingTensor } from './surgery.js';
+import { splitModel, type CrossingTensor } from './surgery.js';
+import { describePart } from './part-builder.js';
+import { encodeModel } from '../../app/onnx/writer.js';
+import type { onnx } from '../../app/onnx/generated/onnx.js';
 
 export class SplitRunError extends Error {
   override name = 'SplitRunError';
@@ -278,22 +282,22 @@ export class SplitRunner {
     const { layers, cut } = deviceLayersOf(choice);
     const label = cut === 'dag' ? 'the DAG partition' : `cut ${cut}`;
     const parts = splitModel(this.analyzed.model, this.analyzed.analysis, new Set(layers));
-    const encoded = encodeSplit(parts);
+    // Each part is encoded only where its bytes are needed: a local session, or an upload.
     const stem = path.basename(this.analyzed.path, '.onnx');
     const device = this.options.device;
     let head: ort.InferenceSession | null = null;
     let deviceHead: string | null = null;
-    if (encoded.head && device) {
-      deviceHead = await this.placePart(device, 'head', encoded.head, layers, sanitizeModelName(`${stem}-head-${cut}`));
-    } else if (encoded.head) {
+    if (parts.head && device) {
+      deviceHead = await this.placePart(device, 'head', parts.head, layers, sanitizeModelName(`${stem}-head-${cut}`));
+    } else if (parts.head) {
       try {
-        head = await ort.InferenceSession.create(encoded.head, this.sessionOptions);
+        head = await ort.InferenceSession.create(encodeModel(parts.head), this.sessionOptions);
       } catch (error) {
         throw new SplitRunError(`onnxruntime cannot open the head of ${this.modelName} at ${label}: ${ortMessage(error)}`);
       }
     }
     let tailName: string | null = null;
-    if (encoded.tail) {
+    if (parts.tail) {
       const releaseHead = async () => {
         await head?.release();
         if (deviceHead) await device?.unloadModel(deviceHead, { timeoutMs: BEST_EFFORT_TIMEOUT_MS }).catch(() => undefined);
@@ -303,7 +307,7 @@ export class SplitRunner {
         throw new SplitRunError(`${label} runs part of ${this.modelName} remotely: an executor is needed`);
       }
       try {
-        tailName = await this.placePart(remote, 'tail', encoded.tail, layers, sanitizeModelName(`${stem}-tail-${cut}`));
+        tailName = await this.placePart(remote, 'tail', parts.tail, layers, sanitizeModelName(`${stem}-tail-${cut}`));
       } catch (error) {
         await releaseHead();
         throw error;
@@ -329,11 +333,13 @@ export class SplitRunner {
   }
 
   /** Loads a head or tail on `remote`: built there from the kept model when it can, else uploaded. */
-  private async placePart(remote: RemoteExecutor, part: 'head' | 'tail', bytes: Uint8Array, localLayers: number[], name: string): Promise<string> {
+  private async placePart(remote: RemoteExecutor, part: 'head' | 'tail', proto: onnx.ModelProto, localLayers: number[], name: string): Promise<string> {
     const source = await this.keptSource(remote);
     if (source && remote.buildModel) {
       try {
-        const built = await remote.buildModel(name, { source, part, localLayers, dimValues: this.options.dimValues ?? {}, sha256: sha256(bytes) });
+        // Checked by the part's description: the client need not encode (nor hash) the part.
+        const description = sha256(Buffer.from(describePart(proto), 'utf8'));
+        const built = await remote.buildModel(name, { source, part, localLayers, dimValues: this.options.dimValues ?? {}, description });
         this.tailsPlaced.built++;
         return built.name;
       } catch (error) {
@@ -342,7 +348,7 @@ export class SplitRunner {
         if (error.status === 404) this.sources.delete(remote);
       }
     }
-    const uploaded = await remote.uploadModel(bytes, { name });
+    const uploaded = await remote.uploadModel(encodeModel(proto), { name });
     this.tailsPlaced.uploaded++;
     return uploaded.name;
   }

@@ -1,9 +1,9 @@
 // Upload a model once, against a real executor child process on loopback: the whole model
 // goes up once per executor and every tail is built there by the same surgery, byte for
 // byte (its hash checked), with outputs equal to the full model; a second runner sends
-// nothing; a build whose hash differs is refused (409) and the tail is then uploaded; a
+// nothing; a build whose hash (of its bytes or its description) differs is refused (409); a
 // kept model's body must match the hash its URL names. Real PyTorch exports
-// (../shared/real-models) are built identically on the executor at spread cuts.
+// (../shared/real-models) are built identically on the executor at spread cuts, byte for byte.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,6 +18,7 @@ import type { LinkShaper } from '../executor/link.js';
 import { startExecutorProcess, type ExecutorProcess } from '../executor/executor-process.js';
 import { SplitRunner } from './split-run.js';
 import { encodeSplit, splitModel } from './surgery.js';
+import { describePart } from './part-builder.js';
 import { sweepModel } from './sweep.js';
 import { networkPreset } from '../../app/partition/presets.js';
 
@@ -100,7 +101,10 @@ describe('upload a model once', () => {
     const error = await client.buildModel('wrong-tail', { source: sha256(lenet.bytes), part: 'tail', localLayers: [0, 1], sha256: '0'.repeat(64) }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ExecutorError);
     expect((error as ExecutorError).status).toBe(409);
-    expect((error as Error).message).toMatch(/not the 0000000000000000… the client expects/);
+    expect((error as Error).message).toMatch(/has SHA-256 [0-9a-f]{16}…, not the 0000000000000000… the client expects/);
+    const described = await client.buildModel('wrong-tail', { source: sha256(lenet.bytes), part: 'tail', localLayers: [0, 1], description: '1'.repeat(64) }).catch((e: unknown) => e);
+    expect((described as ExecutorError).status).toBe(409);
+    expect((described as Error).message).toMatch(/has description SHA-256 [0-9a-f]{16}…, not the 1111111111111111… the client expects/);
     const notClosed = await client.buildModel('open-tail', { source: sha256(lenet.bytes), part: 'tail', localLayers: [1], sha256: '0'.repeat(64) }).catch((e: unknown) => e);
     expect((notClosed as ExecutorError).status).toBe(400);
     expect((notClosed as Error).message).toMatch(/not closed under predecessors/);
@@ -121,8 +125,10 @@ describe('upload a model once', () => {
       const layers = analyzed.analysis.layers.length;
       for (const cut of [1, Math.floor(layers / 2), layers - 1]) {
         const localLayers = Array.from({ length: cut }, (_, i) => i);
-        const tail = encodeSplit(splitModel(analyzed.model, analyzed.analysis, new Set(localLayers))).tail as Uint8Array;
-        const built = await client.buildModel(`real-${cut}`, { source: source.sha256, part: 'tail', localLayers, dimValues: { batch: 1, sequence: 16 }, sha256: sha256(tail) });
+        const parts = splitModel(analyzed.model, analyzed.analysis, new Set(localLayers));
+        const tail = encodeSplit(parts).tail as Uint8Array;
+        const description = sha256(Buffer.from(describePart(parts.tail as NonNullable<typeof parts.tail>), 'utf8'));
+        const built = await client.buildModel(`real-${cut}`, { source: source.sha256, part: 'tail', localLayers, dimValues: { batch: 1, sequence: 16 }, sha256: sha256(tail), description });
         expect(built.sha256, `${model.name} cut ${cut}`).toBe(sha256(tail));
         await client.unloadModel(built.name);
       }
