@@ -22,6 +22,8 @@
 // /v2/studio/sources/{sha256} keeps a whole model by its hash, and POST
 // /v2/studio/models/{m}/build loads a part of it (tail, head or the model itself) built
 // here by the PartBuilder the executor was started with, checked against the client's hash.
+// As a device (device.ts): with --upstream, POST /v2/studio/forward runs a head here and
+// sends its output to that server (no other); --slowdown F stretches compute and profiles.
 // Inference responses carry "compute_ms", "queue_ms" and "receive_ms" in `parameters`.
 // Triton's model configuration extension, `GET /v2/models/{m}[/versions/{v}]/config` (the
 // same facts as an export's config.pbtxt, triton-config.ts), and statistics extension,
