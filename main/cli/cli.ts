@@ -21,7 +21,8 @@ import { instabilityWarning, profileSettings, wholeRunSpread } from '../../app/p
 import { loadInputs, parseInputPairs } from '../model/input-files.js';
 import { INTRA_OP_THREADS_ENV, listProviders } from '../profiling/providers.js';
 import { characterizeDevice } from '../profiling/characterize.js';
-import type { LatencyProfile } from '../../app/profiling/types.js';
+import type { DeviceProfile, LatencyProfile } from '../../app/profiling/types.js';
+import { writeFileAtomic } from '../files/atomic-write.js';
 import { defaultPowerProfile, parsePowerProfile, type DevicePowerProfile } from '../../app/partition/power.js';
 import { DEFAULT_GRAPH_OPTIMIZATION, DEFAULT_PROFILE_RUNS, DEFAULT_PROFILE_WARMUP, EXECUTION_PROVIDERS, type ExecutionProviderName, type GraphOptimization } from '../../app/profiling/types.js';
 import { readJsonFile } from '../files/json-file.js';
@@ -127,6 +128,19 @@ function oneLine(text: string): string {
     .map((line) => line.trim())
     .filter((line) => line !== '')
     .join(' ');
+}
+
+/** `characterize --device-executor`: the sweep runs on the device executor's machine; its device profile is written to `out`. */
+async function characterizeOnDevice(url: string, token: string | undefined, budgetS: number, out: string): Promise<DeviceProfile> {
+  const device = new ExecutorClient({ url, token, role: 'device executor' });
+  try {
+    process.stderr.write(`neurosurgeon: characterising the device executor ${device.url} for up to ${budgetS} s\n`);
+    const profile = await device.characterize({ budgetS });
+    writeFileAtomic(out, `${JSON.stringify(profile, null, 2)}\n`);
+    return profile;
+  } finally {
+    device.close();
+  }
 }
 
 const program = new Command();
@@ -374,11 +388,15 @@ program
   .option('--budget-s <s>', 'time budget in seconds', positiveNumber('--budget-s'), 300)
   .requiredOption('--out <file>', 'device profile JSON to write (an existing one for this device and provider is resumed)')
   .option('--no-resume', 'start over even if --out holds a partial sweep')
+  .option('--device-executor <url>', 'characterise the machine of this (device) executor instead of this one (a fresh sweep there, no resume; --ep is its own)')
+  .option('--device-token <token>', 'bearer token the device executor was started with')
   .option('--debug', 'print stack traces on errors')
-  .action(async (options: { ep: ExecutionProviderName; budgetS: number; out: string; resume: boolean }) => {
+  .action(async (options: { ep: ExecutionProviderName; budgetS: number; out: string; resume: boolean; deviceExecutor?: string; deviceToken?: string }) => {
     checkOutputLocation(options.out);
     const progress = progressReporter();
-    const profile = await characterizeDevice({
+    const profile = options.deviceExecutor
+      ? await characterizeOnDevice(options.deviceExecutor, options.deviceToken, options.budgetS, options.out)
+      : await characterizeDevice({
       ep: options.ep,
       budgetS: options.budgetS,
       outFile: options.out,

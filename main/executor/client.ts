@@ -11,7 +11,8 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
-import type { LatencyProfile } from '../../app/profiling/types.js';
+import type { DeviceProfile, LatencyProfile } from '../../app/profiling/types.js';
+import { checkDeviceProfileShape, DeviceProfileError } from '../profiling/characterize.js';
 import { checkProfileShape, ProfileError } from '../profiling/profiler.js';
 import type { LinkShaper, RawTensor, TransferTimings } from './link.js';
 import type { ExecutorLoad } from './load-stats.js';
@@ -586,6 +587,20 @@ export class ExecutorClient {
       return checkProfileShape(json, `executor ${this.url} profile of '${model}'`);
     } catch (error) {
       if (error instanceof ProfileError) throw new ExecutorError(error.message);
+      throw error;
+    }
+  }
+
+  /**
+   * The executor's machine characterised (`neurosurgeon characterize` there, for `budgetS`
+   * seconds; studio extension): the device profile its predictions are made from.
+   */
+  async characterize(options: { budgetS: number }): Promise<DeviceProfile> {
+    const json = await this.json<unknown>('POST', '/v2/studio/characterize', { budgetS: options.budgetS }, { timeoutMs: Math.max(this.timeoutMs, options.budgetS * 1000 + 120_000) });
+    try {
+      return checkDeviceProfileShape(json, `${this.options.role ?? 'executor'} ${this.url} device profile`);
+    } catch (error) {
+      if (error instanceof DeviceProfileError) throw new ExecutorError(error.message);
       throw error;
     }
   }

@@ -11,7 +11,9 @@
 //        "uplink_mbps"?, "downlink_mbps"?, "rtt_ms"?, "network"?} → the requested outputs
 //        with parameters {"device_ms","encode_ms","upload_ms","remote_ms","download_ms",
 //        "bytes_up","bytes_down","total_ms"}; 502 names the upstream when it failed.
-import type { LatencyProfile } from '../../app/profiling/types.js';
+//   POST /v2/studio/characterize {"budgetS"} → a DeviceProfile (app/profiling/types.ts) of this
+//        machine, `neurosurgeon characterize` in a child process (times scaled by --slowdown).
+import type { DeviceProfile, LatencyProfile } from '../../app/profiling/types.js';
 import type { NetworkConditions } from '../../app/partition/types.js';
 import { ExecutorClient } from './client.js';
 import type { RawTensor, TransferTimings } from './link.js';
@@ -141,5 +143,19 @@ export function slowedProfile(profile: LatencyProfile, factor: number): LatencyP
       p90Ms: layer.p90Ms * factor,
       ...(layer.rawMedianMs !== undefined ? { rawMedianMs: layer.rawMedianMs * factor } : {})
     }))
+  };
+}
+
+/** A device profile as a device `factor`× slower would give it: every time, fit and overhead multiplied. */
+export function slowedDeviceProfile(profile: DeviceProfile, factor: number): DeviceProfile {
+  if (factor === 1) return profile;
+  return {
+    ...profile,
+    device: { ...profile.device, hostname: `${profile.device.hostname} (emulated ${factor}× slower)` },
+    overheadMs: profile.overheadMs * factor,
+    ...(profile.profilerOverheadMsPerKernel !== undefined ? { profilerOverheadMsPerKernel: profile.profilerOverheadMsPerKernel * factor } : {}),
+    // latency = intercept + Σ coefficient × g(feature): F× the latency is F× every term.
+    fits: profile.fits.map((fit) => ({ ...fit, intercept: fit.intercept * factor, coefficients: fit.coefficients.map((c) => c * factor) })),
+    samples: profile.samples.map((sample) => ({ ...sample, ms: sample.ms * factor, ...(sample.rawMs !== undefined ? { rawMs: sample.rawMs * factor } : {}) }))
   };
 }

@@ -68,7 +68,9 @@ import { ModelStatsBook, type ModelStatistics } from './model-stats.js';
 import { tritonModelConfig, type TritonModelConfig } from './triton-config.js';
 import { ortTypeOf } from './protocol.js';
 import { parseBuildRequest, sha256Hex, SourceStore, type PartBuilder } from './sources.js';
-import { parseForward, slowedProfile, UpstreamClients, type UpstreamOptions } from './device.js';
+import { parseForward, slowedDeviceProfile, slowedProfile, UpstreamClients, type UpstreamOptions } from './device.js';
+import { characterizeInChildProcess } from '../profiling/characterize-process.js';
+import { DeviceProfileError } from '../profiling/characterize.js';
 import { realClock } from './shaper.js';
 import type { RawTensor } from './link.js';
 
@@ -886,6 +888,29 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
     },
     { method: 'POST', pattern: /^\/v2\/studio\/models\/([^/]+)\/build$/, auth: true, holdsBody: true, handle: build },
     { method: 'POST', pattern: /^\/v2\/studio\/forward$/, auth: true, holdsBody: true, handle: forward },
+    {
+      method: 'POST',
+      pattern: /^\/v2\/studio\/characterize$/,
+      auth: true,
+      holdsBody: true,
+      handle: async (context) => {
+        const body = await readJsonObject(context.req, context.arrivedAt, context.rules);
+        const budgetS = positiveIntegerField(body, 'budgetS', 300, 1, 3600);
+        // Cancelled when the client goes away: the sweep would only take the cores for nothing.
+        const controller = new AbortController();
+        context.res.once('close', () => controller.abort());
+        // No byte moves while the sweep runs: the connection's idle limit must outlast it.
+        context.res.setTimeout(budgetS * 1000 + 120_000);
+        let profile;
+        try {
+          profile = await characterizeInChildProcess({ ep: options.ep, budgetS, signal: controller.signal });
+        } catch (error) {
+          if (error instanceof DeviceProfileError) throw new ProtocolError(500, error.message);
+          throw error;
+        }
+        await sendJson(context.res, 200, slowedDeviceProfile(profile, slowdown));
+      }
+    },
     { method: 'GET', pattern: /^\/v2\/studio\/source$/, auth: true, handle: source }
   ];
 

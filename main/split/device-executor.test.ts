@@ -3,7 +3,7 @@
 // The head runs on the device and its output goes from the device to the server directly
 // (the server's inference count grows while this process never calls it to infer), outputs
 // equal the full model, a sweep works through it, profiles come from the device (scaled by
-// its slowdown); and the bad inputs: a device that cannot be reached, one that refuses the
+// its slowdown) and characterises its machine there; and the bad inputs: a device that cannot be reached, one that refuses the
 // upstream (none configured, or another one), and one that dies mid-sweep — each named in
 // one line, with the cuts measured before kept.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -96,6 +96,16 @@ describe('the head on a device executor', () => {
     expect(result.latencies.local).toMatch(/measured by the device executor/);
     expect(result.cuts.every((c) => c.measuredMs !== null)).toBe(true);
   });
+
+  it('characterises the device executor\'s machine there (characterize --device-executor), its times scaled by --slowdown', async () => {
+    const deviceClient = new ExecutorClient({ url: device.url, role: 'device executor' });
+    const profile = await deviceClient.characterize({ budgetS: 4 });
+    expect(profile.kind).toBe('device-profile');
+    expect(profile.device.hostname).toMatch(/emulated 4× slower/);
+    // A 4 s budget goes mostly to calibration: the sweep itself is bench material, not a test's.
+    expect(profile.budgetS).toBe(4);
+    expect(profile.overheadMs).toBeGreaterThan(0);
+  }, 120_000);
 
   it('names a device executor that cannot be reached, or that refuses the upstream', async () => {
     const { connect } = countingConnect(server.url);
