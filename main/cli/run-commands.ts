@@ -135,7 +135,7 @@ function printRun(report: SplitRunReport, layerNames: string[]): void {
       : `cut ${report.cut} of ${report.nodes} (${splitLabel(report.cut, report.nodes, layerNames)})`;
   print(`${report.model}: ${what}, chosen by ${report.chosenBy}`);
   print(
-    `network ${n.name}: up ${n.uplinkMbps} Mbps, down ${n.downlinkMbps} Mbps, RTT ${n.rttMs} ms${n.shaped ? ' (shaped)' : ' (not shaped)'}; device part on ${report.ep}` +
+    `network ${n.name}: up ${n.uplinkMbps} Mbps, down ${n.downlinkMbps} Mbps, RTT ${n.rttMs} ms${n.shaped ? ' (shaped)' : ' (not shaped)'}; device part ${report.deviceExecutor ? `on the device executor ${report.deviceExecutor} (its link to the server shaped)` : `on ${report.ep}`}` +
       (report.deviceSlowdown !== 1 ? `, emulated ${report.deviceSlowdown}× slower` : '')
   );
   if (report.decision) {
@@ -180,7 +180,7 @@ function printSweep(result: SweepResult, layerNames: string[], interrupted = fal
   print(table(['cut', 'split', 'predicted ms', 'measured ms', 'transfer ≥ ms'], rows, new Set([2, 3, 4])));
   const n = result.network;
   print(
-    `\n${result.model} over ${n.name} (up ${n.uplinkMbps} Mbps, down ${n.downlinkMbps} Mbps, RTT ${n.rttMs} ms${n.shaped ? ', shaped' : ''}); server load K=${result.serverLoad.toFixed(2)}\n` +
+    `\n${result.model} over ${n.name} (up ${n.uplinkMbps} Mbps, down ${n.downlinkMbps} Mbps, RTT ${n.rttMs} ms${n.shaped ? ', shaped' : ''}${result.deviceExecutor ? `, heads on the device executor ${result.deviceExecutor}` : ''}); server load K=${result.serverLoad.toFixed(2)}\n` +
       `P predicted best: cut ${result.predictedBest}   ★ measured best${interrupted ? ' so far' : ''}: cut ${result.measuredBest}   ratio ${result.ratio.toFixed(3)}; ` +
       `median prediction error ${(result.predictionError * 100).toFixed(1)} %${result.outputsOk ? '' : '; some outputs DIFFER from the full local run'}`
   );
