@@ -61,6 +61,7 @@ function startupHandlers(extra: Handlers = {}): Handlers {
     'model.recent': () => [],
     'executor.status': () => localExecutor,
     'providers.list': () => [{ name: 'cpu', available: true }],
+    'device.list': () => ({ activeId: 'this-machine', devices: [{ id: 'this-machine', label: 'this machine', url: null, cpu: null, provider: null, threads: null }] }),
     'model.openSample': () => opened(),
     ...extra
   };
@@ -89,13 +90,40 @@ async function started(host: ScriptedHost, memory: ModelMemory = memoryOf(null))
 }
 
 describe('studio store', () => {
+  it('choosing a device puts that device\'s own profile on the device side (the plan follows), the server side as main answers it', async () => {
+    const here = latencyProfile(1);
+    const device = latencyProfile(8);
+    const server = latencyProfile(0.5);
+    const devices = [
+      { id: 'this-machine', label: 'this machine', url: null, cpu: null, provider: null, threads: null },
+      { id: 'http://board:8000', label: 'device executor http://board:8000', url: 'http://board:8000', cpu: 'ARM', provider: 'cpu', threads: 4 }
+    ];
+    const host = new ScriptedHost(
+      startupHandlers({
+        'model.openSample': () => opened({ local: here, remote: server }),
+        'device.select': (params) => ({
+          activeId: (params as { id: string }).id,
+          devices,
+          profiles: { local: (params as { id: string }).id === 'this-machine' ? here : device, remote: server }
+        })
+      })
+    );
+    const store = await started(host);
+    expect(store.getState().profiles['lenet-sha'].local).toBe(here);
+    await store.getState().selectDevice('http://board:8000');
+    expect(store.getState().devices?.activeId).toBe('http://board:8000');
+    expect(store.getState().profiles['lenet-sha']).toEqual({ local: device, remote: server });
+    await store.getState().selectDevice('this-machine');
+    expect(store.getState().profiles['lenet-sha'].local).toBe(here);
+  });
+
   it('asks main for its facts on start and opens the first sample when no model was announced', async () => {
     const host = new ScriptedHost(startupHandlers());
     const store = await started(host);
     expect(store.getState().current?.model.fileName).toBe('lenet.onnx');
     expect(store.getState().info?.version).toBe('0.1.0');
     expect(store.getState().executor?.label).toBe('this machine');
-    expect(host.calls.map((call) => call.method)).toEqual(['app.info', 'prefs.get', 'model.recent', 'executor.status', 'providers.list', 'model.openSample', 'model.recent']);
+    expect(host.calls.map((call) => call.method)).toEqual(['app.info', 'prefs.get', 'model.recent', 'executor.status', 'providers.list', 'device.list', 'model.openSample', 'model.recent']);
     expect(store.getState().banners).toEqual([]);
   });
 

@@ -10,6 +10,7 @@ import { createContext, useContext } from 'react';
 import { useStore } from 'zustand';
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type {
+  DeviceList,
   ExecutorStatus,
   OpenedModel,
   Preferences,
@@ -140,6 +141,8 @@ export interface StudioState {
 
   // executor and providers
   executor: ExecutorStatus | null;
+  /** The devices the head can run on and the active one (this machine, or a device executor). */
+  devices: DeviceList | null;
   providers: ProviderStatus[];
 
   // preferences and recent files
@@ -169,6 +172,10 @@ export interface StudioState {
   cancelProfile(side: ProfileSide): Promise<void>;
   connectExecutor(url: string, token: string): Promise<boolean>;
   switchToLocalExecutor(): Promise<void>;
+  /** Adds a device executor by URL and makes it the active device (re-plans with its profile). */
+  addDevice(url: string, token: string): Promise<boolean>;
+  /** Makes a device the active one: the open model's device-side profile becomes that device's. */
+  selectDevice(id: string): Promise<void>;
   setPrefs(change: Partial<Preferences>): Promise<void>;
   toggleTheme(): void;
   pushBanner(tone: Banner['tone'], message: string, topic?: BannerTopic): void;
@@ -398,6 +405,7 @@ export function createStudioStore(host: StudioHost & UploadChannel, memory: Mode
       profiles: {},
       jobs: {},
       executor: null,
+      devices: null,
       providers: [],
       prefs: null,
       recent: [],
@@ -473,6 +481,7 @@ export function createStudioStore(host: StudioHost & UploadChannel, memory: Mode
           void host.request('model.recent', {}).then((recent) => set({ recent }), () => undefined);
           void host.request('executor.status', {}).then(onExecutorStatus, (error: unknown) => fail('Could not read the executor status', error));
           void host.request('providers.list', {}).then((providers) => set({ providers }), (error: unknown) => fail('Could not list the execution providers', error));
+          void host.request('device.list', {}).then((devices) => set({ devices }), () => undefined);
           let sample: AppInfo['samples'][number] | undefined;
           try {
             const info = await infoRequest;
@@ -596,6 +605,32 @@ export function createStudioStore(host: StudioHost & UploadChannel, memory: Mode
         } catch (error) {
           get().pushBanner('error', `Could not connect to the remote executor: ${errorMessage(error)}`, 'executor');
           return false;
+        }
+      },
+
+      async addDevice(url, token) {
+        try {
+          set({ devices: await host.request('device.add', token ? { url, token } : { url }) });
+          await get().selectDevice(get().devices?.activeId ?? '');
+          return true;
+        } catch (error) {
+          get().pushBanner('error', `Could not add the device: ${errorMessage(error)}`, 'executor');
+          return false;
+        }
+      },
+
+      async selectDevice(id) {
+        const current = get().current;
+        try {
+          const answer = await host.request('device.select', current ? { id, modelId: current.model.id } : { id });
+          const { profiles, ...devices } = answer;
+          set((state) => ({
+            devices,
+            // The device side is now that device's own profile (or none yet: the estimate stands in).
+            profiles: current && profiles ? { ...state.profiles, [current.model.id]: { local: profiles.local, remote: profiles.remote } } : state.profiles
+          }));
+        } catch (error) {
+          fail('Could not switch the device', error);
         }
       },
 

@@ -94,6 +94,24 @@ export const preferencesSchema = z.object({
 
 export const profileSideSchema = z.enum(['local', 'remote']);
 
+/** The id of the studio's own machine among the devices. */
+export const THIS_MACHINE_DEVICE = 'this-machine';
+
+/**
+ * A device the head can run on: this machine, or a device executor (an executor started
+ * with --upstream) added by URL. Its facts are known once it has been profiled.
+ */
+export const deviceSchema = z.object({
+  id: z.string(),
+  label: z.string(),
+  url: z.string().nullable(),
+  cpu: z.string().nullable(),
+  provider: z.string().nullable(),
+  threads: z.number().nullable()
+});
+
+export const deviceListSchema = z.object({ devices: z.array(deviceSchema), activeId: z.string() });
+
 export const profileProgressSchema = z.object({
   jobId: z.string(),
   modelId: z.string(),
@@ -266,6 +284,18 @@ export const studioRequests = {
   'executor.status': { params: empty, result: executorStatusSchema },
   'executor.connect': { params: z.object({ url: z.string().url(), token: z.string().optional() }).strict(), result: executorStatusSchema },
   'executor.useLocal': { params: empty, result: executorStatusSchema },
+  /** The devices the head can run on, and the one local profiles, plans and sweeps use. */
+  'device.list': { params: empty, result: deviceListSchema },
+  /** Adds a device executor by URL (checked by a ready call) and makes it the active device. */
+  'device.add': { params: z.object({ url: z.string().url(), token: z.string().optional() }).strict(), result: deviceListSchema },
+  /**
+   * Makes a device the active one; with `modelId`, answers that model's profiles as seen from
+   * it (the device's own profile as `local`), so the page re-plans with them.
+   */
+  'device.select': {
+    params: z.object({ id: z.string().min(1), modelId: z.string().min(1).optional() }).strict(),
+    result: deviceListSchema.extend({ profiles: z.object({ local: latencyProfileSchema.nullable(), remote: latencyProfileSchema.nullable() }).nullable() })
+  },
   /**
    * Writes head.onnx, tail.onnx, the tail's model repository and partition.json (v2) for
    * a cut, into the folder `name` under the export folder (default: MODEL-cut-K, one folder
@@ -379,6 +409,8 @@ export type StudioEvent<E extends StudioEventName> = z.infer<(typeof studioEvent
 
 export type OpenedModel = z.infer<typeof openedModelSchema>;
 export type ExecutorStatus = z.infer<typeof executorStatusSchema>;
+export type Device = z.infer<typeof deviceSchema>;
+export type DeviceList = z.infer<typeof deviceListSchema>;
 export type Preferences = z.infer<typeof preferencesSchema>;
 export type ProfileProgress = z.infer<typeof profileProgressSchema>;
 export type ProfileDone = z.infer<typeof profileDoneSchema>;

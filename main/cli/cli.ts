@@ -21,7 +21,8 @@ import { instabilityWarning, profileSettings, wholeRunSpread } from '../../app/p
 import { loadInputs, parseInputPairs } from '../model/input-files.js';
 import { INTRA_OP_THREADS_ENV, listProviders } from '../profiling/providers.js';
 import { characterizeDevice } from '../profiling/characterize.js';
-import type { LatencyProfile } from '../../app/profiling/types.js';
+import type { DeviceProfile, LatencyProfile } from '../../app/profiling/types.js';
+import { writeFileAtomic } from '../files/atomic-write.js';
 import { defaultPowerProfile, parsePowerProfile, type DevicePowerProfile } from '../../app/partition/power.js';
 import { DEFAULT_GRAPH_OPTIMIZATION, DEFAULT_PROFILE_RUNS, DEFAULT_PROFILE_WARMUP, EXECUTION_PROVIDERS, type ExecutionProviderName, type GraphOptimization } from '../../app/profiling/types.js';
 import { readJsonFile } from '../files/json-file.js';
@@ -35,6 +36,8 @@ import { formatShape } from '../../app/onnx/model.js';
 import { registerStudioCommands } from './studio-command.js';
 import { registerRunCommands } from './run-commands.js';
 import { registerExecutorCommands } from './executor-command.js';
+import { ExecutorClient } from '../executor/client.js';
+import { profileOn } from '../split/split-prediction.js';
 import { registerExportCommand } from './export-command.js';
 import { registerFleetCommand } from './fleet-command.js';
 
@@ -126,6 +129,19 @@ function oneLine(text: string): string {
     .map((line) => line.trim())
     .filter((line) => line !== '')
     .join(' ');
+}
+
+/** `characterize --device-executor`: the sweep runs on the device executor's machine; its device profile is written to `out`. */
+async function characterizeOnDevice(url: string, token: string | undefined, budgetS: number, out: string): Promise<DeviceProfile> {
+  const device = new ExecutorClient({ url, token, role: 'device executor' });
+  try {
+    process.stderr.write(`neurosurgeon: characterising the device executor ${device.url} for up to ${budgetS} s\n`);
+    const profile = await device.characterize({ budgetS });
+    writeFileAtomic(out, `${JSON.stringify(profile, null, 2)}\n`);
+    return profile;
+  } finally {
+    device.close();
+  }
 }
 
 const program = new Command();
@@ -278,6 +294,8 @@ addModelOptions(program.command('profile').argument('<model>', 'ONNX file').desc
   .option('--seed <n>', 'seed of generated inputs', (v) => Number(v), 42)
   .option('--out <file>', 'write the profile JSON here (atomically)')
   .option('--json', 'print the profile JSON')
+  .option('--device-executor <url>', 'profile on this (device) executor instead of this machine: the model is sent to it once; --ep, --fallback-cpu and --input do not apply')
+  .option('--device-token <token>', 'bearer token the device executor was started with')
   .addOption(new Option('--progress-json', 'progress as JSON lines on stderr (for the processes that run this command)').hideHelp())
   .action(
     async (
@@ -293,12 +311,28 @@ addModelOptions(program.command('profile').argument('<model>', 'ONNX file').desc
         seed: number;
         out?: string;
         json?: boolean;
+        deviceExecutor?: string;
+        deviceToken?: string;
         progressJson?: boolean;
       }
     ) => {
       if (options.out) checkOutputLocation(options.out);
       const analyzed = await openModelForCli(modelPath, options);
       const dimValues = resolvedDims(analyzed);
+      if (options.deviceExecutor) {
+        if (options.input?.length) throw new UsageError('--input files are not sent to a device executor: it profiles with generated inputs');
+        const device = new ExecutorClient({ url: options.deviceExecutor, token: options.deviceToken, role: 'device executor' });
+        try {
+          const profile = await profileOn(device, analyzed, { runs: options.runs, warmup: options.warmup, minMeasureMs: options.minTimeMs });
+          if (options.out) writeProfileFile(options.out, profile);
+          if (options.json) return print(JSON.stringify(profile, null, 2));
+          print(layerTable(profile));
+          print(`\n${profile.ep} on ${profile.device.cpu} (${profile.device.hostname}, device executor ${device.url}), ${profileSettings(profile)}: whole model ${formatMs(profile.wholeModelMs ?? 0)} ms` + (options.out ? `\nwrote ${options.out}` : ''));
+          return;
+        } finally {
+          device.close();
+        }
+      }
       const inputs = await loadInputs(analyzed.model, parseInputPairs(options.input ?? []), { seed: options.seed, dimValues });
       const progress = options.progressJson ? { update: (phase: ProfilePhase, done: number, total: number) => process.stderr.write(progressLine({ phase, done, total })), end: () => undefined } : progressReporter();
       const profile = await profileModel(analyzed, {
@@ -355,11 +389,15 @@ program
   .option('--budget-s <s>', 'time budget in seconds', positiveNumber('--budget-s'), 300)
   .requiredOption('--out <file>', 'device profile JSON to write (an existing one for this device and provider is resumed)')
   .option('--no-resume', 'start over even if --out holds a partial sweep')
+  .option('--device-executor <url>', 'characterise the machine of this (device) executor instead of this one (a fresh sweep there, no resume; --ep is its own)')
+  .option('--device-token <token>', 'bearer token the device executor was started with')
   .option('--debug', 'print stack traces on errors')
-  .action(async (options: { ep: ExecutionProviderName; budgetS: number; out: string; resume: boolean }) => {
+  .action(async (options: { ep: ExecutionProviderName; budgetS: number; out: string; resume: boolean; deviceExecutor?: string; deviceToken?: string }) => {
     checkOutputLocation(options.out);
     const progress = progressReporter();
-    const profile = await characterizeDevice({
+    const profile = options.deviceExecutor
+      ? await characterizeOnDevice(options.deviceExecutor, options.deviceToken, options.budgetS, options.out)
+      : await characterizeDevice({
       ep: options.ep,
       budgetS: options.budgetS,
       outFile: options.out,

@@ -8,6 +8,8 @@ import { fstatSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { UsageError } from '../errors/user-errors.js';
 import { isLoopbackHost, startExecutor } from '../executor/server.js';
+import { surgeryPartBuilder } from '../split/part-builder.js';
+import { normalizeUrl } from '../executor/device.js';
 
 const EXECUTOR_EPS = ['cpu', 'cuda', 'webgpu'] as const;
 
@@ -25,6 +27,10 @@ interface ExecutorCliOptions {
   bodyTimeoutS: number;
   minBodyRateKbps: number;
   models?: string;
+  maxSourceMb?: number;
+  upstream?: string;
+  upstreamToken?: string;
+  slowdown: number;
   verbose?: boolean;
   exitWithParent?: boolean;
 }
@@ -105,6 +111,14 @@ export function registerExecutorCommands(program: Command): void {
     .option('--body-timeout-s <s>', 'a request body must arrive within this long, 0 for no limit (408 beyond)', nonNegative('--body-timeout-s'), 0)
     .option('--min-body-rate-kbps <k>', 'a request body arriving slower than this over any 10 s is cut off (408), 0 for no floor', nonNegative('--min-body-rate-kbps'), 32)
     .option('--models <dir>', 'Triton-style model repository (MODEL/VERSION/model.onnx); uploads are written here too')
+    .option('--max-source-mb <n>', 'whole models kept to build split parts from (upload once), MB; the least recently used go first', positive('--max-source-mb'), 2048)
+    .option('--upstream <url>', 'serve as a device: run heads here and send their outputs to this server, the only one it forwards to')
+    .option('--upstream-token <token>', 'bearer token of the --upstream server (or set NEUROSURGEON_UPSTREAM_TOKEN)')
+    .option('--slowdown <f>', 'emulate a device f× slower (tests, bench): compute is stretched by sleeping, profiles are scaled', (value) => {
+      const number = Number(value);
+      if (!Number.isFinite(number) || number < 1) throw new UsageError(`--slowdown must be a number ≥ 1, got "${value}"`);
+      return number;
+    }, 1)
     .option('--verbose', 'log one line per request on stderr')
     .option('--exit-with-parent', 'exit when the process that started this one ends, however it ends (its stdin pipe closes or the parent changes)')
     .option('--debug', 'print stack traces on errors')
@@ -113,6 +127,10 @@ export function registerExecutorCommands(program: Command): void {
       if (token !== undefined && token.trim() === '') throw new UsageError('--token must not be empty');
       if (!isLoopbackHost(options.host) && token === undefined) {
         process.stderr.write(`neurosurgeon: warning: executor bound to ${options.host} without --token: anyone who can reach it can run and upload models\n`);
+      }
+      const upstreamToken = options.upstreamToken ?? process.env.NEUROSURGEON_UPSTREAM_TOKEN;
+      if (options.upstream !== undefined && normalizeUrl(options.upstream) === null) {
+        throw new UsageError(`--upstream expects an http:// or https:// URL such as http://10.0.0.2:8000, got "${options.upstream}"`);
       }
       const executor = await startExecutor({
         host: options.host,
@@ -128,6 +146,10 @@ export function registerExecutorCommands(program: Command): void {
         bodyTimeoutMs: options.bodyTimeoutS * 1000,
         minBodyRateKbps: options.minBodyRateKbps,
         modelsDir: options.models,
+        partBuilder: surgeryPartBuilder(),
+        ...(options.upstream !== undefined ? { upstream: { url: options.upstream, ...(upstreamToken ? { token: upstreamToken } : {}) } } : {}),
+        slowdown: options.slowdown,
+        ...(options.maxSourceMb !== undefined ? { maxSourceBytes: Math.floor(options.maxSourceMb * 1024 * 1024) } : {}),
         log: options.verbose ? (line) => process.stderr.write(`${line}\n`) : undefined,
         warn: (line) => process.stderr.write(`neurosurgeon: warning: ${line}\n`)
       });

@@ -41,6 +41,36 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+describe('run and sweep with --device-executor', () => {
+  it('runs the head on the device executor and says so; an unreachable one, or one that refuses the server, is named in one line', async () => {
+    const device = await startExecutorProcess(['--max-concurrency', '1', '--upstream', executor.url]);
+    const plain = await startExecutorProcess([]);
+    try {
+      const result = cli('run', 'lenet.onnx', '--executor', executor.url, '--device-executor', device.url, '--cut', '4', '--network', 'lte', '--runs', '1');
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain(`device part on the device executor ${device.url}`);
+      expect(result.stdout).toMatch(/outputs match the full local run/);
+      expectOneLineError(
+        cli('run', 'lenet.onnx', '--executor', executor.url, '--device-executor', plain.url, '--cut', '4', '--network', 'wifi', '--runs', '1'),
+        new RegExp(`^neurosurgeon: device executor ${plain.url}: 403 this executor was started without --upstream: it forwards to no server$`, 'm')
+      );
+      const gone = plain.url;
+      await plain.stop();
+      expectOneLineError(
+        cli('run', 'lenet.onnx', '--executor', executor.url, '--device-executor', gone, '--cut', '4', '--network', 'wifi', '--runs', '1'),
+        new RegExp(`^neurosurgeon: device executor ${gone}: connection refused \\(is the executor running\\?\\)$`, 'm')
+      );
+      expectOneLineError(
+        cli('run', 'lenet.onnx', '--executor', executor.url, '--device-executor', device.url, '--device-slowdown', '2', '--cut', '4', '--runs', '1'),
+        /--device-slowdown emulates a device on this machine; with --device-executor, start that executor with --slowdown instead/
+      );
+    } finally {
+      await device.stop();
+      await plain.stop();
+    }
+  }, 120_000);
+});
+
 describe('neurosurgeon run', () => {
   it('prints the documented JSON for a user cut over a shaped network', () => {
     const result = cli('run', 'lenet.onnx', '--executor', executor.url, '--cut', '4', '--network', 'wifi', '--runs', '2', '--json');

@@ -1,5 +1,6 @@
 // The CLI's `run` and `sweep` commands: real split runs against a remote executor (the
-// head here, the tail there, tensors through a link shaped to a network preset), and
+// head here — or on a device executor, `--device-executor`, which sends its output to the
+// server itself — the tail there, tensors through a link shaped to a network preset), and
 // sweeps of many cuts that set the measured totals beside the predicted ones. The work is
 // in split-run.ts and sweep.ts; this file parses options and prints.
 import path from 'node:path';
@@ -21,6 +22,8 @@ import { NOT_REACHED, sweepModel, SweepInterruptedError, type SweepResult } from
 interface CommonOptions {
   executor: string;
   token?: string;
+  deviceExecutor?: string;
+  deviceToken?: string;
   timeoutMs?: number;
   network: string;
   uplinkMbps?: number;
@@ -56,6 +59,8 @@ function addCommonOptions(command: Command): Command {
   return command
     .requiredOption('--executor <url>', 'executor base URL (`neurosurgeon executor` prints it)', executorUrl)
     .option('--token <token>', 'bearer token the executor was started with')
+    .option('--device-executor <url>', 'run the head on this executor (started with --upstream set to --executor): it sends its output to the server itself', executorUrl)
+    .option('--device-token <token>', 'bearer token the device executor was started with')
     .option('--timeout-ms <ms>', 'give up on an executor call after this long without a byte moving (default 120000): a frozen executor ends the command within it, plus 2 s', positiveNumber('--timeout-ms'))
     .option('--uplink-mbps <x>', 'uplink bandwidth, Mbps (overrides the preset)', positiveNumber('--uplink-mbps'))
     .option('--downlink-mbps <y>', 'downlink bandwidth, Mbps (overrides the preset)', positiveNumber('--downlink-mbps'))
@@ -87,8 +92,15 @@ function commonRequest(options: CommonOptions, dimValues: Record<string, number>
     deviceSlowdown: options.deviceSlowdown,
     seed: options.seed,
     dimValues,
+    device: deviceExecutor(options),
     onProgress: note
   };
+}
+
+/** The device executor of --device-executor (failures name it "device executor URL"). */
+function deviceExecutor(options: CommonOptions): ExecutorClient | undefined {
+  if (!options.deviceExecutor) return undefined;
+  return new ExecutorClient({ url: options.deviceExecutor, token: options.deviceToken, timeoutMs: options.timeoutMs, role: 'device executor' });
 }
 
 function connector(options: CommonOptions): (shaper?: LinkShaper) => RemoteExecutor {
@@ -123,7 +135,7 @@ function printRun(report: SplitRunReport, layerNames: string[]): void {
       : `cut ${report.cut} of ${report.nodes} (${splitLabel(report.cut, report.nodes, layerNames)})`;
   print(`${report.model}: ${what}, chosen by ${report.chosenBy}`);
   print(
-    `network ${n.name}: up ${n.uplinkMbps} Mbps, down ${n.downlinkMbps} Mbps, RTT ${n.rttMs} ms${n.shaped ? ' (shaped)' : ' (not shaped)'}; device part on ${report.ep}` +
+    `network ${n.name}: up ${n.uplinkMbps} Mbps, down ${n.downlinkMbps} Mbps, RTT ${n.rttMs} ms${n.shaped ? ' (shaped)' : ' (not shaped)'}; device part ${report.deviceExecutor ? `on the device executor ${report.deviceExecutor} (its link to the server shaped)` : `on ${report.ep}`}` +
       (report.deviceSlowdown !== 1 ? `, emulated ${report.deviceSlowdown}× slower` : '')
   );
   if (report.decision) {
@@ -168,7 +180,7 @@ function printSweep(result: SweepResult, layerNames: string[], interrupted = fal
   print(table(['cut', 'split', 'predicted ms', 'measured ms', 'transfer ≥ ms'], rows, new Set([2, 3, 4])));
   const n = result.network;
   print(
-    `\n${result.model} over ${n.name} (up ${n.uplinkMbps} Mbps, down ${n.downlinkMbps} Mbps, RTT ${n.rttMs} ms${n.shaped ? ', shaped' : ''}); server load K=${result.serverLoad.toFixed(2)}\n` +
+    `\n${result.model} over ${n.name} (up ${n.uplinkMbps} Mbps, down ${n.downlinkMbps} Mbps, RTT ${n.rttMs} ms${n.shaped ? ', shaped' : ''}${result.deviceExecutor ? `, heads on the device executor ${result.deviceExecutor}` : ''}); server load K=${result.serverLoad.toFixed(2)}\n` +
       `P predicted best: cut ${result.predictedBest}   ★ measured best${interrupted ? ' so far' : ''}: cut ${result.measuredBest}   ratio ${result.ratio.toFixed(3)}; ` +
       `median prediction error ${(result.predictionError * 100).toFixed(1)} %${result.outputsOk ? '' : '; some outputs DIFFER from the full local run'}`
   );

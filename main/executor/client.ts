@@ -4,12 +4,15 @@
 // streamed in chunks, and are skipped when the server already holds the same bytes. When
 // a LinkShaper is given (shaper.ts), every request body is written through shapeUpload
 // and every response body read through shapeDownload, so transfers take the time the
-// chosen network would give them. Every failure is an ExecutorError with one line that
+// chosen network would give them. With our executor's "studio_sources" extension a whole
+// model goes up once (ensureSource) and the executor builds each tail or head from it
+// (buildModel, sources.ts). Every failure is an ExecutorError with one line that
 // names the executor's URL.
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
-import type { LatencyProfile } from '../../app/profiling/types.js';
+import type { DeviceProfile, LatencyProfile } from '../../app/profiling/types.js';
+import { checkDeviceProfileShape, DeviceProfileError } from '../profiling/characterize.js';
 import { checkProfileShape, ProfileError } from '../profiling/profiler.js';
 import type { LinkShaper, RawTensor, TransferTimings } from './link.js';
 import type { ExecutorLoad } from './load-stats.js';
@@ -45,6 +48,8 @@ export interface ExecutorClientOptions {
   /** Longest wait without a byte moving either way (default 120 000 ms); large uploads that keep moving are not cut off. */
   timeoutMs?: number;
   shaper?: LinkShaper;
+  /** How failures name it (default "executor"; "device executor" for a device, device.ts). */
+  role?: string;
 }
 
 export interface LinkMeasurement {
@@ -99,8 +104,51 @@ function modelPath(model: string): string {
 
 async function* emptyBody(): AsyncGenerator<Uint8Array> {}
 
+/** What a build asks of a kept model (sources.ts's BuildRequest, less the model name). */
+export interface BuildSpec {
+  source: string;
+  part: 'head' | 'tail' | 'model';
+  localLayers: number[];
+  dimValues?: Record<string, number>;
+  /** SHA-256 the part's bytes must have; or, cheaper for the client, */
+  sha256?: string;
+  /** SHA-256 the part's description must have (main/split/part-builder.ts describePart). */
+  description?: string;
+}
+
+/** A split run through a device executor (device.ts): what runs where and over which link. */
+export interface ForwardOptions {
+  /** The head's model on the device executor; null when the model inputs go up as they are (cut 0). */
+  head: string | null;
+  /** The tail's model on the upstream server; null when everything runs on the device. */
+  tail: string | null;
+  tailInputs: string[];
+  tailOutputs: string[];
+  /** The outputs to answer (the model's). */
+  outputs: string[];
+  /** The server the caller expects the device to forward to (refused, 403, when it is not its --upstream). */
+  upstream?: string;
+  /** The device→server link's shaping; null: unshaped. */
+  network: { name: string; uplinkMbps: number; downlinkMbps: number; rttMs: number } | null;
+}
+
+/** Where the time of a forwarded run went, as the device executor measured it. */
+export interface ForwardTimings {
+  deviceMs: number;
+  encodeMs: number;
+  uploadMs: number;
+  remoteMs: number;
+  downloadMs: number;
+  bytesUp: number;
+  bytesDown: number;
+  totalMs: number;
+}
+
 export class ExecutorClient {
   readonly url: string;
+  /** Bytes of model uploads this client has sent (Triton loads and kept sources): what the bench counts. */
+  bytesUploaded = 0;
+  private extensions: Promise<string[]> | null = null;
   private readonly base: URL;
   private readonly agent: http.Agent;
   private readonly timeoutMs: number;
@@ -126,7 +174,7 @@ export class ExecutorClient {
   }
 
   private fail(message: string, status?: number): ExecutorError {
-    return new ExecutorError(`executor ${this.url}: ${message}`, status);
+    return new ExecutorError(`${this.options.role ?? 'executor'} ${this.url}: ${message}`, status);
   }
 
   private describeNetworkError(error: NodeJS.ErrnoException, gotResponse: boolean): ExecutorError {
@@ -365,8 +413,55 @@ export class ExecutorClient {
       }
     };
     const exchange = await this.exchange('POST', `/v2/repository/models/${encodeURIComponent(name)}/load`, body);
+    this.bytesUploaded += body.length;
     if (exchange.status >= 400) throw this.errorOf(exchange);
     return { name, sha256: hash, uploaded: true };
+  }
+
+  /** The server's extensions, asked once ([] when it answers none). */
+  private serverExtensions(): Promise<string[]> {
+    this.extensions ??= this.serverMetadata().then(
+      (metadata) => (Array.isArray(metadata.extensions) ? metadata.extensions : []),
+      (error: unknown) => {
+        this.extensions = null;
+        throw error;
+      }
+    );
+    return this.extensions;
+  }
+
+  /**
+   * Makes sure the executor keeps these whole-model bytes (studio_sources extension):
+   * uploads them raw only when it lacks them. Null when the server has no such extension
+   * (a stock Triton): the caller uploads each part instead.
+   */
+  async ensureSource(bytes: Uint8Array, knownSha256?: string): Promise<{ sha256: string; uploaded: boolean } | null> {
+    if (!(await this.serverExtensions()).includes('studio_sources')) return null;
+    const hash = knownSha256 ?? sha256(bytes);
+    const path = `/v2/studio/sources/${hash}`;
+    const present = await this.exchange('GET', path);
+    if (present.status === 200) return { sha256: hash, uploaded: false };
+    if (present.status !== 404) throw this.errorOf(present);
+    const body: RequestBody = {
+      length: bytes.byteLength,
+      contentType: 'application/octet-stream',
+      *chunks() {
+        for (let offset = 0; offset < bytes.byteLength; offset += UPLOAD_CHUNK) yield bytes.subarray(offset, Math.min(bytes.byteLength, offset + UPLOAD_CHUNK));
+      }
+    };
+    const exchange = await this.exchange('PUT', path, body);
+    this.bytesUploaded += body.length;
+    if (exchange.status >= 400) throw this.errorOf(exchange);
+    return { sha256: hash, uploaded: true };
+  }
+
+  /**
+   * Loads, as model `name`, a part the executor builds from a kept model (ensureSource);
+   * a build whose bytes differ from `spec.sha256` is refused with status 409.
+   */
+  async buildModel(name: string, spec: BuildSpec): Promise<{ name: string; sha256: string; buildMs: number }> {
+    const answer = await this.json<{ name: string; sha256: string; buildMs: number }>('POST', `/v2/studio/models/${encodeURIComponent(name)}/build`, { ...spec, dimValues: spec.dimValues ?? {} });
+    return { name: answer.name, sha256: answer.sha256, buildMs: answer.buildMs };
   }
 
   /** Unloads a model; `timeoutMs` bounds a best-effort unload after a failure (the executor may be the failure). */
@@ -425,6 +520,63 @@ export class ExecutorClient {
   }
 
   /**
+   * Runs a split through a device executor: the head there, its output sent by the device
+   * straight to its upstream server (studio extension, device.ts), the outputs back here.
+   */
+  async forward(inputs: RawTensor[], options: ForwardOptions): Promise<{ outputs: RawTensor[]; timings: ForwardTimings }> {
+    const parameters: Record<string, string | number> = {
+      ...(options.head ? { head_model: options.head } : {}),
+      ...(options.tail ? { tail_model: options.tail, tail_inputs: options.tailInputs.join(','), tail_outputs: options.tailOutputs.join(',') } : {}),
+      ...(options.upstream ? { upstream: options.upstream } : {}),
+      ...(options.network
+        ? { network: options.network.name, uplink_mbps: options.network.uplinkMbps, downlink_mbps: options.network.downlinkMbps, rtt_ms: options.network.rttMs }
+        : {})
+    };
+    let encoded;
+    try {
+      encoded = encodeInferRequest(inputs, { outputs: options.outputs, parameters });
+    } catch (error) {
+      if (error instanceof ProtocolError) throw new ExecutorError(`cannot send to executor ${this.url}: ${error.message}`);
+      throw error;
+    }
+    const exchange = await this.exchange(
+      'POST',
+      '/v2/studio/forward',
+      {
+        length: encoded.byteLength,
+        contentType: 'application/octet-stream',
+        headers: { 'inference-header-content-length': String(encoded.json.byteLength) },
+        chunks: () => [encoded.json, ...encoded.chunks]
+      },
+      { alignBinary: true }
+    );
+    if (exchange.status >= 400) throw this.errorOf(exchange);
+    const header = exchange.headers[INFERENCE_HEADER];
+    let decoded;
+    try {
+      decoded = decodeInferResponse(exchange.body, header === undefined ? null : Number(header));
+    } catch (error) {
+      if (error instanceof ProtocolError) throw this.fail(`unreadable forward response: ${error.message}`);
+      throw error;
+    }
+    const parameters_ = decoded.json.parameters ?? {};
+    const number = (key: string): number => (typeof parameters_[key] === 'number' ? (parameters_[key] as number) : 0);
+    return {
+      outputs: decoded.outputs,
+      timings: {
+        deviceMs: number('device_ms'),
+        encodeMs: number('encode_ms'),
+        uploadMs: number('upload_ms'),
+        remoteMs: number('remote_ms'),
+        downloadMs: number('download_ms'),
+        bytesUp: number('bytes_up'),
+        bytesDown: number('bytes_down'),
+        totalMs: number('total_ms')
+      }
+    };
+  }
+
+  /**
    * Per-node latency of a loaded model measured on the executor (studio extension);
    * `optimization` is onnxruntime's graph optimisation while profiling ('all' is how the
    * executor serves; default 'disabled', which times every original node).
@@ -435,6 +587,20 @@ export class ExecutorClient {
       return checkProfileShape(json, `executor ${this.url} profile of '${model}'`);
     } catch (error) {
       if (error instanceof ProfileError) throw new ExecutorError(error.message);
+      throw error;
+    }
+  }
+
+  /**
+   * The executor's machine characterised (`neurosurgeon characterize` there, for `budgetS`
+   * seconds; studio extension): the device profile its predictions are made from.
+   */
+  async characterize(options: { budgetS: number }): Promise<DeviceProfile> {
+    const json = await this.json<unknown>('POST', '/v2/studio/characterize', { budgetS: options.budgetS }, { timeoutMs: Math.max(this.timeoutMs, options.budgetS * 1000 + 120_000) });
+    try {
+      return checkDeviceProfileShape(json, `${this.options.role ?? 'executor'} ${this.url} device profile`);
+    } catch (error) {
+      if (error instanceof DeviceProfileError) throw new ExecutorError(error.message);
       throw error;
     }
   }

@@ -530,11 +530,11 @@ function encodedBody(json: object, chunks: Uint8Array[]): EncodedBody {
 }
 
 /** A request with every input as binary data and every output asked for as binary (client side). */
-export function encodeInferRequest(inputs: readonly RawTensor[], options: { outputs?: readonly string[]; id?: string } = {}): EncodedBody {
+export function encodeInferRequest(inputs: readonly RawTensor[], options: { outputs?: readonly string[]; id?: string; parameters?: Parameters } = {}): EncodedBody {
   for (const input of inputs) checkTensorBytes(input);
   const json: InferRequestJson = {
     ...(options.id !== undefined ? { id: options.id } : {}),
-    parameters: { binary_data_output: true },
+    parameters: { ...options.parameters, binary_data_output: true },
     inputs: inputs.map((t) => ({ name: t.name, shape: t.shape, datatype: t.datatype, parameters: { binary_data_size: t.data.byteLength } })),
     ...(options.outputs ? { outputs: options.outputs.map((name) => ({ name, parameters: { binary_data: true } })) } : {})
   };

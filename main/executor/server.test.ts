@@ -167,7 +167,7 @@ describe('health and metadata (KServe v2 REST)', () => {
     expect(answer.status).toBe(200);
     expect(answer.headers.get('content-type')).toBe('application/json');
     const version = JSON.parse(readFileSync(path.join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')).version as string;
-    expect(answer.json()).toEqual({ name: 'neurosurgeon-executor', version, extensions: ['binary_tensor_data', 'model_repository', 'model_configuration', 'statistics', 'studio'] });
+    expect(answer.json()).toEqual({ name: 'neurosurgeon-executor', version, extensions: ['binary_tensor_data', 'model_repository', 'model_configuration', 'statistics', 'studio', 'studio_sources'] });
   });
 
   it('describes a model: versions, platform, inputs and outputs, -1 for symbolic dimensions', async () => {

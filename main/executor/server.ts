@@ -18,6 +18,12 @@
 //          rejected, recent compute percentiles and Neurosurgeon's load factor K.
 //   POST /v2/studio/sink → reads and discards the body: {"bytes", "receive_ms"} (uplink probe).
 //   GET  /v2/studio/source?bytes=N → N bytes of zeros (downlink probe).
+// Upload a model once (listed as "studio_sources"; sources.ts): PUT/GET
+// /v2/studio/sources/{sha256} keeps a whole model by its hash, and POST
+// /v2/studio/models/{m}/build loads a part of it (tail, head or the model itself) built
+// here by the PartBuilder the executor was started with, checked against the client's hash.
+// As a device (device.ts): with --upstream, POST /v2/studio/forward runs a head here and
+// sends its output to that server (no other); --slowdown F stretches compute and profiles.
 // Inference responses carry "compute_ms", "queue_ms" and "receive_ms" in `parameters`.
 // Triton's model configuration extension, `GET /v2/models/{m}[/versions/{v}]/config` (the
 // same facts as an export's config.pbtxt, triton-config.ts), and statistics extension,
@@ -61,6 +67,12 @@ import { checkModelName, ModelRepository, SessionError, SessionWorkers, type Res
 import { ModelStatsBook, type ModelStatistics } from './model-stats.js';
 import { tritonModelConfig, type TritonModelConfig } from './triton-config.js';
 import { ortTypeOf } from './protocol.js';
+import { parseBuildRequest, sha256Hex, SourceStore, type PartBuilder } from './sources.js';
+import { parseForward, slowedDeviceProfile, slowedProfile, UpstreamClients, type UpstreamOptions } from './device.js';
+import { characterizeInChildProcess } from '../profiling/characterize-process.js';
+import { DeviceProfileError } from '../profiling/characterize.js';
+import { realClock } from './shaper.js';
+import type { RawTensor } from './link.js';
 
 export interface ExecutorOptions {
   host: string;
@@ -83,6 +95,14 @@ export interface ExecutorOptions {
   /** A body arriving slower than this, kbit/s, over any 10 s window is cut off (default 32; 0: no floor). */
   minBodyRateKbps?: number;
   modelsDir?: string;
+  /** Builds parts of kept models (sources.ts); without it, builds answer 501 and clients upload parts themselves. */
+  partBuilder?: PartBuilder;
+  /** Bytes of whole models kept for builds (default 2 GiB). */
+  maxSourceBytes?: number;
+  /** As a device executor: the one server it forwards heads' outputs to (device.ts). */
+  upstream?: UpstreamOptions;
+  /** Emulates a device this many times slower (≥ 1; default 1): compute stretched, profiles scaled. */
+  slowdown?: number;
   /** One line per request (method, path, status, ms); quiet when absent. */
   log?: (line: string) => void;
   /** Warnings (a model in DIR that failed to load …). */
@@ -96,7 +116,7 @@ export interface RunningExecutor {
 }
 
 export const EXECUTOR_NAME = 'neurosurgeon-executor';
-export const EXTENSIONS = ['binary_tensor_data', 'model_repository', 'model_configuration', 'statistics', 'studio'];
+export const EXTENSIONS = ['binary_tensor_data', 'model_repository', 'model_configuration', 'statistics', 'studio', 'studio_sources'];
 
 /** Bodies held at once by default: a quarter of this machine's memory, at most 4 GiB, at least one --max-body-mb body. */
 export function defaultMaxInflightBytes(maxBodyBytes: number): number {
@@ -498,6 +518,15 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
     }
   );
   const expectedToken = options.token !== undefined ? digest(options.token) : null;
+  const sourceStore = new SourceStore(options.maxSourceBytes ?? 2 << 30);
+  const slowdown = options.slowdown ?? 1;
+  const upstreamClients = options.upstream ? new UpstreamClients(options.upstream, options.timeoutMs) : null;
+  /** Stretches a compute of `ms` to slowdown × ms (a sleep after it); returns the stretched time. */
+  const stretch = async (ms: number): Promise<number> => {
+    if (slowdown <= 1) return ms;
+    await realClock.sleep(ms * (slowdown - 1));
+    return ms * slowdown;
+  };
   let closing = false;
 
   try {
@@ -566,7 +595,7 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
     const { value: outputs, slot } = await inSlot(model, async (slot) => {
       const result = await workers.run(slot.index, model.sha256, request.inputs, fetches, [body.buffer as ArrayBuffer]);
       for (const buffer of result.returned) bodyBuffers.give(buffer);
-      computeMs = result.computeMs;
+      computeMs = await stretch(result.computeMs);
       return result.outputs;
     }).catch((error: unknown) => {
       if (error instanceof RequestTimeoutError) stats.timedOut++;
@@ -615,7 +644,77 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
     const { value } = await inSlot(model, (_, signal) =>
       profileInChildProcess(model.source.kind === 'file' ? model.source.path : model.source.bytes, { ep: options.ep, runs, warmup, minMeasureMs: minTimeMs, optimization, signal })
     );
-    await sendJson(context.res, 200, value);
+    await sendJson(context.res, 200, slowedProfile(value, slowdown));
+  }
+
+  /**
+   * POST /v2/studio/forward (device.ts): runs the head here (stretched by --slowdown), sends
+   * the crossing tensors to the --upstream server over the link the request shapes, and
+   * answers the outputs asked for, with where the time went.
+   */
+  async function forward(context: RequestContext): Promise<void> {
+    const headerValue = context.req.headers[INFERENCE_HEADER];
+    const alignAt = typeof headerValue === 'string' && /^\d+$/.test(headerValue) ? Number(headerValue) : null;
+    const { body } = await readBody(context.req, options.maxBodyBytes, context.arrivedAt, alignAt, undefined, context.rules);
+    const started = performance.now();
+    const request = decodeInferRequest(body, headerLength(headerValue, body.byteLength));
+    const plan = parseForward(request, options.upstream ?? null);
+    const values = new Map<string, RawTensor>(request.inputs.map((t) => [t.name, t]));
+    const produced: string[] = [];
+    let deviceMs = 0;
+    if (plan.head) {
+      const model = repository.resolve(plan.head);
+      const wanted = new Set(model.metadata.inputs.map((t) => t.name));
+      const feeds = request.inputs.filter((t) => wanted.has(t.name));
+      checkAgainstModel(model.metadata, feeds, null);
+      const fetches = model.metadata.outputs.map((t) => t.name);
+      const { value: outputs, slot } = await inSlot(model, async (slot) => {
+        const result = await workers.run(slot.index, model.sha256, feeds, fetches, []);
+        deviceMs = await stretch(result.computeMs);
+        return result.outputs;
+      });
+      stats.record({ model: model.sha256, queueMs: slot.queuedMs, computeMs: deviceMs, alone: !slot.overlapped });
+      for (const tensor of outputs) {
+        values.set(tensor.name, tensor);
+        produced.push(tensor.name);
+      }
+    }
+    let timings = { encodeMs: 0, uploadMs: 0, remoteMs: 0 as number | undefined, downloadMs: 0, bytesUp: 0, bytesDown: 0 };
+    if (plan.tail && upstreamClients) {
+      const sent = plan.tailInputs.map((name) => {
+        const tensor = values.get(name);
+        if (!tensor) throw new ProtocolError(400, `tail input '${name}' is neither a request input nor an output of the head`);
+        return tensor;
+      });
+      const outcome = await upstreamClients.infer(plan.network, plan.tail, sent, plan.tailOutputs);
+      for (const tensor of outcome.outputs) {
+        values.set(tensor.name, tensor);
+        produced.push(tensor.name);
+      }
+      timings = outcome.timings;
+    }
+    const names = request.outputs?.map((o) => o.name) ?? produced;
+    const outputs = names.map((name) => {
+      const tensor = values.get(name);
+      if (!tensor) throw new ProtocolError(400, `output '${name}' was computed neither by the head nor by the tail`);
+      return { tensor, binary: true };
+    });
+    const encoded = encodeInferResponse({
+      modelName: plan.head ?? plan.tail ?? '',
+      ...(request.id !== undefined ? { id: request.id } : {}),
+      parameters: {
+        device_ms: round(deviceMs),
+        encode_ms: round(timings.encodeMs),
+        upload_ms: round(timings.uploadMs),
+        remote_ms: round(timings.remoteMs ?? 0),
+        download_ms: round(timings.downloadMs),
+        bytes_up: timings.bytesUp,
+        bytes_down: timings.bytesDown,
+        total_ms: round(performance.now() - started)
+      },
+      outputs
+    });
+    await sendEncoded(context.res, encoded);
   }
 
   async function load(context: RequestContext, match: RegExpExecArray): Promise<void> {
@@ -626,6 +725,49 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
     const request = parseLoadRequest(body);
     const outcome = await repository.load(name, request);
     await sendJson(context.res, 200, { ...outcome, sessionsCreated: repository.sessionsCreated });
+  }
+
+  /** PUT /v2/studio/sources/{sha256}: keeps a whole model by its hash (checked). */
+  async function putSource(context: RequestContext, match: RegExpExecArray): Promise<void> {
+    const expected = match[1];
+    const { body } = await readBody(context.req, options.maxBodyBytes, context.arrivedAt, null, undefined, context.rules);
+    if (body.byteLength >= LARGE_BODY_BYTES) reclaimer.sawLargeBody();
+    const actual = sha256Hex(body);
+    if (actual !== expected) throw new ProtocolError(400, `the body's SHA-256 is ${actual.slice(0, 16)}…, not the ${expected.slice(0, 16)}… the URL names`);
+    if (!sourceStore.put(actual, body)) {
+      throw new ProtocolError(413, `a model of ${body.byteLength} bytes is over the ${sourceStore.maxBytes} bytes of models this executor keeps`);
+    }
+    await sendJson(context.res, 200, { sha256: actual, bytes: body.byteLength, stored: true });
+  }
+
+  /** POST /v2/studio/models/{m}/build: builds a part of a kept model here and loads it as model m. */
+  async function build(context: RequestContext, match: RegExpExecArray): Promise<void> {
+    const name = decodeSegment(match[1]);
+    checkModelName(name);
+    const request = parseBuildRequest(await readJsonObject(context.req, context.arrivedAt, context.rules));
+    const source = sourceStore.get(request.source);
+    if (!source) throw new ProtocolError(404, `no kept model with SHA-256 ${request.source.slice(0, 16)}… (PUT it to /v2/studio/sources/${request.source})`);
+    if (!options.partBuilder) throw new ProtocolError(501, 'this executor builds no parts of models (started without the surgery code); upload the part');
+    const started = performance.now();
+    let bytes: Uint8Array;
+    let describe: () => string;
+    try {
+      ({ bytes, describe } = await options.partBuilder(source, request.source, request));
+    } catch (error) {
+      if (error instanceof ProtocolError) throw error;
+      throw new ProtocolError(400, `cannot build the ${request.part} of ${request.source.slice(0, 16)}…: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+    }
+    for (const [what, expected, actual] of [
+      ['SHA-256', request.sha256, () => sha256Hex(bytes)],
+      ['description SHA-256', request.description, () => sha256Hex(Buffer.from(describe(), 'utf8'))]
+    ] as const) {
+      if (expected === undefined) continue;
+      const got = actual();
+      if (got !== expected) throw new ProtocolError(409, `the ${request.part} built here has ${what} ${got.slice(0, 16)}…, not the ${expected.slice(0, 16)}… the client expects; upload it instead`);
+    }
+    const buildMs = performance.now() - started;
+    const outcome = await repository.load(name, { files: [{ path: '1/model.onnx', bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) }], parameters: {} });
+    await sendJson(context.res, 200, { ...outcome, buildMs: round(buildMs), sessionsCreated: repository.sessionsCreated });
   }
 
   async function sink(context: RequestContext): Promise<void> {
@@ -733,6 +875,42 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
     { method: 'POST', pattern: /^\/v2\/studio\/models\/([^/]+)(?:\/versions\/([^/]+))?\/profile$/, auth: true, holdsBody: true, handle: profile },
     { method: 'GET', pattern: /^\/v2\/studio\/load$/, auth: true, handle: ({ res }) => sendJson(res, 200, stats.snapshot(repository.sessionsCreated)) },
     { method: 'POST', pattern: /^\/v2\/studio\/sink$/, auth: true, handle: sink },
+    { method: 'PUT', pattern: /^\/v2\/studio\/sources\/([0-9a-f]{64})$/, auth: true, holdsBody: true, handle: putSource },
+    {
+      method: 'GET',
+      pattern: /^\/v2\/studio\/sources\/([0-9a-f]{64})$/,
+      auth: true,
+      handle: ({ res }, match) => {
+        const bytes = sourceStore.get(match[1]);
+        if (!bytes) throw new ProtocolError(404, `no kept model with SHA-256 ${match[1].slice(0, 16)}…`);
+        return sendJson(res, 200, { sha256: match[1], bytes: bytes.byteLength });
+      }
+    },
+    { method: 'POST', pattern: /^\/v2\/studio\/models\/([^/]+)\/build$/, auth: true, holdsBody: true, handle: build },
+    { method: 'POST', pattern: /^\/v2\/studio\/forward$/, auth: true, holdsBody: true, handle: forward },
+    {
+      method: 'POST',
+      pattern: /^\/v2\/studio\/characterize$/,
+      auth: true,
+      holdsBody: true,
+      handle: async (context) => {
+        const body = await readJsonObject(context.req, context.arrivedAt, context.rules);
+        const budgetS = positiveIntegerField(body, 'budgetS', 300, 1, 3600);
+        // Cancelled when the client goes away: the sweep would only take the cores for nothing.
+        const controller = new AbortController();
+        context.res.once('close', () => controller.abort());
+        // No byte moves while the sweep runs: the connection's idle limit must outlast it.
+        context.res.setTimeout(budgetS * 1000 + 120_000);
+        let profile;
+        try {
+          profile = await characterizeInChildProcess({ ep: options.ep, budgetS, signal: controller.signal });
+        } catch (error) {
+          if (error instanceof DeviceProfileError) throw new ProtocolError(500, error.message);
+          throw error;
+        }
+        await sendJson(context.res, 200, slowedDeviceProfile(profile, slowdown));
+      }
+    },
     { method: 'GET', pattern: /^\/v2\/studio\/source$/, auth: true, handle: source }
   ];
 
@@ -877,6 +1055,8 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
       });
       await repository.close();
       await workers.close();
+      sourceStore.clear();
+      upstreamClients?.close();
       bodyBuffers.close();
       reclaimer.stop();
     }

@@ -22,7 +22,7 @@ import { resolveNetwork } from './plan-service.js';
 import { profileInChildProcess } from '../profiling/profile-process.js';
 import { profileSettings } from '../../app/profiling/stability.js';
 import { sha256 } from '../model/model-file.js';
-import { BEST_EFFORT_TIMEOUT_MS, type RemoteExecutor } from '../executor/remote-executor.js';
+import { BEST_EFFORT_TIMEOUT_MS, type DeviceExecutor, type RemoteExecutor } from '../executor/remote-executor.js';
 
 export class SplitPredictionError extends Error {
   override name = 'SplitPredictionError';
@@ -74,9 +74,18 @@ export interface LatencyGathering {
   profileMinMeasureMs?: number;
   seed?: number;
   dimValues?: Record<string, number>;
+  /** The device is this executor (main/executor/device.ts): device latencies are its profile of the model. */
+  device?: DeviceExecutor;
   onProgress?: (message: string) => void;
   /** Stops the device's profile (its process is killed) when aborted. */
   signal?: AbortSignal;
+}
+
+/** Refuses what a device executor cannot be combined with. */
+export function checkDeviceRequest(request: { device?: DeviceExecutor; deviceSlowdown?: number }, network: string): void {
+  if (!request.device) return;
+  if ((request.deviceSlowdown ?? 1) !== 1) throw new UsageError('--device-slowdown emulates a device on this machine; with --device-executor, start that executor with --slowdown instead');
+  if (network === 'measured') throw new UsageError('--network measured measures the link from here, not from the device executor: give a preset or --uplink-mbps/--downlink-mbps/--rtt-ms');
 }
 
 export interface GatheredLatencies {
@@ -110,6 +119,11 @@ export async function gatherLatencies(analyzed: AnalyzedModel, control: RemoteEx
   let local: SideLatencies;
   if (options.localFile) {
     local = await latenciesFromFile(analyzed, options.localFile);
+  } else if (options.device) {
+    options.onProgress?.(`profiling ${path.basename(analyzed.path)} on the device executor ${options.device.url}`);
+    const profile = await profileOn(options.device, analyzed, { runs, warmup, minMeasureMs: options.profileMinMeasureMs });
+    checkMatchesModel(profile, analyzed, "the device executor's profile");
+    local = { ms: profile.layers.map((l) => l.medianMs), source: `measured by the device executor (${profile.ep} on ${profile.device.cpu}, ${profileSettings(profile)})`, profile };
   } else {
     options.onProgress?.(`profiling ${path.basename(analyzed.path)} on this device (${options.ep})`);
     // As every profile: `neurosurgeon profile` in a process of its own (profile-process.ts).
@@ -133,7 +147,7 @@ export async function gatherLatencies(analyzed: AnalyzedModel, control: RemoteEx
   local = slowedDown(local, options.deviceSlowdown ?? 1);
   if (options.remoteFile) return { local, remote: withWholeRunCosts(await latenciesFromFile(analyzed, options.remoteFile), analyzed.analysis.layers.length - 1) };
   options.onProgress?.(`profiling ${path.basename(analyzed.path)} on the executor`);
-  const uploaded = await control.uploadModel(selfContainedBytes(analyzed), { name: wholeModelName(analyzed) });
+  const uploaded = await loadWholeModel(control, analyzed);
   // The executor serves at DEFAULT_GRAPH_OPTIMIZATION: profiled at it, as the device side is.
   let remoteProfile: LatencyProfile;
   try {
@@ -157,6 +171,39 @@ export async function gatherLatencies(analyzed: AnalyzedModel, control: RemoteEx
     remoteProfile.layers.length - 1
   );
   return { local, remote };
+}
+
+/** An executor's profile of the whole model (loaded there for it, and unloaded after when it was loaded for it). */
+export async function profileOn(executor: RemoteExecutor, analyzed: AnalyzedModel, options: { runs: number; warmup: number; minMeasureMs?: number }): Promise<LatencyProfile> {
+  const loaded = await loadWholeModel(executor, analyzed);
+  try {
+    return await executor.profile(loaded.name, {
+      runs: options.runs,
+      warmup: options.warmup,
+      optimization: DEFAULT_GRAPH_OPTIMIZATION,
+      ...(options.minMeasureMs ? { minTimeMs: Math.round(options.minMeasureMs) } : {})
+    });
+  } finally {
+    if (loaded.uploaded) await executor.unloadModel(loaded.name, { timeoutMs: BEST_EFFORT_TIMEOUT_MS }).catch(() => undefined);
+  }
+}
+
+/**
+ * Loads the whole model on the executor for its profile: built from the kept model (sent
+ * once, main/executor/sources.ts) where the executor keeps models, else uploaded the Triton
+ * way. `uploaded` says it was loaded here (and is unloaded after the profile).
+ */
+export async function loadWholeModel(control: RemoteExecutor, analyzed: AnalyzedModel): Promise<{ name: string; uploaded: boolean }> {
+  const name = wholeModelName(analyzed);
+  if (control.ensureSource && control.buildModel && analyzed.model.externalData.length === 0) {
+    const hash = analyzed.sha256 ?? sha256(analyzed.bytes);
+    const source = await control.ensureSource(analyzed.bytes, hash);
+    if (source) {
+      await control.buildModel(name, { source: source.sha256, part: 'model', localLayers: [], sha256: source.sha256 });
+      return { name, uploaded: true };
+    }
+  }
+  return control.uploadModel(selfContainedBytes(analyzed), { name });
 }
 
 /**

@@ -4,6 +4,10 @@
 // against a full local run. SplitRunner opens the model once (full-model session, seeded
 // inputs, reference outputs); PreparedSplit holds one cut (head session, tail uploaded)
 // and times runs of it. `neurosurgeon run` (runSplit) and `sweep` (sweep.ts) use both.
+// The whole model goes to each executor once (ensureSource) and the executor builds every
+// tail from it with the same surgery (main/executor/sources.ts, part-builder.ts), checked
+// against the hash of the tail's description cut here; where it cannot, the tail itself is
+// uploaded.
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { median } from '../../app/profiling/trace.js';
@@ -13,15 +17,21 @@ import type { AnalyzedModel } from '../model/analyze-file.js';
 import { UsageError } from '../errors/user-errors.js';
 import type { LinkShaper } from '../executor/link.js';
 import { realClock, shaperFor } from '../executor/shaper.js';
-import { BEST_EFFORT_TIMEOUT_MS, type RemoteExecutor } from '../executor/remote-executor.js';
+import { BEST_EFFORT_TIMEOUT_MS, type DeviceExecutor, type RemoteExecutor } from '../executor/remote-executor.js';
+import type { NetworkConditions } from '../../app/partition/types.js';
+import { ExecutorError } from '../executor/client.js';
+import { sha256 } from '../model/model-file.js';
 import { generateInputs } from '../model/inputs.js';
 import { inlineExternalData } from '../model/model-file.js';
 import { fromRawTensor, toRawTensor } from '../executor/ort-tensors.js';
 import { runSessionOptions, sessionOptionsFor, type ProviderChoice } from '../profiling/providers.js';
 import { firstLine } from '../errors/user-errors.js';
-import { gatherLatencies, predictCuts, predictDagPartition, resolveLink, sanitizeModelName, type CutPrediction, type LinkChoice, type NetworkRequest } from './split-prediction.js';
+import { checkDeviceRequest, gatherLatencies, predictCuts, predictDagPartition, resolveLink, sanitizeModelName, type CutPrediction, type LinkChoice, type NetworkRequest } from './split-prediction.js';
 import type { DagPartition } from '../../app/partition/dag.js';
-import { encodeSplit, splitModel, type CrossingTensor } from './surgery.js';
+import { splitModel, type CrossingTensor } from './surgery.js';
+import { describePart } from './part-builder.js';
+import { encodeModel } from '../../app/onnx/writer.js';
+import type { onnx } from '../../app/onnx/generated/onnx.js';
 
 export class SplitRunError extends Error {
   override name = 'SplitRunError';
@@ -84,11 +94,34 @@ export interface SplitRunnerOptions {
    * is stretched to that multiple of its measured time, as the shaper stretches transfers.
    */
   deviceSlowdown?: number;
+  /**
+   * Send the whole model to an executor once and let it build each tail (default true);
+   * false uploads every tail, as before (the bench's baseline).
+   */
+  uploadOnce?: boolean;
+  /**
+   * The head runs on this device executor (main/executor/device.ts), which sends its output
+   * straight to the server; here only the full model's reference run is made.
+   */
+  device?: DeviceExecutor;
 }
 
 /** The runner's options out of a run's or a sweep's request (both carry these fields). */
 export function runnerOptionsOf(request: Omit<SplitRunnerOptions, 'optimization'>): SplitRunnerOptions {
-  return { ep: request.ep, allowCpuFallback: request.allowCpuFallback, seed: request.seed, dimValues: request.dimValues, deviceSlowdown: request.deviceSlowdown };
+  return {
+    ep: request.ep,
+    allowCpuFallback: request.allowCpuFallback,
+    seed: request.seed,
+    dimValues: request.dimValues,
+    deviceSlowdown: request.deviceSlowdown,
+    uploadOnce: request.uploadOnce,
+    device: request.device
+  };
+}
+
+/** The shaping a device executor applies to its link to the server: none for an unshaped or measured link. */
+export function deviceLinkNetwork(link: LinkChoice): NetworkConditions | null {
+  return link.kind === 'preset' && link.preset.network.name !== 'unshaped' ? link.preset.network : null;
 }
 
 /** Two floats agree when |a − b| ≤ tolerance × max(1, largest |expected| of that output). */
@@ -175,8 +208,14 @@ export class SplitRunner {
     readonly inputs: Feeds,
     readonly expected: Feeds,
     private readonly fullSession: ort.InferenceSession,
-    readonly deviceSlowdown: number
+    readonly deviceSlowdown: number,
+    private readonly options: SplitRunnerOptions
   ) {}
+
+  /** Per executor: the kept model's hash once it holds the model, null where it cannot build parts. */
+  private readonly sources = new Map<RemoteExecutor, Promise<string | null>>();
+  /** How each head (on a device executor) or tail reached an executor (counts: built there from the kept model, or uploaded). */
+  readonly tailsPlaced = { built: 0, uploaded: 0 };
 
   static async open(analyzed: AnalyzedModel, options: SplitRunnerOptions = {}): Promise<SplitRunner> {
     const deviceSlowdown = checkSlowdown(options.deviceSlowdown ?? 1);
@@ -204,7 +243,7 @@ export class SplitRunner {
       await fullSession.release();
       throw new SplitRunError(`onnxruntime cannot run ${file} on ${provider.used}: ${ortMessage(error)}`);
     }
-    return new SplitRunner(analyzed, provider, sessionOptions, inputs, expected, fullSession, deviceSlowdown);
+    return new SplitRunner(analyzed, provider, sessionOptions, inputs, expected, fullSession, deviceSlowdown, options);
   }
 
   get nodeCount(): number {
@@ -243,30 +282,75 @@ export class SplitRunner {
     const { layers, cut } = deviceLayersOf(choice);
     const label = cut === 'dag' ? 'the DAG partition' : `cut ${cut}`;
     const parts = splitModel(this.analyzed.model, this.analyzed.analysis, new Set(layers));
-    const encoded = encodeSplit(parts);
+    // Each part is encoded only where its bytes are needed: a local session, or an upload.
+    const stem = path.basename(this.analyzed.path, '.onnx');
+    const device = this.options.device;
     let head: ort.InferenceSession | null = null;
-    if (encoded.head) {
+    let deviceHead: string | null = null;
+    if (parts.head && device) {
+      deviceHead = await this.placePart(device, 'head', parts.head, layers, sanitizeModelName(`${stem}-head-${cut}`));
+    } else if (parts.head) {
       try {
-        head = await ort.InferenceSession.create(encoded.head, this.sessionOptions);
+        head = await ort.InferenceSession.create(encodeModel(parts.head), this.sessionOptions);
       } catch (error) {
         throw new SplitRunError(`onnxruntime cannot open the head of ${this.modelName} at ${label}: ${ortMessage(error)}`);
       }
     }
     let tailName: string | null = null;
-    if (encoded.tail) {
-      if (!remote) {
+    if (parts.tail) {
+      const releaseHead = async () => {
         await head?.release();
+        if (deviceHead) await device?.unloadModel(deviceHead, { timeoutMs: BEST_EFFORT_TIMEOUT_MS }).catch(() => undefined);
+      };
+      if (!remote) {
+        await releaseHead();
         throw new SplitRunError(`${label} runs part of ${this.modelName} remotely: an executor is needed`);
       }
       try {
-        const stem = path.basename(this.analyzed.path, '.onnx');
-        tailName = (await remote.uploadModel(encoded.tail, { name: sanitizeModelName(`${stem}-tail-${cut}`) })).name;
+        tailName = await this.placePart(remote, 'tail', parts.tail, layers, sanitizeModelName(`${stem}-tail-${cut}`));
       } catch (error) {
-        await head?.release();
+        await releaseHead();
         throw error;
       }
     }
-    return new PreparedSplit(this, cut, layers, head, tailName, parts.crossing, parts.outputs.filter((o) => o.from === 'tail').map((o) => o.name), remote);
+    const tailOutputs = parts.outputs.filter((o) => o.from === 'tail').map((o) => o.name);
+    return new PreparedSplit(this, cut, layers, head, tailName, parts.crossing, tailOutputs, remote, device && (deviceHead || tailName) ? { executor: device, head: deviceHead } : null);
+  }
+
+  /**
+   * The kept model's hash on `remote` (uploaded there the first time), or null where the
+   * executor cannot build parts (no extension, external data here, or upload-once off).
+   */
+  private keptSource(remote: RemoteExecutor): Promise<string | null> {
+    let kept = this.sources.get(remote);
+    if (!kept) {
+      const usable = this.options.uploadOnce !== false && remote.ensureSource && remote.buildModel && this.analyzed.model.externalData.length === 0;
+      kept = usable ? (remote.ensureSource?.(this.analyzed.bytes, this.analyzed.sha256 ?? sha256(this.analyzed.bytes)).then((s) => s?.sha256 ?? null) ?? Promise.resolve(null)) : Promise.resolve(null);
+      kept.catch(() => this.sources.delete(remote));
+      this.sources.set(remote, kept);
+    }
+    return kept;
+  }
+
+  /** Loads a head or tail on `remote`: built there from the kept model when it can, else uploaded. */
+  private async placePart(remote: RemoteExecutor, part: 'head' | 'tail', proto: onnx.ModelProto, localLayers: number[], name: string): Promise<string> {
+    const source = await this.keptSource(remote);
+    if (source && remote.buildModel) {
+      try {
+        // Checked by the part's description: the client need not encode (nor hash) the part.
+        const description = sha256(Buffer.from(describePart(proto), 'utf8'));
+        const built = await remote.buildModel(name, { source, part, localLayers, dimValues: this.options.dimValues ?? {}, description });
+        this.tailsPlaced.built++;
+        return built.name;
+      } catch (error) {
+        // A build that differs (409) or cannot be made here (501, 400): this tail goes up itself.
+        if (!(error instanceof ExecutorError) || error.status === undefined || error.status === 401 || error.status >= 500 && error.status !== 501) throw error;
+        if (error.status === 404) this.sources.delete(remote);
+      }
+    }
+    const uploaded = await remote.uploadModel(encodeModel(proto), { name });
+    this.tailsPlaced.uploaded++;
+    return uploaded.name;
   }
 
   async release(): Promise<void> {
@@ -285,8 +369,31 @@ export class PreparedSplit {
     readonly tailName: string | null,
     readonly crossing: CrossingTensor[],
     private readonly tailOutputs: string[],
-    private readonly remote: RemoteExecutor | null
+    private readonly remote: RemoteExecutor | null,
+    /** With a device executor: it, and the head's model there (null at cut 0). */
+    private readonly device: { executor: DeviceExecutor; head: string | null } | null = null
   ) {}
+
+  /** One run through the device executor: the head there, its output sent by the device to the server. */
+  private async runOnDevice(device: { executor: DeviceExecutor; head: string | null }, network: NetworkConditions | null): Promise<{ timing: SplitRunTiming; outputs: Feeds }> {
+    const inputs = Object.entries(this.runner.inputs).map(([name, tensor]) => toRawTensor(name, tensor));
+    const outcome = await device.executor.forward(inputs, {
+      head: device.head,
+      tail: this.tailName,
+      tailInputs: this.crossing.map((c) => c.name),
+      tailOutputs: this.tailOutputs,
+      outputs: Object.keys(this.runner.expected),
+      upstream: this.remote?.url,
+      network
+    });
+    const outputs: Feeds = {};
+    for (const raw of outcome.outputs) outputs[raw.name] = fromRawTensor(raw);
+    const t = outcome.timings;
+    return {
+      timing: { localMs: t.deviceMs, encodeMs: t.encodeMs, uploadMs: t.uploadMs, remoteMs: this.tailName ? t.remoteMs : 0, downloadMs: t.downloadMs, totalMs: t.totalMs, bytesUp: t.bytesUp, bytesDown: t.bytesDown },
+      outputs
+    };
+  }
 
   /** How messages name this split. */
   get label(): string {
@@ -304,7 +411,8 @@ export class PreparedSplit {
   }
 
   /** One run, timed; `link` is the (shaped) client the crossing tensors go through. */
-  async runOnce(link: RemoteExecutor | null): Promise<{ timing: SplitRunTiming; outputs: Feeds }> {
+  async runOnce(link: RemoteExecutor | null, network: NetworkConditions | null = null): Promise<{ timing: SplitRunTiming; outputs: Feeds }> {
+    if (this.device) return this.runOnDevice(this.device, network);
     const values: Feeds = { ...this.runner.inputs };
     const start = performance.now();
     let localMs = 0;
@@ -343,12 +451,16 @@ export class PreparedSplit {
   }
 
   /** One untimed warm-up run, then `runs` timed ones; every run's outputs are checked. */
-  async measure(link: RemoteExecutor | null, options: { runs: number; warmup?: number; onRun?: (done: number) => void }): Promise<CutMeasurement> {
+  async measure(
+    link: RemoteExecutor | null,
+    options: { runs: number; warmup?: number; onRun?: (done: number) => void; /** With a device executor: the shaping of its link to the server. */ network?: NetworkConditions | null }
+  ): Promise<CutMeasurement> {
+    const network = options.network ?? null;
     const checks: OutputCheck[] = [];
-    for (let i = 0; i < (options.warmup ?? 1); i++) checks.push(compareOutputs(this.runner.expected, (await this.runOnce(link)).outputs));
+    for (let i = 0; i < (options.warmup ?? 1); i++) checks.push(compareOutputs(this.runner.expected, (await this.runOnce(link, network)).outputs));
     const runs: SplitRunTiming[] = [];
     for (let i = 0; i < options.runs; i++) {
-      const { timing, outputs } = await this.runOnce(link);
+      const { timing, outputs } = await this.runOnce(link, network);
       runs.push(timing);
       checks.push(compareOutputs(this.runner.expected, outputs));
       options.onRun?.(i + 1);
@@ -359,6 +471,7 @@ export class PreparedSplit {
   /** Releases the head's session and unloads the tail from the executor (best effort, within BEST_EFFORT_TIMEOUT_MS). */
   async release(): Promise<void> {
     await this.head?.release();
+    if (this.device?.head) await this.device.executor.unloadModel(this.device.head, { timeoutMs: BEST_EFFORT_TIMEOUT_MS }).catch(() => undefined);
     if (this.tailName && this.remote) await this.remote.unloadModel(this.tailName, { timeoutMs: BEST_EFFORT_TIMEOUT_MS }).catch(() => undefined);
   }
 }
@@ -382,6 +495,10 @@ export interface SplitRunRequest {
   deviceSlowdown?: number;
   seed?: number;
   dimValues?: Record<string, number>;
+  /** Send the whole model to the executor once and let it build the tail (default true). */
+  uploadOnce?: boolean;
+  /** Run the head on this device executor (SplitRunnerOptions.device); its profile gives the device latencies. */
+  device?: DeviceExecutor;
   /** Clients of the executor: `connect()` unshaped (uploads, profiles, load), `connect(shaper)` for the runs. */
   connect: (shaper?: LinkShaper) => RemoteExecutor;
   onProgress?: (message: string) => void;
@@ -398,6 +515,8 @@ export interface SplitRunReport extends CutMeasurement {
   ep: ExecutionProviderName;
   /** The emulated device's slowdown over this machine (1: none). */
   deviceSlowdown: number;
+  /** The device executor the head ran on (--device-executor); absent: this machine. */
+  deviceExecutor?: string;
   /** For --cut auto or dag: what the decision saw and the predicted cost of every cut (and of the DAG partition). */
   decision?: {
     objective: Objective;
@@ -422,6 +541,7 @@ export async function runSplit(request: SplitRunRequest): Promise<SplitRunReport
     throw new UsageError(`cut ${request.cut} is out of range: ${path.basename(analyzed.path)} has ${nodeCount} layers (cuts 0..${nodeCount})`);
   }
   checkSlowdown(request.deviceSlowdown ?? 1);
+  checkDeviceRequest(request, request.network.name);
   const decided = request.cut === 'auto' || request.cut === 'dag';
   const needsExecutor = decided || (request.cut as number) < nodeCount || request.network.name === 'measured';
   const control = needsExecutor ? request.connect() : null;
@@ -439,6 +559,7 @@ export async function runSplit(request: SplitRunRequest): Promise<SplitRunReport
       deviceSlowdown: request.deviceSlowdown,
       seed: request.seed,
       dimValues: request.dimValues,
+      device: request.device,
       onProgress: request.onProgress
     });
     const { loadFactor } = await remote.load();
@@ -455,7 +576,7 @@ export async function runSplit(request: SplitRunRequest): Promise<SplitRunReport
     const prepared = await runner.prepare(choice, remoteNeeded ? control : null);
     try {
       const data = remoteNeeded ? request.connect(shaperForLink(link)) : null;
-      const measurement = await prepared.measure(data, { runs: request.runs });
+      const measurement = await prepared.measure(data, { runs: request.runs, network: deviceLinkNetwork(link) });
       const network = link.preset.network;
       const report: SplitRunReport = {
         model: path.basename(analyzed.path),
@@ -466,7 +587,8 @@ export async function runSplit(request: SplitRunRequest): Promise<SplitRunReport
         localLayers: [...prepared.localLayers],
         crossing: prepared.crossing.map((c) => c.name),
         ep: runner.provider.used,
-        deviceSlowdown: runner.deviceSlowdown
+        deviceSlowdown: runner.deviceSlowdown,
+        ...(request.device ? { deviceExecutor: request.device.url } : {})
       };
       if (prediction) {
         report.decision = {

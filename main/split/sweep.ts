@@ -13,9 +13,9 @@ import type { AnalyzedModel } from '../model/analyze-file.js';
 import type { LinkShaper } from '../executor/link.js';
 import { describeError, UsageError } from '../errors/user-errors.js';
 import type { DagPartition } from '../../app/partition/dag.js';
-import { gatherLatencies, predictCuts, predictDagPartition, type CutPrediction, type GatheredLatencies, type LatencyGathering, type LinkChoice } from './split-prediction.js';
+import { checkDeviceRequest, gatherLatencies, predictCuts, predictDagPartition, type CutPrediction, type GatheredLatencies, type LatencyGathering, type LinkChoice } from './split-prediction.js';
 import type { RemoteExecutor } from '../executor/remote-executor.js';
-import { runnerOptionsOf, shaperForLink, SplitRunner, type SplitRunTiming } from './split-run.js';
+import { deviceLinkNetwork, runnerOptionsOf, shaperForLink, SplitRunner, type SplitRunTiming } from './split-run.js';
 
 export const SKIPPED_BY_BOUND = 'lower bound exceeds best';
 /** A cut the sweep did not reach: it stopped at a failure (SweepInterruptedError). */
@@ -68,6 +68,8 @@ export interface SweepResult {
   network: NetworkConditions & { shaped: boolean };
   serverLoad: number;
   deviceSlowdown: number;
+  /** The device executor the heads ran on (--device-executor); absent: this machine. */
+  deviceExecutor?: string;
   latencies: { local: string; remote: string };
   cuts: SweepCut[];
   predictedBest: number;
@@ -98,6 +100,8 @@ export interface SweepRequest extends LatencyGathering {
   dag?: boolean;
   /** Latencies already gathered for this model (skips both profiles). */
   latencies?: GatheredLatencies;
+  /** Send the whole model to the executor once and let it build each tail (default true; SplitRunnerOptions). */
+  uploadOnce?: boolean;
   connect: (shaper?: LinkShaper) => RemoteExecutor;
 }
 
@@ -141,6 +145,7 @@ export async function sweepModel(request: SweepRequest): Promise<SweepResult[]> 
   const stopIfAborted = (): void => {
     if (request.signal?.aborted) throw new SweepCancelledError('the sweep was cancelled');
   };
+  for (const link of request.links) checkDeviceRequest(request, link.kind === 'measured' ? 'measured' : link.preset.network.name);
   const control = request.connect();
   const latencies =
     request.latencies ??
@@ -154,6 +159,7 @@ export async function sweepModel(request: SweepRequest): Promise<SweepResult[]> 
       profileWarmup: request.profileWarmup,
       seed: request.seed,
       dimValues: request.dimValues,
+      device: request.device,
       onProgress: progress,
       ...(request.signal ? { signal: request.signal } : {})
     }));
@@ -191,7 +197,7 @@ export async function sweepModel(request: SweepRequest): Promise<SweepResult[]> 
       const prepared = await runner.prepare(cut, cut < nodeCount ? control : null);
       try {
         for (const state of needed) {
-          const measurement = await prepared.measure(cut < nodeCount ? state.data : null, { runs: request.runs, onRun: stopIfAborted });
+          const measurement = await prepared.measure(cut < nodeCount ? state.data : null, { runs: request.runs, network: deviceLinkNetwork(state.link), onRun: stopIfAborted });
           state.measured.set(cut, { median: measurement.median, ok: measurement.outputCheck.ok, maxAbsDiff: measurement.outputCheck.maxAbsDiff });
           state.bestMs = Math.min(state.bestMs, measurement.median.totalMs);
         }
@@ -205,7 +211,7 @@ export async function sweepModel(request: SweepRequest): Promise<SweepResult[]> 
       progress(`${file} the DAG partition (${state.dag.localNodes.length} of ${nodeCount} layers on the device): ${state.link.preset.network.name}`);
       const prepared = await runner.prepare({ dag: state.dag.localNodes }, remote ? control : null);
       try {
-        const measurement = await prepared.measure(remote ? state.data : null, { runs: request.runs, onRun: stopIfAborted });
+        const measurement = await prepared.measure(remote ? state.data : null, { runs: request.runs, network: deviceLinkNetwork(state.link), onRun: stopIfAborted });
         state.dagMeasured = { median: measurement.median, ok: measurement.outputCheck.ok, maxAbsDiff: measurement.outputCheck.maxAbsDiff };
       } finally {
         await prepared.release();
@@ -232,6 +238,7 @@ export async function sweepModel(request: SweepRequest): Promise<SweepResult[]> 
         network: { ...network, shaped: state.link.kind === 'preset' && network.name !== 'unshaped' },
         serverLoad: loadFactor,
         deviceSlowdown: request.deviceSlowdown ?? 1,
+        ...(request.device ? { deviceExecutor: request.device.url } : {}),
         latencies: state.prediction.latencies,
         cuts: cuts.map((cut): SweepCut => {
           const measured = state.measured.get(cut);

@@ -15,6 +15,10 @@ import { firstLine } from '../errors/user-errors.js';
 /** What the studio asks of an executor (a subset of main/executor/client.ts' ExecutorClient). */
 export interface ExecutorApi {
   uploadModel(bytes: Uint8Array): Promise<{ name: string }>;
+  /** Upload a model once (studio_sources, main/executor/sources.ts): null where the executor cannot keep models. */
+  ensureSource?(bytes: Uint8Array, knownSha256?: string): Promise<{ sha256: string } | null>;
+  /** Loads a part (here the whole model) built from a kept model, checked against `spec.sha256`. */
+  buildModel?(name: string, spec: { source: string; part: 'head' | 'tail' | 'model'; localLayers: number[]; sha256: string }): Promise<{ name: string }>;
   profile(name: string, options: { runs: number; warmup: number; optimization?: GraphOptimization }): Promise<LatencyProfile>;
   measureLink(options?: { rounds?: number }): Promise<{ rttMs: number; uplinkMbps: number; downlinkMbps: number }>;
   load(): Promise<{ loadFactor: number }>;

@@ -1,8 +1,10 @@
 // What the studio remembers between launches, as JSON files in its home folder: the
 // preferences and recent files (preferences.json) and the profiles measured per model
-// (profiles/<model sha256>.json). Every write is atomic; a file that cannot be read back
+// (profiles/<model sha256>.json; a device executor's own profile of the model apart, in
+// profiles/<model sha256>.device-<sha256 of its URL, 16 hex>.json with its URL). Every write is atomic; a file that cannot be read back
 // (corrupted, hand-edited, from a future version) is moved aside with a log line and
 // defaults are used, so a bad file never stops the studio from starting.
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -177,6 +179,33 @@ export class ProfileStore {
       quarantine(file, (error as Error).message, this.log);
       return { local: null, remote: null };
     }
+  }
+
+  private deviceFileOf(modelId: string, deviceId: string): string {
+    const key = createHash('sha256').update(deviceId).digest('hex').slice(0, 16);
+    return this.fileOf(modelId).replace(/\.json$/, `.device-${key}.json`);
+  }
+
+  /** A device executor's profile of the model (null when it has none, or its file is unreadable). */
+  getDevice(modelId: string, deviceId: string): LatencyProfile | null {
+    const file = this.deviceFileOf(modelId, deviceId);
+    const json = readJson(file, this.log);
+    if (json === undefined) return null;
+    try {
+      const record = json as Record<string, unknown>;
+      if (typeof record !== 'object' || record === null || record.schemaVersion !== 1 || record.device !== deviceId) throw new Error('not a device profile file of this device');
+      const profile = checkProfileShape(record.local, 'device profile');
+      if (profile.model.sha256 !== modelId) throw new Error('the device profile was made for another model');
+      return profile;
+    } catch (error) {
+      quarantine(file, (error as Error).message, this.log);
+      return null;
+    }
+  }
+
+  putDevice(modelId: string, deviceId: string, profile: LatencyProfile): void {
+    mkdirSync(this.folder, { recursive: true });
+    writeFileAtomic(this.deviceFileOf(modelId, deviceId), `${JSON.stringify({ schemaVersion: 1, device: deviceId, local: profile })}\n`);
   }
 
   /** Keeps a profile for one side; the other side's stays as it was. */

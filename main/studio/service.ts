@@ -21,6 +21,8 @@ import {
   checkParams,
   ContractError,
   isStudioMethod,
+  THIS_MACHINE_DEVICE,
+  type DeviceList,
   type ExecutorStatus,
   type OpenedModel,
   type StudioErrorPayload,
@@ -44,19 +46,19 @@ import { profileInChildProcess } from '../profiling/profile-process.js';
 import { listProviders, type ProviderStatus } from '../profiling/providers.js';
 import { firstLine } from '../errors/user-errors.js';
 import { ensureZooModel, ZooError } from '../model/zoo-files.js';
-import { ExecutorLink, type ExecutorConnector } from './executor-link.js';
+import { ExecutorConnectError, ExecutorLink, type ExecutorApi, type ExecutorConnector } from './executor-link.js';
 import { estimateLatencies } from '../../app/engine.js';
 import { defaultPlanOptions, isNetworkPresetName } from '../../app/partition/presets.js';
 import type { NetworkConditions, PlanOptions } from '../../app/partition/types.js';
 import { ExportError, exportPartition, MAX_PARTITION_CONFIG_BYTES, PartitionConfigError, readPartitionConfig, type ExportRequest } from '../split/export.js';
 import { ExecutorClient } from '../executor/client.js';
-import type { LinkChoice } from '../split/split-prediction.js';
+import { profileOn, type LinkChoice } from '../split/split-prediction.js';
 import { SweepCancelledError, sweepModel } from '../split/sweep.js';
 import { FleetCancelledError, runFleet } from '../fleet/fleet-run.js';
 import { checkFleetRequest, defaultFleetRequest } from '../../app/fleet/request.js';
 import type { FleetPoint, FleetReport, FleetRequest } from '../../app/fleet/types.js';
 import type { ExecutorSupervisor } from './executor-supervisor.js';
-import { PreferencesStore, ProfileStore, type StudioLog } from './preferences.js';
+import { PreferencesStore, ProfileStore, type StoredProfiles, type StudioLog } from './preferences.js';
 import { listFolder } from './folder-listing.js';
 import { UploadStore, type StoredUpload } from './uploads.js';
 import { DownloadTickets } from './download-tickets.js';
@@ -106,10 +108,21 @@ interface OpenModelEntry {
   source: OpenedModel['source'];
 }
 
+/** A device the head can run on (this machine: no URL, no client). */
+interface DeviceEntry {
+  id: string;
+  url: string | null;
+  client: ExecutorClient | null;
+  /** Its latest profile (its CPU, provider and threads), once profiled. */
+  profiled: LatencyProfile | null;
+}
+
 interface ProfileJob {
   jobId: string;
   modelId: string;
   side: ProfileSide;
+  /** The device a local profile runs on (the active one when it started). */
+  deviceId?: string;
   controller: AbortController;
   finished: boolean;
 }
@@ -256,6 +269,9 @@ export class StudioService {
     'executor.status': () => this.executor.status(),
     'executor.connect': (params) => this.connectExecutor(params.url, params.token),
     'executor.useLocal': () => this.useLocalExecutor(),
+    'device.list': () => this.deviceList(),
+    'device.add': (params) => this.addDevice(params.url, params.token),
+    'device.select': (params) => this.selectDevice(params.id, params.modelId),
     'prefs.get': () => this.prefs.get(),
     'prefs.set': (change) => this.prefs.set(change),
     'partition.export': (params) => this.exportPartition(params),
@@ -381,7 +397,7 @@ export class StudioService {
     if (known && entry) {
       this.models.delete(known.id);
       this.models.set(known.id, { ...entry, source });
-      return { model: entry.view, source, profiles: this.profiles.get(known.id) };
+      return { model: entry.view, source, profiles: this.storedProfiles(known.id) };
     }
     const opened = await this.open(await loadModelFile(file), source);
     if (signature !== null) this.openedFiles.set(file, { signature, id: opened.model.id });
@@ -412,7 +428,7 @@ export class StudioService {
     this.models.delete(id);
     this.models.set(id, { analyzed, view, source });
     this.forgetOldModels();
-    return { model: view, source, profiles: this.profiles.get(id) };
+    return { model: view, source, profiles: this.storedProfiles(id) };
   }
 
   /** Keeps the most recently opened models (weights can be hundreds of MB each), never one being profiled. */
@@ -434,7 +450,7 @@ export class StudioService {
    */
   startProfile(modelId: string, side: ProfileSide, ep: ExecutionProviderName, runs: number, warmup: number): string {
     const entry = this.openedModel(modelId);
-    const job: ProfileJob = { jobId: randomUUID(), modelId, side, controller: new AbortController(), finished: false };
+    const job: ProfileJob = { jobId: randomUUID(), modelId, side, controller: new AbortController(), finished: false, ...(side === 'local' ? { deviceId: this.activeDevice } : {}) };
     this.jobs.set(job.jobId, job);
     const queue = this.queueFor(side);
     this.queues[queue] = this.queues[queue].then(() => this.runJob(job, entry, ep, runs, warmup));
@@ -465,12 +481,16 @@ export class StudioService {
     try {
       if (signal.aborted) throw new ProfileCancelledError();
       progress('queued', 0, 'Starting…', true);
+      const device = job.deviceId !== undefined && job.deviceId !== THIS_MACHINE_DEVICE ? this.devices.get(job.deviceId) : undefined;
       profile =
         job.side === 'local'
-          ? await this.profileLocally(entry, ep, runs, warmup, signal, progress)
+          ? device?.client
+            ? await this.profileOnDevice(device, entry, runs, warmup, signal, progress)
+            : await this.profileLocally(entry, ep, runs, warmup, signal, progress)
           : await this.executor.busyWhile(this.profileRemotely(entry, runs, warmup, signal, progress));
       if (signal.aborted) throw new ProfileCancelledError();
-      this.profiles.put(job.modelId, job.side, profile);
+      if (device) this.profiles.putDevice(job.modelId, device.id, profile);
+      else this.profiles.put(job.modelId, job.side, profile);
       progress('done', 1, 'Done', true);
     } catch (caught) {
       profile = null;
@@ -510,6 +530,85 @@ export class StudioService {
     });
   }
 
+  // ---- devices ------------------------------------------------------------------------
+
+  /** The devices the head can run on: this machine first, then device executors by URL. */
+  private readonly devices = new Map<string, DeviceEntry>([[THIS_MACHINE_DEVICE, { id: THIS_MACHINE_DEVICE, url: null, client: null, profiled: null }]]);
+  private activeDevice = THIS_MACHINE_DEVICE;
+
+  private deviceList(): DeviceList {
+    return {
+      activeId: this.activeDevice,
+      devices: [...this.devices.values()].map((d) => ({
+        id: d.id,
+        label: d.url === null ? 'this machine' : `device executor ${d.url}`,
+        url: d.url,
+        cpu: d.profiled?.device.cpu ?? null,
+        provider: d.profiled?.ep ?? null,
+        threads: d.profiled?.threads ?? null
+      }))
+    };
+  }
+
+  /** Adds a device executor (it must answer ready with the token) and makes it the active device. */
+  private async addDevice(url: string, token?: string): Promise<DeviceList> {
+    const client = new ExecutorClient({ url, token: token || undefined, role: 'device executor', timeoutMs: 10_000 });
+    if (!(await client.ready())) {
+      client.close();
+      throw new ExecutorConnectError(`device executor ${client.url}: cannot be reached (is it running, with --upstream set to the server?)`);
+    }
+    const previous = this.devices.get(client.url);
+    previous?.client?.close();
+    this.devices.set(client.url, { id: client.url, url: client.url, client, profiled: previous?.profiled ?? null });
+    this.activeDevice = client.url;
+    return this.deviceList();
+  }
+
+  private selectDevice(id: string, modelId?: string): DeviceList & { profiles: StoredProfiles | null } {
+    if (!this.devices.has(id)) throw new ExecutorConnectError(`no device "${id}": add a device executor by its URL first`);
+    this.activeDevice = id;
+    return { ...this.deviceList(), profiles: modelId !== undefined && this.models.has(modelId) ? this.storedProfiles(modelId) : null };
+  }
+
+  /** A model's profiles as the active device sees them: its own profile as the local side, the executor's as the remote. */
+  private storedProfiles(modelId: string): StoredProfiles {
+    const stored = this.profiles.get(modelId);
+    if (this.activeDevice === THIS_MACHINE_DEVICE) return stored;
+    const local = this.profiles.getDevice(modelId, this.activeDevice);
+    const device = this.devices.get(this.activeDevice);
+    if (device && local) device.profiled = local;
+    return { local, remote: stored.remote };
+  }
+
+  /** The device executor's own profile of the model (sent to it once: main/executor/sources.ts). */
+  private async profileOnDevice(device: DeviceEntry, entry: OpenModelEntry, runs: number, warmup: number, signal: AbortSignal, progress: ProgressSink): Promise<LatencyProfile> {
+    const cancelled = new Promise<never>((_, reject) => {
+      if (signal.aborted) reject(new ProfileCancelledError());
+      signal.addEventListener('abort', () => reject(new ProfileCancelledError()), { once: true });
+    });
+    cancelled.catch(() => undefined);
+    progress('upload', 0.02, `Sending ${entry.view.fileName} to ${device.url} (once)`, true);
+    const profile = await Promise.race([profileOn(device.client as ExecutorClient, entry.analyzed, { runs, warmup }), cancelled]);
+    if (profile.model.sha256 !== entry.view.id || profile.layers.length !== entry.view.nodes.length) {
+      throw new ProfileError(`the device executor at ${device.url} profiled another model (${profile.model.file}, ${profile.layers.length} layers) than ${entry.view.fileName}`);
+    }
+    device.profiled = profile;
+    return profile;
+  }
+
+  /**
+   * The whole model on the executor: kept there by its hash and loaded from that (sent at
+   * most once per executor, shared with sweeps' tails: main/executor/sources.ts), or — on
+   * an executor that keeps no models — uploaded the Triton way.
+   */
+  private async placeWholeModel(api: ExecutorApi, entry: OpenModelEntry): Promise<{ name: string }> {
+    if (api.ensureSource && api.buildModel && entry.analyzed.model.externalData.length === 0) {
+      const source = await api.ensureSource(entry.analyzed.bytes, entry.view.id);
+      if (source) return api.buildModel(`model-${source.sha256.slice(0, 16)}`, { source: source.sha256, part: 'model', localLayers: [], sha256: source.sha256 });
+    }
+    return api.uploadModel(entry.analyzed.bytes);
+  }
+
   private async profileRemotely(entry: OpenModelEntry, runs: number, warmup: number, signal: AbortSignal, progress: ProgressSink): Promise<LatencyProfile> {
     const { api, status } = this.executor.api();
     const cancelled = new Promise<never>((_, reject) => {
@@ -520,7 +619,7 @@ export class StudioService {
     // The client skips the transfer when the executor already holds these bytes. Neither
     // call can be interrupted: a cancel stops waiting for them (the executor finishes its run).
     progress('upload', 0.02, `Uploading ${entry.view.fileName} to ${status.label}`, true);
-    const { name } = await Promise.race([api.uploadModel(entry.analyzed.bytes), cancelled]);
+    const { name } = await Promise.race([this.placeWholeModel(api, entry), cancelled]);
     progress('profile', 0.2, `Profiling on ${status.label} (${warmup} warm-up, ${runs} timed runs)`, true);
     const profile = await Promise.race([api.profile(name, { runs, warmup, optimization: DEFAULT_GRAPH_OPTIMIZATION }), cancelled]);
     if (profile?.kind !== 'latency-profile' || !Array.isArray(profile.layers)) throw new ProfileError(`the executor at ${status.url} answered something that is not a latency profile`);
@@ -536,7 +635,7 @@ export class StudioService {
 
   /** Per-layer latencies for planning: the profiles measured in the studio, else the roofline estimate. */
   private planLatencies(modelId: string, entry: OpenModelEntry): ExportRequest['latencies'] {
-    const stored = this.profiles.get(modelId);
+    const stored = this.storedProfiles(modelId);
     const layerCount = entry.analyzed.analysis.layers.length;
     let estimate: ReturnType<typeof estimateLatencies> | null = null;
     const side = (profile: LatencyProfile | null, which: 'localMs' | 'remoteMs', preset: string) => {
@@ -668,7 +767,8 @@ export class StudioService {
     this.sweeps.set(job.jobId, job);
     const options = studioPlanOptions(params.network, 1);
     const link: LinkChoice = { kind: params.network.name === 'measured' ? 'measured' : 'preset', preset: { network: options.network, radio: options.radio } };
-    const stored = this.profiles.get(params.modelId);
+    const stored = this.storedProfiles(params.modelId);
+    const device = this.devices.get(this.activeDevice);
     const latencies =
       stored.local && stored.remote && stored.local.layers.length === entry.view.nodes.length && stored.remote.layers.length === entry.view.nodes.length
         ? {
@@ -696,6 +796,7 @@ export class StudioService {
           allowCpuFallback: true,
           latencies,
           signal,
+          ...(device?.client ? { device: device.client } : {}),
           connect: (shaper) => new ExecutorClient({ url: status.url, token, shaper }),
           // sweepModel reports before each cut: the place to stop a cancelled sweep.
           onProgress: (message) => {

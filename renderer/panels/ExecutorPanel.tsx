@@ -1,9 +1,11 @@
 // The executor: which one profiles the remote side ("this machine", the executor the
 // studio started on loopback, or a remote one by URL and token), its state, and the link
 // figures main measured (RTT, bandwidth) plus its server-load factor K. Shown in a
-// toolbar popover; the status bar carries the one-line summary.
+// toolbar popover; the status bar carries the one-line summary. Below it, the device
+// picker (DevicePicker): which device the head runs on — this machine or a device executor
+// added by URL — whose own profile the plan then uses for the device side.
 import { useState, type FormEvent } from 'react';
-import type { ExecutorStatus } from '../../app/studio/contract.js';
+import type { DeviceList, ExecutorStatus } from '../../app/studio/contract.js';
 import { useStudio } from '../store.js';
 import { formatMs } from '../format.js';
 import { formatMbps } from './format.js';
@@ -80,6 +82,7 @@ function ExecutorDetails({ close }: { close: () => void }) {
       ) : (
         <div className="muted">No executor status yet.</div>
       )}
+      <DevicePicker />
       <form className="connect-form" onSubmit={(event) => void submit(event)}>
         <div className="panel-subtitle">Connect to a remote executor</div>
         <label>
@@ -93,6 +96,52 @@ function ExecutorDetails({ close }: { close: () => void }) {
         <div className="form-actions">
           <button type="submit" className="primary-button" disabled={busy || url.trim() === ''}>
             {busy ? 'Connecting…' : 'Connect'}
+          </button>
+        </div>
+      </form>
+    </div>
+  );
+}
+
+/** The device the head runs on: choosing one re-plans with its profile (none yet: the estimate). */
+function DevicePicker() {
+  const devices = useStudio((state) => state.devices);
+  const selectDevice = useStudio((state) => state.selectDevice);
+  const addDevice = useStudio((state) => state.addDevice);
+  const [url, setUrl] = useState('');
+  const [token, setToken] = useState('');
+  const [busy, setBusy] = useState(false);
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    if (await addDevice(url.trim(), token.trim())) setUrl('');
+    setBusy(false);
+  };
+  const facts = (device: DeviceList['devices'][number]) =>
+    device.cpu ? ` — ${device.cpu}${device.provider ? `, ${device.provider}` : ''}${device.threads ? `, ${device.threads} threads` : ''}` : '';
+  return (
+    <div className="device-picker">
+      <div className="panel-subtitle">Device (where the head runs)</div>
+      <select value={devices?.activeId ?? ''} onChange={(event) => void selectDevice(event.target.value)} disabled={!devices} data-testid="device-select" aria-label="Device">
+        {(devices?.devices ?? []).map((device) => (
+          <option key={device.id} value={device.id}>
+            {device.label}
+            {facts(device)}
+          </option>
+        ))}
+      </select>
+      <form className="connect-form" onSubmit={(event) => void submit(event)}>
+        <label>
+          <span>Device executor</span>
+          <input type="url" placeholder="http://device:8000 (started with --upstream)" value={url} onChange={(event) => setUrl(event.target.value)} data-testid="device-url" />
+        </label>
+        <label>
+          <span>Token</span>
+          <input type="password" placeholder="optional" value={token} onChange={(event) => setToken(event.target.value)} autoComplete="off" data-testid="device-token" />
+        </label>
+        <div className="form-actions">
+          <button type="submit" className="primary-button" disabled={busy || url.trim() === ''}>
+            {busy ? 'Adding…' : 'Add device'}
           </button>
         </div>
       </form>
