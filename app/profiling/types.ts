@@ -56,6 +56,8 @@ export interface LayerTiming {
   attribution?: 'measured' | 'fused' | 'folded';
   /** How a predicted layer was predicted: the fitted regression of its type, or the roofline fallback (flagged). */
   method?: 'regression' | 'roofline';
+  /** Predicted layers of a fused kernel: the fusion rule (app/prediction/fusion.ts) whose kernel's time this layer shares. */
+  kernel?: string;
 }
 
 export interface ModelIdentity {
@@ -203,5 +205,18 @@ export interface DeviceProfile {
    */
   profilerOverheadMsPerKernel?: number;
   fits: RegressionFit[];
+  /** Per fitted layer type: how well its fits predict samples they were not fitted to (5-fold cross-validation); absent in older files. */
+  typeErrors?: LayerTypeError[];
   samples: LayerSample[];
+}
+
+/** A layer type's cross-validated prediction error on the sweep's own samples. */
+export interface LayerTypeError {
+  layerType: string;
+  samples: number;
+  /** Of them, configurations the adaptive phase added where this type's error was highest. */
+  adaptiveSamples: number;
+  /** Median and mean of |predicted − measured| / measured over the held-out samples. */
+  medianError: number;
+  meanError: number;
 }

@@ -21,6 +21,8 @@ import { instabilityWarning, profileSettings, wholeRunSpread } from '../../app/p
 import { loadInputs, parseInputPairs } from '../model/input-files.js';
 import { INTRA_OP_THREADS_ENV, listProviders } from '../profiling/providers.js';
 import { characterizeDevice } from '../profiling/characterize.js';
+import { defaultFusionRulesFile, probeFusionRules } from '../profiling/fusion-probe.js';
+import { writeFileAtomic } from '../files/atomic-write.js';
 import type { LatencyProfile } from '../../app/profiling/types.js';
 import { defaultPowerProfile, parsePowerProfile, type DevicePowerProfile } from '../../app/partition/power.js';
 import { DEFAULT_GRAPH_OPTIMIZATION, DEFAULT_PROFILE_RUNS, DEFAULT_PROFILE_WARMUP, EXECUTION_PROVIDERS, type ExecutionProviderName, type GraphOptimization } from '../../app/profiling/types.js';
@@ -331,10 +333,11 @@ addModelOptions(program.command('predict').argument('<model>', 'ONNX file').desc
   .requiredOption('--device <file>', 'device profile JSON from `neurosurgeon characterize`')
   .option('--out <file>', 'write the predicted profile JSON here (atomically)')
   .option('--json', 'print the predicted profile JSON')
-  .action(async (modelPath: string, options: ModelOptions & { device: string; out?: string; json?: boolean }) => {
+  .addOption(new Option('--optimization <level>', "graph optimisation the prediction is for: 'all' (the executor's; layers grouped into the kernels onnxruntime fuses) or 'disabled'").choices(['all', 'disabled']).default(DEFAULT_GRAPH_OPTIMIZATION))
+  .action(async (modelPath: string, options: ModelOptions & { device: string; out?: string; json?: boolean; optimization: GraphOptimization }) => {
     if (options.out) checkOutputLocation(options.out);
     const analyzed = await openModelForCli(modelPath, options);
-    const { profile } = await latenciesFromFile(analyzed, options.device);
+    const { profile } = await latenciesFromFile(analyzed, options.device, { optimization: options.optimization });
     if (!profile?.predicted) throw new UsageError(`${options.device} is a measured profile; predict takes a device profile from \`neurosurgeon characterize\``);
     if (options.out) writeProfileFile(options.out, profile);
     if (options.json) return print(JSON.stringify(profile, null, 2));
@@ -374,6 +377,20 @@ program
     print(
       `\n${profile.configurations} configurations in ${profile.elapsedS.toFixed(0)} s${profile.complete ? ' (grid complete)' : ' (budget spent; run again to continue)'}; wrote ${options.out}`
     );
+  });
+
+program
+  .command('fusion-rules')
+  .description("test which node patterns this onnxruntime fuses into one kernel, at each optimisation level (the rules prediction uses)")
+  .option('--out <file>', 'rules JSON to write', defaultFusionRulesFile())
+  .option('--debug', 'print stack traces on errors')
+  .action(async (options: { out: string }) => {
+    checkOutputLocation(options.out);
+    const rules = await probeFusionRules();
+    writeFileAtomic(options.out, `${JSON.stringify(rules, null, 1)}\n`);
+    const rows = Object.entries(rules.levels).flatMap(([level, list]) => (list ?? []).map((r) => [level, r.id, r.fused ? 'fused' : 'no', r.kernels.join(' ')]));
+    print(table(['level', 'pattern', 'fused', 'kernels that ran'], rows, new Set()));
+    print(`\nonnxruntime ${rules.runtime} (${rules.ep}); wrote ${options.out}`);
   });
 
 program
