@@ -24,6 +24,7 @@ import type { DeviceProfile, ExecutionProviderName, LatencyProfile, LayerSample,
 import { fcWeightBytes, LAST_LEVEL_CACHE_BYTES, layerFeatures, stepFeatures, type LayerFeatures } from './features.js';
 import { predictWithFit, selectFit } from './regression.js';
 import { median } from '../profiling/trace.js';
+import { predictionErrors } from './errors.js';
 import { fusedPatternIds, kernelGroups, type FusionRules, type KernelGroup } from './fusion.js';
 import type { GraphOptimization } from '../profiling/types.js';
 
@@ -143,10 +144,16 @@ const elementsOf = (shape: readonly (number | string | null)[] | null | undefine
  * cost: wholeModelEstimateMs). A layer of a fused kernel gets `kernel`, the rule's id.
  */
 export function predictProfile(analysis: ModelAnalysis, model: OnnxModel, deviceProfile: DeviceProfile, modelIdentity: ModelIdentity, options: PredictOptions = {}): LatencyProfile {
-  const fitsByType = new Map<string, RegressionFit[]>();
-  for (const fit of deviceProfile.fits) fitsByType.set(fit.layerType, [...(fitsByType.get(fit.layerType) ?? []), fit]);
-  const hardware = deviceHardware(deviceProfile);
   const level = options.optimization ?? deviceProfile.graphOptimization ?? 'disabled';
+  // Each type's fits for the level: those of kernels timed at it where the sweep has them (conv at 'all': NCHWc), else the profile's own.
+  const fitsByType = new Map<string, RegressionFit[]>();
+  for (const fit of deviceProfile.fits) if ((fit.level ?? 'disabled') === 'disabled') fitsByType.set(fit.layerType, [...(fitsByType.get(fit.layerType) ?? []), fit]);
+  if (level !== 'disabled') {
+    const atLevel = new Map<string, RegressionFit[]>();
+    for (const fit of deviceProfile.fits) if (fit.level === level) atLevel.set(fit.layerType, [...(atLevel.get(fit.layerType) ?? []), fit]);
+    for (const [type, fits] of atLevel) fitsByType.set(type, fits);
+  }
+  const hardware = deviceHardware(deviceProfile);
   // A model whose weights do not fit in cache streams its one-row FC layers' weights
   // from memory on every inference: those layers take at least that long.
   const streamingRate = analysis.totals.paramBytes > LAST_LEVEL_CACHE_BYTES ? weightStreamingBytesPerMs(deviceProfile) : null;
@@ -195,6 +202,7 @@ export function predictProfile(analysis: ModelAnalysis, model: OnnxModel, device
     device: deviceProfile.device,
     ep: deviceProfile.ep,
     predicted: true,
+    predictionErrors: predictionErrors({ layers, graphOptimization: level }, analysis, model.graph, deviceProfile),
     graphOptimization: level,
     threads: deviceProfile.threads ?? null,
     runs: 0,

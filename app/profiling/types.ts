@@ -142,6 +142,8 @@ export interface LatencyProfile {
   rawSumOfMediansMs?: number;
   date: string;
   layers: LayerTiming[];
+  /** Predicted profiles: per layer type, the predicted time and the device profile's cross-validated error for it (app/prediction/errors.ts). */
+  predictionErrors?: TypePredictionError[];
 }
 
 /** latency = intercept + Σ coefficient_i × g(feature_i), g = identity ('linear') or ln(1 + x) ('log'). */
@@ -161,6 +163,8 @@ export interface RegressionFit {
   sizeFeature?: string;
   sizeFrom?: number;
   sizeTo?: number;
+  /** Fitted to kernels timed at this level ('all'), for predictions at it; absent: the profile's own level. */
+  level?: GraphOptimization;
 }
 
 export interface LayerSample {
@@ -174,6 +178,8 @@ export interface LayerSample {
   config: string;
   /** Times the configuration was measured (absent: once); `ms` is the lowest median of them. */
   passes?: number;
+  /** The level the kernel was timed at when not the profile's own ('all': the NCHWc kernel, fitted apart). */
+  level?: GraphOptimization;
 }
 
 export interface DeviceProfile {
@@ -210,9 +216,26 @@ export interface DeviceProfile {
   samples: LayerSample[];
 }
 
+/** Per layer type of a predicted profile: its layers' predicted time, and how far the device profile says such predictions may be off. */
+export interface TypePredictionError {
+  /** A layer type of app/prediction/features.ts, or 'roofline' for layers of no fitted type. */
+  layerType: string;
+  layers: number;
+  predictedMs: number;
+  /** Of the model's predicted layer time. */
+  share: number;
+  /** The device profile's cross-validated median and mean relative error for the type; null for roofline layers or an older profile. */
+  medianError: number | null;
+  meanError: number | null;
+  /** Sweep samples behind the type's fits. */
+  samples: number | null;
+}
+
 /** A layer type's cross-validated prediction error on the sweep's own samples. */
 export interface LayerTypeError {
   layerType: string;
+  /** Errors of the fits for kernels at this level ('all'); absent: the profile's own level. */
+  level?: GraphOptimization;
   samples: number;
   /** Of them, configurations the adaptive phase added where this type's error was highest. */
   adaptiveSamples: number;

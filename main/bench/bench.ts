@@ -3,7 +3,8 @@
 // returning BenchFigures (figure.ts); and the fuzz suite (fuzz.ts) that `npm test` runs and
 // `robust` reports.
 //
-// `npm run bench [-- --only engine,profiling,profile-agreement,executor,split,studio,export,real,robust,quant] [--budget-s S] [--device DEVICE.json] [--threads N]`:
+// `npm run bench [-- --only engine,profiling,profile-agreement,executor,split,studio,export,real,robust,quant,predict] [--budget-s S] [--device DEVICE.json] [--threads N] [--measured-cache DIR]`:
+// (`predict`, predict-bench.ts: whole-model predictions at both optimisation levels on the real exports and the zoo, per-type errors, decision quality.)
 // the figures the issues ask for, measured in one run and reported as
 // ratios (to a baseline measured in the same run, or to the issue's goal). Timed work
 // that needs a clean process (load time, peak memory, onnxruntime's session creation)
@@ -41,6 +42,7 @@ import { realExportFigures } from './real-exports-bench.js';
 import { profileAgreementFigures } from './profile-bench.js';
 import { robustFigures } from './robust-bench.js';
 import { quantFigures } from './quant-bench.js';
+import { predictFigures } from './predict-bench.js';
 import type { BenchFigure } from './figure.js';
 
 type Figure = BenchFigure;
@@ -307,7 +309,7 @@ async function main(): Promise<void> {
   // timings on this machine's shared vCPUs are bimodal. The executor children inherit it.
   process.env[INTRA_OP_THREADS_ENV] = argValue(args, '--threads') ?? process.env[INTRA_OP_THREADS_ENV] ?? '1';
   process.stderr.write(`bench: onnxruntime intra-op threads: ${process.env[INTRA_OP_THREADS_ENV]}\n`);
-  const only = argValue(args, '--only')?.split(',') ?? ['engine', 'profiling', 'profile-agreement', 'executor', 'split', 'studio', 'export', 'real', 'robust', 'quant'];
+  const only = argValue(args, '--only')?.split(',') ?? ['engine', 'profiling', 'profile-agreement', 'executor', 'split', 'studio', 'export', 'real', 'robust', 'quant', 'predict'];
   const figures: Figure[] = [];
   if (only.includes('engine')) {
     process.stderr.write('bench: planning figures…\n');
@@ -326,6 +328,9 @@ async function main(): Promise<void> {
   if (only.includes('real')) figures.push(...(await realExportFigures()));
   if (only.includes('robust')) figures.push(...(await robustFigures()));
   if (only.includes('quant')) figures.push(...(await quantFigures()));
+  if (only.includes('predict')) {
+    figures.push(...(await predictFigures({ budgetS: Number(argValue(args, '--budget-s') ?? 300), deviceFile: argValue(args, '--device'), measuredCache: argValue(args, '--measured-cache') })));
+  }
   const width = Math.max(...figures.map((f) => f.figure.length));
   for (const f of figures) {
     console.log(`${f.met ? 'ok  ' : 'MISS'} ${f.figure.padEnd(width)}  ratio ${f.ratio.toFixed(3)} (goal ${f.goal})  ${f.measured} vs ${f.baselineOrGoal}`);

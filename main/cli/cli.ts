@@ -23,7 +23,7 @@ import { INTRA_OP_THREADS_ENV, listProviders } from '../profiling/providers.js';
 import { characterizeDevice } from '../profiling/characterize.js';
 import { defaultFusionRulesFile, probeFusionRules } from '../profiling/fusion-probe.js';
 import { writeFileAtomic } from '../files/atomic-write.js';
-import type { LatencyProfile } from '../../app/profiling/types.js';
+import type { LatencyProfile, LayerTypeError } from '../../app/profiling/types.js';
 import { defaultPowerProfile, parsePowerProfile, type DevicePowerProfile } from '../../app/partition/power.js';
 import { DEFAULT_GRAPH_OPTIMIZATION, DEFAULT_PROFILE_RUNS, DEFAULT_PROFILE_WARMUP, EXECUTION_PROVIDERS, type ExecutionProviderName, type GraphOptimization } from '../../app/profiling/types.js';
 import { readJsonFile } from '../files/json-file.js';
@@ -250,6 +250,27 @@ function interruptSignal(): AbortSignal {
   return controller.signal;
 }
 
+const percent = (x: number | null): string => (x === null ? '–' : `${(x * 100).toFixed(1)} %`);
+
+/** The device profile's per-type cross-validated error and samples (characterize's report). */
+function typeErrorTable(errors: readonly LayerTypeError[]): string {
+  const rows = errors.map((e) => [e.level === 'all' ? `${e.layerType} @all` : e.layerType, String(e.samples), String(e.adaptiveSamples), percent(e.medianError), percent(e.meanError)]);
+  return table(['layer type', 'samples', 'adaptive', 'cv median error', 'cv mean error'], rows, new Set([1, 2, 3, 4]));
+}
+
+/** Per layer type of a prediction: its predicted time and how far the device profile says that type's predictions may be off. */
+function predictionErrorTable(profile: LatencyProfile): string {
+  const rows = (profile.predictionErrors ?? []).map((e) => [
+    e.layerType,
+    String(e.layers),
+    formatMs(e.predictedMs),
+    percent(e.share),
+    percent(e.medianError),
+    e.samples === null ? '–' : String(e.samples)
+  ]);
+  return table(['layer type', 'layers', 'predicted ms', 'share', 'expected error (cv median)', 'samples'], rows, new Set([1, 2, 3, 4, 5]));
+}
+
 function layerTable(profile: LatencyProfile): string {
   const rows = profile.layers.map((l) => [
     String(l.index),
@@ -342,6 +363,8 @@ addModelOptions(program.command('predict').argument('<model>', 'ONNX file').desc
     if (options.out) writeProfileFile(options.out, profile);
     if (options.json) return print(JSON.stringify(profile, null, 2));
     print(layerTable(profile));
+    print('');
+    print(predictionErrorTable(profile));
     const fallback = profile.layers.filter((l) => l.method === 'roofline');
     print(
       `\npredicted whole model ${formatMs(profile.sumOfMediansMs)} ms on ${profile.ep} (${profileSettings(profile)}; compare with profile --optimization ${profile.graphOptimization})` +
@@ -372,8 +395,10 @@ program
         else progress.update(e.layerType, e.done, e.total);
       }
     }).finally(() => progress.end());
-    const rows = profile.fits.map((f) => [f.layerType, f.form, f.features.join(', '), String(f.samples), f.r2.toFixed(3)]);
+    const rows = profile.fits.map((f) => [f.level === 'all' ? `${f.layerType} @all` : f.layerType, f.form, f.features.join(', '), String(f.samples), f.r2.toFixed(3)]);
     print(table(['layer type', 'fit', 'features', 'samples', 'R²'], rows, new Set([3, 4])));
+    print('');
+    print(typeErrorTable(profile.typeErrors ?? []));
     print(
       `\n${profile.configurations} configurations in ${profile.elapsedS.toFixed(0)} s${profile.complete ? ' (grid complete)' : ' (budget spent; run again to continue)'}; wrote ${options.out}`
     );

@@ -21,6 +21,8 @@ export interface SideLatencies {
   source: string;
   /** The latency profile behind them, when there is one (measured or predicted). */
   profile: LatencyProfile | null;
+  /** The device profile a prediction was made from. */
+  device?: DeviceProfile;
 }
 
 /** A device `factor`× slower than the one measured (`--device-slowdown`): every local latency stretched, and the source says so. */
@@ -55,7 +57,8 @@ export async function latenciesFromFile(analyzed: AnalyzedModel, file: string, o
     return {
       ms: profile.layers.map((l) => l.medianMs),
       source: `predicted for ${device.ep} at ${optimization} on ${device.device.cpu} (${label}${fallback ? `; ${fallback} layers by roofline` : ''})`,
-      profile
+      profile,
+      device
     };
   }
   throw new LatencySourceError(`${label}: not a latency profile or device profile (kind is ${JSON.stringify(kind ?? null)})`);
