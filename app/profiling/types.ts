@@ -188,10 +188,10 @@ export interface DeviceProfile {
   device: DeviceInfo;
   ep: ExecutionProviderName;
   /**
-   * The level the configurations were timed at: 'disabled', always — a lone layer at 'all'
-   * would be timed with the layout conversions around it that a whole model pays once, so
-   * predictions are for 'disabled' and compare with profiles measured at that level.
-   * Absent in files written before it was recorded (they were 'disabled' too).
+   * The level the grid's configurations were timed at: 'disabled', always. Samples and fits
+   * marked `level: 'all'` are NCHWc kernels timed at 'all' (layout reorders left out), which
+   * predictions at 'all' use (app/prediction/predict.ts). Absent in files written before it
+   * was recorded (they were 'disabled' too).
    */
   graphOptimization?: GraphOptimization;
   /** onnxruntime intra-op threads the configurations were timed with; absent in older files. */

@@ -8,7 +8,7 @@
 // fusion-free, one-level predictor of before (no kernels: each layer alone, the same
 // fits) beside it at 'all'; and the decision quality of `run --cut auto --local` from a
 // `predict`ed profile on EfficientNet-B0 and MobileNetV3 with `--device-slowdown 20`
-// (main/bench/split-bench.ts's measurement, reused).
+// (main/bench/split-bench.ts's decisionFigures, against a real executor child process).
 //
 // `--measured-cache DIR` keeps the measured profiles between runs (for working on the
 // predictor; the figures of a report are made without it).
@@ -27,6 +27,12 @@ import { characterizeDevice, checkDeviceProfileShape } from '../profiling/charac
 import { readFusionRules } from '../profiling/fusion-probe.js';
 import { profileModel } from '../profiling/profiler.js';
 import type { BenchFigure } from './figure.js';
+import { decisionFigures } from './split-bench.js';
+import { startExecutorProcess } from '../executor/executor-process.js';
+import { ExecutorClient } from '../executor/client.js';
+import type { LinkShaper } from '../executor/link.js';
+import type { RemoteExecutor } from '../executor/remote-executor.js';
+import { writeProfileFile } from '../profiling/profiler.js';
 import * as ort from 'onnxruntime-node';
 import { generateInputs } from '../model/inputs.js';
 import { modelIdentity } from '../model/model-file.js';
@@ -41,6 +47,8 @@ const MIN_RUNS = 10;
 const MAX_RUNS = 400;
 const MIN_TIMED_MS = 400;
 const WITHIN = 0.1;
+const DECISION_MODELS = ['efficientnet_b0', 'mobilenet_v3_small'];
+const DEVICE_SLOWDOWN = 20;
 
 export interface PredictBenchOptions {
   budgetS: number;
@@ -224,6 +232,11 @@ export async function predictFigures(options: PredictBenchOptions): Promise<Benc
     }
   }
   for (const level of LEVELS) figures.push(...shareFigures(results, level));
+  try {
+    figures.push(...(await predictedDecisionFigures(device, rules)));
+  } catch (error) {
+    figures.push({ figure: 'decision quality with --local from predict', measured: `failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`, baselineOrGoal: '—', ratio: NaN, goal: '≤ 1.05', met: false });
+  }
   for (const [type, errors] of [...perTypeLayerErrors(layerPairs)].sort()) {
     const m = median(errors);
     figures.push({
@@ -234,6 +247,37 @@ export async function predictFigures(options: PredictBenchOptions): Promise<Benc
       goal: '≤ 0.25',
       met: m <= 0.25
     });
+  }
+  return figures;
+}
+
+/**
+ * Decision quality from a prediction: `neurosurgeon predict` on EfficientNet-B0 and
+ * MobileNetV3 (at 'all', what the executor and split runs use) written to a file and given
+ * to the sweep as `--local`, with the device emulated DEVICE_SLOWDOWN× slower; the server
+ * side is the executor's own profile. Goal: measured(auto cut) / measured(best cut) ≤ 1.05.
+ */
+async function predictedDecisionFigures(device: DeviceProfile, rules: Awaited<ReturnType<typeof readFusionRules>>): Promise<BenchFigure[]> {
+  const models = listRealModels().filter((m) => DECISION_MODELS.includes(m.name));
+  if (models.length === 0) return [];
+  const log = (message: string): void => void process.stderr.write(`${message}\n`);
+  const folder = mkdtempSync(path.join(tmpdir(), 'neurosurgeon-bench-predict-'));
+  const executor = await startExecutorProcess(['--max-concurrency', '1', '--timeout-s', '600', '--max-body-mb', '2048']);
+  const figures: BenchFigure[] = [];
+  try {
+    const connect = (shaper?: LinkShaper): RemoteExecutor => new ExecutorClient({ url: executor.url, shaper, timeoutMs: 600_000 });
+    for (const model of models) {
+      const analyzed = await analyzeModelFile(model.file);
+      const localFile = path.join(folder, `${model.name}.predicted.json`);
+      writeProfileFile(localFile, predictProfile(analyzed.analysis, analyzed.model, device, modelIdentity(analyzed), { optimization: 'all', rules }));
+      const every = Math.max(1, Math.round(analyzed.analysis.layers.length / 12));
+      figures.push(
+        ...(await decisionFigures(analyzed, { id: model.name, deviceSlowdown: DEVICE_SLOWDOWN, every, localFile, goal: 1.05, label: `${model.name} with --local from predict (device emulated ${DEVICE_SLOWDOWN}× slower)` }, connect, { networks: ['wifi', 'lte', '3g'], runs: 3, log }))
+      );
+    }
+  } finally {
+    await executor.stop();
+    rmSync(folder, { recursive: true, force: true });
   }
   return figures;
 }

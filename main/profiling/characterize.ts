@@ -32,6 +32,9 @@
 // come from the shared cache as a model's do (INPUT_ROTATION_BYTES).
 // Budget allowing, a second pass measures every configuration again and keeps the lower
 // median (see PASSES): other processes' load comes in bursts and only slows runs down.
+// Two phases take shares of the budget after the grid's first pass (issue 19): the NCHWc
+// kernels of conv-like types timed at 'all' (kernelLevelGrid), and adaptive sampling —
+// more configurations where a type's cross-validated error is highest (adaptiveConfig).
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
