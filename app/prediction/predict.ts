@@ -76,6 +76,22 @@ export function deviceHardware(profile: DeviceProfile): HardwareProfile {
 
 export { LAST_LEVEL_CACHE_BYTES };
 
+/** Layer types bound by moving their activations: at sizes beyond the cache, floored at the memory's bandwidth. */
+const memoryBoundTypes = new Set(['activation', 'elementwise', 'dataMovement', 'normalization', 'softmax', 'pooling']);
+
+/**
+ * This device's memory bandwidth, bytes per ms: the median over activation and
+ * data-movement samples that moved more than twice the last-level cache (float32 in and
+ * out). Null when the sweep has none.
+ */
+export function memoryBytesPerMs(profile: DeviceProfile): number | null {
+  const rates = profile.samples.flatMap((s) => {
+    const bytes = bytesMoved(s);
+    return bytes !== null && bytes > 2 * LAST_LEVEL_CACHE_BYTES && s.ms > 0 && (s.level ?? 'disabled') === 'disabled' ? [bytes / s.ms] : [];
+  });
+  return rates.length ? median(rates) : null;
+}
+
 /**
  * Rate at which this device streams weights from memory, bytes per ms: the median over
  * one-row FC samples whose weights exceed the cache (float32). Null when none do.
@@ -157,6 +173,8 @@ export function predictProfile(analysis: ModelAnalysis, model: OnnxModel, device
   // A model whose weights do not fit in cache streams its one-row FC layers' weights
   // from memory on every inference: those layers take at least that long.
   const streamingRate = analysis.totals.paramBytes > LAST_LEVEL_CACHE_BYTES ? weightStreamingBytesPerMs(deviceProfile) : null;
+  // A memory-bound layer moving more than the cache holds takes at least its bytes over the memory's bandwidth (the roofline's memory roof).
+  const memoryRate = memoryBytesPerMs(deviceProfile);
   const regression = (described: LayerFeatures | null): number | null => {
     const fit = described ? selectFit(fitsByType.get(described.layerType) ?? [], described.features) : undefined;
     return described && fit ? predictWithFit(fit, described.features) : null;
@@ -167,6 +185,10 @@ export function predictProfile(analysis: ModelAnalysis, model: OnnxModel, device
     const byRegression = parts.every((part) => part !== null);
     let ms = byRegression ? parts.reduce((sum: number, part) => sum + (part ?? 0), 0) : estimateLayerMs(layer, inputActivations(layer, analysis, model), hardware).ms;
     if (streamingRate && described?.layerType === 'fc') ms = Math.max(ms, layer.paramBytes / streamingRate);
+    if (memoryRate && described && memoryBoundTypes.has(described.layerType)) {
+      const moved = inputActivations(layer, analysis, model).bytes + (layer.outputBytes ?? 0);
+      if (moved > LAST_LEVEL_CACHE_BYTES) ms = Math.max(ms, moved / memoryRate);
+    }
     return { ms, method: byRegression ? ('regression' as const) : ('roofline' as const) };
   });
   const groups = level === 'disabled' ? analysis.layers.map((layer): KernelGroup => ({ layers: [layer.index], predictAs: 'anchor' })) : kernelGroups(analysis, model.graph, fusedPatternIds(options.rules, level));

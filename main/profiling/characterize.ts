@@ -562,6 +562,9 @@ function gridByType(): Record<LayerType, SweepConfig[]> {
   // hidden layer): far below the grids above, where a fit would otherwise guess the fixed
   // cost of a kernel from configurations a hundred times its size.
   const vectorShapes = [[1, 64], [1, 300], [1, 1000], [1, 4096]];
+  // Activations larger than the last-level cache (LAST_LEVEL_CACHE_BYTES): their time is the
+  // memory's bandwidth, the roof predict.ts puts under memory-bound layers that large.
+  const beyondCache = [[1, 256, 192, 192], [1, 512, 192, 192]];
   const tinyMaps = [[1, 4, 4, 4], [1, 16, 4, 4], [1, 16, 8, 8]];
   const vectorActivations = [...cartesian(['Relu', 'Clip', 'Tanh', 'Sigmoid'] as const, vectorShapes)].map(([op, shape]) => activationConfig(op, shape));
   const vectorElementwise = [...cartesian(['Add', 'Mul'] as const, [...vectorShapes.map((s) => [1, 1, ...s]), ...tinyMaps])].map(([op, shape]) => elementwiseConfig(op, shape));
@@ -594,7 +597,7 @@ function gridByType(): Record<LayerType, SweepConfig[]> {
     fcBatched: spread(rowFc, 60),
     matmul: spread(matmul, 80),
     pooling: spread(pooling, 80),
-    activation: [...spread(activation, 84), ...vectorActivations],
+    activation: [...spread(activation, 84), ...vectorActivations, ...beyondCache.map((shape) => activationConfig('Relu', shape))],
     normalization: spread(normalization, 60),
     softmax,
     elementwise: [...spread(elementwise, 80), ...vectorElementwise],
