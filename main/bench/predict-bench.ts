@@ -1,16 +1,17 @@
 // `npm run bench -- --only predict` (issue 19): predictions that hold on modern
 // architectures. One characterisation of this CPU (the default budget, or `--device
-// FILE`), then for every model of ../shared/real-models/ and of the zoo: measured whole
-// runs at both optimisation levels (two plain sessions timed in alternating blocks) against the prediction for that level (kernels at 'all', from
-// resources/fusion-rules.json; layers at 'disabled'); the share within ±10 %, the median
-// and worst error per level; the per-layer-type median error of the characterisation
-// (cross-validated) and of the layers of the real exports at 'disabled', with the
-// fusion-free, one-level predictor of before (no kernels: each layer alone, the same
-// fits) beside it at 'all'; and the decision quality of `run --cut auto --local` from a
-// `predict`ed profile on EfficientNet-B0 and MobileNetV3 with `--device-slowdown 20`
+// FILE`), then for every model of ../shared/real-models/ and of the zoo: whole runs at
+// both optimisation levels (two plain sessions timed in alternating blocks, wall time and
+// this process's CPU time) against the prediction for that level (kernels at 'all', from
+// resources/fusion-rules.json; layers at 'disabled'): the share within ±10 %, the median
+// and worst error per level, and at 'all' the fusion-free layer-by-layer prediction of
+// before beside it; the characterisation's cross-validated median error per layer type;
+// the median per-layer error per type of the real exports' layers at 'disabled'; and the
+// decision quality of split runs with `--local` from a `predict`ed profile on
+// EfficientNet-B0 and MobileNetV3 with the device emulated 20× slower
 // (main/bench/split-bench.ts's decisionFigures, against a real executor child process).
 //
-// `--measured-cache DIR` keeps the measured profiles between runs (for working on the
+// `--measured-cache DIR` keeps the measured runs between runs (for working on the
 // predictor; the figures of a report are made without it).
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
