@@ -191,6 +191,29 @@ function shareFigures(results: ModelResult[], level: GraphOptimization): BenchFi
   return figures;
 }
 
+/**
+ * What fusion and the NCHWc kernels are worth, predicted against measured: per model,
+ * (predicted all / predicted disabled) / (measured all / measured disabled). The two
+ * levels' runs were interleaved, so the machine's load cancels from the measured ratio.
+ */
+function levelRatioFigure(results: ModelResult[]): BenchFigure {
+  const ratios = [...new Set(results.map((r) => r.id))].flatMap((id) => {
+    const all = results.find((r) => r.id === id && r.level === 'all');
+    const disabled = results.find((r) => r.id === id && r.level === 'disabled');
+    return all && disabled ? [{ id, ratio: all.predictedMs / disabled.predictedMs / (all.measuredMs / disabled.measuredMs) }] : [];
+  });
+  const errors = ratios.map((r) => Math.abs(r.ratio - 1));
+  const within = errors.filter((e) => e <= WITHIN).length / Math.max(1, errors.length);
+  return {
+    figure: 'fusion at all: (predicted all / disabled) / (measured all / disabled), models within ±10 %',
+    measured: `${pct(within)} (median |ratio − 1| ${pct(median(errors))}; ${ratios.map((r) => `${r.id} ${r.ratio.toFixed(2)}`).join(', ')})`,
+    baselineOrGoal: 'measured levels interleaved',
+    ratio: within,
+    goal: '≥ 0.95',
+    met: within >= 0.95
+  };
+}
+
 /** Per layer type: the median |predicted − measured| / measured over the real exports' layers at 'disabled' (each layer its own kernel). */
 function perTypeLayerErrors(pairs: { analyzed: AnalyzedModel; measured: LatencyProfile; predicted: LatencyProfile }[]): Map<string, number[]> {
   const byType = new Map<string, number[]>();
@@ -225,7 +248,7 @@ export async function predictFigures(options: PredictBenchOptions): Promise<Benc
     }
     const seconds = (performance.now() - start) / 1000;
     figures.push({
-      figure: `characterisation time / budget (${device.configurations} configurations, adaptive: ${(device.typeErrors ?? []).map((t) => `${t.layerType} ${t.samples}`).join(', ')})`,
+      figure: `characterisation time / budget (${device.configurations} configurations, samples per type: ${(device.typeErrors ?? []).map((t) => `${t.layerType}${t.level ? ` @${t.level}` : ''} ${t.samples} (${t.adaptiveSamples} adaptive)`).join(', ')})`,
       measured: `${seconds.toFixed(0)} s`,
       baselineOrGoal: `${options.budgetS} s budget`,
       ratio: seconds / options.budgetS,
@@ -235,7 +258,7 @@ export async function predictFigures(options: PredictBenchOptions): Promise<Benc
   }
   for (const t of device.typeErrors ?? []) {
     figures.push({
-      figure: `characterisation: cross-validated median error of ${t.layerType} (${t.samples} samples, ${t.adaptiveSamples} adaptive)`,
+      figure: `characterisation: cross-validated median error of ${t.layerType}${t.level ? ` kernels at ${t.level}` : ''} (${t.samples} samples, ${t.adaptiveSamples} adaptive)`,
       measured: pct(t.medianError),
       baselineOrGoal: `mean ${pct(t.meanError)}`,
       ratio: t.medianError,
@@ -267,6 +290,7 @@ export async function predictFigures(options: PredictBenchOptions): Promise<Benc
     }
   }
   for (const level of LEVELS) figures.push(...shareFigures(results, level));
+  figures.push(levelRatioFigure(results));
   try {
     figures.push(...(await predictedDecisionFigures(device, rules)));
   } catch (error) {

@@ -628,8 +628,12 @@ export const KERNEL_LEVEL_TYPES: Readonly<Partial<Record<LayerType, number>>> = 
 const KERNEL_LEVEL_KEY_PREFIX = '@all ';
 const KERNEL_LEVEL_BUDGET_SHARE = 0.15;
 
+/** The kernel-level configurations, round-robin across the types, so a phase the budget cuts short still has each type's. */
 function kernelLevelGrid(grid: readonly SweepConfig[]): SweepConfig[] {
-  return Object.entries(KERNEL_LEVEL_TYPES).flatMap(([type, count]) => spread(grid.filter((c) => c.layerType === type && !c.key.startsWith(ADAPTIVE_KEY_PREFIX)), count ?? 0));
+  const lists = Object.entries(KERNEL_LEVEL_TYPES).map(([type, count]) => spread(grid.filter((c) => c.layerType === type && !c.key.startsWith(ADAPTIVE_KEY_PREFIX)), count ?? 0));
+  const ordered: SweepConfig[] = [];
+  for (let i = 0; lists.some((list) => i < list.length); i++) for (const list of lists) if (i < list.length) ordered.push(list[i]);
+  return ordered;
 }
 
 /** Share of a call's budget the adaptive phase may take (the grid's first pass gets the rest first). */
@@ -717,8 +721,8 @@ export function adaptiveConfig(layerType: LayerType, index: number): SweepConfig
 export function worstLayerType(errors: readonly LayerTypeError[]): LayerType | null {
   let best: { type: LayerType; score: number } | null = null;
   for (const error of errors) {
-    if (!(ADAPTIVE_TYPES as readonly string[]).includes(error.layerType)) continue;
-    const score = error.medianError / Math.sqrt(1 + error.adaptiveSamples / 12);
+    if (!(ADAPTIVE_TYPES as readonly string[]).includes(error.layerType) || error.level !== undefined) continue;
+    const score = error.medianError / (1 + error.adaptiveSamples / 12);
     if (!best || score > best.score) best = { type: error.layerType as LayerType, score };
   }
   return best?.type ?? null;
