@@ -276,7 +276,7 @@ function layerTable(profile: LatencyProfile): string {
     String(l.index),
     l.name,
     l.op,
-    profile.predicted ? (l.method ?? '') : (l.provider ?? (l.attribution === 'folded' ? 'folded' : '?')).replace('ExecutionProvider', ''),
+    profile.predicted ? `${l.method ?? ''}${l.kernel ? ` · ${l.kernel}` : ''}` : (l.provider ?? (l.attribution === 'folded' ? 'folded' : '?')).replace('ExecutionProvider', ''),
     formatMs(l.medianMs),
     profile.predicted ? '' : formatMs(l.p10Ms),
     profile.predicted ? '' : formatMs(l.p90Ms),
