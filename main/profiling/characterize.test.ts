@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { DeviceProfile } from '../../app/profiling/types.js';
 import { LAYER_TYPES } from '../../app/prediction/features.js';
-import { ADAPTIVE_TYPES, adaptiveConfig, characterizeDevice, CharacterizeCancelledError, DeviceProfileError, readDeviceProfile, sweepGrid, worstLayerType, type CharacterizeProgress } from './characterize.js';
+import { ADAPTIVE_TYPES, adaptiveConfig, characterizeDevice, kernelLevelGrid, CharacterizeCancelledError, DeviceProfileError, readDeviceProfile, sweepGrid, worstLayerType, type CharacterizeProgress } from './characterize.js';
 
 const folder = mkdtempSync(path.join(os.tmpdir(), 'characterize-test-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
@@ -169,6 +169,25 @@ describe('adaptive sampling', () => {
     expect(new Set(keys).size).toBe(keys.length);
     expect(again.samples.filter((s) => s.config.startsWith('adaptive ')).length).toBeGreaterThan(adaptive.length);
   }, 60_000);
+});
+
+describe('kernels at all', () => {
+  it('times a spread of each NCHWc-capable type and the fused kernels at all, round-robin, fitted apart', async () => {
+    const all = sweepGrid();
+    const levelGrid = kernelLevelGrid(all);
+    expect(levelGrid.slice(0, 7).map((c) => c.layerType)).toEqual(['conv', 'groupedConv', 'depthwiseConv', 'pooling', 'activation', 'normalization', 'activation']);
+    expect(levelGrid.some((c) => c.key.startsWith('normalization kernel LayerNormalization'))).toBe(true);
+    const grid = [...all.filter((c) => c.layerType === 'activation').slice(0, 8), ...all.filter((c) => c.layerType === 'normalization').slice(0, 8)];
+    // The kernel-level phase has 15 % of the budget: enough here for its first few configurations, the Gelu kernel the third.
+    const profile = await characterizeDevice({ ep: 'cpu', budgetS: 40, outFile: path.join(folder, 'kernel-level.json'), grid, kernelLevel: true, adaptive: false });
+    const atAll = profile.samples.filter((s) => s.level === 'all');
+    const gelu = atAll.find((s) => s.config === '@all activation kernel Gelu x=1x16x256');
+    expect(gelu?.features).toEqual({ neurons: 16 * 256, transcendentalNeurons: 16 * 256 });
+    expect(gelu!.ms).toBeGreaterThan(0);
+    // The grid's own samples are at the profile's level; the fits at all are marked so.
+    expect(profile.samples.filter((s) => s.level === undefined).map((s) => s.config)).toEqual(grid.map((c) => c.key));
+    expect(profile.fits.filter((f) => f.level === 'all').every((f) => f.layerType === 'activation' || f.layerType === 'normalization')).toBe(true);
+  }, 90_000);
 });
 
 describe('characterizeDevice over quantized layers', () => {

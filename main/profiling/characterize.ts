@@ -118,6 +118,12 @@ export interface SweepConfig {
   outputTypes?: ElementTypeName[];
   /** Adds the layer to `builder`, reading the model inputs `inputs`; returns its output values. */
   addLayer: (builder: GraphBuilder, inputs: string[]) => string[];
+  /**
+   * A fused kernel's configuration (timed at 'all' only): the pattern's nodes, which
+   * onnxruntime runs as one kernel, described by the features of the one op it predicts
+   * them as (app/prediction/fusion.ts predictAs), instead of a single layer's.
+   */
+  kernelFeatures?: Record<string, number>;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -624,13 +630,53 @@ function gridByType(): Record<LayerType, SweepConfig[]> {
  * configurations is timed again at 'all' (layout reorders around the lone layer left out:
  * LAYOUT_KERNELS), as samples with `level: 'all'` fitted apart, which predictions at 'all' use.
  */
-export const KERNEL_LEVEL_TYPES: Readonly<Partial<Record<LayerType, number>>> = { conv: 90, groupedConv: 25, depthwiseConv: 35, pooling: 25 };
+export const KERNEL_LEVEL_TYPES: Readonly<Partial<Record<LayerType, number>>> = { conv: 90, groupedConv: 25, depthwiseConv: 35, pooling: 25, activation: 20, normalization: 12 };
+
+/**
+ * The fused kernels onnxruntime makes of written-out patterns at 'all' (resources/fusion-rules.json):
+ * GELU (Div → Erf → Add → Mul → Mul) runs as one Gelu kernel and SiLU (Sigmoid → Mul) as
+ * QuickGelu, both predicted as a transcendental activation over their output; a LayerNorm
+ * written out runs as one LayerNormalization. Timed as such at 'all', they join those
+ * types' fits at 'all' beside the plain layers timed there, so a fused kernel is costed as
+ * the kernel it is, not as the op it stands for.
+ */
+function fusedKernelConfigs(): SweepConfig[] {
+  const sequences = [[1, 16, 256], [1, 64, 384], [1, 197, 384], [1, 128, 768], [1, 256, 1024]];
+  const maps = [[1, 32, 56, 56], [1, 96, 28, 28], [1, 240, 14, 14], [1, 672, 7, 7]];
+  const kernel = (name: string, layerType: LayerType, shape: number[], features: Record<string, number>, build: (b: GraphBuilder, x: string) => string): SweepConfig => ({
+    key: `${layerType} kernel ${name} x=${shape.join('x')}`,
+    layerType,
+    macs: elements(shape),
+    activationBytes: 8 * elements(shape),
+    weightBytes: 0,
+    inputs: [f32(shape)],
+    addLayer: (b, [x]) => [build(b, x)],
+    kernelFeatures: features
+  });
+  const scalar = (b: GraphBuilder, name: string, value: number): string => b.constantFloat(name, [], new Float32Array([value]));
+  return [
+    ...sequences.map((shape) => kernel('Gelu', 'activation', shape, { neurons: elements(shape), transcendentalNeurons: elements(shape) }, (b, x) => b.gelu(x))),
+    ...maps.map((shape) => kernel('QuickGelu', 'activation', shape, { neurons: elements(shape), transcendentalNeurons: elements(shape) }, (b, x) => b.mul(x, b.op('Sigmoid', [x])))),
+    ...sequences.map((shape) =>
+      kernel('LayerNormalization', 'normalization', shape, { neurons: elements(shape), lrnWindowNeurons: 0, statisticsNeurons: elements(shape) }, (b, x) => {
+        const d = shape[shape.length - 1];
+        const mean = b.op('ReduceMean', [x], { axes: [-1], keepdims: 1 });
+        const centred = b.op('Sub', [x, mean]);
+        const variance = b.op('ReduceMean', [b.op('Pow', [centred, scalar(b, '/ln.two', 2)])], { axes: [-1], keepdims: 1 });
+        const normed = b.op('Div', [centred, b.op('Sqrt', [b.op('Add', [variance, scalar(b, '/ln.eps', 1e-5)])])]);
+        return b.op('Add', [b.op('Mul', [normed, b.constantFloat('/ln.weight', [d], new Float32Array(d).fill(1))]), b.constantFloat('/ln.bias', [d], new Float32Array(d))]);
+      })
+    )
+  ];
+}
 const KERNEL_LEVEL_KEY_PREFIX = '@all ';
 const KERNEL_LEVEL_BUDGET_SHARE = 0.15;
 
-/** The kernel-level configurations, round-robin across the types, so a phase the budget cuts short still has each type's. */
-function kernelLevelGrid(grid: readonly SweepConfig[]): SweepConfig[] {
+/** The kernel-level configurations, round-robin across the types (and the fused kernels), so a phase the budget cuts short still has each type's. */
+export function kernelLevelGrid(grid: readonly SweepConfig[]): SweepConfig[] {
   const lists = Object.entries(KERNEL_LEVEL_TYPES).map(([type, count]) => spread(grid.filter((c) => c.layerType === type && !c.key.startsWith(ADAPTIVE_KEY_PREFIX)), count ?? 0));
+  const types = new Set(grid.map((c) => c.layerType));
+  lists.push(fusedKernelConfigs().filter((c) => types.has(c.layerType)));
   const ordered: SweepConfig[] = [];
   for (let i = 0; lists.some((list) => i < list.length); i++) for (const list of lists) if (i < list.length) ordered.push(list[i]);
   return ordered;
@@ -828,7 +874,7 @@ function buildConfig(config: SweepConfig, seed: number, level: GraphOptimization
   const model = readOnnxModel(bytes);
   const analysis = analyzeModel(model);
   const layers = analysis.layers.filter((layer) => !layer.name.startsWith(SWEEP_WRAPPER));
-  const described = layers.length === 1 ? layerFeatures(layers[0], analysis, model.graph) : null;
+  const described = config.kernelFeatures ? { layerType: config.layerType, features: config.kernelFeatures } : layers.length === 1 ? layerFeatures(layers[0], analysis, model.graph) : null;
   if (!described || described.layerType !== config.layerType) {
     throw new Error(`configuration "${config.key}" is not recognised as ${config.layerType} (${described?.layerType ?? 'unmodelled'})`);
   }
