@@ -16,10 +16,11 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { layerFeatures } from '../../app/prediction/features.js';
+import { LAYER_TYPE_FEATURES, layerFeatures, type LayerType } from '../../app/prediction/features.js';
+import { fitDeviceModels, fitLayerType, layerTypeErrors, predictWithFit, selectFit } from '../../app/prediction/regression.js';
 import { predictProfile, wholeModelEstimateMs } from '../../app/prediction/predict.js';
 import { median } from '../../app/profiling/trace.js';
-import type { DeviceProfile, GraphOptimization, LatencyProfile } from '../../app/profiling/types.js';
+import type { DeviceProfile, GraphOptimization, LatencyProfile, RegressionFit } from '../../app/profiling/types.js';
 import { analyzeModelFile, type AnalyzedModel } from '../model/analyze-file.js';
 import { listRealModels } from '../model/real-models.js';
 import { ensureZooModel } from '../model/zoo-files.js';
@@ -191,6 +192,52 @@ function shareFigures(results: ModelResult[], level: GraphOptimization): BenchFi
   return figures;
 }
 
+/** The features of the types issue 19 changed, as they were before it (git 1a14737). */
+const FEATURES_BEFORE: Readonly<Partial<Record<LayerType, readonly string[]>>> = {
+  depthwiseConv: ['inputSize', 'filterStrideSquaredTimesFilters', 'macs'],
+  matmul: ['macs'],
+  elementwise: ['neurons'],
+  dataMovement: ['bytes', 'copiedBytes', 'transposedBytes', 'copies']
+};
+const CONV_FEATURES_BEFORE = ['inputSize', 'filterStrideSquaredTimesFilters', 'macs', 'im2colElements'];
+
+/**
+ * Per type whose features changed: the cross-validated median error with the features of
+ * before and of now, on the same samples of this characterisation (so the machine's load
+ * is the same for both); grouped convs, a type of their own now, were conv layers before:
+ * their error before is that of the conv fit (old features, the conv samples) on them.
+ */
+export function featureFigures(device: DeviceProfile): BenchFigure[] {
+  const figures: BenchFigure[] = [];
+  const samples = device.samples.filter((s) => (s.level ?? 'disabled') === 'disabled');
+  const now = new Map(layerTypeErrors(samples, fitDeviceModels(samples)).filter((e) => e.level === undefined).map((e) => [e.layerType, e]));
+  const before = new Map(layerTypeErrors(samples, fitDeviceModels(samples, { ...LAYER_TYPE_FEATURES, ...FEATURES_BEFORE }), { ...LAYER_TYPE_FEATURES, ...FEATURES_BEFORE }).filter((e) => e.level === undefined).map((e) => [e.layerType, e.medianError]));
+  // Grouped convs as conv layers: features of before, from each configuration's key (c, hw, k, s, f, g).
+  const grouped = samples.flatMap((s) => {
+    const match = s.layerType === 'groupedConv' ? /c=(\d+) hw=(\d+) k=(\d+) s=(\d+) f=(\d+) g=(\d+)/.exec(s.config) : null;
+    if (!match) return [];
+    const [, , , k, stride, f] = match.map(Number);
+    return [{ ...s, features: { ...s.features, filterStrideSquaredTimesFilters: ((k * k) / (stride * stride)) * f } }];
+  });
+  const convFits = fitLayerType('conv', CONV_FEATURES_BEFORE, samples.filter((s) => s.layerType === 'conv'), 'macs');
+  if (grouped.length > 0 && convFits.length > 0) {
+    before.set('groupedConv', median(grouped.map((s) => Math.abs(predictWithFit(selectFit(convFits, s.features) as RegressionFit, s.features) - s.ms) / Math.max(s.ms, 0.002))));
+  }
+  for (const [type, was] of before) {
+    const is = now.get(type);
+    if (!is || !(type in FEATURES_BEFORE || type === 'groupedConv')) continue;
+    figures.push({
+      figure: `characterisation: cross-validated median error of ${type}, features of now / of before (same ${is.samples} samples)`,
+      measured: pct(is.medianError),
+      baselineOrGoal: `${pct(was)} before${type === 'groupedConv' ? ' (as conv layers, by the conv fit)' : ''}`,
+      ratio: is.medianError / was,
+      goal: '≤ 1.0',
+      met: is.medianError <= was
+    });
+  }
+  return figures;
+}
+
 /**
  * What fusion and the NCHWc kernels are worth, predicted against measured: per model,
  * (predicted all / predicted disabled) / (measured all / measured disabled). The two
@@ -256,6 +303,7 @@ export async function predictFigures(options: PredictBenchOptions): Promise<Benc
       met: seconds <= options.budgetS * 1.1
     });
   }
+  figures.push(...featureFigures(device));
   for (const t of device.typeErrors ?? []) {
     figures.push({
       figure: `characterisation: cross-validated median error of ${t.layerType}${t.level ? ` kernels at ${t.level}` : ''} (${t.samples} samples, ${t.adaptiveSamples} adaptive)`,
