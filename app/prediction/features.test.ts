@@ -36,16 +36,19 @@ describe('layerFeatures', () => {
     expect(fc!.features).toEqual({ inputNeurons: 9216, outputNeurons: 4096, inputTimesOutputNeurons: 9216 * 4096, macs: 9216 * 4096 });
     expect(layers.filter((l) => l?.layerType === 'pooling')).toHaveLength(3);
     expect(layers.filter((l) => l?.layerType === 'activation')).toHaveLength(7);
-    expect(layers.find((l) => l?.layerType === 'dataMovement')!.features).toEqual({ bytes: 9216 * 4, copiedBytes: 0, transposedBytes: 0, copies: 0 });
+    expect(layers.find((l) => l?.layerType === 'dataMovement')!.features).toEqual({ bytes: 9216 * 4, copiedBytes: 0, transposedBytes: 0, copies: 0, paddedBytes: 0 });
     expect(layers.find((l) => l?.layerType === 'activation')!.features).toEqual({ neurons: 64 * 55 * 55, transcendentalNeurons: 0 });
   });
 
   it('tells depthwise convs from plain and grouped ones', () => {
     const depthwise = singleLayer((b, x) => b.conv(x, { inChannels: 32, outChannels: 32, kernel: 3, stride: 2, pad: 1, group: 32 }), [1, 32, 56, 56]);
-    expect(depthwise).toEqual({ layerType: 'depthwiseConv', features: { inputSize: 32 * 56 * 56, filterStrideSquaredTimesFilters: (9 / 4) * 32, macs: 32 * 28 * 28 * 9 } });
+    expect(depthwise).toEqual({ layerType: 'depthwiseConv', features: { inputSize: 32 * 56 * 56, filterStrideSquaredTimesFilters: (9 / 4) * 32, macs: 32 * 28 * 28 * 9, outputSize: 32 * 28 * 28 } });
     const grouped = singleLayer((b, x) => b.conv(x, { inChannels: 64, outChannels: 128, kernel: 3, pad: 1, group: 2 }), [1, 64, 28, 28]);
-    expect(grouped!.layerType).toBe('conv');
-    expect(grouped!.features.macs).toBe(128 * 28 * 28 * 32 * 9);
+    // Grouped, not depthwise: one im2col and GEMM per group.
+    expect(grouped).toEqual({
+      layerType: 'groupedConv',
+      features: { inputSize: 64 * 28 * 28, macs: 128 * 28 * 28 * 32 * 9, im2colElements: 64 * 9 * 28 * 28, groups: 2, outputSize: 128 * 28 * 28 }
+    });
     const dilated = singleLayer((b, x) => b.conv(x, { inChannels: 16, outChannels: 16, kernel: 3, pad: 2, dilation: 2 }), [1, 16, 28, 28]);
     expect(dilated!.layerType).toBe('conv');
   });
@@ -57,7 +60,7 @@ describe('layerFeatures', () => {
     const matmulTypes = new Set(types.filter(([op]) => op === 'MatMul').map(([, type]) => type));
     expect(matmulTypes).toEqual(new Set(['fcBatched', 'matmul']));
     const attention = layers.find((l) => l?.layerType === 'matmul');
-    expect(attention!.features).toEqual({ macs: 4 * 128 * 128 * 64 });
+    expect(attention!.features).toEqual({ macs: 4 * 128 * 128 * 64, batches: 4, outputSize: 4 * 128 * 128 });
     const linear = layers.find((l) => l?.layerType === 'fcBatched');
     expect(linear!.features).toEqual({ inputNeurons: 256, outputNeurons: 256, inputTimesOutputNeurons: 256 * 256, macs: 128 * 256 * 256 });
     for (const [op, type] of types) {
@@ -85,9 +88,10 @@ describe('layerFeatures', () => {
 
   it('tells costly activations and copying data movement apart', () => {
     expect(singleLayer((b, x) => b.op('Erf', [x]), [1, 128, 1024])!.features).toEqual({ neurons: 128 * 1024, transcendentalNeurons: 128 * 1024 });
-    expect(singleLayer((b, x) => b.transpose(x, [0, 2, 1, 3]), [1, 128, 4, 64])!.features).toEqual({ bytes: 4 * 128 * 256, copiedBytes: 4 * 128 * 256, transposedBytes: 4 * 128 * 256, copies: 1 });
-    expect(singleLayer((b, x) => b.reshape(x, [1, 128, 256]), [1, 128, 4, 64])!.features).toEqual({ bytes: 4 * 128 * 256, copiedBytes: 0, transposedBytes: 0, copies: 0 });
-    expect(singleLayer((b, x) => b.concat([x, x], 1), [1, 8, 4])!.features).toEqual({ bytes: 4 * 64, copiedBytes: 4 * 64, transposedBytes: 0, copies: 1 });
+    expect(singleLayer((b, x) => b.transpose(x, [0, 2, 1, 3]), [1, 128, 4, 64])!.features).toEqual({ bytes: 4 * 128 * 256, copiedBytes: 4 * 128 * 256, transposedBytes: 4 * 128 * 256, copies: 1, paddedBytes: 0 });
+    expect(singleLayer((b, x) => b.reshape(x, [1, 128, 256]), [1, 128, 4, 64])!.features).toEqual({ bytes: 4 * 128 * 256, copiedBytes: 0, transposedBytes: 0, copies: 0, paddedBytes: 0 });
+    expect(singleLayer((b, x) => b.op('Pad', [x, b.constantInt64('/pads', [6], [0, 0, 1, 0, 0, 1])]), [1, 8, 4])!.features).toEqual({ bytes: 4 * 8 * 6, copiedBytes: 4 * 8 * 6, transposedBytes: 0, copies: 1, paddedBytes: 4 * 8 * 6 });
+    expect(singleLayer((b, x) => b.concat([x, x], 1), [1, 8, 4])!.features).toEqual({ bytes: 4 * 64, copiedBytes: 4 * 64, transposedBytes: 0, copies: 1, paddedBytes: 0 });
   });
 
   it("counts the unfolded input a conv's GEMM reads, none for a 1×1 stride-1 conv", () => {
@@ -135,5 +139,19 @@ describe('layerFeatures', () => {
       { layerType: 'quantize', features: { neurons: 192, dynamicNeurons: 0 } },
       { layerType: 'quantize', features: { neurons: 256, dynamicNeurons: 0 } }
     ]);
+  });
+});
+
+describe('features of squeeze-and-excitation', () => {
+  it('counts a channel-broadcast Mul apart from a same-shape one', () => {
+    const b = new GraphBuilder('se');
+    const x = b.input('x', 'float32', [1, 16, 8, 8]);
+    const gate = b.op('Sigmoid', [b.globalAveragePool(x)]);
+    b.output(b.mul(b.mul(x, gate, '/Mul_scale'), x, '/Mul_same'), 'float32', [1, 16, 8, 8]);
+    const model = readOnnxModel(b.toBytes());
+    const analysis = analyzeModel(model);
+    const byName = new Map(analysis.layers.map((l) => [l.name, layerFeatures(l, analysis, model.graph)?.features]));
+    expect(byName.get('/Mul_scale')).toEqual({ neurons: 1024, broadcastNeurons: 1024 });
+    expect(byName.get('/Mul_same')).toEqual({ neurons: 1024, broadcastNeurons: 0 });
   });
 });

@@ -13,6 +13,7 @@ import { MICROSOFT_DOMAIN } from '../analysis/rules-quant.js';
 
 export type LayerType =
   | 'conv'
+  | 'groupedConv'
   | 'depthwiseConv'
   | 'fc'
   | 'fcBatched'
@@ -55,19 +56,30 @@ export type LayerType =
  * QLinearMul, QLinearSigmoid, QLinearLeakyRelu) elementwise's; `quantize` (QuantizeLinear,
  * DequantizeLinear, DynamicQuantizeLinear) counts `neurons` and `dynamicNeurons` (those of a
  * DynamicQuantizeLinear, which reads its input twice: once for its range, once to quantize).
+ *
+ * Today's layers (issue 19): a grouped conv that is not depthwise (RegNet's, ResNeXt's) is
+ * `groupedConv`: onnxruntime runs one im2col and one GEMM per group, so besides MACs and the
+ * unfolded input it pays per group (`groups`) and per output value (`outputSize`); a
+ * depthwise conv's cost follows its output values too (`outputSize`: out_h·out_w·c, with
+ * dilation and stride already in them) and its window (`macs`); attention's batched MatMul
+ * pays per matrix product (`batches`: heads × batch) and per output value (`outputSize`);
+ * an element-wise op that broadcasts one input (squeeze-and-excitation's channel scale
+ * [1,C,H,W] × [1,C,1,1], a bias) is counted apart (`broadcastNeurons`); data movement
+ * counts `paddedBytes` (Pad, Resize: written from a computed index, not copied in runs).
  */
 export const LAYER_TYPE_FEATURES: Readonly<Record<LayerType, readonly string[]>> = {
   conv: ['inputSize', 'filterStrideSquaredTimesFilters', 'macs', 'im2colElements'],
-  depthwiseConv: ['inputSize', 'filterStrideSquaredTimesFilters', 'macs'],
+  groupedConv: ['inputSize', 'macs', 'im2colElements', 'groups', 'outputSize'],
+  depthwiseConv: ['inputSize', 'filterStrideSquaredTimesFilters', 'macs', 'outputSize'],
   fc: ['inputNeurons', 'outputNeurons', 'inputTimesOutputNeurons', 'macs'],
   fcBatched: ['inputTimesOutputNeurons', 'macs'],
-  matmul: ['macs'],
+  matmul: ['macs', 'batches', 'outputSize'],
   pooling: ['inputSize', 'outputSize', 'outputSizeTimesWindow'],
   activation: ['neurons', 'transcendentalNeurons'],
   normalization: ['neurons', 'lrnWindowNeurons', 'statisticsNeurons'],
   softmax: ['neurons'],
-  elementwise: ['neurons'],
-  dataMovement: ['bytes', 'copiedBytes', 'transposedBytes', 'copies'],
+  elementwise: ['neurons', 'broadcastNeurons'],
+  dataMovement: ['bytes', 'copiedBytes', 'transposedBytes', 'copies', 'paddedBytes'],
   qconv: ['inputSize', 'filterStrideSquaredTimesFilters', 'macs', 'im2colElements'],
   qdepthwiseConv: ['inputSize', 'filterStrideSquaredTimesFilters', 'macs'],
   qfc: ['inputNeurons', 'outputNeurons', 'inputTimesOutputNeurons', 'macs'],
@@ -81,6 +93,8 @@ const transcendentalActivations = new Set(['Sigmoid', 'Tanh', 'Elu', 'Selu', 'Ce
 const statisticsNormalizations = new Set(['LayerNormalization', 'InstanceNormalization', 'GroupNormalization', 'MeanVarianceNormalization', 'LpNormalization']);
 /** Data movement that only relabels its input's buffer (no copy, when the runtime can share it). */
 const viewOps = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Dropout']);
+/** Data movement that writes each output from a computed index (padding, resampling). */
+const paddedOps = new Set(['Pad', 'Resize', 'Upsample']);
 
 export const LAYER_TYPES = Object.keys(LAYER_TYPE_FEATURES) as LayerType[];
 
@@ -93,6 +107,7 @@ export const LAYER_TYPES = Object.keys(LAYER_TYPE_FEATURES) as LayerType[];
  */
 export const LAYER_TYPE_SIZE_FEATURE: Readonly<Record<LayerType, string>> = {
   conv: 'macs',
+  groupedConv: 'macs',
   depthwiseConv: 'macs',
   fc: 'inputTimesOutputNeurons',
   fcBatched: 'macs',
@@ -143,7 +158,7 @@ const opsByType: Readonly<Partial<Record<LayerType, readonly string[]>>> = {
   dataMovement: [
     'Reshape', 'Flatten', 'Transpose', 'Concat', 'Gather', 'GatherElements', 'GatherND', 'Slice', 'Split', 'Squeeze',
     'Unsqueeze', 'Identity', 'Shape', 'Size', 'Cast', 'CastLike', 'Dropout', 'Expand', 'Tile', 'Pad', 'DepthToSpace',
-    'SpaceToDepth'
+    'SpaceToDepth', 'Resize', 'Upsample'
   ]
 };
 
@@ -251,7 +266,8 @@ export function layerFeatures(layer: LayerAnalysis, analysis: ModelAnalysis, gra
         bytes,
         copiedBytes: viewOps.has(layer.opType) ? 0 : bytes,
         transposedBytes: layer.opType === 'Transpose' ? bytes : 0,
-        copies: viewOps.has(layer.opType) ? 0 : 1
+        copies: viewOps.has(layer.opType) ? 0 : 1,
+        paddedBytes: paddedOps.has(layer.opType) ? bytes : 0
       }
     };
   }
@@ -262,6 +278,13 @@ export function layerFeatures(layer: LayerAnalysis, analysis: ModelAnalysis, gra
     return { layerType: type, features: { neurons, lrnWindowNeurons: neurons * lrnSize, statisticsNeurons: statisticsNormalizations.has(layer.opType) ? neurons : 0 } };
   }
   if (type === 'activation') return { layerType: type, features: { neurons, transcendentalNeurons: transcendentalActivations.has(layer.opType) ? neurons : 0 } };
+  if (type === 'elementwise') {
+    const broadcast = node.inputs.slice(0, 2).some((_, i) => {
+      const count = shapes.inputElements(i);
+      return count !== null && count < neurons;
+    });
+    return { layerType: type, features: { neurons, broadcastNeurons: broadcast ? neurons : 0 } };
+  }
   return { layerType: type, features: { neurons } };
 }
 
@@ -318,14 +341,22 @@ function convFeatures(macs: number | null, node: OnnxNode, shapes: LayerShapes, 
   const outChannels = weightDims[0];
   const inChannels = input[1];
   const depthwise = group > 1 && group === inChannels && group === outChannels;
-  const type: LayerType = integer ? (depthwise ? 'qdepthwiseConv' : 'qconv') : depthwise ? 'depthwiseConv' : 'conv';
+  const grouped = group > 1 && !depthwise && !integer;
+  const type: LayerType = integer ? (depthwise ? 'qdepthwiseConv' : 'qconv') : depthwise ? 'depthwiseConv' : grouped ? 'groupedConv' : 'conv';
+  const outputSize = shapes.outputElements();
+  const im2colElements = product(kernel) === 1 && product(strides) === 1 ? 0 : (macs * group) / outChannels;
+  if (grouped) {
+    if (outputSize === null) return null;
+    return { layerType: type, features: { inputSize, macs, im2colElements, groups: group, outputSize } };
+  }
+  if (depthwise && !integer && outputSize === null) return null;
   return {
     layerType: type,
     features: {
       inputSize,
       filterStrideSquaredTimesFilters: (product(kernel) / product(strides)) * outChannels,
       macs,
-      ...(depthwise ? {} : { im2colElements: product(kernel) === 1 && product(strides) === 1 ? 0 : (macs * group) / outChannels })
+      ...(depthwise ? (integer ? {} : { outputSize: outputSize ?? 0 }) : { im2colElements })
     }
   };
 }
@@ -350,8 +381,15 @@ function matMulFeatures(macs: number | null, shapes: LayerShapes): LayerFeatures
   if (macs === null) return null;
   const weight = shapes.input(1);
   if (shapes.isWeight(1) && weight && weight.length === 2 && typeof weight[0] === 'number' && typeof weight[1] === 'number') return fcFeatures(weight[0], weight[1], macs);
-  if (shapes.inputElements(0) === null || shapes.inputElements(1) === null) return null;
-  return { layerType: 'matmul', features: { macs } };
+  const a = shapes.input(0);
+  const b = shapes.input(1);
+  const outputSize = shapes.outputElements();
+  if (!a || !b || shapes.inputElements(0) === null || shapes.inputElements(1) === null || outputSize === null || a.length < 2) return null;
+  // Products of [m, k] × [k, n] matrices: an output of batches · m · n values.
+  const m = a[a.length - 2] as number;
+  const n = b[b.length - 1] as number;
+  const batches = Math.max(1, Math.round(outputSize / Math.max(1, m * n)));
+  return { layerType: 'matmul', features: { macs, batches, outputSize } };
 }
 
 function poolingFeatures(node: OnnxNode, shapes: LayerShapes): LayerFeatures | null {

@@ -9,7 +9,8 @@ import type { DeviceProfile, LatencyProfile, LayerSample, RegressionFit } from '
 import { buildZooModel } from '../zoo/index.js';
 import { LAYER_TYPE_FEATURES, LAYER_TYPES } from './features.js';
 import { qdqTestGraph, qoperatorTestGraph } from '../analysis/test-quantized-graphs.js';
-import { deviceHardware, mixProfiles, predictProfile, ProfileMixError, weightStreamingBytesPerMs, wholeModelEstimateMs } from './predict.js';
+import { deviceHardware, memoryBytesPerMs, mixProfiles, predictProfile, ProfileMixError, weightStreamingBytesPerMs, wholeModelEstimateMs } from './predict.js';
+import { GraphBuilder } from '../onnx/builder.js';
 
 const identity = (file: string) => ({ file, sha256: `sha-of-${file}`, nodes: 0 });
 
@@ -197,5 +198,21 @@ describe('weight streaming floor for one-row FC layers', () => {
     const small = predictProfile(analyzeModel(lenet), lenet, device, identity('lenet.onnx'));
     const ip1 = small.layers.find((l) => l.name === '/ip1/Gemm')!;
     expect(ip1.medianMs).toBeLessThan(0.02);
+  });
+});
+
+describe('memory roof', () => {
+  it('floors a memory-bound layer larger than the cache at the bandwidth the sweep measured beyond the cache', () => {
+    const big: LayerSample = { layerType: 'activation', features: { neurons: 20e6, transcendentalNeurons: 0 }, ms: 16, config: 'activation Relu big' };
+    const device = syntheticDevice([big]);
+    expect(memoryBytesPerMs(device)).toBeCloseTo((8 * 20e6) / 16, 6);
+    const b = new GraphBuilder('roof');
+    const x = b.input('x', 'float32', [1, 512, 128, 128]);
+    b.output(b.relu(b.relu(x, '/Relu_0'), '/Relu_1'), 'float32', [1, 512, 128, 128]);
+    const model = readOnnxModel(b.toBytes());
+    const relu = predictProfile(analyzeModel(model), model, device, identity('roof.onnx')).layers[1];
+    expect(relu.medianMs).toBeCloseTo((2 * 4 * 512 * 128 * 128) / memoryBytesPerMs(device)!, 6);
+    // Without a sample beyond the cache there is no roof: the fit alone.
+    expect(predictProfile(analyzeModel(model), model, syntheticDevice(), identity('roof.onnx')).layers[1].medianMs).toBeLessThan(0.05);
   });
 });

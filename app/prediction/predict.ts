@@ -8,6 +8,15 @@
 // steps (a QDQ layer: DequantizeLinear → Conv → QuantizeLinear) is its node's regression
 // plus one 'quantize' regression per step, as the profiler, which runs the graph as written,
 // times them.
+//
+// A profile is predicted for a graph-optimisation level (PredictOptions.optimization). At
+// 'disabled' every layer is its own kernel. At 'all' (the level the executor serves with)
+// the layers are first grouped into the kernels onnxruntime runs (fusion.ts kernelGroups,
+// from the fusion rules found on the runtime): a Conv with its BatchNorm and activation is
+// one convolution, a decomposed LayerNorm one LayerNormalization; each kernel is predicted
+// once and its time split among the layers it replaced in proportion to their MACs (an
+// equal split when any is unknown or all are zero), as the profiler attributes a measured
+// fused kernel.
 import type { LayerAnalysis, ModelAnalysis } from '../analysis/types.js';
 import type { OnnxModel } from '../onnx/model.js';
 import { estimateLayerMs, hardwarePreset, type HardwarePresetName, type HardwareProfile, type InputActivations } from '../partition/estimate.js';
@@ -15,6 +24,9 @@ import type { DeviceProfile, ExecutionProviderName, LatencyProfile, LayerSample,
 import { fcWeightBytes, LAST_LEVEL_CACHE_BYTES, layerFeatures, stepFeatures, type LayerFeatures } from './features.js';
 import { predictWithFit, selectFit } from './regression.js';
 import { median } from '../profiling/trace.js';
+import { predictionErrors } from './errors.js';
+import { fusedPatternIds, kernelGroups, type FusionRules, type KernelGroup } from './fusion.js';
+import type { GraphOptimization } from '../profiling/types.js';
 
 export class ProfileMixError extends Error {
   override name = 'ProfileMixError';
@@ -64,6 +76,22 @@ export function deviceHardware(profile: DeviceProfile): HardwareProfile {
 
 export { LAST_LEVEL_CACHE_BYTES };
 
+/** Layer types bound by moving their activations: at sizes beyond the cache, floored at the memory's bandwidth. */
+const memoryBoundTypes = new Set(['activation', 'elementwise', 'dataMovement', 'normalization', 'softmax', 'pooling']);
+
+/**
+ * This device's memory bandwidth, bytes per ms: the median over activation and
+ * data-movement samples that moved more than twice the last-level cache (float32 in and
+ * out). Null when the sweep has none.
+ */
+export function memoryBytesPerMs(profile: DeviceProfile): number | null {
+  const rates = profile.samples.flatMap((s) => {
+    const bytes = bytesMoved(s);
+    return bytes !== null && bytes > 2 * LAST_LEVEL_CACHE_BYTES && s.ms > 0 && (s.level ?? 'disabled') === 'disabled' ? [bytes / s.ms] : [];
+  });
+  return rates.length ? median(rates) : null;
+}
+
 /**
  * Rate at which this device streams weights from memory, bytes per ms: the median over
  * one-row FC samples whose weights exceed the cache (float32). Null when none do.
@@ -86,41 +114,109 @@ function inputActivations(layer: LayerAnalysis, analysis: ModelAnalysis, model: 
   return inputs;
 }
 
+export interface PredictOptions {
+  /** The level predicted for (default: the device profile's own, 'disabled'). */
+  optimization?: GraphOptimization;
+  /** The fusion rules found on the runtime (resources/fusion-rules.json); without them no layers are fused. */
+  rules?: FusionRules | null;
+}
+
+/** Features of the one op a fused kernel runs as (fusion.ts predictAs), over `neurons` outputs. */
+function fusedKernelFeatures(predictAs: KernelGroup['predictAs'], neurons: number): LayerFeatures | null {
+  switch (predictAs) {
+    case 'LayerNormalization':
+      return { layerType: 'normalization', features: { neurons, lrnWindowNeurons: 0, statisticsNeurons: neurons } };
+    case 'Gelu':
+    case 'Sigmoid':
+      return { layerType: 'activation', features: { neurons, transcendentalNeurons: neurons } };
+    case 'HardSwish':
+      return { layerType: 'activation', features: { neurons, transcendentalNeurons: 0 } };
+    default:
+      return null;
+  }
+}
+
+/** Shares of a kernel's time among its layers: by MACs, equal when any is unknown or all are zero. */
+export function kernelShares(macs: readonly (number | null)[]): number[] {
+  const total = macs.reduce<number>((sum, m) => sum + (m ?? 0), 0);
+  if (macs.some((m) => m === null) || total <= 0) return macs.map(() => 1 / macs.length);
+  return macs.map((m) => (m ?? 0) / total);
+}
+
+const elementsOf = (shape: readonly (number | string | null)[] | null | undefined): number | null => {
+  if (!shape) return null;
+  let count = 1;
+  for (const dim of shape) {
+    if (typeof dim !== 'number' || dim < 0) return null;
+    count *= dim;
+  }
+  return count;
+};
+
 /**
  * Every layer of `analysis` (made from `model`) predicted on the device `deviceProfile`
- * describes: p10 = median = p90 (a prediction has no spread), wholeModelMs null (a whole
- * run is sumOfMediansMs + runOverheadMs, the device's per-run cost: wholeModelEstimateMs).
+ * describes, at `options.optimization`: p10 = median = p90 (a prediction has no spread),
+ * wholeModelMs null (a whole run is sumOfMediansMs + runOverheadMs, the device's per-run
+ * cost: wholeModelEstimateMs). A layer of a fused kernel gets `kernel`, the rule's id.
  */
-export function predictProfile(analysis: ModelAnalysis, model: OnnxModel, deviceProfile: DeviceProfile, modelIdentity: ModelIdentity): LatencyProfile {
+export function predictProfile(analysis: ModelAnalysis, model: OnnxModel, deviceProfile: DeviceProfile, modelIdentity: ModelIdentity, options: PredictOptions = {}): LatencyProfile {
+  const level = options.optimization ?? deviceProfile.graphOptimization ?? 'disabled';
+  // Each type's fits for the level: those of kernels timed at it where the sweep has them (conv at 'all': NCHWc), else the profile's own.
   const fitsByType = new Map<string, RegressionFit[]>();
-  for (const fit of deviceProfile.fits) fitsByType.set(fit.layerType, [...(fitsByType.get(fit.layerType) ?? []), fit]);
+  for (const fit of deviceProfile.fits) if ((fit.level ?? 'disabled') === 'disabled') fitsByType.set(fit.layerType, [...(fitsByType.get(fit.layerType) ?? []), fit]);
+  if (level !== 'disabled') {
+    const atLevel = new Map<string, RegressionFit[]>();
+    for (const fit of deviceProfile.fits) if (fit.level === level) atLevel.set(fit.layerType, [...(atLevel.get(fit.layerType) ?? []), fit]);
+    for (const [type, fits] of atLevel) fitsByType.set(type, fits);
+  }
   const hardware = deviceHardware(deviceProfile);
   // A model whose weights do not fit in cache streams its one-row FC layers' weights
   // from memory on every inference: those layers take at least that long.
   const streamingRate = analysis.totals.paramBytes > LAST_LEVEL_CACHE_BYTES ? weightStreamingBytesPerMs(deviceProfile) : null;
+  // A memory-bound layer moving more than the cache holds takes at least its bytes over the memory's bandwidth (the roofline's memory roof).
+  const memoryRate = memoryBytesPerMs(deviceProfile);
   const regression = (described: LayerFeatures | null): number | null => {
     const fit = described ? selectFit(fitsByType.get(described.layerType) ?? [], described.features) : undefined;
     return described && fit ? predictWithFit(fit, described.features) : null;
   };
-  const layers: LayerTiming[] = analysis.layers.map((layer) => {
+  const own = analysis.layers.map((layer) => {
     const described = layerFeatures(layer, analysis, model.graph);
     const parts = [regression(described), ...layer.stepNodes.map((position) => regression(stepFeatures(position, analysis, model.graph)))];
     const byRegression = parts.every((part) => part !== null);
     let ms = byRegression ? parts.reduce((sum: number, part) => sum + (part ?? 0), 0) : estimateLayerMs(layer, inputActivations(layer, analysis, model), hardware).ms;
     if (streamingRate && described?.layerType === 'fc') ms = Math.max(ms, layer.paramBytes / streamingRate);
-    return {
-      index: layer.index,
-      name: layer.name,
-      op: layer.opType,
-      provider: null,
-      medianMs: ms,
-      p10Ms: ms,
-      p90Ms: ms,
-      outputBytes: layer.outputBytes,
-      predicted: true,
-      method: byRegression ? 'regression' : 'roofline'
-    };
+    if (memoryRate && described && memoryBoundTypes.has(described.layerType)) {
+      const moved = inputActivations(layer, analysis, model).bytes + (layer.outputBytes ?? 0);
+      if (moved > LAST_LEVEL_CACHE_BYTES) ms = Math.max(ms, moved / memoryRate);
+    }
+    return { ms, method: byRegression ? ('regression' as const) : ('roofline' as const) };
   });
+  const groups = level === 'disabled' ? analysis.layers.map((layer): KernelGroup => ({ layers: [layer.index], predictAs: 'anchor' })) : kernelGroups(analysis, model.graph, fusedPatternIds(options.rules, level));
+  const timed = analysis.layers.map((_, i) => ({ ms: own[i].ms, method: own[i].method, kernel: undefined as string | undefined }));
+  for (const group of groups) {
+    if (group.layers.length < 2) continue;
+    const last = analysis.layers[group.layers[group.layers.length - 1]];
+    const fusedOp = fusedKernelFeatures(group.predictAs, elementsOf(last.outputs[0]?.shape) ?? -1);
+    const asOp = fusedOp && fusedOp.features.neurons >= 0 ? regression(fusedOp) : null;
+    const kernelMs = asOp ?? own[group.layers[0]].ms;
+    const shares = kernelShares(group.layers.map((i) => analysis.layers[i].nodeMacs));
+    group.layers.forEach((i, k) => {
+      timed[i] = { ms: kernelMs * shares[k], method: asOp !== null ? 'regression' : own[group.layers[0]].method, kernel: group.rule };
+    });
+  }
+  const layers: LayerTiming[] = analysis.layers.map((layer, i) => ({
+    index: layer.index,
+    name: layer.name,
+    op: layer.opType,
+    provider: null,
+    medianMs: timed[i].ms,
+    p10Ms: timed[i].ms,
+    p90Ms: timed[i].ms,
+    outputBytes: layer.outputBytes,
+    predicted: true,
+    method: timed[i].method,
+    ...(timed[i].kernel ? { kernel: timed[i].kernel } : {})
+  }));
   return {
     schemaVersion: 2,
     kind: 'latency-profile',
@@ -128,8 +224,8 @@ export function predictProfile(analysis: ModelAnalysis, model: OnnxModel, device
     device: deviceProfile.device,
     ep: deviceProfile.ep,
     predicted: true,
-    // Predictions are for the level the device profile was characterised at ('disabled').
-    graphOptimization: deviceProfile.graphOptimization ?? 'disabled',
+    predictionErrors: predictionErrors({ layers, graphOptimization: level }, analysis, model.graph, deviceProfile),
+    graphOptimization: level,
     threads: deviceProfile.threads ?? null,
     runs: 0,
     warmup: 0,

@@ -23,7 +23,7 @@
 // before it is DROPPED — its coefficient is 0 — rather than ridge-damped, so a fit
 // never spreads weight over features the sweep could not tell apart.
 import { Matrix, QrDecomposition } from 'ml-matrix';
-import type { LayerSample, RegressionFit } from '../profiling/types.js';
+import type { GraphOptimization, LayerSample, LayerTypeError, RegressionFit } from '../profiling/types.js';
 import { fcWeightBytes, LAST_LEVEL_CACHE_BYTES, LAYER_TYPE_FEATURES, LAYER_TYPE_SIZE_FEATURE, type LayerType } from './features.js';
 
 export type RegressionForm = RegressionFit['form'];
@@ -216,6 +216,8 @@ export interface CrossValidatedError {
   total: number;
   /** Mean of |predicted − measured| / measured over the held-out samples. */
   meanRelative: number;
+  /** Median of the same. */
+  medianRelative: number;
 }
 
 /**
@@ -227,19 +229,21 @@ export function crossValidatedError(layerType: string, featureNames: readonly st
   const ordered = [...samples].sort((a, b) => (a.features[sizeFeature] ?? 0) - (b.features[sizeFeature] ?? 0));
   let absolute = 0;
   let measured = 0;
-  let relative = 0;
+  const relatives: number[] = [];
   for (let fold = 0; fold < CROSS_VALIDATION_FOLDS; fold++) {
     const training = ordered.filter((_, i) => i % CROSS_VALIDATION_FOLDS !== fold);
     const fits = classFits(layerType, featureNames, training, sizeFeature, bounds);
-    if (!fits) return { total: Infinity, meanRelative: Infinity };
+    if (!fits) return { total: Infinity, meanRelative: Infinity, medianRelative: Infinity };
     for (const sample of ordered.filter((_, i) => i % CROSS_VALIDATION_FOLDS === fold)) {
       const predicted = predictWithFit(selectFit(fits, sample.features) as RegressionFit, sample.features);
       absolute += Math.abs(predicted - sample.ms);
       measured += sample.ms;
-      relative += relativeError(predicted, sample.ms);
+      relatives.push(relativeError(predicted, sample.ms));
     }
   }
-  return { total: measured > 0 ? absolute / measured : Infinity, meanRelative: relative / ordered.length };
+  const sorted = [...relatives].sort((a, b) => a - b);
+  const middle = sorted.length === 0 ? Infinity : sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+  return { total: measured > 0 ? absolute / measured : Infinity, meanRelative: relatives.reduce((a, b) => a + b, 0) / Math.max(1, ordered.length), medianRelative: middle };
 }
 
 /** Candidate split sizes: between neighbouring distinct sizes at the split percentiles, each leaving enough samples on both sides. */
@@ -278,17 +282,51 @@ export function fitLayerType(layerType: string, featureNames: readonly string[],
   return classFits(layerType, featureNames, usable, sizeFeature, best.bounds) ?? [whole];
 }
 
-/** Samples a type's fit is made from: all of them, but for fc only those whose weights fit in the cache. */
-function fitSamples(layerType: string, samples: LayerSample[]): LayerSample[] {
-  const ofType = samples.filter((s) => s.layerType === layerType);
+/** Samples a type's fit is made from: those of the level, but for fc only those whose weights fit in the cache. */
+function fitSamples(layerType: string, samples: LayerSample[], level: GraphOptimization = 'disabled'): LayerSample[] {
+  const ofType = samples.filter((s) => s.layerType === layerType && (s.level ?? 'disabled') === level);
   return layerType === 'fc' ? ofType.filter((s) => fcWeightBytes(s.features) <= LAST_LEVEL_CACHE_BYTES) : ofType;
 }
 
 /** The fits of every layer type with enough samples, in LAYER_TYPE_FEATURES order (size classes smallest first). */
 export function fitDeviceModels(samples: LayerSample[], featuresByType: Readonly<Record<LayerType, readonly string[]>> = LAYER_TYPE_FEATURES): RegressionFit[] {
   const fits: RegressionFit[] = [];
-  for (const [layerType, featureNames] of Object.entries(featuresByType)) {
-    fits.push(...fitLayerType(layerType, featureNames, fitSamples(layerType, samples), LAYER_TYPE_SIZE_FEATURE[layerType as LayerType] ?? featureNames[0]));
+  for (const level of ['disabled', 'all'] as const) {
+    for (const [layerType, featureNames] of Object.entries(featuresByType)) {
+      const found = fitLayerType(layerType, featureNames, fitSamples(layerType, samples, level), LAYER_TYPE_SIZE_FEATURE[layerType as LayerType] ?? featureNames[0]);
+      fits.push(...(level === 'disabled' ? found : found.map((fit) => ({ ...fit, level }))));
+    }
   }
   return fits;
+}
+
+/** Configurations the adaptive phase of the sweep adds carry this prefix in their key. */
+export const ADAPTIVE_KEY_PREFIX = 'adaptive ';
+
+/**
+ * Per fitted layer type, the cross-validated error of its fits (the same size classes,
+ * refitted without each fold): what a prediction of that type may be off by. Types
+ * whose folds cannot be fitted are left out.
+ */
+export function layerTypeErrors(samples: LayerSample[], fits: readonly RegressionFit[], featuresByType: Readonly<Record<LayerType, readonly string[]>> = LAYER_TYPE_FEATURES): LayerTypeError[] {
+  const errors: LayerTypeError[] = [];
+  for (const level of ['disabled', 'all'] as const)
+  for (const [layerType, featureNames] of Object.entries(featuresByType)) {
+    const own = fits.filter((f) => f.layerType === layerType && (f.level ?? 'disabled') === level);
+    if (own.length === 0) continue;
+    const sizeFeature = own[0].sizeFeature ?? LAYER_TYPE_SIZE_FEATURE[layerType as LayerType] ?? featureNames[0];
+    const bounds = own.map((f) => f.sizeTo).filter((b): b is number => b !== undefined);
+    const usable = fitSamples(layerType, samples, level).filter((s) => Number.isFinite(s.ms) && featureNames.every((f) => Number.isFinite(s.features[f])));
+    const error = crossValidatedError(layerType, featureNames, usable, sizeFeature, bounds);
+    if (!Number.isFinite(error.meanRelative)) continue;
+    errors.push({
+      layerType,
+      ...(level !== 'disabled' ? { level } : {}),
+      samples: usable.length,
+      adaptiveSamples: usable.filter((s) => (s as LayerSample).config?.startsWith(ADAPTIVE_KEY_PREFIX)).length,
+      medianError: error.medianRelative,
+      meanError: error.meanRelative
+    });
+  }
+  return errors;
 }

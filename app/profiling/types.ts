@@ -56,6 +56,8 @@ export interface LayerTiming {
   attribution?: 'measured' | 'fused' | 'folded';
   /** How a predicted layer was predicted: the fitted regression of its type, or the roofline fallback (flagged). */
   method?: 'regression' | 'roofline';
+  /** Predicted layers of a fused kernel: the fusion rule (app/prediction/fusion.ts) whose kernel's time this layer shares. */
+  kernel?: string;
 }
 
 export interface ModelIdentity {
@@ -140,6 +142,8 @@ export interface LatencyProfile {
   rawSumOfMediansMs?: number;
   date: string;
   layers: LayerTiming[];
+  /** Predicted profiles: per layer type, the predicted time and the device profile's cross-validated error for it (app/prediction/errors.ts). */
+  predictionErrors?: TypePredictionError[];
 }
 
 /** latency = intercept + Σ coefficient_i × g(feature_i), g = identity ('linear') or ln(1 + x) ('log'). */
@@ -159,6 +163,8 @@ export interface RegressionFit {
   sizeFeature?: string;
   sizeFrom?: number;
   sizeTo?: number;
+  /** Fitted to kernels timed at this level ('all'), for predictions at it; absent: the profile's own level. */
+  level?: GraphOptimization;
 }
 
 export interface LayerSample {
@@ -172,6 +178,8 @@ export interface LayerSample {
   config: string;
   /** Times the configuration was measured (absent: once); `ms` is the lowest median of them. */
   passes?: number;
+  /** The level the kernel was timed at when not the profile's own ('all': the NCHWc kernel, fitted apart). */
+  level?: GraphOptimization;
 }
 
 export interface DeviceProfile {
@@ -180,10 +188,10 @@ export interface DeviceProfile {
   device: DeviceInfo;
   ep: ExecutionProviderName;
   /**
-   * The level the configurations were timed at: 'disabled', always — a lone layer at 'all'
-   * would be timed with the layout conversions around it that a whole model pays once, so
-   * predictions are for 'disabled' and compare with profiles measured at that level.
-   * Absent in files written before it was recorded (they were 'disabled' too).
+   * The level the grid's configurations were timed at: 'disabled', always. Samples and fits
+   * marked `level: 'all'` are NCHWc kernels timed at 'all' (layout reorders left out), which
+   * predictions at 'all' use (app/prediction/predict.ts). Absent in files written before it
+   * was recorded (they were 'disabled' too).
    */
   graphOptimization?: GraphOptimization;
   /** onnxruntime intra-op threads the configurations were timed with; absent in older files. */
@@ -203,5 +211,35 @@ export interface DeviceProfile {
    */
   profilerOverheadMsPerKernel?: number;
   fits: RegressionFit[];
+  /** Per fitted layer type: how well its fits predict samples they were not fitted to (5-fold cross-validation); absent in older files. */
+  typeErrors?: LayerTypeError[];
   samples: LayerSample[];
+}
+
+/** Per layer type of a predicted profile: its layers' predicted time, and how far the device profile says such predictions may be off. */
+export interface TypePredictionError {
+  /** A layer type of app/prediction/features.ts, or 'roofline' for layers of no fitted type. */
+  layerType: string;
+  layers: number;
+  predictedMs: number;
+  /** Of the model's predicted layer time. */
+  share: number;
+  /** The device profile's cross-validated median and mean relative error for the type; null for roofline layers or an older profile. */
+  medianError: number | null;
+  meanError: number | null;
+  /** Sweep samples behind the type's fits. */
+  samples: number | null;
+}
+
+/** A layer type's cross-validated prediction error on the sweep's own samples. */
+export interface LayerTypeError {
+  layerType: string;
+  /** Errors of the fits for kernels at this level ('all'); absent: the profile's own level. */
+  level?: GraphOptimization;
+  samples: number;
+  /** Of them, configurations the adaptive phase added where this type's error was highest. */
+  adaptiveSamples: number;
+  /** Median and mean of |predicted − measured| / measured over the held-out samples. */
+  medianError: number;
+  meanError: number;
 }

@@ -10,7 +10,7 @@
 import { median } from '../../app/profiling/trace.js';
 import { GraphBuilder } from '../../app/onnx/builder.js';
 import { networkPreset, type NetworkPresetName } from '../../app/partition/presets.js';
-import { analyzeModelFile } from '../model/analyze-file.js';
+import { analyzeModelFile, type AnalyzedModel } from '../model/analyze-file.js';
 import { ExecutorClient } from '../executor/client.js';
 import type { LinkShaper } from '../executor/link.js';
 import { startExecutorProcess } from '../executor/executor-process.js';
@@ -128,6 +128,77 @@ async function overheadFigure(file: string, id: string): Promise<SplitFigure> {
   }
 }
 
+/**
+ * Sweeps one model over `networks` against a running executor and reports decision quality
+ * (measured(auto cut) / measured(best cut)) per network and the prediction fidelity; the
+ * device's latencies are profiled here, or taken from `scenario.localFile` (a measured
+ * profile, or a predicted one from `neurosurgeon predict`, as `run --local` takes it).
+ */
+export async function decisionFigures(
+  analyzed: AnalyzedModel,
+  scenario: SplitScenario & { localFile?: string; label?: string; goal?: number },
+  connect: (shaper?: LinkShaper) => RemoteExecutor,
+  options: { networks: NetworkPresetName[]; runs: number; log: (message: string) => void }
+): Promise<SplitFigure[]> {
+  const { deviceSlowdown, id } = scenario;
+  const { networks, runs, log } = options;
+  const goal = scenario.goal ?? 1.03;
+  const figures: SplitFigure[] = [];
+  const links: LinkChoice[] = networks.map((name) => ({ kind: 'preset', preset: networkPreset(name) }));
+  const label = scenario.label ?? (deviceSlowdown === 1 ? id : `${id} (device emulated ${deviceSlowdown}× slower)`);
+  const modelStart = performance.now();
+  const latencies = await gatherLatencies(analyzed, connect(), {
+    ep: 'cpu',
+    deviceSlowdown,
+    localFile: scenario.localFile,
+    profileRuns: 10,
+    profileWarmup: 3,
+    profileMinMeasureMs: 300,
+    onProgress: (m) => log(`bench: ${m}`)
+  });
+  const swept = await sweepModel({
+    analyzed,
+    links,
+    every: scenario.every,
+    runs,
+    prune: true,
+    ep: 'cpu',
+    deviceSlowdown,
+    latencies,
+    connect,
+    onProgress: (m) => log(`bench: ${m}`)
+  });
+  const measuredCuts = swept.reduce((sum, r) => sum + r.cuts.filter((c) => c.measuredMs !== null).length, 0);
+  log(`bench: ${label}: ${measuredCuts} cut × network measurements in ${((performance.now() - modelStart) / 1000).toFixed(0)} s`);
+  for (const result of swept) {
+    const predicted = result.cuts.find((c) => c.cut === result.predictedBest);
+    const best = result.cuts.find((c) => c.cut === result.measuredBest);
+    const measuredHere = result.cuts.filter((c) => c.measuredMs !== null).length;
+    figures.push({
+      figure: `decision quality, ${label} over ${result.network.name}: measured(auto cut ${result.predictedBest}) / measured(best cut ${result.measuredBest}) of ${measuredHere} measured, ${result.cuts.length - measuredHere} pruned`,
+      measured: `${(predicted?.measuredMs ?? NaN).toFixed(1)} ms`,
+      baselineOrGoal: `${(best?.measuredMs ?? NaN).toFixed(1)} ms`,
+      ratio: result.ratio,
+      goal: `≤ ${goal}`,
+      met: result.ratio <= goal
+    });
+  }
+  const errors = swept.flatMap((r) => r.cuts.filter((c) => c.measuredMs !== null).map((c) => Math.abs(c.predictedMs - (c.measuredMs as number)) / (c.measuredMs as number)));
+  const fidelity = median(errors);
+  figures.push({
+    figure: `prediction fidelity, ${label}: median |predicted − measured| / measured over ${errors.length} measured cuts (${networks.join(', ')})`,
+    measured: `${(fidelity * 100).toFixed(1)} %`,
+    baselineOrGoal: 'measured totals',
+    ratio: fidelity,
+    goal: '≤ 0.10',
+    met: fidelity <= 0.1
+  });
+  if (!swept.every((r) => r.outputsOk)) {
+    figures.push({ figure: `split outputs, ${label}: some runs differ from the full local run`, measured: 'mismatch', baselineOrGoal: 'full local run', ratio: NaN, goal: 'all match', met: false });
+  }
+  return figures;
+}
+
 /** The split-run figures; starts (and stops) its own executor child process. */
 export async function splitFigures(options: SplitBenchOptions = {}): Promise<SplitFigure[]> {
   const log = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
@@ -142,53 +213,9 @@ export async function splitFigures(options: SplitBenchOptions = {}): Promise<Spl
     const connect = (shaper?: LinkShaper): RemoteExecutor => new ExecutorClient({ url: executor.url, shaper, timeoutMs: 600_000 });
     figures.push(...(await shapingFigures(connect, log)));
 
-    const links: LinkChoice[] = networks.map((name) => ({ kind: 'preset', preset: networkPreset(name) }));
     for (const scenario of scenarios) {
-      const { id, deviceSlowdown } = scenario;
-      const label = deviceSlowdown === 1 ? id : `${id} (device emulated ${deviceSlowdown}× slower)`;
-      const modelStart = performance.now();
-      const analyzed = await analyzeModelFile(ensureZooModel(id, defaultZooDir()));
-      const latencies = await gatherLatencies(analyzed, connect(), { ep: 'cpu', deviceSlowdown, profileRuns: 10, profileWarmup: 3, profileMinMeasureMs: 300, onProgress: (m) => log(`bench: ${m}`) });
-      const swept = await sweepModel({
-        analyzed,
-        links,
-        every: scenario.every,
-        runs,
-        prune: true,
-        ep: 'cpu',
-        deviceSlowdown,
-        latencies,
-        connect,
-        onProgress: (m) => log(`bench: ${m}`)
-      });
-      const measuredCuts = swept.reduce((sum, r) => sum + r.cuts.filter((c) => c.measuredMs !== null).length, 0);
-      log(`bench: ${label}: ${measuredCuts} cut × network measurements in ${((performance.now() - modelStart) / 1000).toFixed(0)} s`);
-      for (const result of swept) {
-        const predicted = result.cuts.find((c) => c.cut === result.predictedBest);
-        const best = result.cuts.find((c) => c.cut === result.measuredBest);
-        const measuredHere = result.cuts.filter((c) => c.measuredMs !== null).length;
-        figures.push({
-          figure: `decision quality, ${label} over ${result.network.name}: measured(auto cut ${result.predictedBest}) / measured(best cut ${result.measuredBest}) of ${measuredHere} measured, ${result.cuts.length - measuredHere} pruned`,
-          measured: `${(predicted?.measuredMs ?? NaN).toFixed(1)} ms`,
-          baselineOrGoal: `${(best?.measuredMs ?? NaN).toFixed(1)} ms`,
-          ratio: result.ratio,
-          goal: '≤ 1.03',
-          met: result.ratio <= 1.03
-        });
-      }
-      const errors = swept.flatMap((r) => r.cuts.filter((c) => c.measuredMs !== null).map((c) => Math.abs(c.predictedMs - (c.measuredMs as number)) / (c.measuredMs as number)));
-      const fidelity = median(errors);
-      figures.push({
-        figure: `prediction fidelity, ${label}: median |predicted − measured| / measured over ${errors.length} measured cuts (${networks.join(', ')})`,
-        measured: `${(fidelity * 100).toFixed(1)} %`,
-        baselineOrGoal: 'measured totals',
-        ratio: fidelity,
-        goal: '≤ 0.10',
-        met: fidelity <= 0.1
-      });
-      if (!swept.every((r) => r.outputsOk)) {
-        figures.push({ figure: `split outputs, ${label}: some runs differ from the full local run`, measured: 'mismatch', baselineOrGoal: 'full local run', ratio: NaN, goal: 'all match', met: false });
-      }
+      const analyzed = await analyzeModelFile(ensureZooModel(scenario.id, defaultZooDir()));
+      figures.push(...(await decisionFigures(analyzed, scenario, connect, { networks, runs, log })));
     }
     for (const id of ['alexnet', 'transformer']) figures.push(await overheadFigure(ensureZooModel(id, defaultZooDir()), id));
     const seconds = (performance.now() - start) / 1000;

@@ -21,7 +21,8 @@ import { instabilityWarning, profileSettings, wholeRunSpread } from '../../app/p
 import { loadInputs, parseInputPairs } from '../model/input-files.js';
 import { INTRA_OP_THREADS_ENV, listProviders } from '../profiling/providers.js';
 import { characterizeDevice } from '../profiling/characterize.js';
-import type { DeviceProfile, LatencyProfile } from '../../app/profiling/types.js';
+import type { DeviceProfile, LatencyProfile, LayerTypeError } from '../../app/profiling/types.js';
+import { defaultFusionRulesFile, probeFusionRules } from '../profiling/fusion-probe.js';
 import { writeFileAtomic } from '../files/atomic-write.js';
 import { defaultPowerProfile, parsePowerProfile, type DevicePowerProfile } from '../../app/partition/power.js';
 import { DEFAULT_GRAPH_OPTIMIZATION, DEFAULT_PROFILE_RUNS, DEFAULT_PROFILE_WARMUP, EXECUTION_PROVIDERS, type ExecutionProviderName, type GraphOptimization } from '../../app/profiling/types.js';
@@ -265,12 +266,33 @@ function interruptSignal(): AbortSignal {
   return controller.signal;
 }
 
+const percent = (x: number | null): string => (x === null ? '–' : `${(x * 100).toFixed(1)} %`);
+
+/** The device profile's per-type cross-validated error and samples (characterize's report). */
+function typeErrorTable(errors: readonly LayerTypeError[]): string {
+  const rows = errors.map((e) => [e.level === 'all' ? `${e.layerType} @all` : e.layerType, String(e.samples), String(e.adaptiveSamples), percent(e.medianError), percent(e.meanError)]);
+  return table(['layer type', 'samples', 'adaptive', 'cv median error', 'cv mean error'], rows, new Set([1, 2, 3, 4]));
+}
+
+/** Per layer type of a prediction: its predicted time and how far the device profile says that type's predictions may be off. */
+function predictionErrorTable(profile: LatencyProfile): string {
+  const rows = (profile.predictionErrors ?? []).map((e) => [
+    e.layerType,
+    String(e.layers),
+    formatMs(e.predictedMs),
+    percent(e.share),
+    percent(e.medianError),
+    e.samples === null ? '–' : String(e.samples)
+  ]);
+  return table(['layer type', 'layers', 'predicted ms', 'share', 'expected error (cv median)', 'samples'], rows, new Set([1, 2, 3, 4, 5]));
+}
+
 function layerTable(profile: LatencyProfile): string {
   const rows = profile.layers.map((l) => [
     String(l.index),
     l.name,
     l.op,
-    profile.predicted ? (l.method ?? '') : (l.provider ?? (l.attribution === 'folded' ? 'folded' : '?')).replace('ExecutionProvider', ''),
+    profile.predicted ? `${l.method ?? ''}${l.kernel ? ` · ${l.kernel}` : ''}` : (l.provider ?? (l.attribution === 'folded' ? 'folded' : '?')).replace('ExecutionProvider', ''),
     formatMs(l.medianMs),
     profile.predicted ? '' : formatMs(l.p10Ms),
     profile.predicted ? '' : formatMs(l.p90Ms),
@@ -366,14 +388,17 @@ addModelOptions(program.command('predict').argument('<model>', 'ONNX file').desc
   .requiredOption('--device <file>', 'device profile JSON from `neurosurgeon characterize`')
   .option('--out <file>', 'write the predicted profile JSON here (atomically)')
   .option('--json', 'print the predicted profile JSON')
-  .action(async (modelPath: string, options: ModelOptions & { device: string; out?: string; json?: boolean }) => {
+  .addOption(new Option('--optimization <level>', "graph optimisation the prediction is for: 'all' (the executor's; layers grouped into the kernels onnxruntime fuses) or 'disabled'").choices(['all', 'disabled']).default(DEFAULT_GRAPH_OPTIMIZATION))
+  .action(async (modelPath: string, options: ModelOptions & { device: string; out?: string; json?: boolean; optimization: GraphOptimization }) => {
     if (options.out) checkOutputLocation(options.out);
     const analyzed = await openModelForCli(modelPath, options);
-    const { profile } = await latenciesFromFile(analyzed, options.device);
+    const { profile } = await latenciesFromFile(analyzed, options.device, { optimization: options.optimization });
     if (!profile?.predicted) throw new UsageError(`${options.device} is a measured profile; predict takes a device profile from \`neurosurgeon characterize\``);
     if (options.out) writeProfileFile(options.out, profile);
     if (options.json) return print(JSON.stringify(profile, null, 2));
     print(layerTable(profile));
+    print('');
+    print(predictionErrorTable(profile));
     const fallback = profile.layers.filter((l) => l.method === 'roofline');
     print(
       `\npredicted whole model ${formatMs(profile.sumOfMediansMs)} ms on ${profile.ep} (${profileSettings(profile)}; compare with profile --optimization ${profile.graphOptimization})` +
@@ -408,11 +433,27 @@ program
         else progress.update(e.layerType, e.done, e.total);
       }
     }).finally(() => progress.end());
-    const rows = profile.fits.map((f) => [f.layerType, f.form, f.features.join(', '), String(f.samples), f.r2.toFixed(3)]);
+    const rows = profile.fits.map((f) => [f.level === 'all' ? `${f.layerType} @all` : f.layerType, f.form, f.features.join(', '), String(f.samples), f.r2.toFixed(3)]);
     print(table(['layer type', 'fit', 'features', 'samples', 'R²'], rows, new Set([3, 4])));
+    print('');
+    print(typeErrorTable(profile.typeErrors ?? []));
     print(
       `\n${profile.configurations} configurations in ${profile.elapsedS.toFixed(0)} s${profile.complete ? ' (grid complete)' : ' (budget spent; run again to continue)'}; wrote ${options.out}`
     );
+  });
+
+program
+  .command('fusion-rules')
+  .description("test which node patterns this onnxruntime fuses into one kernel, at each optimisation level (the rules prediction uses)")
+  .option('--out <file>', 'rules JSON to write', defaultFusionRulesFile())
+  .option('--debug', 'print stack traces on errors')
+  .action(async (options: { out: string }) => {
+    checkOutputLocation(options.out);
+    const rules = await probeFusionRules();
+    writeFileAtomic(options.out, `${JSON.stringify(rules, null, 1)}\n`);
+    const rows = Object.entries(rules.levels).flatMap(([level, list]) => (list ?? []).map((r) => [level, r.id, r.fused ? 'fused' : 'no', r.kernels.join(' ')]));
+    print(table(['level', 'pattern', 'fused', 'kernels that ran'], rows, new Set()));
+    print(`\nonnxruntime ${rules.runtime} (${rules.ep}); wrote ${options.out}`);
   });
 
 program

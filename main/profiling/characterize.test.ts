@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { DeviceProfile } from '../../app/profiling/types.js';
 import { LAYER_TYPES } from '../../app/prediction/features.js';
-import { characterizeDevice, CharacterizeCancelledError, DeviceProfileError, readDeviceProfile, sweepGrid, type CharacterizeProgress } from './characterize.js';
+import { ADAPTIVE_TYPES, adaptiveConfig, characterizeDevice, kernelLevelGrid, CharacterizeCancelledError, DeviceProfileError, readDeviceProfile, sweepGrid, worstLayerType, type CharacterizeProgress } from './characterize.js';
 
 const folder = mkdtempSync(path.join(os.tmpdir(), 'characterize-test-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
@@ -132,6 +132,62 @@ describe('characterizeDevice over a small grid', () => {
     expect(fresh.samples.map((s) => s.config)).toEqual(grid.map((c) => c.key));
     expect(fresh.profilerOverheadMsPerKernel).toBeGreaterThan(0);
   }, 30_000);
+});
+
+describe('adaptive sampling', () => {
+  it('draws the same configurations for the same index, of the type asked, for every adaptive type', () => {
+    for (const type of ADAPTIVE_TYPES) {
+      const drawn = Array.from({ length: 12 }, (_, i) => adaptiveConfig(type, i)).filter((c) => c !== null);
+      expect([type, drawn.length > 0]).toEqual([type, true]);
+      expect(drawn.every((c) => c.layerType === type && c.key.startsWith(`adaptive ${type} #`))).toBe(true);
+      expect(new Set(drawn.map((c) => c.key)).size).toBe(drawn.length);
+    }
+    expect(adaptiveConfig('conv', 5)?.key).toBe(adaptiveConfig('conv', 5)?.key);
+  });
+
+  it('picks the type with the highest error, discounted by the adaptive samples it already has', () => {
+    const error = (layerType: string, medianError: number, adaptiveSamples = 0) => ({ layerType, samples: 40, adaptiveSamples, medianError, meanError: medianError });
+    expect(worstLayerType([error('conv', 0.1), error('softmax', 0.3)])).toBe('softmax');
+    expect(worstLayerType([error('conv', 0.25), error('softmax', 0.3, 60)])).toBe('conv');
+    expect(worstLayerType([error('qconv', 0.9)])).toBeNull();
+  });
+
+  it('adds configurations where the cross-validated error is highest, reports them per type, and resumes the sequence', async () => {
+    const all = sweepGrid();
+    const grid = [...all.filter((c) => c.layerType === 'softmax').slice(0, 8), ...all.filter((c) => c.layerType === 'activation').slice(0, 8)];
+    const file = path.join(folder, 'adaptive.json');
+    const first = await characterizeDevice({ ep: 'cpu', budgetS: 16, outFile: file, grid, adaptive: true });
+    const adaptive = first.samples.filter((s) => s.config.startsWith('adaptive '));
+    expect(adaptive.length).toBeGreaterThan(0);
+    for (const type of ['softmax', 'activation']) {
+      const reported = first.typeErrors?.find((e) => e.layerType === type);
+      expect(reported?.adaptiveSamples).toBe(adaptive.filter((s) => s.layerType === type).length);
+      expect(reported?.medianError).toBeGreaterThanOrEqual(0);
+    }
+    const again = await characterizeDevice({ ep: 'cpu', budgetS: 6, outFile: file, grid, adaptive: true });
+    const keys = again.samples.map((s) => s.config);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(again.samples.filter((s) => s.config.startsWith('adaptive ')).length).toBeGreaterThan(adaptive.length);
+  }, 60_000);
+});
+
+describe('kernels at all', () => {
+  it('times a spread of each NCHWc-capable type and the fused kernels at all, round-robin, fitted apart', async () => {
+    const all = sweepGrid();
+    const levelGrid = kernelLevelGrid(all);
+    expect(levelGrid.slice(0, 7).map((c) => c.layerType)).toEqual(['conv', 'groupedConv', 'depthwiseConv', 'pooling', 'activation', 'normalization', 'activation']);
+    expect(levelGrid.some((c) => c.key.startsWith('normalization kernel LayerNormalization'))).toBe(true);
+    const grid = [...all.filter((c) => c.layerType === 'activation').slice(0, 8), ...all.filter((c) => c.layerType === 'normalization').slice(0, 8)];
+    // The kernel-level phase has 15 % of the budget: enough here for its first few configurations, the Gelu kernel the third.
+    const profile = await characterizeDevice({ ep: 'cpu', budgetS: 40, outFile: path.join(folder, 'kernel-level.json'), grid, kernelLevel: true, adaptive: false });
+    const atAll = profile.samples.filter((s) => s.level === 'all');
+    const gelu = atAll.find((s) => s.config === '@all activation kernel Gelu x=1x16x256');
+    expect(gelu?.features).toEqual({ neurons: 16 * 256, transcendentalNeurons: 16 * 256 });
+    expect(gelu!.ms).toBeGreaterThan(0);
+    // The grid's own samples are at the profile's level; the fits at all are marked so.
+    expect(profile.samples.filter((s) => s.level === undefined).map((s) => s.config)).toEqual(grid.map((c) => c.key));
+    expect(profile.fits.filter((f) => f.level === 'all').every((f) => f.layerType === 'activation' || f.layerType === 'normalization')).toBe(true);
+  }, 90_000);
 });
 
 describe('characterizeDevice over quantized layers', () => {

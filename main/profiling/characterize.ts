@@ -32,6 +32,9 @@
 // come from the shared cache as a model's do (INPUT_ROTATION_BYTES).
 // Budget allowing, a second pass measures every configuration again and keeps the lower
 // median (see PASSES): other processes' load comes in bursts and only slows runs down.
+// Two phases take shares of the budget after the grid's first pass (issue 19): the NCHWc
+// kernels of conv-like types timed at 'all' (kernelLevelGrid), and adaptive sampling —
+// more configurations where a type's cross-validated error is highest (adaptiveConfig).
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -43,9 +46,9 @@ import type { ElementTypeName } from '../../app/onnx/element-type.js';
 import { readOnnxModel } from '../../app/onnx/reader.js';
 import { LAYER_TYPE_FEATURES, LAYER_TYPES, layerFeatures, type LayerType } from '../../app/prediction/features.js';
 import { deviceHardware } from '../../app/prediction/predict.js';
-import { fitDeviceModels } from '../../app/prediction/regression.js';
+import { ADAPTIVE_KEY_PREFIX, fitDeviceModels, layerTypeErrors } from '../../app/prediction/regression.js';
 import { correctedKernelMs, median, parseTrace, splitRuns, traceMedian } from '../../app/profiling/trace.js';
-import { EXECUTION_PROVIDERS, type DeviceInfo, type DeviceProfile, type ExecutionProviderName, type GraphOptimization, type LayerSample } from '../../app/profiling/types.js';
+import { EXECUTION_PROVIDERS, type DeviceInfo, type DeviceProfile, type ExecutionProviderName, type GraphOptimization, type LayerSample, type LayerTypeError } from '../../app/profiling/types.js';
 import { writeFileAtomic } from '../files/atomic-write.js';
 import { deviceInfo } from './device-info.js';
 import { intraOpThreads, sessionOptionsFor } from './providers.js';
@@ -89,6 +92,10 @@ export interface CharacterizeOptions {
   seed?: number;
   /** The configurations to sweep, in order (default sweepGrid(); tests sweep a few). */
   grid?: readonly SweepConfig[];
+  /** Add configurations where the fits' cross-validated error is highest (default: with the default grid only). */
+  adaptive?: boolean;
+  /** Time the NCHWc-capable types' kernels at 'all' too (default: with the default grid only). */
+  kernelLevel?: boolean;
 }
 
 interface SweepInput {
@@ -111,6 +118,12 @@ export interface SweepConfig {
   outputTypes?: ElementTypeName[];
   /** Adds the layer to `builder`, reading the model inputs `inputs`; returns its output values. */
   addLayer: (builder: GraphBuilder, inputs: string[]) => string[];
+  /**
+   * A fused kernel's configuration (timed at 'all' only): the pattern's nodes, which
+   * onnxruntime runs as one kernel, described by the features of the one op it predicts
+   * them as (app/prediction/fusion.ts predictAs), instead of a single layer's.
+   */
+  kernelFeatures?: Record<string, number>;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -200,7 +213,7 @@ function poolConfig(variant: PoolVariant, c: number, size: number): SweepConfig 
   };
 }
 
-const activationOps = ['Relu', 'Clip', 'Sigmoid', 'Tanh', 'LeakyRelu', 'Erf', 'HardSwish'] as const;
+const activationOps = ['Relu', 'Clip', 'Sigmoid', 'Tanh', 'LeakyRelu', 'Erf', 'HardSwish', 'HardSigmoid'] as const;
 
 function activationConfig(op: (typeof activationOps)[number], shape: number[]): SweepConfig {
   return {
@@ -213,6 +226,7 @@ function activationConfig(op: (typeof activationOps)[number], shape: number[]): 
     addLayer: (b, [x]) => {
       if (op === 'Clip') return [b.relu6(x)];
       if (op === 'LeakyRelu') return [b.op(op, [x], { alpha: { float: 0.01 } }, `/${op}`)];
+      if (op === 'HardSigmoid') return [b.op(op, [x], { alpha: { float: 1 / 6 } }, `/${op}`)];
       return [b.op(op, [x], {}, `/${op}`)];
     }
   };
@@ -260,11 +274,24 @@ function softmaxConfig(shape: number[]): SweepConfig {
   };
 }
 
-const elementwiseOps = ['Add', 'Sub', 'Mul', 'Div', 'AddBias', 'Pow', 'Sqrt'] as const;
+const elementwiseOps = ['Add', 'Sub', 'Mul', 'Div', 'AddBias', 'Pow', 'Sqrt', 'MulChannels'] as const;
 
 function elementwiseConfig(op: (typeof elementwiseOps)[number], shape: number[]): SweepConfig {
   const binary = op === 'Add' || op === 'Sub' || op === 'Mul' || op === 'Div';
   const count = elements(shape);
+  if (op === 'MulChannels') {
+    // Squeeze-and-excitation's scale: [1,C,H,W] × [1,C,1,1].
+    const gate = [shape[0], shape[1], ...shape.slice(2).map(() => 1)];
+    return {
+      key: `elementwise MulChannels x=${shape.join('x')}`,
+      layerType: 'elementwise',
+      macs: count,
+      activationBytes: 8 * count,
+      weightBytes: 0,
+      inputs: [f32(shape), f32(gate)],
+      addLayer: (b, [x, y]) => [b.op('Mul', [x, y], {}, '/Mul')]
+    };
+  }
   return {
     key: `elementwise ${op} x=${shape.join('x')}`,
     layerType: 'elementwise',
@@ -282,12 +309,12 @@ function elementwiseConfig(op: (typeof elementwiseOps)[number], shape: number[])
   };
 }
 
-const movementOps = ['Transpose', 'Reshape', 'Flatten', 'Concat', 'Slice', 'Split', 'Identity', 'Unsqueeze', 'Cast'] as const;
+const movementOps = ['Transpose', 'Reshape', 'Flatten', 'Concat', 'Slice', 'Split', 'Identity', 'Unsqueeze', 'Cast', 'Pad', 'Resize'] as const;
 
 function movementConfig(op: (typeof movementOps)[number], shape: number[]): SweepConfig {
   const [n, c, h, w] = shape;
   const count = elements(shape);
-  const outputBytes = op === 'Concat' ? 8 * count : op === 'Slice' ? 2 * count : op === 'Cast' ? 2 * count : 4 * count;
+  const outputBytes = op === 'Concat' ? 8 * count : op === 'Slice' ? 2 * count : op === 'Cast' ? 2 * count : op === 'Resize' ? 16 * count : op === 'Pad' ? 4 * n * c * (h + 2) * (w + 2) : 4 * count;
   return {
     key: `dataMovement ${op} x=${shape.join('x')}`,
     layerType: 'dataMovement',
@@ -320,6 +347,12 @@ function movementConfig(op: (typeof movementOps)[number], shape: number[]): Swee
           return [b.op('Unsqueeze', [x, b.constantInt64('/Unsqueeze.axes', [1], [0])], {}, '/Unsqueeze')];
         case 'Cast':
           return [b.op('Cast', [x], { to: 10 }, '/Cast')];
+        case 'Pad':
+          return [b.op('Pad', [x, b.constantInt64('/Pad.pads', [8], [0, 0, 1, 1, 0, 0, 1, 1])], { mode: 'constant' }, '/Pad')];
+        case 'Resize': {
+          const scales = b.constantFloat('/Resize.scales', [4], new Float32Array([1, 1, 2, 2]));
+          return [b.op('Resize', [x, '', scales], { mode: 'nearest' }, '/Resize')];
+        }
       }
     }
   };
@@ -462,7 +495,20 @@ function gridByType(): Record<LayerType, SweepConfig[]> {
   const wide = [
     [64, 224, 64], [64, 112, 128], [128, 112, 128], [128, 56, 256], [256, 56, 256], [256, 28, 512], [512, 28, 512], [512, 14, 512]
   ].map(([c, size, filters]) => convConfig('conv', c, size, 3, 1, filters));
-  const grouped = [...cartesian([2, 4], [28, 56])].map(([group, size]) => convConfig('conv', 128, size, 3, 1, 128, group));
+  // Squeeze-and-excitation's 1×1 convs over a 1×1 map (EfficientNet's, MobileNetV3's): FC-sized, conv-shaped.
+  const excitation = [...cartesian([16, 32, 64, 96, 240, 480, 672, 960], [4, 0.25])].map(([c, ratio]) => {
+    const narrow = Math.max(4, Math.round(c / 4));
+    return ratio === 4 ? convConfig('conv', narrow, 1, 1, 1, c) : convConfig('conv', c, 1, 1, 1, narrow);
+  });
+  // Grouped, not depthwise (RegNet's, ResNeXt's): channels per group 8–64.
+  const grouped: SweepConfig[] = [];
+  for (const c of [32, 48, 64, 128, 224, 256, 440])
+    for (const size of [7, 14, 28, 56])
+      for (const width of [8, 16, 24, 64])
+        for (const stride of [1, 2]) {
+          if (c % width !== 0 || c / width < 2 || (stride === 2 && size < 14) || c * size * size > 1.6e6) continue;
+          grouped.push(convConfig('groupedConv', c, size, 3, stride, c, c / width));
+        }
 
   const depthwise: SweepConfig[] = [];
   for (const c of [16, 32, 64, 96, 144, 192, 384, 576, 960])
@@ -509,6 +555,7 @@ function gridByType(): Record<LayerType, SweepConfig[]> {
 
   const elementwise = [
     ...[...cartesian(elementwiseOps.filter((op) => op !== 'AddBias'), imageShapes)].map(([op, shape]) => elementwiseConfig(op, shape)),
+    ...[...cartesian([16, 64, 256, 672], [7, 14, 28, 56])].map(([c, size]) => elementwiseConfig('MulChannels', [1, c, size, size])),
     ...sequenceShapes.map((shape) => elementwiseConfig('AddBias', shape))
   ];
 
@@ -521,6 +568,9 @@ function gridByType(): Record<LayerType, SweepConfig[]> {
   // hidden layer): far below the grids above, where a fit would otherwise guess the fixed
   // cost of a kernel from configurations a hundred times its size.
   const vectorShapes = [[1, 64], [1, 300], [1, 1000], [1, 4096]];
+  // Activations larger than the last-level cache (LAST_LEVEL_CACHE_BYTES): their time is the
+  // memory's bandwidth, the roof predict.ts puts under memory-bound layers that large.
+  const beyondCache = [[1, 256, 192, 192], [1, 512, 192, 192]];
   const tinyMaps = [[1, 4, 4, 4], [1, 16, 4, 4], [1, 16, 8, 8]];
   const vectorActivations = [...cartesian(['Relu', 'Clip', 'Tanh', 'Sigmoid'] as const, vectorShapes)].map(([op, shape]) => activationConfig(op, shape));
   const vectorElementwise = [...cartesian(['Add', 'Mul'] as const, [...vectorShapes.map((s) => [1, 1, ...s]), ...tinyMaps])].map(([op, shape]) => elementwiseConfig(op, shape));
@@ -530,14 +580,14 @@ function gridByType(): Record<LayerType, SweepConfig[]> {
   ];
 
   const qconv = [
-    ...spread(conv, 120).map((config) => {
+    ...spread(conv, 70).map((config) => {
       const [, c, size, kernel, stride, filters] = /c=(\d+) hw=(\d+) k=(\d+) s=(\d+) f=(\d+)/.exec(config.key)?.map(Number) ?? [];
       return qconvConfig('qconv', c, size, kernel, stride, filters);
     }),
     qconvConfig('qconv', 3, 224, 3, 2, 32),
     qconvConfig('qconv', 3, 224, 7, 2, 64)
   ];
-  const qdepthwise = spread(depthwise, 40).map((config) => {
+  const qdepthwise = spread(depthwise, 25).map((config) => {
     const [, c, size, kernel, stride] = /c=(\d+) hw=(\d+) k=(\d+) s=(\d+)/.exec(config.key)?.map(Number) ?? [];
     return qconvConfig('qdepthwiseConv', c, size, kernel, stride, c, c);
   });
@@ -546,35 +596,208 @@ function gridByType(): Record<LayerType, SweepConfig[]> {
   const qelementwise = [...imageShapes, ...tinyMaps].map((shape) => qelementwiseConfig(shape));
 
   return {
-    conv: [...spread(conv, 320), ...stems, ...wide, ...grouped],
+    conv: [...spread(conv, 220), ...stems, ...wide, ...excitation],
+    groupedConv: spread(grouped, 50),
     depthwiseConv: spread(depthwise, 80),
     fc: [...gemm, ...smallGemm],
     fcBatched: spread(rowFc, 60),
     matmul: spread(matmul, 80),
     pooling: spread(pooling, 80),
-    activation: [...spread(activation, 84), ...vectorActivations],
+    activation: [...spread(activation, 84), ...vectorActivations, ...beyondCache.map((shape) => activationConfig('Relu', shape))],
     normalization: spread(normalization, 60),
     softmax,
     elementwise: [...spread(elementwise, 80), ...vectorElementwise],
     dataMovement: [...spread(dataMovement, 80), ...tinyMovement],
     qconv,
     qdepthwiseConv: qdepthwise,
-    qfc: spread(qfc, 50),
-    quantize: spread(quantize, 45),
+    qfc: spread(qfc, 30),
+    quantize: spread(quantize, 30),
     qelementwise
   };
+}
+
+// ---------------------------------------------------------------------------------------
+// Adaptive sampling (issue 19; nn-Meter's, MobiSys 2021): once the grid's first pass has
+// had its share of the budget, configurations are added where a type's cross-validated
+// error is highest, each a seeded random draw from that type's space (wider than the
+// grid's values), keyed `adaptive <type> #<n> …` so a resumed sweep continues the same
+// sequence and never repeats one.
+
+/**
+ * Kernels at 'all' (issue 19): onnxruntime's CPU provider runs convolutions and pooling in
+ * its blocked NCHWc layout at 'all' (fusion rules in resources/fusion-rules.json), a kernel
+ * that is up to 2× faster than the plain one timed at 'disabled'. A spread of those types'
+ * configurations is timed again at 'all' (layout reorders around the lone layer left out:
+ * LAYOUT_KERNELS), as samples with `level: 'all'` fitted apart, which predictions at 'all' use.
+ */
+export const KERNEL_LEVEL_TYPES: Readonly<Partial<Record<LayerType, number>>> = { conv: 90, groupedConv: 25, depthwiseConv: 35, pooling: 25, activation: 20, normalization: 12 };
+
+/**
+ * The fused kernels onnxruntime makes of written-out patterns at 'all' (resources/fusion-rules.json):
+ * GELU (Div → Erf → Add → Mul → Mul) runs as one Gelu kernel and SiLU (Sigmoid → Mul) as
+ * QuickGelu, both predicted as a transcendental activation over their output; a LayerNorm
+ * written out runs as one LayerNormalization. Timed as such at 'all', they join those
+ * types' fits at 'all' beside the plain layers timed there, so a fused kernel is costed as
+ * the kernel it is, not as the op it stands for.
+ */
+function fusedKernelConfigs(): SweepConfig[] {
+  const sequences = [[1, 16, 256], [1, 64, 384], [1, 197, 384], [1, 128, 768], [1, 256, 1024]];
+  const maps = [[1, 32, 56, 56], [1, 96, 28, 28], [1, 240, 14, 14], [1, 672, 7, 7]];
+  const kernel = (name: string, layerType: LayerType, shape: number[], features: Record<string, number>, build: (b: GraphBuilder, x: string) => string): SweepConfig => ({
+    key: `${layerType} kernel ${name} x=${shape.join('x')}`,
+    layerType,
+    macs: elements(shape),
+    activationBytes: 8 * elements(shape),
+    weightBytes: 0,
+    inputs: [f32(shape)],
+    addLayer: (b, [x]) => [build(b, x)],
+    kernelFeatures: features
+  });
+  const scalar = (b: GraphBuilder, name: string, value: number): string => b.constantFloat(name, [], new Float32Array([value]));
+  return [
+    ...sequences.map((shape) => kernel('Gelu', 'activation', shape, { neurons: elements(shape), transcendentalNeurons: elements(shape) }, (b, x) => b.gelu(x))),
+    ...maps.map((shape) => kernel('QuickGelu', 'activation', shape, { neurons: elements(shape), transcendentalNeurons: elements(shape) }, (b, x) => b.mul(x, b.op('Sigmoid', [x])))),
+    ...sequences.map((shape) =>
+      kernel('LayerNormalization', 'normalization', shape, { neurons: elements(shape), lrnWindowNeurons: 0, statisticsNeurons: elements(shape) }, (b, x) => {
+        const d = shape[shape.length - 1];
+        const mean = b.op('ReduceMean', [x], { axes: [-1], keepdims: 1 });
+        const centred = b.op('Sub', [x, mean]);
+        const variance = b.op('ReduceMean', [b.op('Pow', [centred, scalar(b, '/ln.two', 2)])], { axes: [-1], keepdims: 1 });
+        const normed = b.op('Div', [centred, b.op('Sqrt', [b.op('Add', [variance, scalar(b, '/ln.eps', 1e-5)])])]);
+        return b.op('Add', [b.op('Mul', [normed, b.constantFloat('/ln.weight', [d], new Float32Array(d).fill(1))]), b.constantFloat('/ln.bias', [d], new Float32Array(d))]);
+      })
+    )
+  ];
+}
+const KERNEL_LEVEL_KEY_PREFIX = '@all ';
+const KERNEL_LEVEL_BUDGET_SHARE = 0.15;
+
+/** The kernel-level configurations, round-robin across the types (and the fused kernels), so a phase the budget cuts short still has each type's. */
+export function kernelLevelGrid(grid: readonly SweepConfig[]): SweepConfig[] {
+  const lists = Object.entries(KERNEL_LEVEL_TYPES).map(([type, count]) => spread(grid.filter((c) => c.layerType === type && !c.key.startsWith(ADAPTIVE_KEY_PREFIX)), count ?? 0));
+  const types = new Set(grid.map((c) => c.layerType));
+  lists.push(fusedKernelConfigs().filter((c) => types.has(c.layerType)));
+  const ordered: SweepConfig[] = [];
+  for (let i = 0; lists.some((list) => i < list.length); i++) for (const list of lists) if (i < list.length) ordered.push(list[i]);
+  return ordered;
+}
+
+/** Share of a call's budget the adaptive phase may take (the grid's first pass gets the rest first). */
+const ADAPTIVE_BUDGET_SHARE = 0.25;
+/** Configurations drawn for the worst type before the errors are estimated again. */
+const ADAPTIVE_BATCH = 6;
+
+const pick = <T,>(random: () => number, values: readonly T[]): T => values[Math.floor(random() * values.length) % values.length];
+/** A log-uniform integer in [low, high], rounded to a multiple of `step`. */
+const logUniform = (random: () => number, low: number, high: number, step = 1): number => {
+  const value = Math.exp(Math.log(low) + random() * (Math.log(high) - Math.log(low)));
+  return Math.max(step, Math.round(value / step) * step);
+};
+
+/** The types the adaptive phase may add configurations to: the float types models are made of. */
+export const ADAPTIVE_TYPES: readonly LayerType[] = ['conv', 'groupedConv', 'depthwiseConv', 'fc', 'fcBatched', 'matmul', 'pooling', 'activation', 'normalization', 'softmax', 'elementwise', 'dataMovement'];
+
+/** The `index`-th adaptive configuration of `layerType` (deterministic); null when a draw is out of bounds (the next index is drawn). */
+export function adaptiveConfig(layerType: LayerType, index: number): SweepConfig | null {
+  const random = seededRandom(keySeed(`${layerType}#${index}`, 19));
+  const size = pick(random, [7, 10, 14, 20, 28, 40, 56, 80, 112]);
+  let config: SweepConfig | null = null;
+  switch (layerType) {
+    case 'conv': {
+      const kernel = pick(random, [1, 1, 3, 3, 5]);
+      const stride = size >= 14 ? pick(random, [1, 1, 2]) : 1;
+      config = convConfig('conv', logUniform(random, 8, 512, 8), size, kernel, stride, logUniform(random, 8, 512, 8));
+      break;
+    }
+    case 'groupedConv': {
+      const width = pick(random, [8, 16, 24, 32, 48, 64]);
+      const groups = logUniform(random, 2, 32);
+      config = convConfig('groupedConv', width * groups, size, 3, size >= 14 ? pick(random, [1, 2]) : 1, width * groups, groups);
+      break;
+    }
+    case 'depthwiseConv': {
+      const c = logUniform(random, 16, 1152, 8);
+      config = convConfig('depthwiseConv', c, size, pick(random, [3, 5, 7]), size >= 14 ? pick(random, [1, 2]) : 1, c, c);
+      break;
+    }
+    case 'fc':
+      config = fcConfig(1, logUniform(random, 16, 4096), logUniform(random, 10, 4096));
+      break;
+    case 'fcBatched':
+      config = fcConfig(logUniform(random, 4, 256), logUniform(random, 32, 1536, 8), logUniform(random, 32, 3072, 8));
+      break;
+    case 'matmul': {
+      const m = logUniform(random, 8, 256);
+      const d = logUniform(random, 16, 128, 8);
+      config = random() < 0.5 ? matmulConfig(logUniform(random, 1, 16), m, d, m) : matmulConfig(logUniform(random, 1, 16), m, m, d);
+      break;
+    }
+    case 'pooling': {
+      const variants: PoolVariant[] = [{ op: 'MaxPool', kernel: 3, stride: 2, pad: 1 }, { op: 'MaxPool', kernel: 2, stride: 2, pad: 0 }, { op: 'AveragePool', kernel: 2, stride: 2, pad: 0 }, { op: 'GlobalAveragePool' }];
+      config = poolConfig(pick(random, variants), logUniform(random, 8, 1024, 8), size);
+      break;
+    }
+    case 'activation':
+      config = activationConfig(pick(random, activationOps), [1, logUniform(random, 8, 512, 8), size, size]);
+      break;
+    case 'normalization':
+      config = random() < 0.5 ? normConfig(pick(random, ['BatchNormalization', 'InstanceNormalization'] as const), [1, logUniform(random, 8, 512, 8), size, size]) : normConfig('LayerNormalization', [1, logUniform(random, 4, 512), logUniform(random, 32, 1024, 32)]);
+      break;
+    case 'softmax':
+      config = random() < 0.7 ? softmaxConfig([1, logUniform(random, 1, 16), logUniform(random, 8, 256), logUniform(random, 8, 256)]) : softmaxConfig([1, logUniform(random, 10, 30000)]);
+      break;
+    case 'elementwise':
+      config = elementwiseConfig(pick(random, elementwiseOps), [1, logUniform(random, 8, 512, 8), size, size]);
+      break;
+    case 'dataMovement':
+      config = movementConfig(pick(random, movementOps), [1, logUniform(random, 8, 512, 8), size, size]);
+      break;
+    default:
+      return null;
+  }
+  if (config.macs > 1.5e9 || config.weightBytes > 32e6 || config.activationBytes > 64e6) return null;
+  return { ...config, key: `${ADAPTIVE_KEY_PREFIX}${layerType} #${index} ${config.key}` };
+}
+
+/**
+ * The type the adaptive phase samples next: the highest cross-validated median error,
+ * discounted by the adaptive samples it already has (so one type whose error is noise
+ * cannot take the whole phase). Null when no type has an error yet.
+ */
+export function worstLayerType(errors: readonly LayerTypeError[]): LayerType | null {
+  let best: { type: LayerType; score: number } | null = null;
+  for (const error of errors) {
+    if (!(ADAPTIVE_TYPES as readonly string[]).includes(error.layerType) || error.level !== undefined) continue;
+    const score = error.medianError / (1 + error.adaptiveSamples / 12);
+    if (!best || score > best.score) best = { type: error.layerType as LayerType, score };
+  }
+  return best?.type ?? null;
+}
+
+/** The i-th term of the base-2 van der Corput sequence: i's bits reversed after the binary point. */
+function vanDerCorput(i: number): number {
+  let value = 0;
+  let weight = 0.5;
+  for (let n = i; n > 0; n >>= 1, weight /= 2) if (n & 1) value += weight;
+  return value;
 }
 
 /**
  * Every configuration of the sweep, in the order it runs: each type's cheapest
  * configurations first, round-robin across types, so a short budget still covers every
- * type; after that each type advances at the same pace through its (cost-sorted) list.
+ * type; after that each type advances at the same pace through its list, coarse to fine
+ * over its cost ranking.
  */
 export function sweepGrid(): SweepConfig[] {
   const byType = gridByType();
   const ordered: { config: SweepConfig; position: number; typeOrder: number }[] = [];
   LAYER_TYPES.forEach((layerType, typeOrder) => {
-    const configs = [...byType[layerType]].sort((a, b) => estimateSeconds(a, NOMINAL_RATES) - estimateSeconds(b, NOMINAL_RATES));
+    const sorted = [...byType[layerType]].sort((a, b) => estimateSeconds(a, NOMINAL_RATES) - estimateSeconds(b, NOMINAL_RATES));
+    // After the cheapest few, coarse to fine over the cost ranking (van der Corput order):
+    // a sweep the budget cuts short still spans each type's sizes, largest included, where
+    // cheapest-first left a loaded machine's sweep without the large layers models spend their time in.
+    const rest = sorted.slice(ROUND_ROBIN_FIRST).map((config, i) => ({ config, key: vanDerCorput(i) })).sort((a, b) => a.key - b.key);
+    const configs = [...sorted.slice(0, ROUND_ROBIN_FIRST), ...rest.map((entry) => entry.config)];
     configs.forEach((config, rank) => {
       const position = rank < ROUND_ROBIN_FIRST ? rank / 1000 : rank / configs.length;
       ordered.push({ config, position, typeOrder });
@@ -588,6 +811,12 @@ export function sweepGrid(): SweepConfig[] {
 
 // ---------------------------------------------------------------------------------------
 // Measuring.
+
+/**
+ * Kernels a layer timed at 'all' is not charged for: the NCHWc layout conversions onnxruntime
+ * puts around a lone layer, which a whole model pays once per run of NCHWc layers.
+ */
+const LAYOUT_KERNELS = new Set(['ReorderInput', 'ReorderOutput']);
 
 /** Names of the kernels after a configuration's layer (buildConfig), which are not timed. */
 const SWEEP_WRAPPER = '/sweep/';
@@ -616,7 +845,7 @@ function keySeed(key: string, seed: number): number {
   return hash >>> 0;
 }
 
-function buildConfig(config: SweepConfig, seed: number): BuiltConfig {
+function buildConfig(config: SweepConfig, seed: number, level: GraphOptimization = CHARACTERIZATION_OPTIMIZATION): BuiltConfig {
   const builder = new GraphBuilder('sweep', { seed: keySeed(config.key, seed) });
   const random = seededRandom(keySeed(config.key, seed + 1));
   const feeds: Record<string, ort.Tensor> = {};
@@ -634,12 +863,18 @@ function buildConfig(config: SweepConfig, seed: number): BuiltConfig {
   // The layer's outputs are read by another kernel after it, as inside a model, so that
   // onnxruntime plans their memory instead of allocating a graph output on every run.
   const outputs = config.addLayer(builder, inputNames);
-  outputs.forEach((value, i) => builder.output(builder.op('Shape', [value], {}, `${SWEEP_WRAPPER}output_${i}`), 'int64', null));
+  // At 'all' a Shape of a static shape is folded to a constant (and the layer, unread, removed):
+  // there a one-column Slice reads it instead.
+  outputs.forEach((value, i) => {
+    if (level === 'disabled') return builder.output(builder.op('Shape', [value], {}, `${SWEEP_WRAPPER}output_${i}`), 'int64', null);
+    const slice = [builder.constantInt64(`${SWEEP_WRAPPER}starts_${i}`, [1], [0]), builder.constantInt64(`${SWEEP_WRAPPER}ends_${i}`, [1], [1]), builder.constantInt64(`${SWEEP_WRAPPER}axes_${i}`, [1], [-1])];
+    builder.output(builder.op('Slice', [value, ...slice], {}, `${SWEEP_WRAPPER}output_${i}`), config.outputTypes?.[i] ?? 'float32', null);
+  });
   const bytes = builder.toBytes();
   const model = readOnnxModel(bytes);
   const analysis = analyzeModel(model);
   const layers = analysis.layers.filter((layer) => !layer.name.startsWith(SWEEP_WRAPPER));
-  const described = layers.length === 1 ? layerFeatures(layers[0], analysis, model.graph) : null;
+  const described = config.kernelFeatures ? { layerType: config.layerType, features: config.kernelFeatures } : layers.length === 1 ? layerFeatures(layers[0], analysis, model.graph) : null;
   if (!described || described.layerType !== config.layerType) {
     throw new Error(`configuration "${config.key}" is not recognised as ${config.layerType} (${described?.layerType ?? 'unmodelled'})`);
   }
@@ -663,10 +898,10 @@ async function timedRun(session: ort.InferenceSession, feeds: Record<string, ort
   return ms;
 }
 
-function openSession(bytes: Uint8Array, sessionOptions: ort.InferenceSession.SessionOptions, tracePrefix?: string): Promise<ort.InferenceSession> {
+function openSession(bytes: Uint8Array, sessionOptions: ort.InferenceSession.SessionOptions, tracePrefix?: string, level: GraphOptimization = CHARACTERIZATION_OPTIMIZATION): Promise<ort.InferenceSession> {
   return ort.InferenceSession.create(bytes, {
     ...sessionOptions,
-    graphOptimizationLevel: CHARACTERIZATION_OPTIMIZATION,
+    graphOptimizationLevel: level,
     logSeverityLevel: 3,
     ...(tracePrefix ? { enableProfiling: true, profileFilePrefix: tracePrefix } : {})
   });
@@ -685,10 +920,11 @@ async function timeKernel(
   sessionOptions: ort.InferenceSession.SessionOptions,
   traceFolder: string,
   signal: AbortSignal | undefined,
-  kernelOverheadMs: number
+  kernelOverheadMs: number,
+  level: GraphOptimization = CHARACTERIZATION_OPTIMIZATION
 ): Promise<{ ms: number; rawMs: number } | null> {
   const prefix = path.join(traceFolder, `config${++traceCounter}`);
-  const session = await openSession(bytes, sessionOptions, prefix);
+  const session = await openSession(bytes, sessionOptions, prefix, level);
   let runs = 0;
   try {
     let lastWarmup = 0;
@@ -710,7 +946,7 @@ async function timeKernel(
   if (signal?.aborted) return null;
   const timedRuns = splitRuns(trace)
     .slice(WARMUP_RUNS)
-    .map((kernels) => kernels.filter((kernel) => !kernel.node.startsWith(SWEEP_WRAPPER)));
+    .map((kernels) => kernels.filter((kernel) => !kernel.node.startsWith(SWEEP_WRAPPER) && !LAYOUT_KERNELS.has(kernel.op ?? '')));
   if (timedRuns.length === 0) throw new Error('the profiling trace has no timed runs');
   return {
     ms: traceMedian(timedRuns.map((kernels) => kernels.reduce((sum, kernel) => sum + correctedKernelMs(kernel, kernelOverheadMs), 0))),
@@ -881,7 +1117,9 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
   const measuredKeys = new Set(samples.map((sample) => sample.config));
   const sampleByKey = new Map(samples.map((sample) => [sample.config, sample]));
   const doneCount = (): number => grid.reduce((count, config) => count + Math.min(PASSES, passesOf(sampleByKey.get(config.key))), 0);
-  const profileNow = (): DeviceProfile => ({
+  const profileNow = (): DeviceProfile => {
+    const fits = fitDeviceModels(samples);
+    return {
     schemaVersion: 1,
     kind: 'device-profile',
     device,
@@ -895,11 +1133,15 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
     complete: [...gridKeys].every((key) => measuredKeys.has(key)),
     overheadMs: overheadMs ?? 0,
     profilerOverheadMsPerKernel: kernelOverheadMs ?? 0,
-    fits: fitDeviceModels(samples),
+    fits,
+    typeErrors: layerTypeErrors(samples, fits),
     samples
-  });
+    };
+  };
+  let latestErrors: LayerTypeError[] = [];
   const save = (): DeviceProfile => {
     const profile = profileNow();
+    latestErrors = profile.typeErrors ?? [];
     writeFileAtomic(options.outFile, `${JSON.stringify(profile, null, 1)}\n`);
     return profile;
   };
@@ -909,40 +1151,88 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
   let unsaved = 0;
   let lastSave = elapsedS();
   let rates = NOMINAL_RATES;
-  try {
-    sweep: for (let pass = 1; pass <= PASSES; pass++) {
-      for (const config of grid) {
-        if (options.signal?.aborted || elapsedS() >= budgetS) break sweep;
-        const existing = sampleByKey.get(config.key);
-        if (existing ? passesOf(existing) >= pass : pass > 1) continue;
-        // Never start what is expected to overrun the budget; cheaper configurations of other types may still fit.
-        if (elapsedS() + estimateSeconds(config, rates) > budgetS) continue;
-        let sample: LayerSample | null = null;
-        try {
-          const built = buildConfig(config, seed);
-          const timing = await timeKernel(built.bytes, built.feeds, sessionOptions, traceFolder, options.signal, kernelOverheadMs ?? 0);
-          if (timing !== null) sample = { layerType: config.layerType, features: built.features, ms: timing.ms, rawMs: timing.rawMs, config: config.key, passes: pass };
-        } catch (error) {
-          note(`${config.key}: failed (${firstLine(error)})`);
-        }
-        if (!sample) continue;
-        if (existing) {
-          if (sample.ms < existing.ms) Object.assign(existing, { ms: sample.ms, rawMs: sample.rawMs });
-          existing.passes = pass;
-        } else {
-          samples.push(sample);
-          sampleByKey.set(config.key, sample);
-          measuredKeys.add(config.key);
-        }
-        unsaved++;
-        options.onProgress?.({ layerType: config.layerType, done: doneCount(), total: PASSES * grid.length, elapsedS: elapsedS() });
-        if (unsaved >= SAVE_EVERY_CONFIGS || elapsedS() - lastSave >= SAVE_EVERY_S) {
-          rates = deviceHardware(save());
-          unsaved = 0;
-          lastSave = elapsedS();
-        }
+  // One configuration measured (pass `pass`), merged into the samples; false when it failed or was cancelled.
+  const measure = async (config: SweepConfig, pass: number, level: GraphOptimization = CHARACTERIZATION_OPTIMIZATION): Promise<boolean> => {
+    const existing = sampleByKey.get(config.key);
+    let sample: LayerSample | null = null;
+    try {
+      const built = buildConfig(config, seed, level);
+      const timing = await timeKernel(built.bytes, built.feeds, sessionOptions, traceFolder, options.signal, kernelOverheadMs ?? 0, level);
+      if (timing !== null) {
+        sample = { layerType: config.layerType, features: built.features, ms: timing.ms, rawMs: timing.rawMs, config: config.key, passes: pass, ...(level !== CHARACTERIZATION_OPTIMIZATION ? { level } : {}) };
+      }
+    } catch (error) {
+      note(`${config.key}: failed (${firstLine(error)})`);
+    }
+    if (!sample) return false;
+    if (existing) {
+      if (sample.ms < existing.ms) Object.assign(existing, { ms: sample.ms, rawMs: sample.rawMs });
+      existing.passes = pass;
+    } else {
+      samples.push(sample);
+      sampleByKey.set(config.key, sample);
+      measuredKeys.add(config.key);
+    }
+    unsaved++;
+    options.onProgress?.({ layerType: config.layerType, done: doneCount(), total: PASSES * grid.length, elapsedS: elapsedS() });
+    if (unsaved >= SAVE_EVERY_CONFIGS || elapsedS() - lastSave >= SAVE_EVERY_S) {
+      rates = deviceHardware(save());
+      unsaved = 0;
+      lastSave = elapsedS();
+    }
+    return true;
+  };
+  const gridPass = async (pass: number, until: number): Promise<void> => {
+    for (const config of grid) {
+      if (options.signal?.aborted || elapsedS() >= until) return;
+      const existing = sampleByKey.get(config.key);
+      if (existing ? passesOf(existing) >= pass : pass > 1) continue;
+      // Never start what is expected to overrun the budget; cheaper configurations of other types may still fit.
+      if (elapsedS() + estimateSeconds(config, rates) > until) continue;
+      await measure(config, pass);
+    }
+  };
+  const adaptivePhase = async (until: number): Promise<void> => {
+    if (options.adaptive === false || (options.grid !== undefined && options.adaptive !== true)) return;
+    let failures = 0;
+    while (!options.signal?.aborted && elapsedS() < until && failures < 20) {
+      rates = deviceHardware(save());
+      if (!everyTypeFitted()) return;
+      const type = worstLayerType(latestErrors);
+      if (!type) return;
+      let next = samples.filter((s) => s.layerType === type && s.config.startsWith(ADAPTIVE_KEY_PREFIX)).length;
+      for (let drawn = 0; drawn < ADAPTIVE_BATCH && elapsedS() < until && !options.signal?.aborted; next++) {
+        const config = adaptiveConfig(type, next);
+        if (!config || sampleByKey.has(config.key)) continue;
+        drawn++;
+        if (elapsedS() + estimateSeconds(config, rates) > until) continue;
+        if (!(await measure(config, PASSES))) failures++;
       }
     }
+  };
+  // The kernel-level and adaptive phases start only once every adaptive type the grid has
+  // is fitted: until then the grid's own order serves better (and short sweeps stay as they were).
+  const gridTypes = new Set(grid.map((c) => c.layerType));
+  const everyTypeFitted = (): boolean => ADAPTIVE_TYPES.every((t) => !gridTypes.has(t) || latestErrors.some((e) => e.layerType === t && e.level === undefined));
+  const kernelLevelPass = async (until: number): Promise<void> => {
+    if (options.grid !== undefined && options.kernelLevel !== true) return;
+    if (options.kernelLevel === false) return;
+    rates = deviceHardware(save());
+    if (!everyTypeFitted()) return;
+    for (const config of kernelLevelGrid(grid)) {
+      if (options.signal?.aborted || elapsedS() >= until) return;
+      const key = `${KERNEL_LEVEL_KEY_PREFIX}${config.key}`;
+      if (sampleByKey.has(key) || elapsedS() + estimateSeconds(config, rates) > until) continue;
+      await measure({ ...config, key }, PASSES, 'all');
+    }
+  };
+  try {
+    // The grid's first pass, leaving the kernel-level and adaptive phases their shares; then
+    // those; then what the first pass left and the second pass, as the budget allows.
+    await gridPass(1, budgetS * (1 - ADAPTIVE_BUDGET_SHARE - KERNEL_LEVEL_BUDGET_SHARE));
+    await kernelLevelPass(Math.min(budgetS, elapsedS() + budgetS * KERNEL_LEVEL_BUDGET_SHARE));
+    await adaptivePhase(Math.min(budgetS, elapsedS() + budgetS * ADAPTIVE_BUDGET_SHARE));
+    for (let pass = 1; pass <= PASSES; pass++) await gridPass(pass, budgetS);
   } finally {
     rmSync(traceFolder, { recursive: true, force: true });
   }

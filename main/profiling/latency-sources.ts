@@ -6,7 +6,8 @@
 import path from 'node:path';
 import { estimateLatencies } from '../../app/engine.js';
 import { predictProfile } from '../../app/prediction/predict.js';
-import type { DeviceProfile, LatencyProfile } from '../../app/profiling/types.js';
+import { DEFAULT_GRAPH_OPTIMIZATION, type DeviceProfile, type GraphOptimization, type LatencyProfile } from '../../app/profiling/types.js';
+import { readFusionRules } from './fusion-probe.js';
 import type { AnalyzedModel } from '../model/analyze-file.js';
 import { UsageError } from '../errors/user-errors.js';
 import { checkDeviceProfileShape } from './characterize.js';
@@ -20,6 +21,8 @@ export interface SideLatencies {
   source: string;
   /** The latency profile behind them, when there is one (measured or predicted). */
   profile: LatencyProfile | null;
+  /** The device profile a prediction was made from. */
+  device?: DeviceProfile;
 }
 
 /** A device `factor`× slower than the one measured (`--device-slowdown`): every local latency stretched, and the source says so. */
@@ -32,8 +35,12 @@ export class LatencySourceError extends Error {
   override name = 'LatencySourceError';
 }
 
-/** Latencies of every layer from a profile file (measured or device profile). */
-export async function latenciesFromFile(analyzed: AnalyzedModel, file: string): Promise<SideLatencies> {
+/**
+ * Latencies of every layer from a profile file (measured or device profile). A device
+ * profile's prediction is for `optimization` (default the executor's 'all': the layers
+ * grouped into the kernels onnxruntime fuses them into, by resources/fusion-rules.json).
+ */
+export async function latenciesFromFile(analyzed: AnalyzedModel, file: string, options: { optimization?: GraphOptimization } = {}): Promise<SideLatencies> {
   const json = await readJsonFile(file, (message) => new LatencySourceError(message));
   const kind = (json as { kind?: unknown })?.kind;
   const label = path.basename(file);
@@ -44,12 +51,14 @@ export async function latenciesFromFile(analyzed: AnalyzedModel, file: string): 
   }
   if (kind === 'device-profile') {
     const device: DeviceProfile = checkDeviceProfileShape(json, label);
-    const profile = predictProfile(analyzed.analysis, analyzed.model, device, modelIdentity(analyzed));
+    const optimization = options.optimization ?? DEFAULT_GRAPH_OPTIMIZATION;
+    const profile = predictProfile(analyzed.analysis, analyzed.model, device, modelIdentity(analyzed), { optimization, rules: await readFusionRules() });
     const fallback = profile.layers.filter((l) => l.method === 'roofline').length;
     return {
       ms: profile.layers.map((l) => l.medianMs),
-      source: `predicted for ${device.ep} on ${device.device.cpu} (${label}${fallback ? `; ${fallback} layers by roofline` : ''})`,
-      profile
+      source: `predicted for ${device.ep} at ${optimization} on ${device.device.cpu} (${label}${fallback ? `; ${fallback} layers by roofline` : ''})`,
+      profile,
+      device
     };
   }
   throw new LatencySourceError(`${label}: not a latency profile or device profile (kind is ${JSON.stringify(kind ?? null)})`);

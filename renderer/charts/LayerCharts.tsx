@@ -22,6 +22,7 @@ import {
   initialWindow,
   layerRows,
   logByteAxis,
+  predictionErrorSummary,
   WINDOW_THRESHOLD,
   windowShowing,
   type ComputeMetric,
@@ -139,11 +140,16 @@ export function LayerCharts(props: LayerChartsProps): JSX.Element {
 
   const computeSeries =
     metric === 'macs'
-      ? [{ key: 'macs' as const, name: 'MACs', colour: 'var(--accent)' }]
+      ? [{ key: 'macs' as const, name: 'MACs', colour: 'var(--accent)', predicted: false }]
       : [
-          ...(local ? [{ key: 'localMs' as const, name: `Local · ${profileLabel(local)}`, colour: 'var(--accent)' }] : []),
-          ...(remote ? [{ key: 'remoteMs' as const, name: `Remote · ${profileLabel(remote)}`, colour: 'var(--accent-2)' }] : [])
+          ...(local ? [{ key: 'localMs' as const, name: `Local · ${profileLabel(local)}`, colour: 'var(--accent)', predicted: local.predicted }] : []),
+          ...(remote ? [{ key: 'remoteMs' as const, name: `Remote · ${profileLabel(remote)}`, colour: 'var(--accent-2)', predicted: remote.predicted }] : [])
         ];
+  // Predicted bars are drawn pale with a dashed outline, and the device profile's per-type error is said beside them.
+  const errorNotes = metric === 'latency' ? ([['Local', local], ['Remote', remote]] as const).flatMap(([side, profile]) => {
+    const summary = profile ? predictionErrorSummary(profile) : null;
+    return summary ? [`${side} predicted — ${summary}`] : [];
+  }) : [];
 
   const computeLegend: LegendItem[] = computeSeries.map((series) => ({ label: series.name, colour: series.colour, kind: 'box' }));
   const sizeLegend: LegendItem[] = [
@@ -215,6 +221,11 @@ export function LayerCharts(props: LayerChartsProps): JSX.Element {
           )}
         </span>
         <ChartLegend items={computeLegend} />
+        {errorNotes.map((note) => (
+          <span key={note} className="layer-chart-prediction-error" data-testid="prediction-errors" title="How far the device profile's fits missed configurations they were not fitted to (5-fold cross-validation), per layer type, with each type's share of this model's predicted time">
+            {note}
+          </span>
+        ))}
         {!visible.some((row) => computeSeries.some((series) => (row[series.key] ?? 0) > 0)) && (
           <span className="layer-chart-empty">{metric === 'macs' ? 'No MACs counted for these layers: profile them to see their latency' : 'No latency measured for these layers'}</span>
         )}
@@ -232,7 +243,18 @@ export function LayerCharts(props: LayerChartsProps): JSX.Element {
             {selectedVisible !== null && <ReferenceArea x1={selectedVisible} x2={selectedVisible} fill="var(--accent)" fillOpacity={0.14} ifOverflow="visible" />}
             <Tooltip content={LayerTooltip} cursor={{ fill: 'var(--fg)', fillOpacity: 0.06 }} isAnimationActive={false} />
             {computeSeries.map((series) => (
-              <Bar key={series.key} dataKey={series.key} name={series.name} fill={series.colour} isAnimationActive={false} maxBarSize={28} />
+              <Bar
+                key={series.key}
+                dataKey={series.key}
+                name={series.name}
+                fill={series.colour}
+                fillOpacity={series.predicted ? 0.4 : 1}
+                stroke={series.predicted ? series.colour : undefined}
+                strokeDasharray={series.predicted ? '3 2' : undefined}
+                className={series.predicted ? 'layer-bar-predicted' : undefined}
+                isAnimationActive={false}
+                maxBarSize={28}
+              />
             ))}
           </BarChart>
         </ResponsiveContainer>

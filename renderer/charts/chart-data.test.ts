@@ -6,7 +6,7 @@ import type { LatencyProfile } from '../../app/profiling/types.js';
 import { readOnnxModel } from '../../app/onnx/reader.js';
 import { modelViewOf, type ModelView } from '../../app/studio/model-view.js';
 import { buildZooModel } from '../../app/zoo/index.js';
-import { chartTotals, clampWindow, defaultComputeMetric, initialWindow, layerRows, logByteAxis, timingsFor, windowShowing, WINDOW_SIZE, WINDOW_THRESHOLD, layerAxisLabel } from './chart-data.js';
+import { chartTotals, clampWindow, defaultComputeMetric, initialWindow, layerRows, logByteAxis, predictionErrorSummary, timingsFor, windowShowing, WINDOW_SIZE, WINDOW_THRESHOLD, layerAxisLabel } from './chart-data.js';
 
 function zooView(id: string): ModelView {
   const bytes = buildZooModel(id, { seed: 1 });
@@ -125,5 +125,22 @@ describe('brush window', () => {
   it('clamps what a brush reports', () => {
     expect(clampWindow({ start: -5, end: 2000 }, 1026)).toEqual({ start: 0, end: 1025 });
     expect(clampWindow({ start: 40, end: 10 }, 1026)).toEqual({ start: 10, end: 40 });
+  });
+});
+
+describe('predictionErrorSummary', () => {
+  const base = { kind: 'latency-profile', layers: [] } as unknown as LatencyProfile;
+  it('says each predicted type’s share and expected error, and nothing for a measured profile', () => {
+    const predicted = {
+      ...base,
+      predicted: true,
+      predictionErrors: [
+        { layerType: 'conv', layers: 10, predictedMs: 6, share: 0.6, medianError: 0.08, meanError: 0.1, samples: 300 },
+        { layerType: 'roofline', layers: 2, predictedMs: 1, share: 0.1, medianError: null, meanError: null, samples: null }
+      ]
+    } as LatencyProfile;
+    expect(predictionErrorSummary(predicted)).toBe('expected error by layer type: conv 60 % of time ±8 % · roofline 10 % of time (no error known)');
+    expect(predictionErrorSummary({ ...predicted, predicted: false })).toBeNull();
+    expect(predictionErrorSummary({ ...predicted, predictionErrors: undefined })).toBeNull();
   });
 });

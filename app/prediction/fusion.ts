@@ -1,0 +1,360 @@
+// Kernels, not layers: which groups of a model's layers onnxruntime runs as ONE kernel at
+// a graph-optimisation level, so that prediction can cost what the runtime executes (the
+// approach of nn-Meter, MobiSys 2021: detect the backend's fusion rules by testing them,
+// then predict per kernel).
+//
+// FUSION_PATTERNS is the catalogue of candidate patterns, each described twice: as a
+// small graph shape this module matches in any model (`nodes`: op types, and which
+// earlier pattern nodes feed each one), and as a tiny model that
+// main/profiling/fusion-probe.ts builds and runs on onnxruntime at each level to see
+// whether the runtime really fuses it, and into which kernel. What the probe finds is a
+// FusionRules document (resources/fusion-rules.json, with the onnxruntime version it was
+// found on); `kernelGroups` applies only the patterns those rules say are fused.
+//
+// A matched group's time is predicted as `predictAs` says: 'anchor' (the group's first
+// node's own regression — Conv+BatchNorm+Relu runs as one convolution whose epilogue does
+// the rest), or as one op of the given type over the group's output (a LayerNorm built
+// from ReduceMean, Sub, Pow, … runs as one LayerNormalization kernel). predict.ts then
+// splits the kernel's time among the layers it replaced in proportion to their MACs, the
+// way the profiler attributes a measured fused kernel (app/profiling/trace.ts).
+import type { ModelAnalysis } from '../analysis/types.js';
+import { GraphBuilder } from '../onnx/builder.js';
+import type { OnnxGraph } from '../onnx/model.js';
+import type { GraphOptimization } from '../profiling/types.js';
+
+/** One node of a pattern: its op types, and the earlier pattern nodes (by position) whose outputs it reads. */
+export interface PatternNode {
+  ops: readonly string[];
+  from?: readonly number[];
+}
+
+export interface FusionPattern {
+  id: string;
+  description: string;
+  nodes: readonly PatternNode[];
+  /** How the fused kernel is costed: the first node's own regression, or one op of this type over the group's output. */
+  predictAs: 'anchor' | 'LayerNormalization' | 'Gelu' | 'HardSwish' | 'Sigmoid';
+  /**
+   * Probed and recorded, never grouped: a pattern whose kernels are better found by the
+   * smaller patterns inside it (the probe shows what the runtime makes of the whole).
+   */
+  probeOnly?: boolean;
+  /** The probe's tiny model: input shape and the pattern applied to it (its nodes last, in pattern order). */
+  probe: { input: number[]; build: (b: GraphBuilder, x: string) => string };
+}
+
+/** What the probe found for one pattern on one runtime, at one level. */
+export interface FusionRule {
+  id: string;
+  description: string;
+  /** The pattern's op types, in order. */
+  ops: string[];
+  /** True when the pattern's nodes ran as one kernel (besides layout reorders), or were folded into a neighbour. */
+  fused: boolean;
+  /** The kernels that ran for the pattern's nodes (op types as the trace names them), layout reorders included. */
+  kernels: string[];
+  /** Pattern nodes no kernel computes any more (e.g. a BatchNormalization folded into the Conv's weights). */
+  folded: string[];
+}
+
+export interface FusionRules {
+  kind: 'fusion-rules';
+  /** The onnxruntime version the rules were found on (onnxruntime-node's). */
+  runtime: string;
+  ep: string;
+  date: string;
+  levels: Partial<Record<GraphOptimization, FusionRule[]>>;
+}
+
+const scalar = (b: GraphBuilder, name: string, value: number): string => b.constantFloat(name, [], new Float32Array([value]));
+const conv = (b: GraphBuilder, x: string, group = 1): string => b.conv(x, { inChannels: 32, outChannels: 32, kernel: 3, pad: 1, group });
+const activations = ['Relu', 'Clip', 'Sigmoid', 'HardSigmoid', 'LeakyRelu', 'Tanh', 'HardSwish'] as const;
+
+function activation(b: GraphBuilder, op: (typeof activations)[number], x: string): string {
+  if (op === 'Clip') return b.relu6(x);
+  if (op === 'LeakyRelu') return b.op(op, [x], { alpha: { float: 0.01 } });
+  return b.op(op, [x]);
+}
+
+function decomposedLayerNorm(b: GraphBuilder, x: string, features: number): string {
+  const mean = b.op('ReduceMean', [x], { axes: [-1], keepdims: 1 });
+  const centred = b.op('Sub', [x, mean]);
+  const squared = b.op('Pow', [centred, scalar(b, '/ln.two', 2)]);
+  const variance = b.op('ReduceMean', [squared], { axes: [-1], keepdims: 1 });
+  const std = b.op('Sqrt', [b.op('Add', [variance, scalar(b, '/ln.eps', 1e-5)])]);
+  const normed = b.op('Div', [centred, std]);
+  const scaled = b.op('Mul', [normed, b.constantFloat('/ln.weight', [features], new Float32Array(features).fill(1))]);
+  return b.op('Add', [scaled, b.constantFloat('/ln.bias', [features], new Float32Array(features))]);
+}
+
+const convInput = [1, 32, 28, 28];
+const tokens = [1, 64, 128];
+
+export const FUSION_PATTERNS: readonly FusionPattern[] = [
+  {
+    id: 'conv+batchnorm',
+    description: 'Conv → BatchNormalization',
+    nodes: [{ ops: ['Conv'] }, { ops: ['BatchNormalization'], from: [0] }],
+    predictAs: 'anchor',
+    probe: { input: convInput, build: (b, x) => b.batchNorm(conv(b, x), 32) }
+  },
+  {
+    id: 'conv+batchnorm+relu',
+    description: 'Conv → BatchNormalization → Relu',
+    nodes: [{ ops: ['Conv'] }, { ops: ['BatchNormalization'], from: [0] }, { ops: ['Relu'], from: [1] }],
+    predictAs: 'anchor',
+    probe: { input: convInput, build: (b, x) => b.relu(b.batchNorm(conv(b, x), 32)) }
+  },
+  ...activations.map(
+    (op): FusionPattern => ({
+      id: `conv+${op.toLowerCase()}`,
+      description: `Conv → ${op}`,
+      nodes: [{ ops: ['Conv'] }, { ops: [op], from: [0] }],
+      predictAs: 'anchor',
+      probe: { input: convInput, build: (b, x) => activation(b, op, conv(b, x)) }
+    })
+  ),
+  {
+    id: 'depthwise-conv+clip',
+    description: 'depthwise Conv → Clip (ReLU6)',
+    nodes: [{ ops: ['Conv'] }, { ops: ['Clip'], from: [0] }],
+    predictAs: 'anchor',
+    probe: { input: convInput, build: (b, x) => b.relu6(conv(b, x, 32)) }
+  },
+  {
+    id: 'conv+silu',
+    description: 'Conv → Sigmoid → Mul (SiLU / Swish)',
+    nodes: [{ ops: ['Conv'] }, { ops: ['Sigmoid'], from: [0] }, { ops: ['Mul'], from: [0, 1] }],
+    predictAs: 'anchor',
+    probeOnly: true,
+    probe: { input: convInput, build: (b, x) => { const y = conv(b, x); return b.mul(y, b.op('Sigmoid', [y])); } }
+  },
+  {
+    id: 'conv+hardsigmoid+mul',
+    description: 'Conv → HardSigmoid → Mul (HardSwish as exported before opset 14)',
+    nodes: [{ ops: ['Conv'] }, { ops: ['HardSigmoid'], from: [0] }, { ops: ['Mul'], from: [0, 1] }],
+    predictAs: 'anchor',
+    probe: { input: convInput, build: (b, x) => { const y = conv(b, x); return b.mul(y, b.op('HardSigmoid', [y], { alpha: { float: 1 / 6 } })); } }
+  },
+  {
+    id: 'conv+add',
+    description: 'Conv → Add of a residual',
+    nodes: [{ ops: ['Conv'] }, { ops: ['Add'], from: [0] }],
+    predictAs: 'anchor',
+    probe: { input: convInput, build: (b, x) => { const y = conv(b, x); return b.add(conv(b, y), y); } }
+  },
+  {
+    id: 'conv+add+relu',
+    description: 'Conv → Add of a residual → Relu',
+    nodes: [{ ops: ['Conv'] }, { ops: ['Add'], from: [0] }, { ops: ['Relu'], from: [1] }],
+    predictAs: 'anchor',
+    probe: { input: convInput, build: (b, x) => { const y = conv(b, x); return b.relu(b.add(conv(b, y), y)); } }
+  },
+  {
+    id: 'gemm+relu',
+    description: 'Gemm → Relu',
+    nodes: [{ ops: ['Gemm'] }, { ops: ['Relu'], from: [0] }],
+    predictAs: 'anchor',
+    probe: { input: [1, 256], build: (b, x) => b.relu(b.linear(x, 256, 256)) }
+  },
+  {
+    id: 'matmul+add',
+    description: 'MatMul by a weight → Add of a bias (a Linear on tokens)',
+    nodes: [{ ops: ['MatMul'] }, { ops: ['Add'], from: [0] }],
+    predictAs: 'anchor',
+    probe: { input: tokens, build: (b, x) => b.matmulLinear(x, 128, 128) }
+  },
+  {
+    id: 'matmul+add+gelu',
+    description: 'MatMul → Add → GELU (Erf form): a Linear with its activation',
+    nodes: [
+      { ops: ['MatMul'] }, { ops: ['Add'], from: [0] }, { ops: ['Div'], from: [1] }, { ops: ['Erf'], from: [2] }, { ops: ['Add'], from: [3] },
+      { ops: ['Mul'], from: [1, 4] }, { ops: ['Mul'], from: [5] }
+    ],
+    predictAs: 'anchor',
+    probeOnly: true,
+    probe: { input: tokens, build: (b, x) => b.gelu(b.matmulLinear(x, 128, 128)) }
+  },
+  {
+    id: 'gelu',
+    description: 'GELU as PyTorch exports it: Div → Erf → Add → Mul → Mul',
+    nodes: [{ ops: ['Div'] }, { ops: ['Erf'], from: [0] }, { ops: ['Add'], from: [1] }, { ops: ['Mul'], from: [2] }, { ops: ['Mul'], from: [3] }],
+    predictAs: 'Gelu',
+    probe: { input: tokens, build: (b, x) => b.gelu(b.relu(x)) }
+  },
+  {
+    id: 'layernorm',
+    description: 'LayerNorm as older exports write it: ReduceMean → Sub → Pow → ReduceMean → Add → Sqrt → Div → Mul → Add',
+    nodes: [
+      { ops: ['ReduceMean'] }, { ops: ['Sub'], from: [0] }, { ops: ['Pow'], from: [1] }, { ops: ['ReduceMean'], from: [2] }, { ops: ['Add'], from: [3] },
+      { ops: ['Sqrt'], from: [4] }, { ops: ['Div'], from: [1, 5] }, { ops: ['Mul'], from: [6] }, { ops: ['Add'], from: [7] }
+    ],
+    predictAs: 'LayerNormalization',
+    probe: { input: tokens, build: (b, x) => decomposedLayerNorm(b, b.relu(x), 128) }
+  },
+  {
+    id: 'add+layernorm',
+    description: 'Add of a residual → LayerNormalization',
+    nodes: [{ ops: ['Add'] }, { ops: ['LayerNormalization'], from: [0] }],
+    predictAs: 'LayerNormalization',
+    probe: { input: tokens, build: (b, x) => b.layerNorm(b.add(b.relu(x), x), 128) }
+  },
+  {
+    id: 'silu',
+    description: 'Sigmoid → Mul (SiLU / Swish) after a non-conv op',
+    nodes: [{ ops: ['Sigmoid'] }, { ops: ['Mul'], from: [0] }],
+    predictAs: 'Sigmoid',
+    probe: { input: tokens, build: (b, x) => { const y = b.relu(x); return b.mul(y, b.op('Sigmoid', [y])); } }
+  },
+  {
+    id: 'hardsigmoid+mul',
+    description: 'HardSigmoid → Mul (HardSwish) after a non-conv op',
+    nodes: [{ ops: ['HardSigmoid'] }, { ops: ['Mul'], from: [0] }],
+    predictAs: 'HardSwish',
+    probe: { input: tokens, build: (b, x) => { const y = b.relu(x); return b.mul(y, b.op('HardSigmoid', [y], { alpha: { float: 1 / 6 } })); } }
+  },
+  {
+    id: 'matmul+scale',
+    description: 'MatMul of activations → Div by a constant (attention scores)',
+    nodes: [{ ops: ['MatMul'] }, { ops: ['Div', 'Mul'], from: [0] }],
+    predictAs: 'anchor',
+    probe: {
+      input: tokens,
+      build: (b, x) => b.op('Div', [b.op('MatMul', [x, b.transpose(b.relu(x), [0, 2, 1])]), scalar(b, '/scale', 8)])
+    }
+  },
+  {
+    id: 'transpose+matmul',
+    description: 'Transpose → MatMul (K transposed for attention scores)',
+    nodes: [{ ops: ['Transpose'] }, { ops: ['MatMul'], from: [0] }],
+    predictAs: 'anchor',
+    probe: { input: tokens, build: (b, x) => b.op('MatMul', [b.relu(x), b.transpose(x, [0, 2, 1])]) }
+  },
+  {
+    id: 'transpose+matmul+scale',
+    description: 'Transpose → MatMul → Div by a constant (attention scores with K transposed)',
+    nodes: [{ ops: ['Transpose'] }, { ops: ['MatMul'], from: [0] }, { ops: ['Div', 'Mul'], from: [1] }],
+    predictAs: 'anchor',
+    probe: { input: tokens, build: (b, x) => b.op('Div', [b.op('MatMul', [b.relu(x), b.transpose(x, [0, 2, 1])]), scalar(b, '/scale', 8)]) }
+  },
+  {
+    id: 'attention',
+    description: 'MatMul → Div → Softmax → MatMul (scaled dot-product attention, one head)',
+    nodes: [{ ops: ['MatMul'] }, { ops: ['Div', 'Mul'], from: [0] }, { ops: ['Softmax'], from: [1] }, { ops: ['MatMul'], from: [2] }],
+    predictAs: 'anchor',
+    probeOnly: true,
+    probe: {
+      input: tokens,
+      build: (b, x) => {
+        const q = b.relu(x);
+        const scores = b.op('Div', [b.op('MatMul', [q, b.transpose(x, [0, 2, 1])]), scalar(b, '/scale', 8)]);
+        return b.op('MatMul', [b.softmax(scores, -1), x]);
+      }
+    }
+  },
+  {
+    id: 'squeeze-excitation',
+    description: 'GlobalAveragePool → Conv 1×1 → Relu → Conv 1×1 → Sigmoid → Mul (squeeze-and-excitation)',
+    nodes: [
+      { ops: ['GlobalAveragePool'] }, { ops: ['Conv'], from: [0] }, { ops: ['Relu'], from: [1] }, { ops: ['Conv'], from: [2] },
+      { ops: ['Sigmoid', 'HardSigmoid'], from: [3] }, { ops: ['Mul'], from: [4] }
+    ],
+    predictAs: 'anchor',
+    probeOnly: true,
+    probe: {
+      input: convInput,
+      build: (b, x) => {
+        const y = b.relu(x);
+        const squeezed = b.globalAveragePool(y);
+        const reduced = b.relu(b.conv(squeezed, { inChannels: 32, outChannels: 8, kernel: 1 }));
+        const gate = b.op('Sigmoid', [b.conv(reduced, { inChannels: 8, outChannels: 32, kernel: 1 })]);
+        return b.mul(y, gate);
+      }
+    }
+  }
+];
+
+/** The probe's tiny model for a pattern (one float input `x`, one output). */
+export function probeModel(pattern: FusionPattern): Uint8Array {
+  const builder = new GraphBuilder(`probe-${pattern.id}`, { seed: 7 });
+  const x = builder.input('x', 'float32', pattern.probe.input);
+  builder.output(pattern.probe.build(builder, x), 'float32', null);
+  return builder.toBytes();
+}
+
+/** One kernel a model runs: the layers (analysis indices) it replaces, and how it is costed. */
+export interface KernelGroup {
+  /** Layer indices, pattern order: the first is the anchor. */
+  layers: number[];
+  /** The rule that made the group; absent for a layer that runs as its own kernel. */
+  rule?: string;
+  predictAs: FusionPattern['predictAs'];
+}
+
+/**
+ * The kernels `analysis`'s layers run as, given the patterns `fusedIds` names (the rules'
+ * fused patterns at the level predicted): every layer belongs to exactly one group. A
+ * pattern matches where its nodes' outputs are read only inside the pattern (but the
+ * last); the longest pattern wins where several start at one layer; a layer already in a
+ * group starts no other.
+ */
+export function kernelGroups(analysis: ModelAnalysis, graph: OnnxGraph, fusedIds: ReadonlySet<string>): KernelGroup[] {
+  const layers = analysis.layers;
+  const producer = new Map<string, number>();
+  const consumers = new Map<string, number[]>();
+  layers.forEach((layer) => {
+    const node = graph.nodes[layer.nodeIndex];
+    node?.outputs.forEach((value) => value !== '' && producer.set(value, layer.index));
+    for (const value of new Set(layer.inputs)) consumers.set(value, [...(consumers.get(value) ?? []), layer.index]);
+  });
+  const graphOutputs = new Set(graph.outputs.map((o) => o.name));
+  const outputsOf = (index: number): string[] => (graph.nodes[layers[index].nodeIndex]?.outputs ?? []).filter((v) => v !== '');
+  const readers = (index: number): number[] => [...new Set(outputsOf(index).flatMap((v) => consumers.get(v) ?? []))];
+  const patterns = FUSION_PATTERNS.filter((p) => !p.probeOnly && fusedIds.has(p.id)).sort((a, b) => b.nodes.length - a.nodes.length);
+
+  const match = (pattern: FusionPattern, anchor: number): number[] | null => {
+    if (!pattern.nodes[0].ops.includes(layers[anchor].opType)) return null;
+    const chosen = [anchor];
+    for (let j = 1; j < pattern.nodes.length; j++) {
+      const spec = pattern.nodes[j];
+      const sources = (spec.from ?? [j - 1]).map((k) => chosen[k]);
+      const candidate = readers(sources[0]).find(
+        (c) => !chosen.includes(c) && spec.ops.includes(layers[c].opType) && sources.every((s) => readers(s).includes(c))
+      );
+      if (candidate === undefined) return null;
+      chosen.push(candidate);
+    }
+    // Every member but the last must be read only inside the group (and not be a graph output).
+    for (const member of chosen.slice(0, -1)) {
+      if (outputsOf(member).some((v) => graphOutputs.has(v))) return null;
+      if (readers(member).some((r) => !chosen.includes(r))) return null;
+    }
+    return chosen;
+  };
+
+  const taken = new Set<number>();
+  const groups: KernelGroup[] = [];
+  const groupOf = new Map<number, KernelGroup>();
+  for (const layer of layers) {
+    if (taken.has(layer.index)) continue;
+    for (const pattern of patterns) {
+      const members = match(pattern, layer.index);
+      if (!members || members.some((m) => taken.has(m))) continue;
+      const group: KernelGroup = { layers: members, rule: pattern.id, predictAs: pattern.predictAs };
+      members.forEach((m) => {
+        taken.add(m);
+        groupOf.set(m, group);
+      });
+      groups.push(group);
+      break;
+    }
+  }
+  // Layers in no pattern run alone; groups are listed in the order of their first layer.
+  for (const layer of layers) if (!taken.has(layer.index)) groups.push({ layers: [layer.index], predictAs: 'anchor' });
+  return groups.sort((a, b) => Math.min(...a.layers) - Math.min(...b.layers));
+}
+
+/** The ids of the patterns `rules` found fused at `level` (none when the rules do not cover it). */
+export function fusedPatternIds(rules: FusionRules | null | undefined, level: GraphOptimization): Set<string> {
+  return new Set((rules?.levels[level] ?? []).filter((rule) => rule.fused).map((rule) => rule.id));
+}

@@ -1,0 +1,392 @@
+// `npm run bench -- --only predict` (issue 19): predictions that hold on modern
+// architectures. One characterisation of this CPU (the default budget, or `--device
+// FILE`), then for every model of ../shared/real-models/ and of the zoo: whole runs at
+// both optimisation levels (two plain sessions timed in alternating blocks, wall time and
+// this process's CPU time) against the prediction for that level (kernels at 'all', from
+// resources/fusion-rules.json; layers at 'disabled'): the share within ±10 %, the median
+// and worst error per level, and at 'all' the fusion-free layer-by-layer prediction of
+// before beside it; the characterisation's cross-validated median error per layer type;
+// the median per-layer error per type of the real exports' layers at 'disabled'; and the
+// decision quality of split runs with `--local` from a `predict`ed profile on
+// EfficientNet-B0 and MobileNetV3 with the device emulated 20× slower
+// (main/bench/split-bench.ts's decisionFigures, against a real executor child process).
+//
+// `--measured-cache DIR` keeps the measured runs between runs (for working on the
+// predictor; the figures of a report are made without it).
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { LAYER_TYPE_FEATURES, layerFeatures, type LayerType } from '../../app/prediction/features.js';
+import { fitDeviceModels, fitLayerType, layerTypeErrors, predictWithFit, selectFit } from '../../app/prediction/regression.js';
+import { predictProfile, wholeModelEstimateMs } from '../../app/prediction/predict.js';
+import { median } from '../../app/profiling/trace.js';
+import type { DeviceProfile, GraphOptimization, LatencyProfile, RegressionFit } from '../../app/profiling/types.js';
+import { analyzeModelFile, type AnalyzedModel } from '../model/analyze-file.js';
+import { listRealModels } from '../model/real-models.js';
+import { ensureZooModel } from '../model/zoo-files.js';
+import { defaultZooDir } from '../files/paths.js';
+import { characterizeDevice, checkDeviceProfileShape } from '../profiling/characterize.js';
+import { readFusionRules } from '../profiling/fusion-probe.js';
+import { profileModel } from '../profiling/profiler.js';
+import type { BenchFigure } from './figure.js';
+import { decisionFigures } from './split-bench.js';
+import { startExecutorProcess } from '../executor/executor-process.js';
+import { ExecutorClient } from '../executor/client.js';
+import type { LinkShaper } from '../executor/link.js';
+import type { RemoteExecutor } from '../executor/remote-executor.js';
+import { writeProfileFile } from '../profiling/profiler.js';
+import * as ort from 'onnxruntime-node';
+import { generateInputs } from '../model/inputs.js';
+import { modelIdentity } from '../model/model-file.js';
+import { runSessionOptions, sessionOptionsFor } from '../profiling/providers.js';
+import { typicalRunMs } from '../profiling/profiler.js';
+
+const ZOO_MODELS = ['alexnet', 'vgg16', 'deepface', 'lenet', 'kaldi-asr', 'senna-pos', 'senna-ner', 'senna-chk', 'resnet18', 'resnet50', 'mobilenet-v2', 'squeezenet1.1', 'googlenet', 'transformer', 'transformer-large'];
+const LEVELS: readonly GraphOptimization[] = ['all', 'disabled'];
+const PROFILE_MIN_MEASURE_MS = 300;
+const WARMUP_RUNS = 3;
+const MIN_RUNS = 10;
+const MAX_RUNS = 400;
+const MIN_TIMED_MS = 400;
+const WITHIN = 0.1;
+const DECISION_MODELS = ['efficientnet_b0', 'mobilenet_v3_small'];
+const DEVICE_SLOWDOWN = 20;
+
+export interface PredictBenchOptions {
+  budgetS: number;
+  deviceFile: string | null;
+  measuredCache: string | null;
+}
+
+function benchMs(ms: number): string {
+  return ms >= 10 ? ms.toFixed(1) : ms.toPrecision(3);
+}
+
+/** The 1-minute load average: this project's machine is shared, and these are timings. */
+function loadAverage(): string {
+  try {
+    return readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
+  } catch {
+    return '?';
+  }
+}
+
+const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
+
+/**
+ * Whole runs of a model at both levels, measured together: two plain sessions (the
+ * executor's options, one per level) open at once, warmed up, then timed in alternating
+ * blocks until each level has MIN_TIMED_MS of runs (at least MIN_RUNS), so drifting load
+ * lands on both alike; each level's typical run (mean of the middle half, as profiles
+ * take it).
+ */
+async function wholeRunsMs(analyzed: AnalyzedModel): Promise<WholeRuns> {
+  const choice = await sessionOptionsFor('cpu');
+  const feeds = generateInputs(analyzed.model, { seed: 1 });
+  const sessions = await Promise.all(LEVELS.map((level) => ort.InferenceSession.create(analyzed.path, runSessionOptions(choice, level))));
+  try {
+    const times: number[][] = LEVELS.map(() => []);
+    const cpuTimes: number[][] = LEVELS.map(() => []);
+    const run = async (k: number, record: boolean): Promise<number> => {
+      const cpu = process.cpuUsage();
+      const start = performance.now();
+      await sessions[k].run(feeds);
+      const ms = performance.now() - start;
+      const used = process.cpuUsage(cpu);
+      if (record) {
+        times[k].push(ms);
+        cpuTimes[k].push((used.user + used.system) / 1000);
+      }
+      return ms;
+    };
+    let typical = 0;
+    for (let k = 0; k < sessions.length; k++) for (let i = 0; i < WARMUP_RUNS; i++) typical = Math.max(typical, await run(k, false));
+    const block = Math.max(1, Math.min(20, Math.round(20 / Math.max(typical, 0.05))));
+    for (let round = 0; times.some((t) => t.length < MIN_RUNS || t.reduce((a, b) => a + b, 0) < MIN_TIMED_MS); round++) {
+      if (times[0].length >= MAX_RUNS) break;
+      const order = round % 2 === 0 ? [0, 1] : [1, 0];
+      for (const k of order) for (let i = 0; i < block; i++) await run(k, true);
+    }
+    return { all: typicalRunMs(times[0]), disabled: typicalRunMs(times[1]), cpu: { all: typicalRunMs(cpuTimes[0]), disabled: typicalRunMs(cpuTimes[1]) } };
+  } finally {
+    for (const session of sessions) await session.release();
+  }
+}
+
+/**
+ * Typical whole runs per level, ms of wall time (the figure), and of this process's CPU
+ * time (user + system, onnxruntime's one intra-op thread included): on a machine other
+ * processes load, preemption stretches the wall time of a run and not its CPU time.
+ */
+type WholeRuns = Record<GraphOptimization, number> & { cpu: Record<GraphOptimization, number> };
+
+async function measuredWhole(id: string, analyzed: AnalyzedModel, cache: string | null): Promise<WholeRuns> {
+  const cached = cache ? path.join(cache, `${id}.whole2.json`) : null;
+  if (cached && existsSync(cached)) return JSON.parse(readFileSync(cached, 'utf8')) as WholeRuns;
+  const whole = await wholeRunsMs(analyzed);
+  if (cached) writeFileSync(cached, JSON.stringify(whole));
+  return whole;
+}
+
+/** A per-layer profile at 'disabled' (each layer its own kernel), for the per-type layer errors. */
+async function layerProfile(id: string, analyzed: AnalyzedModel, cache: string | null): Promise<LatencyProfile> {
+  const cached = cache ? path.join(cache, `${id}.disabled-layers.json`) : null;
+  if (cached && existsSync(cached)) return JSON.parse(readFileSync(cached, 'utf8')) as LatencyProfile;
+  const profile = await profileModel(analyzed, { ep: 'cpu', runs: 20, warmup: 3, minMeasureMs: PROFILE_MIN_MEASURE_MS, optimization: 'disabled' });
+  if (cached) writeFileSync(cached, JSON.stringify(profile));
+  return profile;
+}
+
+interface ModelResult {
+  id: string;
+  real: boolean;
+  level: GraphOptimization;
+  measuredMs: number;
+  /** The same runs' CPU time. */
+  cpuMs: number;
+  predictedMs: number;
+  /** The fusion-free prediction (every layer its own kernel). */
+  layerwiseMs: number;
+  error: number;
+}
+
+function shareFigures(results: ModelResult[], level: GraphOptimization): BenchFigure[] {
+  const ofLevel = results.filter((r) => r.level === level);
+  if (ofLevel.length === 0) return [];
+  const errors = ofLevel.map((r) => Math.abs(r.error));
+  const within = errors.filter((e) => e <= WITHIN).length / errors.length;
+  const worst = ofLevel.reduce((a, b) => (Math.abs(b.error) > Math.abs(a.error) ? b : a));
+  const detail = ofLevel.map((r) => `${r.id} ${r.error >= 0 ? '+' : ''}${(r.error * 100).toFixed(0)}%`).join(', ');
+  const figures: BenchFigure[] = [
+    {
+      figure: `prediction at ${level}: share of ${ofLevel.length} models (${ofLevel.filter((r) => r.real).length} real exports + zoo) within ±10 % of the measured whole run`,
+      measured: `${pct(within)} (load ${loadAverage()}; median error ${pct(median(errors))}, worst ${worst.id} ${(worst.error * 100).toFixed(1)} %; ${detail})`,
+      baselineOrGoal: '95 % goal',
+      ratio: within,
+      goal: '≥ 0.95',
+      met: within >= 0.95
+    }
+  ];
+  const cpuErrors = ofLevel.map((r) => Math.abs(r.predictedMs - r.cpuMs) / r.cpuMs);
+  const cpuWithin = cpuErrors.filter((e) => e <= WITHIN).length / cpuErrors.length;
+  figures.push({
+    figure: `prediction at ${level}: the same against the runs' CPU time (preemption by other processes left out)`,
+    measured: `${pct(cpuWithin)} within ±10 % (median error ${pct(median(cpuErrors))}; wall / CPU time of the runs: median ${median(ofLevel.map((r) => r.measuredMs / r.cpuMs)).toFixed(2)}; ${ofLevel.map((r) => `${r.id} ${r.predictedMs >= r.cpuMs ? '+' : ''}${(((r.predictedMs - r.cpuMs) / r.cpuMs) * 100).toFixed(0)}%`).join(', ')})`,
+    baselineOrGoal: '95 % goal',
+    ratio: cpuWithin,
+    goal: '≥ 0.95',
+    met: cpuWithin >= 0.95
+  });
+  if (level === 'all') {
+    const layerwise = ofLevel.map((r) => Math.abs(r.layerwiseMs - r.measuredMs) / r.measuredMs);
+    const layerwiseWithin = layerwise.filter((e) => e <= WITHIN).length / layerwise.length;
+    figures.push({
+      figure: `prediction at all: median whole-model error, kernels (fusion rules) / layers alone (before)`,
+      measured: `${pct(median(errors))} with kernels (${pct(within)} within ±10 %)`,
+      baselineOrGoal: `${pct(median(layerwise))} layer by layer (${pct(layerwiseWithin)} within ±10 %)`,
+      ratio: median(errors) / median(layerwise),
+      goal: '< 1.0',
+      met: median(errors) < median(layerwise)
+    });
+  }
+  return figures;
+}
+
+/** The features of the types issue 19 changed, as they were before it (git 1a14737). */
+const FEATURES_BEFORE: Readonly<Partial<Record<LayerType, readonly string[]>>> = {
+  depthwiseConv: ['inputSize', 'filterStrideSquaredTimesFilters', 'macs'],
+  matmul: ['macs'],
+  elementwise: ['neurons'],
+  dataMovement: ['bytes', 'copiedBytes', 'transposedBytes', 'copies']
+};
+const CONV_FEATURES_BEFORE = ['inputSize', 'filterStrideSquaredTimesFilters', 'macs', 'im2colElements'];
+
+/**
+ * Per type whose features changed: the cross-validated median error with the features of
+ * before and of now, on the same samples of this characterisation (so the machine's load
+ * is the same for both); grouped convs, a type of their own now, were conv layers before:
+ * their error before is that of the conv fit (old features, the conv samples) on them.
+ */
+export function featureFigures(device: DeviceProfile): BenchFigure[] {
+  const figures: BenchFigure[] = [];
+  const samples = device.samples.filter((s) => (s.level ?? 'disabled') === 'disabled');
+  const now = new Map(layerTypeErrors(samples, fitDeviceModels(samples)).filter((e) => e.level === undefined).map((e) => [e.layerType, e]));
+  const before = new Map(layerTypeErrors(samples, fitDeviceModels(samples, { ...LAYER_TYPE_FEATURES, ...FEATURES_BEFORE }), { ...LAYER_TYPE_FEATURES, ...FEATURES_BEFORE }).filter((e) => e.level === undefined).map((e) => [e.layerType, e.medianError]));
+  // Grouped convs as conv layers: features of before, from each configuration's key (c, hw, k, s, f, g).
+  const grouped = samples.flatMap((s) => {
+    const match = s.layerType === 'groupedConv' ? /c=(\d+) hw=(\d+) k=(\d+) s=(\d+) f=(\d+) g=(\d+)/.exec(s.config) : null;
+    if (!match) return [];
+    const [, , , k, stride, f] = match.map(Number);
+    return [{ ...s, features: { ...s.features, filterStrideSquaredTimesFilters: ((k * k) / (stride * stride)) * f } }];
+  });
+  const convFits = fitLayerType('conv', CONV_FEATURES_BEFORE, samples.filter((s) => s.layerType === 'conv'), 'macs');
+  if (grouped.length > 0 && convFits.length > 0) {
+    before.set('groupedConv', median(grouped.map((s) => Math.abs(predictWithFit(selectFit(convFits, s.features) as RegressionFit, s.features) - s.ms) / Math.max(s.ms, 0.002))));
+  }
+  for (const [type, was] of before) {
+    const is = now.get(type);
+    if (!is || !(type in FEATURES_BEFORE || type === 'groupedConv')) continue;
+    figures.push({
+      figure: `characterisation: cross-validated median error of ${type}, features of now / of before (same ${is.samples} samples)`,
+      measured: pct(is.medianError),
+      baselineOrGoal: `${pct(was)} before${type === 'groupedConv' ? ' (as conv layers, by the conv fit)' : ''}`,
+      ratio: is.medianError / was,
+      goal: '≤ 1.0',
+      met: is.medianError <= was
+    });
+  }
+  return figures;
+}
+
+/**
+ * What fusion and the NCHWc kernels are worth, predicted against measured: per model,
+ * (predicted all / predicted disabled) / (measured all / measured disabled). The two
+ * levels' runs were interleaved, so the machine's load cancels from the measured ratio.
+ */
+function levelRatioFigure(results: ModelResult[]): BenchFigure {
+  const ratios = [...new Set(results.map((r) => r.id))].flatMap((id) => {
+    const all = results.find((r) => r.id === id && r.level === 'all');
+    const disabled = results.find((r) => r.id === id && r.level === 'disabled');
+    return all && disabled ? [{ id, ratio: all.predictedMs / disabled.predictedMs / (all.measuredMs / disabled.measuredMs) }] : [];
+  });
+  const errors = ratios.map((r) => Math.abs(r.ratio - 1));
+  const within = errors.filter((e) => e <= WITHIN).length / Math.max(1, errors.length);
+  return {
+    figure: 'fusion at all: (predicted all / disabled) / (measured all / disabled), models within ±10 %',
+    measured: `${pct(within)} (median |ratio − 1| ${pct(median(errors))}; ${ratios.map((r) => `${r.id} ${r.ratio.toFixed(2)}`).join(', ')})`,
+    baselineOrGoal: 'measured levels interleaved',
+    ratio: within,
+    goal: '≥ 0.95',
+    met: within >= 0.95
+  };
+}
+
+/** Per layer type: the median |predicted − measured| / measured over the real exports' layers at 'disabled' (each layer its own kernel). */
+function perTypeLayerErrors(pairs: { analyzed: AnalyzedModel; measured: LatencyProfile; predicted: LatencyProfile }[]): Map<string, number[]> {
+  const byType = new Map<string, number[]>();
+  for (const { analyzed, measured, predicted } of pairs) {
+    for (const layer of analyzed.analysis.layers) {
+      const type = layerFeatures(layer, analyzed.analysis, analyzed.model.graph)?.layerType ?? 'roofline';
+      const ms = measured.layers[layer.index]?.medianMs ?? 0;
+      if (ms < 0.005) continue;
+      byType.set(type, [...(byType.get(type) ?? []), Math.abs(predicted.layers[layer.index].medianMs - ms) / ms]);
+    }
+  }
+  return byType;
+}
+
+export async function predictFigures(options: PredictBenchOptions): Promise<BenchFigure[]> {
+  const figures: BenchFigure[] = [];
+  const rules = await readFusionRules();
+  if (!rules) process.stderr.write('bench: resources/fusion-rules.json is missing (neurosurgeon fusion-rules writes it); predictions at all fuse nothing\n');
+  if (options.measuredCache) mkdirSync(options.measuredCache, { recursive: true });
+
+  let device: DeviceProfile;
+  if (options.deviceFile) {
+    device = checkDeviceProfileShape(JSON.parse(readFileSync(options.deviceFile, 'utf8')), options.deviceFile);
+  } else {
+    process.stderr.write(`bench: characterising this CPU (budget ${options.budgetS} s)…\n`);
+    const folder = mkdtempSync(path.join(tmpdir(), 'neurosurgeon-bench-'));
+    const start = performance.now();
+    try {
+      device = await characterizeDevice({ ep: 'cpu', budgetS: options.budgetS, outFile: path.join(folder, 'device.json'), resume: false });
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+    const seconds = (performance.now() - start) / 1000;
+    figures.push({
+      figure: `characterisation time / budget (${device.configurations} configurations, samples per type: ${(device.typeErrors ?? []).map((t) => `${t.layerType}${t.level ? ` @${t.level}` : ''} ${t.samples} (${t.adaptiveSamples} adaptive)`).join(', ')})`,
+      measured: `${seconds.toFixed(0)} s`,
+      baselineOrGoal: `${options.budgetS} s budget`,
+      ratio: seconds / options.budgetS,
+      goal: '≤ 1.1 (bounded)',
+      met: seconds <= options.budgetS * 1.1
+    });
+  }
+  figures.push(...featureFigures(device));
+  for (const t of device.typeErrors ?? []) {
+    figures.push({
+      figure: `characterisation: cross-validated median error of ${t.layerType}${t.level ? ` kernels at ${t.level}` : ''} (${t.samples} samples, ${t.adaptiveSamples} adaptive)`,
+      measured: pct(t.medianError),
+      baselineOrGoal: `mean ${pct(t.meanError)}`,
+      ratio: t.medianError,
+      goal: '≤ 0.25',
+      met: t.medianError <= 0.25
+    });
+  }
+
+  const models = [
+    ...listRealModels().map((m) => ({ id: m.name, file: m.file, real: true })),
+    ...ZOO_MODELS.map((id) => ({ id, file: ensureZooModel(id, defaultZooDir()), real: false }))
+  ];
+  const results: ModelResult[] = [];
+  const layerPairs: { analyzed: AnalyzedModel; measured: LatencyProfile; predicted: LatencyProfile }[] = [];
+  for (const model of models) {
+    const analyzed = await analyzeModelFile(model.file);
+    process.stderr.write(`bench: ${model.id}: whole runs at all and disabled, interleaved…\n`);
+    const whole = await measuredWhole(model.id, analyzed, options.measuredCache);
+    const identity = modelIdentity(analyzed);
+    const layerwise = predictProfile(analyzed.analysis, analyzed.model, device, identity, { optimization: 'disabled', rules });
+    for (const level of LEVELS) {
+      const predicted = level === 'disabled' ? layerwise : predictProfile(analyzed.analysis, analyzed.model, device, identity, { optimization: level, rules });
+      const predictedMs = wholeModelEstimateMs(predicted);
+      results.push({ id: model.id, real: model.real, level, measuredMs: whole[level], cpuMs: whole.cpu[level], predictedMs, layerwiseMs: wholeModelEstimateMs(layerwise), error: (predictedMs - whole[level]) / whole[level] });
+    }
+    if (model.real) {
+      process.stderr.write(`bench: ${model.id}: per-layer profile at disabled…\n`);
+      layerPairs.push({ analyzed, measured: await layerProfile(model.id, analyzed, options.measuredCache), predicted: layerwise });
+    }
+  }
+  for (const level of LEVELS) figures.push(...shareFigures(results, level));
+  figures.push(levelRatioFigure(results));
+  try {
+    figures.push(...(await predictedDecisionFigures(device, rules)));
+  } catch (error) {
+    figures.push({ figure: 'decision quality with --local from predict', measured: `failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`, baselineOrGoal: '—', ratio: NaN, goal: '≤ 1.05', met: false });
+  }
+  for (const [type, errors] of [...perTypeLayerErrors(layerPairs)].sort()) {
+    const m = median(errors);
+    figures.push({
+      figure: `prediction at disabled: median per-layer error of the real exports' ${type} layers (${errors.length} layers)`,
+      measured: pct(m),
+      baselineOrGoal: 'measured per layer',
+      ratio: m,
+      goal: '≤ 0.25',
+      met: m <= 0.25
+    });
+  }
+  return figures;
+}
+
+/**
+ * Decision quality from a prediction: `neurosurgeon predict` on EfficientNet-B0 and
+ * MobileNetV3 (at 'all', what the executor and split runs use) written to a file and given
+ * to the sweep as `--local`, with the device emulated DEVICE_SLOWDOWN× slower; the server
+ * side is the executor's own profile. Goal: measured(auto cut) / measured(best cut) ≤ 1.05.
+ */
+async function predictedDecisionFigures(device: DeviceProfile, rules: Awaited<ReturnType<typeof readFusionRules>>): Promise<BenchFigure[]> {
+  const models = listRealModels().filter((m) => DECISION_MODELS.includes(m.name));
+  if (models.length === 0) return [];
+  const log = (message: string): void => void process.stderr.write(`${message}\n`);
+  const folder = mkdtempSync(path.join(tmpdir(), 'neurosurgeon-bench-predict-'));
+  const executor = await startExecutorProcess(['--max-concurrency', '1', '--timeout-s', '600', '--max-body-mb', '2048']);
+  const figures: BenchFigure[] = [];
+  try {
+    const connect = (shaper?: LinkShaper): RemoteExecutor => new ExecutorClient({ url: executor.url, shaper, timeoutMs: 600_000 });
+    for (const model of models) {
+      const analyzed = await analyzeModelFile(model.file);
+      const localFile = path.join(folder, `${model.name}.predicted.json`);
+      writeProfileFile(localFile, predictProfile(analyzed.analysis, analyzed.model, device, modelIdentity(analyzed), { optimization: 'all', rules }));
+      const every = Math.max(1, Math.round(analyzed.analysis.layers.length / 10));
+      figures.push(
+        ...(await decisionFigures(analyzed, { id: model.name, deviceSlowdown: DEVICE_SLOWDOWN, every, localFile, goal: 1.05, label: `${model.name} with --local from predict (device emulated ${DEVICE_SLOWDOWN}× slower)` }, connect, { networks: ['wifi', 'lte', '3g'], runs: 3, log }))
+      );
+    }
+  } finally {
+    await executor.stop();
+    rmSync(folder, { recursive: true, force: true });
+  }
+  return figures;
+}
+
+export { benchMs };

@@ -1,0 +1,127 @@
+// Kernel detection (nn-Meter's, MobiSys 2021): which of the candidate patterns of
+// app/prediction/fusion.ts onnxruntime really runs as one kernel, found by TESTING this
+// runtime. Each pattern's tiny model is opened at a graph-optimisation level with the
+// profiler on and the optimised graph saved; a few runs later, the kernel events of the
+// trace say which kernels ran, and the optimised graph, mapped back to the original nodes
+// (app/profiling/trace.ts attributeOptimizedGraph, as profiles of real models are), says
+// which original nodes each kernel stands for and which were folded away. A pattern is
+// fused when its nodes ran as fewer kernels than nodes (layout reorders aside) or some of
+// them were folded. `neurosurgeon fusion-rules` writes the result (FusionRules) to
+// resources/fusion-rules.json, the file prediction reads.
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import * as ort from 'onnxruntime-node';
+import { FUSION_PATTERNS, probeModel, type FusionPattern, type FusionRule, type FusionRules } from '../../app/prediction/fusion.js';
+import { readOnnxModel } from '../../app/onnx/reader.js';
+import type { OnnxModel } from '../../app/onnx/model.js';
+import { attributeOptimizedGraph, identityAttribution, parseTrace, splitRuns, type GraphTopology } from '../../app/profiling/trace.js';
+import type { GraphOptimization } from '../../app/profiling/types.js';
+import { packageRoot } from '../files/paths.js';
+import { isRecord, readJsonFile } from '../files/json-file.js';
+import { threadOptions } from './providers.js';
+
+const PROBE_RUNS = 3;
+/** Layout conversions (NCHWc reorders) and relabelling reshapes the optimiser adds around kernels: not a pattern's own work. */
+const LAYOUT_KERNELS = new Set(['ReorderInput', 'ReorderOutput', 'Transpose', 'Reshape']);
+
+/** The version of onnxruntime-node this process runs. */
+export function runtimeVersion(): string {
+  try {
+    const require = createRequire(import.meta.url);
+    const manifest: unknown = require('onnxruntime-node/package.json');
+    return isRecord(manifest) && typeof manifest.version === 'string' ? manifest.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+function topology(model: OnnxModel): GraphTopology {
+  return {
+    nodes: model.graph.nodes.map((n) => ({ name: n.name, inputs: n.inputs, outputs: n.outputs })),
+    sources: [...model.graph.inputs.map((i) => i.name), ...model.graph.initializers.keys()]
+  };
+}
+
+/** Runs one pattern's model at `level` and reads which kernels computed its nodes. */
+export async function probePattern(pattern: FusionPattern, level: GraphOptimization): Promise<FusionRule> {
+  const folder = mkdtempSync(path.join(os.tmpdir(), 'neurosurgeon-fusion-'));
+  try {
+    const bytes = probeModel(pattern);
+    const original = readOnnxModel(bytes);
+    const optimizedPath = path.join(folder, 'optimized.onnx');
+    const session = await ort.InferenceSession.create(bytes, {
+      ...threadOptions(),
+      graphOptimizationLevel: level,
+      logSeverityLevel: 3,
+      enableProfiling: true,
+      profileFilePrefix: path.join(folder, 'trace'),
+      ...(level !== 'disabled' ? { optimizedModelFilePath: optimizedPath } : {})
+    });
+    const shape = pattern.probe.input;
+    const feeds = { x: new ort.Tensor('float32', new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(0.5), shape) };
+    for (let i = 0; i < PROBE_RUNS; i++) await session.run(feeds);
+    session.endProfiling();
+    await session.release();
+    const traceFile = readdirSync(folder).find((f) => f.startsWith('trace') && f.endsWith('.json'));
+    if (!traceFile) throw new Error('onnxruntime wrote no profiling trace');
+    const runs = splitRuns(parseTrace(readFileSync(path.join(folder, traceFile), 'utf8')));
+    const kernels = runs[runs.length - 1] ?? [];
+    const attribution =
+      level === 'disabled' ? identityAttribution(topology(original)) : attributeOptimizedGraph(topology(original), topology(readOnnxModel(readFileSync(optimizedPath))), original.graph.nodes.map(() => null));
+    // The pattern's nodes are the probe model's last ones (its builder adds them last).
+    const members = original.graph.nodes.map((n, i) => ({ op: n.opType, i })).slice(-pattern.nodes.length);
+    const memberSet = new Set(members.map((m) => m.i));
+    const patternOps = new Set(pattern.nodes.flatMap((n) => n.ops));
+    // A kernel is the pattern's when its time goes to a member, or to no original node at
+    // all (a function op expanded into kernels of other names).
+    const ran = kernels.filter((k) => {
+      const shares = attribution.shares.get(k.node);
+      return !shares || shares.length === 0 || shares.some((s) => memberSet.has(s.node));
+    });
+    const kernelOps = ran.map((k) => k.op ?? '?');
+    const ownKernels = kernelOps.filter((op) => !LAYOUT_KERNELS.has(op) || patternOps.has(op));
+    const folded = members.filter((m) => attribution.status[m.i] === 'folded').map((m) => m.op);
+    return {
+      id: pattern.id,
+      description: pattern.description,
+      ops: pattern.nodes.map((n) => n.ops.join('|')),
+      fused: folded.length > 0 || ownKernels.length < members.length,
+      kernels: kernelOps,
+      folded
+    };
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+/** Every pattern probed at both levels on the CPU provider. */
+export async function probeFusionRules(patterns: readonly FusionPattern[] = FUSION_PATTERNS, onPattern?: (id: string) => void): Promise<FusionRules> {
+  const levels: FusionRules['levels'] = {};
+  for (const level of ['all', 'disabled'] as const) {
+    const rules: FusionRule[] = [];
+    for (const pattern of patterns) {
+      onPattern?.(`${level}: ${pattern.id}`);
+      rules.push(await probePattern(pattern, level));
+    }
+    levels[level] = rules;
+  }
+  return { kind: 'fusion-rules', runtime: runtimeVersion(), ep: 'cpu', date: new Date().toISOString(), levels };
+}
+
+/** Where the project keeps the rules found on its runtime. */
+export function defaultFusionRulesFile(): string {
+  return path.join(packageRoot(), 'resources', 'fusion-rules.json');
+}
+
+/** Reads a FusionRules file; null when it is missing or not one (prediction then fuses nothing). */
+export async function readFusionRules(file = defaultFusionRulesFile()): Promise<FusionRules | null> {
+  try {
+    const json = await readJsonFile(file, (message) => new Error(message));
+    if (!isRecord(json) || json.kind !== 'fusion-rules' || !isRecord(json.levels) || typeof json.runtime !== 'string') return null;
+    return json as unknown as FusionRules;
+  } catch {
+    return null;
+  }
+}
