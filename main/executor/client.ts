@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
+import zlib from 'node:zlib';
 import type { LatencyProfile } from '../../app/profiling/types.js';
 import { checkProfileShape, ProfileError } from '../profiling/profiler.js';
 import type { LinkShaper, RawTensor, TransferTimings } from './link.js';
@@ -98,6 +99,11 @@ function modelPath(model: string): string {
 }
 
 async function* emptyBody(): AsyncGenerator<Uint8Array> {}
+
+function compressBody(chunks: readonly Uint8Array[], coding: 'gzip' | 'deflate'): Promise<Buffer> {
+  const joined = Buffer.concat(chunks.map((c) => Buffer.from(c.buffer, c.byteOffset, c.byteLength)));
+  return new Promise<Buffer>((resolve, reject) => (coding === 'gzip' ? zlib.gzip : zlib.deflate)(joined, { level: 6 }, (error, out) => (error ? reject(error) : resolve(out))));
+}
 
 export class ExecutorClient {
   readonly url: string;
@@ -375,7 +381,7 @@ export class ExecutorClient {
   }
 
   /** Runs a model with binary tensors both ways; see TransferTimings for what each time covers. */
-  async infer(model: string, inputs: RawTensor[], options: { outputs?: string[]; id?: string } = {}): Promise<InferOutcome> {
+  async infer(model: string, inputs: RawTensor[], options: { outputs?: string[]; id?: string; compress?: 'gzip' | 'deflate' } = {}): Promise<InferOutcome> {
     const startedAt = performance.now();
     let encoded;
     try {
@@ -384,15 +390,17 @@ export class ExecutorClient {
       if (error instanceof ProtocolError) throw new ExecutorError(`cannot send to executor ${this.url}: ${error.message}`);
       throw error;
     }
+    // Request compression, as tritonclient's request_compression_algorithm: the body deflated, its length the compressed one.
+    const compressed = options.compress ? await compressBody([encoded.json, ...encoded.chunks], options.compress) : null;
     const encodeMs = performance.now() - startedAt;
     const exchange = await this.exchange(
       'POST',
       `${modelPath(model)}/infer`,
       {
-        length: encoded.byteLength,
+        length: compressed ? compressed.byteLength : encoded.byteLength,
         contentType: 'application/octet-stream',
-        headers: { 'inference-header-content-length': String(encoded.json.byteLength) },
-        chunks: () => [encoded.json, ...encoded.chunks]
+        headers: { 'inference-header-content-length': String(encoded.json.byteLength), ...(options.compress ? { 'content-encoding': options.compress } : {}) },
+        chunks: () => (compressed ? [compressed] : [encoded.json, ...encoded.chunks])
       },
       { alignBinary: true }
     );
@@ -418,7 +426,7 @@ export class ExecutorClient {
         remoteMs: number('compute_ms'),
         downloadMs: exchange.endedAt - exchange.responseAt,
         totalMs: performance.now() - startedAt,
-        bytesUp: encoded.byteLength,
+        bytesUp: compressed ? compressed.byteLength : encoded.byteLength,
         bytesDown: exchange.body.byteLength
       }
     };

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../app/onnx/builder.js';
 import { inflateBody, requestCoding, responseCoding } from './content-coding.js';
 import { startExecutorProcess, type ExecutorProcess } from './executor-process.js';
+import { ExecutorClient } from './client.js';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'executor-coding-'));
 let executor: ExecutorProcess;
@@ -55,6 +56,21 @@ describe('compressed inference bodies', () => {
       expect(answer.status, `${coding}: ${answer.status === 200 ? '' : await answer.text()}`).toBe(200);
       const json = (await answer.json()) as { outputs: { data: number[] }[] };
       expect(json.outputs[0].data.slice(0, 4)).toEqual([2, 4, 6, 0]);
+    }
+  });
+
+  it("the studio's client sends compressed bodies, fewer bytes for the same answer", async () => {
+    const client = new ExecutorClient({ url: executor.url });
+    try {
+      const values = new Float32Array(10_000);
+      values[1] = 5;
+      const input = { name: 'x', datatype: 'FP32' as const, shape: [10_000], data: new Uint8Array(values.buffer) };
+      const plain = await client.infer('doubler', [input]);
+      const deflated = await client.infer('doubler', [input], { compress: 'deflate' });
+      expect(new Float32Array(deflated.outputs[0].data.slice().buffer)[1]).toBe(10);
+      expect(deflated.timings.bytesUp).toBeLessThan(plain.timings.bytesUp / 10);
+    } finally {
+      client.close();
     }
   });
 
