@@ -1,9 +1,9 @@
 // main/bench/ — `npm run bench`: every benchmark section (executor, split, studio, export,
-// profile agreement, robust, real exports, and the engine and profiling figures here), each
+// profile agreement, robust, real exports, encoding (issue 16: send less), and the engine and profiling figures here), each
 // returning BenchFigures (figure.ts); and the fuzz suite (fuzz.ts) that `npm test` runs and
 // `robust` reports.
 //
-// `npm run bench [-- --only engine,profiling,profile-agreement,executor,split,studio,export,real,robust,quant] [--budget-s S] [--device DEVICE.json] [--threads N]`:
+// `npm run bench [-- --only engine,profiling,profile-agreement,executor,split,studio,export,real,robust,quant,encoding] [--budget-s S] [--device DEVICE.json] [--threads N]`:
 // the figures the issues ask for, measured in one run and reported as
 // ratios (to a baseline measured in the same run, or to the issue's goal). Timed work
 // that needs a clean process (load time, peak memory, onnxruntime's session creation)
@@ -41,6 +41,7 @@ import { realExportFigures } from './real-exports-bench.js';
 import { profileAgreementFigures } from './profile-bench.js';
 import { robustFigures } from './robust-bench.js';
 import { quantFigures } from './quant-bench.js';
+import { encodingFigures } from './encoding-bench.js';
 import type { BenchFigure } from './figure.js';
 
 type Figure = BenchFigure;
@@ -307,7 +308,7 @@ async function main(): Promise<void> {
   // timings on this machine's shared vCPUs are bimodal. The executor children inherit it.
   process.env[INTRA_OP_THREADS_ENV] = argValue(args, '--threads') ?? process.env[INTRA_OP_THREADS_ENV] ?? '1';
   process.stderr.write(`bench: onnxruntime intra-op threads: ${process.env[INTRA_OP_THREADS_ENV]}\n`);
-  const only = argValue(args, '--only')?.split(',') ?? ['engine', 'profiling', 'profile-agreement', 'executor', 'split', 'studio', 'export', 'real', 'robust', 'quant'];
+  const only = argValue(args, '--only')?.split(',') ?? ['engine', 'profiling', 'profile-agreement', 'executor', 'split', 'studio', 'export', 'real', 'robust', 'quant', 'encoding'];
   const figures: Figure[] = [];
   if (only.includes('engine')) {
     process.stderr.write('bench: planning figures…\n');
@@ -326,6 +327,7 @@ async function main(): Promise<void> {
   if (only.includes('real')) figures.push(...(await realExportFigures()));
   if (only.includes('robust')) figures.push(...(await robustFigures()));
   if (only.includes('quant')) figures.push(...(await quantFigures()));
+  if (only.includes('encoding')) figures.push(...(await encodingFigures()));
   const width = Math.max(...figures.map((f) => f.figure.length));
   for (const f of figures) {
     console.log(`${f.met ? 'ok  ' : 'MISS'} ${f.figure.padEnd(width)}  ratio ${f.ratio.toFixed(3)} (goal ${f.goal})  ${f.measured} vs ${f.baselineOrGoal}`);
