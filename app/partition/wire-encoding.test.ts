@@ -7,6 +7,7 @@ import {
   affineParameters,
   chooseEncodedCut,
   costOfEncodedCut,
+  encodedDecisionTable,
   dequantizeAffine,
   float16ToFloat32,
   float32ToFloat16,
@@ -120,5 +121,36 @@ describe('chooseEncodedCut', () => {
     const loose = chooseEncodedCut(table, measurements, options, 'latency', 0.5);
     expect(loose.best).toMatchObject({ cut: 0, encoding: 'jpeg' });
     expect(() => chooseEncodedCut(table, measurements.slice(1, 2), options, 'latency')).toThrow(/no \(cut, encoding\) meets/);
+  });
+});
+
+describe('encodedDecisionTable', () => {
+  const problem: PartitionProblem = {
+    nodes: [
+      { name: 'a', localMs: 5, remoteMs: 1 },
+      { name: 'b', localMs: 200, remoteMs: 1 }
+    ],
+    tensors: [
+      { name: 'x', bytes: 1e6, producer: -1, consumers: [0], isGraphOutput: false },
+      { name: 'y', bytes: 1e5, producer: 0, consumers: [1], isGraphOutput: false },
+      { name: 'out', bytes: 40, producer: 1, consumers: [], isGraphOutput: true }
+    ]
+  };
+  const table = buildCutTable(problem);
+  const options = defaultPlanOptions('3g');
+  it('gives an encoding per bandwidth range and leaves out pairs below the bound', () => {
+    const rows = encodedDecisionTable(table, [
+      { cut: 0, encoding: 'fp32', uploadBytes: 1e6, encodeMs: 0, decodeMs: 0, agreement: 1 },
+      { cut: 0, encoding: 'jpeg', uploadBytes: 1e4, encodeMs: 2, decodeMs: 1, agreement: 0.5 },
+      { cut: 1, encoding: 'fp32', uploadBytes: 1e5, encodeMs: 0, decodeMs: 0, agreement: 1 },
+      { cut: 1, encoding: 'int8', uploadBytes: 2.5e4, encodeMs: 1, decodeMs: 1, agreement: 1 }
+    ], options);
+    expect(rows.length).toBeGreaterThan(1);
+    // Slow links: device-only (205 ms beats 2 s of upload); then the int8 middle cut.
+    expect(rows[0]).toMatchObject({ cut: 2, encoding: 'fp32', fromMbps: 0.1 });
+    expect(rows[1]).toMatchObject({ cut: 1, encoding: 'int8' });
+    expect(rows.at(-1)?.toMbps).toBe(1000);
+    expect(rows.some((r) => r.encoding === 'jpeg')).toBe(false);
+    for (let i = 1; i < rows.length; i++) expect(rows[i].fromMbps).toBeCloseTo(rows[i - 1].toMbps);
   });
 });

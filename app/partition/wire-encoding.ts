@@ -9,6 +9,7 @@
 import type { ElementTypeName } from '../onnx/element-type.js';
 import { costOfPartition, isStrictlyBetter } from './cost.js';
 import type { CutTable } from './cuts.js';
+import { DEFAULT_DECISION_RANGE, decisionTable, type BandwidthRange } from './decision-table.js';
 import type { CutCost, Objective, PlanOptions } from './types.js';
 
 /** The value encodings; each may be followed by lossless deflate ("+deflate"). */
@@ -298,4 +299,50 @@ export function chooseEncodedCut(
   }
   if (!best) throw new WireEncodingError(`no (cut, encoding) meets the accuracy bound of ${(minAgreement * 100).toFixed(1)} % top-1 agreement`);
   return { best, considered, excluded };
+}
+
+export interface EncodedDecisionRow {
+  fromMbps: number;
+  toMbps: number;
+  cut: number;
+  /** The encoding to send the cut's tensors in ('fp32' for device-only: nothing is sent). */
+  encoding: string;
+}
+
+/**
+ * The decision table over bandwidth with an encoding column: the best eligible (cut,
+ * encoding) per uplink range. Each measured pair is a cut of its own to decisiontable.ts
+ * (its encode added to the local time, its decode to the remote, its measured bytes as the
+ * upload), so the breakpoints are exact as there; pairs below `minAgreement` are left out.
+ */
+export function encodedDecisionTable(
+  table: CutTable,
+  measurements: readonly EncodedCutMeasurement[],
+  options: PlanOptions,
+  range: BandwidthRange = DEFAULT_DECISION_RANGE,
+  objective: Objective = 'latency',
+  minAgreement = DEFAULT_MIN_AGREEMENT
+): EncodedDecisionRow[] {
+  const eligible = measurements
+    .filter((m) => !m.skipped && m.cut < table.nodeCount)
+    .filter((m) => {
+      const agreement = isLossy(parseWireEncoding(m.encoding)) ? m.agreement : (m.agreement ?? 1);
+      return agreement !== null && agreement >= minAgreement;
+    })
+    .sort((a, b) => a.cut - b.cut);
+  const n = table.nodeCount;
+  const count = eligible.length;
+  const pairs: CutTable = {
+    nodeCount: count,
+    localPrefixMs: Float64Array.from([...eligible.map((m) => table.localPrefixMs[m.cut] + m.encodeMs), table.localPrefixMs[n]]),
+    remoteSuffixMs: Float64Array.from([...eligible.map((m) => table.remoteSuffixMs[m.cut] + m.decodeMs), 0]),
+    uploadBytes: Float64Array.from([...eligible.map((m) => m.uploadBytes), 0]),
+    downloadBytes: Float64Array.from([...eligible.map((m) => table.downloadBytes[m.cut]), 0])
+  };
+  return decisionTable(pairs, options, range, objective).rows.map((row) => ({
+    fromMbps: row.fromMbps,
+    toMbps: row.toMbps,
+    cut: row.cut === count ? n : eligible[row.cut].cut,
+    encoding: row.cut === count ? 'fp32' : eligible[row.cut].encoding
+  }));
 }

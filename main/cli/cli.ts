@@ -202,7 +202,7 @@ addNetworkOptions(addModelOptions(program.command('plan').argument('<model>', 'O
             dimValues: resolvedDims(analyzed),
             log: options.json ? undefined : (line) => process.stderr.write(`${line}\n`)
           });
-    if (options.json) return print(JSON.stringify(encoded ? { ...plan, encoded: { chosen: encoded.choice.best, considered: encoded.choice.considered, excluded: encoded.choice.excluded, measurements: encoded.evaluations.flatMap((e) => e.measurements), samples: encoded.samples, minAgreement: encoded.minAgreement } } : plan, null, 2));
+    if (options.json) return print(JSON.stringify(encoded ? { ...plan, encoded: { chosen: encoded.choice.best, considered: encoded.choice.considered, excluded: encoded.choice.excluded, decisionTable: encoded.decisionTable, measurements: encoded.evaluations.flatMap((e) => e.measurements), samples: encoded.samples, minAgreement: encoded.minAgreement } } : plan, null, 2));
     const layers = analyzed.analysis.layers;
     const rows = plan.cuts.map((c) => [
       `${c.cut === plan.best.latency ? '★' : ' '}${c.cut === plan.best.energy ? '⚡' : ' '}${c.cut}`,
@@ -239,6 +239,8 @@ addNetworkOptions(addModelOptions(program.command('plan').argument('<model>', 'O
       print(table(['cut', 'encoding', 'wire', 'enc/dec ms', 'agreement', 'max abs err', 'total ms'], rows, new Set([2, 3, 4, 6])));
       const best = encoded.choice.best;
       print(`★ best (cut, encoding): cut ${best.cut} in ${best.encoding}, ${formatMs(best.totalMs)} ms (fp32 best: cut ${plan.best.latency}, ${formatMs(plan.cuts[plan.best.latency].totalMs)} ms)`);
+      print(`decision table (${request.objective}, uplink Mbps → cut, encoding):`);
+      for (const row of encoded.decisionTable) print(`  ${row.fromMbps.toPrecision(4)} – ${row.toMbps.toPrecision(4)}: cut ${row.cut}, ${row.encoding}`);
     }
   });
 

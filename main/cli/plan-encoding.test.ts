@@ -31,11 +31,15 @@ describe('plan --encoding', () => {
     const result = cli('plan', 'lenet.onnx', '--network', '3g', '--encoding', 'auto', '--samples', '4', '--json');
     expect(result.code, result.stderr).toBe(0);
     const report = JSON.parse(result.stdout) as {
-      encoded: { chosen: { cut: number; encoding: string; totalMs: number }; measurements: { cut: number; encoding: string; agreement: number | null; skipped?: string }[]; samples: number };
+      encoded: { chosen: { cut: number; encoding: string; totalMs: number }; decisionTable: { fromMbps: number; toMbps: number; cut: number; encoding: string }[]; measurements: { cut: number; encoding: string; agreement: number | null; skipped?: string }[]; samples: number };
       cuts: { totalMs: number }[];
       best: { latency: number };
     };
     expect(report.encoded.samples).toBe(4);
+    const rows = report.encoded.decisionTable;
+    expect(rows[0].fromMbps).toBe(0.1);
+    expect(rows.at(-1)?.toMbps).toBe(1000);
+    for (const row of rows) expect(typeof row.encoding).toBe('string');
     const chosen = report.encoded.measurements.find((m) => m.cut === report.encoded.chosen.cut && m.encoding === report.encoded.chosen.encoding);
     expect(chosen?.agreement ?? 1).toBeGreaterThanOrEqual(0.99);
     // LeNet's input is [1, 1, 28, 28]: every input encoding is tried at cut 0.

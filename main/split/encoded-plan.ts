@@ -16,7 +16,7 @@ import {
   TENSOR_ENCODINGS,
   wireEncodingName
 } from '../../app/partition/wire-encoding.js';
-import { chooseEncodedCut } from '../../app/partition/wire-encoding.js';
+import { chooseEncodedCut, encodedDecisionTable, type EncodedDecisionRow } from '../../app/partition/wire-encoding.js';
 import type { AnalyzedModel } from '../model/analyze-file.js';
 import { CALIBRATION_SAMPLES, DEFAULT_ENCODING_SAMPLES, encodingSamples, evaluateCut, unsplitOutputs, type CutEvaluation } from './encoded-split.js';
 
@@ -35,6 +35,8 @@ export interface EncodedPlanRequest {
 
 export interface EncodedPlan {
   choice: EncodedChoice;
+  /** Best (cut, encoding) per uplink range (0.1..1000 Mbps), over the pairs measured. */
+  decisionTable: EncodedDecisionRow[];
   evaluations: CutEvaluation[];
   encodings: string[];
   samples: number;
@@ -81,5 +83,12 @@ export async function planEncoded(analyzed: AnalyzedModel, table: CutTable, opti
     evaluations.push(evaluation);
   }
   const measurements = evaluations.flatMap((e) => e.measurements);
-  return { choice: chooseEncodedCut(table, measurements, options, objective, minAgreement), evaluations, encodings: [...tried], samples: count, minAgreement };
+  return {
+    choice: chooseEncodedCut(table, measurements, options, objective, minAgreement),
+    decisionTable: encodedDecisionTable(table, measurements, options, undefined, objective, minAgreement),
+    evaluations,
+    encodings: [...tried],
+    samples: count,
+    minAgreement
+  };
 }
