@@ -185,7 +185,8 @@ export async function encodingFigures(log: (message: string) => void = (m) => pr
         evaluations.set(cut, await evaluateCut(analyzed.model, analyzed.analysis, cut, encodings, samples, calibration, expected));
       }
       log(`bench: ${target.name}: ${cuts.length} cuts × encodings measured on ${samples.length} inputs in ${((performance.now() - started) / 1000).toFixed(0)} s`);
-      const all: EncodedCutMeasurement[] = [...evaluations.values()].flatMap((e) => e.measurements);
+      // The device is emulated 20× slower: its encode is charged × 20 in the prediction, as in the measured runs.
+      const all: EncodedCutMeasurement[] = [...evaluations.values()].flatMap((e) => e.measurements.map((m) => ({ ...m, encodeMs: m.encodeMs * SLOWDOWN })));
 
       for (const network of NETWORKS) {
         const options = defaultPlanOptions(network);
@@ -237,11 +238,14 @@ export async function encodingFigures(log: (message: string) => void = (m) => pr
         const fp32Ms = get(cut, 'fp32');
         const cloudMs = get(0, 'fp32');
         const jpegMs = get(0, 'jpeg');
-        const bestMeasured = Math.min(...measured.values());
+        // The best pair run that meets the accuracy bound (a JPEG below 99 % agreement is shown, not eligible).
+        const eligible = new Set(choice.considered.map((c) => `${c.cut}/${c.encoding}`));
+        const bestMeasured = Math.min(...[...measured.entries()].filter(([k]) => eligible.has(k)).map(([, v]) => v));
+        const jpegAgreement = jpegOk?.agreement ?? null;
         const agreement = choice.best.agreement ?? 1;
         if (network === '3g') speedups.push({ model: target.name, speedup: fp32Ms / chosenMs, agreement });
         figures.push({
-          figure: `${target.name} over shaped ${network.toUpperCase()} (real executor, device 20× slower), measured: best (cut ${choice.best.cut}, ${choice.best.encoding}) vs best fp32 cut ${cut}; cloud-only fp32 ${cloudMs.toFixed(0)} ms, cloud-only JPEG ${Number.isNaN(jpegMs) ? 'n/a' : `${jpegMs.toFixed(0)} ms`}`,
+          figure: `${target.name} over shaped ${network.toUpperCase()} (real executor, device 20× slower), measured: best (cut ${choice.best.cut}, ${choice.best.encoding}) vs best fp32 cut ${cut}; cloud-only fp32 ${cloudMs.toFixed(0)} ms, cloud-only JPEG ${Number.isNaN(jpegMs) ? 'n/a' : `${jpegMs.toFixed(0)} ms (agreement ${jpegAgreement === null ? 'n/a' : `${(jpegAgreement * 100).toFixed(0)} %`})`}`,
           measured: `${chosenMs.toFixed(1)} ms (predicted ${choice.best.totalMs.toFixed(1)}, agreement ${(agreement * 100).toFixed(1)} %)`,
           baselineOrGoal: `${fp32Ms.toFixed(1)} ms fp32 best cut`,
           ratio: fp32Ms / chosenMs,
@@ -249,7 +253,7 @@ export async function encodingFigures(log: (message: string) => void = (m) => pr
           met: network === '3g' ? fp32Ms / chosenMs >= 1.5 && agreement >= 0.99 : true
         });
         figures.push({
-          figure: `decision quality with --encoding auto, ${target.name} on ${network.toUpperCase()}: measured(chosen cut ${choice.best.cut} ${choice.best.encoding}) / measured(best of ${measured.size} (cut, encoding) pairs run: ${[...measured.entries()].map(([k, v]) => `${k} ${v.toFixed(0)} ms`).join(', ')})`,
+          figure: `decision quality with --encoding auto, ${target.name} on ${network.toUpperCase()}: measured(chosen cut ${choice.best.cut} ${choice.best.encoding}) / measured(best of the pairs run that meet the 99 % bound; all run: ${[...measured.entries()].map(([k, v]) => `${k} ${v.toFixed(0)} ms`).join(', ')})`,
           measured: `${chosenMs.toFixed(1)} ms`,
           baselineOrGoal: `${bestMeasured.toFixed(1)} ms`,
           ratio: chosenMs / bestMeasured,

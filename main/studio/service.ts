@@ -34,7 +34,7 @@ import { modelViewOf, type ModelView } from '../../app/studio/model-view.js';
 import { readOnnxModel, OnnxFormatError } from '../../app/onnx/reader.js';
 import { DEFAULT_GRAPH_OPTIMIZATION, type ExecutionProviderName, type LatencyProfile } from '../../app/profiling/types.js';
 import { zooModel, zooModels } from '../../app/zoo/index.js';
-import { analyzeLoadedModel, type AnalyzedModel } from '../model/analyze-file.js';
+import { analyzeLoadedModel, resolvedDims, type AnalyzedModel } from '../model/analyze-file.js';
 import { describeError } from '../errors/user-errors.js';
 import { loadModelFile, ModelFileError, type LoadedModel } from '../model/model-file.js';
 import { defaultZooDir, toolVersion } from '../files/paths.js';
@@ -52,6 +52,9 @@ import { ExportError, exportPartition, MAX_PARTITION_CONFIG_BYTES, PartitionConf
 import { ExecutorClient } from '../executor/client.js';
 import type { LinkChoice } from '../split/split-prediction.js';
 import { sweepModel } from '../split/sweep.js';
+import { CALIBRATION_SAMPLES, encodingSamples, evaluateCut, unsplitOutputs } from '../split/encoded-split.js';
+import { encodingsFor } from '../split/encoded-plan.js';
+import { parseWireEncoding, WireEncodingError } from '../../app/partition/wire-encoding.js';
 import type { ExecutorSupervisor } from './executor-supervisor.js';
 import { PreferencesStore, ProfileStore, type StudioLog } from './preferences.js';
 import { listFolder } from './folder-listing.js';
@@ -257,6 +260,7 @@ export class StudioService {
     'partition.chooseExportFolder': () => this.chooseExportFolder(),
     'partition.import': (params) => this.importPartition(params),
     'executor.measureLink': () => this.executor.api().api.measureLink({ rounds: 3 }),
+    'encoding.measure': (params) => this.measureEncodings(params),
     'sweep.start': (params) => ({ jobId: this.startSweep(params) }),
     'sweep.cancel': ({ jobId }) => ({ cancelled: this.cancelSweep(jobId) })
   };
@@ -351,6 +355,28 @@ export class StudioService {
       }
       return this.openFile(ensureZooModel(id, this.zooDir), { kind: 'sample', label: `${title} (sample)`, sampleId: id });
     });
+  }
+
+  /** Measures wire encodings at some cuts of an open model (encoded-split.ts); a cut past the model's layers or an unknown encoding is refused in one line. */
+  private async measureEncodings(params: StudioParams<'encoding.measure'>): Promise<StudioResult<'encoding.measure'>> {
+    const { analyzed } = this.openedModel(params.modelId);
+    const layers = analyzed.analysis.layers.length;
+    for (const cut of params.cuts) if (cut > layers) throw new WireEncodingError(`cut ${cut} is past the model's ${layers} layers`);
+    if (params.encodings !== 'auto') for (const name of params.encodings) parseWireEncoding(name);
+    const dims = resolvedDims(analyzed);
+    const samples = encodingSamples(analyzed.model, params.samples, 1000, dims);
+    const calibration = encodingSamples(analyzed.model, CALIBRATION_SAMPLES, 5000, dims);
+    const expected = await unsplitOutputs(analyzed.bytes, samples);
+    const measurements: StudioResult<'encoding.measure'>['measurements'] = [];
+    for (const cut of [...new Set(params.cuts)].sort((a, b) => a - b)) {
+      const encodings = cut === layers ? ['fp32'] : params.encodings === 'auto' ? encodingsFor({ encoding: 'auto' }, cut) : params.encodings;
+      const evaluation = await evaluateCut(analyzed.model, analyzed.analysis, cut, encodings, samples, calibration, expected);
+      for (const m of evaluation.measurements) {
+        const { wire: _wire, ...rest } = m;
+        measurements.push(rest);
+      }
+    }
+    return { measurements, samples: samples.length };
   }
 
   /** The analysed model kept for profiling, or a ModelFileError saying it must be opened again. */
