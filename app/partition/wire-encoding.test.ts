@@ -8,6 +8,7 @@ import {
   chooseEncodedCut,
   costOfEncodedCut,
   encodedDecisionTable,
+  bestEncodingPerCut,
   dequantizeAffine,
   float16ToFloat32,
   float32ToFloat16,
@@ -152,5 +153,24 @@ describe('encodedDecisionTable', () => {
     expect(rows.at(-1)?.toMbps).toBe(1000);
     expect(rows.some((r) => r.encoding === 'jpeg')).toBe(false);
     for (let i = 1; i < rows.length; i++) expect(rows[i].fromMbps).toBeCloseTo(rows[i - 1].toMbps);
+  });
+});
+
+describe('bestEncodingPerCut', () => {
+  it('gives each measured cut its best eligible encoding', () => {
+    const table = buildCutTable({
+      nodes: [{ name: 'a', localMs: 5, remoteMs: 1 }],
+      tensors: [
+        { name: 'x', bytes: 1e6, producer: -1, consumers: [0], isGraphOutput: false },
+        { name: 'out', bytes: 40, producer: 0, consumers: [], isGraphOutput: true }
+      ]
+    });
+    const best = bestEncodingPerCut(table, [
+      { cut: 0, encoding: 'fp32', uploadBytes: 1e6, encodeMs: 0, decodeMs: 0, agreement: 1 },
+      { cut: 0, encoding: 'jpeg', uploadBytes: 1e4, encodeMs: 1, decodeMs: 1, agreement: 0.9 },
+      { cut: 0, encoding: 'uint8', uploadBytes: 2.5e5, encodeMs: 1, decodeMs: 1, agreement: 1 }
+    ], defaultPlanOptions('3g'), 'latency');
+    expect(best.get(0)?.measurement.encoding).toBe('uint8');
+    expect(best.has(1)).toBe(false);
   });
 });

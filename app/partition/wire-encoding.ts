@@ -346,3 +346,26 @@ export function encodedDecisionTable(
     encoding: row.cut === count ? 'fp32' : eligible[row.cut].encoding
   }));
 }
+
+/** Per cut, the best measured encoding within the bound (its cost and what was measured); cuts with nothing eligible are absent. */
+export function bestEncodingPerCut(
+  table: CutTable,
+  measurements: readonly EncodedCutMeasurement[],
+  options: PlanOptions,
+  objective: Objective,
+  minAgreement = DEFAULT_MIN_AGREEMENT
+): Map<number, { cost: EncodedCutCost; measurement: EncodedCutMeasurement }> {
+  const byCut = new Map<number, EncodedCutMeasurement[]>();
+  for (const m of measurements) byCut.set(m.cut, [...(byCut.get(m.cut) ?? []), m]);
+  const best = new Map<number, { cost: EncodedCutCost; measurement: EncodedCutMeasurement }>();
+  for (const [cut, list] of byCut) {
+    try {
+      const choice = chooseEncodedCut(table, list, options, objective, minAgreement);
+      const measurement = list.find((m) => m.encoding === choice.best.encoding) as EncodedCutMeasurement;
+      best.set(cut, { cost: choice.best, measurement });
+    } catch (error) {
+      if (!(error instanceof WireEncodingError)) throw error;
+    }
+  }
+  return best;
+}

@@ -23,7 +23,7 @@ import { barsCommitted } from './SplitChart.js';
 import { SplitFigure } from './SplitFigure.js';
 import { SweepPanel } from './SweepPanel.js';
 import { TraceReplay } from './TraceReplay.js';
-import { analyzeWhatIf, splitProblemFor, type PinnedCut } from './split-data.js';
+import { analyzeWhatIf, encodedCuts, splitProblemFor, type PinnedCut } from './split-data.js';
 import './split.css';
 
 export interface SliderMeasurement {
@@ -79,6 +79,8 @@ export function BottomPane({ layers }: { layers: ReactNode }) {
   const togglePin = useStudio((state) => state.togglePin);
   const host = useStudio((state) => state.host);
   const pushBanner = useStudio((state) => state.pushBanner);
+  const encodingState = useStudio((state) => state.encodings);
+  const measureEncodings = useStudio((state) => state.measureEncodings);
 
   const model = current?.model ?? null;
   const split = useMemo(() => (model ? splitProblemFor(model, profiles.local, profiles.remote) : null), [model, profiles.local, profiles.remote]);
@@ -88,6 +90,9 @@ export function BottomPane({ layers }: { layers: ReactNode }) {
   const dagPinned = ownPins?.dag ?? false;
   const imported = ownPins?.imported ?? noImports;
   const onTogglePin = useCallback((cut: PinnedCut) => model && togglePin(model.id, cut), [model, togglePin]);
+  const ownEncodings = model && encodingState?.modelId === model.id ? encodingState : null;
+  const encoded = useMemo(() => (split && ownEncodings ? encodedCuts(split, whatIf, ownEncodings.measurements) : undefined), [split, whatIf, ownEncodings]);
+  const onMeasureEncodings = useCallback((cuts: number[]) => void measureEncodings(cuts), [measureEncodings]);
 
   // Every model opens on the decision.
   const [tab, setTab] = useState<PaneTab>('decision');
@@ -196,7 +201,18 @@ export function BottomPane({ layers }: { layers: ReactNode }) {
       </div>
     );
   } else if (tab === 'compare') {
-    content = <CompareView model={model} split={split} analysis={analysis} pins={pins} dagPinned={dagPinned} imported={imported} onTogglePin={onTogglePin} />;
+    content = (
+      <CompareView
+        model={model}
+        split={split}
+        analysis={analysis}
+        pins={pins}
+        dagPinned={dagPinned}
+        imported={imported}
+        onTogglePin={onTogglePin}
+        encoding={{ encoded, encodingSamples: ownEncodings?.samples, measuringEncodings: ownEncodings?.measuring ?? false, onMeasureEncodings }}
+      />
+    );
   } else if (tab === 'sweep') {
     content = <SweepPanel model={model} whatIf={whatIf} hasDag={analysis.dag !== undefined} chartSource={{ local: split.localSource, remote: split.remoteSource }} />;
   } else if (tab === 'trace') {
