@@ -92,6 +92,7 @@ export function BottomPane({ layers }: { layers: ReactNode }) {
   const onTogglePin = useCallback((cut: PinnedCut) => model && togglePin(model.id, cut), [model, togglePin]);
   const ownEncodings = model && encodingState?.modelId === model.id ? encodingState : null;
   const encoded = useMemo(() => (split && ownEncodings ? encodedCuts(split, whatIf, ownEncodings.measurements) : undefined), [split, whatIf, ownEncodings]);
+  const encodedBars = useMemo(() => (encoded ? [...encoded].map(([cut, best]) => ({ cut, encoding: best.measurement.encoding, totalMs: best.cost.totalMs })) : undefined), [encoded]);
   const onMeasureEncodings = useCallback((cuts: number[]) => void measureEncodings(cuts), [measureEncodings]);
 
   // Every model opens on the decision.
@@ -196,6 +197,7 @@ export function BottomPane({ layers }: { layers: ReactNode }) {
           pins={pins}
           onTogglePin={onTogglePin}
           measured={measuredCuts}
+          encoded={encodedBars}
           onExportError={onExportError}
         />
       </div>
