@@ -362,4 +362,7 @@ test('measures wire encodings at pinned cuts: comparison rows, a bar beside fp32
   await expect(page.getByTestId('encoded-bar')).toHaveCount(2);
   const star = page.getByTestId('star-encoded');
   if ((await star.count()) > 0) await expect(star).toHaveAttribute('data-encoding', /\S/);
+  // The decision table gains an encoding column over the measured cuts.
+  await openTab(page, /^Export/);
+  await expect(page.getByTestId('split-encoded-decisions').getByTestId('decision-encoding').first()).toHaveText(/^(fp32|fp16|int8|uint8|jpeg)(\+deflate)?$/);
 });
