@@ -425,6 +425,9 @@ function sendEmpty(res: http.ServerResponse, status: number): void {
   res.end();
 }
 
+/** Answers smaller than this are not compressed, whatever Accept-Encoding says. */
+export const MIN_COMPRESSED_RESPONSE_BYTES = 1024;
+
 /** An inference answer; compressed in `coding` when the client's Accept-Encoding asked (the inference header length stays the uncompressed JSON's, as Triton's). */
 async function sendEncoded(res: http.ServerResponse, encoded: EncodedBody, coding: 'gzip' | 'deflate' | null = null): Promise<void> {
   const headers: http.OutgoingHttpHeaders = { 'content-length': encoded.byteLength };
@@ -433,7 +436,8 @@ async function sendEncoded(res: http.ServerResponse, encoded: EncodedBody, codin
     headers[INFERENCE_HEADER] = encoded.headerLength;
   } else headers['content-type'] = 'application/json';
   let chunks: readonly Uint8Array[] = [encoded.json, ...encoded.chunks];
-  if (coding) {
+  // Small answers are sent as they are: compressing a few hundred bytes gains nothing (as web servers' minimum length).
+  if (coding && encoded.byteLength >= MIN_COMPRESSED_RESPONSE_BYTES) {
     const compressed = await compressChunks(chunks, coding);
     chunks = [compressed];
     headers['content-length'] = compressed.byteLength;
