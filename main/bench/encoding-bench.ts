@@ -35,6 +35,8 @@ import { analyzeModelFile, resolvedDims, type AnalyzedModel } from '../model/ana
 import { listRealModels } from '../model/real-models.js';
 import { ensureZooModel } from '../model/zoo-files.js';
 import { profileModel } from '../profiling/profiler.js';
+import { threadOptions } from '../profiling/providers.js';
+import { DEFAULT_GRAPH_OPTIMIZATION } from '../../app/profiling/types.js';
 import { encodeSplitWire } from '../split/encode-surgery.js';
 import { candidateCuts } from '../split/encoded-plan.js';
 import { affineFor, CALIBRATION_SAMPLES, DEFAULT_ENCODING_SAMPLES, encodingSamples, evaluateCut, unsplitOutputs, type CutEvaluation, type Feeds } from '../split/encoded-split.js';
@@ -48,7 +50,14 @@ const RUNS = 3;
 const TABLE_ENCODINGS = ['fp32', 'fp32+deflate', 'fp16', 'fp16+deflate', 'int8', 'int8+deflate'];
 const INPUT_EXTRA = ['uint8', 'uint8+deflate', 'jpeg'];
 
-const sessionOptions: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'disabled', logSeverityLevel: 3 };
+// The device's head runs as the profile measured its layers: the same optimisation level and intra-op threads, no spinning.
+// (A function: the bench sets the thread count in the environment after this module loads.)
+const sessionOptions = (): ort.InferenceSession.SessionOptions => ({
+  graphOptimizationLevel: DEFAULT_GRAPH_OPTIMIZATION,
+  logSeverityLevel: 3,
+  ...threadOptions(),
+  extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } }
+});
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -92,7 +101,7 @@ class MeasuredSplit {
       (t) => (t.elementType === 'float32' ? { ...parsed, deflate: false } : { base: 'fp32', deflate: false }),
       (t, type) => affineFor(ranges, t.name, type)
     );
-    const head = encoded.head ? await ort.InferenceSession.create(encodeModel(encoded.head), sessionOptions) : null;
+    const head = encoded.head ? await ort.InferenceSession.create(encodeModel(encoded.head), sessionOptions()) : null;
     const tailName = encoded.tail ? (await uploader.uploadModel(encodeModel(encoded.tail))).name : null;
     return new MeasuredSplit(head, tailName, encoded.wire, ranges, encoding);
   }
@@ -170,7 +179,7 @@ export async function encodingFigures(log: (message: string) => void = (m) => pr
       const started = performance.now();
       const analyzed = await analyzeModelFile(target.file, { dimValues: { batch: 1 } });
       const dims = resolvedDims(analyzed);
-      const profile = await profileModel(analyzed, { ep: 'cpu', runs: 3, warmup: 1 });
+      const profile = await profileModel(analyzed, { ep: 'cpu', runs: 3, warmup: 1, optimization: DEFAULT_GRAPH_OPTIMIZATION });
       const layerMs = profile.layers.map((l) => l.medianMs);
       const problem = buildPartitionProblem(analyzed.analysis, { localMs: layerMs.map((ms) => ms * SLOWDOWN), remoteMs: layerMs });
       const table: CutTable = buildCutTable(problem);
