@@ -354,3 +354,26 @@ test('runs a measured sweep through the executor, shows measured beside predicte
   await page.getByRole('button', { name: 'Cancel' }).click();
   await expect(sweep).toHaveAttribute('data-state', 'cancelled', { timeout: 60_000 });
 });
+
+test('measures wire encodings at pinned cuts: comparison rows, a bar beside fp32 and a star naming the encoding', async ({ studioPage: page }) => {
+  await decisionShown(page);
+  await page.getByRole('radio', { name: '3G' }).click();
+  await openTab(page, /^Compare cuts/);
+  // Cut 3 (after the first pooling layer) and cloud-only.
+  for (const cut of [0, 3]) {
+    await page.getByRole('spinbutton', { name: 'Cut to pin' }).fill(String(cut));
+    await page.getByRole('button', { name: 'Pin', exact: true }).click();
+  }
+  await page.getByTestId('measure-encodings').click();
+  const cell = (cut: number, row: string) => page.locator(`[data-testid="comparison-cell"][data-cut="${cut}"][data-row="${row}"]`);
+  await expect(cell(3, 'encoding')).toHaveText(/^(fp32|fp16|int8)(\+deflate)?$/, { timeout: 120_000 });
+  await expect(cell(3, 'agreement')).toHaveText(/^(99\.\d|100\.0) %$/);
+  await expect(cell(0, 'wire-bytes')).toHaveText(/B$/);
+  await openTab(page, /^Decision/);
+  await expect(page.getByTestId('encoded-bar')).toHaveCount(2);
+  const star = page.getByTestId('star-encoded');
+  if ((await star.count()) > 0) await expect(star).toHaveAttribute('data-encoding', /\S/);
+  // The decision table gains an encoding column over the measured cuts.
+  await openTab(page, /^Export/);
+  await expect(page.getByTestId('split-encoded-decisions').getByTestId('decision-encoding').first()).toHaveText(/^(fp32|fp16|int8|uint8|jpeg)(\+deflate)?$/);
+});

@@ -362,4 +362,36 @@ describe('studio store', () => {
     expect(store.getState().current?.source.kind).toBe('sample');
     expect(store.getState().banners.map((banner) => banner.message)).toEqual(['Could not open gone.onnx: /models/gone.onnx: no such file']);
   });
+
+  it('measures encodings at the pinned cuts, keeps other cuts, and leaves what was there when it fails', async () => {
+    let fail = false;
+    const host = new ScriptedHost(
+      startupHandlers({
+        'encoding.measure': (params) => {
+          if (fail) throw new Error('onnxruntime went away');
+          return {
+            samples: params.samples,
+            measurements: params.cuts.flatMap((cut) => [
+              { cut, encoding: 'fp32', uploadBytes: 4000, encodeMs: 0, decodeMs: 0, agreement: 1 },
+              { cut, encoding: 'int8', uploadBytes: 1000, encodeMs: 0.1, decodeMs: 0.1, agreement: 1 }
+            ])
+          };
+        }
+      })
+    );
+    const store = await started(host);
+    await store.getState().measureEncodings([0, 2]);
+    await store.getState().measureEncodings([2, 3]);
+    const state = store.getState().encodings;
+    expect(state?.measuring).toBe(false);
+    expect(state?.samples).toBe(32);
+    expect([...new Set(state?.measurements.map((m) => m.cut))].sort()).toEqual([0, 2, 3]);
+    expect(state?.measurements.filter((m) => m.cut === 2)).toHaveLength(2);
+    fail = true;
+    await store.getState().measureEncodings([4]);
+    expect(store.getState().encodings?.measurements.map((m) => m.cut)).not.toContain(4);
+    expect(store.getState().encodings?.measurements).toHaveLength(6);
+    expect(store.getState().banners.at(-1)?.message).toMatch(/Could not measure the encodings/);
+  });
 });
+

@@ -157,6 +157,8 @@ export interface StudioState {
   sweep: SweepJob | null;
   /** The Throughput tab's fleet run (not tied to the open model). */
   fleet: FleetJob | null;
+  /** Wire encodings measured at some cuts of the current model ('encoding.measure'). */
+  encodings: EncodingMeasurements | null;
   /** The partition drawn on the graph (split/shown-partition.ts resolves it). */
   graphPartition: GraphPartitionChoice;
 
@@ -190,6 +192,8 @@ export interface StudioState {
   clearPins(): void;
   setGraphPartition(choice: GraphPartitionChoice): void;
   startSweep(params: Omit<StudioParams<'sweep.start'>, 'modelId'>): Promise<void>;
+  /** Measures every applicable wire encoding at `cuts` of the current model on 32 sample inputs. */
+  measureEncodings(cuts: number[]): Promise<void>;
   cancelSweep(): Promise<void>;
   startFleet(params: StudioParams<'fleet.start'>): Promise<void>;
   cancelFleet(): Promise<void>;
@@ -204,6 +208,14 @@ export interface SplitPins {
   dag: boolean;
   /** Pinned cuts that came from a partition config: cut (or 'dag') → its file name. */
   imported: Record<string, string>;
+}
+
+/** Wire encodings measured for one model: bytes, encode/decode ms and agreement per (cut, encoding). */
+export interface EncodingMeasurements {
+  modelId: string;
+  measuring: boolean;
+  measurements: StudioResult<'encoding.measure'>['measurements'];
+  samples: number;
 }
 
 /** A measured sweep started from the split panel: its progress while it runs, then its outcome. */
@@ -414,6 +426,7 @@ export function createStudioStore(host: StudioHost & UploadChannel, memory: Mode
       splitPins: null,
       sweep: null,
       fleet: null,
+      encodings: null,
       graphPartition: { kind: 'best' },
 
       start() {
@@ -712,6 +725,21 @@ export function createStudioStore(host: StudioHost & UploadChannel, memory: Mode
 
       setGraphPartition(choice) {
         set({ graphPartition: choice });
+      },
+
+      async measureEncodings(cuts) {
+        const { current, encodings } = get();
+        if (!current || encodings?.measuring) return;
+        const modelId = current.model.id;
+        const kept = encodings?.modelId === modelId ? encodings.measurements.filter((m) => !cuts.includes(m.cut)) : [];
+        set({ encodings: { modelId, measuring: true, measurements: kept, samples: encodings?.samples ?? 0 } });
+        try {
+          const result = await host.request('encoding.measure', { modelId, cuts, encodings: 'auto', samples: 32 });
+          set({ encodings: { modelId, measuring: false, measurements: [...kept, ...result.measurements], samples: result.samples } });
+        } catch (error) {
+          set({ encodings: { modelId, measuring: false, measurements: kept, samples: encodings?.samples ?? 0 } });
+          fail('Could not measure the encodings', error);
+        }
       },
 
       async startSweep(params) {

@@ -226,6 +226,19 @@ export const fleetDoneSchema = z.object({
   error: z.string().optional()
 });
 
+/** One measured (cut, encoding) (app/partition/wire-encoding.ts EncodedCutMeasurement). */
+export const encodedCutMeasurementSchema = z.object({
+  cut: z.number().int().min(0),
+  encoding: z.string(),
+  uploadBytes: z.number().min(0),
+  encodeMs: z.number().min(0),
+  decodeMs: z.number().min(0),
+  agreement: z.number().min(0).max(1).nullable(),
+  maxAbsError: z.number().min(0).optional(),
+  meanAbsError: z.number().min(0).optional(),
+  skipped: z.string().optional()
+});
+
 export const menuCommandSchema = z.enum(['open', 'export', 'toggle-theme', 'reload']);
 
 /**
@@ -377,6 +390,22 @@ export const studioRequests = {
   'fleet.cancel': { params: z.object({ jobId: z.string().min(1) }).strict(), result: z.object({ cancelled: z.boolean() }) },
   /** The live link to the connected executor (the "measured" network preset). */
   'executor.measureLink': { params: empty, result: z.object({ rttMs: z.number(), uplinkMbps: z.number(), downlinkMbps: z.number() }) },
+  /**
+   * Measures wire encodings at the given cuts on `samples` sample inputs (issue 16): bytes on
+   * the wire, encode/decode ms on this machine, top-1 agreement and abs error against the
+   * unsplit model. `encodings` 'auto': every encoding that can apply at each cut.
+   */
+  'encoding.measure': {
+    params: z
+      .object({
+        modelId: z.string().min(1),
+        cuts: z.array(z.number().int().min(0)).min(1).max(16),
+        encodings: z.union([z.literal('auto'), z.array(z.string().min(1)).min(1)]),
+        samples: z.number().int().min(1).max(256)
+      })
+      .strict(),
+    result: z.object({ measurements: z.array(encodedCutMeasurementSchema), samples: z.number().int() })
+  },
   'prefs.get': { params: empty, result: preferencesSchema },
   'prefs.set': { params: preferencesSchema.partial().strict(), result: preferencesSchema }
 } as const;

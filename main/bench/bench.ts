@@ -1,10 +1,10 @@
 // main/bench/ — `npm run bench`: every benchmark section (executor, split, studio, export,
 // profile agreement, robust, real exports, fleet, device: upload once and the head on a device
-// executor, and the engine and profiling figures here), each
+// executor, encoding (issue 16: send less), and the engine and profiling figures here), each
 // returning BenchFigures (figure.ts); and the fuzz suite (fuzz.ts) that `npm test` runs and
 // `robust` reports.
 //
-// `npm run bench [-- --only engine,profiling,profile-agreement,executor,split,studio,export,real,robust,quant,fleet,device,predict] [--budget-s S] [--device DEVICE.json] [--threads N] [--measured-cache DIR]`:
+// `npm run bench [-- --only engine,profiling,profile-agreement,executor,split,studio,export,real,robust,quant,fleet,device,predict,encoding] [--budget-s S] [--device DEVICE.json] [--threads N] [--measured-cache DIR]`:
 // (`predict`, predict-bench.ts: whole-model predictions at both optimisation levels on the real exports and the zoo, per-type errors, decision quality.)
 // the figures the issues ask for, measured in one run and reported as
 // ratios (to a baseline measured in the same run, or to the issue's goal). Timed work
@@ -46,6 +46,7 @@ import { quantFigures } from './quant-bench.js';
 import { fleetFigures } from './fleet-bench.js';
 import { deviceFigures } from './device-bench.js';
 import { predictFigures } from './predict-bench.js';
+import { encodingFigures } from './encoding-bench.js';
 import type { BenchFigure } from './figure.js';
 
 type Figure = BenchFigure;
@@ -312,7 +313,7 @@ async function main(): Promise<void> {
   // timings on this machine's shared vCPUs are bimodal. The executor children inherit it.
   process.env[INTRA_OP_THREADS_ENV] = argValue(args, '--threads') ?? process.env[INTRA_OP_THREADS_ENV] ?? '1';
   process.stderr.write(`bench: onnxruntime intra-op threads: ${process.env[INTRA_OP_THREADS_ENV]}\n`);
-  const only = argValue(args, '--only')?.split(',') ?? ['engine', 'profiling', 'profile-agreement', 'executor', 'split', 'studio', 'export', 'real', 'robust', 'quant', 'fleet', 'device', 'predict'];
+  const only = argValue(args, '--only')?.split(',') ?? ['engine', 'profiling', 'profile-agreement', 'executor', 'split', 'studio', 'export', 'real', 'robust', 'quant', 'fleet', 'device', 'predict', 'encoding'];
   const figures: Figure[] = [];
   if (only.includes('engine')) {
     process.stderr.write('bench: planning figures…\n');
@@ -336,6 +337,7 @@ async function main(): Promise<void> {
   if (only.includes('predict')) {
     figures.push(...(await predictFigures({ budgetS: Number(argValue(args, '--budget-s') ?? 300), deviceFile: argValue(args, '--device'), measuredCache: argValue(args, '--measured-cache') })));
   }
+  if (only.includes('encoding')) figures.push(...(await encodingFigures()));
   const width = Math.max(...figures.map((f) => f.figure.length));
   for (const f of figures) {
     console.log(`${f.met ? 'ok  ' : 'MISS'} ${f.figure.padEnd(width)}  ratio ${f.ratio.toFixed(3)} (goal ${f.goal})  ${f.measured} vs ${f.baselineOrGoal}`);

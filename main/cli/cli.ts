@@ -13,7 +13,10 @@ import { UsageError } from '../errors/user-errors.js';
 import { nonNegativeInteger, positiveInteger, positiveNumber, print } from './options.js';
 import { formatBytes, formatCount, formatMs, table } from './format.js';
 import { analysisReport } from './reports.js';
-import { planModel, resolveNetwork, type PlanRequest } from '../split/plan-service.js';
+import { partitionProblem, planModel, planOptions, resolveNetwork, type PlanRequest } from '../split/plan-service.js';
+import { planEncoded } from '../split/encoded-plan.js';
+import { parseWireEncoding } from '../../app/partition/wire-encoding.js';
+import { buildCutTable } from '../../app/partition/cuts.js';
 import { latenciesFromFile, resolveLatencies, slowedDown, type SideLatencies } from '../profiling/latency-sources.js';
 import { profileModel, writeProfileFile, type ProfilePhase } from '../profiling/profiler.js';
 import { progressLine } from '../profiling/profile-process.js';
@@ -191,11 +194,33 @@ addModelOptions(program.command('analyze').argument('<model>', 'ONNX file').desc
 
 addNetworkOptions(addModelOptions(program.command('plan').argument('<model>', 'ONNX file').description('cost of every split point and the best one')))
   .option('--dag', 'also compute the optimal DAG partition (minimum s-t cut)')
+  .option('--encoding <auto|fp32|fp16|int8|uint8|jpeg[+deflate]>', 'choose (cut, encoding) together: encodings measured on sample inputs at the candidate cuts (default: fp32, today\'s plan alone)')
+  .option('--min-agreement <percent>', 'accuracy bound for --encoding: top-1 agreement with the unsplit model, %', positiveNumber('--min-agreement'), 99)
+  .option('--samples <n>', 'sample inputs the agreement is measured on', positiveInteger('--samples'), 32)
   .option('--json', 'machine-readable output')
-  .action(async (model: string, options: ModelOptions & NetworkCliOptions & { dag?: boolean; json?: boolean }) => {
+  .action(async (model: string, options: ModelOptions & NetworkCliOptions & { dag?: boolean; json?: boolean; encoding?: string; minAgreement: number; samples: number }) => {
+    if (options.encoding !== undefined && options.encoding !== 'auto') {
+      try {
+        parseWireEncoding(options.encoding);
+      } catch (error) {
+        throw new UsageError((error as Error).message);
+      }
+    }
+    if (options.minAgreement > 100) throw new UsageError(`--min-agreement is a percentage 0..100, got ${options.minAgreement}`);
     const analyzed = await openModelForCli(model, options);
-    const plan = planModel(analyzed, await planRequest(analyzed, options, Boolean(options.dag)));
-    if (options.json) return print(JSON.stringify(plan, null, 2));
+    const request = await planRequest(analyzed, options, Boolean(options.dag));
+    const plan = planModel(analyzed, request);
+    const encoded =
+      options.encoding === undefined
+        ? undefined
+        : await planEncoded(analyzed, buildCutTable(partitionProblem(analyzed, request)), planOptions(request), request.objective, {
+            encoding: options.encoding,
+            minAgreement: options.minAgreement / 100,
+            samples: options.samples,
+            dimValues: resolvedDims(analyzed),
+            log: options.json ? undefined : (line) => process.stderr.write(`${line}\n`)
+          });
+    if (options.json) return print(JSON.stringify(encoded ? { ...plan, encoded: { chosen: encoded.choice.best, considered: encoded.choice.considered, excluded: encoded.choice.excluded, decisionTable: encoded.decisionTable, measurements: encoded.evaluations.flatMap((e) => e.measurements), samples: encoded.samples, minAgreement: encoded.minAgreement } } : plan, null, 2));
     const layers = analyzed.analysis.layers;
     const rows = plan.cuts.map((c) => [
       `${c.cut === plan.best.latency ? '★' : ' '}${c.cut === plan.best.energy ? '⚡' : ' '}${c.cut}`,
@@ -216,6 +241,25 @@ addNetworkOptions(addModelOptions(program.command('plan').argument('<model>', 'O
     );
     print(`★ best for latency: cut ${plan.best.latency}   ⚡ best for energy: cut ${plan.best.energy}`);
     if (plan.dag) print(`DAG min-cut: ${plan.dag.localNodes.length} nodes local, ${formatMs(plan.dag.totalMs)} ms total (${plan.dag.energyMJ.toFixed(1)} mJ)`);
+    if (encoded) {
+      const rows = encoded.evaluations.flatMap((e) =>
+        e.measurements.map((m) => [
+          `${m.cut === encoded.choice.best.cut && m.encoding === encoded.choice.best.encoding ? '★' : ' '}${m.cut}`,
+          m.encoding,
+          m.skipped ? 'skipped' : formatBytes(m.uploadBytes),
+          m.skipped ? '' : `${formatMs(m.encodeMs)}/${formatMs(m.decodeMs)}`,
+          m.agreement === null ? '' : `${(m.agreement * 100).toFixed(1)} %`,
+          m.skipped ? m.skipped : (m.maxAbsError ?? 0).toPrecision(3),
+          encoded.choice.considered.find((c) => c.cut === m.cut && c.encoding === m.encoding)?.totalMs.toFixed(1) ?? '-'
+        ])
+      );
+      print(`\n(cut, encoding) measured on ${encoded.samples} sample inputs; bound: top-1 agreement ≥ ${(encoded.minAgreement * 100).toFixed(1)} %`);
+      print(table(['cut', 'encoding', 'wire', 'enc/dec ms', 'agreement', 'max abs err', 'total ms'], rows, new Set([2, 3, 4, 6])));
+      const best = encoded.choice.best;
+      print(`★ best (cut, encoding): cut ${best.cut} in ${best.encoding}, ${formatMs(best.totalMs)} ms (fp32 best: cut ${plan.best.latency}, ${formatMs(plan.cuts[plan.best.latency].totalMs)} ms)`);
+      print(`decision table (${request.objective}, uplink Mbps → cut, encoding):`);
+      for (const row of encoded.decisionTable) print(`  ${row.fromMbps.toPrecision(4)} – ${row.toMbps.toPrecision(4)}: cut ${row.cut}, ${row.encoding}`);
+    }
   });
 
 addNetworkOptions(addModelOptions(program.command('split').argument('<model>', 'ONNX file').description('write head.onnx, tail.onnx and partition.json')))

@@ -3,9 +3,15 @@
 // number, by the planner ('auto') or by the DAG min cut ('dag'). The model, network and
 // latency options are cli.ts's own (the same as `plan` and `split`), handed in by it. The
 // tail also comes as a KServe InferenceService (kserve.yaml) serving the repository from
-// `--storage-uri`, with a deploy note (DEPLOY.md).
+// `--storage-uri`, with a deploy note (DEPLOY.md). `--encoding` exports head and tail with
+// the wire encoding in their graphs (main/split/encode-surgery.ts).
 import type { Command } from 'commander';
-import { type AnalyzedModel, type RuntimeShapeMode } from '../model/analyze-file.js';
+import { resolvedDims, type AnalyzedModel, type RuntimeShapeMode } from '../model/analyze-file.js';
+import { parseWireEncoding, type WireEncoding } from '../../app/partition/wire-encoding.js';
+import type { TensorRange } from '../../app/quantization/parameters.js';
+import { calibrateRanges } from '../model/quantize-file.js';
+import { CALIBRATION_SAMPLES, encodingSamples } from '../split/encoded-split.js';
+import { UsageError } from '../errors/user-errors.js';
 import { openModelForCli } from './open-model.js';
 import { print } from './options.js';
 import { exportPartition } from '../split/export.js';
@@ -21,6 +27,7 @@ interface ExportCliOptions {
   force?: boolean;
   json?: boolean;
   storageUri?: string;
+  encoding?: string;
 }
 
 export interface ExportCommandHelpers<O> {
@@ -43,10 +50,25 @@ export function registerExportCommand<O>(program: Command, helpers: ExportComman
     .requiredOption('--out <dir>', 'output folder (written whole, atomically)')
     .option('--force', 'replace an existing export in the output folder')
     .option('--storage-uri <uri>', "where the repository/ folder will be uploaded for KServe (s3://, gs://, pvc://, https://, ...); default pvc://neurosurgeon-models/<out folder>/repository")
+    .option('--encoding <fp32|fp16|int8|uint8|jpeg>', 'wire encoding of the uploaded float tensors, carried by the graphs (int8: QuantizeLinear / DequantizeLinear with scales calibrated on 8 sample inputs; fp16: Cast); integers go as they are; +deflate is HTTP compression, noted in partition.json')
     .option('--json', 'print partition.json and the files written')
     .action(async (model: string, options: ExportCliOptions & O) => {
       checkOutputLocation(options.out);
+      let encoding: WireEncoding | null = null;
+      if (options.encoding !== undefined) {
+        try {
+          encoding = parseWireEncoding(options.encoding);
+        } catch (error) {
+          throw new UsageError((error as Error).message);
+        }
+      }
       const analyzed = await openModelForCli(model, options);
+      let wire: { encoding: WireEncoding; ranges: Record<string, TensorRange> } | undefined;
+      if (encoding) {
+        const dims = resolvedDims(analyzed);
+        const ranges = encoding.base === 'fp32' || encoding.base === 'fp16' ? new Map<string, TensorRange>() : await calibrateRanges(analyzed.model, encodingSamples(analyzed.model, CALIBRATION_SAMPLES, 5000, dims), dims);
+        wire = { encoding, ranges: Object.fromEntries(ranges) };
+      }
       const request = await helpers.planRequest(analyzed, options, options.cut === 'dag');
       const result = exportPartition({
         analyzed,
@@ -57,7 +79,8 @@ export function registerExportCommand<O>(program: Command, helpers: ExportComman
         outDir: options.out,
         overwrite: Boolean(options.force),
         storageUri: options.storageUri ?? null,
-        serverProvider: request.latencies.remote.profile?.ep ?? null
+        serverProvider: request.latencies.remote.profile?.ep ?? null,
+        ...(wire ? { wire } : {})
       });
       if (options.json) return print(JSON.stringify({ dir: result.dir, files: result.files, ms: result.ms, partition: result.partition }, null, 2));
       for (const file of result.files) print(`wrote ${file}`);

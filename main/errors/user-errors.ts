@@ -27,6 +27,7 @@ const expectedErrorNames = new Set([
   'ModelFileError',
   'OnnxFormatError',
   'SurgeryError',
+  'WireEncodingError',
   'InputSpecError',
   'RuntimeShapeError',
   'PartitionError',

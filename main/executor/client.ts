@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
+import zlib from 'node:zlib';
 import type { DeviceProfile, LatencyProfile } from '../../app/profiling/types.js';
 import { checkDeviceProfileShape, DeviceProfileError } from '../profiling/characterize.js';
 import { checkProfileShape, ProfileError } from '../profiling/profiler.js';
@@ -142,6 +143,11 @@ export interface ForwardTimings {
   bytesUp: number;
   bytesDown: number;
   totalMs: number;
+}
+
+function compressBody(chunks: readonly Uint8Array[], coding: 'gzip' | 'deflate'): Promise<Buffer> {
+  const joined = Buffer.concat(chunks.map((c) => Buffer.from(c.buffer, c.byteOffset, c.byteLength)));
+  return new Promise<Buffer>((resolve, reject) => (coding === 'gzip' ? zlib.gzip : zlib.deflate)(joined, { level: 6 }, (error, out) => (error ? reject(error) : resolve(out))));
 }
 
 export class ExecutorClient {
@@ -470,7 +476,7 @@ export class ExecutorClient {
   }
 
   /** Runs a model with binary tensors both ways; see TransferTimings for what each time covers. */
-  async infer(model: string, inputs: RawTensor[], options: { outputs?: string[]; id?: string } = {}): Promise<InferOutcome> {
+  async infer(model: string, inputs: RawTensor[], options: { outputs?: string[]; id?: string; compress?: 'gzip' | 'deflate' } = {}): Promise<InferOutcome> {
     const startedAt = performance.now();
     let encoded;
     try {
@@ -479,15 +485,17 @@ export class ExecutorClient {
       if (error instanceof ProtocolError) throw new ExecutorError(`cannot send to executor ${this.url}: ${error.message}`);
       throw error;
     }
+    // Request compression, as tritonclient's request_compression_algorithm: the body deflated, its length the compressed one.
+    const compressed = options.compress ? await compressBody([encoded.json, ...encoded.chunks], options.compress) : null;
     const encodeMs = performance.now() - startedAt;
     const exchange = await this.exchange(
       'POST',
       `${modelPath(model)}/infer`,
       {
-        length: encoded.byteLength,
+        length: compressed ? compressed.byteLength : encoded.byteLength,
         contentType: 'application/octet-stream',
-        headers: { 'inference-header-content-length': String(encoded.json.byteLength) },
-        chunks: () => [encoded.json, ...encoded.chunks]
+        headers: { 'inference-header-content-length': String(encoded.json.byteLength), ...(options.compress ? { 'content-encoding': options.compress } : {}) },
+        chunks: () => (compressed ? [compressed] : [encoded.json, ...encoded.chunks])
       },
       { alignBinary: true }
     );
@@ -513,7 +521,7 @@ export class ExecutorClient {
         remoteMs: number('compute_ms'),
         downloadMs: exchange.endedAt - exchange.responseAt,
         totalMs: performance.now() - startedAt,
-        bytesUp: encoded.byteLength,
+        bytesUp: compressed ? compressed.byteLength : encoded.byteLength,
         bytesDown: exchange.body.byteLength
       }
     };
@@ -615,6 +623,13 @@ export class ExecutorClient {
    * probe transfers to the studio's sink and source endpoints, one RTT taken off each.
    * Without `probeBytes` the probe grows until a transfer takes ~150 ms (at most 32 MiB).
    */
+  /** Uploads `bytes` to the studio's sink through the link (a payload the protocol has no tensor for, e.g. a JPEG); the wall time, ms. */
+  async sendBytes(bytes: Uint8Array): Promise<number> {
+    const exchange = await this.exchange('POST', '/v2/studio/sink', { length: bytes.byteLength, contentType: 'application/octet-stream', chunks: () => [bytes] });
+    if (exchange.status >= 400) throw this.errorOf(exchange);
+    return exchange.endedAt - exchange.startedAt;
+  }
+
   async measureLink(options: { probeBytes?: number; rounds?: number } = {}): Promise<LinkMeasurement> {
     const rounds = Math.max(1, options.rounds ?? 3);
     const timed = async (run: () => Promise<Exchange>): Promise<number> => {

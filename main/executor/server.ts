@@ -39,7 +39,8 @@
 // (408 beyond). Once the executor is idle after large bodies, their buffers are let go and
 // a garbage collection returns the memory, so its RSS goes back near where it was. Every
 // failure is the protocol's {"error": "..."} with a fitting status, and no request can
-// take the process down.
+// take the process down. Inference bodies may be compressed both ways, as Triton's are
+// (Content-Encoding gzip/deflate in, Accept-Encoding honoured out; content-coding.ts).
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -73,6 +74,7 @@ import { characterizeInChildProcess } from '../profiling/characterize-process.js
 import { DeviceProfileError } from '../profiling/characterize.js';
 import { realClock } from './shaper.js';
 import type { RawTensor } from './link.js';
+import { compressChunks, inflateBody, requestCoding, responseCoding } from './content-coding.js';
 
 export interface ExecutorOptions {
   host: string;
@@ -443,14 +445,27 @@ function sendEmpty(res: http.ServerResponse, status: number): void {
   res.end();
 }
 
-function sendEncoded(res: http.ServerResponse, encoded: EncodedBody): Promise<void> {
+/** Answers smaller than this are not compressed, whatever Accept-Encoding says. */
+export const MIN_COMPRESSED_RESPONSE_BYTES = 1024;
+
+/** An inference answer; compressed in `coding` when the client's Accept-Encoding asked (the inference header length stays the uncompressed JSON's, as Triton's). */
+async function sendEncoded(res: http.ServerResponse, encoded: EncodedBody, coding: 'gzip' | 'deflate' | null = null): Promise<void> {
   const headers: http.OutgoingHttpHeaders = { 'content-length': encoded.byteLength };
   if (encoded.headerLength !== null) {
     headers['content-type'] = 'application/octet-stream';
     headers[INFERENCE_HEADER] = encoded.headerLength;
   } else headers['content-type'] = 'application/json';
+  let chunks: readonly Uint8Array[] = [encoded.json, ...encoded.chunks];
+  // Small answers are sent as they are: compressing a few hundred bytes gains nothing (as web servers' minimum length).
+  if (coding && encoded.byteLength >= MIN_COMPRESSED_RESPONSE_BYTES) {
+    const compressed = await compressChunks(chunks, coding);
+    chunks = [compressed];
+    headers['content-length'] = compressed.byteLength;
+    headers['content-encoding'] = coding;
+    headers.vary = 'Accept-Encoding';
+  }
   res.writeHead(200, headers);
-  return writeChunks(res, [encoded.json, ...encoded.chunks]);
+  return writeChunks(res, chunks);
 }
 
 interface Route {
@@ -577,7 +592,17 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
   async function inferResolved(context: RequestContext, model: ResolvedModel): Promise<void> {
     const headerValue = context.req.headers[INFERENCE_HEADER];
     const alignAt = typeof headerValue === 'string' && /^\d+$/.test(headerValue) ? Number(headerValue) : null;
-    const { body, receiveMs } = await readBody(context.req, options.maxBodyBytes, context.arrivedAt, alignAt, bodyBuffers, context.rules);
+    const coding = requestCoding(context.req.headers['content-encoding']);
+    const received = await readBody(context.req, options.maxBodyBytes, context.arrivedAt, coding === 'identity' ? alignAt : null, coding === 'identity' ? bodyBuffers : undefined, context.rules);
+    let body = received.body;
+    if (coding !== 'identity') {
+      // Inflated in a stream that stops at --max-body-mb, then placed in a buffer of its own, aligned like any body.
+      const inflated = await inflateBody(body, coding, options.maxBodyBytes);
+      const shift = alignAt !== null ? (8 - (alignAt % 8)) % 8 : 0;
+      body = Buffer.from(bodyBuffers.take(inflated.byteLength + shift), shift, inflated.byteLength);
+      inflated.copy(body);
+    }
+    const receiveMs = received.receiveMs;
     if (body.byteLength >= LARGE_BODY_BYTES) reclaimer.sawLargeBody();
     const decodeStarted = performance.now();
     let request;
@@ -612,7 +637,7 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
     });
     const answeredAt = performance.now();
     modelStats.success(model.name, model.version, { totalMs: answeredAt - context.arrivedAt, queueMs: slot.queuedMs, inputMs, inferMs: computeMs, outputMs: answeredAt - encodeStarted });
-    await sendEncoded(context.res, encoded);
+    await sendEncoded(context.res, encoded, responseCoding(context.req.headers['accept-encoding']));
   }
 
   /** Triton's model configuration of a loaded version, from its session's inputs and outputs. */

@@ -26,7 +26,10 @@ import { checkOutputLocation } from '../files/output-path.js';
 import { readRegularFileSync } from '../files/regular-file.js';
 import { renderPbtxt, TritonConfigError, tritonModelConfig, type ConfigTensor } from '../executor/triton-config.js';
 import { choosePartition } from './split-files.js';
-import { encodeSplit, splitModel } from './surgery.js';
+import { encodeSplit, splitModel, SurgeryError } from './surgery.js';
+import { encodeSplitWire, type EncodedSplit } from './encode-surgery.js';
+import { affineParameters, wireEncodingName, type WireDatatype, type WireEncoding } from '../../app/partition/wire-encoding.js';
+import type { TensorRange } from '../../app/quantization/parameters.js';
 import { load as loadYaml } from 'js-yaml';
 import type { ExecutionProviderName } from '../../app/profiling/types.js';
 import { deployNote, inferenceServiceManifest, kserveManifestProblems, KServeManifestError, manifestYaml, storageUriProblem } from './kserve.js';
@@ -49,7 +52,7 @@ export interface PartitionConfigV2 {
   cut: number | 'dag';
   method: 'cut' | 'auto' | 'dag';
   localNodes: { index: number; name: string }[];
-  crossing: { name: string; shape: Dim[] | null; elementType: ElementTypeName; bytes: number | null; direction: 'up' | 'down' }[];
+  crossing: { name: string; shape: Dim[] | null; elementType: ElementTypeName; bytes: number | null; direction: 'up' | 'down'; wire?: PartitionWire }[];
   predicted: CutCost;
   assumptions: {
     network: PlanOptions['network'];
@@ -70,6 +73,15 @@ export interface PartitionConfigV2 {
   };
 }
 
+/** How an uploaded tensor travels when exported with an encoding (issue 16): the tail's input name and wire datatype, and the int8/uint8 parameters. */
+export interface PartitionWire {
+  name: string;
+  encoding: string;
+  datatype: WireDatatype;
+  scale?: number;
+  zeroPoint?: number;
+}
+
 export interface ExportRequest {
   analyzed: AnalyzedModel;
   /** A topological cut index, 'auto' (the best cut for the objective) or 'dag' (min-cut). */
@@ -88,6 +100,8 @@ export interface ExportRequest {
   storageUri?: string | null;
   /** The provider the server-side latencies were measured or predicted on (a GPU one asks KServe for a GPU). */
   serverProvider?: ExecutionProviderName | null;
+  /** The wire encoding of the uploaded tensors and their calibrated ranges (encode-surgery.ts); fp32 when absent. */
+  wire?: { encoding: WireEncoding; ranges: Record<string, TensorRange> };
 }
 
 export interface ExportResult {
@@ -215,7 +229,34 @@ export function exportPartition(request: ExportRequest): ExportResult {
 
   inlineExternalData(analyzed);
   const localSet = new Set(chosen.localNodes);
-  const parts = splitModel(analyzed.model, analyzed.analysis, localSet);
+  const plainParts = splitModel(analyzed.model, analyzed.analysis, localSet);
+  const wireSpec = request.wire;
+  let wired: EncodedSplit | null = null;
+  if (wireSpec) {
+    try {
+      wired = encodeSplitWire(
+        plainParts,
+        (t) => (t.elementType === 'float32' ? wireSpec.encoding : { base: 'fp32', deflate: wireSpec.encoding.deflate }),
+        (t, type) => {
+          const range = wireSpec.ranges[t.name];
+          if (!range) throw new ExportError(`tensor "${t.name}" has no calibrated range for ${wireEncodingName(wireSpec.encoding)}`);
+          return affineParameters(range, type);
+        }
+      );
+    } catch (error) {
+      if (error instanceof SurgeryError) throw new ExportError(error.message);
+      throw error;
+    }
+  }
+  const parts = wired ?? plainParts;
+  const wireOf = new Map((wired?.wire ?? []).map((w) => [w.name, w]));
+  // What the tail takes: the wire names and datatypes (config.pbtxt, kserve.yaml).
+  const tailInputs = parts.crossing.map((tensor) => {
+    const w = wireOf.get(tensor.name);
+    if (!w || w.wireName === tensor.name) return tensor;
+    const elementType: ElementTypeName = w.datatype === 'FP16' ? 'float16' : w.datatype === 'INT8' ? 'int8' : 'uint8';
+    return { ...tensor, name: w.wireName, elementType };
+  });
   const encoded = encodeSplit(parts);
   const outputFacts = new Map<string, TensorFacts>(analyzed.analysis.outputs.map((output) => [output.name, output]));
   const tailOutputs = parts.outputs
@@ -240,7 +281,13 @@ export function exportPartition(request: ExportRequest): ExportResult {
     method: chosen.method,
     localNodes: chosen.localNodes.map((index) => ({ index, name: analyzed.analysis.layers[index].name })),
     crossing: [
-      ...parts.crossing.map((tensor) => ({ name: tensor.name, shape: tensor.shape, elementType: tensor.elementType, bytes: tensor.bytes, direction: 'up' as const })),
+      ...parts.crossing.map((tensor) => {
+        const w = wireOf.get(tensor.name);
+        const wire: PartitionWire | undefined = w
+          ? { name: w.wireName, encoding: w.encoding, datatype: w.datatype, ...(w.scale !== undefined ? { scale: w.scale, zeroPoint: w.zeroPoint } : {}) }
+          : undefined;
+        return { name: tensor.name, shape: tensor.shape, elementType: tensor.elementType, bytes: tensor.bytes, direction: 'up' as const, ...(wire ? { wire } : {}) };
+      }),
       ...tailOutputs.map((tensor) => ({ name: tensor.name, shape: tensor.shape, elementType: tensor.elementType, bytes: tensor.bytes, direction: 'down' as const }))
     ],
     predicted: chosen.predicted,
@@ -268,7 +315,7 @@ export function exportPartition(request: ExportRequest): ExportResult {
   if (encoded.tail && repository) {
     contents.set('tail.onnx', encoded.tail);
     contents.set(repository.model, encoded.tail);
-    contents.set(repository.config, tritonConfig(repositoryModel, parts.crossing, tailOutputs, declaredDims(analyzed)));
+    contents.set(repository.config, tritonConfig(repositoryModel, tailInputs, tailOutputs, declaredDims(analyzed)));
     const kserveRequest = {
       repositoryModel,
       storageUri: request.storageUri ?? null,
@@ -280,7 +327,7 @@ export function exportPartition(request: ExportRequest): ExportResult {
       tailMs: remoteLayers.reduce((sum, layer) => sum + request.latencies.remote.ms[layer.index], 0),
       latencySource: request.latencies.remote.source,
       serverProvider: request.serverProvider ?? null,
-      inputs: parts.crossing.map((tensor) => ({ name: tensor.name, elementType: tensor.elementType, shape: tensor.shape }))
+      inputs: tailInputs.map((tensor) => ({ name: tensor.name, elementType: tensor.elementType, shape: tensor.shape }))
     };
     let manifest;
     try {

@@ -36,7 +36,7 @@ import { modelViewOf, type ModelView } from '../../app/studio/model-view.js';
 import { readOnnxModel, OnnxFormatError } from '../../app/onnx/reader.js';
 import { DEFAULT_GRAPH_OPTIMIZATION, type ExecutionProviderName, type LatencyProfile } from '../../app/profiling/types.js';
 import { zooModel, zooModels } from '../../app/zoo/index.js';
-import { analyzeLoadedModel, type AnalyzedModel } from '../model/analyze-file.js';
+import { analyzeLoadedModel, resolvedDims, type AnalyzedModel } from '../model/analyze-file.js';
 import { describeError, UsageError } from '../errors/user-errors.js';
 import { loadModelFile, ModelFileError, type LoadedModel } from '../model/model-file.js';
 import { defaultZooDir, toolVersion } from '../files/paths.js';
@@ -57,6 +57,9 @@ import { SweepCancelledError, sweepModel } from '../split/sweep.js';
 import { FleetCancelledError, runFleet } from '../fleet/fleet-run.js';
 import { checkFleetRequest, defaultFleetRequest } from '../../app/fleet/request.js';
 import type { FleetPoint, FleetReport, FleetRequest } from '../../app/fleet/types.js';
+import { CALIBRATION_SAMPLES, encodingSamples, evaluateCut, unsplitOutputs } from '../split/encoded-split.js';
+import { encodingsFor } from '../split/encoded-plan.js';
+import { parseWireEncoding, WireEncodingError } from '../../app/partition/wire-encoding.js';
 import type { ExecutorSupervisor } from './executor-supervisor.js';
 import { PreferencesStore, ProfileStore, type StoredProfiles, type StudioLog } from './preferences.js';
 import { listFolder } from './folder-listing.js';
@@ -281,6 +284,7 @@ export class StudioService {
     'partition.download': ({ dir }) => this.downloadExport(dir),
     'partition.import': (params) => this.importPartition(params),
     'executor.measureLink': () => this.executor.api().api.measureLink({ rounds: 3 }),
+    'encoding.measure': (params) => this.measureEncodings(params),
     'sweep.start': (params) => ({ jobId: this.startSweep(params) }),
     'sweep.cancel': ({ jobId }) => ({ cancelled: this.cancelSweep(jobId) }),
     'fleet.start': (params) => ({ jobId: this.startFleet(params) }),
@@ -377,6 +381,28 @@ export class StudioService {
       }
       return this.openFile(ensureZooModel(id, this.zooDir), { kind: 'sample', label: `${title} (sample)`, sampleId: id });
     });
+  }
+
+  /** Measures wire encodings at some cuts of an open model (encoded-split.ts); a cut past the model's layers or an unknown encoding is refused in one line. */
+  private async measureEncodings(params: StudioParams<'encoding.measure'>): Promise<StudioResult<'encoding.measure'>> {
+    const { analyzed } = this.openedModel(params.modelId);
+    const layers = analyzed.analysis.layers.length;
+    for (const cut of params.cuts) if (cut > layers) throw new WireEncodingError(`cut ${cut} is past the model's ${layers} layers`);
+    if (params.encodings !== 'auto') for (const name of params.encodings) parseWireEncoding(name);
+    const dims = resolvedDims(analyzed);
+    const samples = encodingSamples(analyzed.model, params.samples, 1000, dims);
+    const calibration = encodingSamples(analyzed.model, CALIBRATION_SAMPLES, 5000, dims);
+    const expected = await unsplitOutputs(analyzed.bytes, samples);
+    const measurements: StudioResult<'encoding.measure'>['measurements'] = [];
+    for (const cut of [...new Set(params.cuts)].sort((a, b) => a - b)) {
+      const encodings = cut === layers ? ['fp32'] : params.encodings === 'auto' ? encodingsFor({ encoding: 'auto' }, cut) : params.encodings;
+      const evaluation = await evaluateCut(analyzed.model, analyzed.analysis, cut, encodings, samples, calibration, expected);
+      for (const m of evaluation.measurements) {
+        const { wire: _wire, ...rest } = m;
+        measurements.push(rest);
+      }
+    }
+    return { measurements, samples: samples.length };
   }
 
   /** The analysed model kept for profiling, or a ModelFileError saying it must be opened again. */

@@ -25,7 +25,7 @@ import { SplitFigure } from './SplitFigure.js';
 import { SweepPanel } from './SweepPanel.js';
 import { ThroughputPanel } from './ThroughputPanel.js';
 import { TraceReplay } from './TraceReplay.js';
-import { analyzeWhatIf, splitProblemFor, type PinnedCut } from './split-data.js';
+import { analyzeWhatIf, encodedCuts, splitProblemFor, type PinnedCut } from './split-data.js';
 import './split.css';
 
 export interface SliderMeasurement {
@@ -82,6 +82,8 @@ export function BottomPane({ layers }: { layers: ReactNode }) {
   const togglePin = useStudio((state) => state.togglePin);
   const host = useStudio((state) => state.host);
   const pushBanner = useStudio((state) => state.pushBanner);
+  const encodingState = useStudio((state) => state.encodings);
+  const measureEncodings = useStudio((state) => state.measureEncodings);
 
   // A new model or profile is planned and drawn as a background render (the what-if stays urgent: slider to star).
   const planInputs = useMemo(() => ({ model: current?.model ?? null, local: profiles.local, remote: profiles.remote }), [current?.model, profiles.local, profiles.remote]);
@@ -93,6 +95,10 @@ export function BottomPane({ layers }: { layers: ReactNode }) {
   const dagPinned = ownPins?.dag ?? false;
   const imported = ownPins?.imported ?? noImports;
   const onTogglePin = useCallback((cut: PinnedCut) => model && togglePin(model.id, cut), [model, togglePin]);
+  const ownEncodings = model && encodingState?.modelId === model.id ? encodingState : null;
+  const encoded = useMemo(() => (split && ownEncodings ? encodedCuts(split, whatIf, ownEncodings.measurements) : undefined), [split, whatIf, ownEncodings]);
+  const encodedBars = useMemo(() => (encoded ? [...encoded].map(([cut, best]) => ({ cut, encoding: best.measurement.encoding, totalMs: best.cost.totalMs })) : undefined), [encoded]);
+  const onMeasureEncodings = useCallback((cuts: number[]) => void measureEncodings(cuts), [measureEncodings]);
 
   // Every model opens on the decision.
   const [tab, setTab] = useState<PaneTab>('decision');
@@ -196,12 +202,24 @@ export function BottomPane({ layers }: { layers: ReactNode }) {
           pins={pins}
           onTogglePin={onTogglePin}
           measured={measuredCuts}
+          encoded={encodedBars}
           onExportError={onExportError}
         />
       </div>
     );
   } else if (tab === 'compare') {
-    content = <CompareView model={model} split={split} analysis={analysis} pins={pins} dagPinned={dagPinned} imported={imported} onTogglePin={onTogglePin} />;
+    content = (
+      <CompareView
+        model={model}
+        split={split}
+        analysis={analysis}
+        pins={pins}
+        dagPinned={dagPinned}
+        imported={imported}
+        onTogglePin={onTogglePin}
+        encoding={{ encoded, encodingSamples: ownEncodings?.samples, measuringEncodings: ownEncodings?.measuring ?? false, onMeasureEncodings }}
+      />
+    );
   } else if (tab === 'sweep') {
     content = <SweepPanel model={model} whatIf={whatIf} hasDag={analysis.dag !== undefined} chartSource={{ local: split.localSource, remote: split.remoteSource }} />;
   } else if (tab === 'throughput') {

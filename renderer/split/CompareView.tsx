@@ -4,7 +4,7 @@
 // (Comparison.tsx). Props only.
 import type { ModelView } from '../../app/studio/model-view.js';
 import { formatMs } from '../format.js';
-import { Comparison } from './Comparison.js';
+import { Comparison, type ComparisonProps } from './Comparison.js';
 import { formatEnergy } from './SplitChart.js';
 import { cutLabel, type PinnedCut, type SplitAnalysis, type SplitProblem } from './split-data.js';
 
@@ -16,9 +16,10 @@ export interface CompareViewProps {
   dagPinned: boolean;
   imported: Readonly<Record<string, string>>;
   onTogglePin: (cut: PinnedCut) => void;
+  encoding?: Pick<ComparisonProps, 'encoded' | 'encodingSamples' | 'measuringEncodings' | 'onMeasureEncodings'>;
 }
 
-export function CompareView({ model, split, analysis, pins, dagPinned, imported, onTogglePin }: CompareViewProps) {
+export function CompareView({ model, split, analysis, pins, dagPinned, imported, onTogglePin, encoding }: CompareViewProps) {
   const last = analysis.costs.length - 1;
   const row = (key: string, label: string, cut: PinnedCut, star?: 'latency' | 'energy') => {
     const cost = cut === 'dag' ? analysis.dag?.cost : analysis.costs[cut];
@@ -61,7 +62,7 @@ export function CompareView({ model, split, analysis, pins, dagPinned, imported,
           </div>
         )}
       </div>
-      <Comparison model={model} split={split} analysis={analysis} pins={pins} dagPinned={dagPinned} imported={imported} onTogglePin={onTogglePin} />
+      <Comparison model={model} split={split} analysis={analysis} pins={pins} dagPinned={dagPinned} imported={imported} onTogglePin={onTogglePin} {...encoding} />
     </div>
   );
 }

@@ -4,12 +4,15 @@
 // the device — with the best value of each row marked, and the tensors that cross each
 // cut in a last row, collapsed to a count until expanded. Props only; the numbers come
 // from split-data.ts (app/partition underneath). A cut is pinned by clicking its bar, with
-// the Pin buttons beside it, or by number here.
+// the Pin buttons beside it, or by number here. "Measure encodings" measures the wire
+// encodings at the pinned cuts (the store's measureEncodings, main's 'encoding.measure');
+// the table then gains the best encoding within the 99 % agreement bound, its bytes on the
+// wire, its agreement and the total time it gives (app/partition/wire-encoding.ts).
 import { useState, type FormEvent, type ReactNode } from 'react';
 import type { ModelView } from '../../app/studio/model-view.js';
 import { formatBytes, formatMs } from '../format.js';
 import { formatEnergy } from './SplitChart.js';
-import { cutDetails, type CutDetails, type PinnedCut, type SplitAnalysis, type SplitProblem } from './split-data.js';
+import { cutDetails, type BestEncoding, type CutDetails, type PinnedCut, type SplitAnalysis, type SplitProblem } from './split-data.js';
 
 export interface ComparisonProps {
   model: ModelView;
@@ -20,7 +23,20 @@ export interface ComparisonProps {
   /** Pinned cuts that came from partition configs: String(cut) or 'dag' → file name. */
   imported: Readonly<Record<string, string>>;
   onTogglePin: (cut: PinnedCut) => void;
+  /** The best measured encoding per measured cut (split-data.ts encodedCuts), when any was measured. */
+  encoded?: ReadonlyMap<number, BestEncoding>;
+  /** Samples the encodings were measured on, and whether a measurement runs now. */
+  encodingSamples?: number;
+  measuringEncodings?: boolean;
+  onMeasureEncodings?: (cuts: number[]) => void;
 }
+
+const ENCODING_ROWS: { id: string; label: string; show: (e: BestEncoding) => ReactNode }[] = [
+  { id: 'encoding', label: 'Best encoding', show: (e) => e.measurement.encoding },
+  { id: 'wire-bytes', label: 'Bytes on the wire', show: (e) => formatBytes(e.measurement.uploadBytes) },
+  { id: 'agreement', label: 'Top-1 agreement', show: (e) => (e.measurement.agreement === null ? 'n/a' : `${(e.measurement.agreement * 100).toFixed(1)} %`) },
+  { id: 'encoded-total', label: 'Total, encoded', show: (e) => formatMs(e.cost.totalMs) }
+];
 
 interface Row {
   id: string;
@@ -71,7 +87,7 @@ function Tensors({ details }: { details: CutDetails }) {
   );
 }
 
-export function Comparison({ model, split, analysis, pins, dagPinned, imported, onTogglePin }: ComparisonProps) {
+export function Comparison({ model, split, analysis, pins, dagPinned, imported, onTogglePin, encoded, encodingSamples, measuringEncodings, onMeasureEncodings }: ComparisonProps) {
   const [cutText, setCutText] = useState('');
   const [tensorsOpen, setTensorsOpen] = useState(false);
   const last = model.nodes.length;
@@ -94,6 +110,11 @@ export function Comparison({ model, split, analysis, pins, dagPinned, imported, 
         <button type="submit" className="split-button" disabled={!valid}>
           Pin
         </button>
+        {onMeasureEncodings && pins.length > 0 && (
+          <button type="button" className="split-button" data-testid="measure-encodings" disabled={measuringEncodings} onClick={() => onMeasureEncodings([...pins])}>
+            {measuringEncodings ? 'Measuring encodings…' : 'Measure encodings'}
+          </button>
+        )}
         {columns.length > 0 && (
           <span className="muted split-compare-legend">
             Best of each row in <span className="split-fastest">green</span>. On the graph: <span className="split-strip split-strip-all" aria-hidden="true" /> on the
@@ -158,6 +179,21 @@ export function Comparison({ model, split, analysis, pins, dagPinned, imported, 
                   </td>
                 ))}
               </tr>
+              {encoded &&
+                encoded.size > 0 &&
+                ENCODING_ROWS.map((row) => (
+                  <tr key={row.id} title={`Measured on ${encodingSamples ?? 0} sample inputs against the unsplit model; only encodings with ≥ 99 % top-1 agreement`}>
+                    <th scope="row">{row.label}</th>
+                    {columns.map((details) => {
+                      const best = details.cut === 'dag' ? undefined : encoded.get(details.cut);
+                      return (
+                        <td key={columnKey(details.cut)} data-testid="comparison-cell" data-row={row.id} data-cut={details.cut}>
+                          {best ? row.show(best) : <span className="muted">not measured</span>}
+                        </td>
+                      );
+                    })}
+                  </tr>
+                ))}
               <tr className="split-compare-tensors">
                 <th scope="row">
                   <button type="button" className="split-disclosure" aria-expanded={tensorsOpen} onClick={() => setTensorsOpen((open) => !open)}>

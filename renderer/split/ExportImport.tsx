@@ -11,10 +11,13 @@
 // ('partition.import'; refused by main when it was made for another model) and restores
 // its view: the network, server load and objective, with its cut pinned (named by the
 // file) for Compare cuts. Beside them, the decision table the export embeds: the exact
-// uplink ranges in which each cut is best for the objective.
+// uplink ranges in which each cut is best for the objective; once wire encodings were
+// measured (Compare cuts), a second table gains the encoding column: the best measured
+// (cut, encoding) within the 99 % agreement bound per uplink range.
 import { useDeferredValue, useEffect, useMemo, useRef, useState, type ChangeEvent } from 'react';
 import { decisionTable } from '../../app/partition/decision-table.js';
 import { cutTableOf } from '../../app/partition/split-analysis.js';
+import { encodedDecisionTable } from '../../app/partition/wire-encoding.js';
 import type { ExportFolder, StudioResult } from '../../app/studio/contract.js';
 import type { ModelView } from '../../app/studio/model-view.js';
 import { errorMessage, useStudio } from '../store.js';
@@ -53,6 +56,12 @@ export function ExportImport({ model, split, whatIf, bestCut, hasDag, onShowComp
   // The decision table (downlink scaled with the uplink, in the what-if's ratio) follows a deferred copy of the what-if.
   const deferredWhatIf = useDeferredValue(whatIf);
   const decisions = useMemo(() => decisionTable(cutTableOf(split.problem), planOptionsFor(deferredWhatIf), undefined, deferredWhatIf.objective), [split, deferredWhatIf]);
+  const encodingState = useStudio((state) => state.encodings);
+  const measurements = encodingState?.modelId === modelId && !encodingState.measuring ? encodingState.measurements : null;
+  const encodedRows = useMemo(
+    () => (measurements && measurements.length > 0 ? encodedDecisionTable(cutTableOf(split.problem), measurements, planOptionsFor(deferredWhatIf), undefined, deferredWhatIf.objective) : null),
+    [split, deferredWhatIf, measurements]
+  );
 
   useEffect(() => {
     let live = true;
@@ -241,6 +250,31 @@ export function ExportImport({ model, split, whatIf, bestCut, hasDag, onShowComp
             ))}
           </tbody>
         </table>
+        {encodedRows && (
+          <>
+            <div className="split-section-title">Best (cut, encoding) by uplink, over the measured cuts</div>
+            <table className="split-decision-table" data-testid="split-encoded-decisions">
+              <thead>
+                <tr>
+                  <th scope="col">uplink</th>
+                  <th scope="col">best cut</th>
+                  <th scope="col">encoding</th>
+                </tr>
+              </thead>
+              <tbody>
+                {encodedRows.map((row) => (
+                  <tr key={row.fromMbps} className="split-decision-row">
+                    <td className="mono">
+                      {formatRangeMbps(row.fromMbps)}–{formatRangeMbps(row.toMbps)} Mbps
+                    </td>
+                    <td>→ cut {row.cut}</td>
+                    <td data-testid="decision-encoding">{row.encoding}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </>
+        )}
       </div>
     </div>
   );

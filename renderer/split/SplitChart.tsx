@@ -1,5 +1,7 @@
 // The per-split chart (the paper's Figure 6): for every topological cut a stacked bar of
 // local / upload / remote / download latency, device energy as a line on its own axis,
+// a narrow bar beside the fp32 bar at each cut whose wire encodings were measured (the
+// best encoding's total; the best of them starred with its encoding's name), and
 // a star (★) over the best cut for latency and one on the energy line at the best cut for
 // energy, and the two baselines (cut 0 cloud-only, cut N device-only) labelled. Legend,
 // axis titles and cut numbers are drawn in the SVG itself, so an exported chart reads on
@@ -20,6 +22,8 @@ export interface SplitChartProps {
   onTogglePin: (cut: number) => void;
   /** Measured totals from a sweep (drawn as dots over the predicted bars). */
   measured?: ReadonlyArray<{ cut: number; measuredMs: number | null }>;
+  /** The best measured wire encoding at each measured cut (its total beside the fp32 bar; the best of them starred with its encoding). */
+  encoded?: ReadonlyArray<{ cut: number; encoding: string; totalMs: number }>;
 }
 
 const PAD = { left: 62, right: 60, bottom: 32 };
@@ -172,7 +176,7 @@ export function legendLayout<T extends { label: string }>(entries: T[], left: nu
   return { placed, rows: row + 1 };
 }
 
-export function SplitChart({ model, analysis, pins, onTogglePin, measured }: SplitChartProps) {
+export function SplitChart({ model, analysis, pins, onTogglePin, measured, encoded }: SplitChartProps) {
   const deferred = useDeferredValue(analysis);
   const [hovered, setHovered] = useState<number | null>(null);
   const [ref, size] = useElementSize<SVGSVGElement>();
@@ -202,6 +206,7 @@ export function SplitChart({ model, analysis, pins, onTogglePin, measured }: Spl
     return cut >= 0 && cut <= last ? cut : null;
   };
   const plotBottom = top + s.plotH;
+  const bestEncoded = encoded?.reduce<{ cut: number; encoding: string; totalMs: number } | null>((best, point) => (point.cut <= last && (!best || point.totalMs < best.totalMs) ? point : best), null) ?? null;
   const middle = top + s.plotH / 2;
   return (
     <svg ref={ref} className="split-chart" width="100%" height="100%" data-testid="split-chart" data-cuts={analysis.costs.length}>
@@ -264,6 +269,39 @@ export function SplitChart({ model, analysis, pins, onTogglePin, measured }: Spl
             <title>{`${cutLabel(model, point.cut)}: measured ${formatMs(point.measuredMs)}, predicted ${formatMs(analysis.costs[point.cut].totalMs)}`}</title>
           </circle>
         ) : null
+      )}
+      {encoded?.map((point) =>
+        point.cut <= last ? (
+          <rect
+            key={`encoded-${point.cut}`}
+            className="split-encoded-bar"
+            data-testid="encoded-bar"
+            data-cut={point.cut}
+            data-encoding={point.encoding}
+            x={s.x(point.cut) + s.band * 0.55}
+            y={Math.max(top, s.yMs(point.totalMs))}
+            width={Math.max(1.5, s.band * 0.4)}
+            height={Math.max(0, plotBottom - Math.max(top, s.yMs(point.totalMs)))}
+          >
+            <title>{`${cutLabel(model, point.cut)} in ${point.encoding}: ${formatMs(point.totalMs)} (fp32 ${formatMs(analysis.costs[point.cut].totalMs)})`}</title>
+          </rect>
+        ) : null
+      )}
+      {bestEncoded && bestEncoded.totalMs < analysis.costs[latencyCut].totalMs && (
+        <g
+          role="img"
+          aria-label={`best with a wire encoding: ${cutLabel(model, bestEncoded.cut)} in ${bestEncoded.encoding}, ${formatMs(bestEncoded.totalMs)}`}
+          className="split-star split-star-encoded"
+          data-testid="star-encoded"
+          data-cut={bestEncoded.cut}
+          data-encoding={bestEncoded.encoding}
+          transform={`translate(${s.x(bestEncoded.cut) + s.band * 0.75}, ${Math.max(top, s.yMs(bestEncoded.totalMs)) - 3})`}
+        >
+          <text textAnchor="middle">★</text>
+          <text className="split-star-encoding" y={-10} textAnchor="middle">
+            {bestEncoded.encoding}
+          </text>
+        </g>
       )}
       {hovered !== null && hovered <= last && (
         <g className="split-hover" pointerEvents="none">

@@ -6,7 +6,7 @@ import { useRef } from 'react';
 import type { ModelView } from '../../app/studio/model-view.js';
 import { formatMs } from '../format.js';
 import { downloadPng, downloadSvg } from './chart-export.js';
-import { formatEnergy, SplitChart } from './SplitChart.js';
+import { formatEnergy, SplitChart, type SplitChartProps } from './SplitChart.js';
 import { cutLabel, type LatencySource, type SplitAnalysis, type WhatIf } from './split-data.js';
 
 export interface SplitFigureProps {
@@ -18,6 +18,7 @@ export interface SplitFigureProps {
   pins: readonly number[];
   onTogglePin: (cut: number) => void;
   measured?: ReadonlyArray<{ cut: number; measuredMs: number | null }>;
+  encoded?: SplitChartProps['encoded'];
   onExportError: (error: unknown) => void;
 }
 
@@ -33,7 +34,7 @@ const SOURCE_HELP: Record<LatencySource, string> = {
   mixed: 'measured where the profile has the layer, estimated elsewhere'
 };
 
-export function SplitFigure({ model, analysis, whatIf, localSource, remoteSource, pins, onTogglePin, measured, onExportError }: SplitFigureProps) {
+export function SplitFigure({ model, analysis, whatIf, localSource, remoteSource, pins, onTogglePin, measured, encoded, onExportError }: SplitFigureProps) {
   const box = useRef<HTMLDivElement>(null);
   const latency = analysis.costs[analysis.bestLatency];
   const energy = analysis.costs[analysis.bestEnergy];
@@ -107,7 +108,7 @@ export function SplitFigure({ model, analysis, whatIf, localSource, remoteSource
         {whatIf.objective === 'latency' ? [latencyBlock, energyBlock] : [energyBlock, latencyBlock]}
       </div>
       <div className="split-chart-box">
-        <SplitChart model={model} analysis={analysis} pins={pins} onTogglePin={onTogglePin} measured={measured} />
+        <SplitChart model={model} analysis={analysis} pins={pins} onTogglePin={onTogglePin} measured={measured} encoded={encoded} />
       </div>
     </section>
   );

@@ -5,7 +5,8 @@
 // the roofline estimate of app/partition/estimate.ts (mobile CPU on the device, server GPU
 // on the server), the same numbers `neurosurgeon plan` uses without profiles.
 import { crossingTensors, crossingTensorsOf, localMask, type CrossingTensors } from '../../app/partition/cuts.js';
-import { analyzeSplits, type SplitAnalysis } from '../../app/partition/split-analysis.js';
+import { analyzeSplits, cutTableOf, type SplitAnalysis } from '../../app/partition/split-analysis.js';
+import { bestEncodingPerCut, type EncodedCutMeasurement } from '../../app/partition/wire-encoding.js';
 import { estimateLayerMs, hardwarePreset } from '../../app/partition/estimate.js';
 import { DEFAULT_DEVICE_POWER, isNetworkPresetName, networkPreset, type NetworkPresetName } from '../../app/partition/presets.js';
 import type { CutCost, Objective, PartitionProblem, PartitionTensor, PlanOptions } from '../../app/partition/types.js';
@@ -226,6 +227,13 @@ export function analyzeWhatIf(split: SplitProblem, whatIf: WhatIf): SplitAnalysi
   lastAnalysis = { split, whatIf, analysis };
   return analysis;
 }
+
+/** The best measured wire encoding of each measured cut under the what-if (app/partition/wire-encoding.ts). */
+export function encodedCuts(split: SplitProblem, whatIf: WhatIf, measurements: readonly EncodedCutMeasurement[]): Map<number, BestEncoding> {
+  return bestEncodingPerCut(cutTableOf(split.problem), measurements, planOptionsFor(whatIf), whatIf.objective);
+}
+
+export type BestEncoding = ReturnType<typeof bestEncodingPerCut> extends Map<number, infer V> ? V : never;
 
 export function bestCut(analysis: SplitAnalysis, objective: Objective): number {
   return objective === 'latency' ? analysis.bestLatency : analysis.bestEnergy;
