@@ -31,8 +31,10 @@ describe('fleet', () => {
     expect(cloud.serverMs?.count).toBe(cloud.completed);
     expect(cloud.localOnlyShare).toBe(0);
     expect(cloud.serverCpuSecondsPerQuery).toBeGreaterThan(0);
-    // Shaped links: an LTE upload of even a small input takes at least its half round trip (25 ms) each way.
-    expect(cloud.endToEndMs?.p50).toBeGreaterThan(20);
+    // Shaped links: an LTE upload of even a small input takes at least its half round trip (25 ms) each way;
+    // half the clients are on LTE, so the slowest queries are theirs (the median may be Wi-Fi's).
+    expect(report.clientGroups.filter((g) => g.network === 'lte').reduce((s, g) => s + g.count, 0)).toBe(2);
+    expect(cloud.endToEndMs?.p95).toBeGreaterThan(20);
     expect(progress.some((m) => m.includes('cloud-only at 8 queries/s'))).toBe(true);
   }, 120_000);
 
