@@ -10,6 +10,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Most integration tests wait on child processes and sockets (executors, profilers), so two
+    // files at a time halve the suite on a 2-core machine; vitest's default there is one.
+    maxWorkers: 2,
     // The Vulkan loader behind the WebGPU tests complains on stderr without a runtime dir.
     env: { XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? mkdtempSync(path.join(tmpdir(), 'neurosurgeon-xdg-')) },
     // The JSON report lets .ci/run print a plain 'N passed, N failed' closing line.
