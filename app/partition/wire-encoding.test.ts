@@ -15,6 +15,7 @@ import {
   parseWireEncoding,
   quantizeAffine,
   whyNotApplicable,
+  whyNotApplicableAtCut,
   wireDatatype,
   wireEncodingName
 } from './wire-encoding.js';
@@ -48,6 +49,20 @@ describe('whyNotApplicable', () => {
     expect(whyNotApplicable(parseWireEncoding('uint8'), { ...image, isModelInput: false })).toMatch(/not a model input/);
     expect(wireDatatype(parseWireEncoding('int8'), 'float32')).toBe('INT8');
     expect(wireDatatype(parseWireEncoding('fp32'), 'int64')).toBe('AS_IS');
+  });
+});
+
+describe('whyNotApplicableAtCut', () => {
+  const hidden = { name: 'hidden', elementType: 'float32' as const, dims: [1, 16, 192], isModelInput: false };
+  const ids = { name: 'input_ids', elementType: 'int64' as const, dims: [1, 16], isModelInput: true };
+  it('refuses a lossy encoding where only integer tensors cross, naming the tensor', () => {
+    expect(whyNotApplicableAtCut(parseWireEncoding('int8'), [ids])).toMatch(/int8 does not apply to tensor "input_ids": it is int64/);
+    expect(whyNotApplicableAtCut(parseWireEncoding('fp32+deflate'), [ids])).toBeNull();
+  });
+  it('sends integers as they are beside a float tensor, and names a float tensor the encoding cannot carry', () => {
+    expect(whyNotApplicableAtCut(parseWireEncoding('int8'), [ids, hidden])).toBeNull();
+    expect(whyNotApplicableAtCut(parseWireEncoding('jpeg'), [hidden])).toMatch(/"hidden"/);
+    expect(whyNotApplicableAtCut(parseWireEncoding('int8'), [])).toBeNull();
   });
 });
 
