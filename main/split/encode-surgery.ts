@@ -9,7 +9,7 @@
 import { onnx } from '../../app/onnx/generated/onnx.js';
 import { ElementType } from '../../app/onnx/element-type.js';
 import { attributeProto, typedTensorProto, valueInfoProto } from '../../app/onnx/writer.js';
-import { type AffineParameters, type WireEncoding, type WireDatatype, affineParameters, whyNotApplicable, wireDatatype, wireEncodingName } from '../../app/partition/wire-encoding.js';
+import { type AffineParameters, type EncodableTensor, type WireEncoding, type WireDatatype, affineParameters, whyNotApplicable, wireDatatype, wireEncodingName } from '../../app/partition/wire-encoding.js';
 import type { TensorRange } from '../../app/quantization/parameters.js';
 import { SurgeryError, type CrossingTensor, type SplitResult } from './surgery.js';
 
@@ -125,6 +125,16 @@ export function encodeSplitWire(
     tail: rewrite(split.tail, tailNodes, tailInits, 'tail'),
     wire
   };
+}
+
+/** The crossing tensors as the wire encodings' applicability rules see them (dims where the shape is concrete). */
+export function encodableCrossing(crossing: readonly CrossingTensor[]): EncodableTensor[] {
+  return crossing.map((c) => ({
+    name: c.name,
+    elementType: c.elementType,
+    dims: c.shape && c.shape.every((d) => typeof d === 'number') ? (c.shape as number[]) : null,
+    isModelInput: c.producedBy === 'input'
+  }));
 }
 
 /**

@@ -27,8 +27,8 @@ import { readRegularFileSync } from '../files/regular-file.js';
 import { renderPbtxt, TritonConfigError, tritonModelConfig, type ConfigTensor } from '../executor/triton-config.js';
 import { choosePartition } from './split-files.js';
 import { encodeSplit, splitModel, SurgeryError } from './surgery.js';
-import { encodeSplitUniform, type EncodedSplit } from './encode-surgery.js';
-import type { WireDatatype, WireEncoding } from '../../app/partition/wire-encoding.js';
+import { encodableCrossing, encodeSplitUniform, type EncodedSplit } from './encode-surgery.js';
+import { whyNotApplicableAtCut, type WireDatatype, type WireEncoding } from '../../app/partition/wire-encoding.js';
 import type { TensorRange } from '../../app/quantization/parameters.js';
 import { load as loadYaml } from 'js-yaml';
 import type { ExecutionProviderName } from '../../app/profiling/types.js';
@@ -233,6 +233,9 @@ export function exportPartition(request: ExportRequest): ExportResult {
   const wireSpec = request.wire;
   let wired: EncodedSplit | null = null;
   if (wireSpec) {
+    // Integer tensors travel as they are beside float ones; a cut where the encoding changes nothing (or cannot carry a tensor) is refused.
+    const refusal = whyNotApplicableAtCut(wireSpec.encoding, encodableCrossing(plainParts.crossing));
+    if (refusal) throw new ExportError(refusal);
     try {
       wired = encodeSplitUniform(plainParts, wireSpec.encoding, wireSpec.ranges);
     } catch (error) {

@@ -38,8 +38,8 @@ import { encodeModel } from '../../app/onnx/writer.js';
 import type { onnx } from '../../app/onnx/generated/onnx.js';
 import type { RawTensor } from '../executor/link.js';
 import type { TensorRange } from '../../app/quantization/parameters.js';
-import { float32ToFloat16, isLossy, parseWireEncoding, quantizeAffine, whyNotApplicableAtCut, wireEncodingName, type EncodableTensor, type WireEncoding } from '../../app/partition/wire-encoding.js';
-import { encodeSplitUniform, type EncodedSplit, type WireTensor } from './encode-surgery.js';
+import { float32ToFloat16, isLossy, parseWireEncoding, quantizeAffine, whyNotApplicableAtCut, wireEncodingName, type WireEncoding } from '../../app/partition/wire-encoding.js';
+import { encodableCrossing, encodeSplitUniform, type EncodedSplit, type WireTensor } from './encode-surgery.js';
 import { SurgeryError } from './surgery.js';
 import { topClass } from '../model/quantize-file.js';
 import { minAgreementOf, planEncoded, type EncodedPlan } from './encoded-plan.js';
@@ -223,16 +223,6 @@ export function checkSlowdown(factor: number): number {
 
 function ortMessage(error: unknown): string {
   return firstLine(error).replace(/^Error:\s*/, '').replace(/^\[ONNXRuntimeError\]\s*:\s*\d+\s*:\s*\w+\s*:\s*/, '');
-}
-
-/** The crossing tensors as the wire encodings' applicability rules see them. */
-export function encodableCrossing(crossing: readonly CrossingTensor[]): EncodableTensor[] {
-  return crossing.map((c) => ({
-    name: c.name,
-    elementType: c.elementType,
-    dims: c.shape && c.shape.every((d) => typeof d === 'number') ? (c.shape as number[]) : null,
-    isModelInput: c.producedBy === 'input'
-  }));
 }
 
 /** How one crossing tensor is sent: read under `name` (the head's wire output), sent as `wireName`; a model input in a lossy encoding is encoded here. */
