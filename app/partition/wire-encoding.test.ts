@@ -16,6 +16,7 @@ import {
   quantizeAffine,
   whyNotApplicable,
   whyNotApplicableAtCut,
+  encodingsForCut,
   wireDatatype,
   wireEncodingName
 } from './wire-encoding.js';
@@ -63,6 +64,13 @@ describe('whyNotApplicableAtCut', () => {
     expect(whyNotApplicableAtCut(parseWireEncoding('int8'), [ids, hidden])).toBeNull();
     expect(whyNotApplicableAtCut(parseWireEncoding('jpeg'), [hidden])).toMatch(/"hidden"/);
     expect(whyNotApplicableAtCut(parseWireEncoding('int8'), [])).toBeNull();
+  });
+  it('lists the encodings a cut allows (what the studio\'s export offers)', () => {
+    const image = { name: 'input', elementType: 'float32' as const, dims: [1, 3, 32, 32], isModelInput: true };
+    expect(encodingsForCut([image])).toEqual(['fp32', 'fp32+deflate', 'fp16', 'fp16+deflate', 'int8', 'int8+deflate', 'uint8', 'uint8+deflate', 'jpeg']);
+    expect(encodingsForCut([hidden])).toEqual(['fp32', 'fp32+deflate', 'fp16', 'fp16+deflate', 'int8', 'int8+deflate']);
+    expect(encodingsForCut([ids])).toEqual(['fp32', 'fp32+deflate']);
+    expect(encodingsForCut([])).toEqual(['fp32']);
   });
 });
 

@@ -117,6 +117,12 @@ export function whyNotApplicableAtCut(encoding: WireEncoding, tensors: readonly 
   return floats.length === 0 ? whyNotApplicable(encoding, tensors[0]) : null;
 }
 
+/** The encodings (of INPUT_ENCODINGS) that can carry a cut's crossing tensors, fp32 first; only fp32 when nothing crosses. */
+export function encodingsForCut(tensors: readonly EncodableTensor[]): string[] {
+  if (tensors.length === 0) return ['fp32'];
+  return INPUT_ENCODINGS.filter((name) => whyNotApplicableAtCut(parseWireEncoding(name), tensors) === null);
+}
+
 /** Per-tensor affine quantization: real = (q − zeroPoint) × scale. */
 export interface AffineParameters {
   scale: number;
