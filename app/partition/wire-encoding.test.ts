@@ -15,6 +15,8 @@ import {
   parseWireEncoding,
   quantizeAffine,
   whyNotApplicable,
+  whyNotApplicableAtCut,
+  encodingsForCut,
   wireDatatype,
   wireEncodingName
 } from './wire-encoding.js';
@@ -48,6 +50,27 @@ describe('whyNotApplicable', () => {
     expect(whyNotApplicable(parseWireEncoding('uint8'), { ...image, isModelInput: false })).toMatch(/not a model input/);
     expect(wireDatatype(parseWireEncoding('int8'), 'float32')).toBe('INT8');
     expect(wireDatatype(parseWireEncoding('fp32'), 'int64')).toBe('AS_IS');
+  });
+});
+
+describe('whyNotApplicableAtCut', () => {
+  const hidden = { name: 'hidden', elementType: 'float32' as const, dims: [1, 16, 192], isModelInput: false };
+  const ids = { name: 'input_ids', elementType: 'int64' as const, dims: [1, 16], isModelInput: true };
+  it('refuses a lossy encoding where only integer tensors cross, naming the tensor', () => {
+    expect(whyNotApplicableAtCut(parseWireEncoding('int8'), [ids])).toMatch(/int8 does not apply to tensor "input_ids": it is int64/);
+    expect(whyNotApplicableAtCut(parseWireEncoding('fp32+deflate'), [ids])).toBeNull();
+  });
+  it('sends integers as they are beside a float tensor, and names a float tensor the encoding cannot carry', () => {
+    expect(whyNotApplicableAtCut(parseWireEncoding('int8'), [ids, hidden])).toBeNull();
+    expect(whyNotApplicableAtCut(parseWireEncoding('jpeg'), [hidden])).toMatch(/"hidden"/);
+    expect(whyNotApplicableAtCut(parseWireEncoding('int8'), [])).toBeNull();
+  });
+  it('lists the encodings a cut allows (what the studio\'s export offers)', () => {
+    const image = { name: 'input', elementType: 'float32' as const, dims: [1, 3, 32, 32], isModelInput: true };
+    expect(encodingsForCut([image])).toEqual(['fp32', 'fp32+deflate', 'fp16', 'fp16+deflate', 'int8', 'int8+deflate', 'uint8', 'uint8+deflate', 'jpeg']);
+    expect(encodingsForCut([hidden])).toEqual(['fp32', 'fp32+deflate', 'fp16', 'fp16+deflate', 'int8', 'int8+deflate']);
+    expect(encodingsForCut([ids])).toEqual(['fp32', 'fp32+deflate']);
+    expect(encodingsForCut([])).toEqual(['fp32']);
   });
 });
 

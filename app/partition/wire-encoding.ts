@@ -100,6 +100,29 @@ export function whyNotApplicable(encoding: WireEncoding, tensor: EncodableTensor
   return null;
 }
 
+/**
+ * Null when `encoding` can carry the tensors crossing a cut, else the one-line reason, naming
+ * the tensor: a float tensor it cannot carry (uint8 or JPEG of an activation, JPEG of a
+ * non-image), or — for a lossy encoding — no float tensor at all (integer and bool tensors
+ * travel as they are, so the encoding would change nothing). A cut that also crosses integer
+ * tensors beside float ones sends the integers as they are. Nothing crossing: null.
+ */
+export function whyNotApplicableAtCut(encoding: WireEncoding, tensors: readonly EncodableTensor[]): string | null {
+  if (!isLossy(encoding) || tensors.length === 0) return null;
+  const floats = tensors.filter((t) => t.elementType === 'float32');
+  for (const tensor of floats) {
+    const reason = whyNotApplicable(encoding, tensor);
+    if (reason) return reason;
+  }
+  return floats.length === 0 ? whyNotApplicable(encoding, tensors[0]) : null;
+}
+
+/** The encodings (of INPUT_ENCODINGS) that can carry a cut's crossing tensors, fp32 first; only fp32 when nothing crosses. */
+export function encodingsForCut(tensors: readonly EncodableTensor[]): string[] {
+  if (tensors.length === 0) return ['fp32'];
+  return INPUT_ENCODINGS.filter((name) => whyNotApplicableAtCut(parseWireEncoding(name), tensors) === null);
+}
+
 /** Per-tensor affine quantization: real = (q − zeroPoint) × scale. */
 export interface AffineParameters {
   scale: number;

@@ -313,7 +313,9 @@ export const studioRequests = {
    * Writes head.onnx, tail.onnx, the tail's model repository and partition.json (v2) for
    * a cut, into the folder `name` under the export folder (default: MODEL-cut-K, one folder
    * per model and cut, replaced by the next export of the same cut). `overwrite` replaces
-   * only a folder an earlier export wrote.
+   * only a folder an earlier export wrote. `encoding` ("int8", "fp16+deflate", …; fp32 when
+   * absent) puts the wire encoding of the uploaded tensors into head and tail, as
+   * `neurosurgeon export --encoding` does; one that cannot apply at the cut is refused.
    */
   'partition.export': {
     params: z
@@ -329,7 +331,8 @@ export const studioRequests = {
           .optional(),
         device: z.object({ computeMw: z.number().min(0), idleMw: z.number().min(0) }).optional(),
         name: exportNameSchema.optional(),
-        overwrite: z.boolean().optional()
+        overwrite: z.boolean().optional(),
+        encoding: z.string().min(1).max(32).optional()
       })
       .strict(),
     result: z.object({ dir: z.string(), files: z.array(z.string()), ms: z.number() })

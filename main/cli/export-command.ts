@@ -6,11 +6,9 @@
 // `--storage-uri`, with a deploy note (DEPLOY.md). `--encoding` exports head and tail with
 // the wire encoding in their graphs (main/split/encode-surgery.ts).
 import type { Command } from 'commander';
-import { resolvedDims, type AnalyzedModel, type RuntimeShapeMode } from '../model/analyze-file.js';
+import type { AnalyzedModel, RuntimeShapeMode } from '../model/analyze-file.js';
 import { parseWireEncoding, type WireEncoding } from '../../app/partition/wire-encoding.js';
-import type { TensorRange } from '../../app/quantization/parameters.js';
-import { calibrateRanges } from '../model/quantize-file.js';
-import { CALIBRATION_SAMPLES, encodingSamples } from '../split/encoded-split.js';
+import { calibratedWire } from '../split/encoded-split.js';
 import { UsageError } from '../errors/user-errors.js';
 import { openModelForCli } from './open-model.js';
 import { print } from './options.js';
@@ -63,12 +61,7 @@ export function registerExportCommand<O>(program: Command, helpers: ExportComman
         }
       }
       const analyzed = await openModelForCli(model, options);
-      let wire: { encoding: WireEncoding; ranges: Record<string, TensorRange> } | undefined;
-      if (encoding) {
-        const dims = resolvedDims(analyzed);
-        const ranges = encoding.base === 'fp32' || encoding.base === 'fp16' ? new Map<string, TensorRange>() : await calibrateRanges(analyzed.model, encodingSamples(analyzed.model, CALIBRATION_SAMPLES, 5000, dims), dims);
-        wire = { encoding, ranges: Object.fromEntries(ranges) };
-      }
+      const wire = encoding ? await calibratedWire(analyzed, encoding) : undefined;
       const request = await helpers.planRequest(analyzed, options, options.cut === 'dag');
       const result = exportPartition({
         analyzed,

@@ -1,7 +1,8 @@
 // `neurosurgeon run` and `neurosurgeon sweep` as a user runs them: the bundled CLI in a
 // child process against a real executor child process on loopback, with the JSON shapes
 // README.md documents, and one-line errors (exit 2) for an unreachable executor, a wrong
-// token, a cut out of range and an executor that dies in the middle of a run.
+// token, a cut out of range and an executor that dies in the middle of a run; with
+// --encoding, the encoded run's and sweep's report and the one-line refusals.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -187,6 +188,47 @@ describe('neurosurgeon sweep', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/--network/);
   });
+});
+
+describe('run and sweep --encoding', () => {
+  it('run prints the measured time beside the predicted one, the bytes on the wire and the agreement', () => {
+    const result = cli('run', 'lenet.onnx', '--executor', executor.url, '--cut', '3', '--network', 'lte', '--runs', '1', '--encoding', 'int8', '--samples', '4');
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/encoding int8 \(as given\); wire: \S+ as INT8 \(scale [\d.e-]+, zero point -?\d+\)/);
+    expect(result.stdout).toMatch(/in int8: measured [\d.]+ ms, predicted [\d.]+ ms; on the wire [\d.]+ KiB per run \(tensors [\d.]+ KiB, 12\.5 KiB in fp32\); top-1 agreement [\d.]+ % on 4 sample inputs/);
+    expect(result.stdout).toMatch(/outputs give the full local run's top-1 answer/);
+    const json = JSON.parse(cli('run', 'lenet.onnx', '--executor', executor.url, '--cut', 'auto', '--network', '3g', '--runs', '1', '--encoding', 'auto', '--samples', '4', '--json').stdout);
+    expect(json.encoded).toMatchObject({ requested: 'auto', chosenBy: 'auto', minAgreement: 0.99, samples: 4 });
+    expect(json.cut).toBe(json.decision.chosen);
+    expect(json.encoded.excluded.map((x: { encoding: string }) => x.encoding)).toContain('jpeg');
+  }, 120_000);
+
+  it('refuses an encoding that cannot apply in one line naming the tensor', () => {
+    expectOneLineError(
+      cli('run', 'lenet.onnx', '--executor', executor.url, '--cut', '3', '--encoding', 'uint8'),
+      /^neurosurgeon: cut 3: uint8 does not apply to tensor "\/conv2\/Conv_output_0": it is not a model input/
+    );
+    expectOneLineError(cli('run', 'lenet.onnx', '--executor', executor.url, '--cut', '0', '--encoding', 'jpeg'), /jpeg cannot run over the executor/);
+    expectOneLineError(cli('sweep', 'lenet.onnx', '--executor', executor.url, '--network', 'wifi', '--encoding', 'int3'), /unknown encoding "int3"/);
+    expectOneLineError(cli('run', 'lenet.onnx', '--executor', executor.url, '--encoding', 'int8', '--min-agreement', '101'), /--min-agreement is a percentage 0\.\.100/);
+  });
+
+  it('sweep shows predicted vs measured for the encoded runs too', () => {
+    const result = cli('sweep', 'lenet.onnx', '--executor', executor.url, '--network', 'lte', '--every', '3', '--runs', '1', '--encoding', 'auto', '--samples', '4', '--json');
+    expect(result.code, result.stderr).toBe(0);
+    const sweep = JSON.parse(result.stdout);
+    expect(Object.keys(sweep.encoded)).toEqual(expect.arrayContaining(['cuts', 'predictedBest', 'measuredBest', 'ratio', 'vsFp32']));
+    expect(sweep.encoded.cuts.map((c: { cut: number }) => c.cut)).toEqual(sweep.cuts.map((c: { cut: number }) => c.cut));
+    for (const cut of sweep.encoded.cuts) {
+      expect(cut.measuredMs).toBeGreaterThan(0);
+      expect(cut.agreement).toBeGreaterThanOrEqual(0.99);
+    }
+    expect(sweep.encoded.ratio).toBeGreaterThanOrEqual(1);
+    const text = cli('sweep', 'lenet.onnx', '--executor', executor.url, '--network', 'lte', '--every', '9', '--runs', '1', '--encoding', 'fp16', '--samples', '2');
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/in fp16 \(agreement on 2 sample inputs\):/);
+    expect(text.stdout).toMatch(/P predicted best: cut \d+ in fp(16|32) {3}★ measured best: cut \d+ in fp(16|32) {3}ratio [\d.]+; median prediction error [\d.]+ %; [\d.]+× the fp32 measured best/);
+  }, 180_000);
 });
 
 describe('a frozen executor (stopped with SIGSTOP: connections open, nothing answers)', () => {

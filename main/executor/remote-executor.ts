@@ -20,7 +20,8 @@ export interface RemoteExecutor {
   /** Loads a part the executor builds from a kept model, checked against `spec.sha256` (409 when it differs). */
   buildModel?(name: string, spec: BuildSpec): Promise<{ name: string; sha256: string }>;
   unloadModel(model: string, options?: { timeoutMs?: number }): Promise<void>;
-  infer(model: string, inputs: RawTensor[], options?: { outputs?: string[]; id?: string }): Promise<InferOutcome>;
+  /** `compress`: the request body sent with that Content-Encoding (a `+deflate` wire encoding). */
+  infer(model: string, inputs: RawTensor[], options?: { outputs?: string[]; id?: string; compress?: 'gzip' | 'deflate' }): Promise<InferOutcome>;
   /** `optimization` matches the profile to how the executor serves (onnxruntime level 'all'). */
   profile(model: string, options?: { runs?: number; warmup?: number; minTimeMs?: number; optimization?: 'disabled' | 'all' }): Promise<LatencyProfile>;
   load(): Promise<{ loadFactor: number }>;

@@ -9,7 +9,8 @@
 import { onnx } from '../../app/onnx/generated/onnx.js';
 import { ElementType } from '../../app/onnx/element-type.js';
 import { attributeProto, typedTensorProto, valueInfoProto } from '../../app/onnx/writer.js';
-import { type AffineParameters, type WireEncoding, type WireDatatype, whyNotApplicable, wireDatatype, wireEncodingName } from '../../app/partition/wire-encoding.js';
+import { type AffineParameters, type EncodableTensor, type WireEncoding, type WireDatatype, affineParameters, whyNotApplicable, wireDatatype, wireEncodingName } from '../../app/partition/wire-encoding.js';
+import type { TensorRange } from '../../app/quantization/parameters.js';
 import { SurgeryError, type CrossingTensor, type SplitResult } from './surgery.js';
 
 /** How one crossing tensor travels, as the exported partition records it. */
@@ -124,4 +125,31 @@ export function encodeSplitWire(
     tail: rewrite(split.tail, tailNodes, tailInits, 'tail'),
     wire
   };
+}
+
+/** The crossing tensors as the wire encodings' applicability rules see them (dims where the shape is concrete). */
+export function encodableCrossing(crossing: readonly CrossingTensor[]): EncodableTensor[] {
+  return crossing.map((c) => ({
+    name: c.name,
+    elementType: c.elementType,
+    dims: c.shape && c.shape.every((d) => typeof d === 'number') ? (c.shape as number[]) : null,
+    isModelInput: c.producedBy === 'input'
+  }));
+}
+
+/**
+ * One encoding for every crossing tensor, as `export --encoding` and `run --encoding` send
+ * them: each float tensor in `encoding`, integer and bool tensors as they are (with the same
+ * deflate); int8 / uint8 parameters from each tensor's calibrated range in `ranges`.
+ */
+export function encodeSplitUniform(split: SplitResult, encoding: WireEncoding, ranges: Readonly<Record<string, TensorRange>>): EncodedSplit {
+  return encodeSplitWire(
+    split,
+    (t) => (t.elementType === 'float32' ? encoding : { base: 'fp32', deflate: encoding.deflate }),
+    (t, type) => {
+      const range = ranges[t.name];
+      if (!range) throw new SurgeryError(`tensor "${t.name}" has no calibrated range for ${wireEncodingName(encoding)}`);
+      return affineParameters(range, type);
+    }
+  );
 }

@@ -4,7 +4,9 @@
 // (app/partition/wire-encoding.ts chooseEncodedCut). Measuring every cut in every encoding
 // would run N tails per cut and encoding, so the cuts measured are the candidates: the best
 // few by predicted cost at fp32 bytes, at a quarter of them (what int8 sends), cloud-only,
-// and device-only. Used by `neurosurgeon plan --encoding` and `npm run bench -- --only encoding`.
+// and device-only. Used by `neurosurgeon plan --encoding`, `run --encoding` and `sweep
+// --encoding` (split-run.ts, sweep.ts: the pairs they cannot send, JPEG, skipped with why)
+// and `npm run bench -- --only encoding`.
 import type { CutTable } from '../../app/partition/cuts.js';
 import { costOfCut } from '../../app/partition/cuts.js';
 import type { Objective, PlanOptions } from '../../app/partition/types.js';
@@ -30,6 +32,8 @@ export interface EncodedPlanRequest {
   /** Cuts to measure; default: the candidates (see the file comment). */
   cuts?: number[];
   dimValues?: Record<string, number>;
+  /** Pairs not to measure, with the reason shown among the excluded (a real run cannot send JPEG); null: measure it. */
+  skip?: (cut: number, encoding: string) => string | null;
   log?: (line: string) => void;
 }
 
@@ -61,16 +65,24 @@ export function encodingsFor(request: Pick<EncodedPlanRequest, 'encoding'>, cut:
   return [...(cut === 0 ? INPUT_ENCODINGS : TENSOR_ENCODINGS)];
 }
 
-export async function planEncoded(analyzed: AnalyzedModel, table: CutTable, options: PlanOptions, objective: Objective, request: EncodedPlanRequest): Promise<EncodedPlan> {
-  const minAgreement = request.minAgreement ?? DEFAULT_MIN_AGREEMENT;
-  if (!(minAgreement >= 0 && minAgreement <= 1)) throw new RangeError(`the accuracy bound must be a top-1 agreement in 0..1, got ${minAgreement}`);
+/** What was measured at some cuts: per cut, each encoding's bytes, times and agreement (and the skipped ones, with why). */
+export interface EncodedMeasurements {
+  evaluations: CutEvaluation[];
+  encodings: string[];
+  samples: number;
+}
+
+/**
+ * Measures the encodings `request.encoding` names (auto: every one that could apply) at each
+ * of `cuts` on the sample inputs; device-only (`nodeCount`) only in fp32, which sends nothing.
+ */
+export async function measureEncodedCuts(analyzed: AnalyzedModel, cuts: readonly number[], nodeCount: number, request: EncodedPlanRequest): Promise<EncodedMeasurements> {
   const count = request.samples ?? DEFAULT_ENCODING_SAMPLES;
   const dims = request.dimValues ?? {};
   const { model, analysis } = analyzed;
   const samples = encodingSamples(model, count, 1000, dims);
   const calibration = encodingSamples(model, CALIBRATION_SAMPLES, 5000, dims);
   const expected = await unsplitOutputs(analyzed.bytes, samples);
-  const cuts = request.cuts ?? candidateCuts(table, options, objective);
   const evaluations: CutEvaluation[] = [];
   const tried = new Set<string>();
   for (const cut of cuts) {
@@ -78,17 +90,40 @@ export async function planEncoded(analyzed: AnalyzedModel, table: CutTable, opti
     encodings.forEach((e) => tried.add(e));
     const started = performance.now();
     // Device-only sends nothing; fp32 there stands for every encoding.
-    const evaluation = await evaluateCut(model, analysis, cut, cut === table.nodeCount ? ['fp32'] : encodings, samples, calibration, expected);
-    request.log?.(`cut ${cut}: ${evaluation.measurements.map((m) => `${m.encoding} ${Math.round(m.uploadBytes)} B${m.agreement === null ? '' : ` ${(m.agreement * 100).toFixed(0)} %`}`).join(', ')} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+    const wanted = cut === nodeCount ? ['fp32'] : encodings;
+    const skipped = wanted.flatMap((encoding) => {
+      const reason = request.skip?.(cut, encoding) ?? null;
+      return reason === null ? [] : [{ cut, encoding, uploadBytes: 0, encodeMs: 0, decodeMs: 0, agreement: null, skipped: reason, wire: {} }];
+    });
+    const measured = wanted.filter((encoding) => !skipped.some((m) => m.encoding === encoding));
+    const evaluation: CutEvaluation =
+      measured.length > 0 ? await evaluateCut(model, analysis, cut, measured, samples, calibration, expected) : { cut, crossing: [], ranges: {}, measurements: [] };
+    evaluation.measurements.push(...skipped);
+    const described = evaluation.measurements.map((m) => (m.skipped ? `${m.encoding} skipped` : `${m.encoding} ${Math.round(m.uploadBytes)} B${m.agreement === null ? '' : ` ${(m.agreement * 100).toFixed(0)} %`}`));
+    request.log?.(`cut ${cut}: ${described.join(', ')} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
     evaluations.push(evaluation);
   }
+  return { evaluations, encodings: [...tried], samples: count };
+}
+
+/** The accuracy bound of a request, checked: a top-1 agreement in 0..1 (default 0.99). */
+export function minAgreementOf(request: Pick<EncodedPlanRequest, 'minAgreement'>): number {
+  const minAgreement = request.minAgreement ?? DEFAULT_MIN_AGREEMENT;
+  if (!(minAgreement >= 0 && minAgreement <= 1)) throw new RangeError(`the accuracy bound must be a top-1 agreement in 0..1, got ${minAgreement}`);
+  return minAgreement;
+}
+
+export async function planEncoded(analyzed: AnalyzedModel, table: CutTable, options: PlanOptions, objective: Objective, request: EncodedPlanRequest): Promise<EncodedPlan> {
+  const minAgreement = minAgreementOf(request);
+  const cuts = request.cuts ?? candidateCuts(table, options, objective);
+  const { evaluations, encodings, samples } = await measureEncodedCuts(analyzed, cuts, table.nodeCount, request);
   const measurements = evaluations.flatMap((e) => e.measurements);
   return {
     choice: chooseEncodedCut(table, measurements, options, objective, minAgreement),
     decisionTable: encodedDecisionTable(table, measurements, options, undefined, objective, minAgreement),
     evaluations,
-    encodings: [...tried],
-    samples: count,
+    encodings,
+    samples,
     minAgreement
   };
 }

@@ -18,10 +18,12 @@ import {
   isLossy,
   parseWireEncoding,
   whyNotApplicable,
+  whyNotApplicableAtCut,
   wireEncodingName
 } from '../../app/partition/wire-encoding.js';
 import { generateInputs } from '../model/inputs.js';
-import { topClass } from '../model/quantize-file.js';
+import { calibrateRanges, topClass } from '../model/quantize-file.js';
+import { resolvedDims, type AnalyzedModel } from '../model/analyze-file.js';
 import { encodeSplit, splitModel, type CrossingTensor } from './surgery.js';
 import { imageLikeInput, isImageDims, roundTrip } from './wire-codecs.js';
 
@@ -72,7 +74,8 @@ export function affineFor(ranges: Record<string, TensorRange>, name: string, typ
  * Evaluates topological cut `cut` (the first `cut` analysis layers on the device) in each of
  * `encodings`. An encoding that cannot apply to some crossing tensor sends that tensor as it
  * is when the tensor is not float (integers are never quantized) and is skipped, with the
- * reason, when it is a float tensor it cannot carry (JPEG of a non-image).
+ * reason, when it is a float tensor it cannot carry (JPEG of a non-image) or when only
+ * integer tensors cross (a lossy encoding would change nothing there).
  */
 export async function evaluateCut(
   model: OnnxModel,
@@ -103,7 +106,11 @@ export async function evaluateCut(
       }
     }
     const encodingsParsed = encodings.map((name) => ({ name, encoding: parseWireEncoding(name) }));
-    const totals = encodingsParsed.map(() => ({ bytes: 0, encodeMs: 0, decodeMs: 0, agree: 0, maxAbs: 0, sumAbs: 0, count: 0, wire: {} as Record<string, { bytes: number; affine?: AffineParameters }>, skipped: undefined as string | undefined }));
+    // A lossy encoding where only integer tensors cross would send them as they are: it is skipped, naming the tensor.
+    const integerOnly = split.crossing.length > 0 && split.crossing.every((t) => t.elementType !== 'float32');
+    const skippedAtCut = (encoding: WireEncoding): string | undefined =>
+      integerOnly ? (whyNotApplicableAtCut(encoding, split.crossing.map((t) => ({ name: t.name, elementType: t.elementType, dims: null, isModelInput: t.producedBy === 'input' }))) ?? undefined) : undefined;
+    const totals = encodingsParsed.map(({ encoding }) => ({ bytes: 0, encodeMs: 0, decodeMs: 0, agree: 0, maxAbs: 0, sumAbs: 0, count: 0, wire: {} as Record<string, { bytes: number; affine?: AffineParameters }>, skipped: skippedAtCut(encoding) }));
     for (let s = 0; s < samples.length; s++) {
       const feeds = samples[s];
       const values = await crossingValues(feeds);
@@ -192,4 +199,16 @@ export async function unsplitOutputs(bytes: Uint8Array, samples: readonly Feeds[
   } finally {
     await s.release();
   }
+}
+
+/**
+ * What an export in `encoding` needs beside the graphs (export.ts ExportRequest.wire): the
+ * int8 / uint8 / JPEG ranges of every tensor, calibrated on CALIBRATION_SAMPLES sample inputs
+ * of the calibration seeds (none for fp32 and fp16, which need no parameters).
+ */
+export async function calibratedWire(analyzed: AnalyzedModel, encoding: WireEncoding): Promise<{ encoding: WireEncoding; ranges: Record<string, TensorRange> }> {
+  if (encoding.base === 'fp32' || encoding.base === 'fp16') return { encoding, ranges: {} };
+  const dims = resolvedDims(analyzed);
+  const ranges = await calibrateRanges(analyzed.model, encodingSamples(analyzed.model, CALIBRATION_SAMPLES, 5000, dims), dims);
+  return { encoding, ranges: Object.fromEntries(ranges) };
 }

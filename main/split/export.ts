@@ -27,8 +27,8 @@ import { readRegularFileSync } from '../files/regular-file.js';
 import { renderPbtxt, TritonConfigError, tritonModelConfig, type ConfigTensor } from '../executor/triton-config.js';
 import { choosePartition } from './split-files.js';
 import { encodeSplit, splitModel, SurgeryError } from './surgery.js';
-import { encodeSplitWire, type EncodedSplit } from './encode-surgery.js';
-import { affineParameters, wireEncodingName, type WireDatatype, type WireEncoding } from '../../app/partition/wire-encoding.js';
+import { encodableCrossing, encodeSplitUniform, type EncodedSplit } from './encode-surgery.js';
+import { whyNotApplicableAtCut, type WireDatatype, type WireEncoding } from '../../app/partition/wire-encoding.js';
 import type { TensorRange } from '../../app/quantization/parameters.js';
 import { load as loadYaml } from 'js-yaml';
 import type { ExecutionProviderName } from '../../app/profiling/types.js';
@@ -233,16 +233,11 @@ export function exportPartition(request: ExportRequest): ExportResult {
   const wireSpec = request.wire;
   let wired: EncodedSplit | null = null;
   if (wireSpec) {
+    // Integer tensors travel as they are beside float ones; a cut where the encoding changes nothing (or cannot carry a tensor) is refused.
+    const refusal = whyNotApplicableAtCut(wireSpec.encoding, encodableCrossing(plainParts.crossing));
+    if (refusal) throw new ExportError(refusal);
     try {
-      wired = encodeSplitWire(
-        plainParts,
-        (t) => (t.elementType === 'float32' ? wireSpec.encoding : { base: 'fp32', deflate: wireSpec.encoding.deflate }),
-        (t, type) => {
-          const range = wireSpec.ranges[t.name];
-          if (!range) throw new ExportError(`tensor "${t.name}" has no calibrated range for ${wireEncodingName(wireSpec.encoding)}`);
-          return affineParameters(range, type);
-        }
-      );
+      wired = encodeSplitUniform(plainParts, wireSpec.encoding, wireSpec.ranges);
     } catch (error) {
       if (error instanceof SurgeryError) throw new ExportError(error.message);
       throw error;

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { buildPartitionProblem } from '../../app/engine.js';
-import { buildCutTable, planCuts, type CutPlan } from '../../app/partition/cuts.js';
+import { buildCutTable, planCuts, type CutPlan, type CutTable } from '../../app/partition/cuts.js';
 import { optimalDagPartition, type DagPartition } from '../../app/partition/dag.js';
 import { defaultPowerProfile, devicePowerFor, type DevicePowerProfile } from '../../app/partition/power.js';
 import { networkPreset, type NetworkPreset } from '../../app/partition/presets.js';
@@ -230,6 +230,8 @@ export function sanitizeModelName(name: string): string {
 
 export interface CutPrediction {
   plan: CutPlan;
+  /** The per-cut sums the plan came from (what the cost of an encoded cut is built on). */
+  table: CutTable;
   options: PlanOptions;
   objective: Objective;
   chosen: number;
@@ -275,6 +277,7 @@ export function predictCuts(
   power: DevicePowerProfile = defaultPowerProfile()
 ): CutPrediction {
   const { problem, options } = decisionInputs(analyzed, latencies, link, serverLoad, ep, power);
-  const plan = planCuts(buildCutTable(problem), options);
-  return { plan, options, objective, chosen: plan.best[objective], latencies: { local: latencies.local.source, remote: latencies.remote.source } };
+  const table = buildCutTable(problem);
+  const plan = planCuts(table, options);
+  return { plan, table, options, objective, chosen: plan.best[objective], latencies: { local: latencies.local.source, remote: latencies.remote.source } };
 }

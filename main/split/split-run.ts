@@ -7,7 +7,11 @@
 // The whole model goes to each executor once (ensureSource) and the executor builds every
 // tail from it with the same surgery (main/executor/sources.ts, part-builder.ts), checked
 // against the hash of the tail's description cut here; where it cannot, the tail itself is
-// uploaded.
+// uploaded. With a wire encoding (issue 16, `run --encoding`) the head and tail carry its
+// codec (encode-surgery.ts: QuantizeLinear / Cast at the end of the head, DequantizeLinear /
+// Cast at the start of the tail), the encoded tail is uploaded, a model input that crosses
+// is encoded here, +deflate goes as the request's Content-Encoding, and the outputs are
+// checked for the same top-1 answer rather than equal values.
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { median } from '../../app/profiling/trace.js';
@@ -28,10 +32,17 @@ import { runSessionOptions, sessionOptionsFor, type ProviderChoice } from '../pr
 import { firstLine } from '../errors/user-errors.js';
 import { checkDeviceRequest, gatherLatencies, predictCuts, predictDagPartition, resolveLink, sanitizeModelName, type CutPrediction, type LinkChoice, type NetworkRequest } from './split-prediction.js';
 import type { DagPartition } from '../../app/partition/dag.js';
-import { splitModel, type CrossingTensor } from './surgery.js';
+import { splitModel, type CrossingTensor, type SplitResult } from './surgery.js';
 import { describePart } from './part-builder.js';
 import { encodeModel } from '../../app/onnx/writer.js';
 import type { onnx } from '../../app/onnx/generated/onnx.js';
+import type { RawTensor } from '../executor/link.js';
+import type { TensorRange } from '../../app/quantization/parameters.js';
+import { float32ToFloat16, isLossy, parseWireEncoding, quantizeAffine, whyNotApplicableAtCut, wireEncodingName, type WireEncoding } from '../../app/partition/wire-encoding.js';
+import { encodableCrossing, encodeSplitUniform, type EncodedSplit, type WireTensor } from './encode-surgery.js';
+import { SurgeryError } from './surgery.js';
+import { topClass } from '../model/quantize-file.js';
+import { minAgreementOf, planEncoded, type EncodedPlan } from './encoded-plan.js';
 
 export class SplitRunError extends Error {
   override name = 'SplitRunError';
@@ -58,8 +69,19 @@ export interface OutputCheck {
   /** maxAbsDiff over the largest |full| of the same output (worst output). */
   maxRelDiff: number;
   ok: boolean;
-  /** Outputs missing, of another shape or type, or beyond tolerance. */
+  /** Outputs missing, of another shape or type, or beyond tolerance (with a lossy wire encoding: of another top-1 class). */
   mismatches: string[];
+  /** 'top1' when a lossy wire encoding was used: float outputs need only pick the same class. */
+  mode?: OutputCheckMode;
+}
+
+/** 'exact': equal within OUTPUT_TOLERANCE; 'top1': float outputs pick the same top-1 class (a lossy wire encoding). */
+export type OutputCheckMode = 'exact' | 'top1';
+
+/** How the crossing tensors travel in a split run: one encoding for every float tensor, with the calibrated ranges of int8 / uint8. */
+export interface SplitWire {
+  encoding: WireEncoding;
+  ranges: Readonly<Record<string, TensorRange>>;
 }
 
 /**
@@ -127,8 +149,8 @@ export function deviceLinkNetwork(link: LinkChoice): NetworkConditions | null {
 /** Two floats agree when |a − b| ≤ tolerance × max(1, largest |expected| of that output). */
 export const OUTPUT_TOLERANCE = 1e-4;
 
-function compareOutputs(expected: Feeds, actual: Feeds): OutputCheck {
-  const check: OutputCheck = { maxAbsDiff: 0, maxRelDiff: 0, ok: true, mismatches: [] };
+function compareOutputs(expected: Feeds, actual: Feeds, mode: OutputCheckMode = 'exact'): OutputCheck {
+  const check: OutputCheck = { maxAbsDiff: 0, maxRelDiff: 0, ok: true, mismatches: [], ...(mode === 'top1' ? { mode } : {}) };
   for (const [name, reference] of Object.entries(expected)) {
     const got = actual[name];
     if (!got || got.type !== reference.type || got.dims.join() !== reference.dims.join()) {
@@ -159,7 +181,9 @@ function compareOutputs(expected: Feeds, actual: Feeds): OutputCheck {
     }
     check.maxAbsDiff = Math.max(check.maxAbsDiff, nanMismatch ? Infinity : abs);
     check.maxRelDiff = Math.max(check.maxRelDiff, nanMismatch ? Infinity : abs / Math.max(scale, 1e-12));
-    if (nanMismatch || abs > OUTPUT_TOLERANCE * Math.max(1, scale)) check.mismatches.push(name);
+    const floating = reference.type === 'float32' || reference.type === 'float64';
+    const differs = mode === 'top1' && floating ? topClass(reference) !== topClass(got) : nanMismatch || abs > OUTPUT_TOLERANCE * Math.max(1, scale);
+    if (differs) check.mismatches.push(name);
   }
   check.ok = check.mismatches.length === 0;
   return check;
@@ -167,11 +191,13 @@ function compareOutputs(expected: Feeds, actual: Feeds): OutputCheck {
 
 function mergeChecks(checks: OutputCheck[]): OutputCheck {
   const mismatches = [...new Set(checks.flatMap((c) => c.mismatches))];
+  const mode = checks.find((c) => c.mode)?.mode;
   return {
     maxAbsDiff: Math.max(0, ...checks.map((c) => c.maxAbsDiff)),
     maxRelDiff: Math.max(0, ...checks.map((c) => c.maxRelDiff)),
     ok: mismatches.length === 0,
-    mismatches
+    mismatches,
+    ...(mode ? { mode } : {})
   };
 }
 
@@ -197,6 +223,29 @@ export function checkSlowdown(factor: number): number {
 
 function ortMessage(error: unknown): string {
   return firstLine(error).replace(/^Error:\s*/, '').replace(/^\[ONNXRuntimeError\]\s*:\s*\d+\s*:\s*\w+\s*:\s*/, '');
+}
+
+/** How one crossing tensor is sent: read under `name` (the head's wire output), sent as `wireName`; a model input in a lossy encoding is encoded here. */
+interface WireSend {
+  name: string;
+  wireName: string;
+  encodeHere?: (tensor: ort.Tensor) => RawTensor;
+}
+
+/** Encodes a model input as the tail's DequantizeLinear / Cast expects it (what a head's QuantizeLinear / Cast would have done). */
+function inputEncoder(w: WireTensor): (tensor: ort.Tensor) => RawTensor {
+  const bytesOf = (view: ArrayBufferView) => new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+  return (tensor) => {
+    if (tensor.type !== 'float32') throw new SplitRunError(`input "${w.name}" is ${tensor.type}; ${w.encoding} re-encodes float32 only`);
+    const values = tensor.data as Float32Array;
+    const shape = [...tensor.dims];
+    if (w.datatype === 'FP16') return { name: w.wireName, datatype: 'FP16', shape, data: bytesOf(float32ToFloat16(values)) };
+    if ((w.datatype === 'INT8' || w.datatype === 'UINT8') && w.scale !== undefined && w.zeroPoint !== undefined) {
+      const quantized = quantizeAffine(values, { scale: w.scale, zeroPoint: w.zeroPoint, type: w.datatype === 'INT8' ? 'int8' : 'uint8' });
+      return { name: w.wireName, datatype: w.datatype, shape, data: bytesOf(quantized) };
+    }
+    throw new SplitRunError(`input "${w.name}" cannot be sent as ${w.encoding} (${w.datatype})`);
+  };
 }
 
 /** One model opened for split runs: its full-model session, seeded inputs and the outputs to match. */
@@ -277,18 +326,21 @@ export class SplitRunner {
    * session and uploads the tail to `remote` (which may be null only when nothing runs
    * remotely).
    */
-  async prepare(choice: DeviceLayers, remote: RemoteExecutor | null): Promise<PreparedSplit> {
+  async prepare(choice: DeviceLayers, remote: RemoteExecutor | null, wire: SplitWire | null = null): Promise<PreparedSplit> {
     if (typeof choice === 'number') this.checkCut(choice);
     const { layers, cut } = deviceLayersOf(choice);
     const label = cut === 'dag' ? 'the DAG partition' : `cut ${cut}`;
-    const parts = splitModel(this.analyzed.model, this.analyzed.analysis, new Set(layers));
-    // Each part is encoded only where its bytes are needed: a local session, or an upload.
-    const stem = path.basename(this.analyzed.path, '.onnx');
+    const plain = splitModel(this.analyzed.model, this.analyzed.analysis, new Set(layers));
     const device = this.options.device;
+    const encoded = wire ? this.encodeWire(plain, wire, label) : null;
+    const parts = encoded?.split ?? plain;
+    // Each part is encoded only where its bytes are needed: a local session, or an upload.
+    // A part with a codec in its graph differs from what the executor would build: it goes up itself.
+    const stem = path.basename(this.analyzed.path, '.onnx') + (encoded?.lossy ? `-${wireEncodingName(encoded.encoding).replace(/\+/g, '_')}` : '');
     let head: ort.InferenceSession | null = null;
     let deviceHead: string | null = null;
     if (parts.head && device) {
-      deviceHead = await this.placePart(device, 'head', parts.head, layers, sanitizeModelName(`${stem}-head-${cut}`));
+      deviceHead = await this.placePart(device, 'head', parts.head, layers, sanitizeModelName(`${stem}-head-${cut}`), !encoded?.lossy);
     } else if (parts.head) {
       try {
         head = await ort.InferenceSession.create(encodeModel(parts.head), this.sessionOptions);
@@ -307,14 +359,45 @@ export class SplitRunner {
         throw new SplitRunError(`${label} runs part of ${this.modelName} remotely: an executor is needed`);
       }
       try {
-        tailName = await this.placePart(remote, 'tail', parts.tail, layers, sanitizeModelName(`${stem}-tail-${cut}`));
+        tailName = await this.placePart(remote, 'tail', parts.tail, layers, sanitizeModelName(`${stem}-tail-${cut}`), !encoded?.lossy);
       } catch (error) {
         await releaseHead();
         throw error;
       }
     }
     const tailOutputs = parts.outputs.filter((o) => o.from === 'tail').map((o) => o.name);
-    return new PreparedSplit(this, cut, layers, head, tailName, parts.crossing, tailOutputs, remote, device && (deviceHead || tailName) ? { executor: device, head: deviceHead } : null);
+    const sending = encoded ? { sends: encoded.sends, encoding: encoded.encoding, lossy: encoded.lossy, wire: encoded.split.wire } : null;
+    return new PreparedSplit(this, cut, layers, head, tailName, parts.crossing, tailOutputs, remote, device && (deviceHead || tailName) ? { executor: device, head: deviceHead } : null, sending);
+  }
+
+  /**
+   * The split with `wire`'s codec in its graphs (encode-surgery.ts), and how each crossing
+   * tensor is sent. Refused in one line: a device executor (it sends its head's outputs as
+   * they are), JPEG (the executor does not decode images) and any encoding a crossing tensor
+   * cannot carry (encode-surgery's reason, naming the tensor).
+   */
+  private encodeWire(plain: SplitResult, wire: SplitWire, label: string): { split: EncodedSplit; sends: WireSend[]; encoding: WireEncoding; lossy: boolean } {
+    const name = wireEncodingName(wire.encoding);
+    if (wire.encoding.base === 'jpeg') {
+      throw new UsageError(`${name} cannot run over the executor: it sends the input as JPEG images, which the executor does not decode (plan --encoding measures it; uint8 sends the pixels)`);
+    }
+    if (this.options.device && wire.encoding.base !== 'fp32') throw new UsageError(`--encoding ${name} runs with the head on this machine; a device executor sends its head's outputs as they are`);
+    if (this.options.device && wire.encoding.deflate) throw new UsageError(`--encoding ${name}: a device executor does not compress what it sends to the server`);
+    const refusal = whyNotApplicableAtCut(wire.encoding, encodableCrossing(plain.crossing));
+    if (refusal) throw new UsageError(`${label}: ${refusal}`);
+    let encoded: EncodedSplit;
+    try {
+      encoded = encodeSplitUniform(plain, wire.encoding, wire.ranges);
+    } catch (error) {
+      if (error instanceof SurgeryError) throw new UsageError(`${label}: ${error.message}`);
+      throw error;
+    }
+    const sends = encoded.wire.map((w): WireSend => {
+      const crossing = plain.crossing.find((c) => c.name === w.name);
+      // A model input is not the head's output: no graph encodes it, so it is encoded here.
+      return crossing?.producedBy === 'input' && w.wireName !== w.name ? { name: w.name, wireName: w.wireName, encodeHere: inputEncoder(w) } : { name: w.wireName, wireName: w.wireName };
+    });
+    return { split: encoded, sends, encoding: wire.encoding, lossy: isLossy(wire.encoding) };
   }
 
   /**
@@ -333,8 +416,8 @@ export class SplitRunner {
   }
 
   /** Loads a head or tail on `remote`: built there from the kept model when it can, else uploaded. */
-  private async placePart(remote: RemoteExecutor, part: 'head' | 'tail', proto: onnx.ModelProto, localLayers: number[], name: string): Promise<string> {
-    const source = await this.keptSource(remote);
+  private async placePart(remote: RemoteExecutor, part: 'head' | 'tail', proto: onnx.ModelProto, localLayers: number[], name: string, buildable = true): Promise<string> {
+    const source = buildable ? await this.keptSource(remote) : null;
     if (source && remote.buildModel) {
       try {
         // Checked by the part's description: the client need not encode (nor hash) the part.
@@ -371,8 +454,20 @@ export class PreparedSplit {
     private readonly tailOutputs: string[],
     private readonly remote: RemoteExecutor | null,
     /** With a device executor: it, and the head's model there (null at cut 0). */
-    private readonly device: { executor: DeviceExecutor; head: string | null } | null = null
+    private readonly device: { executor: DeviceExecutor; head: string | null } | null = null,
+    /** With a wire encoding: how each crossing tensor is sent, and the encoding. */
+    private readonly sending: { sends: WireSend[]; encoding: WireEncoding; lossy: boolean; wire: WireTensor[] } | null = null
   ) {}
+
+  /** How each crossing tensor travels (empty without a wire encoding). */
+  get wire(): WireTensor[] {
+    return this.sending?.wire ?? [];
+  }
+
+  /** The wire encoding's name ('fp32' without one). */
+  get encoding(): string {
+    return this.sending ? wireEncodingName(this.sending.encoding) : 'fp32';
+  }
 
   /** One run through the device executor: the head there, its output sent by the device to the server. */
   private async runOnDevice(device: { executor: DeviceExecutor; head: string | null }, network: NetworkConditions | null): Promise<{ timing: SplitRunTiming; outputs: Feeds }> {
@@ -380,7 +475,7 @@ export class PreparedSplit {
     const outcome = await device.executor.forward(inputs, {
       head: device.head,
       tail: this.tailName,
-      tailInputs: this.crossing.map((c) => c.name),
+      tailInputs: this.sending ? this.sending.sends.map((w) => w.wireName) : this.crossing.map((c) => c.name),
       tailOutputs: this.tailOutputs,
       outputs: Object.keys(this.runner.expected),
       upstream: this.remote?.url,
@@ -433,9 +528,11 @@ export class PreparedSplit {
     if (this.tailName) {
       if (!link) throw new SplitRunError(`${this.label} runs part of ${this.runner.modelName} remotely: an executor is needed`);
       const encodeStart = performance.now();
-      const sent = this.crossing.map((c) => toRawTensor(c.name, values[c.name]));
+      const sends = this.sending?.sends ?? this.crossing.map((c) => ({ name: c.name, wireName: c.name }) as WireSend);
+      const sent = sends.map((w) => (w.encodeHere ? w.encodeHere(values[w.name]) : toRawTensor(w.wireName, values[w.name])));
       const convertMs = performance.now() - encodeStart;
-      const outcome = await link.infer(this.tailName, sent, { outputs: this.tailOutputs });
+      const compress = this.sending?.encoding.deflate ? ('deflate' as const) : undefined;
+      const outcome = await link.infer(this.tailName, sent, { outputs: this.tailOutputs, ...(compress ? { compress } : {}) });
       for (const raw of outcome.outputs) values[raw.name] = fromRawTensor(raw);
       Object.assign(timing, {
         encodeMs: convertMs + outcome.timings.encodeMs,
@@ -456,13 +553,14 @@ export class PreparedSplit {
     options: { runs: number; warmup?: number; onRun?: (done: number) => void; /** With a device executor: the shaping of its link to the server. */ network?: NetworkConditions | null }
   ): Promise<CutMeasurement> {
     const network = options.network ?? null;
+    const mode: OutputCheckMode = this.sending?.lossy ? 'top1' : 'exact';
     const checks: OutputCheck[] = [];
-    for (let i = 0; i < (options.warmup ?? 1); i++) checks.push(compareOutputs(this.runner.expected, (await this.runOnce(link, network)).outputs));
+    for (let i = 0; i < (options.warmup ?? 1); i++) checks.push(compareOutputs(this.runner.expected, (await this.runOnce(link, network)).outputs, mode));
     const runs: SplitRunTiming[] = [];
     for (let i = 0; i < options.runs; i++) {
       const { timing, outputs } = await this.runOnce(link, network);
       runs.push(timing);
-      checks.push(compareOutputs(this.runner.expected, outputs));
+      checks.push(compareOutputs(this.runner.expected, outputs, mode));
       options.onRun?.(i + 1);
     }
     return { cut: this.cut, runs, median: medianTiming(runs), outputCheck: mergeChecks(checks) };
@@ -502,6 +600,76 @@ export interface SplitRunRequest {
   /** Clients of the executor: `connect()` unshaped (uploads, profiles, load), `connect(shaper)` for the runs. */
   connect: (shaper?: LinkShaper) => RemoteExecutor;
   onProgress?: (message: string) => void;
+  /**
+   * Send the crossing tensors in this wire encoding ("int8", "fp16+deflate", …), or 'auto':
+   * the encoding (and, with --cut auto, the cut) chosen as `plan --encoding auto` chooses.
+   */
+  encoding?: string;
+  /** Top-1 agreement (0..1) an encoding must keep for 'auto' and --cut auto (default 0.99). */
+  minAgreement?: number;
+  /** Sample inputs the agreement is measured on (default 32). */
+  samples?: number;
+}
+
+/** What a run in a wire encoding chose, predicted and measured beside its timings. */
+export interface SplitRunEncoding {
+  /** The encoding the run used (device only: 'fp32', nothing is sent). */
+  encoding: string;
+  /** What was asked: 'auto' or an encoding's name. */
+  requested: string;
+  chosenBy: 'user' | 'auto';
+  minAgreement: number;
+  /** Sample inputs the agreement was measured on. */
+  samples: number;
+  /** Top-1 agreement with the unsplit model on the samples (encoded-split.ts), and the output errors. */
+  agreement: number | null;
+  maxAbsError?: number;
+  meanAbsError?: number;
+  /** True when the agreement is under the bound (only an encoding the user named can be). */
+  belowBound: boolean;
+  /** The cost model's time and energy for this (cut, encoding), with its bytes per inference and codec times. */
+  predicted: { totalMs: number; energyMJ: number; uploadBytes: number; encodeMs: number; decodeMs: number };
+  /** What the crossing tensors take in fp32: what the encoding saves against. */
+  fp32UploadBytes: number;
+  /** How each crossing tensor went: its name on the wire, datatype and int8/uint8 parameters (encode-surgery.ts). */
+  wire: WireTensor[];
+  /** Every pair measured for the choice with its predicted total, and those left out with why (below the bound, not applicable, JPEG). */
+  considered: { cut: number; encoding: string; totalMs: number; agreement: number | null }[];
+  excluded: { cut: number; encoding: string; reason: string }[];
+}
+
+/** Pairs a real run cannot send (plan measures them): JPEG, which the executor does not decode. */
+export function unrunnableEncoding(cut: number, encoding: string): string | null {
+  return parseWireEncoding(encoding).base === 'jpeg' ? `${encoding} at cut ${cut}: the executor does not decode JPEG (plan --encoding measures it)` : null;
+}
+
+/**
+ * Checks a run's or a sweep's --encoding before any work: a known name or 'auto', not JPEG
+ * (the executor does not decode images), none but fp32 with a device executor, and no DAG
+ * partition (encodings are measured at topological cuts). Throws a UsageError in one line.
+ */
+export function checkRunEncoding(encoding: string, context: { device?: boolean; dag?: boolean }): void {
+  if (context.dag) throw new UsageError('--encoding chooses among topological cuts; the DAG partition runs in fp32 (leave out --cut dag or --encoding)');
+  if (encoding === 'auto') {
+    if (context.device) throw new UsageError('--encoding auto runs with the head on this machine; a device executor sends its head\'s outputs as they are');
+    return;
+  }
+  let parsed: WireEncoding;
+  try {
+    parsed = parseWireEncoding(encoding);
+  } catch (error) {
+    throw new UsageError(firstLine(error).replace(/^WireEncodingError:\s*/, ''));
+  }
+  if (parsed.base === 'jpeg') throw new UsageError(`${encoding} cannot run over the executor: it sends the input as JPEG images, which the executor does not decode (plan --encoding measures it; uint8 sends the pixels)`);
+  if (context.device && (parsed.base !== 'fp32' || parsed.deflate)) throw new UsageError(`--encoding ${encoding} runs with the head on this machine; a device executor sends its head's outputs as they are`);
+}
+
+/** The cut's crossing tensors, checked against an encoding the user named: one line naming the tensor it cannot apply to. */
+export function refuseInapplicableEncoding(analyzed: AnalyzedModel, cut: number, encoding: string): void {
+  if (encoding === 'auto') return;
+  const split = splitModel(analyzed.model, analyzed.analysis, new Set(Array.from({ length: cut }, (_, i) => i)));
+  const reason = whyNotApplicableAtCut(parseWireEncoding(encoding), encodableCrossing(split.crossing));
+  if (reason) throw new UsageError(`cut ${cut}: ${reason}`);
 }
 
 export interface SplitRunReport extends CutMeasurement {
@@ -517,6 +685,8 @@ export interface SplitRunReport extends CutMeasurement {
   deviceSlowdown: number;
   /** The device executor the head ran on (--device-executor); absent: this machine. */
   deviceExecutor?: string;
+  /** With --encoding: the encoding run, its predicted cost, its measured agreement and what the choice left out. */
+  encoded?: SplitRunEncoding;
   /** For --cut auto or dag: what the decision saw and the predicted cost of every cut (and of the DAG partition). */
   decision?: {
     objective: Objective;
@@ -542,14 +712,22 @@ export async function runSplit(request: SplitRunRequest): Promise<SplitRunReport
   }
   checkSlowdown(request.deviceSlowdown ?? 1);
   checkDeviceRequest(request, request.network.name);
+  const encodingAsked = request.encoding;
+  if (encodingAsked !== undefined) {
+    checkRunEncoding(encodingAsked, { device: Boolean(request.device), dag: request.cut === 'dag' });
+    if (typeof request.cut === 'number') refuseInapplicableEncoding(analyzed, request.cut, encodingAsked);
+  }
+  const minAgreement = minAgreementOf({ minAgreement: request.minAgreement });
   const decided = request.cut === 'auto' || request.cut === 'dag';
-  const needsExecutor = decided || (request.cut as number) < nodeCount || request.network.name === 'measured';
+  // An encoded run is predicted too (its measured time beside the predicted one): it needs the latencies.
+  const predicting = decided || encodingAsked !== undefined;
+  const needsExecutor = predicting || (request.cut as number) < nodeCount || request.network.name === 'measured';
   const control = needsExecutor ? request.connect() : null;
   const link = await resolveLink(request.network, control);
   let choice: DeviceLayers;
   let prediction: CutPrediction | null = null;
   let dag: DagPartition | null = null;
-  if (decided) {
+  if (predicting) {
     const remote = control as RemoteExecutor;
     const latencies = await gatherLatencies(analyzed, remote, {
       ep: request.ep,
@@ -565,15 +743,34 @@ export async function runSplit(request: SplitRunRequest): Promise<SplitRunReport
     const { loadFactor } = await remote.load();
     prediction = predictCuts(analyzed, latencies, link.preset, loadFactor, request.objective, request.ep);
     if (request.cut === 'dag') dag = predictDagPartition(analyzed, latencies, link.preset, loadFactor, request.objective, request.ep);
-    choice = dag ? { dag: dag.localNodes } : prediction.chosen;
+    choice = dag ? { dag: dag.localNodes } : typeof request.cut === 'number' ? request.cut : prediction.chosen;
   } else {
     choice = request.cut as number;
+  }
+  let encodedChoice: { plan: EncodedPlan; wire: SplitWire } | null = null;
+  if (encodingAsked !== undefined && prediction) {
+    // The same choice as `plan --encoding`: at the given cut, or over the candidate cuts for --cut auto.
+    const named = encodingAsked !== 'auto' && typeof request.cut === 'number';
+    const plan = await planEncoded(analyzed, prediction.table, prediction.options, request.objective, {
+      encoding: encodingAsked,
+      // An encoding the user named at a cut the user named runs whatever its agreement (the report flags it).
+      minAgreement: named ? 0 : minAgreement,
+      samples: request.samples,
+      ...(typeof request.cut === 'number' ? { cuts: [request.cut] } : {}),
+      dimValues: request.dimValues,
+      skip: unrunnableEncoding,
+      log: request.onProgress
+    });
+    const best = plan.choice.best;
+    const evaluation = plan.evaluations.find((e) => e.cut === best.cut);
+    encodedChoice = { plan: { ...plan, minAgreement }, wire: { encoding: parseWireEncoding(best.encoding), ranges: evaluation?.ranges ?? {} } };
+    choice = best.cut;
   }
   const remoteNeeded = deviceLayersOf(choice).layers.length < nodeCount;
 
   const runner = await SplitRunner.open(analyzed, runnerOptionsOf(request));
   try {
-    const prepared = await runner.prepare(choice, remoteNeeded ? control : null);
+    const prepared = await runner.prepare(choice, remoteNeeded ? control : null, encodedChoice?.wire ?? null);
     try {
       const data = remoteNeeded ? request.connect(shaperForLink(link)) : null;
       const measurement = await prepared.measure(data, { runs: request.runs, network: deviceLinkNetwork(link) });
@@ -590,12 +787,13 @@ export async function runSplit(request: SplitRunRequest): Promise<SplitRunReport
         deviceSlowdown: runner.deviceSlowdown,
         ...(request.device ? { deviceExecutor: request.device.url } : {})
       };
+      if (encodedChoice && encodingAsked !== undefined) report.encoded = encodedRunReport(encodedChoice.plan, encodingAsked, typeof request.cut === 'number' && encodingAsked !== 'auto', prepared);
       if (prediction) {
         report.decision = {
           objective: prediction.objective,
           serverLoad: prediction.options.serverLoad,
           latencies: prediction.latencies,
-          chosen: dag ? 'dag' : prediction.chosen,
+          chosen: dag ? 'dag' : (choice as number),
           predicted: prediction.plan.cuts.map((c) => ({ cut: c.cut, totalMs: c.totalMs, energyMJ: c.energyMJ })),
           ...(dag ? { dag: { localLayers: dag.localNodes, totalMs: dag.cost.totalMs, energyMJ: dag.cost.energyMJ } } : {})
         };
@@ -607,4 +805,27 @@ export async function runSplit(request: SplitRunRequest): Promise<SplitRunReport
   } finally {
     await runner.release();
   }
+}
+
+/** The encoded part of a run's report: what was chosen and measured on the samples, and what it was predicted to cost. */
+function encodedRunReport(plan: EncodedPlan, requested: string, named: boolean, prepared: PreparedSplit): SplitRunEncoding {
+  const best = plan.choice.best;
+  const measured = plan.evaluations.flatMap((e) => e.measurements).find((m) => m.cut === best.cut && m.encoding === best.encoding);
+  const agreement = measured?.agreement ?? (isLossy(parseWireEncoding(best.encoding)) ? null : 1);
+  return {
+    encoding: best.encoding,
+    requested,
+    chosenBy: named ? 'user' : 'auto',
+    minAgreement: plan.minAgreement,
+    samples: plan.samples,
+    agreement,
+    ...(measured?.maxAbsError !== undefined ? { maxAbsError: measured.maxAbsError } : {}),
+    ...(measured?.meanAbsError !== undefined ? { meanAbsError: measured.meanAbsError } : {}),
+    belowBound: agreement !== null && agreement < plan.minAgreement,
+    predicted: { totalMs: best.totalMs, energyMJ: best.energyMJ, uploadBytes: best.uploadBytes, encodeMs: best.encodeMs, decodeMs: best.decodeMs },
+    fp32UploadBytes: prepared.crossingBytes,
+    wire: prepared.wire,
+    considered: plan.choice.considered.map((c) => ({ cut: c.cut, encoding: c.encoding, totalMs: c.totalMs, agreement: c.agreement })),
+    excluded: plan.choice.excluded
+  };
 }

@@ -57,7 +57,7 @@ import { SweepCancelledError, sweepModel } from '../split/sweep.js';
 import { FleetCancelledError, runFleet } from '../fleet/fleet-run.js';
 import { checkFleetRequest, defaultFleetRequest } from '../../app/fleet/request.js';
 import type { FleetPoint, FleetReport, FleetRequest } from '../../app/fleet/types.js';
-import { CALIBRATION_SAMPLES, encodingSamples, evaluateCut, unsplitOutputs } from '../split/encoded-split.js';
+import { CALIBRATION_SAMPLES, calibratedWire, encodingSamples, evaluateCut, unsplitOutputs } from '../split/encoded-split.js';
 import { encodingsFor } from '../split/encoded-plan.js';
 import { parseWireEncoding, WireEncodingError } from '../../app/partition/wire-encoding.js';
 import type { ExecutorSupervisor } from './executor-supervisor.js';
@@ -711,6 +711,9 @@ export class StudioService {
     const name = params.name ?? `${path.basename(entry.view.fileName).replace(/\.onnx$/i, '').replace(/[^A-Za-z0-9._-]+/g, '_')}-cut-${params.cut}`;
     const outDir = path.join(root, name);
     if (path.dirname(outDir) !== path.resolve(root)) throw new ExportError(`"${name}" is not a folder name`);
+    // The wire encoding, as `export --encoding`: parsed (an unknown name refused in one line) and calibrated before anything is written.
+    const encoding = params.encoding === undefined ? null : parseWireEncoding(params.encoding);
+    const wire = encoding ? await calibratedWire(entry.analyzed, encoding) : null;
     const result = exportPartition({
       analyzed: entry.analyzed,
       cut: params.cut,
@@ -719,7 +722,8 @@ export class StudioService {
       latencies: this.planLatencies(params.modelId, entry),
       outDir,
       overwrite: params.overwrite ?? params.name === undefined,
-      overwriteHint: 'tick Overwrite to replace it'
+      overwriteHint: 'tick Overwrite to replace it',
+      ...(wire ? { wire } : {})
     });
     return { dir: result.dir, files: result.files, ms: result.ms };
   }

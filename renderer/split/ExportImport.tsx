@@ -13,15 +13,19 @@
 // file) for Compare cuts. Beside them, the decision table the export embeds: the exact
 // uplink ranges in which each cut is best for the objective; once wire encodings were
 // measured (Compare cuts), a second table gains the encoding column: the best measured
-// (cut, encoding) within the 99 % agreement bound per uplink range.
+// (cut, encoding) within the 99 % agreement bound per uplink range. The export's wire
+// encoding is chosen beside the buttons: fp32, or one the starred cut's crossing tensors
+// allow (app/partition/wire-encoding.ts encodingsForCut), with the top-1 agreement Compare
+// cuts measured for it; main puts it into head and tail ('partition.export' encoding, as
+// `neurosurgeon export --encoding`). The DAG cut is exported in fp32.
 import { useDeferredValue, useEffect, useMemo, useRef, useState, type ChangeEvent } from 'react';
 import { decisionTable } from '../../app/partition/decision-table.js';
 import { cutTableOf } from '../../app/partition/split-analysis.js';
-import { encodedDecisionTable } from '../../app/partition/wire-encoding.js';
+import { encodedDecisionTable, encodingsForCut } from '../../app/partition/wire-encoding.js';
 import type { ExportFolder, StudioResult } from '../../app/studio/contract.js';
 import type { ModelView } from '../../app/studio/model-view.js';
 import { errorMessage, useStudio } from '../store.js';
-import { cutLabel, planOptionsFor, whatIfOfImported, type SplitProblem, type WhatIf } from './split-data.js';
+import { crossingEncodables, cutLabel, planOptionsFor, whatIfOfImported, type SplitProblem, type WhatIf } from './split-data.js';
 
 export interface ExportImportProps {
   model: ModelView;
@@ -51,6 +55,7 @@ export function ExportImport({ model, split, whatIf, bestCut, hasDag, onShowComp
   const [folder, setFolder] = useState<ExportFolder | null>(null);
   const [name, setName] = useState('');
   const [overwrite, setOverwrite] = useState(false);
+  const [encoding, setEncoding] = useState('fp32');
   const fileInput = useRef<HTMLInputElement>(null);
   const modelId = model.id;
   // The decision table (downlink scaled with the uplink, in the what-if's ratio) follows a deferred copy of the what-if.
@@ -58,6 +63,10 @@ export function ExportImport({ model, split, whatIf, bestCut, hasDag, onShowComp
   const decisions = useMemo(() => decisionTable(cutTableOf(split.problem), planOptionsFor(deferredWhatIf), undefined, deferredWhatIf.objective), [split, deferredWhatIf]);
   const encodingState = useStudio((state) => state.encodings);
   const measurements = encodingState?.modelId === modelId && !encodingState.measuring ? encodingState.measurements : null;
+  // The encodings the starred cut allows; a choice the cut no longer allows falls back to fp32.
+  const encodingOptions = useMemo(() => encodingsForCut(crossingEncodables(model, split.problem, bestCut)), [model, split, bestCut]);
+  const exportEncoding = encodingOptions.includes(encoding) ? encoding : 'fp32';
+  const measuredAgreement = (name: string): number | null => measurements?.find((m) => m.cut === bestCut && m.encoding === name && !m.skipped)?.agreement ?? null;
   const encodedRows = useMemo(
     () => (measurements && measurements.length > 0 ? encodedDecisionTable(cutTableOf(split.problem), measurements, planOptionsFor(deferredWhatIf), undefined, deferredWhatIf.objective) : null),
     [split, deferredWhatIf, measurements]
@@ -119,7 +128,8 @@ export function ExportImport({ model, split, whatIf, bestCut, hasDag, onShowComp
         radio,
         device,
         ...(name.trim() !== '' ? { name: name.trim() } : {}),
-        ...(overwrite ? { overwrite: true } : {})
+        ...(overwrite ? { overwrite: true } : {}),
+        ...(cut !== 'dag' && exportEncoding !== 'fp32' ? { encoding: exportEncoding } : {})
       });
       setWritten(result);
       // The first export in the desktop app asks for the folder: show the one chosen.
@@ -161,7 +171,7 @@ export function ExportImport({ model, split, whatIf, bestCut, hasDag, onShowComp
             className="split-button"
             disabled={busy}
             onClick={() => void exportPartition(bestCut)}
-            title={`Export cut ${bestCut} (best for ${whatIf.objective}) with head.onnx, tail.onnx, a model repository and partition.json`}
+            title={`Export cut ${bestCut} (best for ${whatIf.objective}) in ${exportEncoding} with head.onnx, tail.onnx, a model repository and partition.json`}
           >
             {busy ? 'Exporting…' : 'Export'}
           </button>
@@ -173,6 +183,23 @@ export function ExportImport({ model, split, whatIf, bestCut, hasDag, onShowComp
           <button type="button" className="split-button" onClick={() => fileInput.current?.click()}>
             Import
           </button>
+          <label
+            className="split-export-encoding"
+            title="How the cut's tensors travel: int8 and fp16 go into head and tail (QuantizeLinear / DequantizeLinear, Cast), +deflate is HTTP compression; the agreement is what Compare cuts measured"
+          >
+            Encoding
+            <select value={exportEncoding} onChange={(event) => setEncoding(event.target.value)} data-testid="split-export-encoding" aria-label="Wire encoding of the exported cut">
+              {encodingOptions.map((option) => {
+                const agreement = measuredAgreement(option);
+                return (
+                  <option key={option} value={option}>
+                    {option}
+                    {agreement !== null ? ` (${(agreement * 100).toFixed(1)} % agreement)` : ''}
+                  </option>
+                );
+              })}
+            </select>
+          </label>
         </div>
         <div className="split-export-buttons">
           <input

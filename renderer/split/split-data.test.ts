@@ -10,7 +10,8 @@ import { defaultPlanOptions } from '../../app/partition/presets.js';
 import type { LatencyProfile } from '../../app/profiling/types.js';
 import { modelViewOf } from '../../app/studio/model-view.js';
 import { buildZooModel } from '../../app/zoo/index.js';
-import { analyzeWhatIf, cutDetails, cutLabel, DEFAULT_WHAT_IF, planOptionsFor, splitProblemFor, starLabel, whatIfForPreset, whatIfOfImported } from './split-data.js';
+import { encodingsForCut } from '../../app/partition/wire-encoding.js';
+import { analyzeWhatIf, crossingEncodables, cutDetails, cutLabel, DEFAULT_WHAT_IF, planOptionsFor, splitProblemFor, starLabel, whatIfForPreset, whatIfOfImported } from './split-data.js';
 
 function load(id: string) {
   const model = readOnnxModel(buildZooModel(id, { seed: 3 }));
@@ -134,5 +135,17 @@ describe('split-data', () => {
     const measured = whatIfOfImported({ ...lte, network: { name: 'measured', uplinkMbps: 80, downlinkMbps: 90, rttMs: 2 } }, whatIfForPreset('3g', DEFAULT_WHAT_IF));
     expect(measured.preset).toBe('custom');
     expect(measured.radioPreset).toBe('3g');
+  });
+
+  it('offers the export the encodings each cut allows: pixels and JPEG for the image input, int8 for activations, fp32 where nothing crosses', () => {
+    const { view } = load('lenet');
+    const { problem } = splitProblemFor(view, null, null);
+    const atInput = crossingEncodables(view, problem, 0);
+    expect(atInput).toEqual([{ name: 'input', elementType: 'float32', dims: [1, 1, 28, 28], isModelInput: true }]);
+    expect(encodingsForCut(atInput)).toContain('jpeg');
+    const middle = encodingsForCut(crossingEncodables(view, problem, 3));
+    expect(middle).toContain('int8');
+    expect(middle).not.toContain('uint8');
+    expect(encodingsForCut(crossingEncodables(view, problem, problem.nodes.length))).toEqual(['fp32']);
   });
 });

@@ -6,14 +6,14 @@
 // on the server), the same numbers `neurosurgeon plan` uses without profiles.
 import { crossingTensors, crossingTensorsOf, localMask, type CrossingTensors } from '../../app/partition/cuts.js';
 import { analyzeSplits, cutTableOf, type SplitAnalysis } from '../../app/partition/split-analysis.js';
-import { bestEncodingPerCut, type EncodedCutMeasurement } from '../../app/partition/wire-encoding.js';
+import { bestEncodingPerCut, type EncodableTensor, type EncodedCutMeasurement } from '../../app/partition/wire-encoding.js';
 import { estimateLayerMs, hardwarePreset } from '../../app/partition/estimate.js';
 import { DEFAULT_DEVICE_POWER, isNetworkPresetName, networkPreset, type NetworkPresetName } from '../../app/partition/presets.js';
 import type { CutCost, Objective, PartitionProblem, PartitionTensor, PlanOptions } from '../../app/partition/types.js';
 import type { LatencyProfile } from '../../app/profiling/types.js';
 import type { LayerAnalysis } from '../../app/analysis/types.js';
 import type { StudioResult } from '../../app/studio/contract.js';
-import type { ModelView, NodeView } from '../../app/studio/model-view.js';
+import type { ModelView, NodeView, TensorView } from '../../app/studio/model-view.js';
 import { timingsFor } from '../charts/chart-data.js';
 
 /** Where each side's per-layer latencies came from. */
@@ -226,6 +226,23 @@ export function analyzeWhatIf(split: SplitProblem, whatIf: WhatIf): SplitAnalysi
   const analysis = analyzeSplits(split.problem, planOptionsFor(whatIf), whatIf.objective);
   lastAnalysis = { split, whatIf, analysis };
   return analysis;
+}
+
+/** The tensors crossing topological cut `cut` as the wire encodings' rules see them (app/partition/wire-encoding.ts), from the model's tensor views. */
+export function crossingEncodables(model: ModelView, problem: PartitionProblem, cut: number): EncodableTensor[] {
+  const views = new Map<string, TensorView>();
+  for (const input of model.inputs) views.set(input.name, input);
+  for (const node of model.nodes) for (const output of node.outputs) views.set(output.name, output);
+  const inputs = new Set(model.inputs.map((input) => input.name));
+  return crossingTensors(problem, cut).uploaded.map((name) => {
+    const shape = views.get(name)?.shape ?? null;
+    return {
+      name,
+      elementType: views.get(name)?.elementType ?? 'undefined',
+      dims: shape && shape.every((dim) => typeof dim === 'number') ? (shape as number[]) : null,
+      isModelInput: inputs.has(name)
+    };
+  });
 }
 
 /** The best measured wire encoding of each measured cut under the what-if (app/partition/wire-encoding.ts). */
