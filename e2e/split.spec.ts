@@ -200,6 +200,21 @@ test('exports the starred cut and imports the config back', async ({ studioPage:
   expect(Object.keys(zipped)).toContain(`${path.basename(dir)}/partition.json`);
   expect(new TextDecoder().decode(zipped[`${path.basename(dir)}/partition.json`])).toBe(readFileSync(config, 'utf8'));
 
+  // The same cut in int8 on the wire (a float activation crosses there): the tail takes INT8.
+  expect(best).toBeGreaterThan(0);
+  const encodingSelect = page.getByTestId('split-export-encoding');
+  await expect(encodingSelect).toHaveValue('fp32');
+  await encodingSelect.selectOption('int8');
+  await page.getByTestId('split-export-name').fill('alexnet-int8');
+  await page.getByRole('button', { name: 'Export', exact: true }).click();
+  await expect(written).toHaveAttribute('data-dir', path.join(studio.home, 'exports', 'alexnet-int8'), { timeout: 60_000 });
+  const int8Config = JSON.parse(readFileSync(path.join(studio.home, 'exports', 'alexnet-int8', 'partition.json'), 'utf8')) as {
+    crossing: { direction: string; wire?: { encoding: string; datatype: string } }[];
+  };
+  const uploads = int8Config.crossing.filter((tensor) => tensor.direction === 'up');
+  expect(uploads.length).toBeGreaterThan(0);
+  for (const tensor of uploads) expect(tensor.wire).toMatchObject({ encoding: 'int8', datatype: 'INT8' });
+
   // Somewhere else, then back: the import restores 5G and pins the exported cut, named by its file.
   await page.getByRole('radio', { name: '3G' }).click();
   await page.getByTestId('split-import-input').setInputFiles(config);
