@@ -169,3 +169,14 @@ export function sliceLength(size: number, start: number, end: number, step: numb
   const e = clamp(end < 0 ? end + size : end, -1, size - 1);
   return { start: s, length: Math.max(0, Math.ceil((e - s) / step)) };
 }
+
+/** Static sizes only: a shape with a symbolic, unknown or negative dimension has no element count. */
+export function staticElementCount(shape: readonly Dim[] | null | undefined): number | null {
+  if (!shape) return null;
+  let count = 1;
+  for (const dim of shape) {
+    if (typeof dim !== 'number' || dim < 0) return null;
+    count *= dim;
+  }
+  return count;
+}

@@ -10,6 +10,7 @@
 import type { LayerAnalysis, ModelAnalysis } from '../analysis/types.js';
 import type { AttributeValue, Dim, OnnxGraph, OnnxNode } from '../onnx/model.js';
 import { MICROSOFT_DOMAIN } from '../analysis/rules-quant.js';
+import { staticElementCount } from '../analysis/shape-math.js';
 
 export type LayerType =
   | 'conv'
@@ -172,17 +173,6 @@ export interface LayerFeatures {
   features: Record<string, number>;
 }
 
-/** Static sizes only: a shape with a symbolic or unknown dimension has no element count. */
-function elementCount(shape: Dim[] | null | undefined): number | null {
-  if (!shape) return null;
-  let count = 1;
-  for (const dim of shape) {
-    if (typeof dim !== 'number' || dim < 0) return null;
-    count *= dim;
-  }
-  return count;
-}
-
 function intsAttribute(node: OnnxNode, name: string): number[] | null {
   const attribute: AttributeValue | undefined = node.attributes.get(name);
   return attribute?.kind === 'ints' ? attribute.value : null;
@@ -215,11 +205,11 @@ class LayerShapes {
   }
 
   inputElements(position: number): number | null {
-    return elementCount(this.input(position));
+    return staticElementCount(this.input(position));
   }
 
   outputElements(): number | null {
-    return elementCount(this.layer.outputs[0]?.shape);
+    return staticElementCount(this.layer.outputs[0]?.shape);
   }
 }
 
@@ -295,7 +285,7 @@ export function stepFeatures(position: number, analysis: ModelAnalysis, graph: O
 }
 
 function quantizeFeatures(node: OnnxNode, analysis: ModelAnalysis): LayerFeatures | null {
-  const neurons = elementCount(analysis.tensors.get(node.inputs[0])?.shape);
+  const neurons = staticElementCount(analysis.tensors.get(node.inputs[0])?.shape);
   if (neurons === null) return null;
   return { layerType: 'quantize', features: { neurons, dynamicNeurons: node.opType === 'DynamicQuantizeLinear' ? neurons : 0 } };
 }
@@ -331,8 +321,8 @@ function integerFcFeatures(macs: number | null, shapes: LayerShapes, weightInput
 function convFeatures(macs: number | null, node: OnnxNode, shapes: LayerShapes, dataInput: number, weightInput: number, integer: boolean): LayerFeatures | null {
   const input = shapes.input(dataInput);
   const weight = shapes.input(weightInput);
-  const inputSize = elementCount(input);
-  const weightDims = weight && elementCount(weight) !== null ? (weight as number[]) : null;
+  const inputSize = staticElementCount(input);
+  const weightDims = weight && staticElementCount(weight) !== null ? (weight as number[]) : null;
   if (inputSize === null || !input || !weightDims || weightDims.length < 3 || macs === null) return null;
   const spatialRank = weightDims.length - 2;
   const kernel = intsAttribute(node, 'kernel_shape') ?? weightDims.slice(2);
@@ -394,7 +384,7 @@ function matMulFeatures(macs: number | null, shapes: LayerShapes): LayerFeatures
 
 function poolingFeatures(node: OnnxNode, shapes: LayerShapes): LayerFeatures | null {
   const input = shapes.input(0);
-  const inputSize = elementCount(input);
+  const inputSize = staticElementCount(input);
   const outputSize = shapes.outputElements();
   if (!input || inputSize === null || outputSize === null) return null;
   const window = node.opType.startsWith('Global') ? product((input as number[]).slice(2)) : product(intsAttribute(node, 'kernel_shape') ?? [1]);

@@ -24,6 +24,7 @@ import type { DeviceProfile, ExecutionProviderName, LatencyProfile, LayerSample,
 import { fcWeightBytes, LAST_LEVEL_CACHE_BYTES, layerFeatures, stepFeatures, type LayerFeatures } from './features.js';
 import { predictWithFit, selectFit } from './regression.js';
 import { median } from '../profiling/trace.js';
+import { staticElementCount } from '../analysis/shape-math.js';
 import { predictionErrors } from './errors.js';
 import { fusedPatternIds, kernelGroups, type FusionRules, type KernelGroup } from './fusion.js';
 import type { GraphOptimization } from '../profiling/types.js';
@@ -143,16 +144,6 @@ export function kernelShares(macs: readonly (number | null)[]): number[] {
   return macs.map((m) => (m ?? 0) / total);
 }
 
-const elementsOf = (shape: readonly (number | string | null)[] | null | undefined): number | null => {
-  if (!shape) return null;
-  let count = 1;
-  for (const dim of shape) {
-    if (typeof dim !== 'number' || dim < 0) return null;
-    count *= dim;
-  }
-  return count;
-};
-
 /**
  * Every layer of `analysis` (made from `model`) predicted on the device `deviceProfile`
  * describes, at `options.optimization`: p10 = median = p90 (a prediction has no spread),
@@ -196,7 +187,7 @@ export function predictProfile(analysis: ModelAnalysis, model: OnnxModel, device
   for (const group of groups) {
     if (group.layers.length < 2) continue;
     const last = analysis.layers[group.layers[group.layers.length - 1]];
-    const fusedOp = fusedKernelFeatures(group.predictAs, elementsOf(last.outputs[0]?.shape) ?? -1);
+    const fusedOp = fusedKernelFeatures(group.predictAs, staticElementCount(last.outputs[0]?.shape) ?? -1);
     const asOp = fusedOp && fusedOp.features.neurons >= 0 ? regression(fusedOp) : null;
     const kernelMs = asOp ?? own[group.layers[0]].ms;
     const shares = kernelShares(group.layers.map((i) => analysis.layers[i].nodeMacs));

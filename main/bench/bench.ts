@@ -11,14 +11,14 @@
 // that needs a clean process (load time, peak memory, onnxruntime's session creation)
 // runs in child processes of this same script (`--child KIND FILE`).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { predictProfile, weightStreamingBytesPerMs, wholeModelEstimateMs } from '../../app/prediction/predict.js';
 import { median } from '../../app/profiling/trace.js';
-import type { DeviceProfile, LatencyProfile } from '../../app/profiling/types.js';
+import type { LatencyProfile } from '../../app/profiling/types.js';
 import { analyzeModelFile, type AnalyzedModel } from '../model/analyze-file.js';
-import { CHARACTERIZATION_OPTIMIZATION, characterizeDevice, checkDeviceProfileShape } from '../profiling/characterize.js';
+import { CHARACTERIZATION_OPTIMIZATION } from '../profiling/characterize.js';
 import { generateInputs } from '../model/inputs.js';
 import { profileModel } from '../profiling/profiler.js';
 import { INTRA_OP_THREADS_ENV, threadOptions } from '../profiling/providers.js';
@@ -44,6 +44,7 @@ import { profileAgreementFigures } from './profile-bench.js';
 import { robustFigures } from './robust-bench.js';
 import { quantFigures } from './quant-bench.js';
 import { fleetFigures } from './fleet-bench.js';
+import { benchDeviceProfile } from './bench-device.js';
 import { deviceFigures } from './device-bench.js';
 import { predictFigures } from './predict-bench.js';
 import { encodingFigures } from './encoding-bench.js';
@@ -245,19 +246,8 @@ async function profilingFigures(options: { budgetS: number; deviceFile: string |
     });
   }
 
-  let device: DeviceProfile;
-  if (options.deviceFile) {
-    device = checkDeviceProfileShape(JSON.parse(readFileSync(options.deviceFile, 'utf8')), options.deviceFile);
-  } else {
-    process.stderr.write(`bench: characterising this CPU (budget ${options.budgetS} s)…\n`);
-    const folder = mkdtempSync(path.join(tmpdir(), 'neurosurgeon-bench-'));
-    const start = performance.now();
-    try {
-      device = await characterizeDevice({ ep: 'cpu', budgetS: options.budgetS, outFile: path.join(folder, 'device.json'), resume: false });
-    } finally {
-      rmSync(folder, { recursive: true, force: true });
-    }
-    const seconds = (performance.now() - start) / 1000;
+  const { device, characterizeSeconds: seconds } = await benchDeviceProfile(options);
+  if (seconds !== null) {
     figures.push({
       figure: `characterisation, default budget: time / budget (${device.configurations} configurations, ${device.fits.length} layer types fitted)`,
       measured: `${seconds.toFixed(0)} s (one-row FC weights streamed from memory at ${((weightStreamingBytesPerMs(device) ?? NaN) / 1e6).toFixed(1)} GB/s)`,

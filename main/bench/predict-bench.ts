@@ -25,7 +25,7 @@ import { analyzeModelFile, type AnalyzedModel } from '../model/analyze-file.js';
 import { listRealModels } from '../model/real-models.js';
 import { ensureZooModel } from '../model/zoo-files.js';
 import { defaultZooDir } from '../files/paths.js';
-import { characterizeDevice, checkDeviceProfileShape } from '../profiling/characterize.js';
+import { benchDeviceProfile } from './bench-device.js';
 import { readFusionRules } from '../profiling/fusion-probe.js';
 import { profileModel } from '../profiling/profiler.js';
 import type { BenchFigure } from './figure.js';
@@ -281,19 +281,8 @@ export async function predictFigures(options: PredictBenchOptions): Promise<Benc
   if (!rules) process.stderr.write('bench: resources/fusion-rules.json is missing (neurosurgeon fusion-rules writes it); predictions at all fuse nothing\n');
   if (options.measuredCache) mkdirSync(options.measuredCache, { recursive: true });
 
-  let device: DeviceProfile;
-  if (options.deviceFile) {
-    device = checkDeviceProfileShape(JSON.parse(readFileSync(options.deviceFile, 'utf8')), options.deviceFile);
-  } else {
-    process.stderr.write(`bench: characterising this CPU (budget ${options.budgetS} s)…\n`);
-    const folder = mkdtempSync(path.join(tmpdir(), 'neurosurgeon-bench-'));
-    const start = performance.now();
-    try {
-      device = await characterizeDevice({ ep: 'cpu', budgetS: options.budgetS, outFile: path.join(folder, 'device.json'), resume: false });
-    } finally {
-      rmSync(folder, { recursive: true, force: true });
-    }
-    const seconds = (performance.now() - start) / 1000;
+  const { device, characterizeSeconds: seconds } = await benchDeviceProfile(options);
+  if (seconds !== null) {
     figures.push({
       figure: `characterisation time / budget (${device.configurations} configurations, samples per type: ${(device.typeErrors ?? []).map((t) => `${t.layerType}${t.level ? ` @${t.level}` : ''} ${t.samples} (${t.adaptiveSamples} adaptive)`).join(', ')})`,
       measured: `${seconds.toFixed(0)} s`,
