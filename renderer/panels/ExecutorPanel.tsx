@@ -41,17 +41,6 @@ function ExecutorDetails({ close }: { close: () => void }) {
   const remotePreference = useStudio((state) => state.prefs?.remoteExecutor ?? null);
   const connectExecutor = useStudio((state) => state.connectExecutor);
   const switchToLocalExecutor = useStudio((state) => state.switchToLocalExecutor);
-  const [url, setUrl] = useState(remotePreference?.url ?? '');
-  const [token, setToken] = useState(remotePreference?.token ?? '');
-  const [busy, setBusy] = useState(false);
-
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    setBusy(true);
-    const connected = await connectExecutor(url.trim(), token.trim());
-    setBusy(false);
-    if (connected) close();
-  };
 
   return (
     <div className="executor-panel">
@@ -83,22 +72,20 @@ function ExecutorDetails({ close }: { close: () => void }) {
         <div className="muted">No executor status yet.</div>
       )}
       <DevicePicker />
-      <form className="connect-form" onSubmit={(event) => void submit(event)}>
-        <div className="panel-subtitle">Connect to a remote executor</div>
-        <label>
-          <span>URL</span>
-          <input type="url" required placeholder="http://server:8000" value={url} onChange={(event) => setUrl(event.target.value)} data-testid="executor-url" />
-        </label>
-        <label>
-          <span>Token</span>
-          <input type="password" placeholder="optional" value={token} onChange={(event) => setToken(event.target.value)} autoComplete="off" data-testid="executor-token" />
-        </label>
-        <div className="form-actions">
-          <button type="submit" className="primary-button" disabled={busy || url.trim() === ''}>
-            {busy ? 'Connecting…' : 'Connect'}
-          </button>
-        </div>
-      </form>
+      <UrlTokenForm
+        subtitle="Connect to a remote executor"
+        urlLabel="URL"
+        urlPlaceholder="http://server:8000"
+        urlRequired
+        initialUrl={remotePreference?.url ?? ''}
+        initialToken={remotePreference?.token ?? ''}
+        testIdPrefix="executor"
+        submitLabel="Connect"
+        busyLabel="Connecting…"
+        onSubmit={async (url, token) => {
+          if (await connectExecutor(url, token)) close();
+        }}
+      />
     </div>
   );
 }
@@ -108,15 +95,6 @@ function DevicePicker() {
   const devices = useStudio((state) => state.devices);
   const selectDevice = useStudio((state) => state.selectDevice);
   const addDevice = useStudio((state) => state.addDevice);
-  const [url, setUrl] = useState('');
-  const [token, setToken] = useState('');
-  const [busy, setBusy] = useState(false);
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    setBusy(true);
-    if (await addDevice(url.trim(), token.trim())) setUrl('');
-    setBusy(false);
-  };
   const facts = (device: DeviceList['devices'][number]) =>
     device.cpu ? ` — ${device.cpu}${device.provider ? `, ${device.provider}` : ''}${device.threads ? `, ${device.threads} threads` : ''}` : '';
   return (
@@ -130,21 +108,16 @@ function DevicePicker() {
           </option>
         ))}
       </select>
-      <form className="connect-form" onSubmit={(event) => void submit(event)}>
-        <label>
-          <span>Device executor</span>
-          <input type="url" placeholder="http://device:8000 (started with --upstream)" value={url} onChange={(event) => setUrl(event.target.value)} data-testid="device-url" />
-        </label>
-        <label>
-          <span>Token</span>
-          <input type="password" placeholder="optional" value={token} onChange={(event) => setToken(event.target.value)} autoComplete="off" data-testid="device-token" />
-        </label>
-        <div className="form-actions">
-          <button type="submit" className="primary-button" disabled={busy || url.trim() === ''}>
-            {busy ? 'Adding…' : 'Add device'}
-          </button>
-        </div>
-      </form>
+      <UrlTokenForm
+        urlLabel="Device executor"
+        urlPlaceholder="http://device:8000 (started with --upstream)"
+        testIdPrefix="device"
+        submitLabel="Add device"
+        busyLabel="Adding…"
+        onSubmit={async (url, token) => {
+          if (await addDevice(url, token)) return 'clear';
+        }}
+      />
     </div>
   );
 }
@@ -166,5 +139,52 @@ export function ExecutorButton() {
     >
       {(close) => <ExecutorDetails close={close} />}
     </Popover>
+  );
+}
+
+interface UrlTokenFormProps {
+  subtitle?: string;
+  urlLabel: string;
+  urlPlaceholder: string;
+  urlRequired?: boolean;
+  initialUrl?: string;
+  initialToken?: string;
+  /** Test ids PREFIX-url and PREFIX-token. */
+  testIdPrefix: string;
+  submitLabel: string;
+  busyLabel: string;
+  /** Called with the trimmed URL and token; 'clear' empties the URL field afterwards. */
+  onSubmit: (url: string, token: string) => Promise<'clear' | void>;
+}
+
+/** A URL and an optional token, as the executor and the device picker ask for them. */
+function UrlTokenForm(props: UrlTokenFormProps) {
+  const [url, setUrl] = useState(props.initialUrl ?? '');
+  const [token, setToken] = useState(props.initialToken ?? '');
+  const [busy, setBusy] = useState(false);
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    const after = await props.onSubmit(url.trim(), token.trim());
+    if (after === 'clear') setUrl('');
+    setBusy(false);
+  };
+  return (
+    <form className="connect-form" onSubmit={(event) => void submit(event)}>
+      {props.subtitle && <div className="panel-subtitle">{props.subtitle}</div>}
+      <label>
+        <span>{props.urlLabel}</span>
+        <input type="url" required={props.urlRequired} placeholder={props.urlPlaceholder} value={url} onChange={(event) => setUrl(event.target.value)} data-testid={`${props.testIdPrefix}-url`} />
+      </label>
+      <label>
+        <span>Token</span>
+        <input type="password" placeholder="optional" value={token} onChange={(event) => setToken(event.target.value)} autoComplete="off" data-testid={`${props.testIdPrefix}-token`} />
+      </label>
+      <div className="form-actions">
+        <button type="submit" className="primary-button" disabled={busy || url.trim() === ''}>
+          {busy ? props.busyLabel : props.submitLabel}
+        </button>
+      </div>
+    </form>
   );
 }
