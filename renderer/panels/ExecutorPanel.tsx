@@ -109,7 +109,7 @@ function DevicePicker() {
         ))}
       </select>
       <UrlTokenForm
-        urlLabel="Device executor"
+        urlLabel="URL"
         urlPlaceholder="http://device:8000 (started with --upstream)"
         testIdPrefix="device"
         submitLabel="Add device"
