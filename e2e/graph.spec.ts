@@ -222,6 +222,16 @@ test('the transformer lays out in the worker and expands all without blocking th
   await expect(page.getByTestId('status-model')).toHaveText('transformer-large.onnx', { timeout: 90_000 });
   await expect(graph(page)).toHaveAttribute('data-layout-where', 'worker');
   await expect(graph(page)).toHaveAttribute('data-visible-items', '4');
+  // The other views follow the graph's first draw in stages, one per task (opening-stages.tsx).
+  const stagesOfLastOpening = () =>
+    page.evaluate(() => {
+      const marks = performance.getEntriesByType('mark').filter((mark) => mark.name.startsWith('opening-stage-'));
+      const start = marks.map((mark) => mark.name).lastIndexOf('opening-stage-0');
+      return marks.slice(start).map((mark) => mark.name.replace('opening-stage-', ''));
+    });
+  await expect.poll(stagesOfLastOpening).toEqual(['0', '0-graph-drawn', '1', '2', '3', '4']);
+  await expect(page.getByTestId('layer-charts')).toHaveAttribute('data-layers', '1026');
+  await expect(page.getByTestId('star-latency')).toBeVisible();
   // While the worker lays out 1,026 layers in 405 groups, the page keeps answering.
   await page.evaluate(() => {
     const w = window as unknown as { __longest: number };

@@ -6,7 +6,8 @@
 // GraphPane, LayerCharts, NodeDetails know nothing of the store or the contract), and owns
 // the window-wide behaviour: opening files (the Open panel or chooser, Ctrl+O, drag and
 // drop, the Electron menu), keyboard shortcuts, the theme, and the pane sizes.
-import { useCallback, useEffect, useRef, useState, type ChangeEvent } from 'react';
+import { useCallback, useDeferredValue, useEffect, useRef, useState, type ChangeEvent } from 'react';
+import { OpeningStagesProvider } from './opening/opening-stages.js';
 import { LayerCharts } from './charts/LayerCharts.js';
 import { NodeDetails } from './details/NodeDetails.js';
 import { GraphPane } from './graph/GraphPane.js';
@@ -208,46 +209,52 @@ export function App() {
   const onSelectAndFocus = useCallback((index: number) => select(index, { focus: true }), [select]);
   const onChartExportError = useCallback((error: unknown) => pushBanner('error', `Could not export the charts: ${errorMessage(error)}`), [pushBanner]);
 
+  // The views below draw a newly opened model in stages, one per task (opening-stages.tsx);
+  // the stages follow the model as the views' background renders see it.
+  const openingModel = useDeferredValue(current?.model ?? null);
+
   return (
-    <div className="studio" style={{ gridTemplateRows: `auto auto minmax(0, 1fr) 5px ${chartsHeight}px auto` }}>
-      <input ref={fileInput} type="file" accept=".onnx" hidden onChange={onFileChosen} data-testid="open-file-input" />
-      <div className="top">
-        <Toolbar onChooseFile={chooseFile} openPanel={inBrowser ? { open: openPanelShown, setOpen: setOpenPanelShown } : undefined} searchRef={searchInput} />
-        <OpenProgress />
-        <ProfileJobs />
-      </div>
-      <BannerArea />
-      <main className="workspace" style={{ gridTemplateColumns: `minmax(0, 1fr) 5px ${detailsWidth}px` }}>
-        <section className="pane graph-pane" aria-label="Model graph">
-          {current ? (
-            <GraphPane model={current.model} selected={selected} onSelect={onSelectFromGraph} search={search} focusRequest={focusRequest ?? undefined} />
-          ) : (
-            <EmptyState opening={opening} />
-          )}
-        </section>
-        <Splitter orientation="vertical" size={detailsWidth} onResize={setDetailsWidth} min={240} max={720} invert label="Resize the details pane" />
-        <aside className="pane details-pane" aria-label="Node details">
-          {current ? <NodeDetails model={current.model} index={selected} local={profiles.local} remote={profiles.remote} onSelect={onSelectAndFocus} /> : <div className="pane-empty muted">Details of the selected node show here.</div>}
-        </aside>
-      </main>
-      <Splitter orientation="horizontal" size={chartsHeight} onResize={setChartsHeight} min={220} max={680} invert label="Resize the decision pane" />
-      <section className="pane charts-pane" aria-label="Where to split">
-        <BottomPane
-          layers={
-            current ? (
-              <LayerCharts model={current.model} local={profiles.local} remote={profiles.remote} selected={selected} onSelect={onSelectAndFocus} onExportError={onChartExportError} />
-            ) : (
-              <div className="pane-empty muted">Per-layer compute and output size show here.</div>
-            )
-          }
-        />
-      </section>
-      <StatusBar />
-      {dragging && (
-        <div className="drop-overlay" aria-hidden="true">
-          <div className="drop-card">Drop an .onnx file to open it</div>
+    <OpeningStagesProvider model={openingModel}>
+      <div className="studio" style={{ gridTemplateRows: `auto auto minmax(0, 1fr) 5px ${chartsHeight}px auto` }}>
+        <input ref={fileInput} type="file" accept=".onnx" hidden onChange={onFileChosen} data-testid="open-file-input" />
+        <div className="top">
+          <Toolbar onChooseFile={chooseFile} openPanel={inBrowser ? { open: openPanelShown, setOpen: setOpenPanelShown } : undefined} searchRef={searchInput} />
+          <OpenProgress />
+          <ProfileJobs />
         </div>
-      )}
-    </div>
+        <BannerArea />
+        <main className="workspace" style={{ gridTemplateColumns: `minmax(0, 1fr) 5px ${detailsWidth}px` }}>
+          <section className="pane graph-pane" aria-label="Model graph">
+            {current ? (
+              <GraphPane model={current.model} selected={selected} onSelect={onSelectFromGraph} search={search} focusRequest={focusRequest ?? undefined} />
+            ) : (
+              <EmptyState opening={opening} />
+            )}
+          </section>
+          <Splitter orientation="vertical" size={detailsWidth} onResize={setDetailsWidth} min={240} max={720} invert label="Resize the details pane" />
+          <aside className="pane details-pane" aria-label="Node details">
+            {current ? <NodeDetails model={current.model} index={selected} local={profiles.local} remote={profiles.remote} onSelect={onSelectAndFocus} /> : <div className="pane-empty muted">Details of the selected node show here.</div>}
+          </aside>
+        </main>
+        <Splitter orientation="horizontal" size={chartsHeight} onResize={setChartsHeight} min={220} max={680} invert label="Resize the decision pane" />
+        <section className="pane charts-pane" aria-label="Where to split">
+          <BottomPane
+            layers={
+              current ? (
+                <LayerCharts model={current.model} local={profiles.local} remote={profiles.remote} selected={selected} onSelect={onSelectAndFocus} onExportError={onChartExportError} />
+              ) : (
+                <div className="pane-empty muted">Per-layer compute and output size show here.</div>
+              )
+            }
+          />
+        </section>
+        <StatusBar />
+        {dragging && (
+          <div className="drop-overlay" aria-hidden="true">
+            <div className="drop-card">Drop an .onnx file to open it</div>
+          </div>
+        )}
+      </div>
+    </OpeningStagesProvider>
   );
 }

@@ -29,6 +29,7 @@ import {
   type LayerRow,
   type LayerWindow
 } from './chart-data.js';
+import { OPENING_STAGE, useOpeningStage } from '../opening/opening-stages.js';
 import { composedSvg, downloadPngMarkup, downloadSvgMarkup, type LegendItem } from '../split/chart-export.js';
 import './charts.css';
 
@@ -110,9 +111,10 @@ export function LayerCharts(props: LayerChartsProps): JSX.Element {
   const inputs = useMemo(() => ({ model: props.model, local: props.local, remote: props.remote }), [props.model, props.local, props.remote]);
   const { model, local, remote } = useDeferredValue(inputs);
   const rows = useMemo(() => layerRows(model, local, remote), [model, local, remote]);
-  // Recharts' first mount is the slow part of opening a model: it renders right after the
-  // first paint (a background re-render), so the graph beside it shows without waiting.
-  const chartsMounted = useDeferredValue(true, false);
+  // Recharts' first mount is the slow part of opening a model: a new model's charts mount
+  // after the graph and the split panel, one chart per task (opening-stages.tsx).
+  const computeShown = useOpeningStage(model, OPENING_STAGE.computeChart);
+  const chartsMounted = useOpeningStage(model, OPENING_STAGE.sizeChart) && computeShown;
   const totals = useMemo(() => chartTotals(rows), [rows]);
   const profiled = local !== null || remote !== null;
   const [metricChoice, setMetricChoice] = useState<ComputeMetric | null>(null);
@@ -208,7 +210,7 @@ export function LayerCharts(props: LayerChartsProps): JSX.Element {
         </span>
       </div>
 
-      {chartsMounted && (
+      {computeShown && (
         <>
       <div className="layer-chart layer-chart-compute">
         <span className="layer-chart-axis-title">
@@ -263,34 +265,35 @@ export function LayerCharts(props: LayerChartsProps): JSX.Element {
       <div className="layer-chart layer-chart-size">
         <span className="layer-chart-axis-title">{sizeTitle}</span>
         <ChartLegend items={sizeLegend} />
-        <ResponsiveContainer width="100%" height="100%" minHeight={40}>
-          <BarChart key={versionOf(rows)} data={windowed ? rows : visible} margin={MARGIN} barCategoryGap="12%" onClick={selectColumn} cursor="pointer">
-            <CartesianGrid vertical={false} verticalCoordinatesGenerator={noVerticalLines} stroke="var(--border)" strokeDasharray="2 3" />
-            <XAxis
-              dataKey="index"
-              tick={<LayerTick label={labelOf} />}
-              tickFormatter={labelOf}
-              tickLine={false}
-              axisLine={{ stroke: 'var(--border)' }}
-              minTickGap={10}
-              interval="preserveStartEnd"
-              height={18}
-            />
-            <YAxis
-              width={Y_AXIS_WIDTH}
-              scale={logScale ? 'log' : 'linear'}
-              domain={logScale ? logAxis.domain : [0, 'auto']}
-              ticks={logScale ? logAxis.ticks : undefined}
-              allowDataOverflow={logScale}
-              tickFormatter={formatBytesTick}
-              tick={{ fill: 'var(--muted)', fontSize: 10 }}
-              axisLine={false}
-              tickLine={false}
-            />
-            {selectedVisible !== null && <ReferenceArea x1={selectedVisible} x2={selectedVisible} fill="var(--accent)" fillOpacity={0.14} ifOverflow="visible" />}
-            {inputBytes !== null && inputBytes > 0 && (
-              <ReferenceLine y={inputBytes} stroke="var(--fg)" strokeOpacity={0.55} strokeDasharray="5 3" ifOverflow="extendDomain" />
-            )}
+        {chartsMounted && (
+          <ResponsiveContainer width="100%" height="100%" minHeight={40}>
+            <BarChart key={versionOf(rows)} data={windowed ? rows : visible} margin={MARGIN} barCategoryGap="12%" onClick={selectColumn} cursor="pointer">
+              <CartesianGrid vertical={false} verticalCoordinatesGenerator={noVerticalLines} stroke="var(--border)" strokeDasharray="2 3" />
+              <XAxis
+                dataKey="index"
+                tick={<LayerTick label={labelOf} />}
+                tickFormatter={labelOf}
+                tickLine={false}
+                axisLine={{ stroke: 'var(--border)' }}
+                minTickGap={10}
+                interval="preserveStartEnd"
+                height={18}
+              />
+              <YAxis
+                width={Y_AXIS_WIDTH}
+                scale={logScale ? 'log' : 'linear'}
+                domain={logScale ? logAxis.domain : [0, 'auto']}
+                ticks={logScale ? logAxis.ticks : undefined}
+                allowDataOverflow={logScale}
+                tickFormatter={formatBytesTick}
+                tick={{ fill: 'var(--muted)', fontSize: 10 }}
+                axisLine={false}
+                tickLine={false}
+              />
+              {selectedVisible !== null && <ReferenceArea x1={selectedVisible} x2={selectedVisible} fill="var(--accent)" fillOpacity={0.14} ifOverflow="visible" />}
+              {inputBytes !== null && inputBytes > 0 && (
+                <ReferenceLine y={inputBytes} stroke="var(--fg)" strokeOpacity={0.55} strokeDasharray="5 3" ifOverflow="extendDomain" />
+        )}
             <Tooltip content={LayerTooltip} cursor={{ fill: 'var(--fg)', fillOpacity: 0.06 }} isAnimationActive={false} />
             <Bar dataKey={logScale ? 'outputBytesLog' : 'outputBytes'} name="Output size" fill="var(--chart-size)" isAnimationActive={false} maxBarSize={28} />
             {windowed && (
@@ -308,6 +311,7 @@ export function LayerCharts(props: LayerChartsProps): JSX.Element {
             )}
           </BarChart>
         </ResponsiveContainer>
+        )}
       </div>
         </>
       )}

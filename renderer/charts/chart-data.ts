@@ -108,7 +108,7 @@ export function logByteAxis(values: readonly (number | null)[]): { domain: [numb
 /** More layers than this and the charts show a brush window of WINDOW_SIZE of them. */
 export const WINDOW_THRESHOLD = 200;
 /** Layers in the brush window. */
-export const WINDOW_SIZE = 150;
+export const WINDOW_SIZE = 100;
 
 /** Inclusive range of row positions the charts show. */
 export interface LayerWindow {

@@ -7,6 +7,7 @@
 // model is not one long block of the page's main thread.
 import { useCallback, useDeferredValue, useMemo, type JSX } from 'react';
 import type { ModelView } from '../../app/studio/model-view.js';
+import { OPENING_STAGE, useGraphDrawnReport, useOpeningStage } from '../opening/opening-stages.js';
 import { resolveChoice, useGraphSplit } from '../split/shown-partition.js';
 import { useStudio, type GraphPartitionChoice } from '../store.js';
 import { GraphView, type GraphLatencies, type GraphViewProps, type PartitionPicker } from './GraphView.js';
@@ -15,7 +16,8 @@ export type GraphPaneProps = Pick<GraphViewProps, 'selected' | 'onSelect' | 'sea
 
 export function GraphPane({ model: current, ...props }: GraphPaneProps): JSX.Element {
   const model = useDeferredValue(current);
-  const graphSplit = useGraphSplit(model);
+  // The partition follows the graph's first draw by a task (opening-stages.tsx).
+  const graphSplit = useGraphSplit(useOpeningStage(model, OPENING_STAGE.graphSplit) ? model : null);
   const choice = useStudio((state) => state.graphPartition);
   const setGraphPartition = useStudio((state) => state.setGraphPartition);
   const onChange = useCallback((next: GraphPartitionChoice) => setGraphPartition(next), [setGraphPartition]);
@@ -39,5 +41,6 @@ export function GraphPane({ model: current, ...props }: GraphPaneProps): JSX.Ele
     () => (pins ? { choice: resolveChoice(choice, pins, hasDag), pins, hasDag, objective, onChange } : undefined),
     [choice, pins, hasDag, objective, onChange]
   );
-  return <GraphView {...props} model={model} partition={graphSplit?.partition ?? null} partitionPicker={picker} latencies={latencies} />;
+  const onDrawn = useGraphDrawnReport();
+  return <GraphView {...props} model={model} onDrawn={onDrawn} partition={graphSplit?.partition ?? null} partitionPicker={picker} latencies={latencies} />;
 }

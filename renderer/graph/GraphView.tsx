@@ -68,6 +68,8 @@ export interface GraphViewProps {
   partitionPicker?: PartitionPicker;
   /** Per-layer latencies on each side, for the overlays and the group summaries. */
   latencies?: GraphLatencies | null;
+  /** Called after the first draw of each model. */
+  onDrawn?: (model: ModelView) => void;
 }
 
 export interface PanMeasurement {
@@ -139,7 +141,7 @@ interface Anchor {
   screenY: number;
 }
 
-export function GraphView({ model, selected, onSelect, search, focusRequest, partition = null, partitionPicker, latencies = null }: GraphViewProps): JSX.Element {
+export function GraphView({ model, selected, onSelect, search, focusRequest, partition = null, partitionPicker, latencies = null, onDrawn }: GraphViewProps): JSX.Element {
   const tree = useMemo<ModuleTree>(() => moduleTree(model.nodes.map((n) => n.name)), [model]);
   const spec = useMemo<GraphSpec>(() => graphSpec(model, tree), [model, tree]);
   const matches = useMemo(() => searchNodes(model, search), [model, search]);
@@ -171,6 +173,9 @@ export function GraphView({ model, selected, onSelect, search, focusRequest, par
   modelRef.current = model;
   const onSelectRef = useRef(onSelect);
   onSelectRef.current = onSelect;
+  const onDrawnRef = useRef(onDrawn);
+  onDrawnRef.current = onDrawn;
+  const reportedDrawn = useRef<ModelView | null>(null);
   const anchorRef = useRef<Anchor | null>(null);
   const pendingFocus = useRef<{ index: number; zoomIn: boolean } | null>(null);
   const fitOnArrival = useRef(false);
@@ -189,6 +194,10 @@ export function GraphView({ model, selected, onSelect, search, focusRequest, par
     palette.current ??= readPalette(canvas);
     const drawn = drawGraph(ctx, l, view.current, palette.current, drawState.current, textMeasure.current);
     canvas.dataset.drawnNodes = String(drawn);
+    if (reportedDrawn.current !== modelRef.current) {
+      reportedDrawn.current = modelRef.current;
+      onDrawnRef.current?.(modelRef.current);
+    }
     canvas.dataset.drawnModel = modelRef.current.id;
     canvas.dataset.drawnPartition = String(partitionVersion.current);
     if (zoomLabelRef.current) zoomLabelRef.current.textContent = `${Math.round(view.current.scale * 100)} %`;

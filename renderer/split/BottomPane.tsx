@@ -26,6 +26,7 @@ import { SweepPanel } from './SweepPanel.js';
 import { ThroughputPanel } from './ThroughputPanel.js';
 import { TraceReplay } from './TraceReplay.js';
 import { analyzeWhatIf, encodedCuts, splitProblemFor, type PinnedCut } from './split-data.js';
+import { OPENING_STAGE, useHeldUntil, useOpeningStage } from '../opening/opening-stages.js';
 import './split.css';
 
 export interface SliderMeasurement {
@@ -87,7 +88,9 @@ export function BottomPane({ layers }: { layers: ReactNode }) {
 
   // A new model or profile is planned and drawn as a background render (the what-if stays urgent: slider to star).
   const planInputs = useMemo(() => ({ model: current?.model ?? null, local: profiles.local, remote: profiles.remote }), [current?.model, profiles.local, profiles.remote]);
-  const { model, local, remote } = useDeferredValue(planInputs);
+  // A newly opened model is planned a task after the graph is drawn (opening-stages.tsx); until then the pane shows what it showed.
+  const deferredInputs = useDeferredValue(planInputs);
+  const { model, local, remote } = useHeldUntil(deferredInputs, useOpeningStage(deferredInputs.model, OPENING_STAGE.splitPanel));
   const split = useMemo(() => (model ? splitProblemFor(model, local, remote) : null), [model, local, remote]);
   const analysis = useMemo(() => (split ? analyzeWhatIf(split, whatIf) : null), [split, whatIf]);
   const ownPins = model && pinState?.modelId === model.id ? pinState : null;
