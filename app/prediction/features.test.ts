@@ -81,9 +81,9 @@ describe('layerFeatures', () => {
   });
 
   it("counts LRN's window apart from other normalisations", () => {
-    expect(singleLayer((b, x) => b.lrn(x, 5), [1, 64, 27, 27])!.features).toEqual({ neurons: 64 * 27 * 27, lrnWindowNeurons: 64 * 27 * 27 * 5, statisticsNeurons: 0 });
-    expect(singleLayer((b, x) => b.batchNorm(x, 64), [1, 64, 27, 27])!.features).toEqual({ neurons: 64 * 27 * 27, lrnWindowNeurons: 0, statisticsNeurons: 0 });
-    expect(singleLayer((b, x) => b.layerNorm(x, 256), [1, 128, 256])!.features).toEqual({ neurons: 128 * 256, lrnWindowNeurons: 0, statisticsNeurons: 128 * 256 });
+    expect(singleLayer((b, x) => b.lrn(x, 5), [1, 64, 27, 27])!.features).toEqual({ neurons: 64 * 27 * 27, lrnWindowNeurons: 64 * 27 * 27 * 5, statisticsNeurons: 0, residualNeurons: 0 });
+    expect(singleLayer((b, x) => b.batchNorm(x, 64), [1, 64, 27, 27])!.features).toEqual({ neurons: 64 * 27 * 27, lrnWindowNeurons: 0, statisticsNeurons: 0, residualNeurons: 0 });
+    expect(singleLayer((b, x) => b.layerNorm(x, 256), [1, 128, 256])!.features).toEqual({ neurons: 128 * 256, lrnWindowNeurons: 0, statisticsNeurons: 128 * 256, residualNeurons: 0 });
   });
 
   it('tells costly activations and copying data movement apart', () => {

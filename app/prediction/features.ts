@@ -7,6 +7,7 @@
 // ConvInteger, MatMulInteger, QLinearAdd, ...) and the quantize / dequantize ops are types
 // of their own: an integer conv runs at another rate than a float one. A QDQ layer's
 // quantization steps (app/analysis/quant-steps.ts) are costed one by one (`stepFeatures`).
+import type { NchwcLayout } from '../profiling/types.js';
 import type { LayerAnalysis, ModelAnalysis } from '../analysis/types.js';
 import type { AttributeValue, Dim, OnnxGraph, OnnxNode } from '../onnx/model.js';
 import { MICROSOFT_DOMAIN } from '../analysis/rules-quant.js';
@@ -45,7 +46,10 @@ export type LayerType =
  * `outputSizeTimesWindow` (a 2×2 or a 3×3 window), normalisation's `lrnWindowNeurons`
  * (neurons × LRN size; 0 for batch/layer/instance norms, which cost ~10× less per neuron)
  * and `statisticsNeurons` (neurons of a layer/instance/group norm, which computes a mean
- * and variance on every run where a batch norm applies stored ones: ≈3× the time here),
+ * and variance on every run where a batch norm applies stored ones: ≈3× the time here)
+ * and `residualNeurons` (neurons of a LayerNorm that adds a residual first: onnxruntime
+ * runs Add → LayerNormalization as one SkipLayerNormalization kernel at 'all', which on
+ * onnxruntime 1.30's CPU provider takes ≈9× a LayerNormalization's time; 0 for a lone norm),
  * activation's `transcendentalNeurons` (neurons of an activation that evaluates exp, tanh
  * or erf: ≈4× a ReLU's time), data movement's `copiedBytes` (0 for ops that only relabel
  * a buffer: Reshape, Flatten, Squeeze, Unsqueeze, Identity, Dropout), `copies` (1 for an
@@ -77,7 +81,7 @@ export const LAYER_TYPE_FEATURES: Readonly<Record<LayerType, readonly string[]>>
   matmul: ['macs', 'batches', 'outputSize'],
   pooling: ['inputSize', 'outputSize', 'outputSizeTimesWindow'],
   activation: ['neurons', 'transcendentalNeurons'],
-  normalization: ['neurons', 'lrnWindowNeurons', 'statisticsNeurons'],
+  normalization: ['neurons', 'lrnWindowNeurons', 'statisticsNeurons', 'residualNeurons'],
   softmax: ['neurons'],
   elementwise: ['neurons', 'broadcastNeurons'],
   dataMovement: ['bytes', 'copiedBytes', 'transposedBytes', 'copies', 'paddedBytes'],
@@ -214,6 +218,32 @@ class LayerShapes {
 }
 
 /**
+ * Whether onnxruntime's CPU provider runs a float Conv layer in its blocked NCHWc layout at
+ * 'all' (DeviceProfile.nchwcLayout; null there: no blocked layout, every Conv runs plain).
+ * The rule, found by testing onnxruntime 1.30 (fusion-probe.test.ts checks it against the
+ * runtime): an ungrouped Conv when its input channels are fewer than a block or a multiple
+ * of the alignment; a depthwise Conv when its channels are a multiple of the alignment;
+ * another grouped Conv when its input and output channels per group are multiples of the
+ * block. A Conv that stays in the plain layout runs the kernel the sweep times at
+ * 'disabled'. Null for a layer that is no float Conv, or of unknown channels.
+ */
+export function runsBlocked(layer: LayerAnalysis, analysis: ModelAnalysis, graph: OnnxGraph, layout: NchwcLayout | null): boolean | null {
+  const node = graph.nodes[layer.nodeIndex];
+  if (!node || layer.opType !== 'Conv' || node.opType !== 'Conv' || (layer.domain !== '' && layer.domain !== 'ai.onnx')) return null;
+  const shapes = new LayerShapes(layer, analysis, node);
+  const inChannels = shapes.input(0)?.[1];
+  const weight = shapes.input(1);
+  const outChannels = weight?.[0];
+  if (typeof inChannels !== 'number' || typeof outChannels !== 'number' || weight?.length !== 4) return null;
+  if (!layout) return false;
+  const group = intAttribute(node, 'group', 1);
+  const { blockSize, channelAlignment } = layout;
+  if (group === 1) return inChannels < blockSize || inChannels % channelAlignment === 0;
+  if (group === inChannels && group === outChannels) return inChannels % channelAlignment === 0;
+  return (inChannels / group) % blockSize === 0 && (outChannels / group) % blockSize === 0;
+}
+
+/**
  * The layer type and features of one analysed layer, or null when the layer is of no
  * modelled type or its shapes are not all static (the caller then uses the roofline).
  */
@@ -265,7 +295,7 @@ export function layerFeatures(layer: LayerAnalysis, analysis: ModelAnalysis, gra
   if (neurons === null) return null;
   if (type === 'normalization') {
     const lrnSize = layer.opType === 'LRN' ? intAttribute(node, 'size', 1) : 0;
-    return { layerType: type, features: { neurons, lrnWindowNeurons: neurons * lrnSize, statisticsNeurons: statisticsNormalizations.has(layer.opType) ? neurons : 0 } };
+    return { layerType: type, features: { neurons, lrnWindowNeurons: neurons * lrnSize, statisticsNeurons: statisticsNormalizations.has(layer.opType) ? neurons : 0, residualNeurons: 0 } };
   }
   if (type === 'activation') return { layerType: type, features: { neurons, transcendentalNeurons: transcendentalActivations.has(layer.opType) ? neurons : 0 } };
   if (type === 'elementwise') {

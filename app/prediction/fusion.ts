@@ -11,9 +11,9 @@
 // FusionRules document (resources/fusion-rules.json, with the onnxruntime version it was
 // found on); `kernelGroups` applies only the patterns those rules say are fused.
 //
-// A matched group's time is predicted as `predictAs` says: 'anchor' (the group's first
-// node's own regression — Conv+BatchNorm+Relu runs as one convolution whose epilogue does
-// the rest), or as one op of the given type over the group's output (a LayerNorm built
+// A matched group's time is predicted as `predictAs` says: 'anchor' (the own regression of
+// the group's node with the most MACs — Conv+BatchNorm+Relu runs as one convolution whose
+// epilogue does the rest, Transpose+MatMul as one MatMul reading K transposed), or as one op of the given type over the group's output (a LayerNorm built
 // from ReduceMean, Sub, Pow, … runs as one LayerNormalization kernel). predict.ts then
 // splits the kernel's time among the layers it replaced in proportion to their MACs, the
 // way the profiler attributes a measured fused kernel (app/profiling/trace.ts).
@@ -32,8 +32,8 @@ export interface FusionPattern {
   id: string;
   description: string;
   nodes: readonly PatternNode[];
-  /** How the fused kernel is costed: the first node's own regression, or one op of this type over the group's output. */
-  predictAs: 'anchor' | 'LayerNormalization' | 'Gelu' | 'HardSwish' | 'Sigmoid';
+  /** How the fused kernel is costed: its heaviest node's own regression (by MACs), or one op of this type over the group's output. */
+  predictAs: 'anchor' | 'LayerNormalization' | 'SkipLayerNormalization' | 'Gelu' | 'HardSwish' | 'Sigmoid';
   /**
    * Probed and recorded, never grouped: a pattern whose kernels are better found by the
    * smaller patterns inside it (the probe shows what the runtime makes of the whole).
@@ -196,7 +196,7 @@ export const FUSION_PATTERNS: readonly FusionPattern[] = [
     id: 'add+layernorm',
     description: 'Add of a residual → LayerNormalization',
     nodes: [{ ops: ['Add'] }, { ops: ['LayerNormalization'], from: [0] }],
-    predictAs: 'LayerNormalization',
+    predictAs: 'SkipLayerNormalization',
     probe: { input: tokens, build: (b, x) => b.layerNorm(b.add(b.relu(x), x), 128) }
   },
   {

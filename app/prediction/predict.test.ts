@@ -216,3 +216,55 @@ describe('memory roof', () => {
     expect(predictProfile(analyzeModel(model), model, syntheticDevice(), identity('roof.onnx')).layers[1].medianMs).toBeLessThan(0.05);
   });
 });
+
+describe('what onnxruntime executes at all', () => {
+  /** A device whose plain (disabled) conv-like fits give 1 ms and whose fits at 'all' give 0.1 ms. */
+  function twoLevelDevice(): DeviceProfile {
+    const device = syntheticDevice();
+    const flat = (fit: RegressionFit, intercept: number, level?: 'all'): RegressionFit => ({ ...fit, coefficients: fit.features.map(() => 0), intercept, ...(level ? { level } : {}) });
+    const convLike = device.fits.filter((fit) => ['conv', 'groupedConv', 'depthwiseConv'].includes(fit.layerType));
+    device.fits = [...device.fits.filter((fit) => !convLike.includes(fit)), ...convLike.map((fit) => flat(fit, 1)), ...convLike.map((fit) => flat(fit, 0.1, 'all'))];
+    return device;
+  }
+
+  function groupedConvs(): { model: ReturnType<typeof readOnnxModel>; analysis: ReturnType<typeof analyzeModel> } {
+    const b = new GraphBuilder('grouped', { weights: 'zeros' });
+    const x = b.input('x', 'float32', [1, 32, 8, 8]);
+    const perGroup8 = b.conv(x, { inChannels: 32, outChannels: 32, kernel: 3, pad: 1, group: 4, name: '/per_group_8' });
+    b.output(b.conv(perGroup8, { inChannels: 32, outChannels: 32, kernel: 3, pad: 1, group: 2, name: '/per_group_16' }), 'float32', null);
+    const model = readOnnxModel(b.toBytes());
+    return { model, analysis: analyzeModel(model) };
+  }
+
+  it('predicts a Conv the runtime keeps in the plain layout from the fits timed at disabled', () => {
+    const { model, analysis } = groupedConvs();
+    const device = { ...twoLevelDevice(), nchwcLayout: { blockSize: 16, channelAlignment: 4 } };
+    const profile = predictProfile(analysis, model, device, identity('grouped.onnx'), { optimization: 'all' });
+    expect(profile.layers.map((layer) => [layer.name, layer.medianMs])).toEqual([
+      ['/per_group_8', 1],
+      ['/per_group_16', 0.1]
+    ]);
+    // With an 8-channel block both run blocked; a profile without the layout (older) counts every Conv as blocked.
+    expect(predictProfile(analysis, model, { ...device, nchwcLayout: { blockSize: 8, channelAlignment: 4 } }, identity('grouped.onnx'), { optimization: 'all' }).layers.map((l) => l.medianMs)).toEqual([0.1, 0.1]);
+    expect(predictProfile(analysis, model, twoLevelDevice(), identity('grouped.onnx'), { optimization: 'all' }).layers.map((l) => l.medianMs)).toEqual([0.1, 0.1]);
+    // A runtime without a blocked layout runs every Conv plain.
+    expect(predictProfile(analysis, model, { ...device, nchwcLayout: null }, identity('grouped.onnx'), { optimization: 'all' }).layers.map((l) => l.medianMs)).toEqual([1, 1]);
+  });
+
+  it('costs a fused Transpose → MatMul as its MatMul, not as the Transpose first in the pattern', () => {
+    const b = new GraphBuilder('scores', { weights: 'zeros' });
+    const x = b.input('x', 'float32', [1, 64, 32]);
+    b.output(b.op('MatMul', [b.relu(x), b.transpose(x, [0, 2, 1])]), 'float32', null);
+    const model = readOnnxModel(b.toBytes());
+    const analysis = analyzeModel(model);
+    const device = syntheticDevice();
+    const matmulFit = device.fits.find((fit) => fit.layerType === 'matmul')!;
+    device.fits = [...device.fits.filter((fit) => fit !== matmulFit), { ...matmulFit, coefficients: matmulFit.features.map(() => 0), intercept: 2 }];
+    const rules = { kind: 'fusion-rules' as const, runtime: 'test', ep: 'cpu' as const, date: '', levels: { all: [{ id: 'transpose+matmul', description: '', ops: ['Transpose', 'MatMul'], fused: true, kernels: ['FusedMatMul'], folded: [] }] } };
+    const profile = predictProfile(analysis, model, device, identity('scores.onnx'), { optimization: 'all', rules });
+    const fused = profile.layers.filter((layer) => layer.kernel === 'transpose+matmul');
+    expect(fused.map((layer) => layer.op).sort()).toEqual(['MatMul', 'Transpose']);
+    expect(fused.reduce((sum, layer) => sum + layer.medianMs, 0)).toBeCloseTo(2, 6);
+  });
+});
+

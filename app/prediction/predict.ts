@@ -21,7 +21,7 @@ import type { LayerAnalysis, ModelAnalysis } from '../analysis/types.js';
 import type { OnnxModel } from '../onnx/model.js';
 import { estimateLayerMs, hardwarePreset, type HardwarePresetName, type HardwareProfile, type InputActivations } from '../partition/estimate.js';
 import type { DeviceProfile, ExecutionProviderName, LatencyProfile, LayerSample, LayerTiming, ModelIdentity, RegressionFit } from '../profiling/types.js';
-import { fcWeightBytes, LAST_LEVEL_CACHE_BYTES, layerFeatures, stepFeatures, type LayerFeatures } from './features.js';
+import { fcWeightBytes, LAST_LEVEL_CACHE_BYTES, layerFeatures, runsBlocked, stepFeatures, type LayerFeatures } from './features.js';
 import { predictWithFit, selectFit } from './regression.js';
 import { median } from '../profiling/trace.js';
 import { staticElementCount } from '../analysis/shape-math.js';
@@ -126,7 +126,9 @@ export interface PredictOptions {
 function fusedKernelFeatures(predictAs: KernelGroup['predictAs'], neurons: number): LayerFeatures | null {
   switch (predictAs) {
     case 'LayerNormalization':
-      return { layerType: 'normalization', features: { neurons, lrnWindowNeurons: 0, statisticsNeurons: neurons } };
+      return { layerType: 'normalization', features: { neurons, lrnWindowNeurons: 0, statisticsNeurons: neurons, residualNeurons: 0 } };
+    case 'SkipLayerNormalization':
+      return { layerType: 'normalization', features: { neurons, lrnWindowNeurons: 0, statisticsNeurons: neurons, residualNeurons: neurons } };
     case 'Gelu':
     case 'Sigmoid':
       return { layerType: 'activation', features: { neurons, transcendentalNeurons: neurons } };
@@ -135,6 +137,17 @@ function fusedKernelFeatures(predictAs: KernelGroup['predictAs'], neurons: numbe
     default:
       return null;
   }
+}
+
+/**
+ * The layer a fused kernel is costed as (fusion.ts predictAs 'anchor'): the one with the
+ * most MACs — the convolution of Conv → BatchNorm → Relu, the MatMul of Transpose → MatMul
+ * (whose Transpose, first in the pattern, is only a data movement) — the first on a tie.
+ */
+export function heaviestLayer(layers: readonly number[], analysis: ModelAnalysis): number {
+  let best = layers[0];
+  for (const index of layers) if ((analysis.layers[index].nodeMacs ?? 0) > (analysis.layers[best].nodeMacs ?? 0)) best = index;
+  return best;
 }
 
 /** Shares of a kernel's time among its layers: by MACs, equal when any is unknown or all are zero. */
@@ -153,26 +166,31 @@ export function kernelShares(macs: readonly (number | null)[]): number[] {
 export function predictProfile(analysis: ModelAnalysis, model: OnnxModel, deviceProfile: DeviceProfile, modelIdentity: ModelIdentity, options: PredictOptions = {}): LatencyProfile {
   const level = options.optimization ?? deviceProfile.graphOptimization ?? 'disabled';
   // Each type's fits for the level: those of kernels timed at it where the sweep has them (conv at 'all': NCHWc), else the profile's own.
-  const fitsByType = new Map<string, RegressionFit[]>();
-  for (const fit of deviceProfile.fits) if ((fit.level ?? 'disabled') === 'disabled') fitsByType.set(fit.layerType, [...(fitsByType.get(fit.layerType) ?? []), fit]);
+  const plainFits = new Map<string, RegressionFit[]>();
+  for (const fit of deviceProfile.fits) if ((fit.level ?? 'disabled') === 'disabled') plainFits.set(fit.layerType, [...(plainFits.get(fit.layerType) ?? []), fit]);
+  const fitsByType = new Map(plainFits);
   if (level !== 'disabled') {
     const atLevel = new Map<string, RegressionFit[]>();
     for (const fit of deviceProfile.fits) if (fit.level === level) atLevel.set(fit.layerType, [...(atLevel.get(fit.layerType) ?? []), fit]);
     for (const [type, fits] of atLevel) fitsByType.set(type, fits);
   }
+  // At 'all', a Conv onnxruntime keeps in the plain layout (runsBlocked, by the layout the
+  // device profile found) runs the kernel the sweep timed at 'disabled'.
+  const plainAtLevel = (layer: LayerAnalysis): boolean =>
+    level !== 'disabled' && deviceProfile.nchwcLayout !== undefined && runsBlocked(layer, analysis, model.graph, deviceProfile.nchwcLayout) === false;
   const hardware = deviceHardware(deviceProfile);
   // A model whose weights do not fit in cache streams its one-row FC layers' weights
   // from memory on every inference: those layers take at least that long.
   const streamingRate = analysis.totals.paramBytes > LAST_LEVEL_CACHE_BYTES ? weightStreamingBytesPerMs(deviceProfile) : null;
   // A memory-bound layer moving more than the cache holds takes at least its bytes over the memory's bandwidth (the roofline's memory roof).
   const memoryRate = memoryBytesPerMs(deviceProfile);
-  const regression = (described: LayerFeatures | null): number | null => {
-    const fit = described ? selectFit(fitsByType.get(described.layerType) ?? [], described.features) : undefined;
+  const regression = (described: LayerFeatures | null, plain = false): number | null => {
+    const fit = described ? selectFit((plain ? plainFits : fitsByType).get(described.layerType) ?? [], described.features) : undefined;
     return described && fit ? predictWithFit(fit, described.features) : null;
   };
   const own = analysis.layers.map((layer) => {
     const described = layerFeatures(layer, analysis, model.graph);
-    const parts = [regression(described), ...layer.stepNodes.map((position) => regression(stepFeatures(position, analysis, model.graph)))];
+    const parts = [regression(described, plainAtLevel(layer)), ...layer.stepNodes.map((position) => regression(stepFeatures(position, analysis, model.graph)))];
     const byRegression = parts.every((part) => part !== null);
     let ms = byRegression ? parts.reduce((sum: number, part) => sum + (part ?? 0), 0) : estimateLayerMs(layer, inputActivations(layer, analysis, model), hardware).ms;
     if (streamingRate && described?.layerType === 'fc') ms = Math.max(ms, layer.paramBytes / streamingRate);
@@ -189,10 +207,11 @@ export function predictProfile(analysis: ModelAnalysis, model: OnnxModel, device
     const last = analysis.layers[group.layers[group.layers.length - 1]];
     const fusedOp = fusedKernelFeatures(group.predictAs, staticElementCount(last.outputs[0]?.shape) ?? -1);
     const asOp = fusedOp && fusedOp.features.neurons >= 0 ? regression(fusedOp) : null;
-    const kernelMs = asOp ?? own[group.layers[0]].ms;
+    const anchor = heaviestLayer(group.layers, analysis);
+    const kernelMs = asOp ?? own[anchor].ms;
     const shares = kernelShares(group.layers.map((i) => analysis.layers[i].nodeMacs));
     group.layers.forEach((i, k) => {
-      timed[i] = { ms: kernelMs * shares[k], method: asOp !== null ? 'regression' : own[group.layers[0]].method, kernel: group.rule };
+      timed[i] = { ms: kernelMs * shares[k], method: asOp !== null ? 'regression' : own[anchor].method, kernel: group.rule };
     });
   }
   const layers: LayerTiming[] = analysis.layers.map((layer, i) => ({

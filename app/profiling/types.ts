@@ -182,6 +182,14 @@ export interface LayerSample {
   level?: GraphOptimization;
 }
 
+/** onnxruntime's blocked (NCHWc) layout on a CPU, as main/profiling/fusion-probe.ts probeNchwcLayout finds it. */
+export interface NchwcLayout {
+  /** Channels per block: 16 with AVX-512, 8 with AVX2. */
+  blockSize: number;
+  /** The channel multiple a Conv's input (ungrouped) or channels (depthwise) must have to be converted: 4 on onnxruntime 1.30. */
+  channelAlignment: number;
+}
+
 export interface DeviceProfile {
   schemaVersion: 1;
   kind: 'device-profile';
@@ -210,6 +218,15 @@ export interface DeviceProfile {
    * time). Absent in profiles whose samples are uncorrected (a resumed sweep starts over).
    */
   profilerOverheadMsPerKernel?: number;
+  /**
+   * onnxruntime's blocked (NCHWc) layout on this CPU, found by testing the runtime at the
+   * start of the sweep (main/profiling/fusion-probe.ts probeNchwcLayout): which Conv layers
+   * run blocked at 'all' (app/prediction/features.ts runsBlocked), and so are predicted
+   * from the kernels timed at 'all'; the others run the plain kernel timed at 'disabled'.
+   * Null where the runtime converts no Conv; absent in older profiles (every Conv then
+   * counts as blocked).
+   */
+  nchwcLayout?: NchwcLayout | null;
   fits: RegressionFit[];
   /** Per fitted layer type: how well its fits predict samples they were not fitted to (5-fold cross-validation); absent in older files. */
   typeErrors?: LayerTypeError[];

@@ -45,6 +45,8 @@ describe('characterizeDevice', () => {
     expect(first.complete).toBe(false);
     expect(first.elapsedS).toBeLessThan(budgetS * 1.25 + 2);
     expect(first.overheadMs).toBeGreaterThanOrEqual(0);
+    // The runtime's blocked layout was tested once, at the start (x86 CPUs have one).
+    if (process.arch === 'x64') expect(first.nchwcLayout?.blockSize).toBeGreaterThanOrEqual(8);
     expect(new Set(first.samples.map((s) => s.layerType)).size).toBe(LAYER_TYPES.length);
     const fitted = new Map(first.fits.map((fit) => [fit.layerType, fit]));
     for (const type of ['conv', 'fc']) {
@@ -73,6 +75,7 @@ describe('characterizeDevice', () => {
     expect(resumed.elapsedS).toBeGreaterThan(first.elapsedS);
     expect(resumed.overheadMs).toBe(first.overheadMs);
     expect(resumed.profilerOverheadMsPerKernel).toBe(first.profilerOverheadMsPerKernel);
+    expect(resumed.nchwcLayout).toEqual(first.nchwcLayout);
   }, 20_000);
 
   it('saves what it has and throws when cancelled', async () => {
@@ -229,5 +232,7 @@ describe('readDeviceProfile', () => {
     writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(outFile, 'utf8')), samples: [{ layerType: 'conv', config: 'x', features: {}, ms: -1 }] }));
     await expect(readDeviceProfile(file)).rejects.toThrow(/sample 0 \("x"\) has no valid ms/);
     await expect(readDeviceProfile(path.join(folder, 'missing.json'))).rejects.toThrow(/missing\.json: no such file/);
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(outFile, 'utf8')), nchwcLayout: { blockSize: 0 } }));
+    await expect(readDeviceProfile(file)).rejects.toThrow(/"nchwcLayout" must be null or have a whole blockSize and channelAlignment of at least 1/);
   });
 });

@@ -48,11 +48,12 @@ import { LAYER_TYPE_FEATURES, LAYER_TYPES, layerFeatures, type LayerType } from 
 import { deviceHardware } from '../../app/prediction/predict.js';
 import { ADAPTIVE_KEY_PREFIX, fitDeviceModels, layerTypeErrors } from '../../app/prediction/regression.js';
 import { correctedKernelMs, median, parseTrace, splitRuns, traceMedian } from '../../app/profiling/trace.js';
-import { EXECUTION_PROVIDERS, type DeviceInfo, type DeviceProfile, type ExecutionProviderName, type GraphOptimization, type LayerSample, type LayerTypeError } from '../../app/profiling/types.js';
+import { EXECUTION_PROVIDERS, type DeviceInfo, type DeviceProfile, type ExecutionProviderName, type GraphOptimization, type LayerSample, type LayerTypeError, type NchwcLayout } from '../../app/profiling/types.js';
 import { writeFileAtomic } from '../files/atomic-write.js';
 import { deviceInfo } from './device-info.js';
 import { intraOpThreads, sessionOptionsFor } from './providers.js';
 import { calibrateProfilerOverhead } from './profiler.js';
+import { probeNchwcLayout } from './fusion-probe.js';
 import { firstLine } from '../errors/user-errors.js';
 import { isRecord, readJsonFile } from '../files/json-file.js';
 
@@ -636,7 +637,8 @@ export const KERNEL_LEVEL_TYPES: Readonly<Partial<Record<LayerType, number>>> = 
  * The fused kernels onnxruntime makes of written-out patterns at 'all' (resources/fusion-rules.json):
  * GELU (Div → Erf → Add → Mul → Mul) runs as one Gelu kernel and SiLU (Sigmoid → Mul) as
  * QuickGelu, both predicted as a transcendental activation over their output; a LayerNorm
- * written out runs as one LayerNormalization. Timed as such at 'all', they join those
+ * written out runs as one LayerNormalization, and a residual Add before a LayerNorm as one
+ * SkipLayerNormalization (`residualNeurons`). Timed as such at 'all', they join those
  * types' fits at 'all' beside the plain layers timed there, so a fused kernel is costed as
  * the kernel it is, not as the op it stands for.
  */
@@ -658,7 +660,7 @@ function fusedKernelConfigs(): SweepConfig[] {
     ...sequences.map((shape) => kernel('Gelu', 'activation', shape, { neurons: elements(shape), transcendentalNeurons: elements(shape) }, (b, x) => b.gelu(x))),
     ...maps.map((shape) => kernel('QuickGelu', 'activation', shape, { neurons: elements(shape), transcendentalNeurons: elements(shape) }, (b, x) => b.mul(x, b.op('Sigmoid', [x])))),
     ...sequences.map((shape) =>
-      kernel('LayerNormalization', 'normalization', shape, { neurons: elements(shape), lrnWindowNeurons: 0, statisticsNeurons: elements(shape) }, (b, x) => {
+      kernel('LayerNormalization', 'normalization', shape, { neurons: elements(shape), lrnWindowNeurons: 0, statisticsNeurons: elements(shape), residualNeurons: 0 }, (b, x) => {
         const d = shape[shape.length - 1];
         const mean = b.op('ReduceMean', [x], { axes: [-1], keepdims: 1 });
         const centred = b.op('Sub', [x, mean]);
@@ -666,6 +668,11 @@ function fusedKernelConfigs(): SweepConfig[] {
         const normed = b.op('Div', [centred, b.op('Sqrt', [b.op('Add', [variance, scalar(b, '/ln.eps', 1e-5)])])]);
         return b.op('Add', [b.op('Mul', [normed, b.constantFloat('/ln.weight', [d], new Float32Array(d).fill(1))]), b.constantFloat('/ln.bias', [d], new Float32Array(d))]);
       })
+    ),
+    ...sequences.map((shape) =>
+      kernel('SkipLayerNormalization', 'normalization', shape, { neurons: elements(shape), lrnWindowNeurons: 0, statisticsNeurons: elements(shape), residualNeurons: elements(shape) }, (b, x) =>
+        b.layerNorm(b.add(x, x), shape[shape.length - 1])
+      )
     )
   ];
 }
@@ -977,6 +984,8 @@ async function measureOverheadMs(sessionOptions: ort.InferenceSession.SessionOpt
 // Profile files.
 
 
+const isPositiveInteger = (value: unknown): boolean => typeof value === 'number' && Number.isInteger(value) && value >= 1;
+
 /** Checks a parsed device profile's shape; every problem is one DeviceProfileError line. */
 export function checkDeviceProfileShape(json: unknown, label: string): DeviceProfile {
   if (!isRecord(json)) throw new DeviceProfileError(`${label}: not a device profile (not a JSON object)`);
@@ -991,6 +1000,10 @@ export function checkDeviceProfileShape(json: unknown, label: string): DevicePro
   }
   for (const key of ['budgetS', 'elapsedS', 'configurations', 'overheadMs']) {
     if (typeof json[key] !== 'number' || !Number.isFinite(json[key])) throw new DeviceProfileError(`${label}: "${key}" must be a number`);
+  }
+  const layout = json.nchwcLayout;
+  if (layout !== undefined && layout !== null && (!isRecord(layout) || !isPositiveInteger(layout.blockSize) || !isPositiveInteger(layout.channelAlignment))) {
+    throw new DeviceProfileError(`${label}: "nchwcLayout" must be null or have a whole blockSize and channelAlignment of at least 1`);
   }
   const kernelOverhead = json.profilerOverheadMsPerKernel;
   if (kernelOverhead !== undefined && (typeof kernelOverhead !== 'number' || !Number.isFinite(kernelOverhead) || kernelOverhead < 0)) {
@@ -1100,6 +1113,7 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
   let previousElapsedS = 0;
   let overheadMs: number | null = null;
   let kernelOverheadMs: number | null = null;
+  let nchwcLayout: NchwcLayout | null | undefined;
   if (options.resume ?? true) {
     const previous = await previousProfile(options.outFile, options.ep, device, threads);
     if (previous.note) note(previous.note);
@@ -1108,7 +1122,12 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
       previousElapsedS = previous.profile.elapsedS;
       overheadMs = previous.profile.overheadMs;
       kernelOverheadMs = previous.profile.profilerOverheadMsPerKernel ?? null;
+      nchwcLayout = previous.profile.nchwcLayout;
     }
+  }
+  if (nchwcLayout === undefined) {
+    note('testing which convolutions onnxruntime runs in its blocked layout…');
+    nchwcLayout = await probeNchwcLayout();
   }
   kernelOverheadMs ??= (await calibrateProfilerOverhead(options.signal)).kernelMs;
   overheadMs ??= await measureOverheadMs(sessionOptions);
@@ -1133,6 +1152,7 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
     complete: [...gridKeys].every((key) => measuredKeys.has(key)),
     overheadMs: overheadMs ?? 0,
     profilerOverheadMsPerKernel: kernelOverheadMs ?? 0,
+    nchwcLayout: nchwcLayout ?? null,
     fits,
     typeErrors: layerTypeErrors(samples, fits),
     samples

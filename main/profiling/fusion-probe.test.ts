@@ -1,10 +1,15 @@
 // Kernel detection on the installed onnxruntime: a pattern the CPU provider fuses (Conv →
 // Relu) is found fused at 'all' and not at 'disabled'; one it leaves apart (HardSigmoid →
 // Mul) is not; and the committed rules (resources/fusion-rules.json) were found on the
-// runtime installed here and agree with a fresh probe of those patterns.
+// runtime installed here and agree with a fresh probe of those patterns. The blocked (NCHWc)
+// layout probe finds this CPU's block, and the rule prediction applies (runsBlocked) says
+// of each Conv geometry what the runtime's optimised graph shows.
 import { describe, expect, it } from 'vitest';
+import { analyzeModel } from '../../app/analysis/analyze.js';
+import { readOnnxModel } from '../../app/onnx/reader.js';
+import { runsBlocked } from '../../app/prediction/features.js';
 import { FUSION_PATTERNS } from '../../app/prediction/fusion.js';
-import { probePattern, readFusionRules, runtimeVersion } from './fusion-probe.js';
+import { convRunsBlocked, probeConvModel, probeNchwcLayout, probePattern, readFusionRules, runtimeVersion } from './fusion-probe.js';
 
 const pattern = (id: string) => {
   const found = FUSION_PATTERNS.find((p) => p.id === id);
@@ -32,6 +37,27 @@ describe('fusion probe', () => {
     for (const id of ['conv+batchnorm+relu', 'matmul+add', 'gelu']) {
       const committed = rules?.levels.all?.find((r) => r.id === id);
       expect([id, committed?.fused]).toEqual([id, (await probePattern(pattern(id), 'all')).fused]);
+    }
+  });
+});
+
+describe('blocked (NCHWc) layout', () => {
+  it("finds this CPU's block and says of every Conv geometry what the runtime does with it", async () => {
+    const layout = await probeNchwcLayout();
+    if (process.arch === 'x64') expect([8, 16]).toContain(layout?.blockSize);
+    // Ungrouped (input channels below a block, aligned, unaligned), depthwise (aligned or
+    // not), grouped (channels per group a block's multiple or not).
+    const geometries: Array<[number, number, number]> = [
+      [3, 32, 1], [16, 48, 1], [20, 32, 1], [18, 32, 1], [17, 33, 1], [36, 32, 1],
+      [24, 24, 24], [7, 7, 7], [10, 10, 10], [64, 64, 64],
+      [32, 32, 2], [48, 48, 2], [48, 48, 6], [96, 96, 3], [96, 96, 4], [128, 128, 8]
+    ];
+    for (const [inChannels, outChannels, group] of geometries) {
+      const bytes = probeConvModel(inChannels, outChannels, group);
+      const model = readOnnxModel(bytes);
+      const analysis = analyzeModel(model);
+      const conv = analysis.layers.find((layer) => layer.opType === 'Conv')!;
+      expect([inChannels, outChannels, group, runsBlocked(conv, analysis, model.graph, layout)]).toEqual([inChannels, outChannels, group, await convRunsBlocked(bytes)]);
     }
   });
 });

@@ -14,10 +14,11 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import * as ort from 'onnxruntime-node';
 import { FUSION_PATTERNS, probeModel, type FusionPattern, type FusionRule, type FusionRules } from '../../app/prediction/fusion.js';
+import { GraphBuilder } from '../../app/onnx/builder.js';
 import { readOnnxModel } from '../../app/onnx/reader.js';
 import type { OnnxModel } from '../../app/onnx/model.js';
 import { attributeOptimizedGraph, identityAttribution, parseTrace, splitRuns, type GraphTopology } from '../../app/profiling/trace.js';
-import type { GraphOptimization } from '../../app/profiling/types.js';
+import type { GraphOptimization, NchwcLayout } from '../../app/profiling/types.js';
 import { packageRoot } from '../files/paths.js';
 import { isRecord, readJsonFile } from '../files/json-file.js';
 import { threadOptions } from './providers.js';
@@ -124,4 +125,48 @@ export async function readFusionRules(file = defaultFusionRulesFile()): Promise<
   } catch {
     return null;
   }
+}
+
+/** The domain of onnxruntime's blocked-layout (NCHWc) kernels in an optimised graph. */
+const NCHWC_DOMAIN = 'com.microsoft.nchwc';
+
+/** A one-Conv model of the given channel geometry (3×3, 8×8 input), for the layout probes. */
+export function probeConvModel(inChannels: number, outChannels: number, group: number): Uint8Array {
+  const builder = new GraphBuilder('nchwc-probe', { seed: 1 });
+  const x = builder.input('x', 'float32', [1, inChannels, 8, 8]);
+  builder.output(builder.conv(x, { inChannels, outChannels, kernel: 3, pad: 1, group }), 'float32', null);
+  return builder.toBytes();
+}
+
+/** Whether onnxruntime, at 'all', runs `model`'s Conv in its blocked NCHWc layout (read from the optimised graph it saves). */
+export async function convRunsBlocked(model: Uint8Array): Promise<boolean> {
+  const folder = mkdtempSync(path.join(os.tmpdir(), 'neurosurgeon-nchwc-'));
+  try {
+    const optimizedPath = path.join(folder, 'optimized.onnx');
+    const session = await ort.InferenceSession.create(model, { ...threadOptions(), graphOptimizationLevel: 'all', logSeverityLevel: 3, optimizedModelFilePath: optimizedPath });
+    await session.release();
+    return readOnnxModel(readFileSync(optimizedPath)).graph.nodes.some((node) => node.domain === NCHWC_DOMAIN);
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+/**
+ * onnxruntime's blocked NCHWc layout on this CPU, found by testing the runtime: the block is
+ * the smallest channels-per-group of a two-group Conv it converts (16 with AVX-512, 8 with
+ * AVX2); the alignment the smallest `a` for which a depthwise Conv of 5·a channels is
+ * converted. Null when it converts no Conv (no blocked layout: every Conv runs as at
+ * 'disabled'). Prediction applies it with app/prediction/features.ts runsBlocked.
+ */
+export async function probeNchwcLayout(): Promise<NchwcLayout | null> {
+  let blockSize = 0;
+  for (const perGroup of [2, 4, 8, 16, 32, 64]) {
+    if (await convRunsBlocked(probeConvModel(2 * perGroup, 2 * perGroup, 2))) {
+      blockSize = perGroup;
+      break;
+    }
+  }
+  if (blockSize === 0) return null;
+  for (const alignment of [1, 2, 4, 8, 16, 32, 64]) if (await convRunsBlocked(probeConvModel(5 * alignment, 5 * alignment, 5 * alignment))) return { blockSize, channelAlignment: alignment };
+  return { blockSize, channelAlignment: blockSize };
 }
