@@ -3,8 +3,9 @@
 // written by the project's own quantizer from per-tensor calibration. onnxruntime-node loads
 // and runs each; its top-1 agreement with the float model is recorded; analysis counts its
 // int8 weights at a byte each and its convs' MACs as integer ones; and head → tail equals the
-// unsplit quantized model at every cut, the 8-bit tensors crossing where a cut falls
-// between a Q and its DQ. About two minutes (every cut of eight models).
+// unsplit quantized model at every cut (every third above 120 layers: cut-sample.ts; the
+// quant bench and `npm run check:surgery` check every one), the 8-bit tensors crossing where
+// a cut falls between a Q and its DQ.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,6 +19,7 @@ import { badQuantizationGraph, qdqTestGraph, qoperatorTestGraph } from '../../ap
 import * as ort from 'onnxruntime-node';
 import { availableSources, floatModelBytes, QUANTIZED_SOURCES, writeQuantizedModels, type QuantizedModelEntry } from '../model/quantized-models.js';
 import { checkSplit, runModel } from './split-check.js';
+import { cutsToCheck } from './cut-sample.js';
 
 const outDir = mkdtempSync(path.join(tmpdir(), 'ns-quantized-'));
 afterAll(() => rmSync(outDir, { recursive: true, force: true }));
@@ -61,7 +63,7 @@ describe('the quantized test models', () => {
   });
 });
 
-describe('head → tail at every cut of every quantized test model', () => {
+describe('head → tail at the cuts of every quantized test model (cut-sample.ts)', () => {
   for (const source of sources) {
     for (const format of ['qdq', 'qoperator'] as const) {
       const id = `${source.name}-${format}`;
@@ -72,7 +74,7 @@ describe('head → tail at every cut of every quantized test model', () => {
         const inputs = generateInputs(model, { seed: 5 });
         const expected = await runModel(bytes, inputs);
         const differing: string[] = [];
-        for (let cut = 0; cut <= analysis.layers.length; cut++) {
+        for (const cut of cutsToCheck(analysis.layers.length)) {
           const check = await checkSplit(model, analysis, new Set(Array.from({ length: cut }, (_, i) => i)), inputs, expected);
           if (check.mismatches.length > 0 || check.maxAbsDiff !== 0) differing.push(`cut ${cut}: max |diff| ${check.maxAbsDiff}`);
         }
@@ -92,7 +94,7 @@ describe('the hand-built quantized graphs the analysis tests use', () => {
       for (const output of analysis.outputs) {
         expect([output.name, outputs[output.name].dims, outputs[output.name].type]).toEqual([output.name, output.shape, output.elementType]);
       }
-      for (let cut = 0; cut <= analysis.layers.length; cut++) {
+      for (const cut of cutsToCheck(analysis.layers.length)) {
         const check = await checkSplit(model, analysis, new Set(Array.from({ length: cut }, (_, i) => i)), inputs, outputs);
         expect([cut, check.mismatches]).toEqual([cut, []]);
       }

@@ -1,4 +1,4 @@
-// Graph surgery against reality: for every cut of the zoo models, head then tail run by
+// Graph surgery against reality: for the cuts of the zoo models (cut-sample.ts), head then tail run by
 // onnxruntime-node must give the full model's outputs; DAG (min-cut) partitions too;
 // and bad partitions are refused with a clear message.
 import { describe, expect, it } from 'vitest';
@@ -8,30 +8,32 @@ import { buildZooModel, zooModels } from '../../app/zoo/index.js';
 import { generateInputs } from '../model/inputs.js';
 import { checkSplit, runModel } from './split-check.js';
 import { splitModel, SurgeryError } from './surgery.js';
+import { cutsToCheck } from './cut-sample.js';
 
-// Every zoo model that is not large is checked at every cut here; the large ones
-// (100 MB or more) at a spread of cuts, to keep `npm test` quick. `npm run
-// check:surgery` (NS_EVERY_CUT=1) checks every cut of every zoo model, VGG-16 included.
+// Every zoo model that is not large is checked here at the cuts cut-sample.ts gives (every
+// cut up to 120 nodes, every third above); the large ones (100 MB or more) at a spread of
+// four, to keep `npm test` quick. `npm run check:surgery` (NS_EVERY_CUT=1) checks every cut
+// of every zoo model, VGG-16 included.
 const EVERY_CUT = process.env.NS_EVERY_CUT === '1';
 const SAMPLED_CUTS_OF_LARGE_MODELS = 4;
 const checkedInTests = (id: string) => EVERY_CUT || !['transformer-large', 'vgg16', 'deepface'].includes(id);
 
-function cutsToCheck(nodeCount: number, large: boolean): number[] {
-  if (!large || EVERY_CUT) return Array.from({ length: nodeCount + 1 }, (_, k) => k);
+function cutsOf(nodeCount: number, large: boolean): number[] {
+  if (!large || EVERY_CUT) return cutsToCheck(nodeCount);
   const step = nodeCount / (SAMPLED_CUTS_OF_LARGE_MODELS - 1);
   return [...new Set(Array.from({ length: SAMPLED_CUTS_OF_LARGE_MODELS }, (_, i) => Math.round(i * step)))];
 }
 
 describe('head + tail equal the full model', () => {
   for (const entry of zooModels.filter((m) => checkedInTests(m.id))) {
-    it(`${entry.id}: ${entry.large && !EVERY_CUT ? 'sampled cuts' : 'every cut'}`, async () => {
+    it(`${entry.id}: ${entry.large && !EVERY_CUT ? 'sampled cuts' : 'every cut (every third above 120 nodes)'}`, async () => {
       const bytes = buildZooModel(entry.id, { seed: 3 });
       const model = readOnnxModel(bytes);
       const analysis = analyzeModel(model);
       const inputs = generateInputs(model, { seed: 5 });
       const expected = await runModel(bytes, inputs);
       const failures: string[] = [];
-      for (const cut of cutsToCheck(model.graph.nodes.length, entry.large)) {
+      for (const cut of cutsOf(model.graph.nodes.length, entry.large)) {
         const local = new Set(Array.from({ length: cut }, (_, i) => i));
         const check = await checkSplit(model, analysis, local, inputs, expected);
         if (check.mismatches.length > 0) failures.push(`cut ${cut}: ${check.mismatches.join(', ')} (max abs diff ${check.maxAbsDiff})`);
