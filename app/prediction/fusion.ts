@@ -13,8 +13,9 @@
 //
 // A matched group's time is predicted as `predictAs` says: 'anchor' (the own regression of
 // the group's node with the most MACs — Conv+BatchNorm+Relu runs as one convolution whose
-// epilogue does the rest, Transpose+MatMul as one MatMul reading K transposed), or as one op of the given type over the group's output (a LayerNorm built
-// from ReduceMean, Sub, Pow, … runs as one LayerNormalization kernel). predict.ts then
+// epilogue does the rest, Transpose+MatMul as one MatMul reading K transposed), or as one
+// op of the given type over the group's output (a LayerNorm built from ReduceMean, Sub,
+// Pow, … runs as one LayerNormalization kernel). predict.ts then
 // splits the kernel's time among the layers it replaced in proportion to their MACs, the
 // way the profiler attributes a measured fused kernel (app/profiling/trace.ts).
 import type { ModelAnalysis } from '../analysis/types.js';

@@ -267,4 +267,3 @@ describe('what onnxruntime executes at all', () => {
     expect(fused.reduce((sum, layer) => sum + layer.medianMs, 0)).toBeCloseTo(2, 6);
   });
 });
-

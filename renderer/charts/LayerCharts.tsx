@@ -293,24 +293,24 @@ export function LayerCharts(props: LayerChartsProps): JSX.Element {
               {selectedVisible !== null && <ReferenceArea x1={selectedVisible} x2={selectedVisible} fill="var(--accent)" fillOpacity={0.14} ifOverflow="visible" />}
               {inputBytes !== null && inputBytes > 0 && (
                 <ReferenceLine y={inputBytes} stroke="var(--fg)" strokeOpacity={0.55} strokeDasharray="5 3" ifOverflow="extendDomain" />
-        )}
-            <Tooltip content={LayerTooltip} cursor={{ fill: 'var(--fg)', fillOpacity: 0.06 }} isAnimationActive={false} />
-            <Bar dataKey={logScale ? 'outputBytesLog' : 'outputBytes'} name="Output size" fill="var(--chart-size)" isAnimationActive={false} maxBarSize={28} />
-            {windowed && (
-              <Brush
-                dataKey="index"
-                height={18}
-                travellerWidth={7}
-                startIndex={layerWindow.start}
-                endIndex={layerWindow.end}
-                onChange={(next) => setLayerWindow(clampWindow({ start: next.startIndex ?? 0, end: next.endIndex ?? 0 }, rows.length))}
-                stroke="var(--accent)"
-                fill="var(--panel)"
-                tickFormatter={(value: number) => String(value)}
-              />
-            )}
-          </BarChart>
-        </ResponsiveContainer>
+              )}
+              <Tooltip content={LayerTooltip} cursor={{ fill: 'var(--fg)', fillOpacity: 0.06 }} isAnimationActive={false} />
+              <Bar dataKey={logScale ? 'outputBytesLog' : 'outputBytes'} name="Output size" fill="var(--chart-size)" isAnimationActive={false} maxBarSize={28} />
+              {windowed && (
+                <Brush
+                  dataKey="index"
+                  height={18}
+                  travellerWidth={7}
+                  startIndex={layerWindow.start}
+                  endIndex={layerWindow.end}
+                  onChange={(next) => setLayerWindow(clampWindow({ start: next.startIndex ?? 0, end: next.endIndex ?? 0 }, rows.length))}
+                  stroke="var(--accent)"
+                  fill="var(--panel)"
+                  tickFormatter={(value: number) => String(value)}
+                />
+              )}
+            </BarChart>
+          </ResponsiveContainer>
         )}
       </div>
         </>

@@ -47,8 +47,12 @@ const OpeningContext = createContext<OpeningContextValue>({ model: null, stage: 
 /** Counts the stages of `model`'s opening, one per task; the views below read it with useOpeningStage. */
 export function OpeningStagesProvider({ model, children }: { model: ModelView | null; children: ReactNode }): JSX.Element {
   const [state, setState] = useState<OpeningState>({ model, stage: LAST_STAGE, graphDrawn: true });
-  const current: OpeningState = state.model === model ? state : { model, stage: 0, graphDrawn: false };
-  const graphDrawn = useCallback((drawn: ModelView) => setState((last) => (last.model === drawn && !last.graphDrawn ? { ...last, graphDrawn: true } : last.model === drawn ? last : { model: drawn, stage: 0, graphDrawn: true })), []);
+  // No model has nothing to stage: it counts as fully shown.
+  const current: OpeningState = state.model === model ? state : model === null ? { model, stage: LAST_STAGE, graphDrawn: true } : { model, stage: 0, graphDrawn: false };
+  const graphDrawn = useCallback(
+    (drawn: ModelView) => setState((last) => (last.model !== drawn ? { model: drawn, stage: 0, graphDrawn: true } : last.graphDrawn ? last : { ...last, graphDrawn: true })),
+    []
+  );
   useEffect(() => {
     // Each stage is marked in the page's User Timing (DevTools' Performance panel shows them).
     performance.mark(`opening-stage-${current.stage}${current.stage === 0 && current.graphDrawn ? '-graph-drawn' : ''}`);
@@ -88,7 +92,7 @@ export function OpeningStagesProvider({ model, children }: { model: ModelView | 
 /** Whether a view of `model` at `stage` may show now: always, unless `model` is the one being opened and its stage has not come. */
 export function useOpeningStage(model: ModelView | null, stage: number): boolean {
   const opening = useContext(OpeningContext);
-  return opening.model !== model || model === null || opening.stage >= stage;
+  return opening.model !== model || opening.stage >= stage;
 }
 
 /** What the graph calls once it has drawn a model. */
