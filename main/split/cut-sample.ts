@@ -3,7 +3,7 @@
 // longer one, so that `npm test` stays within its time; `npm run check:surgery`
 // (NS_EVERY_CUT=1) checks every cut of every model, and the bench's real and quant sections
 // check every cut of theirs.
-export const EVERY_CUT_UP_TO = 120;
+export const EVERY_CUT_UP_TO = 40;
 const SPREAD_STEP = 3;
 
 /** Cuts 0..layerCount to check: all of them for a short model or when `everyCut`, else a spread. */

@@ -3,7 +3,7 @@
 // written by the project's own quantizer from per-tensor calibration. onnxruntime-node loads
 // and runs each; its top-1 agreement with the float model is recorded; analysis counts its
 // int8 weights at a byte each and its convs' MACs as integer ones; and head → tail equals the
-// unsplit quantized model at every cut (every third above 120 layers: cut-sample.ts; the
+// unsplit quantized model at every cut (every third above 40 layers: cut-sample.ts; the
 // quant bench and `npm run check:surgery` check every one), the 8-bit tensors crossing where
 // a cut falls between a Q and its DQ.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';

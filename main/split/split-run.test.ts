@@ -1,7 +1,7 @@
 // Real split runs against a real executor child process on loopback: the head runs here
 // with onnxruntime-node, the tail on the executor, and the outputs must equal a full local
-// run — on LeNet, AlexNet and ResNet-18 (at a cut that crosses a residual), at cut 0, a
-// middle cut and N. Also: shaping shows in the timings, --cut auto decides from live
+// run — on LeNet (cut 0, a middle cut and N), AlexNet (a middle cut and N) and ResNet-18 (at
+// a cut that crosses a residual). Also: shaping shows in the timings, --cut auto decides from live
 // profiles, and the failures a user can hit (unreachable executor, executor killed
 // mid-run, wrong token, cut out of range) are named errors that do not hang. The load
 // test makes the executor busy and checks that the automatic cut moves to the device.
@@ -83,12 +83,13 @@ describe('real split runs', () => {
     }
   });
 
-  it('AlexNet at cut 0, a middle cut and N equals the full local run', async () => {
+  // Cut 0 of a model is LeNet's above; AlexNet's 240 MB tail makes it slow for nothing new.
+  it('AlexNet at a middle cut and at N equals the full local run', async () => {
     const analyzed = await analyzeModelFile(ensureZooModel('alexnet', defaultZooDir()));
     const control = connectTo(executor.url)();
     const runner = await SplitRunner.open(analyzed, { ep: 'cpu' });
     try {
-      for (const cut of [0, 8, runner.nodeCount]) {
+      for (const cut of [8, runner.nodeCount]) {
         const prepared = await runner.prepare(cut, control);
         try {
           const measured = await prepared.measure(cut < runner.nodeCount ? control : null, { runs: 1 });

@@ -11,7 +11,7 @@ import { splitModel, SurgeryError } from './surgery.js';
 import { cutsToCheck } from './cut-sample.js';
 
 // Every zoo model that is not large is checked here at the cuts cut-sample.ts gives (every
-// cut up to 120 nodes, every third above); the large ones (100 MB or more) at a spread of
+// cut up to 40 nodes, every third above); the large ones (100 MB or more) at a spread of
 // four, to keep `npm test` quick. `npm run check:surgery` (NS_EVERY_CUT=1) checks every cut
 // of every zoo model, VGG-16 included.
 const EVERY_CUT = process.env.NS_EVERY_CUT === '1';
@@ -26,7 +26,7 @@ function cutsOf(nodeCount: number, large: boolean): number[] {
 
 describe('head + tail equal the full model', () => {
   for (const entry of zooModels.filter((m) => checkedInTests(m.id))) {
-    it(`${entry.id}: ${entry.large && !EVERY_CUT ? 'sampled cuts' : 'every cut (every third above 120 nodes)'}`, async () => {
+    it(`${entry.id}: ${entry.large && !EVERY_CUT ? 'sampled cuts' : 'every cut (every third above 40 nodes)'}`, async () => {
       const bytes = buildZooModel(entry.id, { seed: 3 });
       const model = readOnnxModel(bytes);
       const analysis = analyzeModel(model);
