@@ -1,6 +1,6 @@
 // Layer types and the paper's features for known layers: AlexNet's first conv and FC
 // (the paper's own example), depthwise and grouped convs, the transformer's Linear and
-// attention MatMuls, pooling, normalisation, data movement and an unmodelled op.
+// attention MatMuls, pooling, normalisation, data movement, recurrent layers and an unmodelled op.
 import { describe, expect, it } from 'vitest';
 import { analyzeModel } from '../analysis/analyze.js';
 import { GraphBuilder } from '../onnx/builder.js';
@@ -28,7 +28,7 @@ describe('layerFeatures', () => {
     const layers = featuresOf(buildZooModel('alexnet', { weights: 'zeros' }));
     expect(layers[0]).toEqual({
       layerType: 'conv',
-      features: { inputSize: 3 * 224 * 224, filterStrideSquaredTimesFilters: ((11 * 11) / (4 * 4)) * 64, macs: 64 * 55 * 55 * 3 * 11 * 11, im2colElements: 55 * 55 * 3 * 11 * 11 }
+      features: { inputSize: 3 * 224 * 224, filterStrideSquaredTimesFilters: ((11 * 11) / (4 * 4)) * 64, macs: 64 * 55 * 55 * 3 * 11 * 11, im2colElements: 55 * 55 * 3 * 11 * 11, outputSize: 64 * 55 * 55 }
     });
     expect(layers[0]!.features.inputSize).toBe(150528);
     expect(layers[0]!.features.filterStrideSquaredTimesFilters).toBe(484);
@@ -102,6 +102,14 @@ describe('layerFeatures', () => {
     expect(conv(3, 1).macs).toBe(32 * conv(3, 1).im2colElements);
   });
 
+  it('describes GRU and LSTM layers as recurrent: the input GEMM, the recurrent products, the steps and the gates', () => {
+    const gru = singleLayer((b, x) => b.node('GRU', [x, b.weight('w', [1, 3 * 64, 40], 40), b.weight('r', [1, 3 * 64, 64], 64)], { hidden_size: 64 }, { name: '/gru', outputCount: 2 })[0], [25, 1, 40]);
+    expect(gru).toEqual({ layerType: 'recurrent', features: { inputMacs: 25 * 3 * 64 * 40, recurrentMacs: 25 * 3 * 64 * 64, steps: 25, gateNeurons: 25 * 3 * 64 } });
+    // Bidirectional, batch-first (layout 1), hidden size from the weights.
+    const lstm = singleLayer((b, x) => b.node('LSTM', [x, b.weight('w', [2, 4 * 32, 16], 16), b.weight('r', [2, 4 * 32, 32], 32)], { layout: 1 }, { name: '/lstm', outputCount: 3 })[0], [2, 10, 16]);
+    expect(lstm).toEqual({ layerType: 'recurrent', features: { inputMacs: 20 * 2 * 4 * 32 * 16, recurrentMacs: 20 * 2 * 4 * 32 * 32, steps: 20, gateNeurons: 20 * 2 * 4 * 32 } });
+  });
+
   it('returns null for unmodelled ops and unknown shapes', () => {
     expect(singleLayer((b, x) => b.op('TopK', [x, b.constantInt64('k', [1], [3])], { axis: -1 }), [1, 10])).toBeNull();
     expect(singleLayer((b, x) => b.relu(x), [1, 'n', 8])).toBeNull();
@@ -133,7 +141,7 @@ describe('layerFeatures', () => {
     const conv = analysis.layers[1];
     expect(layerFeatures(conv, analysis, model.graph)).toEqual({
       layerType: 'conv',
-      features: { inputSize: 192, filterStrideSquaredTimesFilters: 36, macs: 6912, im2colElements: 3 * 9 * 64 }
+      features: { inputSize: 192, filterStrideSquaredTimesFilters: 36, macs: 6912, im2colElements: 3 * 9 * 64, outputSize: 256 }
     });
     expect(conv.stepNodes.map((position) => stepFeatures(position, analysis, model.graph))).toEqual([
       { layerType: 'quantize', features: { neurons: 192, dynamicNeurons: 0 } },

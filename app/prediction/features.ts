@@ -12,6 +12,7 @@ import type { LayerAnalysis, ModelAnalysis } from '../analysis/types.js';
 import type { AttributeValue, Dim, OnnxGraph, OnnxNode } from '../onnx/model.js';
 import { MICROSOFT_DOMAIN } from '../analysis/rules-quant.js';
 import { staticElementCount } from '../analysis/shape-math.js';
+import { recurrentGates } from '../analysis/rules-nn.js';
 
 export type LayerType =
   | 'conv'
@@ -26,6 +27,7 @@ export type LayerType =
   | 'softmax'
   | 'elementwise'
   | 'dataMovement'
+  | 'recurrent'
   | 'qconv'
   | 'qdepthwiseConv'
   | 'qfc'
@@ -73,7 +75,7 @@ export type LayerType =
  * counts `paddedBytes` (Pad, Resize: written from a computed index, not copied in runs).
  */
 export const LAYER_TYPE_FEATURES: Readonly<Record<LayerType, readonly string[]>> = {
-  conv: ['inputSize', 'filterStrideSquaredTimesFilters', 'macs', 'im2colElements'],
+  conv: ['inputSize', 'filterStrideSquaredTimesFilters', 'macs', 'im2colElements', 'outputSize'],
   groupedConv: ['inputSize', 'macs', 'im2colElements', 'groups', 'outputSize'],
   depthwiseConv: ['inputSize', 'filterStrideSquaredTimesFilters', 'macs', 'outputSize'],
   fc: ['inputNeurons', 'outputNeurons', 'inputTimesOutputNeurons', 'macs'],
@@ -85,6 +87,7 @@ export const LAYER_TYPE_FEATURES: Readonly<Record<LayerType, readonly string[]>>
   softmax: ['neurons'],
   elementwise: ['neurons', 'broadcastNeurons'],
   dataMovement: ['bytes', 'copiedBytes', 'transposedBytes', 'copies', 'paddedBytes'],
+  recurrent: ['inputMacs', 'recurrentMacs', 'steps', 'gateNeurons'],
   qconv: ['inputSize', 'filterStrideSquaredTimesFilters', 'macs', 'im2colElements'],
   qdepthwiseConv: ['inputSize', 'filterStrideSquaredTimesFilters', 'macs'],
   qfc: ['inputNeurons', 'outputNeurons', 'inputTimesOutputNeurons', 'macs'],
@@ -123,6 +126,7 @@ export const LAYER_TYPE_SIZE_FEATURE: Readonly<Record<LayerType, string>> = {
   softmax: 'neurons',
   elementwise: 'neurons',
   dataMovement: 'bytes',
+  recurrent: 'recurrentMacs',
   qconv: 'macs',
   qdepthwiseConv: 'macs',
   qfc: 'inputTimesOutputNeurons',
@@ -261,6 +265,10 @@ export function layerFeatures(layer: LayerAnalysis, analysis: ModelAnalysis, gra
       return gemmFeatures(layer, macs, node, shapes);
     case 'MatMul':
       return matMulFeatures(macs, shapes);
+    case 'RNN':
+    case 'GRU':
+    case 'LSTM':
+      return recurrentFeatures(node, shapes);
     case 'QLinearConv':
       return convFeatures(macs, node, shapes, 0, 3, true);
     case 'ConvInteger':
@@ -369,14 +377,14 @@ function convFeatures(macs: number | null, node: OnnxNode, shapes: LayerShapes, 
     if (outputSize === null) return null;
     return { layerType: type, features: { inputSize, macs, im2colElements, groups: group, outputSize } };
   }
-  if (depthwise && !integer && outputSize === null) return null;
+  if (!integer && outputSize === null) return null;
   return {
     layerType: type,
     features: {
       inputSize,
       filterStrideSquaredTimesFilters: (product(kernel) / product(strides)) * outChannels,
       macs,
-      ...(depthwise ? (integer ? {} : { outputSize: outputSize ?? 0 }) : { im2colElements })
+      ...(depthwise ? (integer ? {} : { outputSize: outputSize ?? 0 }) : integer ? { im2colElements } : { im2colElements, outputSize: outputSize ?? 0 })
     }
   };
 }
@@ -384,6 +392,28 @@ function convFeatures(macs: number | null, node: OnnxNode, shapes: LayerShapes, 
 function fcFeatures(inputNeurons: number, outputNeurons: number, macs: number): LayerFeatures {
   const rows = macs / (inputNeurons * outputNeurons);
   return { layerType: rows > 1 ? 'fcBatched' : 'fc', features: { inputNeurons, outputNeurons, inputTimesOutputNeurons: inputNeurons * outputNeurons, macs } };
+}
+
+/**
+ * A recurrent layer (RNN, GRU, LSTM): onnxruntime multiplies every step's input by W in one
+ * GEMM (`inputMacs`), then runs the steps one after another, each a product with R
+ * (`recurrentMacs`), the gates' element-wise work (`gateNeurons`) and a fixed cost per step
+ * and direction (`steps`).
+ */
+function recurrentFeatures(node: OnnxNode, shapes: LayerShapes): LayerFeatures | null {
+  const x = shapes.input(0);
+  const w = shapes.input(1);
+  if (!x || x.length !== 3 || !w || w.length !== 3 || ![...x, ...w].every((d) => typeof d === 'number')) return null;
+  const [xa, xb, input] = x as number[];
+  const [directions, rows] = w as number[];
+  const gates = recurrentGates[node.opType];
+  const hidden = intAttribute(node, 'hidden_size', rows / gates);
+  const [seq, batch] = intAttribute(node, 'layout', 0) === 0 ? [xa, xb] : [xb, xa];
+  const steps = seq * directions;
+  return {
+    layerType: 'recurrent',
+    features: { inputMacs: steps * batch * gates * hidden * input, recurrentMacs: steps * batch * gates * hidden * hidden, steps, gateNeurons: steps * batch * gates * hidden }
+  };
 }
 
 function gemmFeatures(layer: LayerAnalysis, macs: number | null, node: OnnxNode, shapes: LayerShapes): LayerFeatures | null {

@@ -9,8 +9,9 @@ import type { DeviceProfile, LatencyProfile, LayerSample, RegressionFit } from '
 import { buildZooModel } from '../zoo/index.js';
 import { LAYER_TYPE_FEATURES, LAYER_TYPES } from './features.js';
 import { qdqTestGraph, qoperatorTestGraph } from '../analysis/test-quantized-graphs.js';
-import { deviceHardware, memoryBytesPerMs, mixProfiles, predictProfile, ProfileMixError, weightStreamingBytesPerMs, wholeModelEstimateMs } from './predict.js';
+import { deviceHardware, memoryBytesPerMs, mixProfiles, predictProfile, ProfileMixError, weightStreamingBytesPerMs, weightsStayInCache, wholeModelEstimateMs } from './predict.js';
 import { GraphBuilder } from '../onnx/builder.js';
+import { nchwcReorders } from './nchwc-layout.js';
 
 const identity = (file: string) => ({ file, sha256: `sha-of-${file}`, nodes: 0 });
 
@@ -58,11 +59,46 @@ describe('predictProfile', () => {
     const qdq = readOnnxModel(qdqTestGraph());
     const analysis = analyzeModel(qdq);
     const conv = predictProfile(analysis, qdq, device, identity('qdq.onnx')).layers[1];
-    // conv: 0.01 + 1e-9 × (192 + 36 + 6912 + 1728); its steps: 0.01 + 1e-9 × 192 and 0.01 + 1e-9 × 256.
+    // conv: 0.01 + 1e-9 × (192 + 36 + 6912 + 1728 + 256); its steps: 0.01 + 1e-9 × 192 and 0.01 + 1e-9 × 256.
     expect(conv.method).toBe('regression');
-    expect(conv.medianMs).toBeCloseTo(0.03 + 1e-9 * (192 + 36 + 6912 + 1728 + 192 + 256), 12);
+    expect(conv.medianMs).toBeCloseTo(0.03 + 1e-9 * (192 + 36 + 6912 + 1728 + 256 + 192 + 256), 12);
     const withoutQuantize = { ...device, fits: device.fits.filter((fit) => fit.layerType !== 'quantize') };
     expect(predictProfile(analysis, qdq, withoutQuantize, identity('qdq.onnx')).layers[1].method).toBe('roofline');
+  });
+
+  it("adds each NCHWc layout reorder's cost at all, on the layer it is attributed to, and none at disabled", () => {
+    const model = readOnnxModel(buildZooModel('lenet', { weights: 'zeros' }));
+    const analysis = analyzeModel(model);
+    const layout = { blockSize: 16, channelAlignment: 4 };
+    const reorders = nchwcReorders(analysis, model.graph, layout);
+    expect(reorders.length).toBeGreaterThan(0);
+    const plain = { ...syntheticDevice(), nchwcLayout: layout };
+    const costed = { ...plain, nchwcLayout: { ...layout, reorder: { interceptMs: 0.5, msPerByte: 1e-9, samples: 10 } } };
+    const at = (device: DeviceProfile, optimization: 'all' | 'disabled') => predictProfile(analysis, model, device, identity('lenet.onnx'), { optimization });
+    const withReorders = at(costed, 'all');
+    const without = at(plain, 'all');
+    reorders.forEach((reorder) => expect(withReorders.layers[reorder.layer].medianMs - without.layers[reorder.layer].medianMs).toBeCloseTo(reorders.filter((r) => r.layer === reorder.layer).reduce((sum, r) => sum + 0.5 + 1e-9 * r.bytes, 0), 9));
+    expect(withReorders.sumOfMediansMs - without.sumOfMediansMs).toBeCloseTo(reorders.reduce((sum, r) => sum + 0.5 + 1e-9 * r.bytes, 0), 9);
+    expect(at(costed, 'disabled').sumOfMediansMs).toBeCloseTo(at(plain, 'disabled').sumOfMediansMs, 12);
+  });
+
+  it("takes the cold-weight cost off the layers of a model whose weights fit in a core's cache, never more than half a layer", () => {
+    const model = readOnnxModel(buildZooModel('lenet', { weights: 'zeros' }));
+    const analysis = analyzeModel(model);
+    const paramBytes = analysis.layers.reduce((sum, layer) => sum + layer.paramBytes, 0);
+    const cold = { ...syntheticDevice(), coldWeightMsPerByte: 1e-8 };
+    const fits = { ...cold, coreCacheBytes: 2 * paramBytes };
+    expect(weightsStayInCache(analysis, fits)).toBe(true);
+    expect(weightsStayInCache(analysis, { ...cold, coreCacheBytes: paramBytes / 2 })).toBe(false);
+    expect(weightsStayInCache(analysis, { ...cold, coreCacheBytes: null })).toBe(false);
+    const at = (device: DeviceProfile) => predictProfile(analysis, model, device, identity('lenet.onnx'), { optimization: 'disabled' });
+    const hot = at(fits);
+    const asSwept = at({ ...cold, coreCacheBytes: paramBytes / 2 });
+    analysis.layers.forEach((layer, i) => {
+      const expected = layer.paramBytes >= 4096 ? Math.max(asSwept.layers[i].medianMs - 1e-8 * layer.paramBytes, asSwept.layers[i].medianMs / 2) : asSwept.layers[i].medianMs;
+      expect([layer.name, hot.layers[i].medianMs]).toEqual([layer.name, expect.closeTo(expected, 12)]);
+    });
+    expect(hot.sumOfMediansMs).toBeLessThan(asSwept.sumOfMediansMs);
   });
 
   it('predicts every layer of resnet18, flagging the unfitted type (Flatten) as roofline', () => {
@@ -80,8 +116,8 @@ describe('predictProfile', () => {
     expect(profile.sumOfMediansMs).toBeCloseTo(profile.layers.reduce((sum, layer) => sum + layer.medianMs, 0), 9);
     const firstConv = profile.layers[0];
     expect(firstConv.op).toBe('Conv');
-    // 0.01 + 1e-9 × (inputSize + filterStrideSquaredTimesFilters + macs + im2colElements) for conv1 (7×7/2, 64 filters, 112×112 out).
-    expect(firstConv.medianMs).toBeCloseTo(0.01 + 1e-9 * (3 * 224 * 224 + (49 / 4) * 64 + 64 * 112 * 112 * 3 * 49 + 112 * 112 * 3 * 49), 9);
+    // 0.01 + 1e-9 × (inputSize + filterStrideSquaredTimesFilters + macs + im2colElements + outputSize) for conv1 (7×7/2, 64 filters, 112×112 out).
+    expect(firstConv.medianMs).toBeCloseTo(0.01 + 1e-9 * (3 * 224 * 224 + (49 / 4) * 64 + 64 * 112 * 112 * 3 * 49 + 112 * 112 * 3 * 49 + 64 * 112 * 112), 9);
   });
 
   it("adds the device's per-run cost once to a predicted whole run", () => {

@@ -21,6 +21,7 @@ import type { LayerAnalysis, ModelAnalysis } from '../analysis/types.js';
 import type { OnnxModel } from '../onnx/model.js';
 import { estimateLayerMs, hardwarePreset, type HardwarePresetName, type HardwareProfile, type InputActivations } from '../partition/estimate.js';
 import type { DeviceProfile, ExecutionProviderName, LatencyProfile, LayerSample, LayerTiming, ModelIdentity, RegressionFit } from '../profiling/types.js';
+import { nchwcReorders, reorderMs } from './nchwc-layout.js';
 import { fcWeightBytes, LAST_LEVEL_CACHE_BYTES, layerFeatures, runsBlocked, stepFeatures, type LayerFeatures } from './features.js';
 import { predictWithFit, selectFit } from './regression.js';
 import { median } from '../profiling/trace.js';
@@ -150,6 +151,25 @@ export function heaviestLayer(layers: readonly number[], analysis: ModelAnalysis
   return best;
 }
 
+/** Layers with fewer weight bytes than this are timed alone by the sweep, larger ones as copies (main/profiling/characterize.ts layerReplicas). */
+export const MIN_REPLICATED_WEIGHT_BYTES = 4096;
+
+/**
+ * Whether `analysis`'s model keeps all its weights in a core's own cache between runs
+ * (the weights it reads per run, an embedding table counted by the rows it gathers, within
+ * the device's core cache, one per thread): then its layers find their weights hot, not as
+ * the sweep's copies did, and predictions take off the device's cold-weight cost.
+ */
+export function weightsStayInCache(analysis: ModelAnalysis, deviceProfile: DeviceProfile): boolean {
+  const cache = deviceProfile.coreCacheBytes;
+  if (!cache || deviceProfile.coldWeightMsPerByte === undefined) return false;
+  const read = analysis.layers.reduce((sum, layer) => sum + (layer.opType === 'Gather' ? (layer.outputBytes ?? layer.paramBytes) : layer.paramBytes), 0);
+  return read <= cache * Math.max(1, deviceProfile.threads ?? 1);
+}
+
+/** Ops a Conv kernel runs as a pass over its output when onnxruntime fuses them into it. */
+const FUSED_CONV_PASSES = new Set(['Relu', 'Clip', 'Sigmoid', 'HardSigmoid', 'LeakyRelu', 'Tanh', 'HardSwish', 'Add', 'Sum', 'Mul']);
+
 /** Shares of a kernel's time among its layers: by MACs, equal when any is unknown or all are zero. */
 export function kernelShares(macs: readonly (number | null)[]): number[] {
   const total = macs.reduce<number>((sum, m) => sum + (m ?? 0), 0);
@@ -188,11 +208,14 @@ export function predictProfile(analysis: ModelAnalysis, model: OnnxModel, device
     const fit = described ? selectFit((plain ? plainFits : fitsByType).get(described.layerType) ?? [], described.features) : undefined;
     return described && fit ? predictWithFit(fit, described.features) : null;
   };
+  const hotWeights = weightsStayInCache(analysis, deviceProfile);
   const own = analysis.layers.map((layer) => {
     const described = layerFeatures(layer, analysis, model.graph);
     const parts = [regression(described, plainAtLevel(layer)), ...layer.stepNodes.map((position) => regression(stepFeatures(position, analysis, model.graph)))];
     const byRegression = parts.every((part) => part !== null);
     let ms = byRegression ? parts.reduce((sum: number, part) => sum + (part ?? 0), 0) : estimateLayerMs(layer, inputActivations(layer, analysis, model), hardware).ms;
+    // Timed as copies with cold weights; in a model this small the weights stay in the core's cache (at most halving a layer).
+    if (hotWeights && byRegression && layer.opType !== 'Gather' && layer.paramBytes >= MIN_REPLICATED_WEIGHT_BYTES) ms = Math.max(ms - layer.paramBytes * (deviceProfile.coldWeightMsPerByte ?? 0), ms / 2);
     if (streamingRate && described?.layerType === 'fc') ms = Math.max(ms, layer.paramBytes / streamingRate);
     if (memoryRate && described && memoryBoundTypes.has(described.layerType)) {
       const moved = inputActivations(layer, analysis, model).bytes + (layer.outputBytes ?? 0);
@@ -208,12 +231,20 @@ export function predictProfile(analysis: ModelAnalysis, model: OnnxModel, device
     const fusedOp = fusedKernelFeatures(group.predictAs, staticElementCount(last.outputs[0]?.shape) ?? -1);
     const asOp = fusedOp && fusedOp.features.neurons >= 0 ? regression(fusedOp) : null;
     const anchor = heaviestLayer(group.layers, analysis);
-    const kernelMs = asOp ?? own[anchor].ms;
+    // A Conv kernel applies its fused activation or residual Add as a pass over its output
+    // blocks (a 1×1 Conv 24→144 on 56×56 at 'all': 0.186 ms alone, 0.246 ms with Clip fused);
+    // a BatchNormalization is folded into its weights and costs nothing.
+    const convPasses = asOp === null && analysis.layers[anchor].opType === 'Conv' ? group.layers.filter((i) => i !== anchor && FUSED_CONV_PASSES.has(analysis.layers[i].opType)) : [];
+    const kernelMs = asOp ?? own[anchor].ms + convPasses.reduce((sum, i) => sum + own[i].ms, 0);
     const shares = kernelShares(group.layers.map((i) => analysis.layers[i].nodeMacs));
     group.layers.forEach((i, k) => {
       timed[i] = { ms: kernelMs * shares[k], method: asOp !== null ? 'regression' : own[anchor].method, kernel: group.rule };
     });
   }
+  // At 'all', the layout reorders onnxruntime adds around its blocked layers (nchwc-layout.ts),
+  // costed by the device's reorder fit, on the layers its trace attributes them to.
+  const layout = deviceProfile.nchwcLayout;
+  if (level === 'all' && layout?.reorder) for (const reorder of nchwcReorders(analysis, model.graph, layout)) timed[reorder.layer].ms += reorderMs(layout.reorder, reorder.bytes);
   const layers: LayerTiming[] = analysis.layers.map((layer, i) => ({
     index: layer.index,
     name: layer.name,

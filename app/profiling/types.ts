@@ -180,6 +180,21 @@ export interface LayerSample {
   passes?: number;
   /** The level the kernel was timed at when not the profile's own ('all': the NCHWc kernel, fitted apart). */
   level?: GraphOptimization;
+  /** At 'all': the layout reorders onnxruntime ran around the kernel (not in `ms`), each its written bytes and median ms. */
+  reorders?: ReorderSample[];
+}
+
+/** One NCHWc layout reorder (ReorderInput or ReorderOutput) timed in the sweep. */
+export interface ReorderSample {
+  bytes: number;
+  ms: number;
+}
+
+/** The cost of one layout reorder on this device: interceptMs + msPerByte × the bytes it writes, fitted to the sweep's reorders. */
+export interface ReorderFit {
+  interceptMs: number;
+  msPerByte: number;
+  samples: number;
 }
 
 /** onnxruntime's blocked (NCHWc) layout on a CPU, as main/profiling/fusion-probe.ts probeNchwcLayout finds it. */
@@ -188,6 +203,8 @@ export interface NchwcLayout {
   blockSize: number;
   /** The channel multiple a Conv's input (ungrouped) or channels (depthwise) must have to be converted: 4 on onnxruntime 1.30. */
   channelAlignment: number;
+  /** What a reorder into or out of the layout costs (app/prediction/nchwc-layout.ts fitReorders); absent until the sweep has timed some. */
+  reorder?: ReorderFit;
 }
 
 export interface DeviceProfile {
@@ -227,6 +244,23 @@ export interface DeviceProfile {
    * counts as blocked).
    */
   nchwcLayout?: NchwcLayout | null;
+  /**
+   * Layers with weights were timed as copies, each with weights of its own, until the
+   * copies' weights filled this many bytes (main/profiling/characterize.ts layerReplicas),
+   * so that they find their weights outside the core's cache as inside a model. Absent in
+   * older profiles, which timed every layer alone (a sweep then starts over).
+   */
+  replicaWeightBytes?: number;
+  /** The largest cache a core has to itself (its L2), bytes, where the OS tells it; null where not. */
+  coreCacheBytes?: number | null;
+  /**
+   * What a layer's weights cost when they come from beyond the core's cache, ms per weight
+   * byte: FC layers timed alone (weights kept in the core's cache between runs) and as
+   * copies, the difference over their weights (median). Predictions of a model whose
+   * weights all fit in that cache take it off (app/prediction/predict.ts). Absent in older
+   * profiles.
+   */
+  coldWeightMsPerByte?: number;
   fits: RegressionFit[];
   /** Per fitted layer type: how well its fits predict samples they were not fitted to (5-fold cross-validation); absent in older files. */
   typeErrors?: LayerTypeError[];

@@ -481,6 +481,13 @@ program
     print(table(['layer type', 'fit', 'features', 'samples', 'R²'], rows, new Set([3, 4])));
     print('');
     print(typeErrorTable(profile.typeErrors ?? []));
+    const reorder = profile.nchwcLayout?.reorder;
+    if (profile.nchwcLayout) {
+      print(
+        `\nblocked layout: ${profile.nchwcLayout.blockSize} channels a block, alignment ${profile.nchwcLayout.channelAlignment}; ` +
+          (reorder ? `a layout reorder costs ${reorder.interceptMs.toFixed(4)} ms + ${(reorder.msPerByte * 2 ** 20).toFixed(3)} ms per MiB written (${reorder.samples} timed)` : 'no layout reorders timed yet')
+      );
+    }
     print(
       `\n${profile.configurations} configurations in ${profile.elapsedS.toFixed(0)} s${profile.complete ? ' (grid complete)' : ' (budget spent; run again to continue)'}; wrote ${options.out}`
     );

@@ -40,17 +40,19 @@ import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { analyzeModel } from '../../app/analysis/analyze.js';
+import { recurrentGates } from '../../app/analysis/rules-nn.js';
 import { GraphBuilder, seededRandom } from '../../app/onnx/builder.js';
 import { int8Weight, quantParameters } from '../../app/onnx/quant-builder.js';
 import type { ElementTypeName } from '../../app/onnx/element-type.js';
 import { readOnnxModel } from '../../app/onnx/reader.js';
 import { LAYER_TYPE_FEATURES, LAYER_TYPES, layerFeatures, type LayerType } from '../../app/prediction/features.js';
-import { deviceHardware } from '../../app/prediction/predict.js';
+import { fitReorders } from '../../app/prediction/nchwc-layout.js';
+import { deviceHardware, MIN_REPLICATED_WEIGHT_BYTES } from '../../app/prediction/predict.js';
 import { ADAPTIVE_KEY_PREFIX, fitDeviceModels, layerTypeErrors } from '../../app/prediction/regression.js';
 import { correctedKernelMs, median, parseTrace, splitRuns, traceMedian } from '../../app/profiling/trace.js';
-import { EXECUTION_PROVIDERS, type DeviceInfo, type DeviceProfile, type ExecutionProviderName, type GraphOptimization, type LayerSample, type LayerTypeError, type NchwcLayout } from '../../app/profiling/types.js';
+import { EXECUTION_PROVIDERS, type DeviceInfo, type DeviceProfile, type ExecutionProviderName, type GraphOptimization, type LayerSample, type LayerTypeError, type NchwcLayout, type ReorderFit, type ReorderSample } from '../../app/profiling/types.js';
 import { writeFileAtomic } from '../files/atomic-write.js';
-import { deviceInfo } from './device-info.js';
+import { coreCacheBytes as readCoreCacheBytes, deviceInfo } from './device-info.js';
 import { intraOpThreads, sessionOptionsFor } from './providers.js';
 import { calibrateProfilerOverhead } from './profiler.js';
 import { probeNchwcLayout } from './fusion-probe.js';
@@ -190,6 +192,24 @@ function matmulConfig(heads: number, m: number, k: number, n: number): SweepConf
     weightBytes: 0,
     inputs: [f32([1, heads, m, k]), f32([1, heads, k, n])],
     addLayer: (b, [x, y]) => [b.op('MatMul', [x, y], {}, '/MatMul')]
+  };
+}
+
+/** A recurrent layer over [seq, 1, input] (PyTorch's export: GRU with linear_before_reset), one direction. */
+function recurrentConfig(op: 'RNN' | 'GRU' | 'LSTM', seq: number, input: number, hidden: number): SweepConfig {
+  const gates = recurrentGates[op];
+  return {
+    key: `recurrent ${op} seq=${seq} in=${input} h=${hidden}`,
+    layerType: 'recurrent',
+    macs: seq * gates * hidden * (input + hidden),
+    activationBytes: 4 * seq * (input + hidden),
+    weightBytes: 4 * gates * hidden * (input + hidden + 2),
+    inputs: [f32([seq, 1, input])],
+    addLayer: (b, [x]) => {
+      const weights = [b.weight(`/${op}.W`, [1, gates * hidden, input], input), b.weight(`/${op}.R`, [1, gates * hidden, hidden], hidden), b.weight(`/${op}.B`, [1, 2 * gates * hidden], hidden)];
+      const attributes: Record<string, number> = op === 'GRU' ? { hidden_size: hidden, linear_before_reset: 1 } : { hidden_size: hidden };
+      return [b.node(op, [x, ...weights], attributes, { name: `/${op}`, outputCount: op === 'LSTM' ? 3 : 2 })[0]];
+    }
   };
 }
 
@@ -580,6 +600,12 @@ function gridByType(): Record<LayerType, SweepConfig[]> {
     ...[...cartesian([1000, 30000], [50, 64])].map(([vocabulary, d]) => gatherConfig(vocabulary, d, 5))
   ];
 
+  // Speech and sequence models' GRU and LSTM layers: steps, input and hidden sizes.
+  const recurrent: SweepConfig[] = [];
+  for (const op of ['GRU', 'LSTM'] as const)
+    for (const seq of [1, 10, 50, 200])
+      for (const [input, hidden] of cartesian([40, 128, 256], [64, 192, 512])) recurrent.push(recurrentConfig(op, seq, input, hidden));
+
   const qconv = [
     ...spread(conv, 70).map((config) => {
       const [, c, size, kernel, stride, filters] = /c=(\d+) hw=(\d+) k=(\d+) s=(\d+) f=(\d+)/.exec(config.key)?.map(Number) ?? [];
@@ -609,6 +635,7 @@ function gridByType(): Record<LayerType, SweepConfig[]> {
     softmax,
     elementwise: [...spread(elementwise, 80), ...vectorElementwise],
     dataMovement: [...spread(dataMovement, 80), ...tinyMovement],
+    recurrent: [recurrentConfig('RNN', 10, 40, 64), ...spread(recurrent, 40)],
     qconv,
     qdepthwiseConv: qdepthwise,
     qfc: spread(qfc, 30),
@@ -677,7 +704,7 @@ function fusedKernelConfigs(): SweepConfig[] {
   ];
 }
 const KERNEL_LEVEL_KEY_PREFIX = '@all ';
-const KERNEL_LEVEL_BUDGET_SHARE = 0.15;
+const KERNEL_LEVEL_BUDGET_SHARE = 0.25;
 
 /** The kernel-level configurations, round-robin across the types (and the fused kernels), so a phase the budget cuts short still has each type's. */
 export function kernelLevelGrid(grid: readonly SweepConfig[]): SweepConfig[] {
@@ -690,7 +717,7 @@ export function kernelLevelGrid(grid: readonly SweepConfig[]): SweepConfig[] {
 }
 
 /** Share of a call's budget the adaptive phase may take (the grid's first pass gets the rest first). */
-const ADAPTIVE_BUDGET_SHARE = 0.25;
+const ADAPTIVE_BUDGET_SHARE = 0.2;
 /** Configurations drawn for the worst type before the errors are estimated again. */
 const ADAPTIVE_BATCH = 6;
 
@@ -702,7 +729,7 @@ const logUniform = (random: () => number, low: number, high: number, step = 1): 
 };
 
 /** The types the adaptive phase may add configurations to: the float types models are made of. */
-export const ADAPTIVE_TYPES: readonly LayerType[] = ['conv', 'groupedConv', 'depthwiseConv', 'fc', 'fcBatched', 'matmul', 'pooling', 'activation', 'normalization', 'softmax', 'elementwise', 'dataMovement'];
+export const ADAPTIVE_TYPES: readonly LayerType[] = ['conv', 'groupedConv', 'depthwiseConv', 'fc', 'fcBatched', 'matmul', 'pooling', 'activation', 'normalization', 'softmax', 'elementwise', 'dataMovement', 'recurrent'];
 
 /** The `index`-th adaptive configuration of `layerType` (deterministic); null when a draw is out of bounds (the next index is drawn). */
 export function adaptiveConfig(layerType: LayerType, index: number): SweepConfig | null {
@@ -758,6 +785,9 @@ export function adaptiveConfig(layerType: LayerType, index: number): SweepConfig
       break;
     case 'dataMovement':
       config = movementConfig(pick(random, movementOps), [1, logUniform(random, 8, 512, 8), size, size]);
+      break;
+    case 'recurrent':
+      config = recurrentConfig(pick(random, ['GRU', 'LSTM'] as const), logUniform(random, 1, 300), logUniform(random, 16, 512, 8), logUniform(random, 16, 768, 8));
       break;
     default:
       return null;
@@ -839,11 +869,39 @@ const SWEEP_WRAPPER = '/sweep/';
 const INPUT_ROTATION_BYTES = 4 * 2 ** 20;
 const MAX_INPUT_COPIES = 16;
 
+/**
+ * Inside a model, a layer's weights were last read one whole run earlier: every other
+ * layer's weights and activations have passed through the core's caches since. A
+ * configuration alone in its model finds its weights where its last run left them, in
+ * the core's own cache, and runs faster than it does in a model (a 1×1 Conv 1152→320 on
+ * 7×7, 1.5 MB of weights: 0.22 ms alone, 0.29 ms as one of eight copies with weights of
+ * their own). So a layer with weights is timed as several copies, each with weights
+ * and inputs of its own, until the copies' weights fill this many bytes; its time is the
+ * run's time over the copies. Layers without weights are not copied (at
+ * 'all' onnxruntime would merge identical copies into one).
+ */
+const REPLICA_WEIGHT_BYTES = 8 * 2 ** 20;
+const MAX_REPLICAS = 8;
+
+/** The layout with the reorder fit of the samples so far (none yet: as it was, without one). */
+function withReorderFit(layout: NchwcLayout, fit: ReorderFit | null): NchwcLayout {
+  const { reorder: _previous, ...rest } = layout;
+  return fit ? { ...rest, reorder: fit } : rest;
+}
+
+/** How many copies of a configuration's layer its model holds (REPLICA_WEIGHT_BYTES). */
+export function layerReplicas(weightBytes: number): number {
+  if (weightBytes < MIN_REPLICATED_WEIGHT_BYTES) return 1;
+  return Math.min(MAX_REPLICAS, Math.max(1, Math.ceil(REPLICA_WEIGHT_BYTES / weightBytes)));
+}
+
 interface BuiltConfig {
   bytes: Uint8Array;
   /** The same inputs in separate buffers, run in turn (INPUT_ROTATION_BYTES). */
   feeds: Record<string, ort.Tensor>[];
   features: Record<string, number>;
+  /** Copies of the layer in the model, each with its own weights (layerReplicas). */
+  replicas: number;
 }
 
 function keySeed(key: string, seed: number): number {
@@ -852,36 +910,42 @@ function keySeed(key: string, seed: number): number {
   return hash >>> 0;
 }
 
-function buildConfig(config: SweepConfig, seed: number, level: GraphOptimization = CHARACTERIZATION_OPTIMIZATION): BuiltConfig {
+function buildConfig(config: SweepConfig, seed: number, level: GraphOptimization = CHARACTERIZATION_OPTIMIZATION, replicaCount = layerReplicas(config.weightBytes)): BuiltConfig {
   const builder = new GraphBuilder('sweep', { seed: keySeed(config.key, seed) });
   const random = seededRandom(keySeed(config.key, seed + 1));
   const feeds: Record<string, ort.Tensor> = {};
-  const inputNames = config.inputs.map((input, i) => {
-    const name = builder.input(`input_${i}`, input.elementType, input.shape);
-    const count = elements(input.shape);
-    feeds[name] =
-      input.elementType === 'int64'
-        ? new ort.Tensor('int64', BigInt64Array.from({ length: count }, () => BigInt(Math.floor(random() * (input.indexLimit ?? 1)))), input.shape)
-        : input.elementType === 'uint8'
-          ? new ort.Tensor('uint8', Uint8Array.from({ length: count }, () => Math.floor(random() * 256)), input.shape)
-          : new ort.Tensor('float32', Float32Array.from({ length: count }, () => random() * 2 - 1), input.shape);
-    return name;
-  });
+  const addInputs = (replica: number): string[] =>
+    config.inputs.map((input, i) => {
+      const name = builder.input(replica === 0 ? `input_${i}` : `input_${i}_${replica}`, input.elementType, input.shape);
+      const count = elements(input.shape);
+      feeds[name] =
+        input.elementType === 'int64'
+          ? new ort.Tensor('int64', BigInt64Array.from({ length: count }, () => BigInt(Math.floor(random() * (input.indexLimit ?? 1)))), input.shape)
+          : input.elementType === 'uint8'
+            ? new ort.Tensor('uint8', Uint8Array.from({ length: count }, () => Math.floor(random() * 256)), input.shape)
+            : new ort.Tensor('float32', Float32Array.from({ length: count }, () => random() * 2 - 1), input.shape);
+      return name;
+    });
+  // Each copy reads inputs of its own, so that no pass of onnxruntime's merges the copies' weightless first nodes.
+  const replicas = replicaCount;
+  const replicaOutputs = Array.from({ length: replicas }, (_, replica) => config.addLayer(builder, addInputs(replica)));
   // The layer's outputs are read by another kernel after it, as inside a model, so that
   // onnxruntime plans their memory instead of allocating a graph output on every run.
-  const outputs = config.addLayer(builder, inputNames);
   // At 'all' a Shape of a static shape is folded to a constant (and the layer, unread, removed):
   // there a one-column Slice reads it instead.
-  outputs.forEach((value, i) => {
-    if (level === 'disabled') return builder.output(builder.op('Shape', [value], {}, `${SWEEP_WRAPPER}output_${i}`), 'int64', null);
-    const slice = [builder.constantInt64(`${SWEEP_WRAPPER}starts_${i}`, [1], [0]), builder.constantInt64(`${SWEEP_WRAPPER}ends_${i}`, [1], [1]), builder.constantInt64(`${SWEEP_WRAPPER}axes_${i}`, [1], [-1])];
-    builder.output(builder.op('Slice', [value, ...slice], {}, `${SWEEP_WRAPPER}output_${i}`), config.outputTypes?.[i] ?? 'float32', null);
-  });
+  replicaOutputs.forEach((outputs, replica) =>
+    outputs.forEach((value, i) => {
+      const suffix = replica === 0 ? `${i}` : `${i}_${replica}`;
+      if (level === 'disabled') return builder.output(builder.op('Shape', [value], {}, `${SWEEP_WRAPPER}output_${suffix}`), 'int64', null);
+      const slice = [builder.constantInt64(`${SWEEP_WRAPPER}starts_${suffix}`, [1], [0]), builder.constantInt64(`${SWEEP_WRAPPER}ends_${suffix}`, [1], [1]), builder.constantInt64(`${SWEEP_WRAPPER}axes_${suffix}`, [1], [-1])];
+      builder.output(builder.op('Slice', [value, ...slice], {}, `${SWEEP_WRAPPER}output_${suffix}`), config.outputTypes?.[i] ?? 'float32', null);
+    })
+  );
   const bytes = builder.toBytes();
   const model = readOnnxModel(bytes);
   const analysis = analyzeModel(model);
   const layers = analysis.layers.filter((layer) => !layer.name.startsWith(SWEEP_WRAPPER));
-  const described = config.kernelFeatures ? { layerType: config.layerType, features: config.kernelFeatures } : layers.length === 1 ? layerFeatures(layers[0], analysis, model.graph) : null;
+  const described = config.kernelFeatures ? { layerType: config.layerType, features: config.kernelFeatures } : layers.length === replicas ? layerFeatures(layers[0], analysis, model.graph) : null;
   if (!described || described.layerType !== config.layerType) {
     throw new Error(`configuration "${config.key}" is not recognised as ${config.layerType} (${described?.layerType ?? 'unmodelled'})`);
   }
@@ -894,7 +958,7 @@ function buildConfig(config: SweepConfig, seed: number, level: GraphOptimization
         ? new ort.Tensor('uint8', (tensor.data as Uint8Array).slice(), tensor.dims)
         : new ort.Tensor('float32', (tensor.data as Float32Array).slice(), tensor.dims);
   const rotation = [feeds, ...Array.from({ length: copies - 1 }, () => Object.fromEntries(Object.entries(feeds).map(([name, tensor]) => [name, copy(tensor)])))];
-  return { bytes, feeds: rotation, features: described.features };
+  return { bytes, feeds: rotation, features: described.features, replicas };
 }
 
 async function timedRun(session: ort.InferenceSession, feeds: Record<string, ort.Tensor>): Promise<number> {
@@ -928,8 +992,9 @@ async function timeKernel(
   traceFolder: string,
   signal: AbortSignal | undefined,
   kernelOverheadMs: number,
-  level: GraphOptimization = CHARACTERIZATION_OPTIMIZATION
-): Promise<{ ms: number; rawMs: number } | null> {
+  level: GraphOptimization = CHARACTERIZATION_OPTIMIZATION,
+  replicas = 1
+): Promise<{ ms: number; rawMs: number; reorders: ReorderSample[] } | null> {
   const prefix = path.join(traceFolder, `config${++traceCounter}`);
   const session = await openSession(bytes, sessionOptions, prefix, level);
   let runs = 0;
@@ -951,16 +1016,52 @@ async function timeKernel(
   const trace = parseTrace(readFileSync(tracePath, 'utf8'));
   rmSync(tracePath, { force: true });
   if (signal?.aborted) return null;
-  const timedRuns = splitRuns(trace)
-    .slice(WARMUP_RUNS)
-    .map((kernels) => kernels.filter((kernel) => !kernel.node.startsWith(SWEEP_WRAPPER) && !LAYOUT_KERNELS.has(kernel.op ?? '')));
+  const traceRuns = splitRuns(trace).slice(WARMUP_RUNS);
+  const timedRuns = traceRuns.map((kernels) => kernels.filter((kernel) => !kernel.node.startsWith(SWEEP_WRAPPER) && !LAYOUT_KERNELS.has(kernel.op ?? '')));
   if (timedRuns.length === 0) throw new Error('the profiling trace has no timed runs');
+  // The layout reorders around the kernel, each node's median over the runs; the copies' (replicas') alike reorders averaged.
+  const reorderTimes = new Map<string, { bytes: number; ms: number[] }>();
+  for (const kernels of traceRuns) {
+    for (const kernel of kernels) {
+      if (!LAYOUT_KERNELS.has(kernel.op ?? '') || kernel.outputBytes === null) continue;
+      const entry = reorderTimes.get(kernel.node) ?? { bytes: kernel.outputBytes, ms: [] };
+      entry.ms.push(correctedKernelMs(kernel, kernelOverheadMs));
+      reorderTimes.set(kernel.node, entry);
+    }
+  }
+  const bySize = new Map<number, number[]>();
+  for (const { bytes, ms } of reorderTimes.values()) bySize.set(bytes, [...(bySize.get(bytes) ?? []), median(ms)]);
+  const reorders = [...bySize].map(([bytes, medians]) => ({ bytes, ms: medians.reduce((a, b) => a + b, 0) / medians.length }));
   return {
-    ms: traceMedian(timedRuns.map((kernels) => kernels.reduce((sum, kernel) => sum + correctedKernelMs(kernel, kernelOverheadMs), 0))),
-    rawMs: traceMedian(timedRuns.map((kernels) => kernels.reduce((sum, kernel) => sum + kernel.durationUs, 0) / 1000))
+    reorders,
+    ms: traceMedian(timedRuns.map((kernels) => kernels.reduce((sum, kernel) => sum + correctedKernelMs(kernel, kernelOverheadMs), 0) / replicas)),
+    rawMs: traceMedian(timedRuns.map((kernels) => kernels.reduce((sum, kernel) => sum + kernel.durationUs, 0) / 1000 / replicas))
   };
 }
 let traceCounter = 0;
+
+/** FC layers of 0.25–2.3 MiB of weights, timed alone and as copies to find what cold weights cost. */
+const COLD_WEIGHT_PROBES = [[256, 256], [512, 512], [300, 1000], [1024, 256], [768, 768]] as const;
+
+/**
+ * What a layer's weights cost when they come from beyond the core's cache, ms per weight
+ * byte (DeviceProfile.coldWeightMsPerByte): each probe FC layer timed alone, its weights
+ * left in the core's cache by the previous run, and as copies (layerReplicas); the median
+ * of (copies − alone) / weight bytes, at least 0. Null when cancelled.
+ */
+async function calibrateColdWeights(sessionOptions: ort.InferenceSession.SessionOptions, traceFolder: string, signal: AbortSignal | undefined, kernelOverheadMs: number, seed: number): Promise<number | null> {
+  const rates: number[] = [];
+  for (const [inNeurons, outNeurons] of COLD_WEIGHT_PROBES) {
+    const config = fcConfig(1, inNeurons, outNeurons);
+    const alone = buildConfig(config, seed, CHARACTERIZATION_OPTIMIZATION, 1);
+    const copies = buildConfig(config, seed, CHARACTERIZATION_OPTIMIZATION);
+    const hot = await timeKernel(alone.bytes, alone.feeds, sessionOptions, traceFolder, signal, kernelOverheadMs, CHARACTERIZATION_OPTIMIZATION, 1);
+    const cold = await timeKernel(copies.bytes, copies.feeds, sessionOptions, traceFolder, signal, kernelOverheadMs, CHARACTERIZATION_OPTIMIZATION, copies.replicas);
+    if (!hot || !cold) return null;
+    rates.push((cold.ms - hot.ms) / config.weightBytes);
+  }
+  return Math.max(0, median(rates));
+}
 
 /** Wall time of one session.run outside any kernel: an Identity on one float, ms. */
 async function measureOverheadMs(sessionOptions: ort.InferenceSession.SessionOptions): Promise<number> {
@@ -1004,6 +1105,20 @@ export function checkDeviceProfileShape(json: unknown, label: string): DevicePro
   const layout = json.nchwcLayout;
   if (layout !== undefined && layout !== null && (!isRecord(layout) || !isPositiveInteger(layout.blockSize) || !isPositiveInteger(layout.channelAlignment))) {
     throw new DeviceProfileError(`${label}: "nchwcLayout" must be null or have a whole blockSize and channelAlignment of at least 1`);
+  }
+  const reorder = isRecord(layout) ? layout.reorder : undefined;
+  const nonNegative = (value: unknown): boolean => typeof value === 'number' && Number.isFinite(value) && value >= 0;
+  if (reorder !== undefined && (!isRecord(reorder) || !nonNegative(reorder.interceptMs) || !nonNegative(reorder.msPerByte) || !isPositiveInteger(reorder.samples))) {
+    throw new DeviceProfileError(`${label}: "nchwcLayout.reorder" must have non-negative interceptMs and msPerByte and a whole number of samples`);
+  }
+  if (json.coldWeightMsPerByte !== undefined && !nonNegative(json.coldWeightMsPerByte)) {
+    throw new DeviceProfileError(`${label}: "coldWeightMsPerByte" must be a non-negative number`);
+  }
+  if (json.coreCacheBytes !== undefined && json.coreCacheBytes !== null && !isPositiveInteger(json.coreCacheBytes)) {
+    throw new DeviceProfileError(`${label}: "coreCacheBytes" must be null or a whole number of bytes`);
+  }
+  if (json.replicaWeightBytes !== undefined && !isPositiveInteger(json.replicaWeightBytes)) {
+    throw new DeviceProfileError(`${label}: "replicaWeightBytes" must be a whole number of bytes`);
   }
   const kernelOverhead = json.profilerOverheadMsPerKernel;
   if (kernelOverhead !== undefined && (typeof kernelOverhead !== 'number' || !Number.isFinite(kernelOverhead) || kernelOverhead < 0)) {
@@ -1081,6 +1196,12 @@ async function previousProfile(outFile: string, ep: ExecutionProviderName, devic
   if (previous.threads !== undefined && previous.threads !== threads) {
     return { profile: null, note: `starting over: ${outFile} was measured with ${previous.threads} onnxruntime threads, this sweep runs ${threads}` };
   }
+  if (previous.replicaWeightBytes !== REPLICA_WEIGHT_BYTES) {
+    return {
+      profile: null,
+      note: `starting over: the samples in ${outFile} timed each layer ${previous.replicaWeightBytes === undefined ? 'alone, its weights left in the core\'s cache' : `over ${previous.replicaWeightBytes} bytes of copies`}, this sweep over ${REPLICA_WEIGHT_BYTES} bytes of copies`
+    };
+  }
   if (previous.profilerOverheadMsPerKernel === undefined) {
     return { profile: null, note: `starting over: the samples in ${outFile} still hold the profiler's own per-kernel cost` };
   }
@@ -1105,6 +1226,7 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
   const elapsedS = (): number => (performance.now() - started) / 1000;
   const grid = options.grid ?? sweepGrid();
   const device = deviceInfo(options.ep);
+  const coreCacheBytes = readCoreCacheBytes();
   const { sessionOptions } = await sessionOptionsFor(options.ep);
   const threads = intraOpThreads();
 
@@ -1114,6 +1236,7 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
   let overheadMs: number | null = null;
   let kernelOverheadMs: number | null = null;
   let nchwcLayout: NchwcLayout | null | undefined;
+  let coldWeightMsPerByte: number | undefined;
   if (options.resume ?? true) {
     const previous = await previousProfile(options.outFile, options.ep, device, threads);
     if (previous.note) note(previous.note);
@@ -1123,6 +1246,7 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
       overheadMs = previous.profile.overheadMs;
       kernelOverheadMs = previous.profile.profilerOverheadMsPerKernel ?? null;
       nchwcLayout = previous.profile.nchwcLayout;
+      coldWeightMsPerByte = previous.profile.coldWeightMsPerByte;
     }
   }
   if (nchwcLayout === undefined) {
@@ -1152,7 +1276,10 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
     complete: [...gridKeys].every((key) => measuredKeys.has(key)),
     overheadMs: overheadMs ?? 0,
     profilerOverheadMsPerKernel: kernelOverheadMs ?? 0,
-    nchwcLayout: nchwcLayout ?? null,
+    nchwcLayout: nchwcLayout ? withReorderFit(nchwcLayout, fitReorders(samples)) : null,
+    replicaWeightBytes: REPLICA_WEIGHT_BYTES,
+    coreCacheBytes,
+    ...(coldWeightMsPerByte !== undefined ? { coldWeightMsPerByte } : {}),
     fits,
     typeErrors: layerTypeErrors(samples, fits),
     samples
@@ -1168,6 +1295,14 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
 
   save();
   const traceFolder = mkdtempSync(path.join(os.tmpdir(), 'neurosurgeon-characterize-'));
+  if (coldWeightMsPerByte === undefined && !options.signal?.aborted) {
+    note('timing layers with weights alone and as copies, for what cold weights cost…');
+    try {
+      coldWeightMsPerByte = (await calibrateColdWeights(sessionOptions, traceFolder, options.signal, kernelOverheadMs ?? 0, seed)) ?? undefined;
+    } catch (error) {
+      note(`cold-weight calibration failed (${firstLine(error)}); predictions will not tell small models apart`);
+    }
+  }
   let unsaved = 0;
   let lastSave = elapsedS();
   let rates = NOMINAL_RATES;
@@ -1177,16 +1312,25 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
     let sample: LayerSample | null = null;
     try {
       const built = buildConfig(config, seed, level);
-      const timing = await timeKernel(built.bytes, built.feeds, sessionOptions, traceFolder, options.signal, kernelOverheadMs ?? 0, level);
+      const timing = await timeKernel(built.bytes, built.feeds, sessionOptions, traceFolder, options.signal, kernelOverheadMs ?? 0, level, built.replicas);
       if (timing !== null) {
-        sample = { layerType: config.layerType, features: built.features, ms: timing.ms, rawMs: timing.rawMs, config: config.key, passes: pass, ...(level !== CHARACTERIZATION_OPTIMIZATION ? { level } : {}) };
+        sample = {
+          layerType: config.layerType,
+          features: built.features,
+          ms: timing.ms,
+          rawMs: timing.rawMs,
+          config: config.key,
+          passes: pass,
+          ...(level !== CHARACTERIZATION_OPTIMIZATION ? { level } : {}),
+          ...(timing.reorders.length > 0 ? { reorders: timing.reorders } : {})
+        };
       }
     } catch (error) {
       note(`${config.key}: failed (${firstLine(error)})`);
     }
     if (!sample) return false;
     if (existing) {
-      if (sample.ms < existing.ms) Object.assign(existing, { ms: sample.ms, rawMs: sample.rawMs });
+      if (sample.ms < existing.ms) Object.assign(existing, { ms: sample.ms, rawMs: sample.rawMs }, sample.reorders ? { reorders: sample.reorders } : {});
       existing.passes = pass;
     } else {
       samples.push(sample);

@@ -3,13 +3,21 @@
 // Mul) is not; and the committed rules (resources/fusion-rules.json) were found on the
 // runtime installed here and agree with a fresh probe of those patterns. The blocked (NCHWc)
 // layout probe finds this CPU's block, and the rule prediction applies (runsBlocked) says
-// of each Conv geometry what the runtime's optimised graph shows.
+// of each Conv geometry what the runtime's optimised graph shows; the layout reorders
+// prediction places (nchwcReorders) are the ones the runtime adds to every real export and
+// to the zoo's CNNs.
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzeModel } from '../../app/analysis/analyze.js';
 import { readOnnxModel } from '../../app/onnx/reader.js';
 import { runsBlocked } from '../../app/prediction/features.js';
+import { nchwcReorders } from '../../app/prediction/nchwc-layout.js';
+import { analyzeModelFile } from '../model/analyze-file.js';
+import { listRealModels } from '../model/real-models.js';
+import { ensureZooModel } from '../model/zoo-files.js';
+import { defaultZooDir } from '../files/paths.js';
 import { FUSION_PATTERNS } from '../../app/prediction/fusion.js';
-import { convRunsBlocked, probeConvModel, probeNchwcLayout, probePattern, readFusionRules, runtimeVersion } from './fusion-probe.js';
+import { convRunsBlocked, probeConvModel, probeNchwcLayout, probePattern, readFusionRules, runtimeReorders, runtimeVersion } from './fusion-probe.js';
 
 const pattern = (id: string) => {
   const found = FUSION_PATTERNS.find((p) => p.id === id);
@@ -60,4 +68,16 @@ describe('blocked (NCHWc) layout', () => {
       expect([inChannels, outChannels, group, runsBlocked(conv, analysis, model.graph, layout)]).toEqual([inChannels, outChannels, group, await convRunsBlocked(bytes)]);
     }
   });
+
+  it('places the reorders the runtime adds to every real export and the zoo CNNs', async () => {
+    const layout = await probeNchwcLayout();
+    const files = [...listRealModels().map((m) => m.file), ...['lenet', 'mobilenet-v2', 'googlenet'].map((id) => ensureZooModel(id, defaultZooDir()))];
+    for (const file of files) {
+      const analyzed = await analyzeModelFile(file);
+      const predicted = nchwcReorders(analyzed.analysis, analyzed.model.graph, layout);
+      const runtime = await runtimeReorders(file);
+      const tensors = (kind: string) => predicted.filter((r) => r.kind === kind).map((r) => r.tensor).sort();
+      expect([path.basename(file), tensors('ReorderInput'), tensors('ReorderOutput')]).toEqual([path.basename(file), runtime.input.sort(), runtime.output.sort()]);
+    }
+  }, 120_000);
 });

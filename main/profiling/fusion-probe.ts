@@ -138,17 +138,36 @@ export function probeConvModel(inChannels: number, outChannels: number, group: n
   return builder.toBytes();
 }
 
-/** Whether onnxruntime, at 'all', runs `model`'s Conv in its blocked NCHWc layout (read from the optimised graph it saves). */
-export async function convRunsBlocked(model: Uint8Array): Promise<boolean> {
+/** The graph onnxruntime runs at 'all' for `model` (bytes or a file), as it saves it. */
+async function optimizedAtAll(model: Uint8Array | string): Promise<OnnxModel> {
   const folder = mkdtempSync(path.join(os.tmpdir(), 'neurosurgeon-nchwc-'));
   try {
     const optimizedPath = path.join(folder, 'optimized.onnx');
-    const session = await ort.InferenceSession.create(model, { ...threadOptions(), graphOptimizationLevel: 'all', logSeverityLevel: 3, optimizedModelFilePath: optimizedPath });
+    const options = { ...threadOptions(), graphOptimizationLevel: 'all' as const, logSeverityLevel: 3 as const, optimizedModelFilePath: optimizedPath };
+    const session = typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
     await session.release();
-    return readOnnxModel(readFileSync(optimizedPath)).graph.nodes.some((node) => node.domain === NCHWC_DOMAIN);
+    return readOnnxModel(readFileSync(optimizedPath));
   } finally {
     rmSync(folder, { recursive: true, force: true });
   }
+}
+
+/**
+ * The layout reorders onnxruntime adds to `model` at 'all', by the original tensor each
+ * reads (ReorderInput) or writes back (ReorderOutput): what app/prediction/nchwc-layout.ts
+ * nchwcReorders predicts without the runtime.
+ */
+export async function runtimeReorders(model: Uint8Array | string): Promise<{ input: string[]; output: string[] }> {
+  const nodes = (await optimizedAtAll(model)).graph.nodes.filter((node) => node.domain === NCHWC_DOMAIN);
+  return {
+    input: nodes.filter((node) => node.opType === 'ReorderInput').map((node) => node.inputs[0]),
+    output: nodes.filter((node) => node.opType === 'ReorderOutput').map((node) => node.outputs[0])
+  };
+}
+
+/** Whether onnxruntime, at 'all', runs `model`'s Conv in its blocked NCHWc layout (read from the optimised graph it saves). */
+export async function convRunsBlocked(model: Uint8Array): Promise<boolean> {
+  return (await optimizedAtAll(model)).graph.nodes.some((node) => node.domain === NCHWC_DOMAIN);
 }
 
 /**
