@@ -83,8 +83,8 @@ describe('profile → plan', () => {
 
 describe('characterize → predict → plan', () => {
   it('fits this CPU in a short budget and predicts a model it never ran', () => {
-    // Long enough for the cheapest configurations of all 16 layer types round-robin and a few fits.
-    const sweep = cli('characterize', '--budget-s', '14', '--out', 'device.json');
+    // Long enough, after the one-off probes (blocked layout, profiler cost, cold weights), for the cheapest configurations of all 18 layer types round-robin and a few fits.
+    const sweep = cli('characterize', '--budget-s', '18', '--out', 'device.json');
     expect(sweep.code).toBe(0);
     expect(sweep.stdout).toMatch(/configurations in \d+ s/);
     const device = JSON.parse(readFileSync(path.join(dir, 'device.json'), 'utf8'));

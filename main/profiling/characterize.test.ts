@@ -2,7 +2,9 @@
 // profile with every type sampled and conv/fc fitted; resuming keeps earlier samples and
 // adds new ones; cancelling saves and throws; a profile of another device starts over;
 // profile files are checked with one-line errors; the integer layer types run and are
-// recorded as their own types. About 50 s in all.
+// recorded as their own types; layers with weights are timed as copies (a profile timed
+// alone starts over) and what cold weights cost is recorded; the layout reorders around
+// kernels at all are timed and fitted. About 80 s in all.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -38,7 +40,7 @@ describe('characterizeDevice', () => {
   it('writes a device profile with samples of every type and conv and fc fitted', async () => {
     const events: CharacterizeProgress[] = [];
     // Enough for every type's cheapest configurations round-robin and then conv's and fc's to a fit (7 samples each), on a loaded machine too.
-    const budgetS = 24;
+    const budgetS = 28;
     first = await characterizeDevice({ ep: 'cpu', budgetS, outFile, onProgress: (e) => events.push(e) });
     const saved = await readDeviceProfile(outFile);
     expect(saved.configurations).toBe(first.configurations);
@@ -225,6 +227,9 @@ describe('kernels at all', () => {
     const levelGrid = kernelLevelGrid(all);
     expect(levelGrid.slice(0, 7).map((c) => c.layerType)).toEqual(['conv', 'groupedConv', 'depthwiseConv', 'pooling', 'activation', 'normalization', 'activation']);
     expect(levelGrid.some((c) => c.key.startsWith('normalization kernel LayerNormalization'))).toBe(true);
+    // Inverted-residual blocks' pointwise convs over large maps are all timed at all.
+    expect(levelGrid.map((c) => c.key)).toEqual(expect.arrayContaining(['conv Conv c=24 hw=112 k=1 s=1 f=144 g=1', 'conv Conv c=24 hw=56 k=1 s=1 f=144 g=1', 'conv Conv c=144 hw=56 k=1 s=1 f=24 g=1']));
+    expect(levelGrid.filter((c) => c.layerType === 'conv')).toHaveLength(90);
     const grid = [...all.filter((c) => c.layerType === 'activation').slice(0, 8), ...all.filter((c) => c.layerType === 'normalization').slice(0, 8)];
     // The kernel-level phase has a quarter of the budget: enough here for its first few configurations, the Gelu kernel the third.
     const profile = await characterizeDevice({ ep: 'cpu', budgetS: 40, outFile: path.join(folder, 'kernel-level.json'), grid, kernelLevel: true, adaptive: false });

@@ -499,6 +499,10 @@ function* cartesian<A, B>(as: readonly A[], bs: readonly B[]): Generator<[A, B]>
   for (const a of as) for (const b of bs) yield [a, b];
 }
 
+/** Input and output channels of inverted-residual blocks' pointwise convs (expansion and projection). */
+const POINTWISE_SHAPES = [[16, 96], [24, 144], [32, 192], [40, 240], [96, 24], [144, 24], [144, 32], [192, 32], [240, 40], [32, 16], [64, 384], [384, 64]] as const;
+const isPointwise = (config: SweepConfig): boolean => config.layerType === 'conv' && / k=1 s=1 /.test(config.key) && POINTWISE_SHAPES.some(([c, f]) => config.key.includes(` c=${c} `) && config.key.includes(` f=${f} `));
+
 function gridByType(): Record<LayerType, SweepConfig[]> {
   const conv: SweepConfig[] = [];
   for (const size of [7, 14, 28, 56, 112])
@@ -521,6 +525,10 @@ function gridByType(): Record<LayerType, SweepConfig[]> {
     const narrow = Math.max(4, Math.round(c / 4));
     return ratio === 4 ? convConfig('conv', narrow, 1, 1, 1, c) : convConfig('conv', c, 1, 1, 1, narrow);
   });
+  // The pointwise (1×1) convs of inverted-residual blocks (MobileNet's, EfficientNet's): few
+  // channels expanded six times and projected back, over large maps, where a conv's output
+  // and input weigh more than its multiply-adds.
+  const pointwise = POINTWISE_SHAPES.flatMap(([c, f]) => [112, 56, 28].filter((size) => Math.max(c, f) * size * size <= 2e6).map((size) => convConfig('conv', c, size, 1, 1, f)));
   // Grouped, not depthwise (RegNet's, ResNeXt's): channels per group 8–64.
   const grouped: SweepConfig[] = [];
   for (const c of [32, 48, 64, 128, 224, 256, 440])
@@ -623,7 +631,7 @@ function gridByType(): Record<LayerType, SweepConfig[]> {
   const qelementwise = [...imageShapes, ...tinyMaps].map((shape) => qelementwiseConfig(shape));
 
   return {
-    conv: [...spread(conv, 220), ...stems, ...wide, ...excitation],
+    conv: [...spread(conv, 220), ...stems, ...wide, ...excitation, ...pointwise],
     groupedConv: spread(grouped, 50),
     depthwiseConv: spread(depthwise, 80),
     fc: [...gemm, ...smallGemm],
@@ -708,7 +716,13 @@ const KERNEL_LEVEL_BUDGET_SHARE = 0.25;
 
 /** The kernel-level configurations, round-robin across the types (and the fused kernels), so a phase the budget cuts short still has each type's. */
 export function kernelLevelGrid(grid: readonly SweepConfig[]): SweepConfig[] {
-  const lists = Object.entries(KERNEL_LEVEL_TYPES).map(([type, count]) => spread(grid.filter((c) => c.layerType === type && !c.key.startsWith(ADAPTIVE_KEY_PREFIX)), count ?? 0));
+  const lists = Object.entries(KERNEL_LEVEL_TYPES).map(([type, count]) => {
+    const ofType = grid.filter((c) => c.layerType === type && !c.key.startsWith(ADAPTIVE_KEY_PREFIX));
+    // Blocked pointwise convs over large maps are where the fits at 'all' missed most: all of them, interleaved with the spread.
+    const pointwise = ofType.filter(isPointwise);
+    const rest = spread(ofType.filter((c) => !isPointwise(c)), Math.max(0, (count ?? 0) - pointwise.length));
+    return rest.flatMap((config, i) => (i < pointwise.length ? [pointwise[i], config] : [config])).concat(pointwise.slice(rest.length));
+  });
   const types = new Set(grid.map((c) => c.layerType));
   lists.push(fusedKernelConfigs().filter((c) => types.has(c.layerType)));
   const ordered: SweepConfig[] = [];
@@ -1041,7 +1055,7 @@ async function timeKernel(
 let traceCounter = 0;
 
 /** FC layers of 0.25–2.3 MiB of weights, timed alone and as copies to find what cold weights cost. */
-const COLD_WEIGHT_PROBES = [[256, 256], [512, 512], [300, 1000], [1024, 256], [768, 768]] as const;
+const COLD_WEIGHT_PROBES = [[256, 256], [512, 512], [300, 1000], [768, 768]] as const;
 
 /**
  * What a layer's weights cost when they come from beyond the core's cache, ms per weight
@@ -1295,7 +1309,8 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
 
   save();
   const traceFolder = mkdtempSync(path.join(os.tmpdir(), 'neurosurgeon-characterize-'));
-  if (coldWeightMsPerByte === undefined && !options.signal?.aborted) {
+  // Only a sweep that times copies needs what cold weights cost (a grid of weightless layers does not).
+  if (coldWeightMsPerByte === undefined && !options.signal?.aborted && grid.some((config) => layerReplicas(config.weightBytes) > 1)) {
     note('timing layers with weights alone and as copies, for what cold weights cost…');
     try {
       coldWeightMsPerByte = (await calibrateColdWeights(sessionOptions, traceFolder, options.signal, kernelOverheadMs ?? 0, seed)) ?? undefined;
