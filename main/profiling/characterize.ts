@@ -23,7 +23,7 @@
 // wall time of session.run on a one-float Identity model) and recorded as the per-run
 // cost outside the kernels, for whole-model estimates; it is not subtracted from samples.
 // What IS subtracted from every kernel event is the profiler's own bookkeeping
-// (`profilerOverheadMsPerKernel`, calibrated once per sweep by main/profiling/profiler.ts, as a
+// (`profilerOverheadMsPerKernel`, calibrated once per sweep and process by main/profiling/profiler.ts, as a
 // profile of a real model does), so a sample is what the layer adds to a plain run.
 // The layer runs as inside a model (buildConfig): each output is read by a Shape kernel
 // — a layer whose output is a graph output gets a fresh output buffer on every run,
@@ -1054,6 +1054,29 @@ async function timeKernel(
 }
 let traceCounter = 0;
 
+/**
+ * The one-off calibrations of a sweep (the profiler's own cost, what cold weights cost) are
+ * properties of this machine and runtime, which do not change while a process runs: a
+ * second sweep in the same process (the studio's, or a test's) reuses them. A calibration
+ * that was cancelled (null) is not kept.
+ */
+const calibrations = new Map<string, Promise<number | null>>();
+async function onceThisProcess<T extends number | null>(key: string, calibrate: () => Promise<T>): Promise<T> {
+  const known = calibrations.get(key);
+  if (known) {
+    const value = await known;
+    if (value !== null) return value as T;
+  }
+  const pending = calibrate();
+  calibrations.set(key, pending);
+  const value = await pending.catch((error: unknown) => {
+    calibrations.delete(key);
+    throw error;
+  });
+  if (value === null) calibrations.delete(key);
+  return value;
+}
+
 /** FC layers of 0.25–2.3 MiB of weights, timed alone and as copies to find what cold weights cost. */
 const COLD_WEIGHT_PROBES = [[256, 256], [512, 512], [300, 1000], [768, 768]] as const;
 
@@ -1267,7 +1290,7 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
     note('testing which convolutions onnxruntime runs in its blocked layout…');
     nchwcLayout = await probeNchwcLayout();
   }
-  kernelOverheadMs ??= (await calibrateProfilerOverhead(options.signal)).kernelMs;
+  kernelOverheadMs ??= await onceThisProcess(`profiler ${threads}`, async () => (await calibrateProfilerOverhead(options.signal)).kernelMs);
   overheadMs ??= await measureOverheadMs(sessionOptions);
 
   const gridKeys = new Set(grid.map((config) => config.key));
@@ -1313,7 +1336,8 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
   if (coldWeightMsPerByte === undefined && !options.signal?.aborted && grid.some((config) => layerReplicas(config.weightBytes) > 1)) {
     note('timing layers with weights alone and as copies, for what cold weights cost…');
     try {
-      coldWeightMsPerByte = (await calibrateColdWeights(sessionOptions, traceFolder, options.signal, kernelOverheadMs ?? 0, seed)) ?? undefined;
+      const kernelMs = kernelOverheadMs ?? 0;
+      coldWeightMsPerByte = (await onceThisProcess(`cold weights ${threads} ${kernelMs}`, () => calibrateColdWeights(sessionOptions, traceFolder, options.signal, kernelMs, seed))) ?? undefined;
     } catch (error) {
       note(`cold-weight calibration failed (${firstLine(error)}); predictions will not tell small models apart`);
     }
