@@ -9,8 +9,9 @@
 // each reorder with the device profile's reorder fit and adds it to the layer whose kernel
 // region onnxruntime's trace attributes it to: the converted Conv reading it (input), or
 // the blocked layer whose output it turns back (output).
-import type { LayerAnalysis, ModelAnalysis } from '../analysis/types.js';
-import type { OnnxGraph } from '../onnx/model.js';
+import type { ModelAnalysis } from '../analysis/types.js';
+import { isStatic, staticElementCount } from '../analysis/shape-math.js';
+import type { Dim, OnnxGraph } from '../onnx/model.js';
 import type { LayerSample, NchwcLayout, ReorderFit } from '../profiling/types.js';
 import { runsBlocked } from './features.js';
 
@@ -29,11 +30,7 @@ const KEEPS_BLOCKED_UNARY = new Set(['Relu', 'Clip', 'Sigmoid', 'HardSigmoid', '
 const BLOCKED_POOLS = new Set(['MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool']);
 const KEEPS_BLOCKED_SAME_SHAPE = new Set(['Add', 'Sum', 'Mul']);
 
-function staticShape(shape: readonly (number | string | null)[] | null | undefined): number[] | null {
-  return shape && shape.every((d): d is number => typeof d === 'number') ? (shape as number[]) : null;
-}
-
-const product = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);
+const sameShape = (a: readonly number[] | null, b: readonly number[] | null): boolean => a !== null && b !== null && a.length === b.length && a.every((d, i) => d === b[i]);
 
 /**
  * The reorders onnxruntime adds around its blocked layers of `analysis`, in layer order,
@@ -42,23 +39,24 @@ const product = (dims: readonly number[]): number => dims.reduce((a, b) => a * b
 export function nchwcReorders(analysis: ModelAnalysis, graph: OnnxGraph, layout: NchwcLayout | null): LayoutReorder[] {
   if (!layout) return [];
   const block = layout.blockSize;
-  const shapeOf = (tensor: string): number[] | null => staticShape(analysis.tensors.get(tensor)?.shape);
+  const staticOf = (shape: Dim[] | null | undefined): number[] | null => (shape && isStatic(shape) ? shape : null);
+  const shapeOf = (tensor: string): number[] | null => staticOf(analysis.tensors.get(tensor)?.shape);
   const blocked = new Map<string, number>(); // tensor → the layer that wrote it blocked
   const reordered = new Set<string>(); // plain tensors with a ReorderOutput already
   const reorderedIn = new Set<string>(); // plain tensors with a ReorderInput already (every converted Conv reading one shares it)
   const reorders: LayoutReorder[] = [];
-  const weights = (layer: LayerAnalysis): Set<string> => new Set(layer.weightInputs);
   const toPlain = (tensor: string): void => {
     const producer = blocked.get(tensor);
     const shape = shapeOf(tensor);
     if (producer === undefined || reordered.has(tensor) || !shape) return;
     reordered.add(tensor);
-    reorders.push({ layer: producer, kind: 'ReorderOutput', tensor, bytes: 4 * product(shape) });
+    reorders.push({ layer: producer, kind: 'ReorderOutput', tensor, bytes: 4 * (staticElementCount(shape) ?? 0) });
   };
   for (const layer of analysis.layers) {
-    const data = layer.inputs.filter((name) => name !== '' && !weights(layer).has(name));
+    const weights = new Set(layer.weightInputs);
+    const data = layer.inputs.filter((name) => name !== '' && !weights.has(name));
     const output = layer.outputs[0];
-    const outShape = staticShape(output?.shape);
+    const outShape = staticOf(output?.shape);
     let keeps = false;
     const conv = runsBlocked(layer, analysis, graph, layout);
     if (conv === true) {
@@ -78,7 +76,7 @@ export function nchwcReorders(analysis: ModelAnalysis, graph: OnnxGraph, layout:
     } else if (KEEPS_BLOCKED_UNARY.has(layer.opType) && layer.domain === '') {
       keeps = data.length >= 1 && blocked.has(data[0]);
     } else if (KEEPS_BLOCKED_SAME_SHAPE.has(layer.opType) && layer.domain === '') {
-      keeps = data.length >= 2 && data.every((name) => blocked.has(name) && JSON.stringify(shapeOf(name)) === JSON.stringify(outShape)) && layer.weightInputs.length === 0;
+      keeps = data.length >= 2 && data.every((name) => blocked.has(name) && sameShape(shapeOf(name), outShape)) && layer.weightInputs.length === 0;
     } else if (layer.opType === 'Concat' && layer.domain === '') {
       const axis = graph.nodes[layer.nodeIndex]?.attributes.get('axis');
       const value = axis?.kind === 'int' ? axis.value : null;

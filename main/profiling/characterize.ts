@@ -499,9 +499,16 @@ function* cartesian<A, B>(as: readonly A[], bs: readonly B[]): Generator<[A, B]>
   for (const a of as) for (const b of bs) yield [a, b];
 }
 
-/** Input and output channels of inverted-residual blocks' pointwise convs (expansion and projection). */
-const POINTWISE_SHAPES = [[16, 96], [24, 144], [32, 192], [40, 240], [96, 24], [144, 24], [144, 32], [192, 32], [240, 40], [32, 16], [64, 384], [384, 64]] as const;
-const isPointwise = (config: SweepConfig): boolean => config.layerType === 'conv' && / k=1 s=1 /.test(config.key) && POINTWISE_SHAPES.some(([c, f]) => config.key.includes(` c=${c} `) && config.key.includes(` f=${f} `));
+/**
+ * The pointwise (1×1) convs of inverted-residual blocks (MobileNet's, EfficientNet's): few
+ * channels expanded six times and projected back, over large maps, where a conv's output
+ * and input weigh more than its multiply-adds.
+ */
+function pointwiseConfigs(): SweepConfig[] {
+  const shapes = [[16, 96], [24, 144], [32, 192], [40, 240], [96, 24], [144, 24], [144, 32], [192, 32], [240, 40], [32, 16], [64, 384], [384, 64]] as const;
+  return shapes.flatMap(([c, f]) => [112, 56, 28].filter((size) => Math.max(c, f) * size * size <= 2e6).map((size) => convConfig('conv', c, size, 1, 1, f)));
+}
+const POINTWISE_KEYS = new Set(pointwiseConfigs().map((config) => config.key));
 
 function gridByType(): Record<LayerType, SweepConfig[]> {
   const conv: SweepConfig[] = [];
@@ -525,10 +532,6 @@ function gridByType(): Record<LayerType, SweepConfig[]> {
     const narrow = Math.max(4, Math.round(c / 4));
     return ratio === 4 ? convConfig('conv', narrow, 1, 1, 1, c) : convConfig('conv', c, 1, 1, 1, narrow);
   });
-  // The pointwise (1×1) convs of inverted-residual blocks (MobileNet's, EfficientNet's): few
-  // channels expanded six times and projected back, over large maps, where a conv's output
-  // and input weigh more than its multiply-adds.
-  const pointwise = POINTWISE_SHAPES.flatMap(([c, f]) => [112, 56, 28].filter((size) => Math.max(c, f) * size * size <= 2e6).map((size) => convConfig('conv', c, size, 1, 1, f)));
   // Grouped, not depthwise (RegNet's, ResNeXt's): channels per group 8–64.
   const grouped: SweepConfig[] = [];
   for (const c of [32, 48, 64, 128, 224, 256, 440])
@@ -631,7 +634,7 @@ function gridByType(): Record<LayerType, SweepConfig[]> {
   const qelementwise = [...imageShapes, ...tinyMaps].map((shape) => qelementwiseConfig(shape));
 
   return {
-    conv: [...spread(conv, 220), ...stems, ...wide, ...excitation, ...pointwise],
+    conv: [...spread(conv, 220), ...stems, ...wide, ...excitation, ...pointwiseConfigs()],
     groupedConv: spread(grouped, 50),
     depthwiseConv: spread(depthwise, 80),
     fc: [...gemm, ...smallGemm],
@@ -719,8 +722,8 @@ export function kernelLevelGrid(grid: readonly SweepConfig[]): SweepConfig[] {
   const lists = Object.entries(KERNEL_LEVEL_TYPES).map(([type, count]) => {
     const ofType = grid.filter((c) => c.layerType === type && !c.key.startsWith(ADAPTIVE_KEY_PREFIX));
     // Blocked pointwise convs over large maps are where the fits at 'all' missed most: all of them, interleaved with the spread.
-    const pointwise = ofType.filter(isPointwise);
-    const rest = spread(ofType.filter((c) => !isPointwise(c)), Math.max(0, (count ?? 0) - pointwise.length));
+    const pointwise = ofType.filter((c) => POINTWISE_KEYS.has(c.key));
+    const rest = spread(ofType.filter((c) => !POINTWISE_KEYS.has(c.key)), Math.max(0, (count ?? 0) - pointwise.length));
     return rest.flatMap((config, i) => (i < pointwise.length ? [pointwise[i], config] : [config])).concat(pointwise.slice(rest.length));
   });
   const types = new Set(grid.map((c) => c.layerType));
