@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const external = ['onnxruntime-node', 'electron'];
+const external = ['onnxruntime-node', 'electron', 'sharp'];
 
 const nodeBundles = build({
   absWorkingDir: root,

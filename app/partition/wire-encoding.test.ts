@@ -67,7 +67,7 @@ describe('whyNotApplicableAtCut', () => {
   });
   it('lists the encodings a cut allows (what the studio\'s export offers)', () => {
     const image = { name: 'input', elementType: 'float32' as const, dims: [1, 3, 32, 32], isModelInput: true };
-    expect(encodingsForCut([image])).toEqual(['fp32', 'fp32+deflate', 'fp16', 'fp16+deflate', 'int8', 'int8+deflate', 'uint8', 'uint8+deflate', 'jpeg']);
+    expect(encodingsForCut([image])).toEqual(['fp32', 'fp32+deflate', 'fp16', 'fp16+deflate', 'int8', 'int8+deflate', 'uint8', 'uint8+deflate', 'jpeg', 'jpeg95']);
     expect(encodingsForCut([hidden])).toEqual(['fp32', 'fp32+deflate', 'fp16', 'fp16+deflate', 'int8', 'int8+deflate']);
     expect(encodingsForCut([ids])).toEqual(['fp32', 'fp32+deflate']);
     expect(encodingsForCut([])).toEqual(['fp32']);

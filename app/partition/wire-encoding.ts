@@ -28,9 +28,9 @@ export type WireDatatype = 'FP32' | 'FP16' | 'INT8' | 'UINT8' | 'BYTES' | 'AS_IS
 
 export const DEFAULT_JPEG_QUALITY = 90;
 
-/** Every encoding `auto` tries for a crossing tensor (the input also gets uint8 and JPEG). */
+/** Every encoding `auto` tries for a crossing tensor (the input also gets uint8 and JPEG at quality 90 and 95). */
 export const TENSOR_ENCODINGS: readonly string[] = ['fp32', 'fp32+deflate', 'fp16', 'fp16+deflate', 'int8', 'int8+deflate'];
-export const INPUT_ENCODINGS: readonly string[] = [...TENSOR_ENCODINGS, 'uint8', 'uint8+deflate', 'jpeg'];
+export const INPUT_ENCODINGS: readonly string[] = [...TENSOR_ENCODINGS, 'uint8', 'uint8+deflate', 'jpeg', 'jpeg95'];
 
 export class WireEncodingError extends Error {
   override name = 'WireEncodingError';

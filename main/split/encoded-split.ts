@@ -133,7 +133,7 @@ export async function evaluateCut(
             applied = { base: 'fp32', deflate: encoding.deflate };
           }
           const affine = applied.base === 'int8' || applied.base === 'uint8' || applied.base === 'jpeg' ? affineFor(ranges, t.name, applied.base === 'int8' ? 'int8' : 'uint8') : undefined;
-          const trip = roundTrip(tensor, applied, affine);
+          const trip = await roundTrip(tensor, applied, affine);
           total.bytes += trip.wireBytes;
           total.encodeMs += trip.encodeMs;
           total.decodeMs += trip.decodeMs;
