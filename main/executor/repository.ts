@@ -314,8 +314,11 @@ export const PLATFORM = 'onnxruntime_onnx';
 export const MODEL_FILE = 'model.onnx';
 const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
-/** Where a version's model comes from: a file (with its folder, for external data) or bytes in memory. */
-export type ModelSource = { kind: 'file'; path: string } | { kind: 'memory'; bytes: Uint8Array };
+/**
+ * Where a version's model comes from: a file (with its folder, for external data) or bytes in
+ * memory. A file may come with its content hash already known (a part built here, part-files.ts).
+ */
+export type ModelSource = { kind: 'file'; path: string; sha256?: string } | { kind: 'memory'; bytes: Uint8Array };
 
 /** One model's sessions (one per worker), shared by every name and version loaded with these bytes. */
 interface Instance {
@@ -456,6 +459,16 @@ export class ModelRepository {
     return this.exclusive(name, () => this.loadNow(name, request));
   }
 
+  /**
+   * Loads `name` (one version) from a file whose content hash is known: a part built here
+   * (part-files.ts), its weights in the files it references. Like an upload without --models,
+   * unloading forgets it.
+   */
+  loadFile(name: string, file: string, sha256: string): Promise<LoadOutcome> {
+    checkModelName(name);
+    return this.exclusive(name, () => this.install(name, new Map([[1, { kind: 'file', path: file, sha256 }]]), this.models.get(name), true));
+  }
+
   private async loadNow(name: string, request?: LoadRequest): Promise<LoadOutcome> {
     const files = request?.files ?? [];
     const record = this.models.get(name);
@@ -544,7 +557,7 @@ export class ModelRepository {
   }
 
   private async instanceFor(source: ModelSource, name: string, version: number): Promise<{ instance: Instance; reused: boolean }> {
-    const sha256 = source.kind === 'memory' ? sha256Of(source.bytes) : await this.sha256OfVersion(source.path);
+    const sha256 = source.kind === 'memory' ? sha256Of(source.bytes) : (source.sha256 ?? (await this.sha256OfVersion(source.path)));
     const existing = this.instances.get(sha256);
     if (existing) return { instance: existing, reused: true };
     let opened;

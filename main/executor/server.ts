@@ -64,11 +64,12 @@ import {
   type EncodedBody,
   type ServerMetadata
 } from './protocol.js';
-import { checkModelName, ModelRepository, SessionError, SessionWorkers, type ResolvedModel } from './repository.js';
+import { checkModelName, ModelRepository, SessionError, SessionWorkers, type LoadOutcome, type ResolvedModel } from './repository.js';
 import { ModelStatsBook, type ModelStatistics } from './model-stats.js';
 import { tritonModelConfig, type TritonModelConfig } from './triton-config.js';
 import { ortTypeOf } from './protocol.js';
-import { parseBuildRequest, sha256Hex, SourceStore, type PartBuilder } from './sources.js';
+import { parseBuildRequest, sha256Hex, SourceStore, type BuiltPart, type PartBuilder } from './sources.js';
+import { PartFiles } from './part-files.js';
 import { parseForward, slowedDeviceProfile, slowedProfile, UpstreamClients, type UpstreamOptions } from './device.js';
 import { characterizeInChildProcess } from '../profiling/characterize-process.js';
 import { DeviceProfileError } from '../profiling/characterize.js';
@@ -534,6 +535,7 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
   );
   const expectedToken = options.token !== undefined ? digest(options.token) : null;
   const sourceStore = new SourceStore(options.maxSourceBytes ?? 2 << 30);
+  const partFiles = new PartFiles((sha256) => sourceStore.has(sha256));
   const slowdown = options.slowdown ?? 1;
   const upstreamClients = options.upstream ? new UpstreamClients(options.upstream, options.timeoutMs) : null;
   /** Stretches a compute of `ms` to slowdown × ms (a sleep after it); returns the stretched time. */
@@ -774,24 +776,35 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
     if (!source) throw new ProtocolError(404, `no kept model with SHA-256 ${request.source.slice(0, 16)}… (PUT it to /v2/studio/sources/${request.source})`);
     if (!options.partBuilder) throw new ProtocolError(501, 'this executor builds no parts of models (started without the surgery code); upload the part');
     const started = performance.now();
-    let bytes: Uint8Array;
-    let describe: () => string;
+    let built: BuiltPart;
     try {
-      ({ bytes, describe } = await options.partBuilder(source, request.source, request));
+      built = await options.partBuilder(source, request.source, request);
     } catch (error) {
       if (error instanceof ProtocolError) throw error;
       throw new ProtocolError(400, `cannot build the ${request.part} of ${request.source.slice(0, 16)}…: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
     }
     for (const [what, expected, actual] of [
-      ['SHA-256', request.sha256, () => sha256Hex(bytes)],
-      ['description SHA-256', request.description, () => sha256Hex(Buffer.from(describe(), 'utf8'))]
+      ['SHA-256', request.sha256, () => sha256Hex(built.bytes())],
+      ['description SHA-256', request.description, () => sha256Hex(Buffer.from(built.describe(), 'utf8'))]
     ] as const) {
       if (expected === undefined) continue;
       const got = actual();
       if (got !== expected) throw new ProtocolError(409, `the ${request.part} built here has ${what} ${got.slice(0, 16)}…, not the ${expected.slice(0, 16)}… the client expects; upload it instead`);
     }
+    // Checked by its description, a part needs no bytes of its own weights: it is opened from a
+    // small file that references the kept model's (part-files.ts). Checked by its bytes' hash, it is those bytes.
+    let outcome: LoadOutcome;
+    if (request.sha256 === undefined && built.referencing) {
+      const sourceFile = await partFiles.sourceFile(request.source, source);
+      const part = await partFiles.writePart(built.referencing(sourceFile));
+      const buildMs = performance.now() - started;
+      outcome = await repository.loadFile(name, part.path, part.sha256);
+      await sendJson(context.res, 200, { ...outcome, buildMs: round(buildMs), sessionsCreated: repository.sessionsCreated });
+      return;
+    }
+    const bytes = built.bytes();
     const buildMs = performance.now() - started;
-    const outcome = await repository.load(name, { files: [{ path: '1/model.onnx', bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) }], parameters: {} });
+    outcome = await repository.load(name, { files: [{ path: '1/model.onnx', bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) }], parameters: {} });
     await sendJson(context.res, 200, { ...outcome, buildMs: round(buildMs), sessionsCreated: repository.sessionsCreated });
   }
 
@@ -1081,6 +1094,7 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
       await repository.close();
       await workers.close();
       sourceStore.clear();
+      partFiles.close();
       upstreamClients?.close();
       bodyBuffers.close();
       reclaimer.stop();

@@ -8,7 +8,9 @@
 // SHA-256 of its description (part-builder.ts: the part's inputs and outputs with types and
 // shapes, its nodes and its weights' names, a deterministic text both sides make from the
 // surgery's result). A build that differs is refused (409) and the client uploads that part
-// itself, so a mismatch costs an upload, never a wrong model. server.ts serves the routes:
+// itself, so a mismatch costs an upload, never a wrong model. A part checked by its
+// description is opened from a small file whose weights reference the kept model's bytes on
+// disk (part-files.ts), so no part's weights are encoded or copied. server.ts serves the routes:
 //   PUT  /v2/studio/sources/{sha256}       raw ONNX bytes (hash checked) → {"sha256","bytes","stored"}
 //   GET  /v2/studio/sources/{sha256}       → {"sha256","bytes"} or 404
 //   POST /v2/studio/models/{m}/build       {"source","part","localLayers","dimValues","sha256"|"description"} → the load outcome
@@ -28,8 +30,13 @@ export interface PartSpec {
 
 /** A built part: its ONNX bytes and its description, made when asked (main/split/part-builder.ts). */
 export interface BuiltPart {
-  bytes: Uint8Array;
+  bytes: () => Uint8Array;
   describe: () => string;
+  /**
+   * The part with its large weights referencing a file named `sourceFileName` that holds the
+   * kept model's bytes, beside it (part-files.ts): absent where nothing would be referenced.
+   */
+  referencing?: (sourceFileName: string) => Uint8Array;
 }
 
 /** Builds a part from a kept model's bytes (main/split/part-builder.ts). */
@@ -55,6 +62,10 @@ export class SourceStore {
   private readonly sources = new Map<string, Uint8Array>();
 
   constructor(readonly maxBytes: number) {}
+
+  has(sha256: string): boolean {
+    return this.sources.has(sha256);
+  }
 
   get(sha256: string): Uint8Array | undefined {
     const bytes = this.sources.get(sha256);

@@ -2,7 +2,9 @@
 // head or tail from a kept whole model with the very surgery the client runs (surgery.ts),
 // after the same analysis (main/model/analyze-file.ts, with the client's symbolic dimension
 // values), so the bytes — and their SHA-256, or the SHA-256 of the part's description
-// (describePart, here), which the executor checks — come out the same.
+// (describePart, here), which the executor checks — come out the same. A part checked by its
+// description is handed over with its weights referencing the kept model's file
+// (external-weights.ts), so they are never encoded per part.
 // `neurosurgeon executor` hands this builder to the server; the last few analysed models
 // are kept, so the cuts of a sweep decode and analyse the model once.
 import { readOnnxModel } from '../../app/onnx/reader.js';
@@ -11,6 +13,7 @@ import { analyzeLoadedModel, type AnalyzedModel } from '../model/analyze-file.js
 import type { onnx } from '../../app/onnx/generated/onnx.js';
 import type { BuiltPart, PartBuilder, PartSpec } from '../executor/sources.js';
 import { splitModel, SurgeryError } from './surgery.js';
+import { referencableWeights, referencingSource } from './external-weights.js';
 
 /** Analysed models kept between builds (by hash and dimension values). */
 const KEPT_ANALYSES = 2;
@@ -47,12 +50,16 @@ export function surgeryPartBuilder(): PartBuilder {
     return entry;
   };
   return async (bytes: Uint8Array, sha256: string, spec: PartSpec): Promise<BuiltPart> => {
-    if (spec.part === 'model') return { bytes, describe: () => describePart(readOnnxModel(bytes).proto) };
+    if (spec.part === 'model') return { bytes: () => bytes, describe: () => describePart(readOnnxModel(bytes).proto) };
     const { model, analysis } = await analysed(bytes, sha256, spec.dimValues);
     if (model.externalData.length > 0) throw new SurgeryError('the model keeps its weights in external data files, which were not uploaded');
     const parts = splitModel(model, analysis, new Set(spec.localLayers));
     const proto = spec.part === 'head' ? parts.head : parts.tail;
     if (!proto) throw new SurgeryError(`these ${spec.localLayers.length} local layers leave no ${spec.part}`);
-    return { bytes: encodeModel(proto), describe: () => describePart(proto) };
+    return {
+      bytes: () => encodeModel(proto),
+      describe: () => describePart(proto),
+      ...(referencableWeights(proto, bytes) > 0 ? { referencing: (sourceFileName: string) => referencingSource(proto, bytes, sourceFileName).bytes } : {})
+    };
   };
 }

@@ -12,6 +12,7 @@
 // Cast at the start of the tail), the encoded tail is uploaded, a model input that crosses
 // is encoded here, +deflate goes as the request's Content-Encoding, and the outputs are
 // checked for the same top-1 answer rather than equal values.
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { median } from '../../app/profiling/trace.js';
@@ -34,6 +35,8 @@ import { checkDeviceRequest, gatherLatencies, predictCuts, predictDagPartition, 
 import type { DagPartition } from '../../app/partition/dag.js';
 import { splitModel, type CrossingTensor, type SplitResult } from './surgery.js';
 import { describePart } from './part-builder.js';
+import { referencableWeights, referencingSource } from './external-weights.js';
+import { PartFiles } from '../executor/part-files.js';
 import { encodeModel } from '../../app/onnx/writer.js';
 import type { onnx } from '../../app/onnx/generated/onnx.js';
 import type { RawTensor } from '../executor/link.js';
@@ -265,6 +268,8 @@ export class SplitRunner {
   private readonly sources = new Map<RemoteExecutor, Promise<string | null>>();
   /** How each head (on a device executor) or tail reached an executor (counts: built there from the kept model, or uploaded). */
   readonly tailsPlaced = { built: 0, uploaded: 0 };
+  /** The model's bytes on disk once, for local parts that reference them (openLocalPart). */
+  private partFiles: PartFiles | null = null;
 
   static async open(analyzed: AnalyzedModel, options: SplitRunnerOptions = {}): Promise<SplitRunner> {
     const deviceSlowdown = checkSlowdown(options.deviceSlowdown ?? 1);
@@ -337,34 +342,29 @@ export class SplitRunner {
     // Each part is encoded only where its bytes are needed: a local session, or an upload.
     // A part with a codec in its graph differs from what the executor would build: it goes up itself.
     const stem = path.basename(this.analyzed.path, '.onnx') + (encoded?.lossy ? `-${wireEncodingName(encoded.encoding).replace(/\+/g, '_')}` : '');
-    let head: ort.InferenceSession | null = null;
-    let deviceHead: string | null = null;
-    if (parts.head && device) {
-      deviceHead = await this.placePart(device, 'head', parts.head, layers, sanitizeModelName(`${stem}-head-${cut}`), !encoded?.lossy);
-    } else if (parts.head) {
+    // The head opens here while the executor builds the tail: two processes, so the two overlap.
+    if (parts.tail && !remote) throw new SplitRunError(`${label} runs part of ${this.modelName} remotely: an executor is needed`);
+    const tailPlaced = parts.tail && remote ? this.placePart(remote, 'tail', parts.tail, layers, sanitizeModelName(`${stem}-tail-${cut}`), !encoded?.lossy) : Promise.resolve(null);
+    const headOpened = (async (): Promise<{ head: ort.InferenceSession | null; deviceHead: string | null }> => {
+      if (parts.head && device) return { head: null, deviceHead: await this.placePart(device, 'head', parts.head, layers, sanitizeModelName(`${stem}-head-${cut}`), !encoded?.lossy) };
+      if (!parts.head) return { head: null, deviceHead: null };
       try {
-        head = await ort.InferenceSession.create(encodeModel(parts.head), this.sessionOptions);
+        return { head: await this.openLocalPart(parts.head), deviceHead: null };
       } catch (error) {
         throw new SplitRunError(`onnxruntime cannot open the head of ${this.modelName} at ${label}: ${ortMessage(error)}`);
       }
-    }
-    let tailName: string | null = null;
-    if (parts.tail) {
-      const releaseHead = async () => {
-        await head?.release();
-        if (deviceHead) await device?.unloadModel(deviceHead, { timeoutMs: BEST_EFFORT_TIMEOUT_MS }).catch(() => undefined);
-      };
-      if (!remote) {
-        await releaseHead();
-        throw new SplitRunError(`${label} runs part of ${this.modelName} remotely: an executor is needed`);
+    })();
+    const [headSettled, tailSettled] = await Promise.allSettled([headOpened, tailPlaced]);
+    if (headSettled.status === 'rejected' || tailSettled.status === 'rejected') {
+      if (headSettled.status === 'fulfilled') {
+        await headSettled.value.head?.release();
+        if (headSettled.value.deviceHead) await device?.unloadModel(headSettled.value.deviceHead, { timeoutMs: BEST_EFFORT_TIMEOUT_MS }).catch(() => undefined);
       }
-      try {
-        tailName = await this.placePart(remote, 'tail', parts.tail, layers, sanitizeModelName(`${stem}-tail-${cut}`), !encoded?.lossy);
-      } catch (error) {
-        await releaseHead();
-        throw error;
-      }
+      if (tailSettled.status === 'fulfilled' && tailSettled.value && remote) await remote.unloadModel(tailSettled.value, { timeoutMs: BEST_EFFORT_TIMEOUT_MS }).catch(() => undefined);
+      throw headSettled.status === 'rejected' ? headSettled.reason : (tailSettled as PromiseRejectedResult).reason;
     }
+    const { head, deviceHead } = headSettled.value;
+    const tailName = tailSettled.value;
     const tailOutputs = parts.outputs.filter((o) => o.from === 'tail').map((o) => o.name);
     const sending = encoded ? { sends: encoded.sends, encoding: encoded.encoding, lossy: encoded.lossy, wire: encoded.split.wire } : null;
     return new PreparedSplit(this, cut, layers, head, tailName, parts.crossing, tailOutputs, remote, device && (deviceHead || tailName) ? { executor: device, head: deviceHead } : null, sending);
@@ -436,8 +436,27 @@ export class SplitRunner {
     return uploaded.name;
   }
 
+  /**
+   * A local session of a head (or other part): opened from a small file whose weights
+   * reference the model's bytes, written once per runner (external-weights.ts), so its
+   * weights are not encoded per cut; from the part's own bytes where none can be referenced.
+   */
+  private async openLocalPart(proto: onnx.IModelProto): Promise<ort.InferenceSession> {
+    const source = this.analyzed.bytes;
+    if (referencableWeights(proto, source) === 0) return ort.InferenceSession.create(encodeModel(proto), this.sessionOptions);
+    this.partFiles ??= new PartFiles(() => true, 'ns-split-parts-');
+    const sourceFile = await this.partFiles.sourceFile('model', source);
+    const part = await this.partFiles.writePart(referencingSource(proto, source, sourceFile).bytes);
+    try {
+      return await ort.InferenceSession.create(part.path, this.sessionOptions);
+    } finally {
+      rmSync(part.path, { force: true });
+    }
+  }
+
   async release(): Promise<void> {
     await this.fullSession.release();
+    this.partFiles?.close();
   }
 }
 

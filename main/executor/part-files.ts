@@ -1,0 +1,84 @@
+// Where the executor opens the parts it builds (sources.ts) from: a private temporary folder
+// holding each kept model's bytes once as a file, named by its SHA-256, and beside it each
+// built part as a small ONNX file whose weights reference that file (ONNX external data;
+// main/split/external-weights.ts makes those bytes). onnxruntime then opens a 244 MB tail
+// from a 6 KB file and reads its weights from the source file, with no per-part encode,
+// hash or copy of them in JavaScript. Source files of models the SourceStore has let go are
+// removed when another is written; the folder goes when the executor closes, or when its
+// process exits without closing it.
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+const SOURCE_SUFFIX = '.source.onnx';
+
+/** Folders still open, removed if the process exits first (one exit hook for them all). */
+const openFolders = new Set<string>();
+process.once('exit', () => {
+  for (const dir of openFolders) rmSync(dir, { recursive: true, force: true });
+});
+
+export class PartFiles {
+  private dir: string | null = null;
+  private readonly written = new Map<string, Promise<string>>();
+
+  /** `keeps(sha256)`: whether the SourceStore still keeps that model (its file may go otherwise). */
+  constructor(
+    private readonly keeps: (sha256: string) => boolean,
+    private readonly prefix = 'ns-executor-parts-'
+  ) {}
+
+  private folder(): string {
+    if (!this.dir) {
+      this.dir = mkdtempSync(path.join(os.tmpdir(), this.prefix));
+      openFolders.add(this.dir);
+    }
+    return this.dir;
+  }
+
+  /** The file name (in the folder) of the kept model `sha256`, written the first time it is asked for. */
+  async sourceFile(sha256: string, bytes: Uint8Array): Promise<string> {
+    const name = `${sha256}${SOURCE_SUFFIX}`;
+    let entry = this.written.get(sha256);
+    if (!entry) {
+      this.dropLetGo();
+      entry = writeFile(path.join(this.folder(), name), bytes).then(() => name);
+      entry.catch(() => this.written.delete(sha256));
+      this.written.set(sha256, entry);
+    }
+    return entry;
+  }
+
+  /** Writes a part's bytes beside the source files; its path and the SHA-256 of those bytes. */
+  async writePart(bytes: Uint8Array): Promise<{ path: string; sha256: string }> {
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const file = path.join(this.folder(), `part-${sha256}.onnx`);
+    await writeFile(file, bytes);
+    return { path: file, sha256 };
+  }
+
+  private dropLetGo(): void {
+    if (!this.dir) return;
+    for (const [sha256] of this.written) {
+      if (this.keeps(sha256)) continue;
+      this.written.delete(sha256);
+      rmSync(path.join(this.dir, `${sha256}${SOURCE_SUFFIX}`), { force: true });
+    }
+  }
+
+  /** The files in the folder (tests). */
+  files(): string[] {
+    return this.dir ? readdirSync(this.dir).sort() : [];
+  }
+
+  close(): void {
+    if (this.dir) {
+      rmSync(this.dir, { recursive: true, force: true });
+      openFolders.delete(this.dir);
+    }
+    this.dir = null;
+    this.written.clear();
+  }
+}
