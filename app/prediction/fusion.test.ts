@@ -27,6 +27,32 @@ function testModel() {
   return readOnnxModel(b.toBytes());
 }
 
+function unitDevice(): DeviceProfile {
+  const fits: RegressionFit[] = LAYER_TYPES.map((layerType) => ({
+    layerType,
+    form: 'linear',
+    features: [...LAYER_TYPE_FEATURES[layerType]],
+    coefficients: LAYER_TYPE_FEATURES[layerType].map(() => 1e-9),
+    intercept: 0.01,
+    r2: 1,
+    samples: 20
+  }));
+  return {
+    schemaVersion: 1,
+    kind: 'device-profile',
+    device: { hostname: 't', os: 't', arch: 'x64', cpu: 'T', cpuCores: 2, memoryBytes: 1, gpu: null },
+    ep: 'cpu',
+    date: '',
+    budgetS: 1,
+    elapsedS: 1,
+    configurations: 0,
+    complete: true,
+    overheadMs: 0,
+    fits,
+    samples: []
+  };
+}
+
 describe('kernelGroups', () => {
   it('groups Conv → BatchNorm → Relu into one kernel where the rules fuse it, and every layer lands in one group', () => {
     const model = testModel();
@@ -66,29 +92,7 @@ describe('predicting kernels', () => {
   });
 
   it('costs a fused conv kernel as its conv plus a pass for its activation at all (its BatchNorm folded away), and every layer alone at disabled', () => {
-    const fits: RegressionFit[] = LAYER_TYPES.map((layerType) => ({
-      layerType,
-      form: 'linear',
-      features: [...LAYER_TYPE_FEATURES[layerType]],
-      coefficients: LAYER_TYPE_FEATURES[layerType].map(() => 1e-9),
-      intercept: 0.01,
-      r2: 1,
-      samples: 20
-    }));
-    const device: DeviceProfile = {
-      schemaVersion: 1,
-      kind: 'device-profile',
-      device: { hostname: 't', os: 't', arch: 'x64', cpu: 'T', cpuCores: 2, memoryBytes: 1, gpu: null },
-      ep: 'cpu',
-      date: '',
-      budgetS: 1,
-      elapsedS: 1,
-      configurations: 0,
-      complete: true,
-      overheadMs: 0,
-      fits,
-      samples: []
-    };
+    const device = unitDevice();
     const model = testModel();
     const analysis = analyzeModel(model);
     const identity = { file: 't.onnx', sha256: 't', nodes: 0 };
@@ -103,5 +107,23 @@ describe('predicting kernels', () => {
     expect(kernel.reduce((sum, l) => sum + l.medianMs, 0)).toBeCloseTo(disabled.layers[0].medianMs + disabled.layers[2].medianMs, 12);
     expect(all.sumOfMediansMs).toBeLessThan(disabled.sumOfMediansMs);
     expect(disabled.layers.every((l) => l.kernel === undefined)).toBe(true);
+  });
+  it('costs a Linear over tokens fused with its bias Add as the MatMul plus the Add’s pass, and a one-row Linear as its MatMul alone', () => {
+    const device = unitDevice();
+    const identity = { file: 't.onnx', sha256: 't', nodes: 0 };
+    const rules = rulesFusing(['matmul+add']);
+    for (const [rows, passes] of [[16, true], [1, false]] as const) {
+      const b = new GraphBuilder('linear');
+      const x = b.input('x', 'float32', rows === 1 ? [1, 64] : [1, rows, 64]);
+      b.output(b.matmulLinear(x, 64, 32), 'float32', rows === 1 ? [1, 32] : [1, rows, 32]);
+      const model = readOnnxModel(b.toBytes());
+      const analysis = analyzeModel(model);
+      const disabled = predictProfile(analysis, model, device, identity, { optimization: 'disabled', rules });
+      const all = predictProfile(analysis, model, device, identity, { optimization: 'all', rules });
+      const kernel = all.layers.filter((l) => l.kernel === 'matmul+add');
+      expect(kernel.map((l) => l.op), `${rows} rows`).toEqual(['MatMul', 'Add']);
+      const [matmul, add] = disabled.layers.map((l) => l.medianMs);
+      expect(kernel.reduce((sum, l) => sum + l.medianMs, 0), `${rows} rows`).toBeCloseTo(passes ? matmul + add : matmul, 12);
+    }
   });
 });

@@ -8,7 +8,8 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readOnnxModel } from '../../app/onnx/reader.js';
-import { encodeModel } from '../../app/onnx/writer.js';
+import { encodeModel, int64 } from '../../app/onnx/writer.js';
+import type { onnx } from '../../app/onnx/generated/onnx.js';
 import { buildZooModel } from '../../app/zoo/index.js';
 import { analyzeLoadedModel, analyzeModelFile, type AnalyzedModel } from '../model/analyze-file.js';
 import { generateInputs } from '../model/inputs.js';
@@ -69,7 +70,7 @@ describe('parts referencing the model file', () => {
     const elsewhere = new Uint8Array(MIN_EXTERNAL_WEIGHT_BYTES);
     expect(offsetInSource(large, source)).toBe(100);
     expect(offsetInSource(elsewhere, source)).toBeNull();
-    const proto = { irVersion: 8, opsetImport: [{ domain: '', version: 13 }], graph: { name: 'g', initializer: [{ name: 'large', dataType: 1, dims: [256], rawData: large }, { name: 'small', dataType: 1, dims: [4], rawData: small }, { name: 'elsewhere', dataType: 1, dims: [256], rawData: elsewhere }] } };
+    const proto: onnx.IModelProto = { irVersion: int64(8), opsetImport: [{ domain: '', version: int64(13) }], graph: { name: 'g', initializer: [{ name: 'large', dataType: 1, dims: [int64(256)], rawData: large }, { name: 'small', dataType: 1, dims: [int64(4)], rawData: small }, { name: 'elsewhere', dataType: 1, dims: [int64(256)], rawData: elsewhere }] } };
     const result = referencingSource(proto, source, 'model.source.onnx');
     expect(result).toMatchObject({ externalWeights: 1, externalBytes: MIN_EXTERNAL_WEIGHT_BYTES });
     const written = readOnnxModel(result.bytes);
