@@ -281,6 +281,11 @@ export async function encodingFigures(log: (message: string) => void = (m) => pr
       goal: '≥ 3 models',
       met: meeting >= 3
     });
+  } catch (error) {
+    // An executor that went away says why in its own stderr: kept with the failure.
+    const said = executor.stderr().trim().split('\n').slice(-5).join(' | ');
+    if (said) log(`bench: the encoding section's executor said: ${said}`);
+    throw error;
   } finally {
     loopback.close();
     await executor.stop();

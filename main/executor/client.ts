@@ -150,6 +150,9 @@ function compressBody(chunks: readonly Uint8Array[], coding: 'gzip' | 'deflate')
   return new Promise<Buffer>((resolve, reject) => (coding === 'gzip' ? zlib.gzip : zlib.deflate)(joined, { level: 6 }, (error, out) => (error ? reject(error) : resolve(out))));
 }
 
+/** How long an idle keep-alive connection is kept: under the executor's 30 s keepAliveTimeout. */
+export const IDLE_CONNECTION_MS = 20_000;
+
 export class ExecutorClient {
   readonly url: string;
   /** Bytes of model uploads this client has sent (Triton loads and kept sources): what the bench counts. */
@@ -171,7 +174,11 @@ export class ExecutorClient {
     this.url = base.origin + base.pathname.replace(/\/+$/, '');
     this.timeoutMs = options.timeoutMs ?? 120_000;
     const Agent = base.protocol === 'https:' ? https.Agent : http.Agent;
-    this.agent = new Agent({ keepAlive: true, maxSockets: 64 });
+    // An idle keep-alive connection is closed here before a server's own idle limit (ours:
+    // 30 s; Node's default 5 s is covered by the stale-socket retry) can close it under a
+    // request just sent on it: a sweep that computes locally for half a minute between calls
+    // otherwise met ECONNRESET on its next request now and then.
+    this.agent = new Agent({ keepAlive: true, maxSockets: 64, timeout: IDLE_CONNECTION_MS });
   }
 
   /** Closes the idle keep-alive connections. */
