@@ -5,8 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { analyzeModel } from '../analysis/analyze.js';
 import { GraphBuilder } from '../onnx/builder.js';
 import { readOnnxModel } from '../onnx/reader.js';
-import type { DeviceProfile, RegressionFit } from '../profiling/types.js';
-import { LAYER_TYPE_FEATURES, LAYER_TYPES } from './features.js';
+import { syntheticDevice } from './test-devices.js';
 import { FUSION_PATTERNS, fusedPatternIds, kernelGroups, probeModel, type FusionRules } from './fusion.js';
 import { kernelShares, predictProfile } from './predict.js';
 
@@ -25,32 +24,6 @@ function testModel() {
   const sum = b.add(activated, shared);
   b.output(sum, 'float32', [1, 32, 8, 8]);
   return readOnnxModel(b.toBytes());
-}
-
-function unitDevice(): DeviceProfile {
-  const fits: RegressionFit[] = LAYER_TYPES.map((layerType) => ({
-    layerType,
-    form: 'linear',
-    features: [...LAYER_TYPE_FEATURES[layerType]],
-    coefficients: LAYER_TYPE_FEATURES[layerType].map(() => 1e-9),
-    intercept: 0.01,
-    r2: 1,
-    samples: 20
-  }));
-  return {
-    schemaVersion: 1,
-    kind: 'device-profile',
-    device: { hostname: 't', os: 't', arch: 'x64', cpu: 'T', cpuCores: 2, memoryBytes: 1, gpu: null },
-    ep: 'cpu',
-    date: '',
-    budgetS: 1,
-    elapsedS: 1,
-    configurations: 0,
-    complete: true,
-    overheadMs: 0,
-    fits,
-    samples: []
-  };
 }
 
 describe('kernelGroups', () => {
@@ -92,7 +65,7 @@ describe('predicting kernels', () => {
   });
 
   it('costs a fused conv kernel as its conv plus a pass for its activation at all (its BatchNorm folded away), and every layer alone at disabled', () => {
-    const device = unitDevice();
+    const device = syntheticDevice();
     const model = testModel();
     const analysis = analyzeModel(model);
     const identity = { file: 't.onnx', sha256: 't', nodes: 0 };
@@ -109,7 +82,7 @@ describe('predicting kernels', () => {
     expect(disabled.layers.every((l) => l.kernel === undefined)).toBe(true);
   });
   it('costs a Linear over tokens fused with its bias Add as the MatMul plus the Add’s pass, and a one-row Linear as its MatMul alone', () => {
-    const device = unitDevice();
+    const device = syntheticDevice();
     const identity = { file: 't.onnx', sha256: 't', nodes: 0 };
     const rules = rulesFusing(['matmul+add']);
     for (const [rows, passes] of [[16, true], [1, false]] as const) {

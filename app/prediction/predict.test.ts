@@ -7,7 +7,7 @@ import { readOnnxModel } from '../onnx/reader.js';
 import { HARDWARE_PRESETS } from '../partition/estimate.js';
 import type { DeviceProfile, LatencyProfile, LayerSample, RegressionFit } from '../profiling/types.js';
 import { buildZooModel } from '../zoo/index.js';
-import { LAYER_TYPE_FEATURES, LAYER_TYPES } from './features.js';
+import { syntheticDevice as syntheticDeviceOf } from './test-devices.js';
 import { qdqTestGraph, qoperatorTestGraph } from '../analysis/test-quantized-graphs.js';
 import { deviceHardware, memoryBytesPerMs, mixProfiles, predictProfile, ProfileMixError, weightStreamingBytesPerMs, weightsStayInCache, wholeModelEstimateMs } from './predict.js';
 import { GraphBuilder } from '../onnx/builder.js';
@@ -17,29 +17,7 @@ const identity = (file: string) => ({ file, sha256: `sha-of-${file}`, nodes: 0 }
 
 /** Fits for every type but dataMovement: 0.01 ms + 1e-9 ms per unit of each feature. */
 function syntheticDevice(samples: LayerSample[] = []): DeviceProfile {
-  const fits: RegressionFit[] = LAYER_TYPES.filter((type) => type !== 'dataMovement').map((layerType) => ({
-    layerType,
-    form: 'linear',
-    features: [...LAYER_TYPE_FEATURES[layerType]],
-    coefficients: LAYER_TYPE_FEATURES[layerType].map(() => 1e-9),
-    intercept: 0.01,
-    r2: 0.99,
-    samples: 20
-  }));
-  return {
-    schemaVersion: 1,
-    kind: 'device-profile',
-    device: { hostname: 'test', os: 'test', arch: 'x64', cpu: 'Test CPU', cpuCores: 4, memoryBytes: 8e9, gpu: null },
-    ep: 'cpu',
-    date: '2025-01-01T00:00:00.000Z',
-    budgetS: 300,
-    elapsedS: 300,
-    configurations: samples.length,
-    complete: true,
-    overheadMs: 0.01,
-    fits,
-    samples
-  };
+  return syntheticDeviceOf({ samples, without: ['dataMovement'] });
 }
 
 function predict(id: string, device: DeviceProfile): LatencyProfile {
