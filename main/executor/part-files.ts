@@ -8,7 +8,7 @@
 // process exits without closing it.
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -23,6 +23,7 @@ process.once('exit', () => {
 export class PartFiles {
   private dir: string | null = null;
   private readonly written = new Map<string, Promise<string>>();
+  private staged = 0;
 
   /** `keeps(sha256)`: whether the SourceStore still keeps that model (its file may go otherwise). */
   constructor(
@@ -55,7 +56,10 @@ export class PartFiles {
   async writePart(bytes: Uint8Array): Promise<{ path: string; sha256: string }> {
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const file = path.join(this.folder(), `part-${sha256}.onnx`);
-    await writeFile(file, bytes);
+    // Written aside and renamed into place: the same part built twice at once never opens half-written.
+    const staging = `${file}.${process.pid}-${++this.staged}.tmp`;
+    await writeFile(staging, bytes);
+    await rename(staging, file);
     return { path: file, sha256 };
   }
 
