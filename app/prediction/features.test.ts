@@ -7,7 +7,7 @@ import { GraphBuilder } from '../onnx/builder.js';
 import type { Dim } from '../onnx/model.js';
 import { readOnnxModel } from '../onnx/reader.js';
 import { buildZooModel } from '../zoo/index.js';
-import { broadcastSpans, LAYER_TYPE_FEATURES, LAYER_TYPES, layerFeatures, stepFeatures, type LayerFeatures } from './features.js';
+import { LAYER_TYPE_FEATURES, LAYER_TYPES, layerFeatures, stepFeatures, type LayerFeatures } from './features.js';
 import { qdqTestGraph, qoperatorTestGraph } from '../analysis/test-quantized-graphs.js';
 
 function featuresOf(bytes: Uint8Array): (LayerFeatures | null)[] {
@@ -159,16 +159,7 @@ describe('features of squeeze-and-excitation', () => {
     const model = readOnnxModel(b.toBytes());
     const analysis = analyzeModel(model);
     const byName = new Map(analysis.layers.map((l) => [l.name, layerFeatures(l, analysis, model.graph)?.features]));
-    expect(byName.get('/Mul_scale')).toEqual({ neurons: 1024, broadcastNeurons: 1024, broadcastSpans: 16 });
-    expect(byName.get('/Mul_same')).toEqual({ neurons: 1024, broadcastNeurons: 0, broadcastSpans: 0 });
-  });
-
-  it('counts the runs a broadcast operand restarts over: a bias per token, a scale per channel, a scalar once', () => {
-    expect(broadcastSpans([1, 128, 64], [64])).toBe(128);
-    expect(broadcastSpans([1, 128, 64], [1, 1, 64])).toBe(128);
-    expect(broadcastSpans([1, 16, 8, 8], [1, 16, 1, 1])).toBe(16);
-    expect(broadcastSpans([1, 4, 128, 128], [])).toBe(1);
-    expect(broadcastSpans([1, 4, 128, 128], [1, 1, 1, 128])).toBe(512);
-    expect(broadcastSpans([2, 3, 4], [2, 1, 4])).toBe(6);
+    expect(byName.get('/Mul_scale')).toEqual({ neurons: 1024, broadcastNeurons: 1024 });
+    expect(byName.get('/Mul_same')).toEqual({ neurons: 1024, broadcastNeurons: 0 });
   });
 });

@@ -11,7 +11,7 @@ import type { NchwcLayout } from '../profiling/types.js';
 import type { LayerAnalysis, ModelAnalysis } from '../analysis/types.js';
 import type { AttributeValue, Dim, OnnxGraph, OnnxNode } from '../onnx/model.js';
 import { MICROSOFT_DOMAIN } from '../analysis/rules-quant.js';
-import { isStatic, staticElementCount } from '../analysis/shape-math.js';
+import { staticElementCount } from '../analysis/shape-math.js';
 import { recurrentGates } from '../analysis/rules-nn.js';
 
 export type LayerType =
@@ -71,9 +71,7 @@ export type LayerType =
  * dilation and stride already in them) and its window (`macs`); attention's batched MatMul
  * pays per matrix product (`batches`: heads × batch) and per output value (`outputSize`);
  * an element-wise op that broadcasts one input (squeeze-and-excitation's channel scale
- * [1,C,H,W] × [1,C,1,1], a bias) is counted apart (`broadcastNeurons`), with the runs its
- * broadcast input restarts over (`broadcastSpans`: onnxruntime loops per run, so a [128]
- * bias over [1,128,128] costs 6–7 µs where 16,384 values in long rows cost 4); data movement
+ * [1,C,H,W] × [1,C,1,1], a bias) is counted apart (`broadcastNeurons`); data movement
  * counts `paddedBytes` (Pad, Resize: written from a computed index, not copied in runs).
  */
 export const LAYER_TYPE_FEATURES: Readonly<Record<LayerType, readonly string[]>> = {
@@ -87,7 +85,7 @@ export const LAYER_TYPE_FEATURES: Readonly<Record<LayerType, readonly string[]>>
   activation: ['neurons', 'transcendentalNeurons'],
   normalization: ['neurons', 'lrnWindowNeurons', 'statisticsNeurons', 'residualNeurons'],
   softmax: ['neurons'],
-  elementwise: ['neurons', 'broadcastNeurons', 'broadcastSpans'],
+  elementwise: ['neurons', 'broadcastNeurons'],
   dataMovement: ['bytes', 'copiedBytes', 'transposedBytes', 'copies', 'paddedBytes'],
   recurrent: ['inputMacs', 'recurrentMacs', 'steps', 'gateNeurons'],
   qconv: ['inputSize', 'filterStrideSquaredTimesFilters', 'macs', 'im2colElements'],
@@ -194,28 +192,6 @@ function intAttribute(node: OnnxNode, name: string, fallback: number): number {
 }
 
 const product = (values: number[]): number => values.reduce((a, b) => a * b, 1);
-
-/**
- * How many contiguous runs of the output a broadcast operand restarts over: a bias [H] over
- * [T, H] restarts T times, a per-channel scale [C, 1, 1] over [C, H, W] C times, a scalar
- * once. The innermost dimensions where the operand either follows the output or stays put
- * make one run; every step outside them starts a new one.
- */
-export function broadcastSpans(output: readonly number[], operand: readonly number[]): number {
-  const padded = [...Array<number>(Math.max(0, output.length - operand.length)).fill(1), ...operand];
-  let run = 1;
-  let mode: 'follows' | 'repeats' | null = null;
-  for (let axis = output.length - 1; axis >= 0; axis--) {
-    const size = output[axis];
-    if (size === 1) continue;
-    const here = padded[axis] === size ? 'follows' : padded[axis] === 1 ? 'repeats' : null;
-    if (here === null || (mode !== null && here !== mode)) break;
-    mode = here;
-    run *= size;
-  }
-  const total = output.reduce((product, size) => product * size, 1);
-  return Math.max(1, Math.round(total / run));
-}
 
 /** Reads a layer's shapes from the analysis (every value, initializers included); inputs are its own node's. */
 class LayerShapes {
@@ -331,17 +307,11 @@ export function layerFeatures(layer: LayerAnalysis, analysis: ModelAnalysis, gra
   }
   if (type === 'activation') return { layerType: type, features: { neurons, transcendentalNeurons: transcendentalActivations.has(layer.opType) ? neurons : 0 } };
   if (type === 'elementwise') {
-    const output = layer.outputs[0]?.shape ?? null;
-    let broadcast = false;
-    let spans = 0;
-    for (let i = 0; i < Math.min(2, node.inputs.length); i++) {
+    const broadcast = node.inputs.slice(0, 2).some((_, i) => {
       const count = shapes.inputElements(i);
-      if (count === null || count >= neurons) continue;
-      broadcast = true;
-      const operand = shapes.input(i);
-      if (isStatic(output) && isStatic(operand)) spans = Math.max(spans, broadcastSpans(output, operand));
-    }
-    return { layerType: type, features: { neurons, broadcastNeurons: broadcast ? neurons : 0, broadcastSpans: spans } };
+      return count !== null && count < neurons;
+    });
+    return { layerType: type, features: { neurons, broadcastNeurons: broadcast ? neurons : 0 } };
   }
   return { layerType: type, features: { neurons } };
 }
