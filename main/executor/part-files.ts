@@ -5,7 +5,8 @@
 // from a 6 KB file and reads its weights from the source file, with no per-part encode,
 // hash or copy of them in JavaScript. Source files of models the SourceStore has let go are
 // removed when another is written; the folder goes when the executor closes, or when its
-// process exits without closing it.
+// process exits without closing it. SplitRunner (main/split/split-run.ts) keeps its local
+// heads the same way, in a folder of its own holding the one model it runs.
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
@@ -14,11 +15,18 @@ import path from 'node:path';
 
 const SOURCE_SUFFIX = '.source.onnx';
 
-/** Folders still open, removed if the process exits first (one exit hook for them all). */
+/** Folders still open, removed if the process exits first (one exit hook for them all, set with the first folder). */
 const openFolders = new Set<string>();
-process.once('exit', () => {
-  for (const dir of openFolders) rmSync(dir, { recursive: true, force: true });
-});
+let exitHookSet = false;
+
+function removeAtExit(dir: string): void {
+  openFolders.add(dir);
+  if (exitHookSet) return;
+  exitHookSet = true;
+  process.once('exit', () => {
+    for (const open of openFolders) rmSync(open, { recursive: true, force: true });
+  });
+}
 
 export class PartFiles {
   private dir: string | null = null;
@@ -34,7 +42,7 @@ export class PartFiles {
   private folder(): string {
     if (!this.dir) {
       this.dir = mkdtempSync(path.join(os.tmpdir(), this.prefix));
-      openFolders.add(this.dir);
+      removeAtExit(this.dir);
     }
     return this.dir;
   }

@@ -793,18 +793,17 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
     }
     // Checked by its description, a part needs no bytes of its own weights: it is opened from a
     // small file that references the kept model's (part-files.ts). Checked by its bytes' hash, it is those bytes.
+    let buildMs: number;
     let outcome: LoadOutcome;
     if (request.sha256 === undefined && built.referencing) {
-      const sourceFile = await partFiles.sourceFile(request.source, source);
-      const part = await partFiles.writePart(built.referencing(sourceFile));
-      const buildMs = performance.now() - started;
+      const part = await partFiles.writePart(built.referencing(await partFiles.sourceFile(request.source, source)));
+      buildMs = performance.now() - started;
       outcome = await repository.loadFile(name, part.path, part.sha256);
-      await sendJson(context.res, 200, { ...outcome, buildMs: round(buildMs), sessionsCreated: repository.sessionsCreated });
-      return;
+    } else {
+      const bytes = built.bytes();
+      buildMs = performance.now() - started;
+      outcome = await repository.load(name, { files: [{ path: '1/model.onnx', bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) }], parameters: {} });
     }
-    const bytes = built.bytes();
-    const buildMs = performance.now() - started;
-    outcome = await repository.load(name, { files: [{ path: '1/model.onnx', bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) }], parameters: {} });
     await sendJson(context.res, 200, { ...outcome, buildMs: round(buildMs), sessionsCreated: repository.sessionsCreated });
   }
 
