@@ -5,7 +5,8 @@
 // from a 6 KB file and reads its weights from the source file, with no per-part encode,
 // hash or copy of them in JavaScript. Source files of models the SourceStore has let go are
 // removed when another is written; the folder goes when the executor closes, or when its
-// process exits without closing it. SplitRunner (main/split/split-run.ts) keeps its local
+// process exits without closing it; one left by a killed process (SIGKILL runs no exit
+// hook) is removed by the next PartFiles of that kind, its process being gone. SplitRunner (main/split/split-run.ts) keeps its local
 // heads the same way, in a folder of its own holding the one model it runs.
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -28,6 +29,29 @@ function removeAtExit(dir: string): void {
   });
 }
 
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes the folders `prefix<pid>-…` whose process is gone (a folder whose pid is alive, even reused, is left alone). */
+function removeOrphans(prefix: string): void {
+  let entries: string[];
+  try {
+    entries = readdirSync(os.tmpdir());
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    const pid = entry.startsWith(prefix) ? Number(/^(\d+)-/.exec(entry.slice(prefix.length))?.[1]) : NaN;
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !processAlive(pid)) rmSync(path.join(os.tmpdir(), entry), { recursive: true, force: true });
+  }
+}
+
 export class PartFiles {
   private dir: string | null = null;
   private readonly written = new Map<string, Promise<string>>();
@@ -41,7 +65,8 @@ export class PartFiles {
 
   private folder(): string {
     if (!this.dir) {
-      this.dir = mkdtempSync(path.join(os.tmpdir(), this.prefix));
+      removeOrphans(this.prefix);
+      this.dir = mkdtempSync(path.join(os.tmpdir(), `${this.prefix}${process.pid}-`));
       removeAtExit(this.dir);
     }
     return this.dir;
