@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { syntheticDevice } from '../../app/prediction/test-devices.js';
 import { buildZooModel } from '../../app/zoo/index.js';
 import { packageRoot } from '../files/paths.js';
 
@@ -82,15 +83,18 @@ describe('profile → plan', () => {
 });
 
 describe('characterize → predict → plan', () => {
-  it('fits this CPU in a short budget and predicts a model it never ran', () => {
-    // Long enough, after the one-off probes (blocked layout, profiler cost, cold weights), for the cheapest configurations of all 18 layer types round-robin and a few fits.
-    const sweep = cli('characterize', '--budget-s', '18', '--out', 'device.json');
+  it('characterizes this CPU in a short budget, and predicts and plans a model it never ran from a device profile', () => {
+    // A short sweep: the one-off probes and the first configurations (characterize.test.ts fits real ones).
+    const sweep = cli('characterize', '--budget-s', '6', '--out', 'device-swept.json');
     expect(sweep.code).toBe(0);
     expect(sweep.stdout).toMatch(/configurations in \d+ s/);
-    const device = JSON.parse(readFileSync(path.join(dir, 'device.json'), 'utf8'));
-    expect(device.kind).toBe('device-profile');
-    expect(device.fits.length).toBeGreaterThan(0);
+    const swept = JSON.parse(readFileSync(path.join(dir, 'device-swept.json'), 'utf8'));
+    expect(swept.kind).toBe('device-profile');
+    expect(swept.configurations).toBe(swept.samples.length);
+    expect(swept.device.cpu).toEqual(expect.any(String));
 
+    // Every type fitted, as a longer sweep leaves it.
+    writeFileSync(path.join(dir, 'device.json'), JSON.stringify(syntheticDevice()));
     const predicted = cli('predict', 'resnet18.onnx', '--device', 'device.json', '--json');
     expect(predicted.code).toBe(0);
     const profile = JSON.parse(predicted.stdout);
