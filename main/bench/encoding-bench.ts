@@ -15,9 +15,9 @@
 // A measured run: head (the encoded head, its QuantizeLinear / Cast included) timed here and
 // charged × 20 with any encoding done in JavaScript (input quantization, JPEG, deflate), then
 // the request over the shaped link to the encoded tail on the executor (its DequantizeLinear,
-// the inflate of a deflated body, the tail, the answer back). JPEG has no tensor in the
-// protocol: its bytes go to the executor's sink over the shaped link, its decode is timed
-// here (server work), and the pixels then go to the tail over loopback.
+// the inflate of a deflated body, the tail, the answer back). JPEG goes as a BYTES tensor of
+// images over the same shaped link; the executor decodes it to the tail's pixels
+// (main/executor/image-inputs.ts), so its decode is in the measured time as server work.
 import zlib from 'node:zlib';
 import * as ort from 'onnxruntime-node';
 import { buildPartitionProblem } from '../../app/engine.js';
@@ -41,7 +41,7 @@ import { encodeSplitWire } from '../split/encode-surgery.js';
 import { candidateCuts } from '../split/encoded-plan.js';
 import { affineFor, CALIBRATION_SAMPLES, DEFAULT_ENCODING_SAMPLES, encodingSamples, evaluateCut, unsplitOutputs, type CutEvaluation, type Feeds } from '../split/encoded-split.js';
 import { splitModel } from '../split/surgery.js';
-import { decodeTensor, encodeTensor } from '../split/wire-codecs.js';
+import { encodeTensor } from '../split/wire-codecs.js';
 import type { BenchFigure } from './figure.js';
 
 const SLOWDOWN = 20;
@@ -106,57 +106,37 @@ class MeasuredSplit {
     return new MeasuredSplit(head, tailName, encoded.wire, ranges, encoding);
   }
 
-  async run(feeds: Feeds, shaped: ExecutorClient, loopback: ExecutorClient): Promise<number> {
+  async run(feeds: Feeds, shaped: ExecutorClient): Promise<number> {
     const parsed = parseWireEncoding(this.encoding);
-    let deviceMs = 0;
-    let serverMs = 0;
     const started = performance.now();
     const values: Feeds = { ...feeds };
     if (this.head) Object.assign(values, await this.head.run(Object.fromEntries(this.head.inputNames.map((n) => [n, feeds[n]]))));
     const inputs: RawTensor[] = [];
-    let jpegBytes: Uint8Array | null = null;
     for (const w of this.wire) {
       if (w.wireName in values) {
         inputs.push(toRawTensor(w.wireName, values[w.wireName]));
         continue;
       }
-      // A model input the app encodes itself (no head graph before it).
+      // A model input the app encodes itself (no head graph before it); JPEG goes as a BYTES
+      // tensor of images, which the executor decodes (main/executor/image-inputs.ts).
       const tensor = values[w.name];
       const affine = parsed.base === 'int8' || parsed.base === 'uint8' || parsed.base === 'jpeg' ? affineFor(this.ranges, w.name, parsed.base === 'int8' ? 'int8' : 'uint8') : undefined;
-      const base = { ...parsed, deflate: false };
-      const { bytes } = await encodeTensor(tensor, base, affine);
-      if (parsed.base === 'jpeg') {
-        jpegBytes = bytes;
-        const decodeStarted = performance.now();
-        const pixels = await decodeTensor(bytes, tensor, { base: 'jpeg', deflate: false, quality: parsed.quality }, affine);
-        const q = await encodeTensor(pixels.tensor, { base: 'uint8', deflate: false }, affine);
-        serverMs += performance.now() - decodeStarted;
-        inputs.push({ name: w.wireName, datatype: 'UINT8', shape: [...tensor.dims], data: q.bytes });
-      } else {
-        const datatype = ({ fp32: 'FP32', fp16: 'FP16', int8: 'INT8', uint8: 'UINT8' } as const)[parsed.base as 'fp32' | 'fp16' | 'int8' | 'uint8'];
-        inputs.push({ name: w.wireName, datatype, shape: [...tensor.dims], data: bytes });
-      }
+      const { bytes } = await encodeTensor(tensor, { ...parsed, deflate: false }, affine);
+      const datatype = ({ fp32: 'FP32', fp16: 'FP16', int8: 'INT8', uint8: 'UINT8', jpeg: 'BYTES' } as const)[parsed.base];
+      inputs.push({ name: w.wireName, datatype, shape: parsed.base === 'jpeg' ? [tensor.dims[0]] : [...tensor.dims], data: bytes });
     }
-    deviceMs += performance.now() - started - serverMs;
+    let deviceMs = performance.now() - started;
     if (!this.tailName) return deviceMs * SLOWDOWN;
-    let callMs: number;
-    if (jpegBytes) {
-      const sendMs = await shaped.sendBytes(jpegBytes);
-      const callStarted = performance.now();
-      await loopback.infer(this.tailName, inputs);
-      callMs = sendMs + (performance.now() - callStarted);
-    } else {
-      if (parsed.deflate) {
-        // The client deflates inside its call (charged 1× there); the device's remaining (SLOWDOWN − 1)× is charged here.
-        const deflateStarted = performance.now();
-        zlib.deflateSync(Buffer.concat(inputs.map((i) => i.data)), { level: 6 });
-        deviceMs += (performance.now() - deflateStarted) * ((SLOWDOWN - 1) / SLOWDOWN);
-      }
-      const callStarted = performance.now();
-      await shaped.infer(this.tailName, inputs, parsed.deflate ? { compress: 'deflate' } : {});
-      callMs = performance.now() - callStarted;
+    if (parsed.deflate) {
+      // The client deflates inside its call (charged 1× there); the device's remaining (SLOWDOWN − 1)× is charged here.
+      const deflateStarted = performance.now();
+      zlib.deflateSync(Buffer.concat(inputs.map((i) => i.data)), { level: 6 });
+      deviceMs += (performance.now() - deflateStarted) * ((SLOWDOWN - 1) / SLOWDOWN);
     }
-    return deviceMs * SLOWDOWN + serverMs + callMs;
+    const callStarted = performance.now();
+    await shaped.infer(this.tailName, inputs, parsed.deflate ? { compress: 'deflate' } : {});
+    const callMs = performance.now() - callStarted;
+    return deviceMs * SLOWDOWN + callMs;
   }
 
   async release(): Promise<void> {
@@ -231,9 +211,9 @@ export async function encodingFigures(log: (message: string) => void = (m) => pr
             if (!evaluation) continue;
             const split = await MeasuredSplit.prepare(analyzed, pair.cut, pair.encoding, evaluation.ranges, loopback);
             try {
-              await split.run(samples[0], shaped, loopback);
+              await split.run(samples[0], shaped);
               const times: number[] = [];
-              for (let r = 0; r < RUNS; r++) times.push(await split.run(samples[r % samples.length], shaped, loopback));
+              for (let r = 0; r < RUNS; r++) times.push(await split.run(samples[r % samples.length], shaped));
               measured.set(key, median(times));
             } finally {
               await split.release();

@@ -630,13 +630,6 @@ export class ExecutorClient {
    * probe transfers to the studio's sink and source endpoints, one RTT taken off each.
    * Without `probeBytes` the probe grows until a transfer takes ~150 ms (at most 32 MiB).
    */
-  /** Uploads `bytes` to the studio's sink through the link (a payload the protocol has no tensor for, e.g. a JPEG); the wall time, ms. */
-  async sendBytes(bytes: Uint8Array): Promise<number> {
-    const exchange = await this.exchange('POST', '/v2/studio/sink', { length: bytes.byteLength, contentType: 'application/octet-stream', chunks: () => [bytes] });
-    if (exchange.status >= 400) throw this.errorOf(exchange);
-    return exchange.endedAt - exchange.startedAt;
-  }
-
   async measureLink(options: { probeBytes?: number; rounds?: number } = {}): Promise<LinkMeasurement> {
     const rounds = Math.max(1, options.rounds ?? 3);
     const timed = async (run: () => Promise<Exchange>): Promise<number> => {

@@ -76,6 +76,7 @@ import { DeviceProfileError } from '../profiling/characterize.js';
 import { realClock } from './shaper.js';
 import type { RawTensor } from './link.js';
 import { compressChunks, inflateBody, requestCoding, responseCoding } from './content-coding.js';
+import { decodeImageInputs } from './image-inputs.js';
 
 export interface ExecutorOptions {
   host: string;
@@ -610,6 +611,7 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
     let request;
     try {
       request = decodeInferRequest(body, headerLength(headerValue, body.byteLength));
+      if (request.inputs.some((input) => input.datatype === 'BYTES')) request = { ...request, inputs: await decodeImageInputs(model.metadata, request.inputs) };
       checkAgainstModel(model.metadata, request.inputs, request.outputs);
     } catch (error) {
       bodyBuffers.give(body.buffer as ArrayBuffer);

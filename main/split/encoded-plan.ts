@@ -5,8 +5,8 @@
 // would run N tails per cut and encoding, so the cuts measured are the candidates: the best
 // few by predicted cost at fp32 bytes, at a quarter of them (what int8 sends), cloud-only,
 // and device-only. Used by `neurosurgeon plan --encoding`, `run --encoding` and `sweep
-// --encoding` (split-run.ts, sweep.ts: the pairs they cannot send, JPEG, skipped with why)
-// and `npm run bench -- --only encoding`.
+// --encoding` (split-run.ts, sweep.ts; JPEG runs there too, decoded by the executor) and
+// `npm run bench -- --only encoding`.
 import type { CutTable } from '../../app/partition/cuts.js';
 import { costOfCut } from '../../app/partition/cuts.js';
 import type { Objective, PlanOptions } from '../../app/partition/types.js';
@@ -32,8 +32,6 @@ export interface EncodedPlanRequest {
   /** Cuts to measure; default: the candidates (see the file comment). */
   cuts?: number[];
   dimValues?: Record<string, number>;
-  /** Pairs not to measure, with the reason shown among the excluded (a real run cannot send JPEG); null: measure it. */
-  skip?: (cut: number, encoding: string) => string | null;
   log?: (line: string) => void;
 }
 
@@ -91,14 +89,7 @@ export async function measureEncodedCuts(analyzed: AnalyzedModel, cuts: readonly
     const started = performance.now();
     // Device-only sends nothing; fp32 there stands for every encoding.
     const wanted = cut === nodeCount ? ['fp32'] : encodings;
-    const skipped = wanted.flatMap((encoding) => {
-      const reason = request.skip?.(cut, encoding) ?? null;
-      return reason === null ? [] : [{ cut, encoding, uploadBytes: 0, encodeMs: 0, decodeMs: 0, agreement: null, skipped: reason, wire: {} }];
-    });
-    const measured = wanted.filter((encoding) => !skipped.some((m) => m.encoding === encoding));
-    const evaluation: CutEvaluation =
-      measured.length > 0 ? await evaluateCut(model, analysis, cut, measured, samples, calibration, expected) : { cut, crossing: [], ranges: {}, measurements: [] };
-    evaluation.measurements.push(...skipped);
+    const evaluation: CutEvaluation = await evaluateCut(model, analysis, cut, wanted, samples, calibration, expected);
     const described = evaluation.measurements.map((m) => (m.skipped ? `${m.encoding} skipped` : `${m.encoding} ${Math.round(m.uploadBytes)} B${m.agreement === null ? '' : ` ${(m.agreement * 100).toFixed(0)} %`}`));
     request.log?.(`cut ${cut}: ${described.join(', ')} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
     evaluations.push(evaluation);

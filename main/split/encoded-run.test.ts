@@ -2,7 +2,7 @@
 // loopback, on the zoo's LeNet: int8 at a middle cut really sends INT8 (a quarter of fp32's
 // bytes) through the encoded head and tail and keeps the top-1 answer; uint8+deflate at cut 0
 // encodes the input here and sends it compressed; auto takes plan's choice and shows what it
-// left out (JPEG, which the executor does not decode); an encoding that cannot apply is refused
+// left out; JPEG at cut 0 travels as images the executor decodes; an encoding that cannot apply is refused
 // in one line naming the tensor before any executor is contacted; a sweep runs every swept cut
 // in the encoding beside fp32 with predicted vs measured. On the real text classifier
 // (../shared/real-models, read only) int8 of its int64 token ids is refused, and auto skips
@@ -11,6 +11,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import sharp from 'sharp';
+import { GraphBuilder } from '../../app/onnx/builder.js';
 import { readOnnxModel } from '../../app/onnx/reader.js';
 import { networkPreset } from '../../app/partition/presets.js';
 import { buildZooModel } from '../../app/zoo/index.js';
@@ -18,11 +20,13 @@ import { analyzeLoadedModel, analyzeModelFile, type AnalyzedModel } from '../mod
 import { realModelsDir } from '../model/real-models.js';
 import { UsageError } from '../errors/user-errors.js';
 import { ExecutorClient } from '../executor/client.js';
+import { fromRawTensor } from '../executor/ort-tensors.js';
+import { encodeBytesElements } from '../executor/protocol.js';
 import type { LinkShaper } from '../executor/link.js';
 import { startExecutorProcess, type ExecutorProcess } from '../executor/executor-process.js';
 import type { RemoteExecutor } from '../executor/remote-executor.js';
 import { measureEncodedCuts } from './encoded-plan.js';
-import { runSplit, unrunnableEncoding, type SplitRunRequest } from './split-run.js';
+import { runSplit, type SplitRunRequest } from './split-run.js';
 import { sweepModel } from './sweep.js';
 
 let executor: ExecutorProcess;
@@ -80,6 +84,35 @@ describe('run --encoding', () => {
     expect(deflated.outputCheck.mode).toBeUndefined();
   }, 120_000);
 
+  it('jpeg at cut 0 sends the input as JPEG images in a BYTES tensor, which the executor decodes for the tail', async () => {
+    const report = await runSplit(request({ cut: 0, encoding: 'jpeg95' }));
+    expect(report.encoded?.wire[0]).toMatchObject({ name: 'input', wireName: 'input__uint8', datatype: 'BYTES' });
+    const plain = await runSplit(request({ cut: 0 }));
+    expect(report.median.bytesUp).toBeLessThan(plain.median.bytesUp / 2);
+    expect(report.outputCheck).toMatchObject({ mode: 'top1' });
+    expect(report.outputCheck.maxAbsDiff).toBeGreaterThan(0);
+    expect(report.median.remoteMs).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('the executor decodes JPEG sent for a uint8 image input, refuses a corrupt one with 400 naming the input, and stays up', async () => {
+    const builder = new GraphBuilder('pixels');
+    const pixels = builder.input('pixels', 'uint8', [1, 1, 8, 8]);
+    builder.output(builder.op('Cast', [pixels], { to: 1 }), 'float32', [1, 1, 8, 8]);
+    const client = new ExecutorClient({ url: executor.url, timeoutMs: 60_000 });
+    try {
+      const { name } = await client.uploadModel(builder.toBytes());
+      const gray = await sharp(Buffer.alloc(64, 200), { raw: { width: 8, height: 8, channels: 1 } }).jpeg({ quality: 95 }).toBuffer();
+      const send = (image: Uint8Array) => client.infer(name, [{ name: 'pixels', datatype: 'BYTES', shape: [1], data: encodeBytesElements([image]) }]);
+      const values = fromRawTensor((await send(gray)).outputs[0]).data as Float32Array;
+      expect(Math.min(...values)).toBeGreaterThanOrEqual(195);
+      expect(Math.max(...values)).toBeLessThanOrEqual(205);
+      await expect(send(new Uint8Array(64).fill(3))).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/400 input 'pixels': image 0 of 1 does not decode/) });
+      expect((await send(gray)).outputs).toHaveLength(1);
+    } finally {
+      client.close();
+    }
+  });
+
   it('auto takes plan --encoding auto\'s choice and shows what it left out', async () => {
     const report = await runSplit(request({ cut: 'auto', encoding: 'auto', network: { name: '3g' } }));
     const e = report.encoded;
@@ -88,7 +121,9 @@ describe('run --encoding', () => {
     const best = [...(e?.considered ?? [])].sort((a, b) => a.totalMs - b.totalMs || a.cut - b.cut)[0];
     expect(report.cut).toBe(best.cut);
     expect(e?.encoding).toBe(best.encoding);
-    expect(e?.excluded).toContainEqual({ cut: 0, encoding: 'jpeg', reason: 'jpeg at cut 0: the executor does not decode JPEG (plan --encoding measures it)' });
+    // JPEG is among what was weighed (the executor decodes it), not left out for want of a decoder.
+    expect([...(e?.considered ?? []), ...(e?.excluded ?? [])].some((x) => x.cut === 0 && x.encoding === 'jpeg')).toBe(true);
+    expect(e?.excluded.filter((x) => /decode/.test(x.reason))).toEqual([]);
     expect(report.outputCheck.ok).toBe(true);
   }, 120_000);
 
@@ -96,7 +131,7 @@ describe('run --encoding', () => {
     await expect(runSplit(request({ cut: 3, encoding: 'uint8', connect: unreachable }))).rejects.toThrow(
       new UsageError('cut 3: uint8 does not apply to tensor "/conv2/Conv_output_0": it is not a model input (pixels are an input\'s form; use int8 for an activation)')
     );
-    await expect(runSplit(request({ cut: 0, encoding: 'jpeg', connect: unreachable }))).rejects.toThrow(/jpeg cannot run over the executor/);
+    await expect(runSplit(request({ cut: 3, encoding: 'jpeg', connect: unreachable }))).rejects.toThrow(/^cut 3: jpeg does not apply to tensor "\/conv2\/Conv_output_0"/);
     await expect(runSplit(request({ cut: 'dag', encoding: 'int8', connect: unreachable }))).rejects.toThrow(/--encoding chooses among topological cuts/);
     await expect(runSplit(request({ encoding: 'int4', connect: unreachable }))).rejects.toThrow(/unknown encoding "int4"/);
   });
@@ -144,11 +179,11 @@ describe.skipIf(!existsSync(textClassifier))('an int64 crossing (the real text c
     await expect(runSplit(request({ analyzed, cut: 0, encoding: 'int8', connect: unreachable, dimValues: dims }))).rejects.toThrow(
       new UsageError('cut 0: int8 does not apply to tensor "input": it is int64, sent as it is (only float32 tensors are re-encoded)')
     );
-    const { evaluations } = await measureEncodedCuts(analyzed, [0], analyzed.analysis.layers.length, { encoding: 'auto', samples: 2, dimValues: dims, skip: unrunnableEncoding });
+    const { evaluations } = await measureEncodedCuts(analyzed, [0], analyzed.analysis.layers.length, { encoding: 'auto', samples: 2, dimValues: dims });
     const byEncoding = new Map(evaluations[0].measurements.map((m) => [m.encoding, m]));
     expect(byEncoding.get('fp32')?.skipped).toBeUndefined();
     expect(byEncoding.get('fp32+deflate')?.agreement).toBe(1);
     for (const name of ['fp16', 'int8', 'int8+deflate', 'uint8']) expect(byEncoding.get(name)?.skipped, name).toMatch(new RegExp(`^${name.replace('+', '\\+')} does not apply to tensor "input": it is int64`));
-    expect(byEncoding.get('jpeg')?.skipped).toMatch(/does not decode JPEG/);
+    expect(byEncoding.get('jpeg')?.skipped).toMatch(/^jpeg does not apply to tensor "input"/);
   }, 120_000);
 });

@@ -41,6 +41,7 @@ import { encodeModel } from '../../app/onnx/writer.js';
 import type { onnx } from '../../app/onnx/generated/onnx.js';
 import type { RawTensor } from '../executor/link.js';
 import type { TensorRange } from '../../app/quantization/parameters.js';
+import { encodeTensor, imageLikeInput, isImageDims } from './wire-codecs.js';
 import { float32ToFloat16, isLossy, parseWireEncoding, quantizeAffine, whyNotApplicableAtCut, wireEncodingName, type WireEncoding } from '../../app/partition/wire-encoding.js';
 import { encodableCrossing, encodeSplitUniform, type EncodedSplit, type WireTensor } from './encode-surgery.js';
 import { SurgeryError } from './surgery.js';
@@ -232,20 +233,22 @@ function ortMessage(error: unknown): string {
 interface WireSend {
   name: string;
   wireName: string;
-  encodeHere?: (tensor: ort.Tensor) => RawTensor;
+  encodeHere?: (tensor: ort.Tensor) => Promise<RawTensor>;
 }
 
 /** Encodes a model input as the tail's DequantizeLinear / Cast expects it (what a head's QuantizeLinear / Cast would have done). */
-function inputEncoder(w: WireTensor): (tensor: ort.Tensor) => RawTensor {
+function inputEncoder(w: WireTensor): (tensor: ort.Tensor) => Promise<RawTensor> {
   const bytesOf = (view: ArrayBufferView) => new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
-  return (tensor) => {
+  return async (tensor) => {
     if (tensor.type !== 'float32') throw new SplitRunError(`input "${w.name}" is ${tensor.type}; ${w.encoding} re-encodes float32 only`);
     const values = tensor.data as Float32Array;
     const shape = [...tensor.dims];
     if (w.datatype === 'FP16') return { name: w.wireName, datatype: 'FP16', shape, data: bytesOf(float32ToFloat16(values)) };
-    if ((w.datatype === 'INT8' || w.datatype === 'UINT8') && w.scale !== undefined && w.zeroPoint !== undefined) {
-      const quantized = quantizeAffine(values, { scale: w.scale, zeroPoint: w.zeroPoint, type: w.datatype === 'INT8' ? 'int8' : 'uint8' });
-      return { name: w.wireName, datatype: w.datatype, shape, data: bytesOf(quantized) };
+    if (w.scale !== undefined && w.zeroPoint !== undefined) {
+      const affine = { scale: w.scale, zeroPoint: w.zeroPoint, type: w.datatype === 'INT8' ? ('int8' as const) : ('uint8' as const) };
+      // JPEG: the images as a BYTES tensor [N], which the executor decodes to the tail's uint8 pixels (image-inputs.ts).
+      if (w.datatype === 'BYTES') return { name: w.wireName, datatype: 'BYTES', shape: [shape[0]], data: (await encodeTensor(tensor, parseWireEncoding(w.encoding), affine)).bytes };
+      if (w.datatype === 'INT8' || w.datatype === 'UINT8') return { name: w.wireName, datatype: w.datatype, shape, data: bytesOf(quantizeAffine(values, affine)) };
     }
     throw new SplitRunError(`input "${w.name}" cannot be sent as ${w.encoding} (${w.datatype})`);
   };
@@ -280,6 +283,12 @@ export class SplitRunner {
     const sessionOptions = runSessionOptions(provider, options.optimization ?? DEFAULT_GRAPH_OPTIMIZATION);
     inlineExternalData(analyzed);
     const inputs = generateInputs(analyzed.model, { seed: options.seed, dimValues: options.dimValues });
+    // An image input gets a picture-like one (gradients, flat areas, mild noise), as the
+    // encodings' samples do: uniform noise is no camera's output, and it would make a JPEG
+    // run send 3–4× the bytes the plan measured on those samples.
+    for (const [name, tensor] of Object.entries(inputs)) {
+      if (tensor.type === 'float32' && isImageDims(tensor.dims)) inputs[name] = new ort.Tensor('float32', imageLikeInput(tensor.dims, (options.seed ?? 1) + 1), tensor.dims);
+    }
     const file = path.basename(analyzed.path);
     let fullSession: ort.InferenceSession;
     try {
@@ -373,14 +382,11 @@ export class SplitRunner {
   /**
    * The split with `wire`'s codec in its graphs (encode-surgery.ts), and how each crossing
    * tensor is sent. Refused in one line: a device executor (it sends its head's outputs as
-   * they are), JPEG (the executor does not decode images) and any encoding a crossing tensor
+   * they are) and any encoding a crossing tensor
    * cannot carry (encode-surgery's reason, naming the tensor).
    */
   private encodeWire(plain: SplitResult, wire: SplitWire, label: string): { split: EncodedSplit; sends: WireSend[]; encoding: WireEncoding; lossy: boolean } {
     const name = wireEncodingName(wire.encoding);
-    if (wire.encoding.base === 'jpeg') {
-      throw new UsageError(`${name} cannot run over the executor: it sends the input as JPEG images, which the executor does not decode (plan --encoding measures it; uint8 sends the pixels)`);
-    }
     if (this.options.device && wire.encoding.base !== 'fp32') throw new UsageError(`--encoding ${name} runs with the head on this machine; a device executor sends its head's outputs as they are`);
     if (this.options.device && wire.encoding.deflate) throw new UsageError(`--encoding ${name}: a device executor does not compress what it sends to the server`);
     const refusal = whyNotApplicableAtCut(wire.encoding, encodableCrossing(plain.crossing));
@@ -548,7 +554,7 @@ export class PreparedSplit {
       if (!link) throw new SplitRunError(`${this.label} runs part of ${this.runner.modelName} remotely: an executor is needed`);
       const encodeStart = performance.now();
       const sends = this.sending?.sends ?? this.crossing.map((c) => ({ name: c.name, wireName: c.name }) as WireSend);
-      const sent = sends.map((w) => (w.encodeHere ? w.encodeHere(values[w.name]) : toRawTensor(w.wireName, values[w.name])));
+      const sent = await Promise.all(sends.map((w) => (w.encodeHere ? w.encodeHere(values[w.name]) : toRawTensor(w.wireName, values[w.name]))));
       const convertMs = performance.now() - encodeStart;
       const compress = this.sending?.encoding.deflate ? ('deflate' as const) : undefined;
       const outcome = await link.infer(this.tailName, sent, { outputs: this.tailOutputs, ...(compress ? { compress } : {}) });
@@ -657,14 +663,9 @@ export interface SplitRunEncoding {
   excluded: { cut: number; encoding: string; reason: string }[];
 }
 
-/** Pairs a real run cannot send (plan measures them): JPEG, which the executor does not decode. */
-export function unrunnableEncoding(cut: number, encoding: string): string | null {
-  return parseWireEncoding(encoding).base === 'jpeg' ? `${encoding} at cut ${cut}: the executor does not decode JPEG (plan --encoding measures it)` : null;
-}
-
 /**
- * Checks a run's or a sweep's --encoding before any work: a known name or 'auto', not JPEG
- * (the executor does not decode images), none but fp32 with a device executor, and no DAG
+ * Checks a run's or a sweep's --encoding before any work: a known name or 'auto', none but
+ * fp32 with a device executor, and no DAG
  * partition (encodings are measured at topological cuts). Throws a UsageError in one line.
  */
 export function checkRunEncoding(encoding: string, context: { device?: boolean; dag?: boolean }): void {
@@ -679,7 +680,6 @@ export function checkRunEncoding(encoding: string, context: { device?: boolean; 
   } catch (error) {
     throw new UsageError(firstLine(error).replace(/^WireEncodingError:\s*/, ''));
   }
-  if (parsed.base === 'jpeg') throw new UsageError(`${encoding} cannot run over the executor: it sends the input as JPEG images, which the executor does not decode (plan --encoding measures it; uint8 sends the pixels)`);
   if (context.device && (parsed.base !== 'fp32' || parsed.deflate)) throw new UsageError(`--encoding ${encoding} runs with the head on this machine; a device executor sends its head's outputs as they are`);
 }
 
@@ -777,7 +777,6 @@ export async function runSplit(request: SplitRunRequest): Promise<SplitRunReport
       samples: request.samples,
       ...(typeof request.cut === 'number' ? { cuts: [request.cut] } : {}),
       dimValues: request.dimValues,
-      skip: unrunnableEncoding,
       log: request.onProgress
     });
     const best = plan.choice.best;

@@ -20,7 +20,7 @@ import { describeError, UsageError } from '../errors/user-errors.js';
 import type { DagPartition } from '../../app/partition/dag.js';
 import { checkDeviceRequest, gatherLatencies, predictCuts, predictDagPartition, type CutPrediction, type GatheredLatencies, type LatencyGathering, type LinkChoice } from './split-prediction.js';
 import type { RemoteExecutor } from '../executor/remote-executor.js';
-import { checkRunEncoding, deviceLinkNetwork, runnerOptionsOf, shaperForLink, SplitRunner, unrunnableEncoding, type SplitRunTiming } from './split-run.js';
+import { checkRunEncoding, deviceLinkNetwork, runnerOptionsOf, shaperForLink, SplitRunner, type SplitRunTiming } from './split-run.js';
 import { chooseEncodedCut, costOfEncodedCut, parseWireEncoding, WireEncodingError, type EncodedCutCost } from '../../app/partition/wire-encoding.js';
 import { measureEncodedCuts, minAgreementOf } from './encoded-plan.js';
 import type { CutEvaluation } from './encoded-split.js';
@@ -280,7 +280,7 @@ export async function sweepModel(request: SweepRequest): Promise<SweepResult[]> 
   let encodedSamples = 0;
   if (encodingAsked !== undefined) {
     progress(`${file}: measuring ${encodingAsked === 'auto' ? 'the encodings' : encodingAsked} at ${cuts.length} cuts on sample inputs`);
-    const measured = await measureEncodedCuts(analyzed, cuts, nodeCount, { encoding: encodingAsked, samples: request.samples, dimValues: request.dimValues, skip: unrunnableEncoding, log: progress });
+    const measured = await measureEncodedCuts(analyzed, cuts, nodeCount, { encoding: encodingAsked, samples: request.samples, dimValues: request.dimValues, log: progress });
     encodedSamples = measured.samples;
     for (const evaluation of measured.evaluations) evaluations.set(evaluation.cut, evaluation);
     for (const state of states) {

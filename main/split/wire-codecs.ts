@@ -9,7 +9,9 @@
 // uses): its prebuilt binary comes from the npm registry as an optional dependency, with no
 // install script, and it encodes a 224×224 image in about 3 ms here where the pure-JavaScript
 // jpeg-js took 30 ms, a cost that the emulated device then multiplied by its slowdown.
-// It runs one libvips thread, as the device's single encoder would.
+// It runs one libvips thread (set where image-inputs.ts is loaded), as the device's single
+// encoder would. Decoding is the
+// executor's own (main/executor/image-inputs.ts), so what is measured here is what it runs.
 import zlib from 'node:zlib';
 import sharp from 'sharp';
 import * as ort from 'onnxruntime-node';
@@ -25,6 +27,7 @@ import {
   wireEncodingName
 } from '../../app/partition/wire-encoding.js';
 import type { ElementTypeName } from '../../app/onnx/element-type.js';
+import { decodeImages, ImageDecodeError } from '../executor/image-inputs.js';
 
 /** Deflate level used on the wire: zlib's default, the usual speed/size balance. */
 export const DEFLATE_LEVEL = 6;
@@ -52,9 +55,6 @@ function elementTypeOf(tensor: ort.Tensor): ElementTypeName {
   return map[tensor.type] ?? 'undefined';
 }
 
-sharp.concurrency(1);
-sharp.cache(false);
-
 /** JPEG of an [N, C, H, W] tensor already quantized to uint8 pixels: each image length-prefixed (4 bytes, little-endian). */
 async function jpegEncode(pixels: Uint8Array, dims: readonly number[], quality: number): Promise<Uint8Array> {
   const [n, c, h, w] = dims;
@@ -73,27 +73,12 @@ async function jpegEncode(pixels: Uint8Array, dims: readonly number[], quality: 
 
 async function jpegDecode(bytes: Uint8Array, dims: readonly number[]): Promise<Uint8Array> {
   const [n, c, h, w] = dims;
-  const pixels = new Uint8Array(n * c * h * w);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let offset = 0;
-  for (let image = 0; image < n; image++) {
-    if (offset + 4 > bytes.byteLength) throw new WireEncodingError(`JPEG payload ends before image ${image} of ${n}`);
-    const length = view.getUint32(offset, true);
-    if (offset + 4 + length > bytes.byteLength) throw new WireEncodingError(`JPEG image ${image} of ${n} is cut short: ${bytes.byteLength - offset - 4} of ${length} bytes`);
-    let decoded: { data: Buffer; info: { width: number; height: number; channels: number } };
-    try {
-      const image = sharp(bytes.subarray(offset + 4, offset + 4 + length));
-      decoded = await (c === 1 ? image.toColourspace('b-w') : image.removeAlpha().toColourspace('srgb')).raw().toBuffer({ resolveWithObject: true });
-    } catch (error) {
-      throw new WireEncodingError(`JPEG image ${image} of ${n} does not decode: ${(error as Error).message.split('\n')[0]}`);
-    }
-    const { width, height, channels } = decoded.info;
-    if (width !== w || height !== h || channels !== c) throw new WireEncodingError(`JPEG image ${image} is ${width}x${height}x${channels}, expected ${w}x${h}x${c}`);
-    offset += 4 + length;
-    const base = image * c * h * w;
-    for (let p = 0; p < h * w; p++) for (let k = 0; k < c; k++) pixels[base + k * h * w + p] = decoded.data[p * c + k];
+  try {
+    return (await decodeImages(bytes, n, c as 1 | 3, { height: h, width: w }, 'JPEG')).pixels;
+  } catch (error) {
+    if (error instanceof ImageDecodeError) throw new WireEncodingError(error.message);
+    throw error;
   }
-  return pixels;
 }
 
 /** Throws the one-line reason when `encoding` cannot apply to `tensor` (named `name`). */
