@@ -21,6 +21,7 @@ import {
   whyNotApplicableAtCut,
   wireEncodingName
 } from '../../app/partition/wire-encoding.js';
+import { median } from '../../app/profiling/trace.js';
 import { generateInputs } from '../model/inputs.js';
 import { calibrateRanges, topClass } from '../model/quantize-file.js';
 import { resolvedDims, type AnalyzedModel } from '../model/analyze-file.js';
@@ -110,7 +111,7 @@ export async function evaluateCut(
     const integerOnly = split.crossing.length > 0 && split.crossing.every((t) => t.elementType !== 'float32');
     const skippedAtCut = (encoding: WireEncoding): string | undefined =>
       integerOnly ? (whyNotApplicableAtCut(encoding, split.crossing.map((t) => ({ name: t.name, elementType: t.elementType, dims: null, isModelInput: t.producedBy === 'input' }))) ?? undefined) : undefined;
-    const totals = encodingsParsed.map(({ encoding }) => ({ bytes: 0, encodeMs: 0, decodeMs: 0, agree: 0, maxAbs: 0, sumAbs: 0, count: 0, wire: {} as Record<string, { bytes: number; affine?: AffineParameters }>, skipped: skippedAtCut(encoding) }));
+    const totals = encodingsParsed.map(({ encoding }) => ({ bytes: 0, encodeMs: [] as number[], decodeMs: [] as number[], agree: 0, maxAbs: 0, sumAbs: 0, count: 0, wire: {} as Record<string, { bytes: number; affine?: AffineParameters }>, skipped: skippedAtCut(encoding) }));
     for (let s = 0; s < samples.length; s++) {
       const feeds = samples[s];
       const values = await crossingValues(feeds);
@@ -121,6 +122,8 @@ export async function evaluateCut(
         const total = totals[e];
         if (total.skipped) continue;
         const decoded: Feeds = { ...values };
+        let encodeMs = 0;
+        let decodeMs = 0;
         for (const t of split.crossing) {
           const tensor = values[t.name];
           const reason = whyNotApplicable(encoding, { name: t.name, elementType: t.elementType, dims: tensor.dims, isModelInput: t.producedBy === 'input' });
@@ -135,12 +138,14 @@ export async function evaluateCut(
           const affine = applied.base === 'int8' || applied.base === 'uint8' || applied.base === 'jpeg' ? affineFor(ranges, t.name, applied.base === 'int8' ? 'int8' : 'uint8') : undefined;
           const trip = await roundTrip(tensor, applied, affine);
           total.bytes += trip.wireBytes;
-          total.encodeMs += trip.encodeMs;
-          total.decodeMs += trip.decodeMs;
+          encodeMs += trip.encodeMs;
+          decodeMs += trip.decodeMs;
           total.wire[t.name] = { bytes: (total.wire[t.name]?.bytes ?? 0) + trip.wireBytes, ...(affine ? { affine } : {}) };
           decoded[t.name] = trip.decoded;
         }
         if (total.skipped) continue;
+        total.encodeMs.push(encodeMs);
+        total.decodeMs.push(decodeMs);
         // Deflate is lossless: "int8+deflate" decodes to what "int8" does, so its tail run is shared.
         const key = `${encoding.base}${encoding.quality ?? ''}`;
         let outputs = tailRuns.get(key);
@@ -174,8 +179,10 @@ export async function evaluateCut(
           cut,
           encoding: wireEncodingName(encoding),
           uploadBytes: t.bytes / n,
-          encodeMs: t.encodeMs / n,
-          decodeMs: t.decodeMs / n,
+          // Medians over the samples: a codec's first call (sharp loading libjpeg) or a burst of
+          // load would otherwise move the mean by more than one encoding differs from the next.
+          encodeMs: t.encodeMs.length > 0 ? median(t.encodeMs) : 0,
+          decodeMs: t.decodeMs.length > 0 ? median(t.decodeMs) : 0,
           agreement: t.skipped ? null : t.agree / n,
           maxAbsError: t.maxAbs,
           meanAbsError: t.count > 0 ? t.sumAbs / t.count : 0,
