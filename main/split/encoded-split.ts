@@ -30,7 +30,14 @@ import { imageLikeInput, isImageDims, roundTrip } from './wire-codecs.js';
 
 export type Feeds = Record<string, ort.Tensor>;
 
-const sessionOptions: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'disabled', logSeverityLevel: 3 };
+// Worker threads that do not spin: after a tail run, onnxruntime's threads would otherwise
+// spin-wait on the cores the next codec is being timed on (a JPEG timed right after a tail
+// run took 4 ms more than the same JPEG timed after another codec).
+const sessionOptions: ort.InferenceSession.SessionOptions = {
+  graphOptimizationLevel: 'disabled',
+  logSeverityLevel: 3,
+  extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } }
+};
 
 /** Default number of evaluation samples (the N). */
 export const DEFAULT_ENCODING_SAMPLES = 32;
