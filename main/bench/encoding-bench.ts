@@ -41,7 +41,7 @@ import { encodeSplitWire } from '../split/encode-surgery.js';
 import { candidateCuts } from '../split/encoded-plan.js';
 import { affineFor, CALIBRATION_SAMPLES, DEFAULT_ENCODING_SAMPLES, encodingSamples, evaluateCut, unsplitOutputs, type CutEvaluation, type Feeds } from '../split/encoded-split.js';
 import { splitModel } from '../split/surgery.js';
-import { encodeTensor } from '../split/wire-codecs.js';
+import { inputEncoder } from '../split/split-run.js';
 import type { BenchFigure } from './figure.js';
 
 const SLOWDOWN = 20;
@@ -89,7 +89,6 @@ class MeasuredSplit {
     private readonly head: ort.InferenceSession | null,
     private readonly tailName: string | null,
     private readonly wire: ReturnType<typeof encodeSplitWire>['wire'],
-    private readonly ranges: CutEvaluation['ranges'],
     private readonly encoding: string
   ) {}
 
@@ -103,7 +102,7 @@ class MeasuredSplit {
     );
     const head = encoded.head ? await ort.InferenceSession.create(encodeModel(encoded.head), sessionOptions()) : null;
     const tailName = encoded.tail ? (await uploader.uploadModel(encodeModel(encoded.tail))).name : null;
-    return new MeasuredSplit(head, tailName, encoded.wire, ranges, encoding);
+    return new MeasuredSplit(head, tailName, encoded.wire, encoding);
   }
 
   async run(feeds: Feeds, shaped: ExecutorClient): Promise<number> {
@@ -117,13 +116,9 @@ class MeasuredSplit {
         inputs.push(toRawTensor(w.wireName, values[w.wireName]));
         continue;
       }
-      // A model input the app encodes itself (no head graph before it); JPEG goes as a BYTES
-      // tensor of images, which the executor decodes (main/executor/image-inputs.ts).
-      const tensor = values[w.name];
-      const affine = parsed.base === 'int8' || parsed.base === 'uint8' || parsed.base === 'jpeg' ? affineFor(this.ranges, w.name, parsed.base === 'int8' ? 'int8' : 'uint8') : undefined;
-      const { bytes } = await encodeTensor(tensor, { ...parsed, deflate: false }, affine);
-      const datatype = ({ fp32: 'FP32', fp16: 'FP16', int8: 'INT8', uint8: 'UINT8', jpeg: 'BYTES' } as const)[parsed.base];
-      inputs.push({ name: w.wireName, datatype, shape: parsed.base === 'jpeg' ? [tensor.dims[0]] : [...tensor.dims], data: bytes });
+      // A model input the app encodes itself (no head graph before it), as a split run sends it
+      // (JPEG as a BYTES tensor of images, which the executor decodes).
+      inputs.push(await inputEncoder(w)(values[w.name]));
     }
     let deviceMs = performance.now() - started;
     if (!this.tailName) return deviceMs * SLOWDOWN;

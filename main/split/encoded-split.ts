@@ -186,8 +186,8 @@ export async function evaluateCut(
           cut,
           encoding: wireEncodingName(encoding),
           uploadBytes: t.bytes / n,
-          // Medians over the samples: a codec's first call (sharp loading libjpeg) or a burst of
-          // load would otherwise move the mean by more than one encoding differs from the next.
+          // Medians over the samples: one slow call (a codec's first, a burst of other load) would
+          // otherwise move the mean by more than one encoding differs from the next.
           encodeMs: t.encodeMs.length > 0 ? median(t.encodeMs) : 0,
           decodeMs: t.decodeMs.length > 0 ? median(t.decodeMs) : 0,
           agreement: t.skipped ? null : t.agree / n,

@@ -237,7 +237,7 @@ interface WireSend {
 }
 
 /** Encodes a model input as the tail's DequantizeLinear / Cast expects it (what a head's QuantizeLinear / Cast would have done). */
-function inputEncoder(w: WireTensor): (tensor: ort.Tensor) => Promise<RawTensor> {
+export function inputEncoder(w: WireTensor): (tensor: ort.Tensor) => Promise<RawTensor> {
   const bytesOf = (view: ArrayBufferView) => new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
   return async (tensor) => {
     if (tensor.type !== 'float32') throw new SplitRunError(`input "${w.name}" is ${tensor.type}; ${w.encoding} re-encodes float32 only`);
@@ -382,8 +382,8 @@ export class SplitRunner {
   /**
    * The split with `wire`'s codec in its graphs (encode-surgery.ts), and how each crossing
    * tensor is sent. Refused in one line: a device executor (it sends its head's outputs as
-   * they are) and any encoding a crossing tensor
-   * cannot carry (encode-surgery's reason, naming the tensor).
+   * they are) and any encoding a crossing tensor cannot carry (encode-surgery's reason,
+   * naming the tensor).
    */
   private encodeWire(plain: SplitResult, wire: SplitWire, label: string): { split: EncodedSplit; sends: WireSend[]; encoding: WireEncoding; lossy: boolean } {
     const name = wireEncodingName(wire.encoding);
@@ -665,8 +665,8 @@ export interface SplitRunEncoding {
 
 /**
  * Checks a run's or a sweep's --encoding before any work: a known name or 'auto', none but
- * fp32 with a device executor, and no DAG
- * partition (encodings are measured at topological cuts). Throws a UsageError in one line.
+ * fp32 with a device executor, and no DAG partition (encodings are measured at topological
+ * cuts). Throws a UsageError in one line.
  */
 export function checkRunEncoding(encoding: string, context: { device?: boolean; dag?: boolean }): void {
   if (context.dag) throw new UsageError('--encoding chooses among topological cuts; the DAG partition runs in fp32 (leave out --cut dag or --encoding)');

@@ -10,8 +10,8 @@
 // install script, and it encodes a 224×224 image in about 3 ms here where the pure-JavaScript
 // jpeg-js took 30 ms, a cost that the emulated device then multiplied by its slowdown.
 // It runs one libvips thread (set where image-inputs.ts is loaded), as the device's single
-// encoder would. Decoding is the
-// executor's own (main/executor/image-inputs.ts), so what is measured here is what it runs.
+// encoder would. Decoding is the executor's own (main/executor/image-inputs.ts), so what is
+// measured here is what it runs.
 import zlib from 'node:zlib';
 import sharp from 'sharp';
 import * as ort from 'onnxruntime-node';
