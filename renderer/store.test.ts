@@ -9,6 +9,7 @@ import { analyzeModel } from '../app/analysis/analyze.js';
 import { readOnnxModel } from '../app/onnx/reader.js';
 import type { LatencyProfile } from '../app/profiling/types.js';
 import { type ExecutorStatus, type OpenedModel } from '../app/studio/contract.js';
+import { HostConnectionError } from './host/host-error.js';
 import { ScriptedHost, type Handlers } from './host/scripted-host.js';
 import { modelViewOf } from '../app/studio/model-view.js';
 import { buildZooModel } from '../app/zoo/index.js';
@@ -181,6 +182,37 @@ describe('studio store', () => {
     expect(currentProfiles(store.getState()).local).toBe(earlier);
     expect(store.getState().jobs.local).toBeUndefined();
     expect(store.getState().banners.map((banner) => banner.message)).toEqual(['Profiling on this machine failed: onnxruntime: out of memory (earlier results are kept)']);
+  });
+
+  it('shows one Disconnected banner when the host goes away, not another for each request it cut short', async () => {
+    const reason = 'the connection to the studio was lost';
+    let store: StudioStore | null = null;
+    const host = new ScriptedHost(
+      startupHandlers({
+        'profile.start': () => {
+          store?.getState().setConnectionLost(reason);
+          throw new HostConnectionError(reason);
+        }
+      })
+    );
+    store = await started(host);
+    await store.getState().startProfile('local');
+    await settle();
+    expect(store.getState().connectionLost).toBe(reason);
+    expect(store.getState().banners).toEqual([]);
+  });
+
+  it('still names a connection error in a banner while the host is connected', async () => {
+    const host = new ScriptedHost(
+      startupHandlers({
+        'profile.start': () => {
+          throw new HostConnectionError('could not send a chunk to the studio (network error)');
+        }
+      })
+    );
+    const store = await started(host);
+    await store.getState().startProfile('local');
+    expect(store.getState().banners.map((banner) => banner.message)).toEqual(['Could not start profiling on this machine: could not send a chunk to the studio (network error)']);
   });
 
   it('sends a cancel clicked before main answered once the job has its id', async () => {

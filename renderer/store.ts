@@ -23,7 +23,7 @@ import type {
   StudioResult
 } from '../app/studio/contract.js';
 import { DEFAULT_PROFILE_RUNS, DEFAULT_PROFILE_WARMUP, type ExecutionProviderName, type LatencyProfile } from '../app/profiling/types.js';
-import type { UploadChannel } from './host/host-error.js';
+import { HostConnectionError, type UploadChannel } from './host/host-error.js';
 import { DEFAULT_WHAT_IF, type PinnedCut, type WhatIf } from './split/split-data.js';
 import type { FleetPoint } from '../app/fleet/types.js';
 
@@ -270,7 +270,11 @@ export function createStudioStore(host: StudioHost & UploadChannel, memory: Mode
   const finishedJobs = new Set<string>();
 
   return createStore<StudioState>()((set, get) => {
-    const fail = (context: string, error: unknown) => get().pushBanner('error', `${context}: ${errorMessage(error)}`);
+    const fail = (context: string, error: unknown) => {
+      // A request that failed because the host went away: the Disconnected banner already says so.
+      if (error instanceof HostConnectionError && get().connectionLost !== null) return;
+      get().pushBanner('error', `${context}: ${errorMessage(error)}`);
+    };
 
     /** Shows a model main opened; keeps any profile this session measured that main did not return. */
     const adoptModel = (opened: OpenedModel) => {
