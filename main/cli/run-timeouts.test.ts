@@ -25,7 +25,8 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('a frozen executor (stopped with SIGSTOP: connections open, nothing answers)', () => {
+// Concurrent: each test freezes an executor of its own and then waits.
+describe.concurrent('a frozen executor (stopped with SIGSTOP: connections open, nothing answers)', () => {
   const TIMEOUT_MS = 4000;
 
   /** Runs the CLI, stops the executor once it has answered `afterInfers` inferences, and times the CLI's end from the freeze. */

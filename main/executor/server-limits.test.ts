@@ -80,7 +80,8 @@ function trickle(socket: net.Socket, text: string, everyMs: number): () => void 
   return () => clearInterval(timer);
 }
 
-describe('deadlines for a request head and its body', () => {
+// Concurrent: the three mostly wait on timers (the rate floor's window is 10 s), each on its own socket.
+describe.concurrent('deadlines for a request head and its body', () => {
   let executor: ExecutorProcess;
   beforeAll(async () => {
     executor = await startExecutorProcess(['--models', modelsDir, '--headers-timeout-s', '1', '--body-timeout-s', '2', '--min-body-rate-kbps', '8']);
