@@ -74,6 +74,9 @@ describe('sweepModel', () => {
     // The bound is the cost model's transfer time: equal for both links only at cut N.
     expect(threeG.cuts[9].lowerBoundMs).toBe(0);
     expect(threeG.cuts[0].lowerBoundMs).toBeGreaterThan(wifi.cuts[0].lowerBoundMs);
+    // Device only is the same work on every link: one measurement of both links' runs serves each.
+    expect(wifi.cuts[9].measuredMs).toBeGreaterThan(0);
+    expect(threeG.cuts[9].measuredMs).toBe(wifi.cuts[9].measuredMs);
   });
 
   it('measures every swept cut without pruning', async () => {
