@@ -7,7 +7,7 @@ import { GraphBuilder } from '../onnx/builder.js';
 import type { Dim } from '../onnx/model.js';
 import { readOnnxModel } from '../onnx/reader.js';
 import { buildZooModel } from '../zoo/index.js';
-import { LAYER_TYPE_FEATURES, LAYER_TYPES, layerFeatures, stepFeatures, type LayerFeatures } from './features.js';
+import { GEMM_COLUMN_STRIP, LAYER_TYPE_FEATURES, LAYER_TYPES, layerFeatures, stepFeatures, type LayerFeatures } from './features.js';
 import { qdqTestGraph, qoperatorTestGraph } from '../analysis/test-quantized-graphs.js';
 
 function featuresOf(bytes: Uint8Array): (LayerFeatures | null)[] {
@@ -28,7 +28,15 @@ describe('layerFeatures', () => {
     const layers = featuresOf(buildZooModel('alexnet', { weights: 'zeros' }));
     expect(layers[0]).toEqual({
       layerType: 'conv',
-      features: { inputSize: 3 * 224 * 224, filterStrideSquaredTimesFilters: ((11 * 11) / (4 * 4)) * 64, macs: 64 * 55 * 55 * 3 * 11 * 11, im2colElements: 55 * 55 * 3 * 11 * 11, outputSize: 64 * 55 * 55 }
+      features: {
+        inputSize: 3 * 224 * 224,
+        filterStrideSquaredTimesFilters: ((11 * 11) / (4 * 4)) * 64,
+        macs: 64 * 55 * 55 * 3 * 11 * 11,
+        // 3,025 output columns: 190 strips of 16.
+        gemmMacs: 64 * 3040 * 3 * 11 * 11,
+        im2colElements: 55 * 55 * 3 * 11 * 11,
+        outputSize: 64 * 55 * 55
+      }
     });
     expect(layers[0]!.features.inputSize).toBe(150528);
     expect(layers[0]!.features.filterStrideSquaredTimesFilters).toBe(484);
@@ -38,6 +46,16 @@ describe('layerFeatures', () => {
     expect(layers.filter((l) => l?.layerType === 'activation')).toHaveLength(7);
     expect(layers.find((l) => l?.layerType === 'dataMovement')!.features).toEqual({ bytes: 9216 * 4, copiedBytes: 0, transposedBytes: 0, copies: 0, paddedBytes: 0 });
     expect(layers.find((l) => l?.layerType === 'activation')!.features).toEqual({ neurons: 64 * 55 * 55, transcendentalNeurons: 0 });
+  });
+
+  it("counts a conv's GEMM columns in whole strips of 16: a 7×7 map costs as an 8×8 one", () => {
+    const b = new GraphBuilder('pointwise');
+    const x = b.input('x', 'float32', [1, 192, 7, 7]);
+    b.output(b.conv(x, { inChannels: 192, outChannels: 1152, kernel: 1, stride: 1, pad: 0, group: 1 }), 'float32', null);
+    const [conv] = featuresOf(b.toBytes());
+    expect(conv!.features.macs).toBe(192 * 1152 * 49);
+    expect(conv!.features.gemmMacs).toBe(192 * 1152 * 64);
+    expect(GEMM_COLUMN_STRIP).toBe(16);
   });
 
   it('tells depthwise convs from plain and grouped ones', () => {
@@ -141,7 +159,7 @@ describe('layerFeatures', () => {
     const conv = analysis.layers[1];
     expect(layerFeatures(conv, analysis, model.graph)).toEqual({
       layerType: 'conv',
-      features: { inputSize: 192, filterStrideSquaredTimesFilters: 36, macs: 6912, im2colElements: 3 * 9 * 64, outputSize: 256 }
+      features: { inputSize: 192, filterStrideSquaredTimesFilters: 36, macs: 6912, gemmMacs: 6912, im2colElements: 3 * 9 * 64, outputSize: 256 }
     });
     expect(conv.stepNodes.map((position) => stepFeatures(position, analysis, model.graph))).toEqual([
       { layerType: 'quantize', features: { neurons: 192, dynamicNeurons: 0 } },

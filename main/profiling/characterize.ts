@@ -510,6 +510,16 @@ function pointwiseConfigs(): SweepConfig[] {
 }
 const POINTWISE_KEYS = new Set(pointwiseConfigs().map((config) => config.key));
 
+/**
+ * The wide pointwise convs of the last stages (EfficientNet's, MobileNet's, RegNet's heads:
+ * hundreds of channels over 14×14 and 7×7 maps), where a GEMM's partial column strip costs
+ * most (app/prediction/features.ts gemmMacs) and the spread has few samples.
+ */
+function headPointwiseConfigs(): SweepConfig[] {
+  const shapes = [[80, 480], [480, 80], [112, 672], [672, 112], [672, 192], [192, 1152], [1152, 192], [320, 1280], [96, 576], [576, 96]] as const;
+  return shapes.flatMap(([c, f]) => [14, 7].map((size) => convConfig('conv', c, size, 1, 1, f)));
+}
+
 function gridByType(): Record<LayerType, SweepConfig[]> {
   const conv: SweepConfig[] = [];
   for (const size of [7, 14, 28, 56, 112])
@@ -634,7 +644,7 @@ function gridByType(): Record<LayerType, SweepConfig[]> {
   const qelementwise = [...imageShapes, ...tinyMaps].map((shape) => qelementwiseConfig(shape));
 
   return {
-    conv: [...spread(conv, 220), ...stems, ...wide, ...excitation, ...pointwiseConfigs()],
+    conv: [...spread(conv, 220), ...stems, ...wide, ...excitation, ...pointwiseConfigs(), ...headPointwiseConfigs()],
     groupedConv: spread(grouped, 50),
     depthwiseConv: spread(depthwise, 80),
     fc: [...gemm, ...smallGemm],
