@@ -4,7 +4,7 @@ import { assignArrivals, poissonArrivals } from './arrivals.js';
 import { assignModels, assignNetworks, FleetInputError, parseNetworkMix } from './mix.js';
 import { buildLoadLadder, chooseCut, cutsOf } from './policy.js';
 import { checkFleetRequest, defaultFleetRequest, parseRates } from './request.js';
-import { gainOver, latencyPercentiles, loadAwareAtKnee, summarizePolicy } from './stats.js';
+import { gainOver, latencyPercentiles, loadAwareAtKnee, objectiveBracket, summarizePolicy } from './stats.js';
 import type { FleetObjective, FleetPoint, FleetPolicy } from './types.js';
 import { buildCutTable } from '../partition/cuts.js';
 import { defaultPlanOptions } from '../partition/presets.js';
@@ -117,12 +117,23 @@ describe('statistics', () => {
     expect(gainOver([cloud, ns], 'neurosurgeon')).toBeCloseTo(20 / 15);
     expect(loadAwareAtKnee([cloud, ns, all], objective)).toEqual({ arrivalRate: 30, throughputRatio: 30 / 25, p95Ratio: 80 / 90 });
   });
+
+  it('brackets the crossing of the objective for refinement: last met rate below the first miss', () => {
+    expect(objectiveBracket([point('cloud-only', 30, 25, 150), point('cloud-only', 10, 10, 50), point('cloud-only', 20, 20, 60)], objective)).toEqual({ metRate: 20, missedRate: 30 });
+    // A refined point between them narrows it; one that misses moves the upper end down.
+    expect(objectiveBracket([point('cloud-only', 20, 20, 60), point('cloud-only', 25, 22, 120), point('cloud-only', 30, 25, 150)], objective)).toEqual({ metRate: 20, missedRate: 25 });
+    // Missed from the first rate: the bracket starts at 0; met everywhere: nothing to refine.
+    expect(objectiveBracket([point('cloud-only', 10, 8, 500)], objective)).toEqual({ metRate: 0, missedRate: 10 });
+    expect(objectiveBracket([point('cloud-only', 10, 10, 40), point('cloud-only', 20, 20, 60)], objective)).toBeNull();
+  });
 });
 
 describe('requests', () => {
   it('the defaults pass; a bad field is named', () => {
     expect(() => checkFleetRequest(defaultFleetRequest())).not.toThrow();
     expect(() => checkFleetRequest({ ...defaultFleetRequest(), clients: 0 })).toThrow(/--clients/);
+    expect(() => checkFleetRequest({ ...defaultFleetRequest(), refineSteps: 7 })).toThrow(/--refine must be a whole number from 0 to 6, got 7/);
+    expect(() => checkFleetRequest({ ...defaultFleetRequest(), refineSteps: 1.5 })).toThrow(/--refine/);
     expect(() => checkFleetRequest({ ...defaultFleetRequest(), rates: [5, -1] })).toThrow(/arrival rates/);
     expect(parseRates('20, 10,10')).toEqual([10, 20]);
     expect(() => parseRates('ten')).toThrow(/--rates/);

@@ -5,6 +5,9 @@ import { FleetInputError } from './mix.js';
 import { isFleetPolicy, PAPER_MODELS, type FleetRequest } from './types.js';
 import { isNetworkPresetName } from '../partition/presets.js';
 
+/** At most this many refinement points per policy (each halves the bracket: 6 narrow it 64-fold). */
+export const MAX_REFINE_STEPS = 6;
+
 /** At most this many emulated clients in one run. */
 export const MAX_FLEET_CLIENTS = 5000;
 
@@ -44,6 +47,8 @@ export function checkFleetRequest(request: FleetRequest): void {
   if (!(Number.isFinite(request.objective.p95Ms) && request.objective.p95Ms > 0)) fail(`the p95 objective must be a number of ms > 0, got ${request.objective.p95Ms}`);
   if (!(request.objective.maxErrorShare >= 0 && request.objective.maxErrorShare < 1)) fail(`the error share allowed must be in [0, 1), got ${request.objective.maxErrorShare}`);
   if (!Number.isInteger(request.seed)) fail(`--seed must be a whole number, got ${request.seed}`);
+  const refine = request.refineSteps ?? 0;
+  if (!(Number.isInteger(refine) && refine >= 0 && refine <= MAX_REFINE_STEPS)) fail(`--refine must be a whole number from 0 to ${MAX_REFINE_STEPS}, got ${refine}`);
 }
 
 /** "10,20,40" → [10, 20, 40], sorted; throws a FleetInputError on anything else. */

@@ -56,6 +56,18 @@ export function summarizePolicy(policy: FleetPolicy, points: readonly FleetPoint
   return { policy, points: sorted, throughputAtObjective: best, kneeRate: knee };
 }
 
+/**
+ * Where a policy's sweep crosses the objective: the highest rate that met it below the
+ * first that did not (0 when none did) and that first rate; null when every rate met it
+ * (the sweep never reached the crossing) or nothing was measured.
+ */
+export function objectiveBracket(points: readonly FleetPoint[], objective: FleetObjective): { metRate: number; missedRate: number } | null {
+  const sorted = [...points].sort((a, b) => a.arrivalRate - b.arrivalRate);
+  const firstMiss = sorted.findIndex((point) => !meetsObjective(point, objective));
+  if (firstMiss < 0) return null;
+  return { metRate: firstMiss > 0 ? sorted[firstMiss - 1].arrivalRate : 0, missedRate: sorted[firstMiss].arrivalRate };
+}
+
 /** `policy`'s throughput at the objective over cloud-only's (null when either is missing or cloud-only met it nowhere). */
 export function gainOver(results: readonly FleetPolicyResult[], policy: FleetPolicy, baseline: FleetPolicy = 'cloud-only'): number | null {
   const a = results.find((r) => r.policy === policy);

@@ -131,6 +131,13 @@ export interface FleetRequest {
   rates: number[];
   /** Seconds of arrivals per rate (a fifth of it, at most 2 s, is warm-up and not counted). */
   durationS: number;
+  /**
+   * After the swept rates, this many more points per policy, each halving the bracket
+   * between the last rate that met the objective and the first that did not (as Triton's
+   * perf_analyzer searches with a latency threshold): the throughput at the objective to
+   * a finer rate than the sweep's steps. 0 (the default): the swept rates only.
+   */
+  refineSteps?: number;
   deviceSlowdown: number;
   objective: FleetObjective;
   seed: number;

@@ -4,7 +4,7 @@ import { expect, it } from 'vitest';
 import { fleetFigures } from './fleet-bench.js';
 
 it('produces every fleet figure', async () => {
-  const figures = await fleetFigures({ clients: 12, clients3g: 24, durationS: 1, rateMultiples: [2], models: ['lenet', 'kaldi-asr', 'senna-pos'], sustainClients: [30] });
+  const figures = await fleetFigures({ clients: 12, clients3g: 24, durationS: 1, rateMultiples: [2], models: ['lenet', 'kaldi-asr', 'senna-pos'], sustainClients: [30], refineSteps: 0 });
   expect(figures.map((f) => f.figure.split(':')[0])).toEqual(['fleet WIFI', 'fleet LTE', 'fleet 3G', 'fleet', 'fleet', 'fleet 3G', 'fleet', 'fleet']);
   for (const figure of figures) expect(Number.isFinite(figure.ratio)).toBe(true);
 }, 300_000);

@@ -45,16 +45,18 @@ export interface FleetBenchOptions {
   models: string[];
   /** Client counts tried for the generator's limit, in order, until one is not sustained. */
   sustainClients: number[];
+  /** Refinement points per policy after the swept rates (FleetRequest.refineSteps). */
+  refineSteps: number;
 }
 
-const DEFAULTS: FleetBenchOptions = { clients: 200, clients3g: 1000, durationS: 6, rateMultiples: [0.75, 1.5, 2.25, 3], models: [...PAPER_MODELS], sustainClients: [200, 1000, 2000] };
+const DEFAULTS: FleetBenchOptions = { clients: 200, clients3g: 1000, durationS: 6, rateMultiples: [0.75, 1.5, 2.25, 3], models: [...PAPER_MODELS], sustainClients: [200, 1000, 2000], refineSteps: 3 };
 
 function log(message: string): void {
   process.stderr.write(`bench: ${message}\n`);
 }
 
 export async function fleetFigures(options: Partial<FleetBenchOptions> = {}): Promise<BenchFigure[]> {
-  const { clients: CLIENTS, clients3g, durationS, rateMultiples, models: modelIds, sustainClients } = { ...DEFAULTS, ...options };
+  const { clients: CLIENTS, clients3g, durationS, rateMultiples, models: modelIds, sustainClients, refineSteps } = { ...DEFAULTS, ...options };
   const clientsOn = (network: string) => (network === '3g' ? clients3g : CLIENTS);
   let objectiveMs = defaultFleetRequest().objective.p95Ms;
   const requestFor = (network: string, policies: FleetPolicy[], rates: number[]): FleetRequest => ({
@@ -66,7 +68,8 @@ export async function fleetFigures(options: Partial<FleetBenchOptions> = {}): Pr
     policies,
     rates,
     durationS,
-    deviceSlowdown: DEVICE_SLOWDOWN
+    deviceSlowdown: DEVICE_SLOWDOWN,
+    refineSteps
   });
   const figures: BenchFigure[] = [];
   const loadBefore = os.loadavg()[0];
@@ -156,7 +159,7 @@ export async function fleetFigures(options: Partial<FleetBenchOptions> = {}): Pr
     const paper = PAPER_GAINS[network];
     figures.push({
       figure: `fleet ${network.toUpperCase()}: throughput at p95 ≤ ${report.objective.p95Ms} ms (server's part), Neurosurgeon / cloud-only, ${clientsOn(network)} clients, ${modelIds.length} models, device ${DEVICE_SLOWDOWN}× slower`,
-      measured: `${at('neurosurgeon')?.throughputAtObjective.toFixed(1)} / ${at('cloud-only')?.throughputAtObjective.toFixed(1)} queries/s = ${gain === null ? 'n/a' : `${gain.toFixed(2)}×`} (rates ${rates.join(', ')}); planner predicts ${Number.isFinite(predicted) ? predicted.toFixed(2) : '∞'}× from server work; server CPU ${cpu('neurosurgeon').toFixed(1)} vs ${cpu('cloud-only').toFixed(1)} ms/query`,
+      measured: `${at('neurosurgeon')?.throughputAtObjective.toFixed(1)} / ${at('cloud-only')?.throughputAtObjective.toFixed(1)} queries/s = ${gain === null ? 'n/a' : `${gain.toFixed(2)}×`} (rates ${rates.join(', ')}, then ${refineSteps} refinement points per policy around its crossing); planner predicts ${Number.isFinite(predicted) ? predicted.toFixed(2) : '∞'}× from server work; server CPU ${cpu('neurosurgeon').toFixed(1)} vs ${cpu('cloud-only').toFixed(1)} ms/query`,
       baselineOrGoal: `paper ${paper}× (Figure 16)`,
       ratio: gain === null ? 0 : gain / paper,
       goal: 'within 25 % of the paper',

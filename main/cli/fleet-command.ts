@@ -22,6 +22,7 @@ interface FleetCliOptions {
   policies: string;
   rates: string;
   durationS: number;
+  refine: number;
   deviceSlowdown: number;
   objectiveMs: number;
   objectiveScope: string;
@@ -115,6 +116,7 @@ export function registerFleetCommand(program: Command): void {
     .option('--objective-scope <scope>', "what the objective bounds: server (the server's part) or end-to-end", 'server')
     .option('--max-concurrency <n>', 'slots of the executor started here', positiveInteger('--max-concurrency'), 2)
     .option('--max-queue <n>', 'queue of the executor started here (more get 503)', positiveInteger('--max-queue'), 64)
+    .option('--refine <n>', 'after the rates, n more points per policy, each halving the bracket around its crossing of the objective', (v) => Number(v), 0)
     .option('--seed <n>', 'seed of the arrivals', (v) => Number(v), defaults.seed)
     .option('--json', 'machine-readable output (the FleetReport)')
     .option('--debug', 'print stack traces on errors')
@@ -133,7 +135,8 @@ export function registerFleetCommand(program: Command): void {
         durationS: options.durationS,
         deviceSlowdown: options.deviceSlowdown,
         objective: { ...defaults.objective, p95Ms: options.objectiveMs, scope: options.objectiveScope as 'server' | 'end-to-end' },
-        seed: options.seed
+        seed: options.seed,
+        refineSteps: options.refine
       };
       const report = await runFleet({
         request,

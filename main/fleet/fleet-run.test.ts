@@ -38,15 +38,17 @@ describe('fleet', () => {
     expect(progress.some((m) => m.includes('cloud-only at 8 queries/s'))).toBe(true);
   }, 120_000);
 
-  it('reports an overloaded executor as 503s and queue waits, not a hang', async () => {
+  it('reports an overloaded executor as 503s and queue waits, not a hang; refinement halves the rate below the miss', async () => {
     const start = performance.now();
     const report = await runFleet({
-      request: request({ clients: 20, models: ['kaldi-asr'], networkMix: { unshaped: 1 }, policies: ['cloud-only'], rates: [400], durationS: 2 }),
+      request: request({ clients: 20, models: ['kaldi-asr'], networkMix: { unshaped: 1 }, policies: ['cloud-only'], rates: [400], durationS: 2, refineSteps: 1 }),
       zooDir: defaultZooDir(),
       maxConcurrency: 1,
       maxQueue: 1
     });
-    const [point] = report.policies[0].points;
+    // Missed at the only rate swept: one refinement point halfway between 0 and it.
+    expect(report.policies[0].points.map((p) => p.arrivalRate)).toEqual([200, 400]);
+    const point = report.policies[0].points[1];
     expect(point.rejected).toBeGreaterThan(0);
     expect(report.notes.some((n) => /rejected \(503\)/.test(n))).toBe(true);
     expect(report.policies[0].throughputAtObjective).toBe(0);

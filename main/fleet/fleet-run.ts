@@ -16,7 +16,7 @@ import { assignArrivals, poissonArrivals } from '../../app/fleet/arrivals.js';
 import { assignModels, assignNetworks, FleetInputError } from '../../app/fleet/mix.js';
 import { buildLoadLadder, chooseCut, cutsOf, type LoadLadder } from '../../app/fleet/policy.js';
 import { checkFleetRequest } from '../../app/fleet/request.js';
-import { gainOver, latencyPercentiles, loadAwareAtKnee, summarizePolicy } from '../../app/fleet/stats.js';
+import { gainOver, latencyPercentiles, loadAwareAtKnee, objectiveBracket, summarizePolicy } from '../../app/fleet/stats.js';
 import type { FleetClientSummary, FleetPoint, FleetPolicy, FleetPolicyResult, FleetReport, FleetRequest } from '../../app/fleet/types.js';
 import { defaultPlanOptions } from '../../app/partition/presets.js';
 import { ExecutorClient, ExecutorError } from '../executor/client.js';
@@ -194,7 +194,7 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetReport> {
     throw error;
   }
   const progress = (message: string, done = 0, point?: FleetPoint) =>
-    options.onProgress?.({ phase: point || done > 0 ? 'run' : 'prepare', message, done, total: request.policies.length * request.rates.length, point });
+    options.onProgress?.({ phase: point || done > 0 ? 'run' : 'prepare', message, done, total: request.policies.length * (request.rates.length + (request.refineSteps ?? 0)), point });
 
   const plan = await planFleet(request, { ...options, onProgress: options.onProgress });
   const { networks, modelOfClient, models, ladderOf, neededCuts } = plan;
@@ -368,19 +368,33 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetReport> {
     // a machine whose other load drifts during the run biases no policy against another.
     const pointsOf = new Map<FleetPolicy, FleetPoint[]>(request.policies.map((policy) => [policy, []]));
     let done = 0;
+    const measurePoint = async (policy: FleetPolicy, rate: number, seed: number, what = ''): Promise<void> => {
+      throwIfAborted(signal);
+      progress(`${policy} at ${rate} queries/s${what}`, done);
+      const point = await runPoint(policy, rate, seed);
+      (pointsOf.get(policy) as FleetPoint[]).push(point);
+      done++;
+      progress(`${policy} at ${rate} queries/s${what}: ${point.throughputQps.toFixed(1)} queries/s, server p95 ${point.serverMs ? point.serverMs.p95.toFixed(0) : '-'} ms`, done, point);
+      const errors = point.rejected + point.failed + point.unfinished;
+      if (errors > 0) {
+        notes.push(`${policy} at ${rate} queries/s: ${point.rejected} rejected (503), ${point.failed} failed, ${point.unfinished} unfinished of ${point.offered}; mean queue wait ${point.queueWaitMs === null ? 'unknown' : `${point.queueWaitMs.toFixed(0)} ms`}`);
+      }
+      if (point.dispatchLagP95Ms > 50) notes.push(`${policy} at ${rate} queries/s: the generator dispatched late (p95 ${point.dispatchLagP95Ms.toFixed(0)} ms behind schedule); its CPU share was ${(point.generatorCpuShare * 100).toFixed(0)} %`);
+    };
     for (const [r, rate] of request.rates.entries()) {
+      for (const [p, policy] of request.policies.entries()) await measurePoint(policy, rate, request.seed * 1000 + p * 100 + r);
+    }
+    // Refinement: each step halves every policy's bracket around its crossing of the objective.
+    const refineSteps = request.refineSteps ?? 0;
+    for (let step = 1; step <= refineSteps; step++) {
       for (const [p, policy] of request.policies.entries()) {
-        throwIfAborted(signal);
-        progress(`${policy} at ${rate} queries/s`, done);
-        const point = await runPoint(policy, rate, request.seed * 1000 + p * 100 + r);
-        (pointsOf.get(policy) as FleetPoint[]).push(point);
-        done++;
-        progress(`${policy} at ${rate} queries/s: ${point.throughputQps.toFixed(1)} queries/s, server p95 ${point.serverMs ? point.serverMs.p95.toFixed(0) : '-'} ms`, done, point);
-        const errors = point.rejected + point.failed + point.unfinished;
-        if (errors > 0) {
-          notes.push(`${policy} at ${rate} queries/s: ${point.rejected} rejected (503), ${point.failed} failed, ${point.unfinished} unfinished of ${point.offered}; mean queue wait ${point.queueWaitMs === null ? 'unknown' : `${point.queueWaitMs.toFixed(0)} ms`}`);
+        const bracket = objectiveBracket(pointsOf.get(policy) as FleetPoint[], request.objective);
+        const rate = bracket ? Math.round(((bracket.metRate + bracket.missedRate) / 2) * 10) / 10 : null;
+        if (bracket === null || rate === null || rate <= bracket.metRate || rate >= bracket.missedRate) {
+          done++;
+          continue;
         }
-        if (point.dispatchLagP95Ms > 50) notes.push(`${policy} at ${rate} queries/s: the generator dispatched late (p95 ${point.dispatchLagP95Ms.toFixed(0)} ms behind schedule); its CPU share was ${(point.generatorCpuShare * 100).toFixed(0)} %`);
+        await measurePoint(policy, rate, request.seed * 1000 + p * 100 + 50 + step, ` (refining ${step}/${refineSteps})`);
       }
     }
     const results: FleetPolicyResult[] = request.policies.map((policy) => summarizePolicy(policy, pointsOf.get(policy) as FleetPoint[], request.objective));
