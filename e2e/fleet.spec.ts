@@ -15,6 +15,9 @@ test('runs a fleet from the Throughput tab and charts throughput per policy', as
   await page.getByLabel('Models').fill('lenet, senna-pos');
   await page.getByLabel('Seconds per rate').fill('2');
   await page.getByLabel('Seconds per rate').press('Enter');
+  // One refinement point per policy: none is taken here, since every policy meets the objective at the one rate.
+  await page.getByLabel('Refinement points per policy').fill('1');
+  await page.getByLabel('Refinement points per policy').press('Enter');
   await page.getByRole('button', { name: 'Run fleet' }).click();
   await expect(panel).toHaveAttribute('data-state', 'done', { timeout: 110_000 });
   await expect(panel).toHaveAttribute('data-points', '1');
@@ -22,4 +25,6 @@ test('runs a fleet from the Throughput tab and charts throughput per policy', as
   for (const policy of ['cloud-only', 'neurosurgeon', 'load-aware']) await expect(summary.locator(`[data-policy="${policy}"]`)).toBeVisible();
   await expect(page.getByTestId('fleet-chart').locator('.recharts-line')).toHaveCount(3);
   await screenshot(page, testInfo, 'throughput-tab');
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await screenshot(page, testInfo, 'throughput-tab-1280');
 });

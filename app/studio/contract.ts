@@ -385,7 +385,9 @@ export const studioRequests = {
         rates: z.array(z.number().positive().max(10_000)).min(1).max(12),
         durationS: z.number().min(1).max(120),
         deviceSlowdown: z.number().min(1),
-        objectiveMs: z.number().positive()
+        objectiveMs: z.number().positive(),
+        /** Refinement points per policy around its crossing of the objective (FleetRequest.refineSteps; default 0). */
+        refineSteps: z.number().int().min(0).max(6).optional()
       })
       .strict(),
     result: z.object({ jobId: z.string() })

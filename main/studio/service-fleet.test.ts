@@ -65,6 +65,7 @@ describe('studio fleet job', () => {
     const service = new StudioService({ host: 'web', home, connect: noExecutor, supervisor: null, log: () => undefined });
     await expect(service.handle('fleet.start', { ...params, clients: 0 })).rejects.toThrow(/fleet.start: bad parameters/);
     await expect(service.handle('fleet.start', { ...params, networkMix: { wimax: 1 } })).rejects.toThrow(/wimax/);
+    await expect(service.handle('fleet.start', { ...params, refineSteps: 7 })).rejects.toThrow(/fleet.start: bad parameters/);
     const finished = done(service);
     const { jobId } = (await service.handle('fleet.start', { ...params, durationS: 30 })) as { jobId: string };
     const off = service.on((event, payload) => {

@@ -891,7 +891,8 @@ export class StudioService {
       rates: [...new Set(params.rates)].sort((a, b) => a - b),
       durationS: params.durationS,
       deviceSlowdown: params.deviceSlowdown,
-      objective: { ...defaults.objective, p95Ms: params.objectiveMs }
+      objective: { ...defaults.objective, p95Ms: params.objectiveMs },
+      refineSteps: params.refineSteps ?? 0
     };
     try {
       checkFleetRequest(request);

@@ -35,6 +35,7 @@ export function ThroughputPanel() {
   const [durationS, setDurationS] = useState(5);
   const [slowdown, setSlowdown] = useState(20);
   const [objectiveMs, setObjectiveMs] = useState(1000);
+  const [refineSteps, setRefineSteps] = useState(0);
   const running = fleet !== null && fleet.done === null;
   const rateList = parseRateList(rates);
   const modelList = models.split(/[,\s]+/).filter((m) => m !== '');
@@ -51,7 +52,8 @@ export function ThroughputPanel() {
       rates: rateList,
       durationS,
       deviceSlowdown: slowdown,
-      objectiveMs
+      objectiveMs,
+      refineSteps
     });
   };
 
@@ -93,6 +95,10 @@ export function ThroughputPanel() {
           <label title="p95 of the server's part must stay within this">
             p95 ≤ ms
             <NumberField value={objectiveMs} min={1} max={600_000} aria-label="p95 objective" onCommit={setObjectiveMs} />
+          </label>
+          <label title="After the rates, this many more points per policy, each halving the bracket around where its p95 crosses the objective">
+            refine
+            <NumberField value={refineSteps} min={0} max={6} aria-label="Refinement points per policy" onCommit={setRefineSteps} />
           </label>
           {running ? (
             <button type="button" className="split-button" disabled={fleet.cancelling} onClick={() => void cancelFleet()}>
