@@ -333,11 +333,14 @@ describe('profiling a real PyTorch export', () => {
     const analyzed = await analyzeModelFile((real as RealModel).file);
     expect(analyzed.analysis.weightNodes.length).toBeGreaterThan(0);
     for (const optimization of ['disabled', 'all'] as const) {
-      const profile = await profileModel(analyzed, { ep: 'cpu', runs: 3, warmup: 1, optimization });
+      // Ten runs, not three: a burst of other work (a CI worker beside this one) in one of three
+      // runs moved the typical run off the layers' medians (1.87 once).
+      const profile = await profileModel(analyzed, { ep: 'cpu', runs: 10, warmup: 2, optimization });
       expect(profile.layers.map((l) => l.name)).toEqual(analyzed.analysis.layers.map((l) => l.name));
       const ratio = (profile.sumOfMediansMs + (profile.runOverheadMs ?? 0)) / (profile.wholeModelMs ?? Infinity);
-      expect(ratio, `${optimization}: layers ${profile.sumOfMediansMs} ms, whole ${profile.wholeModelMs} ms`).toBeGreaterThan(0.5);
-      expect(ratio).toBeLessThan(1.6);
+      const said = `${optimization}: layers ${profile.sumOfMediansMs} ms, run overhead ${profile.runOverheadMs} ms, whole ${profile.wholeModelMs} ms`;
+      expect(ratio, said).toBeGreaterThan(0.5);
+      expect(ratio, said).toBeLessThan(1.6);
     }
   }, 120_000);
 });
