@@ -89,11 +89,12 @@ describe.each(['lenet', 'resnet18', 'transformer'])('profiling %s on CPU', (id) 
     expect(profile.sumOfMediansMs).toBeCloseTo(base + (typicalRunMs(details.attributedMsPerRun) - base) * exposure, 9);
     expect(profile.wholeModelMs).toBeCloseTo(typicalRunMs(details.wholeMsPerRun), 12);
     expect(profile.layerScale).toBeGreaterThan(0);
-    // A loose band: it catches layers lost or counted twice, not timing (load from other
-    // processes can slow the plain runs several times over on a 2-core machine).
+    // A loose band: it catches layers lost or counted twice (2×), not timing (load from other
+    // processes can slow the plain runs several times over on a 2-core machine, and bursts
+    // in the profiled runs took the ratio to 1.52 beside the fleet bench's test).
     const ratio = (profile.sumOfMediansMs + (profile.runOverheadMs ?? 0)) / (profile.wholeModelMs as number);
     expect(ratio).toBeGreaterThan(0.1);
-    expect(ratio).toBeLessThan(1.5);
+    expect(ratio).toBeLessThan(1.8);
   });
 });
 
