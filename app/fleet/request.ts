@@ -2,11 +2,8 @@
 // range, every name known, one line naming the first problem. The CLI, the studio's
 // service and the bench all pass through here.
 import { FleetInputError } from './mix.js';
-import { isFleetPolicy, PAPER_MODELS, type FleetRequest } from './types.js';
+import { isFleetPolicy, MAX_REFINE_STEPS, PAPER_MODELS, type FleetRequest } from './types.js';
 import { isNetworkPresetName } from '../partition/presets.js';
-
-/** At most this many refinement points per policy (each halves the bracket: 6 narrow it 64-fold). */
-export const MAX_REFINE_STEPS = 6;
 
 /** At most this many emulated clients in one run. */
 export const MAX_FLEET_CLIENTS = 5000;

@@ -143,5 +143,8 @@ export interface FleetRequest {
   seed: number;
 }
 
+/** At most this many refinement points per policy (each halves the bracket: 6 narrow it 64-fold). */
+export const MAX_REFINE_STEPS = 6;
+
 /** The paper's eight networks, as the zoo names them. */
 export const PAPER_MODELS: readonly string[] = ['alexnet', 'vgg16', 'deepface', 'lenet', 'kaldi-asr', 'senna-pos', 'senna-ner', 'senna-chk'];

@@ -5,6 +5,7 @@
 // message is refused with a clear error instead of reaching the engine.
 // Why zod: one declaration gives both the TypeScript types and the run-time check.
 import { z } from 'zod';
+import { MAX_REFINE_STEPS } from '../fleet/types.js';
 import { EXECUTION_PROVIDERS } from '../profiling/types.js';
 
 // The studio's page runs under a CSP without 'unsafe-eval' (main/studio/csp.ts); zod's
@@ -387,7 +388,7 @@ export const studioRequests = {
         deviceSlowdown: z.number().min(1),
         objectiveMs: z.number().positive(),
         /** Refinement points per policy around its crossing of the objective (FleetRequest.refineSteps; default 0). */
-        refineSteps: z.number().int().min(0).max(6).optional()
+        refineSteps: z.number().int().min(0).max(MAX_REFINE_STEPS).optional()
       })
       .strict(),
     result: z.object({ jobId: z.string() })

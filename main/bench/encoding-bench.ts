@@ -35,7 +35,7 @@ import { analyzeModelFile, resolvedDims, type AnalyzedModel } from '../model/ana
 import { listRealModels } from '../model/real-models.js';
 import { ensureZooModel } from '../model/zoo-files.js';
 import { profileModel } from '../profiling/profiler.js';
-import { threadOptions } from '../profiling/providers.js';
+import { NO_SPINNING, threadOptions } from '../profiling/providers.js';
 import { DEFAULT_GRAPH_OPTIMIZATION } from '../../app/profiling/types.js';
 import { encodeSplitWire } from '../split/encode-surgery.js';
 import { candidateCuts } from '../split/encoded-plan.js';
@@ -56,7 +56,7 @@ const sessionOptions = (): ort.InferenceSession.SessionOptions => ({
   graphOptimizationLevel: DEFAULT_GRAPH_OPTIMIZATION,
   logSeverityLevel: 3,
   ...threadOptions(),
-  extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } }
+  ...NO_SPINNING
 });
 
 function median(values: number[]): number {

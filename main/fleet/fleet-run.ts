@@ -389,8 +389,9 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetReport> {
     for (let step = 1; step <= refineSteps; step++) {
       for (const [p, policy] of request.policies.entries()) {
         const bracket = objectiveBracket(pointsOf.get(policy) as FleetPoint[], request.objective);
-        const rate = bracket ? Math.round(((bracket.metRate + bracket.missedRate) / 2) * 10) / 10 : null;
-        if (bracket === null || rate === null || rate <= bracket.metRate || rate >= bracket.missedRate) {
+        const rate = bracket ? Math.round(((bracket.metRate + bracket.missedRate) / 2) * 10) / 10 : 0;
+        // Nothing to refine: met at every rate, or the bracket is narrower than a tenth of a query a second.
+        if (!bracket || rate <= bracket.metRate || rate >= bracket.missedRate) {
           done++;
           continue;
         }

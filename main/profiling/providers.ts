@@ -85,6 +85,9 @@ export function threadOptions(): Pick<ort.InferenceSession.SessionOptions, 'intr
   return { intraOpNumThreads: intraOpThreads() };
 }
 
+/** onnxruntime's worker threads sleep between runs instead of spin-waiting (see runSessionOptions). */
+export const NO_SPINNING: Pick<ort.InferenceSession.SessionOptions, 'extra'> = { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } };
+
 /**
  * The session options every measured or served run uses — the profiler's sessions, split
  * runs on the device, the executor's sessions: the provider's options and threads, the
@@ -97,7 +100,7 @@ export function runSessionOptions(choice: ProviderChoice, optimization: GraphOpt
     ...choice.sessionOptions,
     graphOptimizationLevel: optimization,
     logSeverityLevel: 3,
-    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } }
+    ...NO_SPINNING
   };
 }
 

@@ -27,6 +27,7 @@ import { calibrateRanges, topClass } from '../model/quantize-file.js';
 import { resolvedDims, type AnalyzedModel } from '../model/analyze-file.js';
 import { encodeSplit, splitModel, type CrossingTensor } from './surgery.js';
 import { imageLikeInput, isImageDims, roundTrip } from './wire-codecs.js';
+import { NO_SPINNING } from '../profiling/providers.js';
 
 export type Feeds = Record<string, ort.Tensor>;
 
@@ -36,7 +37,7 @@ export type Feeds = Record<string, ort.Tensor>;
 const sessionOptions: ort.InferenceSession.SessionOptions = {
   graphOptimizationLevel: 'disabled',
   logSeverityLevel: 3,
-  extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } }
+  ...NO_SPINNING
 };
 
 /** Default number of evaluation samples (the N). */

@@ -335,11 +335,12 @@ export async function sweepModel(request: SweepRequest): Promise<SweepResult[]> 
               state.bestMs = Math.min(state.bestMs, measurement.median.totalMs);
               state.encodedBestMs = Math.min(state.encodedBestMs, measurement.median.totalMs);
             }
-          }
-          for (const state of cut < nodeCount ? needed : []) {
-            const measurement = await prepared.measure(state.data, { runs: request.runs, network: deviceLinkNetwork(state.link), onRun: stopIfAborted });
-            state.measured.set(cut, { median: measurement.median, ok: measurement.outputCheck.ok, maxAbsDiff: measurement.outputCheck.maxAbsDiff });
-            state.bestMs = Math.min(state.bestMs, measurement.median.totalMs);
+          } else {
+            for (const state of needed) {
+              const measurement = await prepared.measure(state.data, { runs: request.runs, network: deviceLinkNetwork(state.link), onRun: stopIfAborted });
+              state.measured.set(cut, { median: measurement.median, ok: measurement.outputCheck.ok, maxAbsDiff: measurement.outputCheck.maxAbsDiff });
+              state.bestMs = Math.min(state.bestMs, measurement.median.totalMs);
+            }
           }
         } finally {
           await prepared.release();

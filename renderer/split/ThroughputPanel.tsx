@@ -9,7 +9,7 @@
 import { useMemo, useState } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { throughputRows } from '../../app/fleet/stats.js';
-import { FLEET_POLICIES, PAPER_MODELS, type FleetPolicy } from '../../app/fleet/types.js';
+import { FLEET_POLICIES, MAX_REFINE_STEPS, PAPER_MODELS, type FleetPolicy } from '../../app/fleet/types.js';
 import { NumberField } from '../panels/NumberField.js';
 import { useStudio } from '../store.js';
 
@@ -98,7 +98,7 @@ export function ThroughputPanel() {
           </label>
           <label title="After the rates, this many more points per policy, each halving the bracket around where its p95 crosses the objective">
             refine
-            <NumberField value={refineSteps} min={0} max={6} aria-label="Refinement points per policy" onCommit={setRefineSteps} />
+            <NumberField value={refineSteps} min={0} max={MAX_REFINE_STEPS} aria-label="Refinement points per policy" onCommit={setRefineSteps} />
           </label>
           {running ? (
             <button type="button" className="split-button" disabled={fleet.cancelling} onClick={() => void cancelFleet()}>
