@@ -7,7 +7,7 @@ import { GraphBuilder } from '../onnx/builder.js';
 import type { Dim } from '../onnx/model.js';
 import { readOnnxModel } from '../onnx/reader.js';
 import { buildZooModel } from '../zoo/index.js';
-import { GEMM_COLUMN_STRIP, LAYER_TYPE_FEATURES, LAYER_TYPES, layerFeatures, stepFeatures, type LayerFeatures } from './features.js';
+import { GEMM_COLUMN_STRIP, kernelFeatures, LAYER_TYPE_FEATURES, LAYER_TYPES, layerFeatures, stepFeatures, type LayerFeatures } from './features.js';
 import { qdqTestGraph, qoperatorTestGraph } from '../analysis/test-quantized-graphs.js';
 
 function featuresOf(bytes: Uint8Array): (LayerFeatures | null)[] {
@@ -179,5 +179,40 @@ describe('features of squeeze-and-excitation', () => {
     const byName = new Map(analysis.layers.map((l) => [l.name, layerFeatures(l, analysis, model.graph)?.features]));
     expect(byName.get('/Mul_scale')).toEqual({ neurons: 1024, broadcastNeurons: 1024 });
     expect(byName.get('/Mul_same')).toEqual({ neurons: 1024, broadcastNeurons: 0 });
+  });
+});
+
+describe('kernelFeatures: what a blocked Conv computes at all', () => {
+  const layout = { blockSize: 16, channelAlignment: 4 };
+  function kernelOf(inChannels: number, outChannels: number, group = 1, useLayout: typeof layout | null = layout): { plain: LayerFeatures; kernel: LayerFeatures } {
+    const b = new GraphBuilder('padded', { weights: 'zeros' });
+    const x = b.input('x', 'float32', [1, inChannels, 12, 12]);
+    b.output(b.conv(x, { inChannels, outChannels, kernel: 5, group }), 'float32', null);
+    const model = readOnnxModel(b.toBytes());
+    const analysis = analyzeModel(model);
+    return { plain: layerFeatures(analysis.layers[0], analysis, model.graph)!, kernel: kernelFeatures(analysis.layers[0], analysis, model.graph, useLayout)! };
+  }
+
+  it("pads LeNet's Conv 20→50 to whole blocks, 32→64: twice its MACs", () => {
+    const { plain, kernel } = kernelOf(20, 50);
+    expect(kernel.layerType).toBe('conv');
+    expect(kernel.features.macs / plain.features.macs).toBeCloseTo((32 * 64) / (20 * 50), 9);
+    expect(kernel.features.gemmMacs / plain.features.gemmMacs).toBeCloseTo((32 * 64) / (20 * 50), 9);
+    expect(kernel.features.inputSize / plain.features.inputSize).toBeCloseTo(32 / 20, 9);
+    expect(kernel.features.outputSize / plain.features.outputSize).toBeCloseTo(64 / 50, 9);
+    expect(kernel.features.filterStrideSquaredTimesFilters / plain.features.filterStrideSquaredTimesFilters).toBeCloseTo(64 / 50, 9);
+  });
+
+  it('reads fewer input channels than a block as they are, and pads a depthwise Conv once', () => {
+    const stem = kernelOf(3, 20);
+    expect(stem.kernel.features.macs / stem.plain.features.macs).toBeCloseTo(32 / 20, 9);
+    expect(stem.kernel.features.inputSize).toBe(stem.plain.features.inputSize);
+    const depthwise = kernelOf(24, 24, 24);
+    expect(depthwise.kernel.layerType).toBe('depthwiseConv');
+    expect(depthwise.kernel.features.macs / depthwise.plain.features.macs).toBeCloseTo(32 / 24, 9);
+  });
+
+  it('leaves whole blocks, plain Convs and a device without a blocked layout alone', () => {
+    for (const { plain, kernel } of [kernelOf(32, 64), kernelOf(18, 32), kernelOf(20, 50, 1, null)]) expect(kernel).toEqual(plain);
   });
 });

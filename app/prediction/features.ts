@@ -256,6 +256,44 @@ export function runsBlocked(layer: LayerAnalysis, analysis: ModelAnalysis, graph
   return (inChannels / group) % blockSize === 0 && (outChannels / group) % blockSize === 0;
 }
 
+/** Features of a Conv that scale with its input channels, with its output channels, and with both (its MACs). */
+const IN_CHANNEL_FEATURES = ['inputSize', 'im2colElements'];
+const OUT_CHANNEL_FEATURES = ['outputSize', 'filterStrideSquaredTimesFilters'];
+const MAC_FEATURES = ['macs', 'gemmMacs'];
+
+/**
+ * A layer's features as the kernel it runs at 'all' computes them: a Conv onnxruntime runs
+ * blocked (runsBlocked) works on whole blocks of channels, so its output channels are
+ * padded to a multiple of the block, and so are its input channels when it reads a blocked
+ * input (a block or more of them; fewer are read plain) — LeNet's Conv 20→50 computes
+ * 32→64 channels, 2.05× its MACs (39 µs at 'all', as at 'disabled', where its MACs
+ * predicted 16). A depthwise Conv pads its channels once; the grouped Convs onnxruntime
+ * blocks have whole blocks per group already. Any other layer: layerFeatures.
+ */
+export function kernelFeatures(layer: LayerAnalysis, analysis: ModelAnalysis, graph: OnnxGraph, layout: NchwcLayout | null): LayerFeatures | null {
+  const described = layerFeatures(layer, analysis, graph);
+  if (!described || !layout || runsBlocked(layer, analysis, graph, layout) !== true) return described;
+  const node = graph.nodes[layer.nodeIndex];
+  const shapes = new LayerShapes(layer, analysis, node);
+  const inChannels = shapes.input(0)?.[1] as number;
+  const outChannels = (shapes.input(1) as number[])[0];
+  const group = intAttribute(node, 'group', 1);
+  const padded = (channels: number): number => Math.ceil(channels / layout.blockSize) * layout.blockSize;
+  const depthwise = group > 1 && group === inChannels && group === outChannels;
+  if (group > 1 && !depthwise) return described;
+  const inScale = depthwise || inChannels >= layout.blockSize ? padded(inChannels) / inChannels : 1;
+  const outScale = padded(outChannels) / outChannels;
+  const macScale = depthwise ? outScale : inScale * outScale;
+  if (inScale === 1 && outScale === 1) return described;
+  const features = Object.fromEntries(
+    Object.entries(described.features).map(([name, value]) => [
+      name,
+      value * (MAC_FEATURES.includes(name) ? macScale : IN_CHANNEL_FEATURES.includes(name) ? inScale : OUT_CHANNEL_FEATURES.includes(name) ? outScale : 1)
+    ])
+  );
+  return { layerType: described.layerType, features };
+}
+
 /**
  * The layer type and features of one analysed layer, or null when the layer is of no
  * modelled type or its shapes are not all static (the caller then uses the roofline).

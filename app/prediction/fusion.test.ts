@@ -6,7 +6,7 @@ import { analyzeModel } from '../analysis/analyze.js';
 import { GraphBuilder } from '../onnx/builder.js';
 import { readOnnxModel } from '../onnx/reader.js';
 import { syntheticDevice } from './test-devices.js';
-import { FUSION_PATTERNS, fusedPatternIds, kernelGroups, probeModel, type FusionRules } from './fusion.js';
+import { FUSION_PATTERNS, fusedPatternIds, kernelGroups, PROBE_READER, probeModel, type FusionRules } from './fusion.js';
 import { kernelShares, predictProfile } from './predict.js';
 
 function rulesFusing(ids: string[]): FusionRules {
@@ -81,6 +81,30 @@ describe('predicting kernels', () => {
     expect(all.sumOfMediansMs).toBeLessThan(disabled.sumOfMediansMs);
     expect(disabled.layers.every((l) => l.kernel === undefined)).toBe(true);
   });
+  it('costs HardSwish written out and fused into a Conv as one pass, its HardSigmoid’s, not a second for the Mul', () => {
+    const device = syntheticDevice();
+    const identity = { file: 't.onnx', sha256: 't', nodes: 0 };
+    const pattern = FUSION_PATTERNS.find((p) => p.id === 'conv+hardsigmoid+mul')!;
+    const model = readOnnxModel(probeModel(pattern));
+    const analysis = analyzeModel(model);
+    const rules = rulesFusing(['conv+hardsigmoid+mul']);
+    const disabled = predictProfile(analysis, model, device, identity, { optimization: 'disabled', rules });
+    const all = predictProfile(analysis, model, device, identity, { optimization: 'all', rules });
+    const kernel = all.layers.filter((l) => l.kernel === 'conv+hardsigmoid+mul');
+    expect(kernel.map((l) => l.op)).toEqual(['Conv', 'HardSigmoid', 'Mul']);
+    const [conv, hardSigmoid] = disabled.layers.map((l) => l.medianMs);
+    expect(kernel.reduce((sum, l) => sum + l.medianMs, 0)).toBeCloseTo(conv + hardSigmoid, 12);
+  });
+
+  it('reads the probe model’s pattern output by a node after it, as inside a model', () => {
+    for (const pattern of FUSION_PATTERNS) {
+      const model = readOnnxModel(probeModel(pattern));
+      const reader = model.graph.nodes[model.graph.nodes.length - 1];
+      expect([pattern.id, reader.name, reader.opType]).toEqual([pattern.id, PROBE_READER, 'Slice']);
+      expect(model.graph.outputs.map((o) => o.name)).toEqual(reader.outputs);
+    }
+  });
+
   it('costs a Linear over tokens fused with its bias Add as the MatMul plus the Add’s pass, and a one-row Linear as its MatMul alone', () => {
     const device = syntheticDevice();
     const identity = { file: 't.onnx', sha256: 't', nodes: 0 };

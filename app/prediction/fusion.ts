@@ -279,9 +279,17 @@ export const FUSION_PATTERNS: readonly FusionPattern[] = [
 export function probeModel(pattern: FusionPattern): Uint8Array {
   const builder = new GraphBuilder(`probe-${pattern.id}`, { seed: 7 });
   const x = builder.input('x', 'float32', pattern.probe.input);
-  builder.output(pattern.probe.build(builder, x), 'float32', null);
+  const y = pattern.probe.build(builder, x);
+  // The pattern's output is read by a node after it, as inside a model: onnxruntime 1.30
+  // fuses a Conv → HardSigmoid → Mul into one Conv only where the Mul's output is no graph
+  // output. A one-column Slice, which nothing fuses with, is that reader.
+  const slice = [builder.constantInt64(`${PROBE_READER}starts`, [1], [0]), builder.constantInt64(`${PROBE_READER}ends`, [1], [1]), builder.constantInt64(`${PROBE_READER}axes`, [1], [-1])];
+  builder.output(builder.op('Slice', [y, ...slice], {}, PROBE_READER), 'float32', null);
   return builder.toBytes();
 }
+
+/** The name of the node reading a probe model's pattern output (probeModel): the pattern's nodes come just before it. */
+export const PROBE_READER = '/probe/reader';
 
 /** One kernel a model runs: the layers (analysis indices) it replaces, and how it is costed. */
 export interface KernelGroup {

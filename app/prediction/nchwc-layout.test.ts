@@ -8,7 +8,7 @@ import { analyzeModel } from '../analysis/analyze.js';
 import { GraphBuilder } from '../onnx/builder.js';
 import { readOnnxModel } from '../onnx/reader.js';
 import type { LayerSample, NchwcLayout } from '../profiling/types.js';
-import { fitReorders, nchwcReorders, reorderMs, type LayoutReorder } from './nchwc-layout.js';
+import { blockedLayout, fitReorders, nchwcReorders, reorderMs, type LayoutReorder } from './nchwc-layout.js';
 
 const layout: NchwcLayout = { blockSize: 16, channelAlignment: 4 };
 
@@ -63,6 +63,19 @@ describe('nchwcReorders', () => {
     expect(partial.map((r) => `${r.kind} ${r.tensor}`)).toEqual(['ReorderInput x', 'ReorderOutput /narrow_output_0', 'ReorderOutput /wide_output_0']);
     const shared = reordersOf((b, x) => b.add(b.conv(x, { inChannels: 32, outChannels: 32, kernel: 1, name: '/p' }), b.conv(x, { inChannels: 32, outChannels: 32, kernel: 3, pad: 1, name: '/q' })));
     expect(shared.filter((r) => r.kind === 'ReorderInput')).toHaveLength(1);
+  });
+
+  it('names the layers that run blocked: a pool of whole blocks after a converted Conv, not one of part of a block', () => {
+    const builder = new GraphBuilder('blocked');
+    const x = builder.input('x', 'float32', [1, 32, 8, 8]);
+    const whole = builder.maxPool(builder.conv(x, { inChannels: 32, outChannels: 32, kernel: 1, name: '/whole' }), { kernel: 2, stride: 2 });
+    const partial = builder.maxPool(builder.conv(whole, { inChannels: 32, outChannels: 20, kernel: 1, name: '/partial' }), { kernel: 2, stride: 2 });
+    builder.output(partial, 'float32', null);
+    const model = readOnnxModel(builder.toBytes());
+    const analysis = analyzeModel(model);
+    const blocked = blockedLayout(analysis, model.graph, layout).blockedLayers;
+    expect(analysis.layers.map((layer) => `${layer.opType} ${blocked.has(layer.index)}`)).toEqual(['Conv true', 'MaxPool true', 'Conv true', 'MaxPool false']);
+    expect(blockedLayout(analysis, model.graph, null).blockedLayers.size).toBe(0);
   });
 
   it('places none without a blocked layout', () => {

@@ -32,12 +32,24 @@ const KEEPS_BLOCKED_SAME_SHAPE = new Set(['Add', 'Sum', 'Mul']);
 
 const sameShape = (a: readonly number[] | null, b: readonly number[] | null): boolean => a !== null && b !== null && a.length === b.length && a.every((d, i) => d === b[i]);
 
+/** Where onnxruntime's NCHWc pass puts its reorders, and which layers it runs on blocked tensors. */
+export interface BlockedLayout {
+  reorders: LayoutReorder[];
+  /** Indices of the layers that run blocked (converted Convs, and the pools, activations, sums and Concats kept on their blocked outputs). */
+  blockedLayers: Set<number>;
+}
+
 /**
  * The reorders onnxruntime adds around its blocked layers of `analysis`, in layer order,
  * for the layout `layout` (none without one). Tensors of unknown shape are taken as plain.
  */
 export function nchwcReorders(analysis: ModelAnalysis, graph: OnnxGraph, layout: NchwcLayout | null): LayoutReorder[] {
-  if (!layout) return [];
+  return blockedLayout(analysis, graph, layout).reorders;
+}
+
+/** nchwcReorders, with the layers that run blocked (a pool on a plain tensor runs the plain kernel the sweep times at 'disabled'). */
+export function blockedLayout(analysis: ModelAnalysis, graph: OnnxGraph, layout: NchwcLayout | null): BlockedLayout {
+  if (!layout) return { reorders: [], blockedLayers: new Set() };
   const block = layout.blockSize;
   const staticOf = (shape: Dim[] | null | undefined): number[] | null => (shape && isStatic(shape) ? shape : null);
   const shapeOf = (tensor: string): number[] | null => staticOf(analysis.tensors.get(tensor)?.shape);
@@ -89,7 +101,7 @@ export function nchwcReorders(analysis: ModelAnalysis, graph: OnnxGraph, layout:
     }
   }
   for (const output of graph.outputs) toPlain(output.name);
-  return reorders;
+  return { reorders, blockedLayers: new Set(blocked.values()) };
 }
 
 /**

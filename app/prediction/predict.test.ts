@@ -12,6 +12,7 @@ import { qdqTestGraph, qoperatorTestGraph } from '../analysis/test-quantized-gra
 import { deviceHardware, memoryBytesPerMs, mixProfiles, predictProfile, ProfileMixError, weightStreamingBytesPerMs, weightsStayInCache, wholeModelEstimateMs } from './predict.js';
 import { GraphBuilder } from '../onnx/builder.js';
 import { nchwcReorders } from './nchwc-layout.js';
+import { layerFeatures } from './features.js';
 
 const identity = (file: string) => ({ file, sha256: `sha-of-${file}`, nodes: 0 });
 
@@ -263,6 +264,26 @@ describe('what onnxruntime executes at all', () => {
     expect(predictProfile(analysis, model, twoLevelDevice(), identity('grouped.onnx'), { optimization: 'all' }).layers.map((l) => l.medianMs)).toEqual([0.1, 0.1]);
     // A runtime without a blocked layout runs every Conv plain.
     expect(predictProfile(analysis, model, { ...device, nchwcLayout: null }, identity('grouped.onnx'), { optimization: 'all' }).layers.map((l) => l.medianMs)).toEqual([1, 1]);
+  });
+
+  it('predicts a pool on a plain tensor at all from the fit timed at disabled, and a blocked Conv over its padded channels', () => {
+    const b = new GraphBuilder('lenet-like', { weights: 'zeros' });
+    const x = b.input('x', 'float32', [1, 1, 28, 28]);
+    const pooled = b.maxPool(b.conv(x, { inChannels: 1, outChannels: 20, kernel: 5, name: '/conv1' }), { kernel: 2, stride: 2 });
+    b.output(pooled, 'float32', null);
+    const model = readOnnxModel(b.toBytes());
+    const analysis = analyzeModel(model);
+    const device = { ...syntheticDevice(), nchwcLayout: { blockSize: 16, channelAlignment: 4 } };
+    const flat = (fit: RegressionFit, intercept: number, level?: 'all'): RegressionFit => ({ ...fit, coefficients: fit.features.map(() => 0), intercept, ...(level ? { level } : {}) });
+    const pool = device.fits.filter((fit) => fit.layerType === 'pooling');
+    const conv = device.fits.filter((fit) => fit.layerType === 'conv');
+    // Conv at 'all': 1e-6 ms per MAC of its GEMM and nothing else, so its prediction is the MACs it is counted for.
+    const perMac = conv.map((fit): RegressionFit => ({ ...fit, coefficients: fit.features.map((name) => (name === 'gemmMacs' ? 1e-6 : 0)), intercept: 0, level: 'all' }));
+    device.fits = [...device.fits.filter((fit) => fit.layerType !== 'pooling'), ...pool.map((fit) => flat(fit, 1)), ...pool.map((fit) => flat(fit, 0.1, 'all')), ...perMac];
+    const profile = predictProfile(analysis, model, device, identity('lenet-like.onnx'), { optimization: 'all' });
+    // 20 channels are part of a second block: onnxruntime turns them back, and the pool runs plain.
+    expect(profile.layers[1].medianMs).toBe(1);
+    expect(profile.layers[0].medianMs).toBeCloseTo((layerFeatures(analysis.layers[0], analysis, model.graph)!.features.gemmMacs * 32) / 20 / 1e6, 9);
   });
 
   it('costs a fused Transpose → MatMul as its MatMul, not as the Transpose first in the pattern', () => {

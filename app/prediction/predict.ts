@@ -21,8 +21,8 @@ import type { LayerAnalysis, ModelAnalysis } from '../analysis/types.js';
 import type { OnnxModel } from '../onnx/model.js';
 import { estimateLayerMs, hardwarePreset, type HardwarePresetName, type HardwareProfile, type InputActivations } from '../partition/estimate.js';
 import type { DeviceProfile, ExecutionProviderName, LatencyProfile, LayerSample, LayerTiming, ModelIdentity, RegressionFit } from '../profiling/types.js';
-import { nchwcReorders, reorderMs } from './nchwc-layout.js';
-import { fcWeightBytes, LAST_LEVEL_CACHE_BYTES, layerFeatures, runsBlocked, stepFeatures, type LayerFeatures } from './features.js';
+import { blockedLayout, reorderMs } from './nchwc-layout.js';
+import { fcWeightBytes, kernelFeatures, LAST_LEVEL_CACHE_BYTES, runsBlocked, stepFeatures, type LayerFeatures } from './features.js';
 import { predictWithFit, selectFit } from './regression.js';
 import { median } from '../profiling/trace.js';
 import { staticElementCount } from '../analysis/shape-math.js';
@@ -203,9 +203,14 @@ export function predictProfile(analysis: ModelAnalysis, model: OnnxModel, device
     for (const [type, fits] of atLevel) fitsByType.set(type, fits);
   }
   // At 'all', a Conv onnxruntime keeps in the plain layout (runsBlocked, by the layout the
-  // device profile found) runs the kernel the sweep timed at 'disabled'.
-  const plainAtLevel = (layer: LayerAnalysis): boolean =>
-    level !== 'disabled' && deviceProfile.nchwcLayout !== undefined && runsBlocked(layer, analysis, model.graph, deviceProfile.nchwcLayout) === false;
+  // device profile found), and a pool on a plain tensor, run the kernels the sweep timed at
+  // 'disabled'; a blocked Conv computes whole blocks of channels (kernelFeatures).
+  // (A device profile older than the layout probe has none: every Conv and pool counts as blocked.)
+  const layoutKnown = level !== 'disabled' && deviceProfile.nchwcLayout !== undefined;
+  const layout = level === 'disabled' ? null : (deviceProfile.nchwcLayout ?? null);
+  const { reorders, blockedLayers } = blockedLayout(analysis, model.graph, layout);
+  const plainAtLevel = (layer: LayerAnalysis, described: LayerFeatures | null): boolean =>
+    layoutKnown && (described?.layerType === 'pooling' ? !blockedLayers.has(layer.index) : runsBlocked(layer, analysis, model.graph, layout) === false);
   const hardware = deviceHardware(deviceProfile);
   // A model whose weights do not fit in cache streams its one-row FC layers' weights
   // from memory on every inference: those layers take at least that long.
@@ -218,8 +223,8 @@ export function predictProfile(analysis: ModelAnalysis, model: OnnxModel, device
   };
   const hotWeights = weightsStayInCache(analysis, deviceProfile);
   const own = analysis.layers.map((layer) => {
-    const described = layerFeatures(layer, analysis, model.graph);
-    const parts = [regression(described, plainAtLevel(layer)), ...layer.stepNodes.map((position) => regression(stepFeatures(position, analysis, model.graph)))];
+    const described = kernelFeatures(layer, analysis, model.graph, layout);
+    const parts = [regression(described, plainAtLevel(layer, described)), ...layer.stepNodes.map((position) => regression(stepFeatures(position, analysis, model.graph)))];
     const byRegression = parts.every((part) => part !== null);
     let ms = byRegression ? parts.reduce((sum: number, part) => sum + (part ?? 0), 0) : estimateLayerMs(layer, inputActivations(layer, analysis, model), hardware).ms;
     // Timed as copies with cold weights; in a model this small the weights stay in the core's
@@ -246,7 +251,9 @@ export function predictProfile(analysis: ModelAnalysis, model: OnnxModel, device
     // A MatMul with its bias Add fused runs as a Gemm that first writes the broadcast bias
     // (transformer blocks at 'all': 6.1 ms of fused Linears where their MatMuls alone took 5.8).
     const passOps = asOp === null ? fusedPassOps(analysis.layers[anchor].opType, own[anchor].layerType) : undefined;
-    const passes = passOps ? group.layers.filter((i) => i !== anchor && passOps.has(analysis.layers[i].opType)) : [];
+    // HardSwish written out (HardSigmoid → Mul by its input) is one activation, one pass.
+    const hardSwish = group.layers.some((i) => analysis.layers[i].opType === 'HardSigmoid');
+    const passes = passOps ? group.layers.filter((i) => i !== anchor && passOps.has(analysis.layers[i].opType) && !(hardSwish && analysis.layers[i].opType === 'Mul')) : [];
     const kernelMs = asOp ?? own[anchor].ms + passes.reduce((sum, i) => sum + own[i].ms, 0);
     const shares = kernelShares(group.layers.map((i) => analysis.layers[i].nodeMacs));
     group.layers.forEach((i, k) => {
@@ -255,8 +262,7 @@ export function predictProfile(analysis: ModelAnalysis, model: OnnxModel, device
   }
   // At 'all', the layout reorders onnxruntime adds around its blocked layers (nchwc-layout.ts),
   // costed by the device's reorder fit, on the layers its trace attributes them to.
-  const layout = deviceProfile.nchwcLayout;
-  if (level === 'all' && layout?.reorder) for (const reorder of nchwcReorders(analysis, model.graph, layout)) timed[reorder.layer].ms += reorderMs(layout.reorder, reorder.bytes);
+  if (level === 'all' && layout?.reorder) for (const reorder of reorders) timed[reorder.layer].ms += reorderMs(layout.reorder, reorder.bytes);
   const layers: LayerTiming[] = analysis.layers.map((layer, i) => ({
     index: layer.index,
     name: layer.name,

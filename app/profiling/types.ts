@@ -251,6 +251,12 @@ export interface DeviceProfile {
    * older profiles, which timed every layer alone (a sweep then starts over).
    */
   replicaWeightBytes?: number;
+  /**
+   * The features of the Convs timed at 'all' count their channels padded to whole blocks,
+   * as the blocked kernel computes them (app/prediction/features.ts kernelFeatures). Absent
+   * in older profiles: a sweep resuming one times those samples again.
+   */
+  blockedChannelsPadded?: boolean;
   /** The largest cache a core has to itself (its L2), bytes, where the OS tells it; null where not. */
   coreCacheBytes?: number | null;
   /**

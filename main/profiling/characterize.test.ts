@@ -227,6 +227,18 @@ describe('kernels at all', () => {
     }
     expect(profile.nchwcLayout?.reorder?.msPerByte).toBeGreaterThan(0);
     expect(profile.nchwcLayout?.reorder?.samples).toBe(withReorders.flatMap((s) => s.reorders!).length);
+    expect(profile.blockedChannelsPadded).toBe(true);
+
+    // A profile whose convolutions at 'all' were counted over their own channels has them timed again.
+    const older = { ...profile, blockedChannelsPadded: undefined };
+    const olderFile = path.join(folder, 'unpadded.json');
+    writeFileSync(olderFile, JSON.stringify(older));
+    const notes: string[] = [];
+    const resumed = await characterizeDevice({ ep: 'cpu', budgetS: 1, outFile: olderFile, grid: convs, kernelLevel: true, adaptive: false, onProgress: (e) => e.note && notes.push(e.note) });
+    const atAll = profile.samples.filter((s) => s.level === 'all').length;
+    expect(notes).toContain(`timing ${atAll} convolutions at 'all' again: their features now count the channels padded to whole blocks`);
+    expect(resumed.samples.filter((s) => s.level === undefined)).toEqual(profile.samples.filter((s) => s.level === undefined));
+    expect(resumed.blockedChannelsPadded).toBe(true);
   }, 40_000);
 
   it('times a spread of each NCHWc-capable type and the fused kernels at all, round-robin, fitted apart', async () => {

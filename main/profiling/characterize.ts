@@ -45,7 +45,7 @@ import { GraphBuilder, seededRandom } from '../../app/onnx/builder.js';
 import { int8Weight, quantParameters } from '../../app/onnx/quant-builder.js';
 import type { ElementTypeName } from '../../app/onnx/element-type.js';
 import { readOnnxModel } from '../../app/onnx/reader.js';
-import { LAYER_TYPE_FEATURES, LAYER_TYPES, layerFeatures, type LayerType } from '../../app/prediction/features.js';
+import { kernelFeatures, LAYER_TYPE_FEATURES, LAYER_TYPES, type LayerType } from '../../app/prediction/features.js';
 import { fitReorders } from '../../app/prediction/nchwc-layout.js';
 import { deviceHardware, MIN_REPLICATED_WEIGHT_BYTES } from '../../app/prediction/predict.js';
 import { ADAPTIVE_KEY_PREFIX, fitDeviceModels, layerTypeErrors } from '../../app/prediction/regression.js';
@@ -725,6 +725,7 @@ function fusedKernelConfigs(): SweepConfig[] {
   ];
 }
 const KERNEL_LEVEL_KEY_PREFIX = '@all ';
+const CONV_LIKE_TYPES: ReadonlySet<string> = new Set(['conv', 'groupedConv', 'depthwiseConv']);
 const KERNEL_LEVEL_BUDGET_SHARE = 0.25;
 
 /** The kernel-level configurations, round-robin across the types (and the fused kernels), so a phase the budget cuts short still has each type's. */
@@ -937,7 +938,12 @@ function keySeed(key: string, seed: number): number {
   return hash >>> 0;
 }
 
-function buildConfig(config: SweepConfig, seed: number, level: GraphOptimization = CHARACTERIZATION_OPTIMIZATION, replicaCount = layerReplicas(config.weightBytes)): BuiltConfig {
+/**
+ * A configuration's model and inputs (`replicaCount` copies of its layer), and the layer's
+ * features; at 'all' those of the kernel onnxruntime runs there (kernelFeatures: a blocked
+ * Conv's channels padded to whole blocks of `layout`).
+ */
+function buildConfig(config: SweepConfig, seed: number, level: GraphOptimization = CHARACTERIZATION_OPTIMIZATION, replicaCount = layerReplicas(config.weightBytes), layout: NchwcLayout | null = null): BuiltConfig {
   const builder = new GraphBuilder('sweep', { seed: keySeed(config.key, seed) });
   const random = seededRandom(keySeed(config.key, seed + 1));
   const feeds: Record<string, ort.Tensor> = {};
@@ -972,7 +978,7 @@ function buildConfig(config: SweepConfig, seed: number, level: GraphOptimization
   const model = readOnnxModel(bytes);
   const analysis = analyzeModel(model);
   const layers = analysis.layers.filter((layer) => !layer.name.startsWith(SWEEP_WRAPPER));
-  const described = config.kernelFeatures ? { layerType: config.layerType, features: config.kernelFeatures } : layers.length === replicas ? layerFeatures(layers[0], analysis, model.graph) : null;
+  const described = config.kernelFeatures ? { layerType: config.layerType, features: config.kernelFeatures } : layers.length === replicas ? kernelFeatures(layers[0], analysis, model.graph, level === 'all' ? layout : null) : null;
   if (!described || described.layerType !== config.layerType) {
     throw new Error(`configuration "${config.key}" is not recognised as ${config.layerType} (${described?.layerType ?? 'unmodelled'})`);
   }
@@ -1167,6 +1173,9 @@ export function checkDeviceProfileShape(json: unknown, label: string): DevicePro
   if (json.coreCacheBytes !== undefined && json.coreCacheBytes !== null && !isPositiveInteger(json.coreCacheBytes)) {
     throw new DeviceProfileError(`${label}: "coreCacheBytes" must be null or a whole number of bytes`);
   }
+  if (json.blockedChannelsPadded !== undefined && typeof json.blockedChannelsPadded !== 'boolean') {
+    throw new DeviceProfileError(`${label}: "blockedChannelsPadded" must be true or false`);
+  }
   if (json.replicaWeightBytes !== undefined && !isPositiveInteger(json.replicaWeightBytes)) {
     throw new DeviceProfileError(`${label}: "replicaWeightBytes" must be a whole number of bytes`);
   }
@@ -1291,7 +1300,11 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
     const previous = await previousProfile(options.outFile, options.ep, device, threads);
     if (previous.note) note(previous.note);
     if (previous.profile) {
-      samples.push(...previous.profile.samples);
+      // Older profiles counted the blocked Convs timed at 'all' over their own channels: those are timed again (kernelFeatures).
+      const stale = (sample: LayerSample): boolean => previous.profile?.blockedChannelsPadded !== true && sample.level === 'all' && CONV_LIKE_TYPES.has(sample.layerType);
+      const kept = previous.profile.samples.filter((sample) => !stale(sample));
+      if (kept.length < previous.profile.samples.length) note(`timing ${previous.profile.samples.length - kept.length} convolutions at 'all' again: their features now count the channels padded to whole blocks`);
+      samples.push(...kept);
       previousElapsedS = previous.profile.elapsedS;
       overheadMs = previous.profile.overheadMs;
       kernelOverheadMs = previous.profile.profilerOverheadMsPerKernel ?? null;
@@ -1328,6 +1341,7 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
     profilerOverheadMsPerKernel: kernelOverheadMs ?? 0,
     nchwcLayout: nchwcLayout ? withReorderFit(nchwcLayout, fitReorders(samples)) : null,
     replicaWeightBytes: REPLICA_WEIGHT_BYTES,
+    blockedChannelsPadded: true,
     coreCacheBytes,
     ...(coldWeightMsPerByte !== undefined ? { coldWeightMsPerByte } : {}),
     fits,
@@ -1363,7 +1377,7 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
     const existing = sampleByKey.get(config.key);
     let sample: LayerSample | null = null;
     try {
-      const built = buildConfig(config, seed, level);
+      const built = buildConfig(config, seed, level, undefined, nchwcLayout ?? null);
       const timing = await timeKernel(built.bytes, built.feeds, sessionOptions, traceFolder, options.signal, kernelOverheadMs ?? 0, level, built.replicas);
       if (timing !== null) {
         sample = {

@@ -34,9 +34,16 @@ describe('fusion probe', () => {
     expect(disabled).toMatchObject({ fused: false, kernels: ['Conv', 'Relu'] });
   });
 
-  it('finds a decomposed LayerNorm run as one kernel, HardSigmoid → Mul left apart', async () => {
+  it('finds a decomposed LayerNorm run as one kernel, HardSigmoid → Mul left apart after a non-conv op', async () => {
     expect(await probePattern(pattern('layernorm'), 'all')).toMatchObject({ fused: true, kernels: ['LayerNormalization'] });
     expect((await probePattern(pattern('hardsigmoid+mul'), 'all')).fused).toBe(false);
+  });
+
+  it("finds HardSwish written out after a Conv fused into it, its output read by a node after it as in MobileNetV3", async () => {
+    // With the Mul's output a graph output, onnxruntime 1.30 leaves HardSigmoid and Mul apart; inside a model it does not.
+    const rule = await probePattern(pattern('conv+hardsigmoid+mul'), 'all');
+    expect(rule.fused).toBe(true);
+    expect(rule.kernels.filter((kernel) => kernel === 'HardSigmoid' || kernel === 'Mul')).toEqual([]);
   });
 
   it('has committed rules for the installed runtime that a fresh probe agrees with', async () => {

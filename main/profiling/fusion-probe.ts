@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import * as ort from 'onnxruntime-node';
-import { FUSION_PATTERNS, probeModel, type FusionPattern, type FusionRule, type FusionRules } from '../../app/prediction/fusion.js';
+import { FUSION_PATTERNS, PROBE_READER, probeModel, type FusionPattern, type FusionRule, type FusionRules } from '../../app/prediction/fusion.js';
 import { GraphBuilder } from '../../app/onnx/builder.js';
 import { readOnnxModel } from '../../app/onnx/reader.js';
 import type { OnnxModel } from '../../app/onnx/model.js';
@@ -71,8 +71,9 @@ export async function probePattern(pattern: FusionPattern, level: GraphOptimizat
     const kernels = runs[runs.length - 1] ?? [];
     const attribution =
       level === 'disabled' ? identityAttribution(topology(original)) : attributeOptimizedGraph(topology(original), topology(readOnnxModel(readFileSync(optimizedPath))), original.graph.nodes.map(() => null));
-    // The pattern's nodes are the probe model's last ones (its builder adds them last).
-    const members = original.graph.nodes.map((n, i) => ({ op: n.opType, i })).slice(-pattern.nodes.length);
+    // The pattern's nodes are the probe model's last ones before its reader (its builder adds them last).
+    const beforeReader = original.graph.nodes.findIndex((n) => n.name === PROBE_READER);
+    const members = original.graph.nodes.map((n, i) => ({ op: n.opType, i })).slice(0, beforeReader).slice(-pattern.nodes.length);
     const memberSet = new Set(members.map((m) => m.i));
     const patternOps = new Set(pattern.nodes.flatMap((n) => n.ops));
     // A kernel is the pattern's when its time goes to a member, or to no original node at
