@@ -177,8 +177,25 @@ describe('features of squeeze-and-excitation', () => {
     const model = readOnnxModel(b.toBytes());
     const analysis = analyzeModel(model);
     const byName = new Map(analysis.layers.map((l) => [l.name, layerFeatures(l, analysis, model.graph)?.features]));
-    expect(byName.get('/Mul_scale')).toEqual({ neurons: 1024, broadcastNeurons: 1024 });
-    expect(byName.get('/Mul_same')).toEqual({ neurons: 1024, broadcastNeurons: 0 });
+    expect(byName.get('/Mul_scale')).toEqual({ neurons: 1024, broadcastNeurons: 1024, transcendentalNeurons: 0 });
+    expect(byName.get('/Mul_same')).toEqual({ neurons: 1024, broadcastNeurons: 0, transcendentalNeurons: 0 });
+  });
+
+  it("counts a LayerNorm's Pow written out apart from its Sub, Sqrt and Div", () => {
+    const b = new GraphBuilder('ln');
+    const x = b.input('x', 'float32', [1, 197, 192]);
+    const centred = b.op('Sub', [x, b.op('ReduceMean', [x], { axes: [-1], keepdims: 1 })], {}, '/Sub');
+    const squared = b.op('Pow', [centred, b.constantFloat('/two', [], new Float32Array([2]))], {}, '/Pow');
+    const std = b.op('Sqrt', [b.op('Add', [b.op('ReduceMean', [squared], { axes: [-1], keepdims: 1 }), b.constantFloat('/eps', [], new Float32Array([1e-5]))], {}, '/Add')], {}, '/Sqrt');
+    b.output(b.op('Div', [centred, std], {}, '/Div'), 'float32', null);
+    const model = readOnnxModel(b.toBytes());
+    const analysis = analyzeModel(model);
+    const byName = new Map(analysis.layers.map((l) => [l.name, layerFeatures(l, analysis, model.graph)?.features]));
+    const n = 197 * 192;
+    expect(byName.get('/Sub')).toEqual({ neurons: n, broadcastNeurons: n, transcendentalNeurons: 0 });
+    expect(byName.get('/Pow')).toEqual({ neurons: n, broadcastNeurons: n, transcendentalNeurons: n });
+    expect(byName.get('/Sqrt')).toEqual({ neurons: 197, broadcastNeurons: 0, transcendentalNeurons: 0 });
+    expect(byName.get('/Div')).toEqual({ neurons: n, broadcastNeurons: n, transcendentalNeurons: 0 });
   });
 });
 

@@ -77,7 +77,8 @@ export type LayerType =
  * dilation and stride already in them) and its window (`macs`); attention's batched MatMul
  * pays per matrix product (`batches`: heads × batch) and per output value (`outputSize`);
  * an element-wise op that broadcasts one input (squeeze-and-excitation's channel scale
- * [1,C,H,W] × [1,C,1,1], a bias) is counted apart (`broadcastNeurons`); data movement
+ * [1,C,H,W] × [1,C,1,1], a bias) is counted apart (`broadcastNeurons`), and so are its
+ * powers, exponentials and logarithms (`transcendentalNeurons`); data movement
  * counts `paddedBytes` (Pad, Resize: written from a computed index, not copied in runs).
  */
 export const LAYER_TYPE_FEATURES: Readonly<Record<LayerType, readonly string[]>> = {
@@ -91,7 +92,7 @@ export const LAYER_TYPE_FEATURES: Readonly<Record<LayerType, readonly string[]>>
   activation: ['neurons', 'transcendentalNeurons'],
   normalization: ['neurons', 'lrnWindowNeurons', 'statisticsNeurons', 'residualNeurons'],
   softmax: ['neurons'],
-  elementwise: ['neurons', 'broadcastNeurons'],
+  elementwise: ['neurons', 'broadcastNeurons', 'transcendentalNeurons'],
   dataMovement: ['bytes', 'copiedBytes', 'transposedBytes', 'copies', 'paddedBytes'],
   recurrent: ['inputMacs', 'recurrentMacs', 'steps', 'gateNeurons'],
   qconv: ['inputSize', 'filterStrideSquaredTimesFilters', 'macs', 'im2colElements'],
@@ -106,6 +107,15 @@ export const GEMM_COLUMN_STRIP = 16;
 
 /** Activations that evaluate exp, tanh or erf per neuron. */
 const transcendentalActivations = new Set(['Sigmoid', 'Tanh', 'Elu', 'Selu', 'Celu', 'Gelu', 'Erf', 'Softplus', 'Mish']);
+/**
+ * Element-wise ops that compute more per value than an Add or a Mul: a power, exponential
+ * or logarithm (Pow with an exponent of 2, as LayerNorms written out square, Exp, Log):
+ * about 0.25 ns more a value here over 197×576 values, 2.5× an Add. ViT-S's 24 Pows ran
+ * 14–17 µs where an Add's fit said 8. (A division or square root costs about 0.09 ns more
+ * where the op is not bound by memory, a Div by a scalar, but not in a Div of two tensors
+ * of one shape: a feature of its own fitted negative, so it has none.)
+ */
+const transcendentalElementwise = new Set(['Pow', 'Exp', 'Log']);
 /** Normalisations that compute their statistics on every run. */
 const statisticsNormalizations = new Set(['LayerNormalization', 'InstanceNormalization', 'GroupNormalization', 'MeanVarianceNormalization', 'LpNormalization']);
 /** Data movement that only relabels its input's buffer (no copy, when the runtime can share it). */
@@ -358,7 +368,14 @@ export function layerFeatures(layer: LayerAnalysis, analysis: ModelAnalysis, gra
       const count = shapes.inputElements(i);
       return count !== null && count < neurons;
     });
-    return { layerType: type, features: { neurons, broadcastNeurons: broadcast ? neurons : 0 } };
+    return {
+      layerType: type,
+      features: {
+        neurons,
+        broadcastNeurons: broadcast ? neurons : 0,
+        transcendentalNeurons: transcendentalElementwise.has(layer.opType) ? neurons : 0
+      }
+    };
   }
   return { layerType: type, features: { neurons } };
 }
