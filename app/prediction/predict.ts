@@ -27,6 +27,7 @@ import { predictWithFit, selectFit } from './regression.js';
 import { median } from '../profiling/trace.js';
 import { staticElementCount } from '../analysis/shape-math.js';
 import { predictionErrors } from './errors.js';
+import { contextFactorOf } from './context.js';
 import { fusedPatternIds, kernelGroups, type FusionRules, type KernelGroup } from './fusion.js';
 import type { GraphOptimization } from '../profiling/types.js';
 
@@ -222,11 +223,13 @@ export function predictProfile(analysis: ModelAnalysis, model: OnnxModel, device
     return described && fit ? predictWithFit(fit, described.features) : null;
   };
   const hotWeights = weightsStayInCache(analysis, deviceProfile);
+  // A layer runs slower inside a network than alone in the sweep (app/prediction/context.ts).
+  const contextFactor = (described: LayerFeatures | null): number => contextFactorOf(deviceProfile.contextFactors, described);
   const own = analysis.layers.map((layer) => {
     const described = kernelFeatures(layer, analysis, model.graph, layout);
     const parts = [regression(described, plainAtLevel(layer, described)), ...layer.stepNodes.map((position) => regression(stepFeatures(position, analysis, model.graph)))];
     const byRegression = parts.every((part) => part !== null);
-    let ms = byRegression ? parts.reduce((sum: number, part) => sum + (part ?? 0), 0) : estimateLayerMs(layer, inputActivations(layer, analysis, model), hardware).ms;
+    let ms = byRegression ? parts.reduce((sum: number, part) => sum + (part ?? 0), 0) * contextFactor(described) : estimateLayerMs(layer, inputActivations(layer, analysis, model), hardware).ms;
     // Timed as copies with cold weights; in a model this small the weights stay in the core's
     // cache (at most a quarter off a layer: copies took 6–32 % longer than one layer alone).
     if (hotWeights && byRegression && layer.opType !== 'Gather' && layer.paramBytes >= MIN_REPLICATED_WEIGHT_BYTES) ms = Math.max(ms - layer.paramBytes * (deviceProfile.coldWeightMsPerByte ?? 0), 0.75 * ms);
@@ -243,7 +246,8 @@ export function predictProfile(analysis: ModelAnalysis, model: OnnxModel, device
     if (group.layers.length < 2) continue;
     const last = analysis.layers[group.layers[group.layers.length - 1]];
     const fusedOp = fusedKernelFeatures(group.predictAs, staticElementCount(last.outputs[0]?.shape) ?? -1);
-    const asOp = fusedOp && fusedOp.features.neurons >= 0 ? regression(fusedOp) : null;
+    const asOpAlone = fusedOp && fusedOp.features.neurons >= 0 ? regression(fusedOp) : null;
+    const asOp = asOpAlone === null ? null : asOpAlone * contextFactor(fusedOp);
     const anchor = heaviestLayer(group.layers, analysis);
     // A Conv kernel applies its fused activation or residual Add as a pass over its output
     // blocks (a 1×1 Conv 24→144 on 56×56 at 'all': 0.186 ms alone, 0.246 ms with Clip fused);

@@ -147,6 +147,13 @@ export interface LatencyProfile {
 }
 
 /** latency = intercept + Σ coefficient_i × g(feature_i), g = identity ('linear') or ln(1 + x) ('log'). */
+/** How much slower a layer type runs inside a network (at least 1), for layers whose `sizeFeature` is at most `upTo`. */
+export interface ContextFactor {
+  factor: number;
+  sizeFeature: string;
+  upTo: number;
+}
+
 export interface RegressionFit {
   layerType: string;
   form: 'linear' | 'log';
@@ -267,6 +274,14 @@ export interface DeviceProfile {
    * profiles.
    */
   coldWeightMsPerByte?: number;
+  /**
+   * Per layer type, how much slower its layers run inside a network than alone in the sweep:
+   * generated networks profiled at the end of the characterisation, measured over what the
+   * fits predict for them (app/prediction/context.ts). Predictions multiply each layer of
+   * the type no larger than the networks' by it. Absent in older profiles and for types
+   * without one.
+   */
+  contextFactors?: Partial<Record<string, ContextFactor>>;
   fits: RegressionFit[];
   /** Per fitted layer type: how well its fits predict samples they were not fitted to (5-fold cross-validation); absent in older files. */
   typeErrors?: LayerTypeError[];

@@ -301,6 +301,15 @@ export async function predictFigures(options: PredictBenchOptions): Promise<Benc
     goal: 'report',
     met: true
   });
+  const context = Object.entries(device.contextFactors ?? {});
+  figures.push({
+    figure: "characterisation: context factors (how much slower each type runs inside the generated networks than alone; predictions multiply its layers up to the size found by it)",
+    measured: context.length ? context.map(([type, entry]) => `${type} ×${(entry?.factor ?? 1).toFixed(2)}`).join(', ') : 'none',
+    baselineOrGoal: 'at least 1 each',
+    ratio: Math.max(1, ...context.map(([, entry]) => entry?.factor ?? 1)),
+    goal: 'report',
+    met: true
+  });
   figures.push(...featureFigures(device));
   for (const t of device.typeErrors ?? []) {
     figures.push({

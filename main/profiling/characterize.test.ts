@@ -13,6 +13,7 @@ import type { DeviceProfile } from '../../app/profiling/types.js';
 import { LAYER_TYPES } from '../../app/prediction/features.js';
 import { median } from '../../app/profiling/trace.js';
 import { ADAPTIVE_TYPES, adaptiveConfig, characterizeDevice, kernelLevelGrid, layerReplicas, CharacterizeCancelledError, DeviceProfileError, readDeviceProfile, sweepGrid, worstLayerType, type CharacterizeProgress } from './characterize.js';
+import { CONTEXT_TYPES, MAX_CONTEXT_FACTOR } from '../../app/prediction/context.js';
 
 const folder = mkdtempSync(path.join(os.tmpdir(), 'characterize-test-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
@@ -97,7 +98,16 @@ describe('characterizeDevice', () => {
     expect(resumed.profilerOverheadMsPerKernel).toBe(first.profilerOverheadMsPerKernel);
     expect(resumed.nchwcLayout).toEqual(first.nchwcLayout);
     expect(resumed.coldWeightMsPerByte).toBe(first.coldWeightMsPerByte);
-  }, 20_000);
+    // The default grid ends by profiling the generated networks: a factor of at least 1 per type they give enough of.
+    expect(resumed.contextFactors).toBeDefined();
+    for (const [type, entry] of Object.entries(resumed.contextFactors!)) {
+      expect(CONTEXT_TYPES).toContain(type);
+      expect(entry!.factor).toBeGreaterThanOrEqual(1);
+      expect(entry!.factor).toBeLessThanOrEqual(MAX_CONTEXT_FACTOR);
+      expect(entry!.upTo).toBeGreaterThan(0);
+    }
+    expect((await readDeviceProfile(outFile)).contextFactors).toEqual(resumed.contextFactors);
+  }, 30_000);
 
   it('saves what it has and throws when cancelled', async () => {
     const before = (await readDeviceProfile(outFile)).configurations;
@@ -303,5 +313,7 @@ describe('readDeviceProfile', () => {
     await expect(readDeviceProfile(path.join(folder, 'missing.json'))).rejects.toThrow(/missing\.json: no such file/);
     writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(outFile, 'utf8')), nchwcLayout: { blockSize: 0 } }));
     await expect(readDeviceProfile(file)).rejects.toThrow(/"nchwcLayout" must be null or have a whole blockSize and channelAlignment of at least 1/);
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(outFile, 'utf8')), contextFactors: { conv: { factor: 0.5, sizeFeature: 'macs', upTo: 1e6 } } }));
+    await expect(readDeviceProfile(file)).rejects.toThrow(/"contextFactors" must give each layer type a factor from 1 to 2.5, a sizeFeature and an upTo size/);
   });
 });

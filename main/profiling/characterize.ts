@@ -56,6 +56,8 @@ import { coreCacheBytes as readCoreCacheBytes, deviceInfo } from './device-info.
 import { intraOpThreads, sessionOptionsFor } from './providers.js';
 import { calibrateProfilerOverhead } from './profiler.js';
 import { probeNchwcLayout } from './fusion-probe.js';
+import { calibrateContext } from './context-calibration.js';
+import { MAX_CONTEXT_FACTOR } from '../../app/prediction/context.js';
 import { firstLine } from '../errors/user-errors.js';
 import { isRecord, readJsonFile } from '../files/json-file.js';
 
@@ -99,6 +101,8 @@ export interface CharacterizeOptions {
   adaptive?: boolean;
   /** Time the NCHWc-capable types' kernels at 'all' too (default: with the default grid only). */
   kernelLevel?: boolean;
+  /** End by profiling the generated networks for the context factors (default: with the default grid only). */
+  contextCalibration?: boolean;
 }
 
 interface SweepInput {
@@ -724,6 +728,8 @@ function fusedKernelConfigs(): SweepConfig[] {
     )
   ];
 }
+/** Seconds kept at the end of a sweep's budget for the context calibration (calibrateContext: three networks, ≈ 5 s here). */
+const CONTEXT_CALIBRATION_S = 10;
 const KERNEL_LEVEL_KEY_PREFIX = '@all ';
 const CONV_LIKE_TYPES: ReadonlySet<string> = new Set(['conv', 'groupedConv', 'depthwiseConv']);
 const KERNEL_LEVEL_BUDGET_SHARE = 0.25;
@@ -1173,6 +1179,12 @@ export function checkDeviceProfileShape(json: unknown, label: string): DevicePro
   if (json.coreCacheBytes !== undefined && json.coreCacheBytes !== null && !isPositiveInteger(json.coreCacheBytes)) {
     throw new DeviceProfileError(`${label}: "coreCacheBytes" must be null or a whole number of bytes`);
   }
+  const factors = json.contextFactors;
+  const validFactor = (entry: unknown): boolean =>
+    isRecord(entry) && typeof entry.factor === 'number' && entry.factor >= 1 && entry.factor <= MAX_CONTEXT_FACTOR && typeof entry.sizeFeature === 'string' && typeof entry.upTo === 'number' && Number.isFinite(entry.upTo);
+  if (factors !== undefined && (!isRecord(factors) || !Object.values(factors).every(validFactor))) {
+    throw new DeviceProfileError(`${label}: "contextFactors" must give each layer type a factor from 1 to ${MAX_CONTEXT_FACTOR}, a sizeFeature and an upTo size`);
+  }
   if (json.blockedChannelsPadded !== undefined && typeof json.blockedChannelsPadded !== 'boolean') {
     throw new DeviceProfileError(`${label}: "blockedChannelsPadded" must be true or false`);
   }
@@ -1296,6 +1308,7 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
   let kernelOverheadMs: number | null = null;
   let nchwcLayout: NchwcLayout | null | undefined;
   let coldWeightMsPerByte: number | undefined;
+  let contextFactors: DeviceProfile['contextFactors'];
   if (options.resume ?? true) {
     const previous = await previousProfile(options.outFile, options.ep, device, threads);
     if (previous.note) note(previous.note);
@@ -1310,6 +1323,7 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
       kernelOverheadMs = previous.profile.profilerOverheadMsPerKernel ?? null;
       nchwcLayout = previous.profile.nchwcLayout;
       coldWeightMsPerByte = previous.profile.coldWeightMsPerByte;
+      contextFactors = previous.profile.contextFactors;
     }
   }
   if (nchwcLayout === undefined) {
@@ -1344,6 +1358,7 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
     blockedChannelsPadded: true,
     coreCacheBytes,
     ...(coldWeightMsPerByte !== undefined ? { coldWeightMsPerByte } : {}),
+    ...(contextFactors ? { contextFactors } : {}),
     fits,
     typeErrors: layerTypeErrors(samples, fits),
     samples
@@ -1456,15 +1471,26 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
       await measure({ ...config, key }, PASSES, 'all');
     }
   };
+  // The context calibration's seconds come off the end of the sweep's budget.
+  const calibrateContextToo = options.contextCalibration ?? options.grid === undefined;
+  const sweepS = calibrateContextToo ? Math.max(budgetS / 2, budgetS - CONTEXT_CALIBRATION_S) : budgetS;
   try {
     // The grid's first pass, leaving the kernel-level and adaptive phases their shares; then
     // those; then what the first pass left and the second pass, as the budget allows.
-    await gridPass(1, budgetS * (1 - ADAPTIVE_BUDGET_SHARE - KERNEL_LEVEL_BUDGET_SHARE));
-    await kernelLevelPass(Math.min(budgetS, elapsedS() + budgetS * KERNEL_LEVEL_BUDGET_SHARE));
-    await adaptivePhase(Math.min(budgetS, elapsedS() + budgetS * ADAPTIVE_BUDGET_SHARE));
-    for (let pass = 1; pass <= PASSES; pass++) await gridPass(pass, budgetS);
+    await gridPass(1, sweepS * (1 - ADAPTIVE_BUDGET_SHARE - KERNEL_LEVEL_BUDGET_SHARE));
+    await kernelLevelPass(Math.min(sweepS, elapsedS() + sweepS * KERNEL_LEVEL_BUDGET_SHARE));
+    await adaptivePhase(Math.min(sweepS, elapsedS() + sweepS * ADAPTIVE_BUDGET_SHARE));
+    for (let pass = 1; pass <= PASSES; pass++) await gridPass(pass, sweepS);
   } finally {
     rmSync(traceFolder, { recursive: true, force: true });
+  }
+  if (calibrateContextToo && !options.signal?.aborted) {
+    note('profiling generated networks layer by layer: how much slower each layer type runs inside a network…');
+    try {
+      contextFactors = (await calibrateContext(profileNow(), { ep: options.ep, profilerOverheadMsPerKernel: kernelOverheadMs ?? 0, signal: options.signal })).factors;
+    } catch (error) {
+      if (!options.signal?.aborted) note(`context calibration failed (${firstLine(error)}); layers are predicted as timed alone`);
+    }
   }
   const profile = save();
   if (options.signal?.aborted) throw new CharacterizeCancelledError(profile);

@@ -1,0 +1,55 @@
+// The end of a characterisation: the generated networks of app/prediction/context.ts
+// profiled layer by layer at 'disabled' (as the sweep times), each layer beside what the
+// sweep's fits predict for it, and the per-type context factors that come of them
+// (DeviceProfile.contextFactors). Layers the fits cannot predict (the roofline's) are left out.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { calibrationNetworks, contextFactors, type ContextSample } from '../../app/prediction/context.js';
+import { LAYER_TYPE_SIZE_FEATURE, layerFeatures, type LayerType } from '../../app/prediction/features.js';
+import { predictProfile } from '../../app/prediction/predict.js';
+import type { ContextFactor, DeviceProfile, ExecutionProviderName } from '../../app/profiling/types.js';
+import { analyzeModelFile } from '../model/analyze-file.js';
+import { modelIdentity } from '../model/model-file.js';
+import { profileModel } from './profiler.js';
+
+const RUNS = 10;
+const WARMUP = 2;
+const MIN_MEASURE_MS = 200;
+
+/** Per-type context factors of `device` (its fits as they are now), from the calibration networks profiled on `ep`. */
+export async function calibrateContext(
+  device: DeviceProfile,
+  options: { ep: ExecutionProviderName; profilerOverheadMsPerKernel: number; signal?: AbortSignal }
+): Promise<{ factors: Partial<Record<LayerType, ContextFactor>>; samples: ContextSample[] }> {
+  const folder = mkdtempSync(path.join(os.tmpdir(), 'neurosurgeon-context-'));
+  const samples: ContextSample[] = [];
+  try {
+    for (const network of calibrationNetworks()) {
+      const file = path.join(folder, `${network.name}.onnx`);
+      writeFileSync(file, network.bytes);
+      const analyzed = await analyzeModelFile(file, { runtimeShapes: 'never' });
+      const measured = await profileModel(analyzed, {
+        ep: options.ep,
+        runs: RUNS,
+        warmup: WARMUP,
+        minMeasureMs: MIN_MEASURE_MS,
+        optimization: 'disabled',
+        profilerOverheadMsPerKernel: options.profilerOverheadMsPerKernel,
+        signal: options.signal
+      });
+      // The fits alone: a factor found before (a resumed sweep's) is not part of what is measured against.
+      const predicted = predictProfile(analyzed.analysis, analyzed.model, { ...device, contextFactors: undefined }, modelIdentity(analyzed), { optimization: 'disabled' });
+      for (const layer of analyzed.analysis.layers) {
+        const timing = predicted.layers[layer.index];
+        const described = layerFeatures(layer, analyzed.analysis, analyzed.model.graph);
+        if (!described || timing.method === 'roofline') continue;
+        const size = described.features[LAYER_TYPE_SIZE_FEATURE[described.layerType]] ?? NaN;
+        samples.push({ layerType: described.layerType, size, measuredMs: measured.layers[layer.index]?.medianMs ?? NaN, predictedMs: timing.medianMs });
+      }
+    }
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+  return { factors: contextFactors(samples), samples };
+}
