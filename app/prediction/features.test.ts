@@ -120,12 +120,12 @@ describe('layerFeatures', () => {
     expect(conv(3, 1).macs).toBe(32 * conv(3, 1).im2colElements);
   });
 
-  it('describes GRU and LSTM layers as recurrent: the input GEMM, the recurrent products, the steps and the gates', () => {
+  it('describes GRU and LSTM layers as recurrent: the input GEMM, the recurrent products, the steps, the gates, and the steps of each op apart', () => {
     const gru = singleLayer((b, x) => b.node('GRU', [x, b.weight('w', [1, 3 * 64, 40], 40), b.weight('r', [1, 3 * 64, 64], 64)], { hidden_size: 64 }, { name: '/gru', outputCount: 2 })[0], [25, 1, 40]);
-    expect(gru).toEqual({ layerType: 'recurrent', features: { inputMacs: 25 * 3 * 64 * 40, recurrentMacs: 25 * 3 * 64 * 64, steps: 25, gateNeurons: 25 * 3 * 64 } });
+    expect(gru).toEqual({ layerType: 'recurrent', features: { inputMacs: 25 * 3 * 64 * 40, recurrentMacs: 25 * 3 * 64 * 64, steps: 25, gateNeurons: 25 * 3 * 64, gruSteps: 25, lstmSteps: 0 } });
     // Bidirectional, batch-first (layout 1), hidden size from the weights.
     const lstm = singleLayer((b, x) => b.node('LSTM', [x, b.weight('w', [2, 4 * 32, 16], 16), b.weight('r', [2, 4 * 32, 32], 32)], { layout: 1 }, { name: '/lstm', outputCount: 3 })[0], [2, 10, 16]);
-    expect(lstm).toEqual({ layerType: 'recurrent', features: { inputMacs: 20 * 2 * 4 * 32 * 16, recurrentMacs: 20 * 2 * 4 * 32 * 32, steps: 20, gateNeurons: 20 * 2 * 4 * 32 } });
+    expect(lstm).toEqual({ layerType: 'recurrent', features: { inputMacs: 20 * 2 * 4 * 32 * 16, recurrentMacs: 20 * 2 * 4 * 32 * 32, steps: 20, gateNeurons: 20 * 2 * 4 * 32, gruSteps: 0, lstmSteps: 20 } });
   });
 
   it('returns null for unmodelled ops and unknown shapes', () => {

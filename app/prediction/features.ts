@@ -94,7 +94,7 @@ export const LAYER_TYPE_FEATURES: Readonly<Record<LayerType, readonly string[]>>
   softmax: ['neurons'],
   elementwise: ['neurons', 'broadcastNeurons', 'transcendentalNeurons'],
   dataMovement: ['bytes', 'copiedBytes', 'transposedBytes', 'copies', 'paddedBytes'],
-  recurrent: ['inputMacs', 'recurrentMacs', 'steps', 'gateNeurons'],
+  recurrent: ['inputMacs', 'recurrentMacs', 'steps', 'gateNeurons', 'gruSteps', 'lstmSteps'],
   qconv: ['inputSize', 'filterStrideSquaredTimesFilters', 'macs', 'im2colElements'],
   qdepthwiseConv: ['inputSize', 'filterStrideSquaredTimesFilters', 'macs'],
   qfc: ['inputNeurons', 'outputNeurons', 'inputTimesOutputNeurons', 'macs'],
@@ -465,7 +465,10 @@ function fcFeatures(inputNeurons: number, outputNeurons: number, macs: number): 
  * A recurrent layer (RNN, GRU, LSTM): onnxruntime multiplies every step's input by W in one
  * GEMM (`inputMacs`), then runs the steps one after another, each a product with R
  * (`recurrentMacs`), the gates' element-wise work (`gateNeurons`) and a fixed cost per step
- * and direction (`steps`).
+ * and direction (`steps`), which differs by op (`gruSteps`, `lstmSteps`: one fit of the
+ * three ops' steps together predicted a speech GRU 10–20 % long, though its twin in the
+ * sweep ran 6.4 µs a step as the model does; with the ops' steps apart the recurrent type's
+ * cross-validated error went from 14.9 % to 12.9 % on the same samples).
  */
 function recurrentFeatures(node: OnnxNode, shapes: LayerShapes): LayerFeatures | null {
   const x = shapes.input(0);
@@ -479,7 +482,14 @@ function recurrentFeatures(node: OnnxNode, shapes: LayerShapes): LayerFeatures |
   const steps = seq * directions;
   return {
     layerType: 'recurrent',
-    features: { inputMacs: steps * batch * gates * hidden * input, recurrentMacs: steps * batch * gates * hidden * hidden, steps, gateNeurons: steps * batch * gates * hidden }
+    features: {
+      inputMacs: steps * batch * gates * hidden * input,
+      recurrentMacs: steps * batch * gates * hidden * hidden,
+      steps,
+      gateNeurons: steps * batch * gates * hidden,
+      gruSteps: node.opType === 'GRU' ? steps : 0,
+      lstmSteps: node.opType === 'LSTM' ? steps : 0
+    }
   };
 }
 
