@@ -25,10 +25,10 @@ import type { ContextFactor } from '../profiling/types.js';
 import { LAYER_TYPE_SIZE_FEATURE, type LayerFeatures, type LayerType } from './features.js';
 
 export const MIN_LAYERS = 6;
-export const MIN_PREDICTED_MS = 0.03;
+const MIN_PREDICTED_MS = 0.03;
 export const MAX_CONTEXT_FACTOR = 2.5;
 /** A factor holds for layers up to this many times the largest of its type the networks held. */
-export const SIZE_MARGIN = 2;
+const SIZE_MARGIN = 2;
 
 /** The layer types a context factor may be found for (every modelled float type but data movement and recurrent layers, which the networks do not hold). */
 export const CONTEXT_TYPES: readonly LayerType[] = ['conv', 'groupedConv', 'depthwiseConv', 'fc', 'fcBatched', 'matmul', 'pooling', 'activation', 'normalization', 'softmax', 'elementwise'];

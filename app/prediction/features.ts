@@ -266,6 +266,11 @@ export function runsBlocked(layer: LayerAnalysis, analysis: ModelAnalysis, graph
   return (inChannels / group) % blockSize === 0 && (outChannels / group) % blockSize === 0;
 }
 
+/** Channels rounded up to whole blocks of `blockSize`, as onnxruntime's blocked (NCHWc) kernels and reorders hold them. */
+export function paddedChannels(channels: number, blockSize: number): number {
+  return Math.ceil(channels / blockSize) * blockSize;
+}
+
 /** Features of a Conv that scale with its input channels, with its output channels, and with both (its MACs). */
 const IN_CHANNEL_FEATURES = ['inputSize', 'im2colElements'];
 const OUT_CHANNEL_FEATURES = ['outputSize', 'filterStrideSquaredTimesFilters'];
@@ -288,7 +293,7 @@ export function kernelFeatures(layer: LayerAnalysis, analysis: ModelAnalysis, gr
   const inChannels = shapes.input(0)?.[1] as number;
   const outChannels = (shapes.input(1) as number[])[0];
   const group = intAttribute(node, 'group', 1);
-  const padded = (channels: number): number => Math.ceil(channels / layout.blockSize) * layout.blockSize;
+  const padded = (channels: number): number => paddedChannels(channels, layout.blockSize);
   const depthwise = group > 1 && group === inChannels && group === outChannels;
   if (group > 1 && !depthwise) return described;
   const inScale = depthwise || inChannels >= layout.blockSize ? padded(inChannels) / inChannels : 1;

@@ -13,7 +13,7 @@ import type { ModelAnalysis } from '../analysis/types.js';
 import { isStatic, staticElementCount } from '../analysis/shape-math.js';
 import type { Dim, OnnxGraph } from '../onnx/model.js';
 import type { LayerSample, NchwcLayout, ReorderFit } from '../profiling/types.js';
-import { runsBlocked } from './features.js';
+import { paddedChannels, runsBlocked } from './features.js';
 
 export interface LayoutReorder {
   /** The layer the reorder's time is attributed to. */
@@ -79,7 +79,7 @@ export function blockedLayout(analysis: ModelAnalysis, graph: OnnxGraph, layout:
         if (inShape[1] < block) toPlain(input);
         else if (!blocked.has(input) && !reorderedIn.has(input)) {
           reorderedIn.add(input);
-          reorders.push({ layer: layer.index, kind: 'ReorderInput', tensor: input, bytes: 4 * inShape[0] * Math.ceil(inShape[1] / block) * block * inShape[2] * inShape[3] });
+          reorders.push({ layer: layer.index, kind: 'ReorderInput', tensor: input, bytes: 4 * inShape[0] * paddedChannels(inShape[1], block) * inShape[2] * inShape[3] });
         }
       }
       keeps = true;

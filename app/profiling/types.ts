@@ -146,7 +146,6 @@ export interface LatencyProfile {
   predictionErrors?: TypePredictionError[];
 }
 
-/** latency = intercept + Σ coefficient_i × g(feature_i), g = identity ('linear') or ln(1 + x) ('log'). */
 /** How much slower a layer type runs inside a network (at least 1), for layers whose `sizeFeature` is at most `upTo`. */
 export interface ContextFactor {
   factor: number;
@@ -154,6 +153,7 @@ export interface ContextFactor {
   upTo: number;
 }
 
+/** latency = intercept + Σ coefficient_i × g(feature_i), g = identity ('linear') or ln(1 + x) ('log'). */
 export interface RegressionFit {
   layerType: string;
   form: 'linear' | 'log';

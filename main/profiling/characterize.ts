@@ -728,7 +728,7 @@ function fusedKernelConfigs(): SweepConfig[] {
     )
   ];
 }
-/** Seconds kept at the end of a sweep's budget for the context calibration (calibrateContext: three networks, ≈ 5 s here). */
+/** Seconds kept at the end of a sweep's budget for the context calibration (calibrateContext: three networks, about 3 s here). */
 const CONTEXT_CALIBRATION_S = 10;
 const KERNEL_LEVEL_KEY_PREFIX = '@all ';
 const CONV_LIKE_TYPES: ReadonlySet<string> = new Set(['conv', 'groupedConv', 'depthwiseConv']);
@@ -1314,7 +1314,8 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
     if (previous.note) note(previous.note);
     if (previous.profile) {
       // Older profiles counted the blocked Convs timed at 'all' over their own channels: those are timed again (kernelFeatures).
-      const stale = (sample: LayerSample): boolean => previous.profile?.blockedChannelsPadded !== true && sample.level === 'all' && CONV_LIKE_TYPES.has(sample.layerType);
+      const unpadded = previous.profile.blockedChannelsPadded !== true;
+      const stale = (sample: LayerSample): boolean => unpadded && sample.level === 'all' && CONV_LIKE_TYPES.has(sample.layerType);
       const kept = previous.profile.samples.filter((sample) => !stale(sample));
       if (kept.length < previous.profile.samples.length) note(`timing ${previous.profile.samples.length - kept.length} convolutions at 'all' again: their features now count the channels padded to whole blocks`);
       samples.push(...kept);
@@ -1487,7 +1488,7 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
   if (calibrateContextToo && !options.signal?.aborted) {
     note('profiling generated networks layer by layer: how much slower each layer type runs inside a network…');
     try {
-      contextFactors = (await calibrateContext(profileNow(), { ep: options.ep, profilerOverheadMsPerKernel: kernelOverheadMs ?? 0, signal: options.signal })).factors;
+      contextFactors = (await calibrateContext(profileNow(), { ep: options.ep, profilerOverheadMsPerKernel: kernelOverheadMs ?? 0, signal: options.signal }));
     } catch (error) {
       if (!options.signal?.aborted) note(`context calibration failed (${firstLine(error)}); layers are predicted as timed alone`);
     }

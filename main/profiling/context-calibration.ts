@@ -21,7 +21,7 @@ const MIN_MEASURE_MS = 200;
 export async function calibrateContext(
   device: DeviceProfile,
   options: { ep: ExecutionProviderName; profilerOverheadMsPerKernel: number; signal?: AbortSignal }
-): Promise<{ factors: Partial<Record<LayerType, ContextFactor>>; samples: ContextSample[] }> {
+): Promise<Partial<Record<LayerType, ContextFactor>>> {
   const folder = mkdtempSync(path.join(os.tmpdir(), 'neurosurgeon-context-'));
   const samples: ContextSample[] = [];
   try {
@@ -51,5 +51,5 @@ export async function calibrateContext(
   } finally {
     rmSync(folder, { recursive: true, force: true });
   }
-  return { factors: contextFactors(samples), samples };
+  return contextFactors(samples);
 }
