@@ -36,6 +36,7 @@ import { listRealModels } from '../model/real-models.js';
 import { ensureZooModel } from '../model/zoo-files.js';
 import { profileModel } from '../profiling/profiler.js';
 import { NO_SPINNING, threadOptions } from '../profiling/providers.js';
+import { withPrepackingFor } from '../model/prepacking.js';
 import { DEFAULT_GRAPH_OPTIMIZATION } from '../../app/profiling/types.js';
 import { encodeSplitWire } from '../split/encode-surgery.js';
 import { candidateCuts } from '../split/encoded-plan.js';
@@ -100,7 +101,8 @@ class MeasuredSplit {
       (t) => (t.elementType === 'float32' ? { ...parsed, deflate: false } : { base: 'fp32', deflate: false }),
       (t, type) => affineFor(ranges, t.name, type)
     );
-    const head = encoded.head ? await ort.InferenceSession.create(encodeModel(encoded.head), sessionOptions()) : null;
+    const headBytes = encoded.head ? encodeModel(encoded.head) : null;
+    const head = headBytes ? await ort.InferenceSession.create(headBytes, withPrepackingFor(sessionOptions(), headBytes)) : null;
     const tailName = encoded.tail ? (await uploader.uploadModel(encodeModel(encoded.tail))).name : null;
     return new MeasuredSplit(head, tailName, encoded.wire, encoding);
   }

@@ -39,6 +39,7 @@ import * as ort from 'onnxruntime-node';
 import { generateInputs } from '../model/inputs.js';
 import { modelIdentity } from '../model/model-file.js';
 import { runSessionOptions, sessionOptionsFor } from '../profiling/providers.js';
+import { withPrepackingFor } from '../model/prepacking.js';
 import { typicalRunMs } from '../profiling/profiler.js';
 
 const ZOO_MODELS = ['alexnet', 'vgg16', 'deepface', 'lenet', 'kaldi-asr', 'senna-pos', 'senna-ner', 'senna-chk', 'resnet18', 'resnet50', 'mobilenet-v2', 'squeezenet1.1', 'googlenet', 'transformer', 'transformer-large'];
@@ -83,7 +84,7 @@ const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
 async function wholeRunsMs(analyzed: AnalyzedModel): Promise<WholeRuns> {
   const choice = await sessionOptionsFor('cpu');
   const feeds = generateInputs(analyzed.model, { seed: 1 });
-  const sessions = await Promise.all(LEVELS.map((level) => ort.InferenceSession.create(analyzed.path, runSessionOptions(choice, level))));
+  const sessions = await Promise.all(LEVELS.map((level) => ort.InferenceSession.create(analyzed.path, withPrepackingFor(runSessionOptions(choice, level), analyzed.model))));
   try {
     const times: number[][] = LEVELS.map(() => []);
     const cpuTimes: number[][] = LEVELS.map(() => []);

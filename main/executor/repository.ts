@@ -24,6 +24,7 @@ import type * as ort from 'onnxruntime-node';
 import type { RawTensor } from './link.js';
 import { openRegularFileSync } from '../files/regular-file.js';
 import { makeFolders } from '../files/output-path.js';
+import { withPrepackingFor, withPrepackingForFile } from '../model/prepacking.js';
 import {
   datatypeOfOrtType,
   decodeBytesElements,
@@ -562,7 +563,8 @@ export class ModelRepository {
     if (existing) return { instance: existing, reused: true };
     let opened;
     try {
-      opened = await this.options.workers.open(sha256, { source: source.kind === 'memory' ? source.bytes : source.path, options: this.options.sessionOptions });
+      const options = source.kind === 'memory' ? withPrepackingFor(this.options.sessionOptions, source.bytes) : await withPrepackingForFile(this.options.sessionOptions, source.path);
+      opened = await this.options.workers.open(sha256, { source: source.kind === 'memory' ? source.bytes : source.path, options });
     } catch (error) {
       throw new ProtocolError(400, `onnxruntime cannot load model '${name}' version ${version}: ${(error as Error).message}`);
     }

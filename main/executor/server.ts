@@ -766,6 +766,9 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
     if (!sourceStore.put(actual, body)) {
       throw new ProtocolError(413, `a model of ${body.byteLength} bytes is over the ${sourceStore.maxBytes} bytes of models this executor keeps`);
     }
+    // The file its parts' weights reference is written now, not in the first build's time (a
+    // sweep's first cut would pay for it); a failed write is retried by that build, which reports it.
+    if (options.partBuilder) await partFiles.sourceFile(actual, body).catch(() => undefined);
     await sendJson(context.res, 200, { sha256: actual, bytes: body.byteLength, stored: true });
   }
 

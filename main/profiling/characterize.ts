@@ -60,6 +60,7 @@ import { calibrateContext } from './context-calibration.js';
 import { MAX_CONTEXT_FACTOR } from '../../app/prediction/context.js';
 import { firstLine } from '../errors/user-errors.js';
 import { isRecord, readJsonFile } from '../files/json-file.js';
+import { withPrepackingFor } from '../model/prepacking.js';
 
 export class CharacterizeCancelledError extends Error {
   override name = 'CharacterizeCancelledError';
@@ -1010,7 +1011,7 @@ async function timedRun(session: ort.InferenceSession, feeds: Record<string, ort
 
 function openSession(bytes: Uint8Array, sessionOptions: ort.InferenceSession.SessionOptions, tracePrefix?: string, level: GraphOptimization = CHARACTERIZATION_OPTIMIZATION): Promise<ort.InferenceSession> {
   return ort.InferenceSession.create(bytes, {
-    ...sessionOptions,
+    ...withPrepackingFor(sessionOptions, bytes),
     graphOptimizationLevel: level,
     logSeverityLevel: 3,
     ...(tracePrefix ? { enableProfiling: true, profileFilePrefix: tracePrefix } : {})

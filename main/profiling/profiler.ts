@@ -65,6 +65,7 @@ import { deviceInfo } from './device-info.js';
 import { generateInputs } from '../model/inputs.js';
 import { inlineExternalData } from '../model/model-file.js';
 import { runSessionOptions, sessionOptionsFor, threadOptions, type ProviderChoice } from './providers.js';
+import { withPrepackingFor } from '../model/prepacking.js';
 import { firstLine } from '../errors/user-errors.js';
 import { isRecord, readJsonFile } from '../files/json-file.js';
 import { modelIdentity, sha256 } from '../model/model-file.js';
@@ -556,7 +557,7 @@ export async function profileModelDetailed(analyzed: AnalyzedModel, options: Pro
   const source = sessionSource(analyzed, names);
   const usesOptimizedGraph = optimization === 'all' || choice.used !== 'cpu';
   // Fatal only: a model onnxruntime refuses is reported as one ProfileError line, not also in its coloured log.
-  const base: ort.InferenceSession.SessionOptions = { ...runSessionOptions(choice, optimization), logSeverityLevel: 4 };
+  const base: ort.InferenceSession.SessionOptions = { ...withPrepackingFor(runSessionOptions(choice, optimization), model), logSeverityLevel: 4 };
   const progress = (phase: ProfilePhase, done: number, total: number): void => options.onProgress?.({ phase, done, total });
 
   progress('calibrate', 0, 1);

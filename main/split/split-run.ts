@@ -30,6 +30,7 @@ import { generateInputs } from '../model/inputs.js';
 import { inlineExternalData } from '../model/model-file.js';
 import { fromRawTensor, toRawTensor } from '../executor/ort-tensors.js';
 import { runSessionOptions, sessionOptionsFor, type ProviderChoice } from '../profiling/providers.js';
+import { withPrepackingFor } from '../model/prepacking.js';
 import { firstLine } from '../errors/user-errors.js';
 import { checkDeviceRequest, gatherLatencies, predictCuts, predictDagPartition, resolveLink, sanitizeModelName, type CutPrediction, type LinkChoice, type NetworkRequest } from './split-prediction.js';
 import type { DagPartition } from '../../app/partition/dag.js';
@@ -294,8 +295,8 @@ export class SplitRunner {
     try {
       fullSession =
         analyzed.model.externalData.length > 0
-          ? await ort.InferenceSession.create(analyzed.path, sessionOptions)
-          : await ort.InferenceSession.create(analyzed.bytes, sessionOptions);
+          ? await ort.InferenceSession.create(analyzed.path, withPrepackingFor(sessionOptions, analyzed.model))
+          : await ort.InferenceSession.create(analyzed.bytes, withPrepackingFor(sessionOptions, analyzed.model));
     } catch (error) {
       throw new SplitRunError(`onnxruntime cannot open ${file} on ${provider.used}: ${ortMessage(error)}`);
     }
@@ -306,7 +307,27 @@ export class SplitRunner {
       await fullSession.release();
       throw new SplitRunError(`onnxruntime cannot run ${file} on ${provider.used}: ${ortMessage(error)}`);
     }
-    return new SplitRunner(analyzed, provider, sessionOptions, inputs, expected, fullSession, deviceSlowdown, options);
+    const runner = new SplitRunner(analyzed, provider, sessionOptions, inputs, expected, fullSession, deviceSlowdown, options);
+    // The heads' weights file is written now, not in the first cut's time: a sweep's cut
+    // then costs its own runs (AlexNet's first head cut took 1.9× its runs with the write, the others 1.4×).
+    if (!options.device && referencableWeights(analyzed.model.proto, analyzed.bytes) > 0) {
+      try {
+        await runner.headWeightsFile();
+      } catch (error) {
+        await runner.release();
+        throw new SplitRunError(`cannot write the copy of ${file} the heads read their weights from: ${firstLine(error)}`);
+      }
+    }
+    return runner;
+  }
+
+  /** The file (in the runner's parts folder) holding the model's bytes, which the heads' weights reference; written once. */
+  private headWeightsFile(): Promise<string> {
+    return this.localPartFiles().sourceFile('model', this.analyzed.bytes);
+  }
+
+  private localPartFiles(): PartFiles {
+    return (this.partFiles ??= new PartFiles(() => true, 'ns-split-parts-'));
   }
 
   get nodeCount(): number {
@@ -449,12 +470,15 @@ export class SplitRunner {
    */
   private async openLocalPart(proto: onnx.IModelProto): Promise<ort.InferenceSession> {
     const source = this.analyzed.bytes;
-    if (referencableWeights(proto, source) === 0) return ort.InferenceSession.create(encodeModel(proto), this.sessionOptions);
-    this.partFiles ??= new PartFiles(() => true, 'ns-split-parts-');
-    const sourceFile = await this.partFiles.sourceFile('model', source);
-    const part = await this.partFiles.writePart(referencingSource(proto, source, sourceFile).bytes);
+    if (referencableWeights(proto, source) === 0) {
+      const bytes = encodeModel(proto);
+      return ort.InferenceSession.create(bytes, withPrepackingFor(this.sessionOptions, bytes));
+    }
+    const sourceFile = await this.headWeightsFile();
+    const bytes = referencingSource(proto, source, sourceFile).bytes;
+    const part = await this.localPartFiles().writePart(bytes);
     try {
-      return await ort.InferenceSession.create(part.path, this.sessionOptions);
+      return await ort.InferenceSession.create(part.path, withPrepackingFor(this.sessionOptions, bytes));
     } finally {
       rmSync(part.path, { force: true });
     }

@@ -2,9 +2,10 @@
 // goes up once per executor and every tail is built there by the same surgery, byte for
 // byte (its hash checked), with outputs equal to the full model; a second runner sends
 // nothing; a build whose hash (of its bytes or its description) differs is refused (409); a
-// kept model's body must match the hash its URL names. Real PyTorch exports
+// kept model's body must match the hash its URL names; the files the parts' weights reference
+// are written before any cut (when the model is kept, when a runner opens). Real PyTorch exports
 // (../shared/real-models) are built identically on the executor at spread cuts, byte for byte.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -113,6 +114,24 @@ describe('upload a model once', () => {
     const put = await fetch(`${executor.url}/v2/studio/sources/${'a'.repeat(64)}`, { method: 'PUT', body: new Uint8Array([1, 2, 3]) });
     expect(put.status).toBe(400);
     expect(((await put.json()) as { error: string }).error).toMatch(/SHA-256 is .* not the aaaaaaaaaaaaaaaa… the URL names/);
+  });
+
+  it('writes the file its parts reference when a model is kept, and the heads\' copy when a runner opens: no cut pays for them', async () => {
+    const filesIn = (prefix: string) =>
+      readdirSync(tmpdir())
+        .filter((entry) => entry.startsWith(prefix))
+        .flatMap((entry) => readdirSync(path.join(tmpdir(), entry)));
+    const bytes = buildZooModel('lenet', { seed: 99 });
+    const client = new ExecutorClient({ url: executor.url });
+    expect(filesIn('ns-executor-parts-')).not.toContain(`${sha256(bytes)}.source.onnx`);
+    await client.ensureSource(bytes);
+    expect(filesIn('ns-executor-parts-')).toContain(`${sha256(bytes)}.source.onnx`);
+    const runner = await SplitRunner.open(lenet);
+    try {
+      expect(filesIn(`ns-split-parts-${process.pid}-`)).toContain('model.source.onnx');
+    } finally {
+      await runner.release();
+    }
   });
 
   const real = listRealModels();
