@@ -17,12 +17,12 @@ import { partitionProblem, planModel, planOptions, resolveNetwork, type PlanRequ
 import { planEncoded } from '../split/encoded-plan.js';
 import { parseWireEncoding } from '../../app/partition/wire-encoding.js';
 import { buildCutTable } from '../../app/partition/cuts.js';
-import { latenciesFromFile, resolveLatencies, slowedDown, type SideLatencies } from '../profiling/latency-sources.js';
+import { latenciesFromFile, resolveLatencies, slowedDown, threadsMismatch, type SideLatencies } from '../profiling/latency-sources.js';
 import { profileModel, writeProfileFile, type ProfilePhase } from '../profiling/profiler.js';
 import { progressLine } from '../profiling/profile-process.js';
 import { instabilityWarning, profileSettings, wholeRunSpread } from '../../app/profiling/stability.js';
 import { loadInputs, parseInputPairs } from '../model/input-files.js';
-import { INTRA_OP_THREADS_ENV, listProviders } from '../profiling/providers.js';
+import { INTRA_OP_THREADS_ENV, intraOpThreads, listProviders } from '../profiling/providers.js';
 import { characterizeDevice } from '../profiling/characterize.js';
 import type { DeviceProfile, LatencyProfile, LayerTypeError } from '../../app/profiling/types.js';
 import { defaultFusionRulesFile, probeFusionRules } from '../profiling/fusion-probe.js';
@@ -439,6 +439,8 @@ addModelOptions(program.command('predict').argument('<model>', 'ONNX file').desc
     const { profile } = await latenciesFromFile(analyzed, options.device, { optimization: options.optimization });
     if (!profile?.predicted) throw new UsageError(`${options.device} is a measured profile; predict takes a device profile from \`neurosurgeon characterize\``);
     if (options.out) writeProfileFile(options.out, profile);
+    const mismatch = threadsMismatch(profile, path.basename(options.device), intraOpThreads());
+    if (mismatch) process.stderr.write(`neurosurgeon: warning: ${mismatch}\n`);
     if (options.json) return print(JSON.stringify(profile, null, 2));
     print(layerTable(profile));
     print('');

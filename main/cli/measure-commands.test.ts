@@ -102,6 +102,15 @@ describe('characterize → predict → plan', () => {
     expect(profile.layers).toHaveLength(49);
     expect(profile.layers.every((l: { predicted: boolean; medianMs: number }) => l.predicted && l.medianMs >= 0)).toBe(true);
 
+    // A device profile characterised with other threads than this process runs is named so.
+    writeFileSync(path.join(dir, 'device-2-threads.json'), JSON.stringify({ ...syntheticDevice(), threads: 2 }));
+    const mismatched = cli('--threads', '1', 'predict', 'resnet18.onnx', '--device', 'device-2-threads.json');
+    expect(mismatched.code).toBe(0);
+    expect(mismatched.stderr).toContain(
+      "warning: device-2-threads.json is predicted for 2 onnxruntime threads, but this device's sessions here run 1 onnxruntime thread (--threads): its latencies will not match these runs"
+    );
+    expect(cli('--threads', '2', 'predict', 'resnet18.onnx', '--device', 'device-2-threads.json').stderr).not.toContain('warning');
+
     const plan = cli('plan', 'resnet18.onnx', '--local', 'device.json', '--remote', 'device.json', '--load', '3', '--json');
     expect(plan.code).toBe(0);
     const report = JSON.parse(plan.stdout);

@@ -31,6 +31,18 @@ export function slowedDown(side: SideLatencies, factor: number): SideLatencies {
   return { ...side, ms: side.ms.map((ms) => ms * factor), source: `${side.source} × ${factor} (emulated slower device)` };
 }
 
+/**
+ * Why `profile`'s latencies will not hold for this process's sessions, which run with
+ * `threadsHere` intra-op threads, or null. On this project's 2-core machine a device profile
+ * characterised with two threads predicted one-thread runs about 45 % short, while tiny
+ * row-parallel layers (a LayerNorm over 128×128) ran 2–3× slower with two threads than one.
+ */
+export function threadsMismatch(profile: Pick<LatencyProfile, 'threads' | 'predicted'>, label: string, threadsHere: number): string | null {
+  if (profile.threads === null || profile.threads === threadsHere) return null;
+  const threads = (n: number) => `${n} onnxruntime thread${n === 1 ? '' : 's'}`;
+  return `${label} is ${profile.predicted ? 'predicted for' : 'measured with'} ${threads(profile.threads)}, but this device's sessions here run ${threads(threadsHere)} (--threads): its latencies will not match these runs`;
+}
+
 export class LatencySourceError extends Error {
   override name = 'LatencySourceError';
 }

@@ -14,7 +14,8 @@ import type { NetworkConditions, Objective, PartitionProblem, PlanOptions } from
 import { DEFAULT_GRAPH_OPTIMIZATION, type ExecutionProviderName, type LatencyProfile } from '../../app/profiling/types.js';
 import type { AnalyzedModel } from '../model/analyze-file.js';
 import { UsageError } from '../errors/user-errors.js';
-import { latenciesFromFile, slowedDown, type SideLatencies } from '../profiling/latency-sources.js';
+import { latenciesFromFile, slowedDown, threadsMismatch, type SideLatencies } from '../profiling/latency-sources.js';
+import { intraOpThreads } from '../profiling/providers.js';
 import { encodeModel } from '../../app/onnx/writer.js';
 import { inlineExternalData } from '../model/model-file.js';
 import { latenciesForWholeRuns } from '../../app/profiling/overhead.js';
@@ -119,6 +120,8 @@ export async function gatherLatencies(analyzed: AnalyzedModel, control: RemoteEx
   let local: SideLatencies;
   if (options.localFile) {
     local = await latenciesFromFile(analyzed, options.localFile);
+    const mismatch = local.profile ? threadsMismatch(local.profile, path.basename(options.localFile), intraOpThreads()) : null;
+    if (mismatch) options.onProgress?.(`warning: ${mismatch}`);
   } else if (options.device) {
     options.onProgress?.(`profiling ${path.basename(analyzed.path)} on the device executor ${options.device.url}`);
     const profile = await profileOn(options.device, analyzed, { runs, warmup, minMeasureMs: options.profileMinMeasureMs });
