@@ -69,7 +69,8 @@ export function weightPrepackingPays(model: OnnxModel, analysis: ModelAnalysis, 
     if (rows === null) return { pays: true, reason: `${where} multiplies rows of unknown count` };
     if (rows > 1) return { pays: true, reason: `${where} multiplies ${rows} rows by its weight` };
     const weightBytes = analysis.tensors.get(b)?.bytes ?? null;
-    if (weightBytes === null || weightBytes < MIN_UNPACKED_WEIGHT_BYTES) return { pays: true, reason: `${where} multiplies one row by a weight small enough to stay in cache` };
+    if (weightBytes === null) return { pays: true, reason: `${where} multiplies one row by a weight of unknown size` };
+    if (weightBytes < MIN_UNPACKED_WEIGHT_BYTES) return { pays: true, reason: `${where} multiplies one row by a weight small enough to stay in cache` };
   }
   return { pays: false, reason: 'every weight meets one row per run' };
 }

@@ -4,7 +4,7 @@
 // returning BenchFigures (figure.ts); and the fuzz suite (fuzz.ts) that `npm test` runs and
 // `robust` reports.
 //
-// `npm run bench [-- --only engine,profiling,profile-agreement,executor,split,studio,export,real,robust,quant,fleet,device,upload-once,predict,encoding] [--budget-s S] [--device DEVICE.json] [--threads N] [--measured-cache DIR]`:
+// `npm run bench [-- --only engine,profiling,profile-agreement,executor,split,studio,export,real,robust,quant,fleet,device,remote-device,upload-once,predict,encoding] [--budget-s S] [--device DEVICE.json] [--threads N] [--measured-cache DIR]`:
 // (`predict`, predict-bench.ts: whole-model predictions at both optimisation levels on the real exports and the zoo, per-type errors, decision quality.)
 // the figures the issues ask for, measured in one run and reported as
 // ratios (to a baseline measured in the same run, or to the issue's goal). Timed work
@@ -45,7 +45,7 @@ import { robustFigures } from './robust-bench.js';
 import { quantFigures } from './quant-bench.js';
 import { fleetFigures } from './fleet-bench.js';
 import { benchDeviceProfile } from './bench-device.js';
-import { deviceFigures, uploadOnceFigures } from './device-bench.js';
+import { deviceFigures, remoteDeviceFigures, uploadOnceFigures } from './device-bench.js';
 import { predictFigures } from './predict-bench.js';
 import { encodingFigures } from './encoding-bench.js';
 import type { BenchFigure } from './figure.js';
@@ -324,7 +324,10 @@ async function main(): Promise<void> {
   if (only.includes('quant')) figures.push(...(await quantFigures()));
   if (only.includes('fleet')) figures.push(...(await fleetFigures()));
   if (only.includes('device')) figures.push(...(await deviceFigures()));
-  else if (only.includes('upload-once')) figures.push(...(await uploadOnceFigures()));
+  else {
+    if (only.includes('remote-device')) figures.push(...(await remoteDeviceFigures()));
+    if (only.includes('upload-once')) figures.push(...(await uploadOnceFigures()));
+  }
   if (only.includes('predict')) {
     figures.push(...(await predictFigures({ budgetS: Number(argValue(args, '--budget-s') ?? 300), deviceFile: argValue(args, '--device'), measuredCache: argValue(args, '--measured-cache') })));
   }

@@ -165,7 +165,8 @@ function byType(profile: LatencyProfile): Map<string, number> {
   return sums;
 }
 
-async function remoteDeviceFigures(log: (m: string) => void): Promise<BenchFigure[]> {
+/** Item 1 alone (`--only remote-device`): a device executor --slowdown 8 profiled against this machine, and sweeps with the head on it. */
+export async function remoteDeviceFigures(log: (m: string) => void = (message) => process.stderr.write(`${message}\n`)): Promise<BenchFigure[]> {
   const figures: BenchFigure[] = [];
   const slowdown = 8;
   const server = await startExecutorProcess(EXECUTOR_ARGS);

@@ -233,6 +233,12 @@ describe('neurosurgeon zoo and help', () => {
     expectOneLineError(cli('plan', 'lenet.onnx', '--bogus'), /unknown option '--bogus'/);
     expectOneLineError(cli('run', 'lenet.onnx'), /required option '--executor <url>' not specified/);
   });
+
+  it('refuses an unknown NEUROSURGEON_PREPACKING before any command runs', () => {
+    const result = spawnSync(process.execPath, [bin, 'analyze', 'lenet.onnx'], { encoding: 'utf8', cwd: dir, env: { ...process.env, NEUROSURGEON_PREPACKING: 'sometimes' } });
+    expectOneLineError({ code: result.status, stdout: result.stdout, stderr: result.stderr }, /^neurosurgeon: NEUROSURGEON_PREPACKING must be 'auto' or 'always', got 'sometimes'$/m);
+    expect(result.stdout).toBe('');
+  });
 });
 
 describe('files the user points at, and where the CLI writes', () => {

@@ -23,6 +23,7 @@ import { progressLine } from '../profiling/profile-process.js';
 import { instabilityWarning, profileSettings, wholeRunSpread } from '../../app/profiling/stability.js';
 import { loadInputs, parseInputPairs } from '../model/input-files.js';
 import { INTRA_OP_THREADS_ENV, intraOpThreads, listProviders } from '../profiling/providers.js';
+import { ruleDecides } from '../model/prepacking.js';
 import { characterizeDevice } from '../profiling/characterize.js';
 import type { DeviceProfile, LatencyProfile, LayerTypeError } from '../../app/profiling/types.js';
 import { defaultFusionRulesFile, probeFusionRules } from '../profiling/fusion-probe.js';
@@ -159,6 +160,7 @@ program
   .hook('preAction', () => {
     const threads = program.opts<{ threads?: number }>().threads;
     if (threads !== undefined) process.env[INTRA_OP_THREADS_ENV] = String(threads);
+    ruleDecides();
   })
   .exitOverride();
 

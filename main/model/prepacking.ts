@@ -10,7 +10,7 @@ import { analyzeModel } from '../../app/analysis/analyze.js';
 import { weightPrepackingPays, type PrepackingVerdict } from '../../app/analysis/prepacking.js';
 import type { OnnxModel } from '../../app/onnx/model.js';
 import { readOnnxModel } from '../../app/onnx/reader.js';
-import { firstLine } from '../errors/user-errors.js';
+import { firstLine, UsageError } from '../errors/user-errors.js';
 
 /** A graph to open: its bytes, or the model already read. */
 export type GraphToOpen = Uint8Array | OnnxModel;
@@ -38,11 +38,12 @@ function runsOnCpu(options: ort.InferenceSession.SessionOptions): boolean {
  */
 export const PREPACKING_ENV = 'NEUROSURGEON_PREPACKING';
 
-function ruleDecides(): boolean {
+/** Whether the rule decides (`auto`); throws, naming the variable, on a value it does not know (the CLI checks it before any command). */
+export function ruleDecides(): boolean {
   const setting = process.env[PREPACKING_ENV] ?? 'auto';
   if (setting === 'auto') return true;
   if (setting === 'always') return false;
-  throw new Error(`${PREPACKING_ENV} must be 'auto' or 'always', got '${setting}'`);
+  throw new UsageError(`${PREPACKING_ENV} must be 'auto' or 'always', got '${setting}'`);
 }
 
 /** `options` for a session of `model`, with `session.disable_prepacking` set where prepacking cannot pay. */
