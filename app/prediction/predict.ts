@@ -168,8 +168,14 @@ export function weightsStayInCache(analysis: ModelAnalysis, deviceProfile: Devic
   return read <= cache * Math.max(1, deviceProfile.threads ?? 1);
 }
 
-/** Ops a Conv kernel runs as a pass over its output when onnxruntime fuses them into it. */
-const FUSED_CONV_PASSES = new Set(['Relu', 'Clip', 'Sigmoid', 'HardSigmoid', 'LeakyRelu', 'Tanh', 'HardSwish', 'Add', 'Sum', 'Mul']);
+/**
+ * Ops a Conv kernel runs as a pass over its output when onnxruntime fuses them into it. A
+ * fused Relu is none: MLAS's conv kernels clamp at zero as they store each output block
+ * (their ReLU kernel flag), while any other activation is applied to the block afterwards.
+ * At 'all', one thread, a 1×1 Conv 64→256 on 56×56 took 859–888 µs alone and 859–893 µs
+ * with Relu fused, 939 µs with Clip and 968 µs with LeakyRelu.
+ */
+const FUSED_CONV_PASSES = new Set(['Clip', 'Sigmoid', 'HardSigmoid', 'LeakyRelu', 'Tanh', 'HardSwish', 'Add', 'Sum', 'Mul']);
 /** The same for a MatMul: the bias Add of a Linear, which the fused Gemm writes as its own pass over the output. */
 const FUSED_MATMUL_PASSES = new Set(['Add']);
 
