@@ -40,6 +40,7 @@ import { generateInputs } from '../model/inputs.js';
 import { modelIdentity } from '../model/model-file.js';
 import { runSessionOptions, sessionOptionsFor } from '../profiling/providers.js';
 import { withPrepackingFor } from '../model/prepacking.js';
+import { retimeSamples, type RetimedSample } from '../profiling/characterize.js';
 import { typicalRunMs } from '../profiling/profiler.js';
 
 const ZOO_MODELS = ['alexnet', 'vgg16', 'deepface', 'lenet', 'kaldi-asr', 'senna-pos', 'senna-ner', 'senna-chk', 'resnet18', 'resnet50', 'mobilenet-v2', 'squeezenet1.1', 'googlenet', 'transformer', 'transformer-large'];
@@ -151,7 +152,31 @@ interface ModelResult {
   error: number;
 }
 
-function shareFigures(results: ModelResult[], level: GraphOptimization): BenchFigure[] {
+/**
+ * The machine's speed while the models were measured against while it was characterised:
+ * sweep layers timed again before and after the measured runs (retimeSamples), the median of
+ * now / characterised over both. Null when none were timed again.
+ */
+function driftFigure(before: readonly RetimedSample[], after: readonly RetimedSample[]): { factor: number; figure: BenchFigure } | null {
+  const ratios = (retimed: readonly RetimedSample[]) => retimed.map((r) => r.nowMs / r.characterisedMs);
+  const all = [...ratios(before), ...ratios(after)];
+  if (all.length === 0) return null;
+  const factor = median(all);
+  const side = (retimed: readonly RetimedSample[]) => (retimed.length ? `×${median(ratios(retimed)).toFixed(3)}` : 'none');
+  return {
+    factor,
+    figure: {
+      figure: `machine speed drift: ${before.length} sweep layers (${[...new Set(before.map((r) => r.layerType))].join(', ')}) timed again before and after the measured runs / as characterised`,
+      measured: `×${factor.toFixed(3)} (before the runs ${side(before)}, after ${side(after)}; per layer ${ratios(before).map((r) => r.toFixed(2)).join(' ')} | ${ratios(after).map((r) => r.toFixed(2)).join(' ')})`,
+      baselineOrGoal: 'the characterisation',
+      ratio: factor,
+      goal: 'within ±5 % (a machine whose speed holds)',
+      met: Math.abs(factor - 1) <= 0.05
+    }
+  };
+}
+
+function shareFigures(results: ModelResult[], level: GraphOptimization, drift: number | null = null): BenchFigure[] {
   const ofLevel = results.filter((r) => r.level === level);
   if (ofLevel.length === 0) return [];
   const errors = ofLevel.map((r) => Math.abs(r.error));
@@ -178,6 +203,19 @@ function shareFigures(results: ModelResult[], level: GraphOptimization): BenchFi
     goal: '≥ 0.95',
     met: cpuWithin >= 0.95
   });
+  if (drift !== null) {
+    // The predictor's own error: each prediction scaled by how much slower (or faster) the machine ran while the models were measured.
+    const scaled = ofLevel.map((r) => (r.predictedMs * drift - r.measuredMs) / r.measuredMs);
+    const scaledWithin = scaled.filter((e) => Math.abs(e) <= WITHIN).length / scaled.length;
+    figures.push({
+      figure: `prediction at ${level}: the same with each prediction × the machine's drift (${drift.toFixed(3)})`,
+      measured: `${pct(scaledWithin)} within ±10 % (median error ${pct(median(scaled.map(Math.abs)))}; ${ofLevel.map((r, i) => `${r.id} ${scaled[i] >= 0 ? '+' : ''}${(scaled[i] * 100).toFixed(0)}%`).join(', ')})`,
+      baselineOrGoal: '95 % goal',
+      ratio: scaledWithin,
+      goal: '≥ 0.95',
+      met: scaledWithin >= 0.95
+    });
+  }
   if (level === 'all') {
     const layerwise = ofLevel.map((r) => Math.abs(r.layerwiseMs - r.measuredMs) / r.measuredMs);
     const layerwiseWithin = layerwise.filter((e) => e <= WITHIN).length / layerwise.length;
@@ -329,6 +367,8 @@ export async function predictFigures(options: PredictBenchOptions): Promise<Benc
   ];
   const results: ModelResult[] = [];
   const layerPairs: { analyzed: AnalyzedModel; measured: LatencyProfile; predicted: LatencyProfile }[] = [];
+  // Runs kept from an earlier bench (--measured-cache) were not measured now: no drift is measured against them.
+  const retimedBefore = options.measuredCache ? [] : await retimeSamples(device);
   for (const model of models) {
     const analyzed = await analyzeModelFile(model.file);
     process.stderr.write(`bench: ${model.id}: whole runs at all and disabled, interleaved…\n`);
@@ -345,7 +385,10 @@ export async function predictFigures(options: PredictBenchOptions): Promise<Benc
       layerPairs.push({ analyzed, measured: await layerProfile(model.id, analyzed, options.measuredCache), predicted: layerwise });
     }
   }
-  for (const level of LEVELS) figures.push(...shareFigures(results, level));
+  const retimedAfter = options.measuredCache ? [] : await retimeSamples(device);
+  const drift = driftFigure(retimedBefore, retimedAfter);
+  if (drift) figures.push(drift.figure);
+  for (const level of LEVELS) figures.push(...shareFigures(results, level, drift?.factor ?? null));
   figures.push(levelRatioFigure(results));
   try {
     figures.push(...(await predictedDecisionFigures(device, rules)));

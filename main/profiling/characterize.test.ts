@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { DeviceProfile } from '../../app/profiling/types.js';
 import { LAYER_TYPES } from '../../app/prediction/features.js';
 import { median } from '../../app/profiling/trace.js';
-import { ADAPTIVE_TYPES, adaptiveConfig, characterizeDevice, kernelLevelGrid, layerReplicas, CharacterizeCancelledError, DeviceProfileError, readDeviceProfile, sweepGrid, worstLayerType, type CharacterizeProgress } from './characterize.js';
+import { ADAPTIVE_TYPES, adaptiveConfig, characterizeDevice, kernelLevelGrid, layerReplicas, CharacterizeCancelledError, DeviceProfileError, readDeviceProfile, retimeSamples, sweepGrid, worstLayerType, type CharacterizeProgress } from './characterize.js';
 import { CONTEXT_TYPES, MAX_CONTEXT_FACTOR } from '../../app/prediction/context.js';
 
 const folder = mkdtempSync(path.join(os.tmpdir(), 'characterize-test-'));
@@ -107,6 +107,21 @@ describe('characterizeDevice', () => {
       expect(entry!.upTo).toBeGreaterThan(0);
     }
     expect((await readDeviceProfile(outFile)).contextFactors).toEqual(resumed.contextFactors);
+  }, 30_000);
+
+  it('times characterised layers again as the sweep did, up to two of each type, for the machine\'s drift', async () => {
+    const retimed = await retimeSamples(first, 2);
+    const plain = first.samples.filter((s) => s.level === undefined);
+    const types = new Set(plain.map((s) => s.layerType));
+    expect(new Set(retimed.map((r) => r.layerType))).toEqual(types);
+    for (const type of types) expect(retimed.filter((r) => r.layerType === type).length).toBeLessThanOrEqual(2);
+    for (const r of retimed) {
+      const sample = plain.find((s) => s.config === r.config);
+      expect(r.characterisedMs).toBe(sample?.ms);
+      expect(r.nowMs).toBeGreaterThan(0);
+    }
+    const fake = { ...first, samples: first.samples.map((s) => ({ ...s, config: `no such key ${s.config}` })) };
+    expect(await retimeSamples(fake)).toEqual([]);
   }, 30_000);
 
   it('saves what it has and throws when cancelled', async () => {
