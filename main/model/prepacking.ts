@@ -1,7 +1,8 @@
 // Session options with onnxruntime's weight prepacking off where it cannot pay for the graph
 // a session opens (app/analysis/prepacking.ts says why and when). Every measured or served
 // session of a model asks here — the executor's models and tails, the device's heads, the
-// profiler, the characterisation's layers — so a layer is timed the way it is served. The
+// profiler — so a layer is timed the way it is served (the characterisation's lone layers
+// keep onnxruntime's default: docs/profiling.md, Weight prepacking, says why). The
 // graph is read as written: a symbolic dimension leaves its rows unknown, and an executor
 // may serve any size, so prepacking stays on for it.
 import { readFile } from 'node:fs/promises';
