@@ -5,7 +5,7 @@
 // on this 2-core machine. It pays back only when a weight meets more than one row per run:
 // a MatMul or Gemm that multiplies one row (the classifier of a batch-1 vision model) takes
 // MLAS's single-row path, which reads the weight as the file holds it, and measured no
-// slower without the packed copy (AlexNet, VGG-16 and DeepFace 3–4 % faster, docs/split-runs.md).
+// slower without the packed copy (AlexNet, VGG-16 and DeepFace 3–4 % faster, docs/profiling.md).
 // The session openers in main/ ask this per graph they open (a model, a head, a tail) and
 // turn prepacking off where it cannot pay, so a sweep's cut costs its runs, not its copies.
 import type { AttributeValue, Dim, OnnxModel } from '../onnx/model.js';
@@ -82,7 +82,6 @@ function transposesA(attribute: AttributeValue | undefined): boolean {
 /** Rows of a GEMM's left operand: all dims but the last (Gemm: the first, or the second when transposed). */
 function rowsOf(shape: Dim[] | null, transposed: boolean): number | null {
   if (!isStatic(shape) || shape.length === 0) return null;
-  const dims = shape;
-  if (transposed) return dims.length === 2 ? dims[1] : null;
-  return dims.slice(0, -1).reduce((product, dim) => product * dim, 1);
+  if (transposed) return shape.length === 2 ? shape[1] : null;
+  return shape.slice(0, -1).reduce((product, dim) => product * dim, 1);
 }

@@ -86,8 +86,11 @@ function oldWayBytes(analyzed: AnalyzedModel): number {
   return total;
 }
 
+/** The sections' progress lines, when the caller gives no log of its own. */
+const logToStderr = (message: string): void => void process.stderr.write(`${message}\n`);
+
 /** Item 3 alone (`--only upload-once`): the sweeps of AlexNet and VGG-16 with the model uploaded once, against every tail uploaded. */
-export async function uploadOnceFigures(log: (m: string) => void = (message) => process.stderr.write(`${message}\n`)): Promise<BenchFigure[]> {
+export async function uploadOnceFigures(log: (m: string) => void = logToStderr): Promise<BenchFigure[]> {
   const figures: BenchFigure[] = [];
   const runs = 5;
   // VGG-16's cuts take about a minute each on this shared 2-core machine (a 550 MB tail built,
@@ -166,7 +169,7 @@ function byType(profile: LatencyProfile): Map<string, number> {
 }
 
 /** Item 1 alone (`--only remote-device`): a device executor --slowdown 8 profiled against this machine, and sweeps with the head on it. */
-export async function remoteDeviceFigures(log: (m: string) => void = (message) => process.stderr.write(`${message}\n`)): Promise<BenchFigure[]> {
+export async function remoteDeviceFigures(log: (m: string) => void = logToStderr): Promise<BenchFigure[]> {
   const figures: BenchFigure[] = [];
   const slowdown = 8;
   const server = await startExecutorProcess(EXECUTOR_ARGS);
@@ -225,7 +228,7 @@ export async function remoteDeviceFigures(log: (m: string) => void = (message) =
 
 /** The device section's figures; starts (and stops) its own executor child processes. */
 export async function deviceFigures(options: { log?: (message: string) => void } = {}): Promise<BenchFigure[]> {
-  const log = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
+  const log = options.log ?? logToStderr;
   const start = performance.now();
   const figures = [...(await remoteDeviceFigures(log)), ...(await uploadOnceFigures(log))];
   log(`bench: device section in ${((performance.now() - start) / 1000).toFixed(0)} s (${path.basename(defaultZooDir())})`);

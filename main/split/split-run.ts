@@ -292,11 +292,12 @@ export class SplitRunner {
     }
     const file = path.basename(analyzed.path);
     let fullSession: ort.InferenceSession;
+    const fullOptions = withPrepackingFor(sessionOptions, analyzed.model);
     try {
       fullSession =
         analyzed.model.externalData.length > 0
-          ? await ort.InferenceSession.create(analyzed.path, withPrepackingFor(sessionOptions, analyzed.model))
-          : await ort.InferenceSession.create(analyzed.bytes, withPrepackingFor(sessionOptions, analyzed.model));
+          ? await ort.InferenceSession.create(analyzed.path, fullOptions)
+          : await ort.InferenceSession.create(analyzed.bytes, fullOptions);
     } catch (error) {
       throw new SplitRunError(`onnxruntime cannot open ${file} on ${provider.used}: ${ortMessage(error)}`);
     }
