@@ -65,6 +65,20 @@ describe('session workers', () => {
     expect(computeMs).toBeGreaterThan(0);
   });
 
+  it('time more runs of the same inputs when asked (an emulated device\'s steady time), answering the first', async () => {
+    workers = new SessionWorkers(1);
+    await workers.open('neg', { source: neg(), options });
+    const owned = floats([1, -2, 3, 0.5]);
+    const plain = await workers.run(0, 'neg', [floats([1, 2, 3, 4])], ['y_output_0'], []);
+    expect(plain.steadyMs).toBe(plain.computeMs);
+    expect(plain.spentMs).toBeGreaterThanOrEqual(plain.computeMs);
+    const result = await workers.run(0, 'neg', [owned], ['y_output_0'], [owned.data.buffer as ArrayBuffer], 3);
+    expect(asFloats(result.outputs[0])).toEqual([-1, 2, -3, -0.5]);
+    expect(result.steadyMs).toBeLessThanOrEqual(result.computeMs);
+    // Three more runs, each at least the fastest.
+    expect(result.spentMs).toBeGreaterThanOrEqual(result.computeMs + 3 * result.steadyMs - 1e-6);
+  });
+
   it('take tensors at any byte offset (copied only when unaligned), and a transferred buffer', async () => {
     workers = new SessionWorkers(2);
     const { inputs, outputs } = await workers.open('neg', { source: neg(), options });

@@ -539,11 +539,16 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
   const partFiles = new PartFiles((sha256) => sourceStore.has(sha256));
   const slowdown = options.slowdown ?? 1;
   const upstreamClients = options.upstream ? new UpstreamClients(options.upstream, options.timeoutMs) : null;
-  /** Stretches a compute of `ms` to slowdown × ms (a sleep after it); returns the stretched time. */
-  const stretch = async (ms: number): Promise<number> => {
-    if (slowdown <= 1) return ms;
-    await realClock.sleep(ms * (slowdown - 1));
-    return ms * slowdown;
+  // An emulated device is --slowdown× this machine at its steady speed, as its profiles
+  // are: the runs after a request's own find it (PreparedSplit.steadyHeadMs says why), as
+  // many as fit in the stretched time.
+  const steadyRuns = slowdown > 1 ? Math.min(3, Math.max(0, Math.floor(slowdown) - 1)) : 0;
+  /** Stretches a compute to slowdown × its steady time (a sleep after it); returns the stretched time. */
+  const stretch = async (run: { computeMs: number; steadyMs: number; spentMs: number }): Promise<number> => {
+    if (slowdown <= 1) return run.computeMs;
+    const emulatedMs = run.steadyMs * slowdown;
+    if (emulatedMs > run.spentMs) await realClock.sleep(emulatedMs - run.spentMs);
+    return Math.max(emulatedMs, run.spentMs);
   };
   let closing = false;
 
@@ -622,9 +627,9 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
     const binary = new Map(request.outputs?.map((o) => [o.name, o.binary]) ?? []);
     let computeMs = 0;
     const { value: outputs, slot } = await inSlot(model, async (slot) => {
-      const result = await workers.run(slot.index, model.sha256, request.inputs, fetches, [body.buffer as ArrayBuffer]);
+      const result = await workers.run(slot.index, model.sha256, request.inputs, fetches, [body.buffer as ArrayBuffer], steadyRuns);
       for (const buffer of result.returned) bodyBuffers.give(buffer);
-      computeMs = await stretch(result.computeMs);
+      computeMs = await stretch(result);
       return result.outputs;
     }).catch((error: unknown) => {
       if (error instanceof RequestTimeoutError) stats.timedOut++;
@@ -698,8 +703,8 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
       checkAgainstModel(model.metadata, feeds, null);
       const fetches = model.metadata.outputs.map((t) => t.name);
       const { value: outputs, slot } = await inSlot(model, async (slot) => {
-        const result = await workers.run(slot.index, model.sha256, feeds, fetches, []);
-        deviceMs = await stretch(result.computeMs);
+        const result = await workers.run(slot.index, model.sha256, feeds, fetches, [], steadyRuns);
+        deviceMs = await stretch(result);
         return result.outputs;
       });
       stats.record({ model: model.sha256, queueMs: slot.queuedMs, computeMs: deviceMs, alone: !slot.overlapped });

@@ -8,7 +8,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import * as ort from 'onnxruntime-node';
 import { GraphBuilder } from '../../app/onnx/builder.js';
 import { buildZooModel } from '../../app/zoo/index.js';
 import { buildPartitionProblem } from '../../app/engine.js';
@@ -99,6 +100,38 @@ describe('real split runs', () => {
         }
       }
     } finally {
+      await runner.release();
+    }
+  });
+
+  it('emulates a slower device from the head\'s steady time: runs right after the query\'s own, the fastest × the slowdown', async () => {
+    const analyzed = await analyzeBytes(buildZooModel('resnet18', { seed: 5 }), 'resnet18-slowdown.onnx');
+    const runner = await SplitRunner.open(analyzed, { ep: 'cpu', deviceSlowdown: 6 });
+    const headRuns: number[] = [];
+    const run = ort.InferenceSession.prototype.run;
+    const spy = vi.spyOn(ort.InferenceSession.prototype, 'run').mockImplementation(async function (this: ort.InferenceSession, ...args: Parameters<typeof run>) {
+      const start = performance.now();
+      const result = await run.apply(this, args);
+      headRuns.push(performance.now() - start);
+      return result;
+    });
+    try {
+      const prepared = await runner.prepare(runner.nodeCount, null);
+      try {
+        headRuns.length = 0;
+        const { timing, outputs } = await prepared.runOnce(null);
+        expect(Object.keys(outputs).length).toBeGreaterThan(0);
+        // The query's own run, then up to three while they fit in six times the fastest.
+        expect(headRuns.length).toBeGreaterThanOrEqual(2);
+        expect(headRuns.length).toBeLessThanOrEqual(4);
+        const steadyMs = Math.min(...headRuns.slice(1));
+        expect(timing.localMs).toBeGreaterThanOrEqual(6 * steadyMs - 1);
+        expect(timing.localMs).toBeGreaterThanOrEqual(headRuns.reduce((a, b) => a + b, 0));
+      } finally {
+        await prepared.release();
+      }
+    } finally {
+      spy.mockRestore();
       await runner.release();
     }
   });
