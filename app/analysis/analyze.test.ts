@@ -57,7 +57,7 @@ describe('convolutions', () => {
     expect(layer(a, '/pool1').outputs[0].shape).toEqual([1, 64, 27, 27]);
     expect(layer(a, '/pool1').macs).toBe(0);
     expect(layer(a, '/lrn1').macs).toBe(5 * 64 * 27 * 27);
-    expect(a.totals).toEqual({ params: 23_296, paramBytes: 93_184, macs: 70_276_800 + 5 * 64 * 27 * 27, intMacs: 0, unknownMacLayers: 0 });
+    expect(a.totals).toEqual({ params: 23_296, paramBytes: 93_184, macs: 70_276_800 + 5 * 64 * 27 * 27, intMacs: 0, unknownMacLayers: 0, weightBytesPerRun: 93_184 });
     expect(a.unresolved).toEqual([]);
     expect(a.outputs[0].shape).toEqual([1, 64, 27, 27]);
   });

@@ -324,7 +324,11 @@ class Analysis {
       }
     }
     const { params, paramBytes } = sumSources(this.sourcesRead(layers.flatMap((layer) => layer.weightInputs)));
-    return { params, paramBytes, macs, intMacs, unknownMacLayers };
+    const values = (this.weights as GraphWeights).values;
+    const gathersTable = (layer: LayerAnalysis): boolean => layer.opType === 'Gather' && values.has(layer.inputs[0]);
+    const read = sumSources(this.sourcesRead(layers.flatMap((layer) => (gathersTable(layer) ? layer.weightInputs.filter((name) => name !== layer.inputs[0]) : layer.weightInputs))));
+    const rows = layers.reduce((sum, layer) => sum + (gathersTable(layer) ? (layer.outputBytes ?? layer.paramBytes) : 0), 0);
+    return { params, paramBytes, macs, intMacs, unknownMacLayers, weightBytesPerRun: read.paramBytes + rows };
   }
 }
 

@@ -106,6 +106,12 @@ export interface ModelAnalysis {
     intMacs: number;
     /** Layers whose MACs could not be counted (unknown op or shape). */
     unknownMacLayers: number;
+    /**
+     * Bytes of weights one run reads: each stored weight once however many layers read it
+     * (a PyTorch export's layers sharing weights through Identity read one copy), an
+     * embedding table by the rows a Gather takes from it.
+     */
+    weightBytesPerRun: number;
   };
   /** Names of node outputs whose shapes static inference could not settle. */
   unresolved: string[];

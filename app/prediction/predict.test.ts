@@ -80,6 +80,31 @@ describe('predictProfile', () => {
     expect(hot.sumOfMediansMs).toBeLessThan(asSwept.sumOfMediansMs);
   });
 
+  it('counts a weight shared through Identity once per run where the runtime drops the Identity, and an embedding by the rows gathered', () => {
+    // As PyTorch exports a stack of identical layers: the later ones read the first's weight through Identity.
+    const b = new GraphBuilder('shared_weights', { seed: 1 });
+    const tokens = b.input('tokens', 'int64', [1]);
+    const table = b.weight('/emb.weight', [4096, 64], 64);
+    const w = b.weight('/w', [64, 64], 64);
+    let x = b.op('Gather', [table, tokens], { axis: 0 });
+    for (let i = 0; i < 3; i++) x = b.op('MatMul', [x, i === 0 ? w : b.op('Identity', [w])]);
+    b.output(x, 'float32', [1, 64]);
+    const model = readOnnxModel(b.toBytes());
+    const analysis = analyzeModel(model);
+    expect(analysis.totals.weightBytesPerRun).toBe(64 * 64 * 4 + 64 * 4);
+    expect(analysis.totals.paramBytes).toBe(4096 * 64 * 4 + 64 * 64 * 4);
+    const device = { ...syntheticDevice(), coldWeightMsPerByte: 1e-8, coreCacheBytes: 2 * 64 * 64 * 4 };
+    expect(weightsStayInCache(analysis, device, 'all')).toBe(true);
+    // Without optimisation each Identity makes its copy: three weights' worth, each copy charged to the layer reading it.
+    expect(weightsStayInCache(analysis, device, 'disabled')).toBe(false);
+    const copies = { ...syntheticDeviceOf(), coreCacheBytes: null };
+    const disabled = predictProfile(analysis, model, copies, identity('shared.onnx'), { optimization: 'disabled' });
+    const optimised = predictProfile(analysis, model, copies, identity('shared.onnx'), { optimization: 'all' });
+    const matmuls = analysis.layers.filter((layer) => layer.opType === 'MatMul').map((layer) => layer.index);
+    expect(disabled.layers[matmuls[0]].medianMs).toBeCloseTo(optimised.layers[matmuls[0]].medianMs, 12);
+    for (const index of matmuls.slice(1)) expect(disabled.layers[index].medianMs).toBeGreaterThan(optimised.layers[index].medianMs);
+  });
+
   it('predicts every layer of resnet18, flagging the unfitted type (Flatten) as roofline', () => {
     const profile = predict('resnet18', syntheticDevice());
     expect(profile.layers).toHaveLength(49);

@@ -30,6 +30,8 @@ import { predictionErrors } from './errors.js';
 import { contextFactorOf } from './context.js';
 import { fusedPatternIds, kernelGroups, type FusionRules, type KernelGroup } from './fusion.js';
 import type { GraphOptimization } from '../profiling/types.js';
+import { ELIMINATED_KERNEL, eliminatedLayers } from './eliminated.js';
+import { isShapeArithmetic } from './shape-arithmetic.js';
 
 export class ProfileMixError extends Error {
   override name = 'ProfileMixError';
@@ -157,14 +159,19 @@ export const MIN_REPLICATED_WEIGHT_BYTES = 4096;
 
 /**
  * Whether `analysis`'s model keeps all its weights in a core's own cache between runs
- * (the weights it reads per run, an embedding table counted by the rows it gathers, within
- * the device's core cache, one per thread): then its layers find their weights hot, not as
+ * (the weights it reads per run, each stored weight once and an embedding table counted by
+ * the rows it gathers, within the device's core cache, one per thread): then its layers find their weights hot, not as
  * the sweep's copies did, and predictions take off the device's cold-weight cost.
  */
-export function weightsStayInCache(analysis: ModelAnalysis, deviceProfile: DeviceProfile): boolean {
+export function weightsStayInCache(analysis: ModelAnalysis, deviceProfile: DeviceProfile, level: GraphOptimization = 'all'): boolean {
   const cache = deviceProfile.coreCacheBytes;
   if (!cache || deviceProfile.coldWeightMsPerByte === undefined) return false;
-  const read = analysis.layers.reduce((sum, layer) => sum + (layer.opType === 'Gather' ? (layer.outputBytes ?? layer.paramBytes) : layer.paramBytes), 0);
+  // Without optimisation an Identity runs: each layer reading a weight through one reads
+  // the copy it made this run, so every layer's weights count.
+  const read =
+    level === 'disabled'
+      ? analysis.layers.reduce((sum, layer) => sum + (layer.opType === 'Gather' ? (layer.outputBytes ?? layer.paramBytes) : layer.paramBytes), 0)
+      : analysis.totals.weightBytesPerRun;
   return read <= cache * Math.max(1, deviceProfile.threads ?? 1);
 }
 
@@ -176,6 +183,8 @@ export function weightsStayInCache(analysis: ModelAnalysis, deviceProfile: Devic
  * with Relu fused, 939 µs with Clip and 968 µs with LeakyRelu.
  */
 const FUSED_CONV_PASSES = new Set(['Clip', 'Sigmoid', 'HardSigmoid', 'LeakyRelu', 'Tanh', 'HardSwish', 'Add', 'Sum', 'Mul']);
+/** Weight-only ops onnxruntime runs as a copy of their output on every run when it does not optimise (Constant nodes become initializers whatever the level). */
+const WEIGHT_COPY_OPS = new Set(['Identity', 'Cast', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose']);
 /** The same for a MatMul: the bias Add of a Linear, which the fused Gemm writes as its own pass over the output. */
 const FUSED_MATMUL_PASSES = new Set(['Add']);
 
@@ -228,11 +237,14 @@ export function predictProfile(analysis: ModelAnalysis, model: OnnxModel, device
     const fit = described ? selectFit((plain ? plainFits : fitsByType).get(described.layerType) ?? [], described.features) : undefined;
     return described && fit ? predictWithFit(fit, described.features) : null;
   };
-  const hotWeights = weightsStayInCache(analysis, deviceProfile);
+  const hotWeights = weightsStayInCache(analysis, deviceProfile, level);
   // A layer runs slower inside a network than alone in the sweep (app/prediction/context.ts).
   const contextFactor = (described: LayerFeatures | null): number => contextFactorOf(deviceProfile.contextFactors, described);
+  // Shape arithmetic costs what the device's probe network found per kernel (shape-arithmetic.ts), context included.
+  const shapeArithmeticMs = deviceProfile.shapeArithmeticMsPerKernel;
   const own = analysis.layers.map((layer) => {
     const described = kernelFeatures(layer, analysis, model.graph, layout);
+    if (shapeArithmeticMs !== undefined && isShapeArithmetic(layer, analysis)) return { ms: shapeArithmeticMs, method: 'regression' as const, layerType: described?.layerType };
     const parts = [regression(described, plainAtLevel(layer, described)), ...layer.stepNodes.map((position) => regression(stepFeatures(position, analysis, model.graph)))];
     const byRegression = parts.every((part) => part !== null);
     let ms = byRegression ? parts.reduce((sum: number, part) => sum + (part ?? 0), 0) * contextFactor(described) : estimateLayerMs(layer, inputActivations(layer, analysis, model), hardware).ms;
@@ -269,6 +281,20 @@ export function predictProfile(analysis: ModelAnalysis, model: OnnxModel, device
     group.layers.forEach((i, k) => {
       timed[i] = { ms: kernelMs * shares[k], method: asOp !== null ? 'regression' : own[anchor].method, kernel: group.rule };
     });
+  }
+  // Above 'disabled', what onnxruntime folds, merges or drops before running (eliminated.ts) runs no kernel.
+  if (level !== 'disabled') {
+    for (const index of eliminatedLayers(analysis, model)) timed[index] = { ms: 0, method: 'regression', kernel: ELIMINATED_KERNEL };
+  } else {
+    // Without optimisation the weight-only nodes that move a weight run on every run too, each
+    // a copy of it, charged to the first layer reading it: the text classifier's 27 Identity
+    // aliases of its encoder layers' weights took 47 µs of its 245 at 'disabled'.
+    for (const node of analysis.weightNodes) {
+      const bytes = node.outputs[0]?.bytes ?? null;
+      if (!WEIGHT_COPY_OPS.has(node.opType) || bytes === null || node.consumers.length === 0) continue;
+      const copy = regression({ layerType: 'dataMovement', features: { bytes, copiedBytes: bytes, transposedBytes: node.opType === 'Transpose' ? bytes : 0, copies: 1, paddedBytes: 0 } });
+      if (copy !== null) timed[Math.min(...node.consumers)].ms += copy;
+    }
   }
   // At 'all', the layout reorders onnxruntime adds around its blocked layers (nchwc-layout.ts),
   // costed by the device's reorder fit, on the layers its trace attributes them to.

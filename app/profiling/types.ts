@@ -56,7 +56,11 @@ export interface LayerTiming {
   attribution?: 'measured' | 'fused' | 'folded';
   /** How a predicted layer was predicted: the fitted regression of its type, or the roofline fallback (flagged). */
   method?: 'regression' | 'roofline';
-  /** Predicted layers of a fused kernel: the fusion rule (app/prediction/fusion.ts) whose kernel's time this layer shares. */
+  /**
+   * Predicted layers of a fused kernel: the fusion rule (app/prediction/fusion.ts) whose
+   * kernel's time this layer shares; 'eliminated' where onnxruntime runs no kernel for it
+   * (app/prediction/eliminated.ts).
+   */
   kernel?: string;
 }
 
@@ -274,6 +278,13 @@ export interface DeviceProfile {
    * profiles.
    */
   coldWeightMsPerByte?: number;
+  /**
+   * What one kernel of shape arithmetic (Shape, Gather, Concat, … on a few integers) costs
+   * inside a network, ms: a generated chain of them run whole against the same network
+   * without them (app/prediction/shape-arithmetic.ts). Predictions give it to each such
+   * layer in place of its type's fit. Absent in older profiles.
+   */
+  shapeArithmeticMsPerKernel?: number;
   /**
    * Per layer type, how much slower its layers run inside a network than alone in the sweep:
    * generated networks profiled at the end of the characterisation, measured over what the

@@ -61,6 +61,9 @@ describe('characterizeDevice', () => {
     if (process.arch === 'x64') expect(first.nchwcLayout?.blockSize).toBeGreaterThanOrEqual(8);
     expect(first.coldWeightMsPerByte).toBeGreaterThanOrEqual(0);
     expect(first.coldWeightMsPerByte).toBeLessThan(1e-6);
+    // A kernel of shape arithmetic inside a network: more than nothing, far less than a layer of the sweep.
+    expect(first.shapeArithmeticMsPerKernel).toBeGreaterThan(0);
+    expect(first.shapeArithmeticMsPerKernel).toBeLessThan(0.01);
     if (process.platform === 'linux') expect(first.coreCacheBytes).toBeGreaterThanOrEqual(64 * 1024);
     expect(new Set(first.samples.map((s) => s.layerType)).size).toBe(LAYER_TYPES.length);
     const fits = new Map(first.fits.map((fit) => [fit.layerType, fit]));
@@ -98,6 +101,7 @@ describe('characterizeDevice', () => {
     expect(resumed.profilerOverheadMsPerKernel).toBe(first.profilerOverheadMsPerKernel);
     expect(resumed.nchwcLayout).toEqual(first.nchwcLayout);
     expect(resumed.coldWeightMsPerByte).toBe(first.coldWeightMsPerByte);
+    expect(resumed.shapeArithmeticMsPerKernel).toBe(first.shapeArithmeticMsPerKernel);
     // The default grid ends by profiling the generated networks: a factor of at least 1 per type they give enough of.
     expect(resumed.contextFactors).toBeDefined();
     for (const [type, entry] of Object.entries(resumed.contextFactors!)) {

@@ -57,6 +57,7 @@ import { intraOpThreads, sessionOptionsFor } from './providers.js';
 import { calibrateProfilerOverhead } from './profiler.js';
 import { probeNchwcLayout } from './fusion-probe.js';
 import { calibrateContext } from './context-calibration.js';
+import { calibrateShapeArithmetic } from './shape-calibration.js';
 import { MAX_CONTEXT_FACTOR } from '../../app/prediction/context.js';
 import { firstLine } from '../errors/user-errors.js';
 import { isRecord, readJsonFile } from '../files/json-file.js';
@@ -1238,6 +1239,9 @@ export function checkDeviceProfileShape(json: unknown, label: string): DevicePro
   if (json.coldWeightMsPerByte !== undefined && !nonNegative(json.coldWeightMsPerByte)) {
     throw new DeviceProfileError(`${label}: "coldWeightMsPerByte" must be a non-negative number`);
   }
+  if (json.shapeArithmeticMsPerKernel !== undefined && !nonNegative(json.shapeArithmeticMsPerKernel)) {
+    throw new DeviceProfileError(`${label}: "shapeArithmeticMsPerKernel" must be a non-negative number`);
+  }
   if (json.coreCacheBytes !== undefined && json.coreCacheBytes !== null && !isPositiveInteger(json.coreCacheBytes)) {
     throw new DeviceProfileError(`${label}: "coreCacheBytes" must be null or a whole number of bytes`);
   }
@@ -1370,6 +1374,7 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
   let kernelOverheadMs: number | null = null;
   let nchwcLayout: NchwcLayout | null | undefined;
   let coldWeightMsPerByte: number | undefined;
+  let shapeArithmeticMsPerKernel: number | undefined;
   let contextFactors: DeviceProfile['contextFactors'];
   if (options.resume ?? true) {
     const previous = await previousProfile(options.outFile, options.ep, device, threads);
@@ -1386,6 +1391,7 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
       kernelOverheadMs = previous.profile.profilerOverheadMsPerKernel ?? null;
       nchwcLayout = previous.profile.nchwcLayout;
       coldWeightMsPerByte = previous.profile.coldWeightMsPerByte;
+      shapeArithmeticMsPerKernel = previous.profile.shapeArithmeticMsPerKernel;
       contextFactors = previous.profile.contextFactors;
     }
   }
@@ -1395,6 +1401,14 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
   }
   kernelOverheadMs ??= await onceThisProcess(`profiler ${threads}`, async () => (await calibrateProfilerOverhead(options.signal)).kernelMs);
   overheadMs ??= await measureOverheadMs(sessionOptions);
+  if (shapeArithmeticMsPerKernel === undefined && !options.signal?.aborted) {
+    note('timing shape arithmetic (Shape, Gather, Concat, … on a few integers) inside a network…');
+    try {
+      shapeArithmeticMsPerKernel = (await calibrateShapeArithmetic(sessionOptions, CHARACTERIZATION_OPTIMIZATION, options.signal)) ?? undefined;
+    } catch (error) {
+      note(`shape arithmetic calibration failed (${firstLine(error)}); its layers are predicted by their types' fits`);
+    }
+  }
 
   const gridKeys = new Set(grid.map((config) => config.key));
   const measuredKeys = new Set(samples.map((sample) => sample.config));
@@ -1421,6 +1435,7 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
     blockedChannelsPadded: true,
     coreCacheBytes,
     ...(coldWeightMsPerByte !== undefined ? { coldWeightMsPerByte } : {}),
+    ...(shapeArithmeticMsPerKernel !== undefined ? { shapeArithmeticMsPerKernel } : {}),
     ...(contextFactors ? { contextFactors } : {}),
     fits,
     typeErrors: layerTypeErrors(samples, fits),
