@@ -62,15 +62,21 @@ function attributeKey(value: AttributeValue): string | null {
 }
 
 /**
+ * Whether onnxruntime knows a value's whole shape when it optimises the graph, as a test by
+ * name: `analysis` gave the model's symbolic dimensions values, onnxruntime keeps them symbols.
+ */
+export function staticShapesAtOptimisation(analysis: ModelAnalysis, model: OnnxModel): (name: string) => boolean {
+  const symbolic = analysis.symbolicDims.length > 0 ? analyzeModel(model, {}) : analysis;
+  return (name) => symbolic.tensors.get(name)?.shape?.every((d) => typeof d === 'number') ?? false;
+}
+
+/**
  * The layers of `analysis` (each a single node; `model` is what it was made from) that
  * onnxruntime eliminates at 'basic' and above, by layer index. A layer whose output is a
  * model output is kept.
  */
-export function eliminatedLayers(analysis: ModelAnalysis, model: OnnxModel): Set<number> {
+export function eliminatedLayers(analysis: ModelAnalysis, model: OnnxModel, staticShape = staticShapesAtOptimisation(analysis, model)): Set<number> {
   const graph = model.graph;
-  // Shapes onnxruntime knows when it optimises: the symbolic dimensions kept as symbols.
-  const symbolic = analysis.symbolicDims.length > 0 ? analyzeModel(model, {}) : analysis;
-  const staticShape = (name: string): boolean => symbolic.tensors.get(name)?.shape?.every((d) => typeof d === 'number') ?? false;
   /** Values onnxruntime computes once, when it optimises: weights, folded shapes, what is computed from them alone. */
   const folded = new Set<string>(analysis.weights.values);
   const eliminated = new Set<number>();

@@ -18,7 +18,7 @@
 // Pow, … runs as one LayerNormalization kernel). predict.ts then
 // splits the kernel's time among the layers it replaced in proportion to their MACs, the
 // way the profiler attributes a measured fused kernel (app/profiling/trace.ts).
-import type { ModelAnalysis } from '../analysis/types.js';
+import type { LayerAnalysis, ModelAnalysis } from '../analysis/types.js';
 import { GraphBuilder } from '../onnx/builder.js';
 import type { OnnxGraph } from '../onnx/model.js';
 import type { GraphOptimization } from '../profiling/types.js';
@@ -35,6 +35,12 @@ export interface FusionPattern {
   nodes: readonly PatternNode[];
   /** How the fused kernel is costed: its heaviest node's own regression (by MACs), or one op of this type over the group's output. */
   predictAs: 'anchor' | 'LayerNormalization' | 'SkipLayerNormalization' | 'Gelu' | 'HardSwish' | 'Sigmoid';
+  /**
+   * 'gemm': the MatMul and Add become a Gemm only as onnxruntime 1.30's MatMulAddFusion
+   * allows (matmulAddFuses): tried on MatMul → Add of a weight, of an activation, with
+   * inputs of rank 2 and 3, static and symbolic.
+   */
+  condition?: 'gemm';
   /**
    * Probed and recorded, never grouped: a pattern whose kernels are better found by the
    * smaller patterns inside it (the probe shows what the runtime makes of the whole).
@@ -163,6 +169,7 @@ export const FUSION_PATTERNS: readonly FusionPattern[] = [
     description: 'MatMul by a weight → Add of a bias (a Linear on tokens)',
     nodes: [{ ops: ['MatMul'] }, { ops: ['Add'], from: [0] }],
     predictAs: 'anchor',
+    condition: 'gemm',
     probe: { input: tokens, build: (b, x) => b.matmulLinear(x, 128, 128) }
   },
   {
@@ -307,7 +314,24 @@ export interface KernelGroup {
  * last); the longest pattern wins where several start at one layer; a layer already in a
  * group starts no other.
  */
-export function kernelGroups(analysis: ModelAnalysis, graph: OnnxGraph, fusedIds: ReadonlySet<string>): KernelGroup[] {
+/**
+ * Whether onnxruntime turns the MatMul `matmul` and the Add `add` reading it into a Gemm: B
+ * a matrix, and A a matrix (the Add's other input anything), or of higher rank with its whole
+ * shape known when the graph is optimised and a bias of rank 1 added (then flattened by
+ * Reshapes around the Gemm). A Linear over a symbolic sequence (the text classifier's) stays
+ * a MatMul and an Add.
+ */
+export function matmulAddFuses(analysis: ModelAnalysis, matmul: LayerAnalysis, add: LayerAnalysis, staticShape: (name: string) => boolean): boolean {
+  const rank = (name: string | undefined): number | null => (name ? (analysis.tensors.get(name)?.shape?.length ?? null) : null);
+  const [a, b] = matmul.inputs;
+  if (rank(b) !== 2) return false;
+  if (rank(a) === 2) return true;
+  const made = matmul.outputs[0]?.name;
+  const other = add.inputs.find((name) => name !== made);
+  return staticShape(a) && other !== undefined && analysis.weights.values.has(other) && (rank(other) ?? 2) <= 1;
+}
+
+export function kernelGroups(analysis: ModelAnalysis, graph: OnnxGraph, fusedIds: ReadonlySet<string>, staticShape: (name: string) => boolean = () => true): KernelGroup[] {
   const layers = analysis.layers;
   const producer = new Map<string, number>();
   const consumers = new Map<string, number[]>();
@@ -338,6 +362,7 @@ export function kernelGroups(analysis: ModelAnalysis, graph: OnnxGraph, fusedIds
       if (outputsOf(member).some((v) => graphOutputs.has(v))) return null;
       if (readers(member).some((r) => !chosen.includes(r))) return null;
     }
+    if (pattern.condition === 'gemm' && !matmulAddFuses(analysis, layers[chosen[0]], layers[chosen[1]], staticShape)) return null;
     return chosen;
   };
 

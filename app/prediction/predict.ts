@@ -30,7 +30,7 @@ import { predictionErrors } from './errors.js';
 import { contextFactorOf } from './context.js';
 import { fusedPatternIds, kernelGroups, type FusionRules, type KernelGroup } from './fusion.js';
 import type { GraphOptimization } from '../profiling/types.js';
-import { ELIMINATED_KERNEL, eliminatedLayers } from './eliminated.js';
+import { ELIMINATED_KERNEL, eliminatedLayers, staticShapesAtOptimisation } from './eliminated.js';
 import { isShapeArithmetic } from './shape-arithmetic.js';
 
 export class ProfileMixError extends Error {
@@ -258,7 +258,8 @@ export function predictProfile(analysis: ModelAnalysis, model: OnnxModel, device
     }
     return { ms, method: byRegression ? ('regression' as const) : ('roofline' as const), layerType: described?.layerType };
   });
-  const groups = level === 'disabled' ? analysis.layers.map((layer): KernelGroup => ({ layers: [layer.index], predictAs: 'anchor' })) : kernelGroups(analysis, model.graph, fusedPatternIds(options.rules, level));
+  const staticShape = level === 'disabled' ? null : staticShapesAtOptimisation(analysis, model);
+  const groups = staticShape === null ? analysis.layers.map((layer): KernelGroup => ({ layers: [layer.index], predictAs: 'anchor' })) : kernelGroups(analysis, model.graph, fusedPatternIds(options.rules, level), staticShape);
   const timed = analysis.layers.map((_, i) => ({ ms: own[i].ms, method: own[i].method, kernel: undefined as string | undefined }));
   for (const group of groups) {
     if (group.layers.length < 2) continue;
@@ -283,8 +284,8 @@ export function predictProfile(analysis: ModelAnalysis, model: OnnxModel, device
     });
   }
   // Above 'disabled', what onnxruntime folds, merges or drops before running (eliminated.ts) runs no kernel.
-  if (level !== 'disabled') {
-    for (const index of eliminatedLayers(analysis, model)) timed[index] = { ms: 0, method: 'regression', kernel: ELIMINATED_KERNEL };
+  if (staticShape !== null) {
+    for (const index of eliminatedLayers(analysis, model, staticShape)) timed[index] = { ms: 0, method: 'regression', kernel: ELIMINATED_KERNEL };
   } else {
     // Without optimisation the weight-only nodes that move a weight run on every run too, each
     // a copy of it, charged to the first layer reading it: the text classifier's 27 Identity

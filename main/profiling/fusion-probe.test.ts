@@ -5,9 +5,15 @@
 // layout probe finds this CPU's block, and the rule prediction applies (runsBlocked) says
 // of each Conv geometry what the runtime's optimised graph shows; the layout reorders
 // prediction places (nchwcReorders) are the ones the runtime adds to every real export and
-// to the zoo's CNNs.
+// to the zoo's CNNs. A MatMul and the Add reading it become a Gemm exactly where
+// matmulAddFuses says.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
+import { GraphBuilder } from '../../app/onnx/builder.js';
+import { staticShapesAtOptimisation } from '../../app/prediction/eliminated.js';
 import { analyzeModel } from '../../app/analysis/analyze.js';
 import { readOnnxModel } from '../../app/onnx/reader.js';
 import { runsBlocked } from '../../app/prediction/features.js';
@@ -16,7 +22,7 @@ import { analyzeModelFile } from '../model/analyze-file.js';
 import { listRealModels } from '../model/real-models.js';
 import { ensureZooModel } from '../model/zoo-files.js';
 import { defaultZooDir } from '../files/paths.js';
-import { FUSION_PATTERNS } from '../../app/prediction/fusion.js';
+import { FUSION_PATTERNS, matmulAddFuses } from '../../app/prediction/fusion.js';
 import { convRunsBlocked, probeConvModel, probeNchwcLayout, probePattern, readFusionRules, runtimeReorders, runtimeVersion } from './fusion-probe.js';
 
 const pattern = (id: string) => {
@@ -87,4 +93,44 @@ describe('blocked (NCHWc) layout', () => {
       expect([path.basename(file), tensors('ReorderInput'), tensors('ReorderOutput')]).toEqual([path.basename(file), runtime.input.sort(), runtime.output.sort()]);
     }
   }, 120_000);
+});
+
+describe('MatMul + Add into a Gemm', () => {
+  // Each case: A's shape, and what the Add adds to the MatMul's output.
+  const cases: { shape: (string | number)[]; adds: 'bias' | 'activation' }[] = [
+    { shape: [4, 8], adds: 'bias' },
+    { shape: ['s', 8], adds: 'bias' },
+    { shape: [4, 8], adds: 'activation' },
+    { shape: [4, 2, 8], adds: 'bias' },
+    { shape: [1, 1, 8], adds: 'bias' },
+    { shape: ['s', 2, 8], adds: 'bias' },
+    { shape: [4, 's', 8], adds: 'bias' },
+    { shape: [4, 2, 8], adds: 'activation' }
+  ];
+  it('fuses where matmulAddFuses says, as the graph onnxruntime saves at all shows', async () => {
+    const folder = mkdtempSync(path.join(tmpdir(), 'neurosurgeon-matmul-add-'));
+    try {
+      let fused = 0;
+      for (const { shape, adds } of cases) {
+        const b = new GraphBuilder('matmul_add', { seed: 1 });
+        const x = b.input('x', 'float32', shape);
+        const product = b.op('MatMul', [x, b.weight('/w', [8, 8], 8)], {}, '/MatMul');
+        const other = adds === 'bias' ? b.weight('/b', [8], 8) : b.op('Relu', [x], {}, '/Relu');
+        b.output(b.op('Add', [product, other], {}, '/Add'), 'float32', null);
+        const file = path.join(folder, 'model.onnx');
+        const optimized = path.join(folder, 'optimized.onnx');
+        writeFileSync(file, b.toBytes());
+        await (await ort.InferenceSession.create(file, { graphOptimizationLevel: 'all', optimizedModelFilePath: optimized, logSeverityLevel: 3 })).release();
+        const runtimeFused = !readOnnxModel(new Uint8Array(readFileSync(optimized))).graph.nodes.some((node) => node.opType === 'MatMul');
+        const analyzed = await analyzeModelFile(file);
+        const { analysis, model } = analyzed;
+        const layer = (op: string) => analysis.layers.find((l) => l.opType === op)!;
+        expect([shape, adds, matmulAddFuses(analysis, layer('MatMul'), layer('Add'), staticShapesAtOptimisation(analysis, model))]).toEqual([shape, adds, runtimeFused]);
+        if (runtimeFused) fused++;
+      }
+      expect(fused).toBe(5);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
 });
