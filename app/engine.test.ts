@@ -55,7 +55,7 @@ function sampleAnalysis(): ModelAnalysis {
     tensors,
     inputs: [image],
     outputs: [facts('a0', 128), facts('y', 40)],
-    totals: { params: 3_100, paramBytes: 12_400, macs: 13_064, intMacs: 0, unknownMacLayers: 1 },
+    totals: { params: 3_100, paramBytes: 12_400, macs: 13_064, intMacs: 0, unknownMacLayers: 1, weightBytesPerRun: 12_400 },
     unresolved: ['u0']
   };
 }

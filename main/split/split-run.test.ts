@@ -108,8 +108,10 @@ describe('real split runs', () => {
     const analyzed = await analyzeBytes(buildZooModel('resnet18', { seed: 5 }), 'resnet18-slowdown.onnx');
     const runner = await SplitRunner.open(analyzed, { ep: 'cpu', deviceSlowdown: 6 });
     const headRuns: number[] = [];
-    const run = ort.InferenceSession.prototype.run;
-    const spy = vi.spyOn(ort.InferenceSession.prototype, 'run').mockImplementation(async function (this: ort.InferenceSession, ...args: Parameters<typeof run>) {
+    // Every session's run, timed: onnxruntime-node's sessions share this prototype (its typings declare a factory).
+    const sessions = (ort.InferenceSession as unknown as { prototype: ort.InferenceSession }).prototype;
+    const run = sessions.run;
+    const spy = vi.spyOn(sessions, 'run').mockImplementation(async function (this: ort.InferenceSession, ...args: Parameters<typeof run>) {
       const start = performance.now();
       const result = await run.apply(this, args);
       headRuns.push(performance.now() - start);
