@@ -158,10 +158,11 @@ export function heaviestLayer(layers: readonly number[], analysis: ModelAnalysis
 export const MIN_REPLICATED_WEIGHT_BYTES = 4096;
 
 /**
- * Whether `analysis`'s model keeps all its weights in a core's own cache between runs
- * (the weights it reads per run, each stored weight once and an embedding table counted by
- * the rows it gathers, within the device's core cache, one per thread): then its layers find their weights hot, not as
- * the sweep's copies did, and predictions take off the device's cold-weight cost.
+ * Whether `analysis`'s model keeps all its weights in a core's own cache between runs at
+ * `level` (the weights it reads per run, each stored weight once and an embedding table
+ * counted by the rows it gathers, within the device's core cache, one per thread): then its
+ * layers find their weights hot, not as the sweep's copies did, and predictions take off the
+ * device's cold-weight cost.
  */
 export function weightsStayInCache(analysis: ModelAnalysis, deviceProfile: DeviceProfile, level: GraphOptimization = 'all'): boolean {
   const cache = deviceProfile.coreCacheBytes;

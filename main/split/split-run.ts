@@ -118,8 +118,8 @@ export interface SplitRunnerOptions {
   dimValues?: Record<string, number>;
   /**
    * Emulates a device this many times slower than this machine (default 1): each head run
-   * is stretched to that multiple of its steady time (a second run right after it), as the
-   * shaper stretches transfers.
+   * is stretched to that multiple of its steady time (the fastest of up to three more runs
+   * right after it: PreparedSplit.steadyHeadMs), as the shaper stretches transfers.
    */
   deviceSlowdown?: number;
   /**
