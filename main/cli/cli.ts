@@ -38,6 +38,8 @@ import { writeZoo } from '../model/zoo-files.js';
 import { writeQuantizedModels } from '../model/quantized-models.js';
 import { registerQuantizeCommand } from './quantize-command.js';
 import { formatShape } from '../../app/onnx/model.js';
+import { wholeModelEstimateMs } from '../../app/prediction/predict.js';
+import { ELIMINATED_KERNEL } from '../../app/prediction/eliminated.js';
 import { registerStudioCommands } from './studio-command.js';
 import { registerRunCommands } from './run-commands.js';
 import { registerExecutorCommands } from './executor-command.js';
@@ -448,8 +450,12 @@ addModelOptions(program.command('predict').argument('<model>', 'ONNX file').desc
     print('');
     print(predictionErrorTable(profile));
     const fallback = profile.layers.filter((l) => l.method === 'roofline');
+    const eliminated = profile.layers.filter((l) => l.kernel === ELIMINATED_KERNEL).length;
+    const fused = profile.layers.filter((l) => l.kernel !== undefined && l.kernel !== ELIMINATED_KERNEL).length;
     print(
-      `\npredicted whole model ${formatMs(profile.sumOfMediansMs)} ms on ${profile.ep} (${profileSettings(profile)}; compare with profile --optimization ${profile.graphOptimization})` +
+      `\npredicted whole model ${formatMs(wholeModelEstimateMs(profile))} ms on ${profile.ep} (layers ${formatMs(profile.sumOfMediansMs)} ms + per run ${formatMs(profile.runOverheadMs ?? 0)} ms; ${profileSettings(profile)}; compare with profile --optimization ${profile.graphOptimization})` +
+        (fused ? `; ${fused} layers run in fused kernels` : '') +
+        (eliminated ? `; ${eliminated} layers onnxruntime removes before running (no kernel)` : '') +
         (fallback.length ? `; ${fallback.length} layers of unmodelled types predicted by roofline (${[...new Set(fallback.map((l) => l.op))].join(', ')})` : '') +
         (options.out ? `\nwrote ${options.out}` : '')
     );

@@ -102,6 +102,14 @@ describe('characterize → predict → plan', () => {
     expect(profile.layers).toHaveLength(49);
     expect(profile.layers.every((l: { predicted: boolean; medianMs: number }) => l.predicted && l.medianMs >= 0)).toBe(true);
 
+    // The summary: the whole run is the layers plus the per-run cost; the kernels onnxruntime fuses are counted.
+    const summary = cli('predict', 'resnet18.onnx', '--device', 'device.json');
+    expect(summary.code).toBe(0);
+    const whole = summary.stdout.match(/predicted whole model ([\d.]+) ms on cpu \(layers ([\d.]+) ms \+ per run ([\d.]+) ms;/);
+    expect(whole).not.toBeNull();
+    expect(Number(whole![1])).toBeCloseTo(Number(whole![2]) + Number(whole![3]), 2);
+    expect(summary.stdout).toMatch(/; \d+ layers run in fused kernels/);
+
     // A device profile characterised with other threads than this process runs is named so.
     writeFileSync(path.join(dir, 'device-2-threads.json'), JSON.stringify({ ...syntheticDevice(), threads: 2 }));
     const mismatched = cli('--threads', '1', 'predict', 'resnet18.onnx', '--device', 'device-2-threads.json');
