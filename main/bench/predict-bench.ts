@@ -340,6 +340,14 @@ export async function predictFigures(options: PredictBenchOptions): Promise<Benc
     goal: 'report',
     met: true
   });
+  figures.push({
+    figure: 'characterisation: one kernel of shape arithmetic (Shape, Gather, Concat, … on a few integers) inside a network, the probe network against the same network without it',
+    measured: device.shapeArithmeticMsPerKernel === undefined ? 'not calibrated' : `${(device.shapeArithmeticMsPerKernel * 1000).toFixed(3)} µs per kernel`,
+    baselineOrGoal: 'given to each such layer in place of its type\'s fit',
+    ratio: device.shapeArithmeticMsPerKernel ?? NaN,
+    goal: 'report',
+    met: true
+  });
   const context = Object.entries(device.contextFactors ?? {});
   figures.push({
     figure: "characterisation: context factors (how much slower each type runs inside the generated networks than alone; predictions multiply its layers up to the size found by it)",
