@@ -498,6 +498,9 @@ program
           (reorder ? `a layout reorder costs ${reorder.interceptMs.toFixed(4)} ms + ${(reorder.msPerByte * 2 ** 20).toFixed(3)} ms per MiB written (${reorder.samples} timed)` : 'no layout reorders timed yet')
       );
     }
+    if (profile.shapeArithmeticMsPerKernel !== undefined) {
+      print(`\nshape arithmetic (Shape, Gather, Concat, … on a few integers): ${(profile.shapeArithmeticMsPerKernel * 1000).toFixed(3)} µs a kernel inside a network`);
+    }
     const context = Object.entries(profile.contextFactors ?? {}).sort((a, b) => (b[1]?.factor ?? 1) - (a[1]?.factor ?? 1));
     if (context.length > 0) {
       print(`\ninside a network (predictions multiply each layer of the type up to the size found by it): ${context.map(([type, entry]) => `${type} ×${(entry?.factor ?? 1).toFixed(2)} (${entry?.sizeFeature} ≤ ${formatCount(entry?.upTo ?? 0)})`).join(', ')}`);

@@ -88,6 +88,7 @@ describe('characterize → predict → plan', () => {
     const sweep = cli('characterize', '--budget-s', '6', '--out', 'device-swept.json');
     expect(sweep.code).toBe(0);
     expect(sweep.stdout).toMatch(/configurations in \d+ s/);
+    expect(sweep.stdout).toMatch(/shape arithmetic \(Shape, Gather, Concat, … on a few integers\): \d+\.\d{3} µs a kernel inside a network/);
     const swept = JSON.parse(readFileSync(path.join(dir, 'device-swept.json'), 'utf8'));
     expect(swept.kind).toBe('device-profile');
     expect(swept.configurations).toBe(swept.samples.length);
