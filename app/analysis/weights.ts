@@ -10,7 +10,7 @@
 import type { OnnxGraph, OnnxNode } from '../onnx/model.js';
 
 /** Ops whose output changes from run to run although their inputs do not. */
-const nondeterministicOps = new Set(['RandomNormal', 'RandomUniform', 'RandomNormalLike', 'RandomUniformLike', 'Multinomial', 'Bernoulli']);
+export const nondeterministicOps: ReadonlySet<string> = new Set(['RandomNormal', 'RandomUniform', 'RandomNormalLike', 'RandomUniformLike', 'Multinomial', 'Bernoulli']);
 
 /** A weight the graph stores: an initializer or a Constant node's tensor. */
 export interface WeightSource {
@@ -32,7 +32,8 @@ export interface GraphWeights {
   producer: ReadonlyMap<string, number>;
 }
 
-function hasSubgraph(node: OnnxNode): boolean {
+/** True when the node holds a subgraph (If, Loop, Scan): what it computes is not its op and inputs alone. */
+export function hasSubgraph(node: OnnxNode): boolean {
   for (const attribute of node.attributes.values()) if (attribute.kind === 'graph' || attribute.kind === 'graphs') return true;
   return false;
 }

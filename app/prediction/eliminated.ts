@@ -19,13 +19,13 @@ import { analyzeModel } from '../analysis/analyze.js';
 import type { LayerAnalysis, ModelAnalysis } from '../analysis/types.js';
 import type { AttributeValue, OnnxGraph, OnnxModel, OnnxNode, OnnxTensor } from '../onnx/model.js';
 import { tensorValues } from '../onnx/reader.js';
+import { hasSubgraph, nondeterministicOps } from '../analysis/weights.js';
 
 /** What a predicted layer onnxruntime eliminates gives as its `kernel` (LayerTiming.kernel): none runs for it. */
 export const ELIMINATED_KERNEL = 'eliminated';
 
 /** Constants onnxruntime's ConstantSharing makes one when their values are equal (it shares scalars and small vectors). */
 const SHARED_CONSTANT_ELEMENTS = 8;
-const NONDETERMINISTIC_OPS = new Set(['RandomNormal', 'RandomUniform', 'RandomNormalLike', 'RandomUniformLike', 'Multinomial', 'Bernoulli', 'Dropout']);
 /** Ops that pass their input on unchanged at inference. */
 const PASS_THROUGH_OPS = new Set(['Identity', 'Dropout']);
 /** Ops that read only their input's shape. */
@@ -106,7 +106,7 @@ export function eliminatedLayers(analysis: ModelAnalysis, model: OnnxModel, stat
     const node = single(layer);
     if (!node || node.name !== layer.name || node.outputs.some((o) => modelOutputs.has(o))) continue;
     const inputs = node.inputs.filter((name) => name !== '');
-    const deterministic = !NONDETERMINISTIC_OPS.has(node.opType) && [...node.attributes.values()].every((a) => a.kind !== 'graph' && a.kind !== 'graphs');
+    const deterministic = !nondeterministicOps.has(node.opType) && !hasSubgraph(node);
     const foldable = node.domain === '' && SHAPE_OPS.has(node.opType) ? staticShape(inputs[0]) : deterministic && inputs.length > 0 && inputs.every((name) => folded.has(name));
     if (foldable) {
       eliminated.add(layer.index);

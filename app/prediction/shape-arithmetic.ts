@@ -4,8 +4,8 @@
 // move hundreds of floats, and their fits charge a Gather or Concat of three int64 values
 // 0.65 µs where one costs 0.26 µs inside a network here. So a characterisation times these
 // kernels as they run in a network — a generated chain of SHAPE_PROBE_OPS blocks against the
-// same network without them (main/profiling/shape-calibration.ts) — and predict.ts gives each
-// layer that `isShapeArithmetic` the device's `shapeArithmeticMsPerKernel`.
+// same network without them (calibrateShapeArithmetic, main/profiling/characterize.ts) — and
+// predict.ts gives each layer that `isShapeArithmetic` the device's `shapeArithmeticMsPerKernel`.
 import type { LayerAnalysis, ModelAnalysis } from '../analysis/types.js';
 import type { ElementTypeName } from '../onnx/element-type.js';
 import { GraphBuilder } from '../onnx/builder.js';
@@ -43,7 +43,7 @@ const SHAPE_ARITHMETIC_OPS = new Set([
 /** Ops that read only their input's shape: shape arithmetic whatever they read. */
 const SHAPE_READING_OPS = new Set(['Shape', 'Size']);
 /** At most this many elements in each of a layer's tensors for it to count as shape arithmetic. */
-export const SHAPE_ARITHMETIC_MAX_ELEMENTS = 16;
+const SHAPE_ARITHMETIC_MAX_ELEMENTS = 16;
 const INTEGER_TYPES = new Set<ElementTypeName>(['int64', 'int32', 'int16', 'int8', 'uint64', 'uint32', 'uint16', 'uint8', 'bool']);
 
 /** True when `layer` is a kernel of shape arithmetic: a Shape or Size, or an op of SHAPE_ARITHMETIC_OPS making a few integers. */

@@ -55,6 +55,12 @@ interface WireValueMetadata {
   shape?: (number | string)[];
 }
 
+/**
+ * Runs of the same inputs right after an emulated device's own that find its steady time
+ * (the executor's --slowdown, and run --device-slowdown's heads: PreparedSplit.steadyHeadMs).
+ */
+export const EMULATED_STEADY_RUNS = 3;
+
 type WorkerCall =
   | { op: 'open'; id: number; key: string; source: string | Uint8Array; options: ort.InferenceSession.SessionOptions }
   | { op: 'run'; id: number; key: string; feeds: WireTensor[]; fetches: string[]; steadyRuns?: number }

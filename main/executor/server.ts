@@ -64,7 +64,7 @@ import {
   type EncodedBody,
   type ServerMetadata
 } from './protocol.js';
-import { checkModelName, ModelRepository, SessionError, SessionWorkers, type LoadOutcome, type ResolvedModel } from './repository.js';
+import { checkModelName, EMULATED_STEADY_RUNS, ModelRepository, SessionError, SessionWorkers, type LoadOutcome, type ResolvedModel } from './repository.js';
 import { ModelStatsBook, type ModelStatistics } from './model-stats.js';
 import { tritonModelConfig, type TritonModelConfig } from './triton-config.js';
 import { ortTypeOf } from './protocol.js';
@@ -542,7 +542,7 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
   // An emulated device is --slowdown× this machine at its steady speed, as its profiles
   // are: the runs after a request's own find it (PreparedSplit.steadyHeadMs says why), as
   // many as fit in the stretched time.
-  const steadyRuns = slowdown > 1 ? Math.min(3, Math.max(0, Math.floor(slowdown) - 1)) : 0;
+  const steadyRuns = slowdown > 1 ? Math.min(EMULATED_STEADY_RUNS, Math.max(0, Math.floor(slowdown) - 1)) : 0;
   /** Stretches a compute to slowdown × its steady time (a sleep after it); returns the stretched time. */
   const stretch = async (run: { computeMs: number; steadyMs: number; spentMs: number }): Promise<number> => {
     if (slowdown <= 1) return run.computeMs;

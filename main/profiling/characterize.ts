@@ -57,7 +57,7 @@ import { intraOpThreads, sessionOptionsFor } from './providers.js';
 import { calibrateProfilerOverhead } from './profiler.js';
 import { probeNchwcLayout } from './fusion-probe.js';
 import { calibrateContext } from './context-calibration.js';
-import { calibrateShapeArithmetic } from './shape-calibration.js';
+import { shapeArithmeticProbe, shapeProbeKernels, SHAPE_PROBE_WIDTH } from '../../app/prediction/shape-arithmetic.js';
 import { MAX_CONTEXT_FACTOR } from '../../app/prediction/context.js';
 import { firstLine } from '../errors/user-errors.js';
 import { isRecord, readJsonFile } from '../files/json-file.js';
@@ -1206,6 +1206,44 @@ async function measureOverheadMs(sessionOptions: ort.InferenceSession.SessionOpt
   }
 }
 
+const SHAPE_PROBE_BLOCKS = 40;
+const SHAPE_PROBE_WARMUP_RUNS = 300;
+const SHAPE_PROBE_ROUNDS = 9;
+/** Runs of each probe network per round, in turns of SHAPE_PROBE_TURN_RUNS. */
+const SHAPE_PROBE_RUNS_PER_ROUND = 120;
+const SHAPE_PROBE_TURN_RUNS = 20;
+
+/**
+ * What one kernel of shape arithmetic costs inside a network on this device, ms
+ * (DeviceProfile.shapeArithmeticMsPerKernel; app/prediction/shape-arithmetic.ts says why the
+ * fits cannot tell): the probe network with SHAPE_PROBE_BLOCKS blocks and the same network
+ * with none, run whole in turns, the difference of their medians per kernel. Whole runs, not
+ * a profile: onnxruntime's profiler costs more per kernel than these kernels do. Null when
+ * the difference is not positive (a burst of load on one side).
+ */
+async function calibrateShapeArithmetic(sessionOptions: ort.InferenceSession.SessionOptions, signal?: AbortSignal): Promise<number | null> {
+  const sessions = [await openSession(shapeArithmeticProbe(0), sessionOptions), await openSession(shapeArithmeticProbe(SHAPE_PROBE_BLOCKS), sessionOptions)];
+  try {
+    const feeds = { x: new ort.Tensor('float32', new Float32Array(SHAPE_PROBE_WIDTH), [1, SHAPE_PROBE_WIDTH]) };
+    for (let i = 0; i < SHAPE_PROBE_WARMUP_RUNS; i++) for (const session of sessions) await timedRun(session, feeds);
+    // Per round, the difference of the two medians; the median round: a burst of load that
+    // covers one round moves neither.
+    const differences: number[] = [];
+    for (let round = 0; round < SHAPE_PROBE_ROUNDS && !signal?.aborted; round++) {
+      const times: number[][] = [[], []];
+      for (let turn = 0; turn < SHAPE_PROBE_RUNS_PER_ROUND / SHAPE_PROBE_TURN_RUNS; turn++) {
+        for (const k of turn % 2 === 0 ? [0, 1] : [1, 0]) for (let i = 0; i < SHAPE_PROBE_TURN_RUNS; i++) times[k].push(await timedRun(sessions[k], feeds));
+      }
+      differences.push(median(times[1]) - median(times[0]));
+    }
+    if (differences.length === 0) return null;
+    const perKernel = median(differences) / shapeProbeKernels(SHAPE_PROBE_BLOCKS);
+    return perKernel > 0 ? perKernel : null;
+  } finally {
+    for (const session of sessions) await session.release();
+  }
+}
+
 // ---------------------------------------------------------------------------------------
 // Profile files.
 
@@ -1404,7 +1442,7 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
   if (shapeArithmeticMsPerKernel === undefined && !options.signal?.aborted) {
     note('timing shape arithmetic (Shape, Gather, Concat, … on a few integers) inside a network…');
     try {
-      shapeArithmeticMsPerKernel = (await calibrateShapeArithmetic(sessionOptions, CHARACTERIZATION_OPTIMIZATION, options.signal)) ?? undefined;
+      shapeArithmeticMsPerKernel = (await calibrateShapeArithmetic(sessionOptions, options.signal)) ?? undefined;
     } catch (error) {
       note(`shape arithmetic calibration failed (${firstLine(error)}); its layers are predicted by their types' fits`);
     }

@@ -22,6 +22,7 @@ import type { AnalyzedModel } from '../model/analyze-file.js';
 import { UsageError } from '../errors/user-errors.js';
 import type { LinkShaper } from '../executor/link.js';
 import { realClock, shaperFor } from '../executor/shaper.js';
+import { EMULATED_STEADY_RUNS } from '../executor/repository.js';
 import { BEST_EFFORT_TIMEOUT_MS, type DeviceExecutor, type RemoteExecutor } from '../executor/remote-executor.js';
 import type { NetworkConditions } from '../../app/partition/types.js';
 import { ExecutorError } from '../executor/client.js';
@@ -154,9 +155,6 @@ export function deviceLinkNetwork(link: LinkChoice): NetworkConditions | null {
 
 /** Two floats agree when |a − b| ≤ tolerance × max(1, largest |expected| of that output). */
 export const OUTPUT_TOLERANCE = 1e-4;
-
-/** Runs after an emulated device's head that find its steady time (PreparedSplit.steadyHeadMs). */
-const STEADY_HEAD_RUNS = 3;
 
 function compareOutputs(expected: Feeds, actual: Feeds, mode: OutputCheckMode = 'exact'): OutputCheck {
   const check: OutputCheck = { maxAbsDiff: 0, maxRelDiff: 0, ok: true, mismatches: [], ...(mode === 'top1' ? { mode } : {}) };
@@ -561,7 +559,7 @@ export class PreparedSplit {
 
   /**
    * The head's time at this machine's steady speed, the speed profiles are measured at: the
-   * fastest of up to STEADY_HEAD_RUNS runs right after the query's own, while they fit in
+   * fastest of up to EMULATED_STEADY_RUNS runs right after the query's own, while they fit in
    * the emulated time. The query's own run comes after the previous query's transfers and
    * runs slow until this machine is warm again (MobileNetV3-S: 2.55, 2.23, 1.87, 1.77 ms in a
    * row after 40 ms away, 1.71 back to back); stretched F×, that start would make most of the
@@ -570,7 +568,7 @@ export class PreparedSplit {
   private async steadyHeadMs(feeds: Feeds, start: number): Promise<number> {
     const head = this.head as ort.InferenceSession;
     let steadyMs = Infinity;
-    for (let run = 0; run < STEADY_HEAD_RUNS; run++) {
+    for (let run = 0; run < EMULATED_STEADY_RUNS; run++) {
       const runStart = performance.now();
       await head.run(feeds);
       steadyMs = Math.min(steadyMs, performance.now() - runStart);
