@@ -2,7 +2,8 @@
 // predict`, the studio's per-layer chart): per layer type of the model, its layers'
 // predicted time and the device profile's cross-validated error for that type (the fits
 // refitted without a fifth of the sweep's samples, judged on them: regression.ts
-// layerTypeErrors), at the level predicted where the sweep timed kernels at it. Layers
+// layerTypeErrors; with the local correction where predictions make it, local-correction.ts),
+// at the level predicted where the sweep timed kernels at it. Layers
 // predicted by the roofline have no such figure.
 import type { ModelAnalysis } from '../analysis/types.js';
 import type { OnnxGraph } from '../onnx/model.js';
@@ -37,8 +38,8 @@ export function predictionErrors(profile: Pick<LatencyProfile, 'layers' | 'graph
         layers: e.layers,
         predictedMs: e.ms,
         share: total > 0 ? e.ms / total : 0,
-        medianError: error?.medianError ?? null,
-        meanError: error?.meanError ?? null,
+        medianError: error ? (error.corrected ?? error).medianError : null,
+        meanError: error ? (error.corrected ?? error).meanError : null,
         samples: error?.samples ?? null
       };
     })

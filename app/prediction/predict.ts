@@ -23,6 +23,7 @@ import { estimateLayerMs, hardwarePreset, type HardwarePresetName, type Hardware
 import type { DeviceProfile, ExecutionProviderName, LatencyProfile, LayerSample, LayerTiming, ModelIdentity, RegressionFit } from '../profiling/types.js';
 import { blockedLayout, reorderMs } from './nchwc-layout.js';
 import { fcWeightBytes, kernelFeatures, LAST_LEVEL_CACHE_BYTES, runsBlocked, stepFeatures, type LayerFeatures } from './features.js';
+import { localCorrection } from './local-correction.js';
 import { predictWithFit, selectFit } from './regression.js';
 import { median } from '../profiling/trace.js';
 import { staticElementCount } from '../analysis/shape-math.js';
@@ -234,9 +235,16 @@ export function predictProfile(analysis: ModelAnalysis, model: OnnxModel, device
   const streamingRate = analysis.totals.paramBytes > LAST_LEVEL_CACHE_BYTES ? weightStreamingBytesPerMs(deviceProfile) : null;
   // A memory-bound layer moving more than the cache holds takes at least its bytes over the memory's bandwidth (the roofline's memory roof).
   const memoryRate = memoryBytesPerMs(deviceProfile);
+  // Each fit's residuals on its own samples, smoothed (local-correction.ts).
+  const samples = deviceProfile.samples ?? [];
+  const plainCorrection = localCorrection(samples, 'disabled', (type) => plainFits.get(type) ?? []);
+  const levelCorrection = localCorrection(samples, level, (type) => fitsByType.get(type) ?? []);
   const regression = (described: LayerFeatures | null, plain = false): number | null => {
-    const fit = described ? selectFit((plain ? plainFits : fitsByType).get(described.layerType) ?? [], described.features) : undefined;
-    return described && fit ? predictWithFit(fit, described.features) : null;
+    const fits = described ? ((plain ? plainFits : fitsByType).get(described.layerType) ?? []) : [];
+    const fit = described ? selectFit(fits, described.features) : undefined;
+    if (!described || !fit) return null;
+    const correct = (fit.level ?? 'disabled') === 'disabled' ? plainCorrection : levelCorrection;
+    return predictWithFit(fit, described.features) * correct.factor(described.layerType, described.features);
   };
   const hotWeights = weightsStayInCache(analysis, deviceProfile, level);
   // A layer runs slower inside a network than alone in the sweep (app/prediction/context.ts).

@@ -220,12 +220,16 @@ export interface CrossValidatedError {
   medianRelative: number;
 }
 
+/** A change to the predictions of fits made from a fold's training samples (local-correction.ts): a factor per layer's features. */
+export type FoldAdjustment = (training: FitSample[], fits: readonly RegressionFit[]) => (features: Record<string, number>) => number;
+
 /**
- * Errors of fits made without each fold, on that fold; folds interleave the samples in
+ * Errors of fits made without each fold, on that fold (each prediction times `adjust`'s
+ * factor, made from the same training samples, where given); folds interleave the samples in
  * size order so every fold spans every size. Infinite when a fold's training samples
  * cannot be fitted.
  */
-export function crossValidatedError(layerType: string, featureNames: readonly string[], samples: FitSample[], sizeFeature: string, bounds: readonly number[]): CrossValidatedError {
+export function crossValidatedError(layerType: string, featureNames: readonly string[], samples: FitSample[], sizeFeature: string, bounds: readonly number[], adjust?: FoldAdjustment): CrossValidatedError {
   const ordered = [...samples].sort((a, b) => (a.features[sizeFeature] ?? 0) - (b.features[sizeFeature] ?? 0));
   let absolute = 0;
   let measured = 0;
@@ -234,8 +238,9 @@ export function crossValidatedError(layerType: string, featureNames: readonly st
     const training = ordered.filter((_, i) => i % CROSS_VALIDATION_FOLDS !== fold);
     const fits = classFits(layerType, featureNames, training, sizeFeature, bounds);
     if (!fits) return { total: Infinity, meanRelative: Infinity, medianRelative: Infinity };
+    const factor = adjust?.(training, fits);
     for (const sample of ordered.filter((_, i) => i % CROSS_VALIDATION_FOLDS === fold)) {
-      const predicted = predictWithFit(selectFit(fits, sample.features) as RegressionFit, sample.features);
+      const predicted = predictWithFit(selectFit(fits, sample.features) as RegressionFit, sample.features) * (factor ? factor(sample.features) : 1);
       absolute += Math.abs(predicted - sample.ms);
       measured += sample.ms;
       relatives.push(relativeError(predicted, sample.ms));

@@ -325,4 +325,6 @@ export interface LayerTypeError {
   /** Median and mean of |predicted − measured| / measured over the held-out samples. */
   medianError: number;
   meanError: number;
+  /** The same with the local correction (app/prediction/local-correction.ts), present where predictions correct this type; absent in older files. */
+  corrected?: { medianError: number; meanError: number };
 }

@@ -318,8 +318,8 @@ const percent = (x: number | null): string => (x === null ? '–' : `${(x * 100)
 
 /** The device profile's per-type cross-validated error and samples (characterize's report). */
 function typeErrorTable(errors: readonly LayerTypeError[]): string {
-  const rows = errors.map((e) => [e.level === 'all' ? `${e.layerType} @all` : e.layerType, String(e.samples), String(e.adaptiveSamples), percent(e.medianError), percent(e.meanError)]);
-  return table(['layer type', 'samples', 'adaptive', 'cv median error', 'cv mean error'], rows, new Set([1, 2, 3, 4]));
+  const rows = errors.map((e) => [e.level === 'all' ? `${e.layerType} @all` : e.layerType, String(e.samples), String(e.adaptiveSamples), percent(e.medianError), percent(e.meanError), percent(e.corrected?.medianError ?? null)]);
+  return table(['layer type', 'samples', 'adaptive', 'cv median error', 'cv mean error', 'locally corrected (cv median)'], rows, new Set([1, 2, 3, 4, 5]));
 }
 
 /** Per layer type of a prediction: its predicted time and how far the device profile says that type's predictions may be off. */

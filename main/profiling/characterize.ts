@@ -49,6 +49,7 @@ import { kernelFeatures, LAYER_TYPE_FEATURES, LAYER_TYPES, type LayerType } from
 import { fitReorders } from '../../app/prediction/nchwc-layout.js';
 import { deviceHardware, MIN_REPLICATED_WEIGHT_BYTES } from '../../app/prediction/predict.js';
 import { ADAPTIVE_KEY_PREFIX, fitDeviceModels, layerTypeErrors } from '../../app/prediction/regression.js';
+import { effectiveMedianError, withCorrectedErrors } from '../../app/prediction/local-correction.js';
 import { correctedKernelMs, median, parseTrace, splitRuns, traceMedian } from '../../app/profiling/trace.js';
 import { EXECUTION_PROVIDERS, type DeviceInfo, type DeviceProfile, type ExecutionProviderName, type GraphOptimization, type LayerSample, type LayerTypeError, type NchwcLayout, type ReorderFit, type ReorderSample } from '../../app/profiling/types.js';
 import { writeFileAtomic } from '../files/atomic-write.js';
@@ -840,7 +841,7 @@ export function worstLayerType(errors: readonly LayerTypeError[]): LayerType | n
   let best: { type: LayerType; score: number } | null = null;
   for (const error of errors) {
     if (!(ADAPTIVE_TYPES as readonly string[]).includes(error.layerType) || error.level !== undefined) continue;
-    const score = error.medianError / (1 + error.adaptiveSamples / 12);
+    const score = effectiveMedianError(error) / (1 + error.adaptiveSamples / 12);
     if (!best || score > best.score) best = { type: error.layerType as LayerType, score };
   }
   return best?.type ?? null;
@@ -1476,7 +1477,7 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
     ...(shapeArithmeticMsPerKernel !== undefined ? { shapeArithmeticMsPerKernel } : {}),
     ...(contextFactors ? { contextFactors } : {}),
     fits,
-    typeErrors: layerTypeErrors(samples, fits),
+    typeErrors: withCorrectedErrors(samples, fits, layerTypeErrors(samples, fits)),
     samples
     };
   };
