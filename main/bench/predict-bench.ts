@@ -51,6 +51,8 @@ const WARMUP_RUNS = 3;
 const MIN_RUNS = 10;
 const MAX_RUNS = 400;
 const MIN_TIMED_MS = 400;
+/** Rounds over all the models the whole runs are spread across (MIN_TIMED_MS per level in each). */
+const WHOLE_ROUNDS = 4;
 const WITHIN = 0.1;
 const DECISION_MODELS = ['efficientnet_b0', 'mobilenet_v3_small'];
 const DEVICE_SLOWDOWN = 20;
@@ -76,43 +78,47 @@ function loadAverage(): string {
 
 const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
 
-/**
- * Whole runs of a model at both levels, measured together: two plain sessions (the
- * executor's options, one per level) open at once, warmed up, then timed in alternating
- * blocks until each level has MIN_TIMED_MS of runs (at least MIN_RUNS), so drifting load
- * lands on both alike; each level's typical run (mean of the middle half, as profiles
- * take it).
- */
-async function wholeRunsMs(analyzed: AnalyzedModel): Promise<WholeRuns> {
+/** A model's two sessions (the executor's options, one per level), warmed up, and its runs so far. */
+interface WholeSessions {
+  sessions: ort.InferenceSession[];
+  feeds: Record<string, ort.Tensor>;
+  /** Runs timed back to back per block, about 20 ms of them. */
+  block: number;
+  times: number[][];
+  cpuTimes: number[][];
+}
+
+async function openWhole(analyzed: AnalyzedModel): Promise<WholeSessions> {
   const choice = await sessionOptionsFor('cpu');
   const feeds = generateInputs(analyzed.model, { seed: 1 });
   const sessions = await Promise.all(LEVELS.map((level) => ort.InferenceSession.create(analyzed.path, withPrepackingFor(runSessionOptions(choice, level), analyzed.model))));
-  try {
-    const times: number[][] = LEVELS.map(() => []);
-    const cpuTimes: number[][] = LEVELS.map(() => []);
-    const run = async (k: number, record: boolean): Promise<number> => {
-      const cpu = process.cpuUsage();
-      const start = performance.now();
-      await sessions[k].run(feeds);
-      const ms = performance.now() - start;
-      const used = process.cpuUsage(cpu);
-      if (record) {
-        times[k].push(ms);
-        cpuTimes[k].push((used.user + used.system) / 1000);
-      }
-      return ms;
-    };
-    let typical = 0;
-    for (let k = 0; k < sessions.length; k++) for (let i = 0; i < WARMUP_RUNS; i++) typical = Math.max(typical, await run(k, false));
-    const block = Math.max(1, Math.min(20, Math.round(20 / Math.max(typical, 0.05))));
-    for (let round = 0; times.some((t) => t.length < MIN_RUNS || t.reduce((a, b) => a + b, 0) < MIN_TIMED_MS); round++) {
-      if (times[0].length >= MAX_RUNS) break;
-      const order = round % 2 === 0 ? [0, 1] : [1, 0];
-      for (const k of order) for (let i = 0; i < block; i++) await run(k, true);
-    }
-    return { all: typicalRunMs(times[0]), disabled: typicalRunMs(times[1]), cpu: { all: typicalRunMs(cpuTimes[0]), disabled: typicalRunMs(cpuTimes[1]) } };
-  } finally {
-    for (const session of sessions) await session.release();
+  const open: WholeSessions = { sessions, feeds, block: 1, times: LEVELS.map(() => []), cpuTimes: LEVELS.map(() => []) };
+  let typical = 0;
+  for (let k = 0; k < sessions.length; k++) for (let i = 0; i < WARMUP_RUNS; i++) typical = Math.max(typical, await timeWholeRun(open, k, false));
+  open.block = Math.max(1, Math.min(20, Math.round(20 / Math.max(typical, 0.05))));
+  return open;
+}
+
+async function timeWholeRun(open: WholeSessions, k: number, record: boolean): Promise<number> {
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  await open.sessions[k].run(open.feeds);
+  const ms = performance.now() - start;
+  const used = process.cpuUsage(cpu);
+  if (record) {
+    open.times[k].push(ms);
+    open.cpuTimes[k].push((used.user + used.system) / 1000);
+  }
+  return ms;
+}
+
+/** One round of a model: the levels in alternating blocks until each has MIN_TIMED_MS more of runs (at least a round's share of MIN_RUNS). */
+async function wholeRound(open: WholeSessions): Promise<void> {
+  const from = open.times.map((t) => t.length);
+  const added = (k: number): number[] => open.times[k].slice(from[k]);
+  const short = (k: number): boolean => added(k).length < Math.ceil(MIN_RUNS / WHOLE_ROUNDS) || added(k).reduce((a, b) => a + b, 0) < MIN_TIMED_MS;
+  for (let block = 0; LEVELS.some((_, k) => short(k)) && added(0).length < MAX_RUNS / WHOLE_ROUNDS; block++) {
+    for (const k of block % 2 === 0 ? [0, 1] : [1, 0]) for (let i = 0; i < open.block; i++) await timeWholeRun(open, k, true);
   }
 }
 
@@ -123,12 +129,38 @@ async function wholeRunsMs(analyzed: AnalyzedModel): Promise<WholeRuns> {
  */
 type WholeRuns = Record<GraphOptimization, number> & { cpu: Record<GraphOptimization, number> };
 
-async function measuredWhole(id: string, analyzed: AnalyzedModel, cache: string | null): Promise<WholeRuns> {
-  const cached = cache ? path.join(cache, `${id}.whole2.json`) : null;
-  if (cached && existsSync(cached)) return JSON.parse(readFileSync(cached, 'utf8')) as WholeRuns;
-  const whole = await wholeRunsMs(analyzed);
-  if (cached) writeFileSync(cached, JSON.stringify(whole));
-  return whole;
+/**
+ * Whole runs of every model at both levels, in WHOLE_ROUNDS rounds over all the models:
+ * each model's sessions open at once and warmed up, then each round times every model in
+ * turn, its levels in alternating blocks (MIN_TIMED_MS of runs each), so a burst of load
+ * from another process lands on a share of every model's runs, not on all of one model's,
+ * and both levels alike. Each level's typical run (mean of the middle half, as profiles
+ * take it) over all rounds. Runs kept in `cache` (--measured-cache) are read, not measured.
+ */
+async function measuredWholeRuns(models: readonly { id: string; analyzed: AnalyzedModel }[], cache: string | null): Promise<Map<string, WholeRuns>> {
+  const runs = new Map<string, WholeRuns>();
+  const cachedFile = (id: string): string | null => (cache ? path.join(cache, `${id}.whole2.json`) : null);
+  const toMeasure: { id: string; open: WholeSessions }[] = [];
+  try {
+    for (const { id, analyzed } of models) {
+      const file = cachedFile(id);
+      if (file && existsSync(file)) runs.set(id, JSON.parse(readFileSync(file, 'utf8')) as WholeRuns);
+      else toMeasure.push({ id, open: await openWhole(analyzed) });
+    }
+    for (let round = 0; round < WHOLE_ROUNDS && toMeasure.length > 0; round++) {
+      process.stderr.write(`bench: whole runs at all and disabled, interleaved, round ${round + 1} of ${WHOLE_ROUNDS} over ${toMeasure.length} models…\n`);
+      for (const { open } of toMeasure) await wholeRound(open);
+    }
+    for (const { id, open } of toMeasure) {
+      const whole: WholeRuns = { all: typicalRunMs(open.times[0]), disabled: typicalRunMs(open.times[1]), cpu: { all: typicalRunMs(open.cpuTimes[0]), disabled: typicalRunMs(open.cpuTimes[1]) } };
+      runs.set(id, whole);
+      const file = cachedFile(id);
+      if (file) writeFileSync(file, JSON.stringify(whole));
+    }
+  } finally {
+    for (const { open } of toMeasure) for (const session of open.sessions) await session.release();
+  }
+  return runs;
 }
 
 /** A per-layer profile at 'disabled' (each layer its own kernel), for the per-type layer errors. */
@@ -376,12 +408,14 @@ export async function predictFigures(options: PredictBenchOptions): Promise<Benc
   ];
   const results: ModelResult[] = [];
   const layerPairs: { analyzed: AnalyzedModel; measured: LatencyProfile; predicted: LatencyProfile }[] = [];
+  const analyzedModels = [];
+  for (const model of models) analyzedModels.push({ ...model, analyzed: await analyzeModelFile(model.file) });
   // Runs kept from an earlier bench (--measured-cache) were not measured now: no drift is measured against them.
   const retimedBefore = options.measuredCache ? [] : await retimeSamples(device);
-  for (const model of models) {
-    const analyzed = await analyzeModelFile(model.file);
-    process.stderr.write(`bench: ${model.id}: whole runs at all and disabled, interleaved…\n`);
-    const whole = await measuredWhole(model.id, analyzed, options.measuredCache);
+  const wholeRuns = await measuredWholeRuns(analyzedModels, options.measuredCache);
+  const retimedAfter = options.measuredCache ? [] : await retimeSamples(device);
+  for (const { analyzed, ...model } of analyzedModels) {
+    const whole = wholeRuns.get(model.id) as WholeRuns;
     const identity = modelIdentity(analyzed);
     const layerwise = predictProfile(analyzed.analysis, analyzed.model, device, identity, { optimization: 'disabled', rules });
     for (const level of LEVELS) {
@@ -394,7 +428,6 @@ export async function predictFigures(options: PredictBenchOptions): Promise<Benc
       layerPairs.push({ analyzed, measured: await layerProfile(model.id, analyzed, options.measuredCache), predicted: layerwise });
     }
   }
-  const retimedAfter = options.measuredCache ? [] : await retimeSamples(device);
   const drift = driftFigure(retimedBefore, retimedAfter);
   if (drift) figures.push(drift.figure);
   for (const level of LEVELS) figures.push(...shareFigures(results, level, drift?.factor ?? null));
