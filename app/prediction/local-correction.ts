@@ -11,7 +11,7 @@
 // not seen better than the fit alone — decided per device profile, never on a model.
 import type { GraphOptimization, LayerSample, LayerTypeError, RegressionFit } from '../profiling/types.js';
 import { fcWeightBytes, LAST_LEVEL_CACHE_BYTES, LAYER_TYPE_FEATURES, LAYER_TYPE_SIZE_FEATURE, type LayerType } from './features.js';
-import { crossValidatedError, predictWithFit, selectFit, type CrossValidatedError, type FitSample } from './regression.js';
+import { crossValidatedError, predictWithFits, type CrossValidatedError, type FitSample } from './regression.js';
 
 /** Neighbours a correction reads. */
 export const NEIGHBOURS = 8;
@@ -58,8 +58,7 @@ const place = (scaling: Scaling, features: Record<string, number>): number[] => 
 /** The residuals of `samples` on `fits`, placed by `scaling`. */
 function neighbourhoodOf(scaling: Scaling, samples: readonly FitSample[], fits: readonly RegressionFit[]): Neighbourhood {
   const points = samples.flatMap((sample) => {
-    const fit = selectFit(fits, sample.features);
-    const fitted = fit ? predictWithFit(fit, sample.features) : 0;
+    const fitted = predictWithFits(fits, sample.features) ?? 0;
     if (!(fitted > 0) || !(sample.ms > 0)) return [];
     return [{ at: place(scaling, sample.features), logRatio: Math.log(Math.max(sample.ms, FLOOR_MS) / Math.max(fitted, FLOOR_MS)) }];
   });

@@ -131,7 +131,7 @@ describe('predictProfile', () => {
     expect(wholeModelEstimateMs({ ...profile, wholeModelMs: 3 })).toBe(3);
   });
 
-  it("uses the size class of each conv layer's MACs", () => {
+  it("uses the size class of each conv layer's MACs, the two blended within a factor of 2 of their bound", () => {
     const device = syntheticDevice();
     const [conv] = device.fits.filter((fit) => fit.layerType === 'conv');
     const small = { ...conv, intercept: 0.01, coefficients: conv.features.map(() => 0), sizeFeature: 'macs', sizeTo: 1e8 };
@@ -142,7 +142,14 @@ describe('predictProfile', () => {
     const profile = predictProfile(analysis, model, device, identity('vgg16.onnx'));
     const convs = analysis.layers.filter((layer) => layer.opType === 'Conv');
     expect(convs.some((layer) => (layer.macs ?? 0) < 1e8)).toBe(true);
-    for (const layer of convs) expect(profile.layers[layer.index].medianMs).toBe((layer.macs ?? 0) < 1e8 ? 0.01 : 5);
+    const blended = (macs: number): number => {
+      const position = Math.log(macs / 1e8) / Math.log(2);
+      if (position <= -1) return 0.01;
+      if (position >= 1) return 5;
+      return 0.01 + ((position + 1) / 2) * (5 - 0.01);
+    };
+    expect(convs.some((layer) => Math.abs(Math.log2((layer.macs ?? 0) / 1e8)) >= 1)).toBe(true);
+    for (const layer of convs) expect(profile.layers[layer.index].medianMs).toBeCloseTo(blended(layer.macs ?? 0), 9);
   });
 
   it('predicts every layer of the transformer, its data movement by roofline', () => {

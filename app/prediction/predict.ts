@@ -24,7 +24,7 @@ import type { DeviceProfile, ExecutionProviderName, LatencyProfile, LayerSample,
 import { blockedLayout, reorderMs } from './nchwc-layout.js';
 import { fcWeightBytes, kernelFeatures, LAST_LEVEL_CACHE_BYTES, runsBlocked, stepFeatures, type LayerFeatures } from './features.js';
 import { localCorrection } from './local-correction.js';
-import { predictWithFit, selectFit } from './regression.js';
+import { predictWithFits } from './regression.js';
 import { median } from '../profiling/trace.js';
 import { staticElementCount } from '../analysis/shape-math.js';
 import { predictionErrors } from './errors.js';
@@ -241,10 +241,10 @@ export function predictProfile(analysis: ModelAnalysis, model: OnnxModel, device
   const levelCorrection = localCorrection(samples, level, (type) => fitsByType.get(type) ?? []);
   const regression = (described: LayerFeatures | null, plain = false): number | null => {
     const fits = described ? ((plain ? plainFits : fitsByType).get(described.layerType) ?? []) : [];
-    const fit = described ? selectFit(fits, described.features) : undefined;
-    if (!described || !fit) return null;
-    const correct = (fit.level ?? 'disabled') === 'disabled' ? plainCorrection : levelCorrection;
-    return predictWithFit(fit, described.features) * correct.factor(described.layerType, described.features);
+    const fitted = described ? predictWithFits(fits, described.features) : null;
+    if (!described || fitted === null) return null;
+    const correct = (fits[0].level ?? 'disabled') === 'disabled' ? plainCorrection : levelCorrection;
+    return fitted * correct.factor(described.layerType, described.features);
   };
   const hotWeights = weightsStayInCache(analysis, deviceProfile, level);
   // A layer runs slower inside a network than alone in the sweep (app/prediction/context.ts).

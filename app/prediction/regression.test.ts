@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../onnx/builder.js';
 import type { LayerSample } from '../profiling/types.js';
-import { crossValidatedError, fitBestRegression, fitDeviceModels, fitLayerType, fitRegression, leastSquares, predictWithFit, rSquared, selectFit, type FitSample } from './regression.js';
+import { crossValidatedError, fitBestRegression, fitDeviceModels, fitLayerType, fitRegression, leastSquares, predictWithFit, predictWithFits, rSquared, selectFit, type FitSample } from './regression.js';
+import type { RegressionFit } from '../profiling/types.js';
 
 function samplesOf(count: number, seed: number, latency: (x: number, y: number) => number, noise = 0): FitSample[] {
   const random = seededRandom(seed);
@@ -169,6 +170,45 @@ describe('size classes', () => {
     expect(selectFit(fits, { macs: 1000 })!.intercept).toBe(2);
     expect(selectFit(fits, { macs: 1e12 })!.intercept).toBe(2);
     expect(selectFit([], { macs: 1 })).toBeUndefined();
+  });
+});
+
+describe('predictWithFits', () => {
+  const classFit = (intercept: number, slope: number, bounds: { sizeFrom?: number; sizeTo?: number }): RegressionFit => ({
+    layerType: 'fc',
+    form: 'linear',
+    features: ['macs'],
+    coefficients: [slope],
+    intercept,
+    r2: 1,
+    samples: 20,
+    sizeFeature: 'macs',
+    ...bounds
+  });
+  // Below 1e5 MACs 1 µs + 0.05 ns a MAC; above, 10 µs + 0.1 ns a MAC: 6 against 20 µs where they meet.
+  const fits = [classFit(0.001, 5e-8, { sizeTo: 1e5 }), classFit(0.01, 1e-7, { sizeFrom: 1e5 })];
+  const at = (macs: number): number => predictWithFits(fits, { macs }) as number;
+
+  it("is each class's own fit beyond a factor of 2 of the bound", () => {
+    expect(at(4e4)).toBeCloseTo(0.001 + 4e4 * 5e-8, 12);
+    expect(at(2e5)).toBeCloseTo(0.01 + 2e5 * 1e-7, 12);
+    expect(at(5e4)).toBeCloseTo(0.001 + 5e4 * 5e-8, 12);
+  });
+
+  it('blends the two classes near the bound, linearly in ln(size), so a prediction does not jump there', () => {
+    expect(at(1e5)).toBeCloseTo((0.006 + 0.02) / 2, 12);
+    const below = at(1e5 * (1 - 1e-9));
+    const above = at(1e5 * (1 + 1e-9));
+    expect(Math.abs(above - below)).toBeLessThan(1e-9);
+    const position = Math.log(1.5) / Math.log(2);
+    const weight = (position + 1) / 2;
+    expect(at(1.5e5)).toBeCloseTo((1 - weight) * (0.001 + 1.5e5 * 5e-8) + weight * (0.01 + 1.5e5 * 1e-7), 12);
+    for (let macs = 4e4; macs < 3e5; macs *= 1.01) expect(at(macs * 1.01)).toBeGreaterThan(at(macs));
+  });
+
+  it('is the fit itself for one class, and null without fits', () => {
+    expect(predictWithFits([fits[0]], { macs: 1e5 })).toBeCloseTo(0.006, 12);
+    expect(predictWithFits([], { macs: 1e5 })).toBeNull();
   });
 });
 

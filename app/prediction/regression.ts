@@ -193,6 +193,31 @@ export function selectFit(fits: readonly RegressionFit[], features: Record<strin
   return fits.find((fit) => (fit.sizeFrom === undefined || size >= fit.sizeFrom) && (fit.sizeTo === undefined || size < fit.sizeTo)) ?? fits[fits.length - 1];
 }
 
+/** Half-width, in ln(size), of the band around a size-class bound where the two classes' fits are blended. */
+const CLASS_BLEND_LN = Math.log(2);
+
+/**
+ * The latency `fits` (one type's size classes) predict for a layer's features, ms; null
+ * without fits. Within a factor of 2 of a bound between two classes the two fits are
+ * blended, linearly in ln(size), so a prediction does not jump where the classes meet:
+ * SENNA-CHK's 275→300 Gemm sat 6 % above one characterisation's fc bound, and its upper
+ * class, extrapolated to the bottom of its range, gave it twice the lower class's time.
+ */
+export function predictWithFits(fits: readonly RegressionFit[], features: Record<string, number>): number | null {
+  const fit = selectFit(fits, features);
+  if (!fit) return null;
+  const size = features[fits[0].sizeFeature ?? ''] ?? 0;
+  for (let k = 0; k + 1 < fits.length && size > 0; k++) {
+    const bound = fits[k].sizeTo;
+    if (bound === undefined || !(bound > 0)) continue;
+    const position = Math.log(size / bound) / CLASS_BLEND_LN;
+    if (Math.abs(position) >= 1) continue;
+    const upperWeight = (position + 1) / 2;
+    return (1 - upperWeight) * predictWithFit(fits[k], features) + upperWeight * predictWithFit(fits[k + 1], features);
+  }
+  return predictWithFit(fit, features);
+}
+
 function relativeError(predicted: number, ms: number): number {
   return Math.abs(predicted - ms) / Math.max(ms, RELATIVE_ERROR_FLOOR_MS);
 }
@@ -240,7 +265,7 @@ export function crossValidatedError(layerType: string, featureNames: readonly st
     if (!fits) return { total: Infinity, meanRelative: Infinity, medianRelative: Infinity };
     const factor = adjust?.(training, fits);
     for (const sample of ordered.filter((_, i) => i % CROSS_VALIDATION_FOLDS === fold)) {
-      const predicted = predictWithFit(selectFit(fits, sample.features) as RegressionFit, sample.features) * (factor ? factor(sample.features) : 1);
+      const predicted = (predictWithFits(fits, sample.features) ?? 0) * (factor ? factor(sample.features) : 1);
       absolute += Math.abs(predicted - sample.ms);
       measured += sample.ms;
       relatives.push(relativeError(predicted, sample.ms));
