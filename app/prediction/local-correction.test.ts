@@ -10,8 +10,8 @@ import type { LayerSample } from '../profiling/types.js';
 import { GraphBuilder } from '../onnx/builder.js';
 import { readOnnxModel } from '../onnx/reader.js';
 import { analyzeModel } from '../analysis/analyze.js';
-import { effectiveMedianError, localCorrection, samplesOfFit, withCorrectedErrors } from './local-correction.js';
-import { fitDeviceModels, layerTypeErrors, predictWithFit, selectFit } from './regression.js';
+import { effectiveMedianError, localCorrection, withCorrectedErrors } from './local-correction.js';
+import { fitDeviceModels, layerTypeErrors, predictWithFit, selectFit, usableFitSamples } from './regression.js';
 import { predictProfile } from './predict.js';
 import { syntheticDevice } from './test-devices.js';
 
@@ -71,7 +71,7 @@ describe('localCorrection', () => {
       ms: 1,
       config: `fc ${inputNeurons}x${outputNeurons}`
     });
-    const kept = samplesOfFit('fc', [fc(512, 512), fc(9216, 4096)], 'disabled');
+    const kept = usableFitSamples('fc', [fc(512, 512), fc(9216, 4096)], 'disabled');
     expect(kept.map((s) => s.config)).toEqual(['fc 512x512']);
   });
 

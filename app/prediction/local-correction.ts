@@ -10,8 +10,8 @@
 // cross-validation on the sweep's own samples says the correction predicts samples it has
 // not seen better than the fit alone — decided per device profile, never on a model.
 import type { GraphOptimization, LayerSample, LayerTypeError, RegressionFit } from '../profiling/types.js';
-import { fcWeightBytes, LAST_LEVEL_CACHE_BYTES, LAYER_TYPE_FEATURES, LAYER_TYPE_SIZE_FEATURE, type LayerType } from './features.js';
-import { crossValidatedError, predictWithFits, type CrossValidatedError, type FitSample } from './regression.js';
+import { LAYER_TYPE_FEATURES, LAYER_TYPE_SIZE_FEATURE, type LayerType } from './features.js';
+import { crossValidatedError, predictWithFits, usableFitSamples, type CrossValidatedError, type FitSample } from './regression.js';
 
 /** Neighbours a correction reads. */
 export const NEIGHBOURS = 8;
@@ -34,14 +34,6 @@ interface Scaling {
 /** A type's residuals: each sample's place and ln(measured / fitted). */
 interface Neighbourhood extends Scaling {
   points: { at: number[]; logRatio: number }[];
-}
-
-/** The samples a type's fit at `level` was made from (as regression.ts fits them): fc leaves out weights beyond the last-level cache. */
-export function samplesOfFit(layerType: string, samples: readonly LayerSample[], level: GraphOptimization): LayerSample[] {
-  const ofType = samples.filter((s) => s.layerType === layerType && (s.level ?? 'disabled') === level);
-  const kept = layerType === 'fc' ? ofType.filter((s) => fcWeightBytes(s.features) <= LAST_LEVEL_CACHE_BYTES) : ofType;
-  const featureNames = LAYER_TYPE_FEATURES[layerType as LayerType] ?? [];
-  return kept.filter((s) => Number.isFinite(s.ms) && featureNames.every((name) => Number.isFinite(s.features[name])));
 }
 
 const scaled = (value: number | undefined): number => Math.log1p(Math.max(0, value ?? 0));
@@ -81,7 +73,7 @@ function smoothedFactor(points: Neighbourhood['points'], at: number[]): number {
   return Math.exp(weighted / (weight + PRIOR_WEIGHT));
 }
 
-export interface CorrectionCrossValidation {
+interface CorrectionCrossValidation {
   /** The fits alone (what layerTypeErrors reports). */
   plain: CrossValidatedError;
   /** The fits with the correction made from the same training folds. */
@@ -94,7 +86,7 @@ export interface CorrectionCrossValidation {
  * The type's fits (split at `bounds`, as the device profile's are) cross-validated with and
  * without the correction, on the same folds; null for a type with too few samples.
  */
-export function crossValidateCorrection(layerType: string, samples: readonly LayerSample[], bounds: readonly number[]): CorrectionCrossValidation | null {
+function crossValidateCorrection(layerType: string, samples: readonly LayerSample[], bounds: readonly number[]): CorrectionCrossValidation | null {
   const featureNames = LAYER_TYPE_FEATURES[layerType as LayerType];
   if (!featureNames || samples.length < MIN_SAMPLES) return null;
   const sizeFeature = LAYER_TYPE_SIZE_FEATURE[layerType as LayerType] ?? featureNames[0];
@@ -127,7 +119,7 @@ export function localCorrection(samples: readonly LayerSample[], level: GraphOpt
   const hoodOf = (layerType: string): Neighbourhood | null => {
     if (!hoods.has(layerType)) {
       const fits = fitsOf(layerType);
-      const own = samplesOfFit(layerType, samples, level);
+      const own = usableFitSamples(layerType, samples, level);
       const judged = fits.length > 0 ? crossValidateCorrection(layerType, own, boundsOf(fits)) : null;
       const hood = judged?.helps ? neighbourhoodOf(scalingOf(LAYER_TYPE_FEATURES[layerType as LayerType], own), own, fits) : null;
       hoods.set(layerType, hood && hood.points.length >= NEIGHBOURS ? hood : null);
@@ -151,7 +143,7 @@ export function withCorrectedErrors(samples: readonly LayerSample[], fits: reado
   return errors.map((error) => {
     const level = error.level ?? 'disabled';
     const own = fits.filter((fit) => fit.layerType === error.layerType && (fit.level ?? 'disabled') === level);
-    const judged = own.length > 0 ? crossValidateCorrection(error.layerType, samplesOfFit(error.layerType, samples, level), boundsOf(own)) : null;
+    const judged = own.length > 0 ? crossValidateCorrection(error.layerType, usableFitSamples(error.layerType, samples, level), boundsOf(own)) : null;
     return judged?.helps ? { ...error, corrected: { medianError: judged.corrected.medianRelative, meanError: judged.corrected.meanRelative } } : error;
   });
 }

@@ -313,9 +313,14 @@ export function fitLayerType(layerType: string, featureNames: readonly string[],
 }
 
 /** Samples a type's fit is made from: those of the level, but for fc only those whose weights fit in the cache. */
-function fitSamples(layerType: string, samples: LayerSample[], level: GraphOptimization = 'disabled'): LayerSample[] {
+function fitSamples(layerType: string, samples: readonly LayerSample[], level: GraphOptimization = 'disabled'): LayerSample[] {
   const ofType = samples.filter((s) => s.layerType === layerType && (s.level ?? 'disabled') === level);
   return layerType === 'fc' ? ofType.filter((s) => fcWeightBytes(s.features) <= LAST_LEVEL_CACHE_BYTES) : ofType;
+}
+
+/** Of fitSamples, those with every one of `featureNames` and their time finite: the samples a type's fits are cross-validated on. */
+export function usableFitSamples(layerType: string, samples: readonly LayerSample[], level: GraphOptimization, featureNames: readonly string[] = LAYER_TYPE_FEATURES[layerType as LayerType] ?? []): LayerSample[] {
+  return fitSamples(layerType, samples, level).filter((s) => Number.isFinite(s.ms) && featureNames.every((f) => Number.isFinite(s.features[f])));
 }
 
 /** The fits of every layer type with enough samples, in LAYER_TYPE_FEATURES order (size classes smallest first). */
@@ -346,7 +351,7 @@ export function layerTypeErrors(samples: LayerSample[], fits: readonly Regressio
     if (own.length === 0) continue;
     const sizeFeature = own[0].sizeFeature ?? LAYER_TYPE_SIZE_FEATURE[layerType as LayerType] ?? featureNames[0];
     const bounds = own.map((f) => f.sizeTo).filter((b): b is number => b !== undefined);
-    const usable = fitSamples(layerType, samples, level).filter((s) => Number.isFinite(s.ms) && featureNames.every((f) => Number.isFinite(s.features[f])));
+    const usable = usableFitSamples(layerType, samples, level, featureNames);
     const error = crossValidatedError(layerType, featureNames, usable, sizeFeature, bounds);
     if (!Number.isFinite(error.meanRelative)) continue;
     errors.push({
