@@ -310,6 +310,18 @@ export function kernelFeatures(layer: LayerAnalysis, analysis: ModelAnalysis, gr
 }
 
 /**
+ * The data-movement features of an `opType` node writing `bytes`: a view (Reshape, Identity,
+ * …) relabels its input's buffer and copies nothing, any other op copies every byte.
+ */
+export function dataMovementFeatures(opType: string, bytes: number): LayerFeatures {
+  const view = viewOps.has(opType);
+  return {
+    layerType: 'dataMovement',
+    features: { bytes, copiedBytes: view ? 0 : bytes, transposedBytes: opType === 'Transpose' ? bytes : 0, copies: view ? 0 : 1, paddedBytes: paddedOps.has(opType) ? bytes : 0 }
+  };
+}
+
+/**
  * The layer type and features of one analysed layer, or null when the layer is of no
  * modelled type or its shapes are not all static (the caller then uses the roofline).
  */
@@ -347,20 +359,7 @@ export function layerFeatures(layer: LayerAnalysis, analysis: ModelAnalysis, gra
   const type = simpleTypeByOp.get(layer.opType);
   if (!type) return null;
   if (type === 'pooling') return poolingFeatures(node, shapes);
-  if (type === 'dataMovement') {
-    const bytes = layer.outputBytes;
-    if (bytes === null) return null;
-    return {
-      layerType: type,
-      features: {
-        bytes,
-        copiedBytes: viewOps.has(layer.opType) ? 0 : bytes,
-        transposedBytes: layer.opType === 'Transpose' ? bytes : 0,
-        copies: viewOps.has(layer.opType) ? 0 : 1,
-        paddedBytes: paddedOps.has(layer.opType) ? bytes : 0
-      }
-    };
-  }
+  if (type === 'dataMovement') return layer.outputBytes === null ? null : dataMovementFeatures(layer.opType, layer.outputBytes);
   const neurons = shapes.outputElements();
   if (neurons === null) return null;
   if (type === 'normalization') {

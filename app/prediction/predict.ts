@@ -22,7 +22,7 @@ import type { OnnxModel } from '../onnx/model.js';
 import { estimateLayerMs, hardwarePreset, type HardwarePresetName, type HardwareProfile, type InputActivations } from '../partition/estimate.js';
 import type { DeviceProfile, ExecutionProviderName, LatencyProfile, LayerSample, LayerTiming, ModelIdentity, RegressionFit } from '../profiling/types.js';
 import { blockedLayout, reorderMs } from './nchwc-layout.js';
-import { fcWeightBytes, kernelFeatures, LAST_LEVEL_CACHE_BYTES, runsBlocked, stepFeatures, type LayerFeatures } from './features.js';
+import { dataMovementFeatures, fcWeightBytes, kernelFeatures, LAST_LEVEL_CACHE_BYTES, runsBlocked, stepFeatures, type LayerFeatures } from './features.js';
 import { localCorrection } from './local-correction.js';
 import { predictWithFits } from './regression.js';
 import { median } from '../profiling/trace.js';
@@ -155,26 +155,60 @@ export function heaviestLayer(layers: readonly number[], analysis: ModelAnalysis
   return best;
 }
 
+/**
+ * The most of a layer's predicted time that hot weights take off. A Conv's copies took 6–32 %
+ * longer than the layer alone; one-row FC layers, bound by reading their weights, ran 38–63 %
+ * under their cold prediction inside models that keep their weights (the text classifier's
+ * 192→576 projections, SENNA's hidden layer, LeNet's 800→500). The cold cost per byte
+ * overstates what a small layer saves (SENNA's 54 KB output layer ran no faster hot), so the
+ * saving stays capped. Of caps from 0.25 to 0.6, 0.35 did best on fixed inputs (eight
+ * pairings of device profiles and measured runs: docs/benchmarks.md).
+ */
+export const HOT_WEIGHT_SAVING_CAP = 0.35;
+
 /** Layers with fewer weight bytes than this are timed alone by the sweep, larger ones as copies (main/profiling/characterize.ts layerReplicas). */
 export const MIN_REPLICATED_WEIGHT_BYTES = 4096;
 
 /**
- * Whether `analysis`'s model keeps all its weights in a core's own cache between runs at
- * `level` (the weights it reads per run, each stored weight once and an embedding table
- * counted by the rows it gathers, within the device's core cache, one per thread): then its
- * layers find their weights hot, not as the sweep's copies did, and predictions take off the
- * device's cold-weight cost.
+ * The share of the device's core cache (one per thread) that `analysis`'s model fills with
+ * the weights it reads per run at `level`: each stored weight once and an embedding table
+ * counted by the rows it gathers; null where the device profile lacks the cache or the
+ * cold-weight cost.
  */
-export function weightsStayInCache(analysis: ModelAnalysis, deviceProfile: DeviceProfile, level: GraphOptimization = 'all'): boolean {
+export function weightCacheOccupancy(analysis: ModelAnalysis, deviceProfile: DeviceProfile, level: GraphOptimization = 'all'): number | null {
   const cache = deviceProfile.coreCacheBytes;
-  if (!cache || deviceProfile.coldWeightMsPerByte === undefined) return false;
-  // Without optimisation an Identity runs: each layer reading a weight through one reads
-  // the copy it made this run, so every layer's weights count.
+  if (!cache || deviceProfile.coldWeightMsPerByte === undefined) return null;
+  // Without optimisation each layer's weights count, shared ones too: the text classifier's
+  // MatMuls reading one weight through Identity aliases ran no faster for sharing it there
+  // (counting it once took its prediction from −6 % to −16 %).
   const read =
     level === 'disabled'
       ? analysis.layers.reduce((sum, layer) => sum + (layer.opType === 'Gather' ? (layer.outputBytes ?? layer.paramBytes) : layer.paramBytes), 0)
       : analysis.totals.weightBytesPerRun;
-  return read <= cache * Math.max(1, deviceProfile.threads ?? 1);
+  return read / (cache * Math.max(1, deviceProfile.threads ?? 1));
+}
+
+/**
+ * Whether `analysis`'s model keeps its weights in a core's own cache between runs at `level`
+ * (weightCacheOccupancy at most 1): then its layers find their weights hot, not as the
+ * sweep's copies did, and predictions take the device's cold-weight cost off them.
+ */
+export function weightsStayInCache(analysis: ModelAnalysis, deviceProfile: DeviceProfile, level: GraphOptimization = 'all'): boolean {
+  const occupancy = weightCacheOccupancy(analysis, deviceProfile, level);
+  return occupancy !== null && occupancy <= 1;
+}
+
+/**
+ * The share of the cold-weight cost a model's layers save at a cache `occupancy`: all of it
+ * up to half the cache, none at a full one, linearly between, as weights that fill most of
+ * the cache lose some of it between runs to the activations and to the cache's ways. LeNet
+ * (82 %) ran its 800→500 FC at 0.035 ms, where saving the whole cold cost gave 0.025 ms;
+ * the text classifier (57 %) and SENNA (17 %) saved nearly all of it on their largest
+ * layers.
+ */
+export function hotWeightSaving(occupancy: number | null): number {
+  if (occupancy === null || occupancy >= 1) return 0;
+  return Math.min(1, 2 * (1 - occupancy));
 }
 
 /**
@@ -185,8 +219,14 @@ export function weightsStayInCache(analysis: ModelAnalysis, deviceProfile: Devic
  * with Relu fused, 939 µs with Clip and 968 µs with LeakyRelu.
  */
 const FUSED_CONV_PASSES = new Set(['Clip', 'Sigmoid', 'HardSigmoid', 'LeakyRelu', 'Tanh', 'HardSwish', 'Add', 'Sum', 'Mul']);
-/** Weight-only ops onnxruntime runs as a copy of their output on every run when it does not optimise (Constant nodes become initializers whatever the level). */
-const WEIGHT_COPY_OPS = new Set(['Identity', 'Cast', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose']);
+/**
+ * Weight-only ops onnxruntime runs as a kernel on every run when it does not optimise
+ * (Constant nodes become initializers whatever the level): the views alias their weight, a
+ * Cast or Transpose copies it. At 'disabled', six one-row MatMuls sharing a 590 KB weight ran
+ * in 40.7 µs reading it directly, in 50.8 µs with each reading it through an Identity of its own
+ * and in 412 µs through a Transpose of its own.
+ */
+const WEIGHT_KERNEL_OPS = new Set(['Identity', 'Cast', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose']);
 /** The same for a MatMul: the bias Add of a Linear, which the fused Gemm writes as its own pass over the output. */
 const FUSED_MATMUL_PASSES = new Set(['Add']);
 
@@ -246,7 +286,7 @@ export function predictProfile(analysis: ModelAnalysis, model: OnnxModel, device
     const correct = (fits[0].level ?? 'disabled') === 'disabled' ? plainCorrection : levelCorrection;
     return fitted * correct.factor(described.layerType, described.features);
   };
-  const hotWeights = weightsStayInCache(analysis, deviceProfile, level);
+  const hotSaving = hotWeightSaving(weightCacheOccupancy(analysis, deviceProfile, level)) * (deviceProfile.coldWeightMsPerByte ?? 0);
   // A layer runs slower inside a network than alone in the sweep (app/prediction/context.ts).
   const contextFactor = (described: LayerFeatures | null): number => contextFactorOf(deviceProfile.contextFactors, described);
   // Shape arithmetic costs what the device's probe network found per kernel (shape-arithmetic.ts), context included.
@@ -257,9 +297,8 @@ export function predictProfile(analysis: ModelAnalysis, model: OnnxModel, device
     const parts = [regression(described, plainAtLevel(layer, described)), ...layer.stepNodes.map((position) => regression(stepFeatures(position, analysis, model.graph)))];
     const byRegression = parts.every((part) => part !== null);
     let ms = byRegression ? parts.reduce((sum: number, part) => sum + (part ?? 0), 0) * contextFactor(described) : estimateLayerMs(layer, inputActivations(layer, analysis, model), hardware).ms;
-    // Timed as copies with cold weights; in a model this small the weights stay in the core's
-    // cache (at most a quarter off a layer: copies took 6–32 % longer than one layer alone).
-    if (hotWeights && byRegression && layer.opType !== 'Gather' && layer.paramBytes >= MIN_REPLICATED_WEIGHT_BYTES) ms = Math.max(ms - layer.paramBytes * (deviceProfile.coldWeightMsPerByte ?? 0), 0.75 * ms);
+    // Timed as copies with cold weights; in a model this small its weights stay in the core's cache (hotWeightSaving).
+    if (hotSaving > 0 && byRegression && layer.opType !== 'Gather' && layer.paramBytes >= MIN_REPLICATED_WEIGHT_BYTES) ms = Math.max(ms - layer.paramBytes * hotSaving, (1 - HOT_WEIGHT_SAVING_CAP) * ms);
     if (streamingRate && described?.layerType === 'fc') ms = Math.max(ms, layer.paramBytes / streamingRate);
     if (memoryRate && described && memoryBoundTypes.has(described.layerType)) {
       const moved = inputActivations(layer, analysis, model).bytes + (layer.outputBytes ?? 0);
@@ -297,13 +336,13 @@ export function predictProfile(analysis: ModelAnalysis, model: OnnxModel, device
     for (const index of eliminatedLayers(analysis, model, staticShape)) timed[index] = { ms: 0, method: 'regression', kernel: ELIMINATED_KERNEL };
   } else {
     // Without optimisation the weight-only nodes that move a weight run on every run too, each
-    // a copy of it, charged to the first layer reading it: the text classifier's 27 Identity
-    // aliases of its encoder layers' weights took 47 µs of its 245 at 'disabled'.
+    // charged to the first layer reading it: a view (the text classifier's 27 Identity aliases
+    // of its encoder layers' weights) as a view, a Cast or Transpose as a copy.
     for (const node of analysis.weightNodes) {
       const bytes = node.outputs[0]?.bytes ?? null;
-      if (!WEIGHT_COPY_OPS.has(node.opType) || bytes === null || node.consumers.length === 0) continue;
-      const copy = regression({ layerType: 'dataMovement', features: { bytes, copiedBytes: bytes, transposedBytes: node.opType === 'Transpose' ? bytes : 0, copies: 1, paddedBytes: 0 } });
-      if (copy !== null) timed[Math.min(...node.consumers)].ms += copy;
+      if (!WEIGHT_KERNEL_OPS.has(node.opType) || bytes === null || node.consumers.length === 0) continue;
+      const kernelMs = regression(dataMovementFeatures(node.opType, bytes));
+      if (kernelMs !== null) timed[Math.min(...node.consumers)].ms += kernelMs;
     }
   }
   // At 'all', the layout reorders onnxruntime adds around its blocked layers (nchwc-layout.ts),

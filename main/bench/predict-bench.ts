@@ -19,7 +19,7 @@ import path from 'node:path';
 import { LAYER_TYPE_FEATURES, layerFeatures, type LayerType } from '../../app/prediction/features.js';
 import { fitDeviceModels, fitLayerType, layerTypeErrors, predictWithFit, selectFit } from '../../app/prediction/regression.js';
 import { effectiveMedianError } from '../../app/prediction/local-correction.js';
-import { predictProfile, wholeModelEstimateMs } from '../../app/prediction/predict.js';
+import { HOT_WEIGHT_SAVING_CAP, predictProfile, wholeModelEstimateMs } from '../../app/prediction/predict.js';
 import { median } from '../../app/profiling/trace.js';
 import type { DeviceProfile, GraphOptimization, LatencyProfile, RegressionFit } from '../../app/profiling/types.js';
 import { analyzeModelFile, type AnalyzedModel } from '../model/analyze-file.js';
@@ -366,7 +366,7 @@ export async function predictFigures(options: PredictBenchOptions): Promise<Benc
   }
   // The calibrations that move small models' predictions between runs, kept with the figures.
   figures.push({
-    figure: `characterisation: cold-weight cost and the core's cache (a model whose weights fit the cache has it taken off, at most a quarter of a layer)`,
+    figure: `characterisation: cold-weight cost and the core's cache (a model whose weights fit the cache has it taken off, all of it up to half the cache and less as they fill it, at most ${HOT_WEIGHT_SAVING_CAP * 100} % of a layer)`,
     measured: device.coldWeightMsPerByte === undefined ? 'not calibrated' : `${(device.coldWeightMsPerByte * 2 ** 20).toFixed(4)} ms per MiB`,
     baselineOrGoal: device.coreCacheBytes ? `${(device.coreCacheBytes / 2 ** 20).toFixed(1)} MiB core cache` : 'core cache unknown',
     ratio: device.coldWeightMsPerByte ?? NaN,
