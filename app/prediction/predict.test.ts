@@ -9,7 +9,7 @@ import type { DeviceProfile, LatencyProfile, LayerSample, RegressionFit } from '
 import { buildZooModel } from '../zoo/index.js';
 import { syntheticDevice as syntheticDeviceOf } from './test-devices.js';
 import { qdqTestGraph, qoperatorTestGraph } from '../analysis/test-quantized-graphs.js';
-import { deviceHardware, HOT_WEIGHT_SAVING_CAP, hotWeightSaving, memoryBytesPerMs, mixProfiles, predictProfile, ProfileMixError, weightStreamingBytesPerMs, weightCacheOccupancy, weightsStayInCache, wholeModelEstimateMs } from './predict.js';
+import { deviceHardware, HOT_WEIGHT_SAVING_CAP, hotWeightSaving, memoryBytesPerMs, mixProfiles, predictProfile, ProfileMixError, weightStreamingBytesPerMs, weightCacheOccupancy, wholeModelEstimateMs } from './predict.js';
 import { GraphBuilder } from '../onnx/builder.js';
 import { nchwcReorders } from './nchwc-layout.js';
 import { layerFeatures } from './features.js';
@@ -67,9 +67,10 @@ describe('predictProfile', () => {
     const paramBytes = analysis.layers.reduce((sum, layer) => sum + layer.paramBytes, 0);
     const cold = { ...syntheticDevice(), coldWeightMsPerByte: 1e-8 };
     const fits = { ...cold, coreCacheBytes: 2 * paramBytes };
-    expect(weightsStayInCache(analysis, fits)).toBe(true);
-    expect(weightsStayInCache(analysis, { ...cold, coreCacheBytes: paramBytes / 2 })).toBe(false);
-    expect(weightsStayInCache(analysis, { ...cold, coreCacheBytes: null })).toBe(false);
+    expect(weightCacheOccupancy(analysis, fits)).toBeCloseTo(0.5, 12);
+    expect(weightCacheOccupancy(analysis, { ...cold, coreCacheBytes: paramBytes / 2 })).toBeCloseTo(2, 12);
+    expect(weightCacheOccupancy(analysis, { ...cold, coreCacheBytes: null })).toBeNull();
+    expect(weightCacheOccupancy(analysis, { ...fits, coldWeightMsPerByte: undefined })).toBeNull();
     const at = (device: DeviceProfile) => predictProfile(analysis, model, device, identity('lenet.onnx'), { optimization: 'disabled' });
     const hot = at(fits);
     const asSwept = at({ ...cold, coreCacheBytes: paramBytes / 2 });
@@ -122,9 +123,9 @@ describe('predictProfile', () => {
     expect(analysis.totals.weightBytesPerRun).toBe(64 * 64 * 4 + 64 * 4);
     expect(analysis.totals.paramBytes).toBe(4096 * 64 * 4 + 64 * 64 * 4);
     const device = { ...syntheticDevice(), coldWeightMsPerByte: 1e-8, coreCacheBytes: 2 * 64 * 64 * 4 };
-    expect(weightsStayInCache(analysis, device, 'all')).toBe(true);
+    expect(weightCacheOccupancy(analysis, device, 'all')).toBeCloseTo(0.5 + 0.5 / 64, 12);
     // Without optimisation each layer's weights count, as the text classifier's MatMuls ran no faster for sharing one.
-    expect(weightsStayInCache(analysis, device, 'disabled')).toBe(false);
+    expect(weightCacheOccupancy(analysis, device, 'disabled')).toBeCloseTo(1.5 + 0.5 / 64, 12);
     const copies = { ...syntheticDeviceOf(), coreCacheBytes: null };
     const disabled = predictProfile(analysis, model, copies, identity('shared.onnx'), { optimization: 'disabled' });
     const optimised = predictProfile(analysis, model, copies, identity('shared.onnx'), { optimization: 'all' });

@@ -189,16 +189,6 @@ export function weightCacheOccupancy(analysis: ModelAnalysis, deviceProfile: Dev
 }
 
 /**
- * Whether `analysis`'s model keeps its weights in a core's own cache between runs at `level`
- * (weightCacheOccupancy at most 1): then its layers find their weights hot, not as the
- * sweep's copies did, and predictions take the device's cold-weight cost off them.
- */
-export function weightsStayInCache(analysis: ModelAnalysis, deviceProfile: DeviceProfile, level: GraphOptimization = 'all'): boolean {
-  const occupancy = weightCacheOccupancy(analysis, deviceProfile, level);
-  return occupancy !== null && occupancy <= 1;
-}
-
-/**
  * The share of the cold-weight cost a model's layers save at a cache `occupancy`: all of it
  * up to half the cache, none at a full one, linearly between, as weights that fill most of
  * the cache lose some of it between runs to the activations and to the cache's ways. LeNet
