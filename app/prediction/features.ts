@@ -309,12 +309,18 @@ export function kernelFeatures(layer: LayerAnalysis, analysis: ModelAnalysis, gr
   return { layerType: described.layerType, features };
 }
 
+/** Whether `opType` only relabels its input's buffer (a view) where the runtime lets it alias its input. */
+export function isViewOp(opType: string): boolean {
+  return viewOps.has(opType);
+}
+
 /**
  * The data-movement features of an `opType` node writing `bytes`: a view (Reshape, Identity,
- * …) relabels its input's buffer and copies nothing, any other op copies every byte.
+ * …) relabels its input's buffer and copies nothing, unless `aliased` says the runtime makes
+ * it copy; any other op copies every byte.
  */
-export function dataMovementFeatures(opType: string, bytes: number): LayerFeatures {
-  const view = viewOps.has(opType);
+export function dataMovementFeatures(opType: string, bytes: number, aliased = viewOps.has(opType)): LayerFeatures {
+  const view = viewOps.has(opType) && aliased;
   return {
     layerType: 'dataMovement',
     features: { bytes, copiedBytes: view ? 0 : bytes, transposedBytes: opType === 'Transpose' ? bytes : 0, copies: view ? 0 : 1, paddedBytes: paddedOps.has(opType) ? bytes : 0 }

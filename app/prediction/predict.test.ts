@@ -153,6 +153,30 @@ describe('predictProfile', () => {
     expect(transposed - direct).toBeCloseTo(0.01 + 1e-9 * (3 * bytes + 1), 12);
   });
 
+  it("predicts a view at 'disabled' as a copy where another node also reads its input, as a view otherwise", () => {
+    const b = new GraphBuilder('views', { seed: 1 });
+    const x = b.input('x', 'float32', [1, 4096]);
+    const alone = b.reshape(b.relu(x), [64, 64], '/alone');
+    const read = b.relu(alone);
+    const shape = b.op('Shape', [read]);
+    const shared = b.reshape(read, [1, 4096], '/shared');
+    b.output(shared, 'float32', [1, 4096]);
+    b.output(shape, 'int64', [2]);
+    const model = readOnnxModel(b.toBytes());
+    const analysis = analyzeModel(model);
+    const device = { ...syntheticDeviceOf(), coreCacheBytes: null };
+    const at = (optimization: 'disabled' | 'all') => predictProfile(analysis, model, device, identity('views.onnx'), { optimization });
+    const [aloneLayer, sharedLayer] = ['/alone', '/shared'].map((name) => analysis.layers.find((layer) => layer.name === name)!.index);
+    // The synthetic data-movement fit: 0.01 ms plus 1e-9 ms per unit of each feature.
+    const bytes = 4096 * 4;
+    const disabled = at('disabled');
+    expect(disabled.layers[aloneLayer].medianMs).toBeCloseTo(0.01 + 1e-9 * bytes, 12);
+    expect(disabled.layers[sharedLayer].medianMs).toBeCloseTo(0.01 + 1e-9 * (2 * bytes + 1), 12);
+    // Above 'disabled' the Shape of a static tensor is folded: both are views.
+    const optimised = at('all');
+    for (const index of [aloneLayer, sharedLayer]) expect(optimised.layers[index].medianMs).toBeLessThanOrEqual(0.01 + 1e-9 * bytes + 1e-12);
+  });
+
   it('predicts every layer of resnet18, flagging the unfitted type (Flatten) as roofline', () => {
     const profile = predict('resnet18', syntheticDevice());
     expect(profile.layers).toHaveLength(49);
