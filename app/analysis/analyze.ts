@@ -333,7 +333,7 @@ class Analysis {
 }
 
 /** Every value name → the nodes (graph positions) reading it, subgraph reads of outer names included. */
-function readersOf(graph: OnnxGraph): Map<string, Set<number>> {
+export function readersOf(graph: OnnxGraph): Map<string, Set<number>> {
   const readers = new Map<string, Set<number>>();
   const visit = (nodes: readonly OnnxNode[], position: number): void => {
     for (const node of nodes) {

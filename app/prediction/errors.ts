@@ -9,6 +9,7 @@ import type { ModelAnalysis } from '../analysis/types.js';
 import type { OnnxGraph } from '../onnx/model.js';
 import type { DeviceProfile, GraphOptimization, LatencyProfile, LayerTypeError, TypePredictionError } from '../profiling/types.js';
 import { layerFeatures } from './features.js';
+import { effectiveError } from './local-correction.js';
 
 /** The device profile's error for a type at a level: the level's own where it has one, else the profile's. */
 export function typeError(device: Pick<DeviceProfile, 'typeErrors'>, layerType: string, level: GraphOptimization): LayerTypeError | null {
@@ -38,8 +39,8 @@ export function predictionErrors(profile: Pick<LatencyProfile, 'layers' | 'graph
         layers: e.layers,
         predictedMs: e.ms,
         share: total > 0 ? e.ms / total : 0,
-        medianError: error ? (error.corrected ?? error).medianError : null,
-        meanError: error ? (error.corrected ?? error).meanError : null,
+        medianError: error ? effectiveError(error).medianError : null,
+        meanError: error ? effectiveError(error).meanError : null,
         samples: error?.samples ?? null
       };
     })

@@ -148,7 +148,12 @@ export function withCorrectedErrors(samples: readonly LayerSample[], fits: reado
   });
 }
 
-/** The median error of a type's predictions as they are made: corrected where the correction applies. */
+/** The median and mean error of a type's predictions as they are made: corrected where the correction applies. */
+export function effectiveError(error: LayerTypeError): { medianError: number; meanError: number } {
+  return error.corrected ?? error;
+}
+
+/** effectiveError's median. */
 export function effectiveMedianError(error: LayerTypeError): number {
-  return error.corrected?.medianError ?? error.medianError;
+  return effectiveError(error).medianError;
 }

@@ -17,6 +17,7 @@
 // once and its time split among the layers it replaced in proportion to their MACs (an
 // equal split when any is unknown or all are zero), as the profiler attributes a measured
 // fused kernel.
+import { readersOf } from '../analysis/analyze.js';
 import type { LayerAnalysis, ModelAnalysis } from '../analysis/types.js';
 import type { OnnxModel } from '../onnx/model.js';
 import { estimateLayerMs, hardwarePreset, type HardwarePresetName, type HardwareProfile, type InputActivations } from '../partition/estimate.js';
@@ -286,10 +287,9 @@ export function predictProfile(analysis: ModelAnalysis, model: OnnxModel, device
   // by it alone. At 'disabled', sixteen Reshapes of 256 KB in a chain of Relus added 0.5 µs
   // each to a run, and 8 µs each where a Shape also read their input. Above 'disabled' those
   // Shapes of static tensors are folded away.
-  const readCount = new Map<string, number>();
-  for (const node of model.graph.nodes) for (const name of new Set(node.inputs)) readCount.set(name, (readCount.get(name) ?? 0) + 1);
-  for (const output of model.graph.outputs) readCount.set(output.name, (readCount.get(output.name) ?? 0) + 1);
-  const copiedView = (layer: LayerAnalysis): boolean => level === 'disabled' && isViewOp(layer.opType) && (readCount.get(layer.inputs[0]) ?? 0) > 1;
+  const readers = level === 'disabled' ? readersOf(model.graph) : null;
+  const graphOutputs = new Set(model.graph.outputs.map((output) => output.name));
+  const copiedView = (layer: LayerAnalysis): boolean => readers !== null && isViewOp(layer.opType) && (readers.get(layer.inputs[0])?.size ?? 0) + (graphOutputs.has(layer.inputs[0]) ? 1 : 0) > 1;
   const own = analysis.layers.map((layer) => {
     const described = copiedView(layer) && layer.outputBytes !== null ? dataMovementFeatures(layer.opType, layer.outputBytes, false) : kernelFeatures(layer, analysis, model.graph, layout);
     if (shapeArithmeticMs !== undefined && isShapeArithmetic(layer, analysis)) return { ms: shapeArithmeticMs, method: 'regression' as const, layerType: described?.layerType };
