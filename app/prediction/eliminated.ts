@@ -16,8 +16,9 @@
 // rules were checked against the graph onnxruntime 1.30 saves after optimising
 // (main/model/eliminated.test.ts).
 import { analyzeModel } from '../analysis/analyze.js';
+import { isStatic } from '../analysis/shape-math.js';
 import type { LayerAnalysis, ModelAnalysis } from '../analysis/types.js';
-import type { AttributeValue, OnnxGraph, OnnxModel, OnnxNode, OnnxTensor } from '../onnx/model.js';
+import type { AttributeValue, Dim, OnnxGraph, OnnxModel, OnnxNode, OnnxTensor } from '../onnx/model.js';
 import { tensorValues } from '../onnx/reader.js';
 import { hasSubgraph, nondeterministicOps } from '../analysis/weights.js';
 
@@ -46,6 +47,20 @@ function constantTensor(name: string, graph: OnnxGraph, constants: ReadonlyMap<s
   return value?.kind === 'tensor' ? value.value : null;
 }
 
+/**
+ * The graph's small constants (initializers and Constant nodes of at most `limit` elements)
+ * by value name, with their element type; null for anything else.
+ */
+export function smallConstants(graph: OnnxGraph, limit = SHARED_CONSTANT_ELEMENTS): (name: string) => { elementType: OnnxTensor['elementType']; values: number[] } | null {
+  const constants = new Map<string, OnnxNode>();
+  for (const node of graph.nodes) if (node.opType === 'Constant' && node.domain === '') for (const output of node.outputs) constants.set(output, node);
+  return (name) => {
+    const tensor = constantTensor(name, graph, constants);
+    const values = tensor && tensor.elementCount <= limit ? tensorValues(tensor, limit) : null;
+    return tensor && values ? { elementType: tensor.elementType, values } : null;
+  };
+}
+
 /** An attribute as CSE compares it; null for kinds it does not compare (subgraphs), whose nodes are never merged. */
 function attributeKey(value: AttributeValue): string | null {
   switch (value.kind) {
@@ -66,8 +81,14 @@ function attributeKey(value: AttributeValue): string | null {
  * name: `analysis` gave the model's symbolic dimensions values, onnxruntime keeps them symbols.
  */
 export function staticShapesAtOptimisation(analysis: ModelAnalysis, model: OnnxModel): (name: string) => boolean {
+  const shape = shapesAtOptimisation(analysis, model);
+  return (name) => isStatic(shape(name));
+}
+
+/** A value's shape as onnxruntime knows it when it optimises the graph: the model's symbolic dimensions stay symbols. */
+export function shapesAtOptimisation(analysis: ModelAnalysis, model: OnnxModel): (name: string) => Dim[] | null {
   const symbolic = analysis.symbolicDims.length > 0 ? analyzeModel(model, {}) : analysis;
-  return (name) => symbolic.tensors.get(name)?.shape?.every((d) => typeof d === 'number') ?? false;
+  return (name) => symbolic.tensors.get(name)?.shape ?? null;
 }
 
 /**
@@ -76,6 +97,22 @@ export function staticShapesAtOptimisation(analysis: ModelAnalysis, model: OnnxM
  * model output is kept.
  */
 export function eliminatedLayers(analysis: ModelAnalysis, model: OnnxModel, staticShape = staticShapesAtOptimisation(analysis, model)): Set<number> {
+  return optimisedAway(analysis, model, staticShape).layers;
+}
+
+/** shapesAtOptimisation and optimisedAway together: what a prediction above 'disabled' needs of the optimised graph. */
+export function settledAtOptimisation(analysis: ModelAnalysis, model: OnnxModel): { shape: (name: string) => Dim[] | null; layers: Set<number>; constants: Set<string> } {
+  const shape = shapesAtOptimisation(analysis, model);
+  return { shape, ...optimisedAway(analysis, model, (name) => isStatic(shape(name))) };
+}
+
+/**
+ * What onnxruntime settles before it runs anything, at 'basic' and above: the layers it
+ * eliminates (eliminatedLayers), and the values it then holds as constants — weights, the
+ * Shapes of static tensors and everything computed from constants alone (the bounds of
+ * PyTorch's channel splits, computed from the Shape of the tensor they slice).
+ */
+export function optimisedAway(analysis: ModelAnalysis, model: OnnxModel, staticShape = staticShapesAtOptimisation(analysis, model)): { layers: Set<number>; constants: Set<string> } {
   const graph = model.graph;
   /** Values onnxruntime computes once, when it optimises: weights, folded shapes, what is computed from them alone. */
   const folded = new Set<string>(analysis.weights.values);
@@ -153,7 +190,7 @@ export function eliminatedLayers(analysis: ModelAnalysis, model: OnnxModel, stat
     firstByKey.set(key, node);
   }
   fuseReshapeShapes(analysis, graph, eliminated, (name) => same.get(name) ?? name, smallConstant);
-  return eliminated;
+  return { layers: eliminated, constants: folded };
 }
 
 /**

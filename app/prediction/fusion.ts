@@ -20,7 +20,9 @@
 // way the profiler attributes a measured fused kernel (app/profiling/trace.ts).
 import type { LayerAnalysis, ModelAnalysis } from '../analysis/types.js';
 import { GraphBuilder } from '../onnx/builder.js';
-import type { OnnxGraph } from '../onnx/model.js';
+import { defaultOpset, type Dim, type OnnxModel, type OnnxNode } from '../onnx/model.js';
+import { smallConstants } from './eliminated.js';
+import { isStatic } from '../analysis/shape-math.js';
 import type { GraphOptimization } from '../profiling/types.js';
 
 /** One node of a pattern: its op types, and the earlier pattern nodes (by position) whose outputs it reads. */
@@ -34,7 +36,13 @@ export interface FusionPattern {
   description: string;
   nodes: readonly PatternNode[];
   /** How the fused kernel is costed: its heaviest node's own regression (by MACs), or one op of this type over the group's output. */
-  predictAs: 'anchor' | 'LayerNormalization' | 'SkipLayerNormalization' | 'Gelu' | 'HardSwish' | 'Sigmoid';
+  predictAs: 'anchor' | 'LayerNormalization' | 'SkipLayerNormalization' | 'Gelu' | 'HardSwish' | 'Sigmoid' | 'Split';
+  /**
+   * The pattern's nodes do not read each other: they all read one value, as their first
+   * input (Slices of one tensor that onnxruntime merges into a Split). siblingSplits matches
+   * it, not the chain matcher.
+   */
+  siblings?: true;
   /**
    * 'gemm': the MatMul and Add become a Gemm only as onnxruntime 1.30's MatMulAddFusion
    * allows (matmulAddFuses): tried on MatMul → Add of a weight, of an activation, with
@@ -46,8 +54,8 @@ export interface FusionPattern {
    * smaller patterns inside it (the probe shows what the runtime makes of the whole).
    */
   probeOnly?: boolean;
-  /** The probe's tiny model: input shape and the pattern applied to it (its nodes last, in pattern order). */
-  probe: { input: number[]; build: (b: GraphBuilder, x: string) => string };
+  /** The probe's tiny model: input shape and the pattern applied to it (its nodes last, in pattern order), giving its output or outputs. */
+  probe: { input: number[]; build: (b: GraphBuilder, x: string) => string | string[] };
 }
 
 /** What the probe found for one pattern on one runtime, at one level. */
@@ -261,6 +269,22 @@ export const FUSION_PATTERNS: readonly FusionPattern[] = [
     }
   },
   {
+    id: 'slices-to-split',
+    description: 'Slices of one tensor along one axis that together cover it once (q, k and v of a packed projection; a channel split) → one Split',
+    nodes: [{ ops: ['Slice', 'Gather'] }, { ops: ['Slice', 'Gather'] }],
+    siblings: true,
+    predictAs: 'Split',
+    probe: {
+      input: tokens,
+      build: (b, x) => {
+        const y = b.relu(x);
+        const sliced = (start: number, end: number): string =>
+          b.op('Slice', [y, b.constantInt64('/split.start', [1], [start]), b.constantInt64('/split.end', [1], [end]), b.constantInt64('/split.axis', [1], [-1])]);
+        return [sliced(0, 64), sliced(64, 128)];
+      }
+    }
+  },
+  {
     id: 'squeeze-excitation',
     description: 'GlobalAveragePool → Conv 1×1 → Relu → Conv 1×1 → Sigmoid → Mul (squeeze-and-excitation)',
     nodes: [
@@ -282,20 +306,20 @@ export const FUSION_PATTERNS: readonly FusionPattern[] = [
   }
 ];
 
-/** The probe's tiny model for a pattern (one float input `x`, one output). */
+/** The probe's tiny model for a pattern (one float input `x`, an output for each of the pattern's outputs). */
 export function probeModel(pattern: FusionPattern): Uint8Array {
   const builder = new GraphBuilder(`probe-${pattern.id}`, { seed: 7 });
   const x = builder.input('x', 'float32', pattern.probe.input);
-  const y = pattern.probe.build(builder, x);
+  const built = pattern.probe.build(builder, x);
   // The pattern's output is read by a node after it, as inside a model: onnxruntime 1.30
   // fuses a Conv → HardSigmoid → Mul into one Conv only where the Mul's output is no graph
   // output. A one-column Slice, which nothing fuses with, is that reader.
   const slice = [builder.constantInt64(`${PROBE_READER}starts`, [1], [0]), builder.constantInt64(`${PROBE_READER}ends`, [1], [1]), builder.constantInt64(`${PROBE_READER}axes`, [1], [-1])];
-  builder.output(builder.op('Slice', [y, ...slice], {}, PROBE_READER), 'float32', null);
+  (typeof built === 'string' ? [built] : built).forEach((y, k) => builder.output(builder.op('Slice', [y, ...slice], {}, k === 0 ? PROBE_READER : `${PROBE_READER}/${k}`), 'float32', null));
   return builder.toBytes();
 }
 
-/** The name of the node reading a probe model's pattern output (probeModel): the pattern's nodes come just before it. */
+/** The name of the (first) node reading a probe model's pattern output (probeModel): the pattern's nodes come just before it. */
 export const PROBE_READER = '/probe/reader';
 
 /** One kernel a model runs: the layers (analysis indices) it replaces, and how it is costed. */
@@ -331,7 +355,22 @@ export function matmulAddFuses(analysis: ModelAnalysis, matmul: LayerAnalysis, a
   return staticShape(a) && other !== undefined && analysis.weights.values.has(other) && (rank(other) ?? 2) <= 1;
 }
 
-export function kernelGroups(analysis: ModelAnalysis, graph: OnnxGraph, fusedIds: ReadonlySet<string>, staticShape: (name: string) => boolean = () => true): KernelGroup[] {
+/** What onnxruntime knows of a model's values when it optimises it (app/prediction/eliminated.ts). */
+export interface ValuesAtOptimisation {
+  /** A value's shape: the model's symbolic dimensions stay symbols. */
+  shape: (name: string) => Dim[] | null;
+  /** Whether the value is a constant by then: a weight, or folded from constants and static shapes. */
+  constant: (name: string) => boolean;
+}
+
+/** The analysis's own shapes, with only its weights constant. */
+export function analysedValues(analysis: ModelAnalysis): ValuesAtOptimisation {
+  return { shape: (name) => analysis.tensors.get(name)?.shape ?? null, constant: (name) => analysis.weights.values.has(name) };
+}
+
+export function kernelGroups(analysis: ModelAnalysis, model: OnnxModel, fusedIds: ReadonlySet<string>, values: ValuesAtOptimisation = analysedValues(analysis)): KernelGroup[] {
+  const graph = model.graph;
+  const staticShape = (name: string): boolean => isStatic(values.shape(name));
   const layers = analysis.layers;
   const producer = new Map<string, number>();
   const consumers = new Map<string, number[]>();
@@ -343,7 +382,7 @@ export function kernelGroups(analysis: ModelAnalysis, graph: OnnxGraph, fusedIds
   const graphOutputs = new Set(graph.outputs.map((o) => o.name));
   const outputsOf = (index: number): string[] => (graph.nodes[layers[index].nodeIndex]?.outputs ?? []).filter((v) => v !== '');
   const readers = (index: number): number[] => [...new Set(outputsOf(index).flatMap((v) => consumers.get(v) ?? []))];
-  const patterns = FUSION_PATTERNS.filter((p) => !p.probeOnly && fusedIds.has(p.id)).sort((a, b) => b.nodes.length - a.nodes.length);
+  const patterns = FUSION_PATTERNS.filter((p) => !p.probeOnly && !p.siblings && fusedIds.has(p.id)).sort((a, b) => b.nodes.length - a.nodes.length);
 
   const match = (pattern: FusionPattern, anchor: number): number[] | null => {
     if (!pattern.nodes[0].ops.includes(layers[anchor].opType)) return null;
@@ -369,6 +408,16 @@ export function kernelGroups(analysis: ModelAnalysis, graph: OnnxGraph, fusedIds
   const taken = new Set<number>();
   const groups: KernelGroup[] = [];
   const groupOf = new Map<number, KernelGroup>();
+  for (const pattern of FUSION_PATTERNS.filter((p) => p.siblings && fusedIds.has(p.id))) {
+    for (const members of siblingSplits(analysis, model, values)) {
+      const group: KernelGroup = { layers: members, rule: pattern.id, predictAs: pattern.predictAs };
+      members.forEach((m) => {
+        taken.add(m);
+        groupOf.set(m, group);
+      });
+      groups.push(group);
+    }
+  }
   for (const layer of layers) {
     if (taken.has(layer.index)) continue;
     for (const pattern of patterns) {
@@ -386,6 +435,86 @@ export function kernelGroups(analysis: ModelAnalysis, graph: OnnxGraph, fusedIds
   // Layers in no pattern run alone; groups are listed in the order of their first layer.
   for (const layer of layers) if (!taken.has(layer.index)) groups.push({ layers: [layer.index], predictAs: 'anchor' });
   return groups.sort((a, b) => Math.min(...a.layers) - Math.min(...b.layers));
+}
+
+/**
+ * onnxruntime's GatherSliceToSplitFusion (1.30, from opset 13): where every Slice and Gather
+ * reading a value (as its data) takes one part of the same axis — a Slice with constant
+ * bounds on one axis and step 1, a Gather of one constant index — and together they take
+ * the whole axis once, they become one Split. The axis must have a known size, and the
+ * value must be no Shape's and its producer's only output. PyTorch writes such Slices for
+ * the packed q, k and v projection of torch.nn.MultiheadAttention (ViT-S's blocks) and for
+ * ShuffleNet's channel split, their bounds computed from the Shape of the tensor they split:
+ * constants only where that shape is static (the text classifier's Shape, of a tensor with
+ * a symbolic sequence length, is not folded, and its Slices stay). Each group's layer
+ * indices, in order.
+ */
+export function siblingSplits(analysis: ModelAnalysis, model: OnnxModel, values: ValuesAtOptimisation = analysedValues(analysis)): number[][] {
+  if (defaultOpset(model) < 13) return [];
+  const graph = model.graph;
+  const constant = smallConstants(graph);
+  const producers = new Map<string, OnnxNode>();
+  for (const node of graph.nodes) for (const output of node.outputs) producers.set(output, node);
+  const readersOfData = new Map<string, LayerAnalysis[]>();
+  for (const layer of analysis.layers) {
+    const node = graph.nodes[layer.nodeIndex];
+    if (!node || node.domain !== '' || layer.stepNodes.length > 0 || (node.opType !== 'Slice' && node.opType !== 'Gather') || !node.inputs[0]) continue;
+    readersOfData.set(node.inputs[0], [...(readersOfData.get(node.inputs[0]) ?? []), layer]);
+  }
+  // onnxruntime reads an index, an axis or a step only from a one-element int64 constant.
+  const single = (name: string | undefined): number | null => {
+    const found = name ? constant(name) : null;
+    return found?.elementType === 'int64' && found.values.length === 1 ? found.values[0] : null;
+  };
+  const groups: number[][] = [];
+  for (const [value, readers] of readersOfData) {
+    const producer = producers.get(value);
+    if (readers.length < 2 || (producer && (producer.opType === 'Shape' || producer.outputs.filter((o) => o !== '').length > 1))) continue;
+    const shape = values.shape(value);
+    if (!shape) continue;
+    const rank = shape.length;
+    const normalise = (axis: number): number => (axis < 0 ? axis + rank : axis);
+    const axisOf = (layer: LayerAnalysis): number | null => {
+      const node = graph.nodes[layer.nodeIndex];
+      if (node.opType === 'Gather') {
+        const attribute = node.attributes.get('axis');
+        return normalise(attribute?.kind === 'int' ? attribute.value : 0);
+      }
+      const axis = single(node.inputs[3]);
+      return axis === null ? null : normalise(axis);
+    };
+    const axis = axisOf(readers[0]);
+    const size = axis === null ? null : shape[axis];
+    if (axis === null || typeof size !== 'number') continue;
+    // The parts taken, as [start, end) where known (bounds folded from a Shape are known to
+    // be constant, not their values: their sizes, from the analysis, must then add up).
+    let covered = 0;
+    const known: [number, number][] = [];
+    const clamp = (bound: number): number => Math.min(size, Math.max(0, bound < 0 ? bound + size : bound));
+    const fuses = readers.every((layer) => {
+      const node = graph.nodes[layer.nodeIndex];
+      if (axisOf(layer) !== axis) return false;
+      if (node.opType === 'Gather') {
+        const index = single(node.inputs[1]);
+        const at = index === null ? -1 : index < 0 ? index + size : index;
+        if (at < 0 || at >= size) return false;
+        known.push([at, at + 1]);
+        covered += 1;
+        return true;
+      }
+      const [, starts, ends, , steps] = node.inputs;
+      const step = steps ? single(steps) : 1;
+      const part = layer.outputs[0]?.shape?.[axis];
+      if (!starts || !ends || !values.constant(starts) || !values.constant(ends) || step !== 1 || typeof part !== 'number' || part <= 0) return false;
+      const [start, end] = [single(starts), single(ends)];
+      if (start !== null && end !== null) known.push([clamp(start), clamp(end)]);
+      covered += part;
+      return true;
+    });
+    const overlapping = known.sort((a, b) => a[0] - b[0]).some(([start], k) => k > 0 && start < known[k - 1][1]);
+    if (fuses && !overlapping && covered === size) groups.push(readers.map((layer) => layer.index).sort((a, b) => a - b));
+  }
+  return groups;
 }
 
 /** The ids of the patterns `rules` found fused at `level` (none when the rules do not cover it). */

@@ -32,7 +32,7 @@ import { predictionErrors } from './errors.js';
 import { contextFactorOf } from './context.js';
 import { fusedPatternIds, kernelGroups, type FusionRules, type KernelGroup } from './fusion.js';
 import type { GraphOptimization } from '../profiling/types.js';
-import { ELIMINATED_KERNEL, eliminatedLayers, staticShapesAtOptimisation } from './eliminated.js';
+import { ELIMINATED_KERNEL, settledAtOptimisation } from './eliminated.js';
 import { isShapeArithmetic } from './shape-arithmetic.js';
 
 export class ProfileMixError extends Error {
@@ -128,8 +128,14 @@ export interface PredictOptions {
   rules?: FusionRules | null;
 }
 
-/** Features of the one op a fused kernel runs as (fusion.ts predictAs), over `neurons` outputs. */
-function fusedKernelFeatures(predictAs: KernelGroup['predictAs'], neurons: number): LayerFeatures | null {
+/**
+ * Features of the one op a fused kernel runs as (fusion.ts predictAs), over the `neurons`
+ * outputs of its last layer, or writing `bytes` (a Split: its parts' outputs together); null
+ * where they are unknown or the kernel is costed as its anchor.
+ */
+function fusedKernelFeatures(predictAs: KernelGroup['predictAs'], neurons: number | null, bytes: number | null): LayerFeatures | null {
+  if (predictAs === 'Split') return bytes === null ? null : dataMovementFeatures('Split', bytes);
+  if (neurons === null) return null;
   switch (predictAs) {
     case 'LayerNormalization':
       return { layerType: 'normalization', features: { neurons, lrnWindowNeurons: 0, statisticsNeurons: neurons, residualNeurons: 0 } };
@@ -305,14 +311,19 @@ export function predictProfile(analysis: ModelAnalysis, model: OnnxModel, device
     }
     return { ms, method: byRegression ? ('regression' as const) : ('roofline' as const), layerType: described?.layerType };
   });
-  const staticShape = level === 'disabled' ? null : staticShapesAtOptimisation(analysis, model);
-  const groups = staticShape === null ? analysis.layers.map((layer): KernelGroup => ({ layers: [layer.index], predictAs: 'anchor' })) : kernelGroups(analysis, model.graph, fusedPatternIds(options.rules, level), staticShape);
+  // Above 'disabled', what onnxruntime knows when it optimises: shapes with the model's symbols kept, and what it folds away (eliminated.ts).
+  const optimised = level === 'disabled' ? null : settledAtOptimisation(analysis, model);
+  const groups =
+    optimised === null
+      ? analysis.layers.map((layer): KernelGroup => ({ layers: [layer.index], predictAs: 'anchor' }))
+      : kernelGroups(analysis, model, fusedPatternIds(options.rules, level), { shape: optimised.shape, constant: (name) => optimised.constants.has(name) });
   const timed = analysis.layers.map((_, i) => ({ ms: own[i].ms, method: own[i].method, kernel: undefined as string | undefined }));
   for (const group of groups) {
     if (group.layers.length < 2) continue;
     const last = analysis.layers[group.layers[group.layers.length - 1]];
-    const fusedOp = fusedKernelFeatures(group.predictAs, staticElementCount(last.outputs[0]?.shape) ?? -1);
-    const asOpAlone = fusedOp && fusedOp.features.neurons >= 0 ? regression(fusedOp) : null;
+    const outputBytes = group.layers.map((i) => analysis.layers[i].outputBytes);
+    const fusedOp = fusedKernelFeatures(group.predictAs, staticElementCount(last.outputs[0]?.shape), outputBytes.includes(null) ? null : outputBytes.reduce<number>((sum, bytes) => sum + (bytes ?? 0), 0));
+    const asOpAlone = fusedOp ? regression(fusedOp) : null;
     const asOp = asOpAlone === null ? null : asOpAlone * contextFactor(fusedOp);
     const anchor = heaviestLayer(group.layers, analysis);
     // A Conv kernel applies its fused activation or residual Add as a pass over its output
@@ -331,8 +342,8 @@ export function predictProfile(analysis: ModelAnalysis, model: OnnxModel, device
     });
   }
   // Above 'disabled', what onnxruntime folds, merges or drops before running (eliminated.ts) runs no kernel.
-  if (staticShape !== null) {
-    for (const index of eliminatedLayers(analysis, model, staticShape)) timed[index] = { ms: 0, method: 'regression', kernel: ELIMINATED_KERNEL };
+  if (optimised !== null) {
+    for (const index of optimised.layers) timed[index] = { ms: 0, method: 'regression', kernel: ELIMINATED_KERNEL };
   } else {
     // Without optimisation the weight-only nodes that move a weight run on every run too, each
     // charged to the first layer reading it: a view (the text classifier's 27 Identity aliases

@@ -1,6 +1,8 @@
-// A graph for tests of what onnxruntime eliminates (eliminated.test.ts here, and
-// main/model/eliminated.test.ts against onnxruntime itself): one block of the shape
-// arithmetic PyTorch's exporter writes, with every case the rules tell apart.
+// Graphs for tests of what onnxruntime eliminates and merges (eliminated.test.ts and
+// fusion.test.ts here; main/model/eliminated.test.ts and main/profiling/fusion-probe.test.ts
+// against onnxruntime itself): one block of the shape arithmetic PyTorch's exporter writes,
+// with every case the rules tell apart, and the Slices and Gathers of one tensor that
+// become a Split or not.
 import { GraphBuilder } from '../onnx/builder.js';
 
 /**
@@ -36,5 +38,40 @@ export function flattenGraph(batch: number | string): Uint8Array {
   const rows = b.op('Gather', [b.op('Shape', [x], {}, '/Shape'), b.constantInt64('/zero', [], [0])], { axis: 0 }, '/Gather');
   const target = b.op('Concat', [b.op('Unsqueeze', [rows, b.constantInt64('/axes', [1], [0])], {}, '/Unsqueeze'), b.constantInt64('/rest', [1], [-1])], { axis: 0 }, '/Concat');
   b.output(b.op('Relu', [b.op('Reshape', [x, target], {}, '/Reshape')], {}, '/Relu'), 'float32', null);
+  return b.toBytes();
+}
+
+/** One reader of the tensor a split graph splits: a Slice [start, end) with its step, or a Gather of one index. */
+export type SplitPart = { slice: [number, number]; step?: number } | { gather: number };
+
+/**
+ * x[shape] → Relu → y, and each part read from y along `axis` (each part a graph output).
+ * With `boundsFromShape`, a two-Slice split's bounds are computed as PyTorch writes them,
+ * from y's Shape (half of the axis, Div then Mul), instead of given as constants.
+ */
+export function splitGraph(shape: (number | string)[], axis: number, parts: SplitPart[], boundsFromShape = false): Uint8Array {
+  const b = new GraphBuilder('split');
+  const y = b.relu(b.input('x', 'float32', shape), '/Relu');
+  const axes = b.constantInt64('/axes', [1], [axis]);
+  if (boundsFromShape) {
+    const size = b.op('Gather', [b.op('Shape', [y], {}, '/Shape'), b.constantInt64('/at', [1], [axis])], { axis: 0 }, '/GatherSize');
+    const half = b.op('Div', [size, b.constantInt64('/two', [1], [2])], {}, '/Half');
+    const whole = b.op('Mul', [half, b.constantInt64('/twice', [1], [2])], {}, '/Whole');
+    b.output(b.op('Slice', [y, b.constantInt64('/zero', [1], [0]), half, axes], {}, '/SliceA'), 'float32', null);
+    b.output(b.op('Slice', [y, half, whole, axes], {}, '/SliceB'), 'float32', null);
+    return b.toBytes();
+  }
+  parts.forEach((part, k) => {
+    const out =
+      'gather' in part
+        ? b.op('Gather', [y, b.constantInt64(`/index${k}`, [], [part.gather])], { axis }, `/Gather${k}`)
+        : b.op(
+            'Slice',
+            [y, b.constantInt64(`/start${k}`, [1], [part.slice[0]]), b.constantInt64(`/end${k}`, [1], [part.slice[1]]), axes, ...(part.step !== undefined ? [b.constantInt64(`/step${k}`, [1], [part.step])] : [])],
+            {},
+            `/Slice${k}`
+          );
+    b.output(out, 'float32', null);
+  });
   return b.toBytes();
 }

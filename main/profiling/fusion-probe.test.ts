@@ -6,14 +6,16 @@
 // of each Conv geometry what the runtime's optimised graph shows; the layout reorders
 // prediction places (nchwcReorders) are the ones the runtime adds to every real export and
 // to the zoo's CNNs. A MatMul and the Add reading it become a Gemm exactly where
-// matmulAddFuses says.
+// matmulAddFuses says. The Slices and Gathers onnxruntime merges into Splits are the ones
+// siblingSplits finds, in built graphs of every case and in the real exports and the zoo.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../app/onnx/builder.js';
-import { staticShapesAtOptimisation } from '../../app/prediction/eliminated.js';
+import { optimisedAway, shapesAtOptimisation, staticShapesAtOptimisation } from '../../app/prediction/eliminated.js';
+import { splitGraph, type SplitPart } from '../../app/prediction/test-shape-graphs.js';
 import { analyzeModel } from '../../app/analysis/analyze.js';
 import { readOnnxModel } from '../../app/onnx/reader.js';
 import { runsBlocked } from '../../app/prediction/features.js';
@@ -22,8 +24,8 @@ import { analyzeModelFile } from '../model/analyze-file.js';
 import { listRealModels } from '../model/real-models.js';
 import { ensureZooModel } from '../model/zoo-files.js';
 import { defaultZooDir } from '../files/paths.js';
-import { FUSION_PATTERNS, matmulAddFuses } from '../../app/prediction/fusion.js';
-import { convRunsBlocked, probeConvModel, probeNchwcLayout, probePattern, readFusionRules, runtimeReorders, runtimeVersion } from './fusion-probe.js';
+import { FUSION_PATTERNS, matmulAddFuses, siblingSplits } from '../../app/prediction/fusion.js';
+import { convRunsBlocked, probeConvModel, probeNchwcLayout, probePattern, readFusionRules, runtimeReorders, runtimeSplits, runtimeVersion } from './fusion-probe.js';
 
 const pattern = (id: string) => {
   const found = FUSION_PATTERNS.find((p) => p.id === id);
@@ -133,4 +135,50 @@ describe('MatMul + Add into a Gemm', () => {
       rmSync(folder, { recursive: true, force: true });
     }
   });
+});
+
+describe('Slices and Gathers into a Split', () => {
+  /** The groups siblingSplits finds in a model, by node name, as prediction finds them at 'all'. */
+  const predictedSplits = (analysis: ReturnType<typeof analyzeModel>, model: ReturnType<typeof readOnnxModel>): string[][] => {
+    const constants = optimisedAway(analysis, model, staticShapesAtOptimisation(analysis, model)).constants;
+    return siblingSplits(analysis, model, { shape: shapesAtOptimisation(analysis, model), constant: (name) => constants.has(name) }).map((group) => group.map((i) => analysis.layers[i].name));
+  };
+  const cases: { shape: (number | string)[]; axis: number; parts: SplitPart[]; fromShape?: boolean }[] = [
+    { shape: [1, 8, 12], axis: 2, parts: [{ slice: [0, 4] }, { slice: [4, 12] }] },
+    { shape: [1, 8, 12], axis: -1, parts: [{ slice: [4, 2 ** 62] }, { slice: [0, 4] }] },
+    { shape: [3, 8, 12], axis: 0, parts: [{ gather: 0 }, { gather: -2 }, { slice: [2, 3] }] },
+    { shape: ['s', 8, 12], axis: 2, parts: [{ slice: [0, 6] }, { slice: [6, 12] }] },
+    { shape: [1, 8, 12], axis: 2, parts: [{ slice: [0, 4] }, { slice: [5, 12] }] },
+    { shape: [1, 8, 12], axis: 2, parts: [{ slice: [0, 6] }, { slice: [4, 10] }] },
+    { shape: [1, 8, 12], axis: 2, parts: [{ slice: [0, 12], step: 2 }, { slice: [1, 12], step: 2 }] },
+    { shape: [4, 8, 12], axis: 0, parts: [{ gather: 0 }, { gather: 0 }, { slice: [1, 3] }] },
+    { shape: ['s', 8, 12], axis: 0, parts: [{ slice: [0, 1] }, { slice: [1, 2] }] },
+    { shape: [1, 8, 12], axis: 2, parts: [], fromShape: true },
+    { shape: ['s', 8, 12], axis: 2, parts: [], fromShape: true }
+  ];
+
+  it('merges exactly where siblingSplits says, as the graph onnxruntime saves at all shows', async () => {
+    let merged = 0;
+    for (const { shape, axis, parts, fromShape } of cases) {
+      const bytes = splitGraph(shape, axis, parts, fromShape);
+      const model = readOnnxModel(bytes);
+      const runtime = await runtimeSplits(bytes);
+      expect([shape, axis, parts, fromShape, predictedSplits(analyzeModel(model), model)]).toEqual([shape, axis, parts, fromShape, runtime]);
+      if (runtime.length > 0) merged++;
+    }
+    expect(merged).toBe(5);
+  });
+
+  it('finds the Splits onnxruntime makes in every real export and the zoo', async () => {
+    const files = [...listRealModels().map((m) => m.file), ...['transformer', 'googlenet', 'senna-pos'].map((id) => ensureZooModel(id, defaultZooDir()))];
+    let splits = 0;
+    for (const file of files) {
+      const { analysis, model } = await analyzeModelFile(file);
+      const runtime = await runtimeSplits(file);
+      expect([path.basename(file), predictedSplits(analysis, model)]).toEqual([path.basename(file), runtime]);
+      splits += runtime.length;
+    }
+    // ShuffleNet-V2's 13 channel splits and ViT-S's 4 packed q, k, v where ../shared is beside the project.
+    if (listRealModels().length > 0) expect(splits).toBe(17);
+  }, 120_000);
 });

@@ -166,6 +166,31 @@ export async function runtimeReorders(model: Uint8Array | string): Promise<{ inp
   };
 }
 
+/**
+ * The Slices and Gathers of `model` that onnxruntime merges into Splits at 'all'
+ * (GatherSliceToSplitFusion), read from the optimised graph it saves: for each Split it
+ * added, the names of the original nodes whose outputs it makes (a Gather's through the
+ * Squeeze added after it), in the original graph's order.
+ */
+export async function runtimeSplits(model: Uint8Array | string): Promise<string[][]> {
+  const original = readOnnxModel(typeof model === 'string' ? readFileSync(model) : model).graph;
+  const optimized = (await optimizedAtAll(model)).graph;
+  const originalNames = new Set(original.nodes.map((node) => node.name));
+  const producerOf = new Map<string, number>();
+  original.nodes.forEach((node, index) => node.outputs.forEach((output) => producerOf.set(output, index)));
+  const squeezed = new Map<string, string>();
+  for (const node of optimized.nodes) if (node.opType === 'Squeeze' && !originalNames.has(node.name)) squeezed.set(node.inputs[0], node.outputs[0]);
+  return optimized.nodes
+    .filter((node) => node.opType === 'Split' && !originalNames.has(node.name))
+    .map((split) =>
+      split.outputs
+        .map((output) => producerOf.get(squeezed.get(output) ?? output))
+        .filter((index): index is number => index !== undefined)
+        .sort((a, b) => a - b)
+        .map((index) => original.nodes[index].name)
+    );
+}
+
 /** Whether onnxruntime, at 'all', runs `model`'s Conv in its blocked NCHWc layout (read from the optimised graph it saves). */
 export async function convRunsBlocked(model: Uint8Array): Promise<boolean> {
   return (await optimizedAtAll(model)).graph.nodes.some((node) => node.domain === NCHWC_DOMAIN);
