@@ -243,7 +243,7 @@ export interface KernelShare {
 
 /**
  * - measured: the node ran as its own kernel(s);
- * - fused: it shares kernels with other original nodes (time split by MACs);
+ * - fused: it shares kernels with other original nodes (time split by their work: profiler.ts gives MACs or elements written);
  * - folded: no kernel computes it any more (constant-folded or eliminated at load).
  */
 export type NodeAttributionStatus = 'measured' | 'fused' | 'folded';
@@ -277,14 +277,14 @@ export function identityAttribution(original: GraphTopology): KernelAttribution 
  * or `<original value>_nchwc` (CPU NCHWc); such a node's outputs stand for the original
  * node's outputs. Optimised nodes joined by values with no original counterpart form one
  * region; a region replaces the original nodes between the original values it reads and
- * those it produces, and its time is split among them in proportion to their MACs (an
- * equal split when any is unknown or all are zero). Original nodes in no region are
- * folded.
+ * those it produces, and its time is split among them in proportion to their `work` (the
+ * profiler gives each node's MACs, or the elements it writes where that is more; an equal
+ * split when any is unknown or all are zero). Original nodes in no region are folded.
  */
 export function attributeOptimizedGraph(
   original: GraphTopology,
   optimized: GraphTopology,
-  macs: readonly (number | null)[]
+  work: readonly (number | null)[]
 ): KernelAttribution {
   const producer = new Map<string, number>();
   original.nodes.forEach((node, index) => node.outputs.forEach((value) => value !== '' && producer.set(value, index)));
@@ -333,7 +333,7 @@ export function attributeOptimizedGraph(
       const fallback = read.map((v) => producer.get(v)).filter((n): n is number => n !== undefined);
       replaced.push(...new Set(fallback));
     }
-    const weights = splitWeights(replaced, macs);
+    const weights = splitWeights(replaced, work);
     for (const i of members) {
       const node = optimized.nodes[i];
       shares.set(node.name, replaced.map((n, k) => ({ node: n, share: weights[k] })));
@@ -386,8 +386,8 @@ function nodesBetween(targets: readonly string[], boundary: Set<string>, produce
   return [...found].sort((a, b) => a - b);
 }
 
-function splitWeights(nodes: readonly number[], macs: readonly (number | null)[]): number[] {
-  const known = nodes.map((n) => macs[n]);
+function splitWeights(nodes: readonly number[], work: readonly (number | null)[]): number[] {
+  const known = nodes.map((n) => work[n]);
   const total = known.reduce<number>((sum, m) => sum + (m ?? 0), 0);
   if (known.some((m) => m === null || m === undefined) || total <= 0) return nodes.map(() => 1 / nodes.length);
   return known.map((m) => (m as number) / total);

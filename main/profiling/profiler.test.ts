@@ -1,13 +1,14 @@
 // The per-layer profiler (profiler.ts) on real onnxruntime runs of zoo models: CPU for a
 // chain, a DAG and a transformer (the executor's level, the threads and the whole runs'
 // spread recorded; layers that add up to the typical run); interleaving blocks and layer
-// scaling; every optimisation on a DAG; WebGPU through SwiftShader where it is installed;
+// scaling; every optimisation on a DAG; a Split onnxruntime makes of Slices attributed to them; WebGPU through SwiftShader where it is installed;
 // unavailable providers, cancellation, and profile files.
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readOnnxModel } from '../../app/onnx/reader.js';
+import { splitGraph } from '../../app/prediction/test-shape-graphs.js';
 import { buildZooModel } from '../../app/zoo/index.js';
 import { analyzeLoadedModel, analyzeModelFile, type AnalyzedModel } from '../model/analyze-file.js';
 import { listRealModels, type RealModel } from '../model/real-models.js';
@@ -202,6 +203,23 @@ describe('profiling with every graph optimisation', () => {
       const attributed = details.nodeMsPerRun.reduce((sum, times) => sum + times[run], 0);
       expect(attributed).toBeCloseTo(total, 6);
     });
+  });
+});
+
+describe('attributing a Split onnxruntime made of Slices', () => {
+  it("gives the Split's time to the Slices it replaced, not to the shape arithmetic folded beside them", async () => {
+    const file = path.join(folder, 'split.onnx');
+    writeFileSync(file, splitGraph([1, 64, 384], 2, [], true));
+    const analyzed = await analyzeModelFile(file);
+    const details = await profileModelDetailed(analyzed, { ep: 'cpu', runs: 20, warmup: 2, optimization: 'all' });
+    const layers = details.profile.layers;
+    const slices = layers.filter((l) => l.op === 'Slice');
+    const arithmetic = layers.filter((l) => ['Shape', 'Gather', 'Div', 'Mul'].includes(l.op));
+    expect(slices.map((l) => l.attribution)).toEqual(['fused', 'fused']);
+    const slicesMs = slices.reduce((sum, l) => sum + l.medianMs, 0);
+    expect(slicesMs).toBeGreaterThan(0);
+    expect(arithmetic).toHaveLength(4);
+    expect(arithmetic.reduce((sum, l) => sum + l.medianMs, 0)).toBeLessThan(0.01 * slicesMs);
   });
 });
 
