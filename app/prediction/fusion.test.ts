@@ -11,7 +11,8 @@ import { syntheticDevice } from './test-devices.js';
 import { FUSION_PATTERNS, fusedPatternIds, kernelGroups, PROBE_READER, probeModel, siblingSplits, type FusionRules } from './fusion.js';
 import { optimisedAway, shapesAtOptimisation, staticShapesAtOptimisation } from './eliminated.js';
 import { splitGraph, type SplitPart } from './test-shape-graphs.js';
-import { kernelShares, predictProfile } from './predict.js';
+import { predictProfile } from './predict.js';
+import { nodeWork, workShares } from '../profiling/trace.js';
 
 function rulesFusing(ids: string[]): FusionRules {
   const rule = (id: string, fused: boolean) => ({ id, description: id, ops: [], fused, kernels: [], folded: [] });
@@ -63,9 +64,15 @@ describe('kernelGroups', () => {
 
 describe('predicting kernels', () => {
   it('splits by MACs, equally when any is unknown or all are zero', () => {
-    expect(kernelShares([3, 1])).toEqual([0.75, 0.25]);
-    expect(kernelShares([3, null])).toEqual([0.5, 0.5]);
-    expect(kernelShares([0, 0, 0])).toEqual([1 / 3, 1 / 3, 1 / 3]);
+    expect(workShares([3, 1])).toEqual([0.75, 0.25]);
+    expect(workShares([3, null])).toEqual([0.5, 0.5]);
+    expect(workShares([0, 0, 0])).toEqual([1 / 3, 1 / 3, 1 / 3]);
+    // A node's work: its MACs, or the elements it writes where that is more; unknown with either.
+    expect(nodeWork(1000, [[2, 3]])).toBe(1000);
+    expect(nodeWork(0, [[2, 3], [4]])).toBe(10);
+    expect(nodeWork(1, [[1]])).toBe(1);
+    expect(nodeWork(null, [[2]])).toBeNull();
+    expect(nodeWork(5, [['s', 2]])).toBeNull();
   });
 
   it('costs a fused conv kernel as its conv alone at all (its BatchNorm folded away, its Relu applied as the kernel stores), and every layer alone at disabled', () => {

@@ -5,9 +5,9 @@
 //
 // FUSION_PATTERNS is the catalogue of candidate patterns, each described twice: as a
 // small graph shape this module matches in any model (`nodes`: op types, and which
-// earlier pattern nodes feed each one), and as a tiny model that
-// main/profiling/fusion-probe.ts builds and runs on onnxruntime at each level to see
-// whether the runtime really fuses it, and into which kernel. What the probe finds is a
+// earlier pattern nodes feed each one; or, for `siblings`, nodes that all read one value),
+// and as a tiny model that main/profiling/fusion-probe.ts builds and runs on onnxruntime at
+// each level to see whether the runtime really fuses it, and into which kernel. What the probe finds is a
 // FusionRules document (resources/fusion-rules.json, with the onnxruntime version it was
 // found on); `kernelGroups` applies only the patterns those rules say are fused.
 //
@@ -15,9 +15,9 @@
 // the group's node with the most MACs — Conv+BatchNorm+Relu runs as one convolution whose
 // epilogue does the rest, Transpose+MatMul as one MatMul reading K transposed), or as one
 // op of the given type over the group's output (a LayerNorm built from ReduceMean, Sub,
-// Pow, … runs as one LayerNormalization kernel). predict.ts then
-// splits the kernel's time among the layers it replaced in proportion to their MACs, the
-// way the profiler attributes a measured fused kernel (app/profiling/trace.ts).
+// Pow, … runs as one LayerNormalization kernel; sibling Slices as one Split over their
+// bytes). predict.ts then splits the kernel's time among the layers it replaced in
+// proportion to their work, as the profiler does (app/profiling/trace.ts nodeWork).
 import type { LayerAnalysis, ModelAnalysis } from '../analysis/types.js';
 import { GraphBuilder } from '../onnx/builder.js';
 import { defaultOpset, type Dim, type OnnxModel, type OnnxNode } from '../onnx/model.js';
@@ -332,13 +332,6 @@ export interface KernelGroup {
 }
 
 /**
- * The kernels `analysis`'s layers run as, given the patterns `fusedIds` names (the rules'
- * fused patterns at the level predicted): every layer belongs to exactly one group. A
- * pattern matches where its nodes' outputs are read only inside the pattern (but the
- * last); the longest pattern wins where several start at one layer; a layer already in a
- * group starts no other.
- */
-/**
  * Whether onnxruntime turns the MatMul `matmul` and the Add `add` reading it into a Gemm: B
  * a matrix, and A a matrix (the Add's other input anything), or of higher rank with its whole
  * shape known when the graph is optimised and a bias of rank 1 added (then flattened by
@@ -368,6 +361,14 @@ export function analysedValues(analysis: ModelAnalysis): ValuesAtOptimisation {
   return { shape: (name) => analysis.tensors.get(name)?.shape ?? null, constant: (name) => analysis.weights.values.has(name) };
 }
 
+/**
+ * The kernels `analysis`'s layers run as, given the patterns `fusedIds` names (the rules'
+ * fused patterns at the level predicted) and what onnxruntime knows of the values when it
+ * optimises (`values`): every layer belongs to exactly one group. Sibling Slices merged
+ * into a Split are found first (siblingSplits); then a chain pattern matches where its
+ * nodes' outputs are read only inside the pattern (but the last); the longest pattern wins
+ * where several start at one layer; a layer already in a group starts no other.
+ */
 export function kernelGroups(analysis: ModelAnalysis, model: OnnxModel, fusedIds: ReadonlySet<string>, values: ValuesAtOptimisation = analysedValues(analysis)): KernelGroup[] {
   const graph = model.graph;
   const staticShape = (name: string): boolean => isStatic(values.shape(name));

@@ -14,9 +14,9 @@
 // the layers are first grouped into the kernels onnxruntime runs (fusion.ts kernelGroups,
 // from the fusion rules found on the runtime): a Conv with its BatchNorm and activation is
 // one convolution, a decomposed LayerNorm one LayerNormalization; each kernel is predicted
-// once and its time split among the layers it replaced in proportion to their MACs (an
-// equal split when any is unknown or all are zero), as the profiler attributes a measured
-// fused kernel.
+// once and its time split among the layers it replaced in proportion to their work (MACs,
+// or elements written where that is more; an equal split when any is unknown or all are
+// zero), as the profiler attributes a measured fused kernel.
 import { readersOf } from '../analysis/analyze.js';
 import type { LayerAnalysis, ModelAnalysis } from '../analysis/types.js';
 import type { OnnxModel } from '../onnx/model.js';
@@ -26,7 +26,7 @@ import { blockedLayout, reorderMs } from './nchwc-layout.js';
 import { dataMovementFeatures, fcWeightBytes, isViewOp, kernelFeatures, LAST_LEVEL_CACHE_BYTES, runsBlocked, stepFeatures, type LayerFeatures } from './features.js';
 import { localCorrection } from './local-correction.js';
 import { predictWithFits } from './regression.js';
-import { median } from '../profiling/trace.js';
+import { median, nodeWork, workShares } from '../profiling/trace.js';
 import { staticElementCount } from '../analysis/shape-math.js';
 import { predictionErrors } from './errors.js';
 import { contextFactorOf } from './context.js';
@@ -233,12 +233,6 @@ function fusedPassOps(opType: string, layerType: string | undefined): ReadonlySe
   return opType === 'MatMul' && layerType === 'fcBatched' ? FUSED_MATMUL_PASSES : undefined;
 }
 
-/** Shares of a kernel's time among its layers: by MACs, equal when any is unknown or all are zero. */
-export function kernelShares(macs: readonly (number | null)[]): number[] {
-  const total = macs.reduce<number>((sum, m) => sum + (m ?? 0), 0);
-  if (macs.some((m) => m === null) || total <= 0) return macs.map(() => 1 / macs.length);
-  return macs.map((m) => (m ?? 0) / total);
-}
 
 /**
  * Every layer of `analysis` (made from `model`) predicted on the device `deviceProfile`
@@ -336,7 +330,8 @@ export function predictProfile(analysis: ModelAnalysis, model: OnnxModel, device
     const hardSwish = group.layers.some((i) => analysis.layers[i].opType === 'HardSigmoid');
     const passes = passOps ? group.layers.filter((i) => i !== anchor && passOps.has(analysis.layers[i].opType) && !(hardSwish && analysis.layers[i].opType === 'Mul')) : [];
     const kernelMs = asOp ?? own[anchor].ms + passes.reduce((sum, i) => sum + own[i].ms, 0);
-    const shares = kernelShares(group.layers.map((i) => analysis.layers[i].nodeMacs));
+    // Shared as the profiler shares a measured fused kernel (app/profiling/trace.ts nodeWork).
+    const shares = workShares(group.layers.map((i) => nodeWork(analysis.layers[i].nodeMacs, analysis.layers[i].outputs.map((o) => o.shape))));
     group.layers.forEach((i, k) => {
       timed[i] = { ms: kernelMs * shares[k], method: asOp !== null ? 'regression' : own[anchor].method, kernel: group.rule };
     });

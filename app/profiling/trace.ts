@@ -387,10 +387,29 @@ function nodesBetween(targets: readonly string[], boundary: Set<string>, produce
 }
 
 function splitWeights(nodes: readonly number[], work: readonly (number | null)[]): number[] {
-  const known = nodes.map((n) => work[n]);
-  const total = known.reduce<number>((sum, m) => sum + (m ?? 0), 0);
-  if (known.some((m) => m === null || m === undefined) || total <= 0) return nodes.map(() => 1 / nodes.length);
-  return known.map((m) => (m as number) / total);
+  return workShares(nodes.map((n) => work[n] ?? null));
+}
+
+/** Shares of a kernel's time among what it replaced, in proportion to their `work`: equal when any is unknown or all are zero. */
+export function workShares(work: readonly (number | null)[]): number[] {
+  const total = work.reduce<number>((sum, w) => sum + (w ?? 0), 0);
+  if (work.some((w) => w === null) || total <= 0) return work.map(() => 1 / work.length);
+  return work.map((w) => (w ?? 0) / total);
+}
+
+/**
+ * A node's work, by which a fused kernel's time is shared among the nodes it replaced (as
+ * profiles measure it and predictions cost it): its MACs, or the elements it writes where
+ * that is more — a Split onnxruntime made of Slices goes to the Slices, not to the scalar
+ * shape arithmetic it folded beside them (MACs 1 against 0). Null when either is unknown.
+ */
+export function nodeWork(macs: number | null, outputShapes: readonly (readonly (number | string | null)[] | null)[]): number | null {
+  let written = 0;
+  for (const shape of outputShapes) {
+    if (!shape || !shape.every((d): d is number => typeof d === 'number')) return null;
+    written += shape.reduce((product, d) => product * d, 1);
+  }
+  return macs === null ? null : Math.max(macs, written);
 }
 
 /**

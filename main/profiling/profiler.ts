@@ -41,12 +41,12 @@ import { encodeModel, rawTensorProto } from '../../app/onnx/writer.js';
 import { profilerOverheadFrom, type ProfilerOverhead } from '../../app/profiling/overhead.js';
 import { UNSTABLE_SPREAD } from '../../app/profiling/stability.js';
 import type { OnnxModel } from '../../app/onnx/model.js';
-import { staticElementCount } from '../../app/analysis/shape-math.js';
 import {
   attributeOptimizedGraph,
   attributionByLayer,
   attributeRuns,
   identityAttribution,
+  nodeWork,
   parseTrace,
   splitRuns,
   traceMedian,
@@ -656,18 +656,7 @@ export async function profileModelDetailed(analyzed: AnalyzedModel, options: Pro
     const original = topology(model, names);
     const { layers: analysedLayers } = analyzed.analysis;
     const { layerOfNode, nodeOfLayer } = layerMapping(analyzed);
-    // A fused kernel's time goes to the nodes it replaced by their work: MACs, or the elements
-    // they write where that is more — so a Split's time goes to the Slices it replaced, not to
-    // the few integers of shape arithmetic onnxruntime folded beside them.
-    const work = layerOfNode.map((layer, node) => {
-      if (nodeOfLayer[layer] !== node) return 0;
-      const { macs, outputs } = analysedLayers[layer];
-      const written = outputs.reduce<number | null>((sum, output) => {
-        const count = staticElementCount(output.shape);
-        return sum === null || count === null ? null : sum + count;
-      }, 0);
-      return macs === null || written === null ? macs : Math.max(macs, written);
-    });
+    const work = layerOfNode.map((layer, node) => (nodeOfLayer[layer] === node ? nodeWork(analysedLayers[layer].macs, analysedLayers[layer].outputs.map((o) => o.shape)) : 0));
     const attribution = usesOptimizedGraph
       ? attributeOptimizedGraph(original, topology(readOnnxModel(readFileSync(optimizedPath))), work)
       : identityAttribution(original);
