@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { DeviceProfile } from '../../app/profiling/types.js';
 import { LAYER_TYPES } from '../../app/prediction/features.js';
 import { median } from '../../app/profiling/trace.js';
-import { ADAPTIVE_TYPES, adaptiveConfig, characterizeDevice, kernelLevelGrid, layerReplicas, CharacterizeCancelledError, DeviceProfileError, readDeviceProfile, retimeSamples, sweepGrid, worstLayerType, type CharacterizeProgress } from './characterize.js';
+import { ADAPTIVE_TYPES, adaptiveConfig, adaptiveConfigFor, characterizeDevice, kernelLevelGrid, layerReplicas, CharacterizeCancelledError, DeviceProfileError, readDeviceProfile, retimeSamples, sweepGrid, worstLayerType, type CharacterizeProgress } from './characterize.js';
 import { CONTEXT_TYPES, MAX_CONTEXT_FACTOR } from '../../app/prediction/context.js';
 
 const folder = mkdtempSync(path.join(os.tmpdir(), 'characterize-test-'));
@@ -198,11 +198,22 @@ describe('adaptive sampling', () => {
     expect(adaptiveConfig('conv', 5)?.key).toBe(adaptiveConfig('conv', 5)?.key);
   });
 
-  it('picks the type with the highest error, discounted by the adaptive samples it already has', () => {
-    const error = (layerType: string, medianError: number, adaptiveSamples = 0) => ({ layerType, samples: 40, adaptiveSamples, medianError, meanError: medianError });
-    expect(worstLayerType([error('conv', 0.1), error('softmax', 0.3)])).toBe('softmax');
-    expect(worstLayerType([error('conv', 0.25), error('softmax', 0.3, 60)])).toBe('conv');
-    expect(worstLayerType([error('qconv', 0.9)])).toBeNull();
+  it('picks the type with the highest error, discounted by the adaptive samples it already has, kernels at all among them', () => {
+    const error = (layerType: string, medianError: number, adaptiveSamples = 0, level?: 'all') => ({ layerType, ...(level ? { level } : {}), samples: 40, adaptiveSamples, medianError, meanError: medianError });
+    expect(worstLayerType([error('conv', 0.1), error('softmax', 0.3)])).toEqual({ layerType: 'softmax' });
+    expect(worstLayerType([error('conv', 0.25), error('softmax', 0.3, 60)])).toEqual({ layerType: 'conv' });
+    expect(worstLayerType([error('conv', 0.1), error('groupedConv', 0.29, 0, 'all')])).toEqual({ layerType: 'groupedConv', level: 'all' });
+    expect(worstLayerType([error('qfc', 0.36), error('groupedConv', 0.29, 0, 'all')])).toEqual({ layerType: 'qfc' });
+    // Integer convs are not sampled adaptively, nor types the sweep does not time at 'all'.
+    expect(worstLayerType([error('qconv', 0.9), error('softmax', 0.9, 0, 'all')])).toBeNull();
+  });
+
+  it("keys a kernel-level draw apart from the same draw at 'disabled'", () => {
+    const plain = adaptiveConfigFor({ layerType: 'groupedConv' }, 3);
+    const atAll = adaptiveConfigFor({ layerType: 'groupedConv', level: 'all' }, 3);
+    expect(plain?.key).toBe(adaptiveConfig('groupedConv', 3)?.key);
+    expect(atAll?.key).toBe(plain?.key.replace(/^adaptive /, 'adaptive @all '));
+    expect(atAll?.layerType).toBe('groupedConv');
   });
 
   it('adds configurations where the cross-validated error is highest, reports them per type, and resumes the sequence', async () => {
@@ -221,6 +232,21 @@ describe('adaptive sampling', () => {
     const keys = again.samples.map((s) => s.config);
     expect(new Set(keys).size).toBe(keys.length);
     expect(again.samples.filter((s) => s.config.startsWith('adaptive ')).length).toBeGreaterThan(adaptive.length);
+  }, 60_000);
+
+  it("samples the kernels at all where their error is the highest, timed at all and counted there", async () => {
+    const grid = sweepGrid().filter((c) => c.layerType === 'activation').slice(0, 10);
+    const profile = await characterizeDevice({ ep: 'cpu', budgetS: 20, outFile: path.join(folder, 'adaptive-all.json'), grid, adaptive: true, kernelLevel: true, contextCalibration: false });
+    const adaptive = profile.samples.filter((s) => s.config.startsWith('adaptive '));
+    const atAll = adaptive.filter((s) => s.config.startsWith('adaptive @all '));
+    expect(atAll.every((s) => s.level === 'all')).toBe(true);
+    expect(adaptive.filter((s) => !s.config.startsWith('adaptive @all ')).every((s) => s.level === undefined)).toBe(true);
+    for (const level of [undefined, 'all'] as const) {
+      const reported = profile.typeErrors?.find((e) => e.layerType === 'activation' && e.level === level);
+      expect([level, reported?.adaptiveSamples]).toEqual([level, adaptive.filter((s) => s.level === level).length]);
+    }
+    // The activations timed at 'all' (fused GELU and SiLU kernels among plain ones) have the higher error here.
+    expect(atAll.length).toBeGreaterThan(0);
   }, 60_000);
 });
 

@@ -34,7 +34,8 @@
 // median (see PASSES): other processes' load comes in bursts and only slows runs down.
 // Two phases take shares of the budget after the grid's first pass (issue 19): the NCHWc
 // kernels of conv-like types timed at 'all' (kernelLevelGrid), and adaptive sampling —
-// more configurations where a type's cross-validated error is highest (adaptiveConfig).
+// more configurations where a type's cross-validated error is highest, at 'disabled' or,
+// for the kernel-level types, at 'all' (worstLayerType, adaptiveConfigFor).
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -764,8 +765,18 @@ const logUniform = (random: () => number, low: number, high: number, step = 1): 
   return Math.max(step, Math.round(value / step) * step);
 };
 
-/** The types the adaptive phase may add configurations to: the float types models are made of. */
-export const ADAPTIVE_TYPES: readonly LayerType[] = ['conv', 'groupedConv', 'depthwiseConv', 'fc', 'fcBatched', 'matmul', 'pooling', 'activation', 'normalization', 'softmax', 'elementwise', 'dataMovement', 'recurrent'];
+/** The types the adaptive phase may add configurations to: the float types models are made of, and the integer FC (the worst-fitted integer type). */
+export const ADAPTIVE_TYPES: readonly LayerType[] = ['conv', 'groupedConv', 'depthwiseConv', 'fc', 'fcBatched', 'matmul', 'pooling', 'activation', 'normalization', 'softmax', 'elementwise', 'dataMovement', 'recurrent', 'qfc'];
+
+/**
+ * What the adaptive phase samples: a layer type, timed as the sweep times it ('disabled'),
+ * or one of the kernel-level types (KERNEL_LEVEL_TYPES) timed at 'all', whose fits
+ * predictions at 'all' use and whose errors are reported apart.
+ */
+export interface AdaptiveStratum {
+  layerType: LayerType;
+  level?: 'all';
+}
 
 /** The `index`-th adaptive configuration of `layerType` (deterministic); null when a draw is out of bounds (the next index is drawn). */
 export function adaptiveConfig(layerType: LayerType, index: number): SweepConfig | null {
@@ -825,6 +836,9 @@ export function adaptiveConfig(layerType: LayerType, index: number): SweepConfig
     case 'recurrent':
       config = recurrentConfig(pick(random, ['GRU', 'LSTM'] as const), logUniform(random, 1, 300), logUniform(random, 16, 512, 8), logUniform(random, 16, 768, 8));
       break;
+    case 'qfc':
+      config = qfcConfig(pick(random, ['QLinearMatMul', 'MatMulInteger'] as const), logUniform(random, 16, 4096), logUniform(random, 10, 4096));
+      break;
     default:
       return null;
   }
@@ -833,18 +847,27 @@ export function adaptiveConfig(layerType: LayerType, index: number): SweepConfig
 }
 
 /**
- * The type the adaptive phase samples next: the highest cross-validated median error,
- * discounted by the adaptive samples it already has (so one type whose error is noise
- * cannot take the whole phase). Null when no type has an error yet.
+ * The stratum the adaptive phase samples next: the highest cross-validated median error,
+ * discounted by the adaptive samples it already has (so one whose error is noise cannot
+ * take the whole phase), over the adaptive types at 'disabled' and the kernel-level types
+ * at 'all'. Null when none has an error yet.
  */
-export function worstLayerType(errors: readonly LayerTypeError[]): LayerType | null {
-  let best: { type: LayerType; score: number } | null = null;
+export function worstLayerType(errors: readonly LayerTypeError[]): AdaptiveStratum | null {
+  let best: { stratum: AdaptiveStratum; score: number } | null = null;
   for (const error of errors) {
-    if (!(ADAPTIVE_TYPES as readonly string[]).includes(error.layerType) || error.level !== undefined) continue;
+    const sampled = error.level === undefined ? (ADAPTIVE_TYPES as readonly string[]).includes(error.layerType) : error.level === 'all' && error.layerType in KERNEL_LEVEL_TYPES;
+    if (!sampled) continue;
     const score = effectiveMedianError(error) / (1 + error.adaptiveSamples / 12);
-    if (!best || score > best.score) best = { type: error.layerType as LayerType, score };
+    if (!best || score > best.score) best = { stratum: { layerType: error.layerType as LayerType, ...(error.level === 'all' ? { level: 'all' as const } : {}) }, score };
   }
-  return best?.type ?? null;
+  return best?.stratum ?? null;
+}
+
+/** An adaptive configuration as the stratum times it: at 'all', keyed apart (`adaptive @all <type> #<n> …`). */
+export function adaptiveConfigFor(stratum: AdaptiveStratum, index: number): SweepConfig | null {
+  const config = adaptiveConfig(stratum.layerType, index);
+  if (!config || stratum.level !== 'all') return config;
+  return { ...config, key: `${ADAPTIVE_KEY_PREFIX}${KERNEL_LEVEL_KEY_PREFIX}${config.key.slice(ADAPTIVE_KEY_PREFIX.length)}` };
 }
 
 /** The i-th term of the base-2 van der Corput sequence: i's bits reversed after the binary point. */
@@ -1560,15 +1583,15 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
     while (!options.signal?.aborted && elapsedS() < until && failures < 20) {
       rates = deviceHardware(save());
       if (!everyTypeFitted()) return;
-      const type = worstLayerType(latestErrors);
-      if (!type) return;
-      let next = samples.filter((s) => s.layerType === type && s.config.startsWith(ADAPTIVE_KEY_PREFIX)).length;
+      const stratum = worstLayerType(latestErrors);
+      if (!stratum) return;
+      let next = samples.filter((s) => s.layerType === stratum.layerType && s.level === stratum.level && s.config.startsWith(ADAPTIVE_KEY_PREFIX)).length;
       for (let drawn = 0; drawn < ADAPTIVE_BATCH && elapsedS() < until && !options.signal?.aborted; next++) {
-        const config = adaptiveConfig(type, next);
+        const config = adaptiveConfigFor(stratum, next);
         if (!config || sampleByKey.has(config.key)) continue;
         drawn++;
         if (elapsedS() + estimateSeconds(config, rates) > until) continue;
-        if (!(await measure(config, PASSES))) failures++;
+        if (!(await measure(config, PASSES, stratum.level ?? CHARACTERIZATION_OPTIMIZATION))) failures++;
       }
     }
   };
