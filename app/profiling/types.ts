@@ -218,6 +218,12 @@ export interface NchwcLayout {
   reorder?: ReorderFit;
 }
 
+/** One cold-weight probe layer timed alone: its sweep key and its time, ms. */
+export interface HotWeightProbe {
+  config: string;
+  ms: number;
+}
+
 export interface DeviceProfile {
   schemaVersion: 1;
   kind: 'device-profile';
@@ -278,6 +284,12 @@ export interface DeviceProfile {
    * profiles.
    */
   coldWeightMsPerByte?: number;
+  /**
+   * The cold-weight probes' FC layers as timed alone (their weights kept in the core's
+   * cache), by sweep key: a bench times them again to tell how much hot weights have slowed
+   * since (main/profiling/characterize.ts retimeHotWeights). Absent in older profiles.
+   */
+  hotWeightProbes?: HotWeightProbe[];
   /**
    * What one kernel of shape arithmetic (Shape, Gather, Concat, … on a few integers) costs
    * inside a network, ms: a generated chain of them run whole against the same network

@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { DeviceProfile } from '../../app/profiling/types.js';
 import { LAYER_TYPES } from '../../app/prediction/features.js';
 import { median } from '../../app/profiling/trace.js';
-import { ADAPTIVE_TYPES, adaptiveConfig, adaptiveConfigFor, characterizeDevice, kernelLevelGrid, layerReplicas, CharacterizeCancelledError, DeviceProfileError, readDeviceProfile, retimeSamples, sweepGrid, worstLayerType, type CharacterizeProgress } from './characterize.js';
+import { ADAPTIVE_TYPES, adaptiveConfig, adaptiveConfigFor, characterizeDevice, retimeHotWeights, kernelLevelGrid, layerReplicas, CharacterizeCancelledError, DeviceProfileError, readDeviceProfile, retimeSamples, sweepGrid, worstLayerType, type CharacterizeProgress } from './characterize.js';
 import { CONTEXT_TYPES, MAX_CONTEXT_FACTOR } from '../../app/prediction/context.js';
 
 const folder = mkdtempSync(path.join(os.tmpdir(), 'characterize-test-'));
@@ -61,6 +61,9 @@ describe('characterizeDevice', () => {
     if (process.arch === 'x64') expect(first.nchwcLayout?.blockSize).toBeGreaterThanOrEqual(8);
     expect(first.coldWeightMsPerByte).toBeGreaterThanOrEqual(0);
     expect(first.coldWeightMsPerByte).toBeLessThan(1e-6);
+    // The probes' times alone are kept, for a bench to time them again.
+    expect(first.hotWeightProbes?.map((p) => p.config)).toEqual(['fc Gemm in=256 out=256', 'fc Gemm in=512 out=512', 'fc Gemm in=300 out=1000', 'fc Gemm in=768 out=768']);
+    expect(first.hotWeightProbes?.every((p) => p.ms > 0 && p.ms < 1)).toBe(true);
     // A kernel of shape arithmetic inside a network: more than nothing, far less than a layer of the sweep.
     expect(first.shapeArithmeticMsPerKernel).toBeGreaterThan(0);
     expect(first.shapeArithmeticMsPerKernel).toBeLessThan(0.01);
@@ -101,6 +104,7 @@ describe('characterizeDevice', () => {
     expect(resumed.profilerOverheadMsPerKernel).toBe(first.profilerOverheadMsPerKernel);
     expect(resumed.nchwcLayout).toEqual(first.nchwcLayout);
     expect(resumed.coldWeightMsPerByte).toBe(first.coldWeightMsPerByte);
+    expect(resumed.hotWeightProbes).toEqual(first.hotWeightProbes);
     expect(resumed.shapeArithmeticMsPerKernel).toBe(first.shapeArithmeticMsPerKernel);
     // The default grid ends by profiling the generated networks: a factor of at least 1 per type they give enough of.
     expect(resumed.contextFactors).toBeDefined();
@@ -126,6 +130,21 @@ describe('characterizeDevice', () => {
     }
     const fake = { ...first, samples: first.samples.map((s) => ({ ...s, config: `no such key ${s.config}` })) };
     expect(await retimeSamples(fake)).toEqual([]);
+  }, 30_000);
+
+  it('times the cold-weight probes alone again, as characterised, and refuses a profile whose probes are malformed', async () => {
+    const retimed = await retimeHotWeights(first);
+    expect(retimed.map((r) => r.config)).toEqual(first.hotWeightProbes?.map((p) => p.config));
+    for (const r of retimed) {
+      expect(r.characterisedMs).toBe(first.hotWeightProbes?.find((p) => p.config === r.config)?.ms);
+      // The same layer, timed the same way minutes later: within a few times of itself even on a loaded machine.
+      expect(r.nowMs / r.characterisedMs).toBeGreaterThan(0.25);
+      expect(r.nowMs / r.characterisedMs).toBeLessThan(4);
+    }
+    expect(await retimeHotWeights({ ...first, hotWeightProbes: undefined })).toEqual([]);
+    const file = path.join(folder, 'bad-probes.json');
+    writeFileSync(file, JSON.stringify({ ...first, hotWeightProbes: [{ config: 'fc Gemm in=256 out=256', ms: -1 }] }));
+    await expect(readDeviceProfile(file)).rejects.toThrow(/"hotWeightProbes" must be a list/);
   }, 30_000);
 
   it('saves what it has and throws when cancelled', async () => {

@@ -52,7 +52,7 @@ import { deviceHardware, MIN_REPLICATED_WEIGHT_BYTES } from '../../app/predictio
 import { ADAPTIVE_KEY_PREFIX, fitDeviceModels, layerTypeErrors } from '../../app/prediction/regression.js';
 import { effectiveMedianError, withCorrectedErrors } from '../../app/prediction/local-correction.js';
 import { correctedKernelMs, median, parseTrace, splitRuns, traceMedian } from '../../app/profiling/trace.js';
-import { EXECUTION_PROVIDERS, type DeviceInfo, type DeviceProfile, type ExecutionProviderName, type GraphOptimization, type LayerSample, type LayerTypeError, type NchwcLayout, type ReorderFit, type ReorderSample } from '../../app/profiling/types.js';
+import { EXECUTION_PROVIDERS, type DeviceInfo, type DeviceProfile, type ExecutionProviderName, type GraphOptimization, type HotWeightProbe, type LayerSample, type LayerTypeError, type NchwcLayout, type ReorderFit, type ReorderSample } from '../../app/profiling/types.js';
 import { writeFileAtomic } from '../files/atomic-write.js';
 import { coreCacheBytes as readCoreCacheBytes, deviceInfo } from './device-info.js';
 import { intraOpThreads, sessionOptionsFor } from './providers.js';
@@ -1114,8 +1114,8 @@ let traceCounter = 0;
  * second sweep in the same process (the studio's, or a test's) reuses them. A calibration
  * that was cancelled (null) is not kept.
  */
-const calibrations = new Map<string, Promise<number | null>>();
-async function onceThisProcess<T extends number | null>(key: string, calibrate: () => Promise<T>): Promise<T> {
+const calibrations = new Map<string, Promise<unknown>>();
+async function onceThisProcess<T>(key: string, calibrate: () => Promise<T>): Promise<T> {
   const known = calibrations.get(key);
   if (known) {
     const value = await known;
@@ -1134,24 +1134,64 @@ async function onceThisProcess<T extends number | null>(key: string, calibrate: 
 /** FC layers of 0.25–2.3 MiB of weights, timed alone and as copies to find what cold weights cost. */
 const COLD_WEIGHT_PROBES = [[256, 256], [512, 512], [300, 1000], [768, 768]] as const;
 
+/** One cold-weight probe timed alone, its weights kept in the core's cache (`seed` as the sweep's). */
+async function timeHotProbe(config: SweepConfig, sessionOptions: ort.InferenceSession.SessionOptions, traceFolder: string, signal: AbortSignal | undefined, kernelOverheadMs: number, seed: number): Promise<number | null> {
+  const alone = buildConfig(config, seed, CHARACTERIZATION_OPTIMIZATION, 1);
+  return (await timeKernel(alone.bytes, alone.feeds, sessionOptions, traceFolder, signal, kernelOverheadMs, CHARACTERIZATION_OPTIMIZATION, 1))?.ms ?? null;
+}
+
 /**
  * What a layer's weights cost when they come from beyond the core's cache, ms per weight
  * byte (DeviceProfile.coldWeightMsPerByte): each probe FC layer timed alone, its weights
  * left in the core's cache by the previous run, and as copies (layerReplicas); the median
- * of (copies − alone) / weight bytes, at least 0. Null when cancelled.
+ * of (copies − alone) / weight bytes, at least 0. The probes' times alone are kept too
+ * (DeviceProfile.hotWeightProbes). Null when cancelled.
  */
-async function calibrateColdWeights(sessionOptions: ort.InferenceSession.SessionOptions, traceFolder: string, signal: AbortSignal | undefined, kernelOverheadMs: number, seed: number): Promise<number | null> {
+async function calibrateColdWeights(
+  sessionOptions: ort.InferenceSession.SessionOptions,
+  traceFolder: string,
+  signal: AbortSignal | undefined,
+  kernelOverheadMs: number,
+  seed: number
+): Promise<{ msPerByte: number; hotProbes: HotWeightProbe[] } | null> {
   const rates: number[] = [];
+  const hotProbes: HotWeightProbe[] = [];
   for (const [inNeurons, outNeurons] of COLD_WEIGHT_PROBES) {
     const config = fcConfig(1, inNeurons, outNeurons);
-    const alone = buildConfig(config, seed, CHARACTERIZATION_OPTIMIZATION, 1);
     const copies = buildConfig(config, seed, CHARACTERIZATION_OPTIMIZATION);
-    const hot = await timeKernel(alone.bytes, alone.feeds, sessionOptions, traceFolder, signal, kernelOverheadMs, CHARACTERIZATION_OPTIMIZATION, 1);
+    const hot = await timeHotProbe(config, sessionOptions, traceFolder, signal, kernelOverheadMs, seed);
     const cold = await timeKernel(copies.bytes, copies.feeds, sessionOptions, traceFolder, signal, kernelOverheadMs, CHARACTERIZATION_OPTIMIZATION, copies.replicas);
-    if (!hot || !cold) return null;
-    rates.push((cold.ms - hot.ms) / config.weightBytes);
+    if (hot === null || !cold) return null;
+    rates.push((cold.ms - hot) / config.weightBytes);
+    hotProbes.push({ config: config.key, ms: hot });
   }
-  return Math.max(0, median(rates));
+  return { msPerByte: Math.max(0, median(rates)), hotProbes };
+}
+
+/**
+ * The cold-weight probes of `device` (hotWeightProbes) timed alone again now, as the
+ * characterisation timed them. On a machine whose cores' caches other tenants share, a
+ * model whose weights fit that cache (LeNet, the SENNA taggers) slows down when they are
+ * evicted between its runs, which the sweep's layers — timed as copies, their weights cold
+ * — do not show: this says how much hot weights have slowed since. Empty for a profile
+ * without them.
+ */
+export async function retimeHotWeights(device: DeviceProfile, signal?: AbortSignal): Promise<RetimedSample[]> {
+  const probes = new Map(COLD_WEIGHT_PROBES.map(([inNeurons, outNeurons]) => fcConfig(1, inNeurons, outNeurons)).map((config) => [config.key, config]));
+  const { sessionOptions } = await sessionOptionsFor(device.ep);
+  const traceFolder = mkdtempSync(path.join(os.tmpdir(), 'neurosurgeon-retime-'));
+  const retimed: RetimedSample[] = [];
+  try {
+    for (const probe of device.hotWeightProbes ?? []) {
+      const config = probes.get(probe.config);
+      if (!config || signal?.aborted) continue;
+      const ms = await timeHotProbe(config, sessionOptions, traceFolder, signal, device.profilerOverheadMsPerKernel ?? 0, 1);
+      if (ms !== null) retimed.push({ config: probe.config, layerType: 'fc', characterisedMs: probe.ms, nowMs: ms });
+    }
+  } finally {
+    rmSync(traceFolder, { recursive: true, force: true });
+  }
+  return retimed;
 }
 
 /** A characterised layer timed again now: what its sample says, and what it takes now (ms). */
@@ -1301,6 +1341,10 @@ export function checkDeviceProfileShape(json: unknown, label: string): DevicePro
   if (json.coldWeightMsPerByte !== undefined && !nonNegative(json.coldWeightMsPerByte)) {
     throw new DeviceProfileError(`${label}: "coldWeightMsPerByte" must be a non-negative number`);
   }
+  const hotProbes = json.hotWeightProbes;
+  if (hotProbes !== undefined && (!Array.isArray(hotProbes) || !hotProbes.every((p: unknown) => isRecord(p) && typeof p.config === 'string' && typeof p.ms === 'number' && Number.isFinite(p.ms) && p.ms > 0))) {
+    throw new DeviceProfileError(`${label}: "hotWeightProbes" must be a list of { config, ms } with ms a positive number`);
+  }
   if (json.shapeArithmeticMsPerKernel !== undefined && !nonNegative(json.shapeArithmeticMsPerKernel)) {
     throw new DeviceProfileError(`${label}: "shapeArithmeticMsPerKernel" must be a non-negative number`);
   }
@@ -1436,6 +1480,7 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
   let kernelOverheadMs: number | null = null;
   let nchwcLayout: NchwcLayout | null | undefined;
   let coldWeightMsPerByte: number | undefined;
+  let hotWeightProbes: HotWeightProbe[] | undefined;
   let shapeArithmeticMsPerKernel: number | undefined;
   let contextFactors: DeviceProfile['contextFactors'];
   if (options.resume ?? true) {
@@ -1453,6 +1498,7 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
       kernelOverheadMs = previous.profile.profilerOverheadMsPerKernel ?? null;
       nchwcLayout = previous.profile.nchwcLayout;
       coldWeightMsPerByte = previous.profile.coldWeightMsPerByte;
+      hotWeightProbes = previous.profile.hotWeightProbes;
       shapeArithmeticMsPerKernel = previous.profile.shapeArithmeticMsPerKernel;
       contextFactors = previous.profile.contextFactors;
     }
@@ -1497,6 +1543,7 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
     blockedChannelsPadded: true,
     coreCacheBytes,
     ...(coldWeightMsPerByte !== undefined ? { coldWeightMsPerByte } : {}),
+    ...(hotWeightProbes !== undefined ? { hotWeightProbes } : {}),
     ...(shapeArithmeticMsPerKernel !== undefined ? { shapeArithmeticMsPerKernel } : {}),
     ...(contextFactors ? { contextFactors } : {}),
     fits,
@@ -1519,7 +1566,9 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
     note('timing layers with weights alone and as copies, for what cold weights cost…');
     try {
       const kernelMs = kernelOverheadMs ?? 0;
-      coldWeightMsPerByte = (await onceThisProcess(`cold weights ${threads} ${kernelMs}`, () => calibrateColdWeights(sessionOptions, traceFolder, options.signal, kernelMs, seed))) ?? undefined;
+      const calibrated = await onceThisProcess(`cold weights ${threads} ${kernelMs}`, () => calibrateColdWeights(sessionOptions, traceFolder, options.signal, kernelMs, seed));
+      coldWeightMsPerByte = calibrated?.msPerByte;
+      hotWeightProbes = calibrated?.hotProbes;
     } catch (error) {
       note(`cold-weight calibration failed (${firstLine(error)}); predictions will not tell small models apart`);
     }
