@@ -18,6 +18,7 @@ import {
   smoothedQuantileOfSorted,
   spread,
   splitRuns,
+  traceMedian,
   traceSpread,
   TraceFormatError,
   trimmedMean,
@@ -194,6 +195,14 @@ describe('quantiles of durations known to a resolution', () => {
     // Never outside the values' range: a node that took 0 in every run is 0 at every quantile.
     expect(smoothedQuantileOfSorted([0, 0, 0], 0.1, 0.5)).toBe(0);
     expect(smoothedQuantileOfSorted([4, 4, 4, 5, 5], 0.1, 0.5)).toBe(4);
+  });
+
+  it('takes the lower end of a gap that holds exactly the median, whatever the rounding, so a shift of every run shifts it alike', () => {
+    // Six runs of one kernel in ms (two not seen, as on a loaded machine): half the mass lies below the gap from 5.5 to 6.5 µs.
+    const raw = [0, 0, 0.005, 0.007, 0.007, 0.007];
+    expect(traceMedian(raw)).toBeCloseTo(0.0055, 12);
+    // The profiler's per-kernel cost of 2 µs taken off every run moves the median by exactly that.
+    expect(traceMedian(raw) - traceMedian(raw.map((ms) => Math.max(0, ms - 0.002)))).toBeCloseTo(0.002, 12);
   });
 
   it('recovers a sub-microsecond duration from truncated microsecond samples', () => {

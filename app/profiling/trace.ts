@@ -185,6 +185,8 @@ export function smoothedQuantileOfSorted(sorted: readonly number[], q: number, h
   return Math.min(sorted[n - 1], Math.max(sorted[0], mixtureQuantile(sorted, q, halfWidth)));
 }
 
+const QUANTILE_TOLERANCE = 1e-12;
+
 function mixtureQuantile(sorted: readonly number[], q: number, halfWidth: number): number {
   const n = sorted.length;
   const target = Math.min(1, Math.max(0, q));
@@ -199,7 +201,9 @@ function mixtureQuantile(sorted: readonly number[], q: number, halfWidth: number
     const nextEnd = sorted[ended] + halfWidth;
     const next = Math.min(nextStart, nextEnd);
     const cdfAtNext = cdf + active * (next - x) * massPerUnit;
-    if (active > 0 && cdfAtNext >= target) return x + (target - cdf) / (active * massPerUnit);
+    // Where exactly the target's mass lies below a gap between runs' times, the quantile is
+    // the gap's lower end, whatever the rounding of the sums (else it jumps across the gap).
+    if (active > 0 && cdfAtNext >= target - QUANTILE_TOLERANCE) return Math.min(next, x + (target - cdf) / (active * massPerUnit));
     x = next;
     cdf = cdfAtNext;
     if (nextStart <= nextEnd) {
