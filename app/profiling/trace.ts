@@ -4,6 +4,8 @@
 // model it stands for — directly by name, or through the optimised graph onnxruntime
 // saved when it fused or re-laid-out nodes — and summarises each node's per-run time as
 // median / p10 / p90.
+import { staticElementCount } from '../analysis/shape-math.js';
+import type { Dim } from '../onnx/model.js';
 
 /** One kernel execution: a `<node>_kernel_time` event of category 'Node'. */
 export interface KernelEvent {
@@ -407,11 +409,12 @@ export function workShares(work: readonly (number | null)[]): number[] {
  * that is more — a Split onnxruntime made of Slices goes to the Slices, not to the scalar
  * shape arithmetic it folded beside them (MACs 1 against 0). Null when either is unknown.
  */
-export function nodeWork(macs: number | null, outputShapes: readonly (readonly (number | string | null)[] | null)[]): number | null {
+export function nodeWork(macs: number | null, outputShapes: readonly (readonly Dim[] | null)[]): number | null {
   let written = 0;
   for (const shape of outputShapes) {
-    if (!shape || !shape.every((d): d is number => typeof d === 'number')) return null;
-    written += shape.reduce((product, d) => product * d, 1);
+    const count = staticElementCount(shape);
+    if (count === null) return null;
+    written += count;
   }
   return macs === null ? null : Math.max(macs, written);
 }
