@@ -5,13 +5,24 @@
 // model; the decode counts as the request's input time. The split runner's `jpeg` encoding
 // sends a cut-0 tail's input this way, and wire-codecs.ts decodes the same payload on this
 // side when it measures an encoding's accuracy.
-import sharp from 'sharp';
+import type Sharp from 'sharp';
 import type { RawTensor } from './link.js';
 import { ProtocolError, type ModelMetadata, type TensorMetadata } from './protocol.js';
 
-// One libvips thread: the executor's cores belong to onnxruntime.
-sharp.concurrency(1);
-sharp.cache(false);
+let loadingSharp: Promise<typeof Sharp> | null = null;
+
+/**
+ * sharp, loaded on first use: its native library costs every start of the CLI and the
+ * executor about 0.2 s, and most never touch an image. One libvips thread: the executor's
+ * cores belong to onnxruntime.
+ */
+export function loadSharp(): Promise<typeof Sharp> {
+  return (loadingSharp ??= import('sharp').then(({ default: sharp }) => {
+    sharp.concurrency(1);
+    sharp.cache(false);
+    return sharp;
+  }));
+}
 
 /** A payload that is not the images expected: one line naming which image and why. */
 export class ImageDecodeError extends Error {
@@ -37,6 +48,7 @@ export async function decodeImages(
   let width = size.width;
   let pixels: Uint8Array | null = null;
   let offset = 0;
+  const sharp = await loadSharp();
   for (let image = 0; image < count; image++) {
     if (offset + 4 > bytes.byteLength) throw new ImageDecodeError(`${named}payload ends before image ${image} of ${count}`);
     const length = view.getUint32(offset, true);

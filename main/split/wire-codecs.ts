@@ -9,11 +9,10 @@
 // uses): its prebuilt binary comes from the npm registry as an optional dependency, with no
 // install script, and it encodes a 224×224 image in about 3 ms here where the pure-JavaScript
 // jpeg-js took 30 ms, a cost that the emulated device then multiplied by its slowdown.
-// It runs one libvips thread (set where image-inputs.ts is loaded), as the device's single
+// It runs one libvips thread (set where image-inputs.ts loads it), as the device's single
 // encoder would. Decoding is the executor's own (main/executor/image-inputs.ts), so what is
 // measured here is what it runs.
 import zlib from 'node:zlib';
-import sharp from 'sharp';
 import * as ort from 'onnxruntime-node';
 import {
   type AffineParameters,
@@ -27,7 +26,7 @@ import {
   wireEncodingName
 } from '../../app/partition/wire-encoding.js';
 import type { ElementTypeName } from '../../app/onnx/element-type.js';
-import { decodeImages, ImageDecodeError } from '../executor/image-inputs.js';
+import { decodeImages, ImageDecodeError, loadSharp } from '../executor/image-inputs.js';
 
 /** Deflate level used on the wire: zlib's default, the usual speed/size balance. */
 export const DEFLATE_LEVEL = 6;
@@ -58,6 +57,7 @@ function elementTypeOf(tensor: ort.Tensor): ElementTypeName {
 /** JPEG of an [N, C, H, W] tensor already quantized to uint8 pixels: each image length-prefixed (4 bytes, little-endian). */
 async function jpegEncode(pixels: Uint8Array, dims: readonly number[], quality: number): Promise<Uint8Array> {
   const [n, c, h, w] = dims;
+  const sharp = await loadSharp();
   const parts: Uint8Array[] = [];
   for (let image = 0; image < n; image++) {
     const interleaved = Buffer.alloc(w * h * c);
@@ -92,6 +92,8 @@ export function checkApplicable(encoding: WireEncoding, name: string, tensor: or
  * (the calibrated per-tensor scale and zero point).
  */
 export async function encodeTensor(tensor: ort.Tensor, encoding: WireEncoding, affine?: AffineParameters): Promise<WireBytes> {
+  // Loading the codec once is not part of what an encoding costs.
+  if (encoding.base === 'jpeg') await loadSharp();
   const started = performance.now();
   let raw: Uint8Array;
   if (encoding.base === 'fp32') raw = asBytes(tensor.data as ArrayBufferView);
@@ -110,6 +112,7 @@ export async function encodeTensor(tensor: ort.Tensor, encoding: WireEncoding, a
 
 /** The quantized or half values the tail's graph takes (before its DequantizeLinear / Cast), or the float32 tensor back. */
 export async function decodeTensor(bytes: Uint8Array, like: ort.Tensor, encoding: WireEncoding, affine?: AffineParameters): Promise<{ tensor: ort.Tensor; decodeMs: number }> {
+  if (encoding.base === 'jpeg') await loadSharp();
   const started = performance.now();
   const raw = encoding.deflate ? new Uint8Array(zlib.inflateSync(bytes)) : bytes;
   const aligned = (ctor: { BYTES_PER_ELEMENT: number }) => {
