@@ -8,12 +8,13 @@
 // or feed (quant-steps.ts): a layer is then its own node plus its steps.
 // Weights are never read: only small integer/float tensors' values are looked at.
 import { byteSizeOf, elementBits, type ElementTypeName } from '../onnx/element-type.js';
-import { defaultOpset, staticElementCount, type Dim, type OnnxGraph, type OnnxModel, type OnnxNode, type OnnxTensor } from '../onnx/model.js';
+import { defaultOpset, type Dim, type OnnxGraph, type OnnxModel, type OnnxNode, type OnnxTensor } from '../onnx/model.js';
 import { tensorValues } from '../onnx/reader.js';
 import { constantValueLimit, NodeContext, type InferredTensor, type ValueFacts } from './context.js';
 import { countMacs, qdqIntegerOperands } from './op-costs.js';
 import { isDefaultDomain, ruleFor } from './rules.js';
 import { checkGraphStructure } from './graph-check.js';
+import { staticElementCount } from './shape-math.js';
 import { checkQuantizedNode } from './quant-check.js';
 import { findQuantizationSteps } from './quant-steps.js';
 import { eightBitTypes } from './rules-quant.js';

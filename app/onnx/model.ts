@@ -108,17 +108,6 @@ export function defaultOpset(model: Pick<OnnxModel, 'opsetImports'>): number {
   return entry ? entry.version : 0;
 }
 
-/** Product of static dims; null if any dim is not static. */
-export function staticElementCount(shape: Dim[] | null): number | null {
-  if (!shape) return null;
-  let count = 1;
-  for (const d of shape) {
-    if (typeof d !== 'number') return null;
-    count *= d;
-  }
-  return count;
-}
-
 export function formatShape(shape: Dim[] | null): string {
   if (!shape) return '?';
   return `[${shape.map((d) => (d === null ? '?' : String(d))).join(',')}]`;
