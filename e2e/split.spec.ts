@@ -331,9 +331,11 @@ test('runs a measured sweep through the executor, shows measured beside predicte
   const measuredUplink = Number(await page.getByTestId('split-panel').getAttribute('data-uplink'));
   expect(measuredUplink).toBeGreaterThan(0);
   expect(measuredUplink).not.toBe(18.88);
-  // The slider shows it: inside its range, or at its end marked as beyond it.
+  // The slider shows it: inside its range, or at its end marked as beyond it. Its end is 10 Gbps,
+  // and a value within 0.05 % of it counts as on the slider (offScale in NetworkControls.tsx):
+  // loopback under load once measured just over 10,000 Mbps.
   const uplinkText = (await page.getByRole('slider', { name: 'Uplink' }).getAttribute('aria-valuetext')) ?? '';
-  expect(measuredUplink > 10_000).toBe(uplinkText.includes('beyond the slider'));
+  expect(uplinkText.includes('beyond the slider')).toBe(measuredUplink > 10_000 * 1.0005);
   await page.getByRole('radio', { name: 'Wi-Fi' }).click();
   await openTab(page, /^Measured vs predicted/);
   await page.getByRole('spinbutton', { name: 'Measure every Kth cut' }).fill('3');
