@@ -9,24 +9,36 @@ import type Sharp from 'sharp';
 import type { RawTensor } from './link.js';
 import { ProtocolError, type ModelMetadata, type TensorMetadata } from './protocol.js';
 
+/** A payload that is not the images expected: one line naming which image and why. */
+export class ImageDecodeError extends Error {
+  override name = 'ImageDecodeError';
+}
+
+/** The codec itself cannot be loaded here (no binary for this platform): one line. */
+export class ImageCodecError extends Error {
+  override name = 'ImageCodecError';
+}
+
 let loadingSharp: Promise<typeof Sharp> | null = null;
 
 /**
  * sharp, loaded on first use: its native library costs every start of the CLI and the
- * executor about 0.2 s, and most never touch an image. One libvips thread: the executor's
+ * executor about 0.3 s, and most never touch an image. One libvips thread: the executor's
  * cores belong to onnxruntime.
  */
 export function loadSharp(): Promise<typeof Sharp> {
-  return (loadingSharp ??= import('sharp').then(({ default: sharp }) => {
-    sharp.concurrency(1);
-    sharp.cache(false);
-    return sharp;
-  }));
-}
-
-/** A payload that is not the images expected: one line naming which image and why. */
-export class ImageDecodeError extends Error {
-  override name = 'ImageDecodeError';
+  return (loadingSharp ??= import('sharp').then(
+    ({ default: sharp }) => {
+      sharp.concurrency(1);
+      sharp.cache(false);
+      return sharp;
+    },
+    (error: unknown) => {
+      // Tried again next time; meanwhile only JPEG is unavailable, in one line.
+      loadingSharp = null;
+      throw new ImageCodecError(`the JPEG codec (sharp) cannot be loaded on this machine: ${String((error as Error)?.message ?? error).split('\n')[0]}`);
+    }
+  ));
 }
 
 /**
@@ -101,6 +113,7 @@ export async function decodeImageInputs(metadata: ModelMetadata, inputs: readonl
         return { name: input.name, datatype: 'UINT8', shape: dims, data: pixels };
       } catch (error) {
         if (error instanceof ImageDecodeError) throw new ProtocolError(400, `input '${input.name}': ${error.message}`);
+        if (error instanceof ImageCodecError) throw new ProtocolError(501, `input '${input.name}': ${error.message}`);
         throw error;
       }
     })

@@ -13,6 +13,7 @@
 // encoder would. Decoding is the executor's own (main/executor/image-inputs.ts), so what is
 // measured here is what it runs.
 import zlib from 'node:zlib';
+import type Sharp from 'sharp';
 import * as ort from 'onnxruntime-node';
 import {
   type AffineParameters,
@@ -26,7 +27,7 @@ import {
   wireEncodingName
 } from '../../app/partition/wire-encoding.js';
 import type { ElementTypeName } from '../../app/onnx/element-type.js';
-import { decodeImages, ImageDecodeError, loadSharp } from '../executor/image-inputs.js';
+import { decodeImages, ImageCodecError, ImageDecodeError, loadSharp } from '../executor/image-inputs.js';
 
 /** Deflate level used on the wire: zlib's default, the usual speed/size balance. */
 export const DEFLATE_LEVEL = 6;
@@ -55,9 +56,19 @@ function elementTypeOf(tensor: ort.Tensor): ElementTypeName {
 }
 
 /** JPEG of an [N, C, H, W] tensor already quantized to uint8 pixels: each image length-prefixed (4 bytes, little-endian). */
+/** sharp, or why it cannot load as a WireEncodingError (one line). */
+async function jpegCodec(): Promise<typeof Sharp> {
+  try {
+    return await loadSharp();
+  } catch (error) {
+    if (error instanceof ImageCodecError) throw new WireEncodingError(error.message);
+    throw error;
+  }
+}
+
 async function jpegEncode(pixels: Uint8Array, dims: readonly number[], quality: number): Promise<Uint8Array> {
   const [n, c, h, w] = dims;
-  const sharp = await loadSharp();
+  const sharp = await jpegCodec();
   const parts: Uint8Array[] = [];
   for (let image = 0; image < n; image++) {
     const interleaved = Buffer.alloc(w * h * c);
@@ -76,7 +87,7 @@ async function jpegDecode(bytes: Uint8Array, dims: readonly number[]): Promise<U
   try {
     return (await decodeImages(bytes, n, c as 1 | 3, { height: h, width: w }, 'JPEG')).pixels;
   } catch (error) {
-    if (error instanceof ImageDecodeError) throw new WireEncodingError(error.message);
+    if (error instanceof ImageDecodeError || error instanceof ImageCodecError) throw new WireEncodingError(error.message);
     throw error;
   }
 }
@@ -93,7 +104,7 @@ export function checkApplicable(encoding: WireEncoding, name: string, tensor: or
  */
 export async function encodeTensor(tensor: ort.Tensor, encoding: WireEncoding, affine?: AffineParameters): Promise<WireBytes> {
   // Loading the codec once is not part of what an encoding costs.
-  if (encoding.base === 'jpeg') await loadSharp();
+  if (encoding.base === 'jpeg') await jpegCodec();
   const started = performance.now();
   let raw: Uint8Array;
   if (encoding.base === 'fp32') raw = asBytes(tensor.data as ArrayBufferView);
@@ -112,7 +123,7 @@ export async function encodeTensor(tensor: ort.Tensor, encoding: WireEncoding, a
 
 /** The quantized or half values the tail's graph takes (before its DequantizeLinear / Cast), or the float32 tensor back. */
 export async function decodeTensor(bytes: Uint8Array, like: ort.Tensor, encoding: WireEncoding, affine?: AffineParameters): Promise<{ tensor: ort.Tensor; decodeMs: number }> {
-  if (encoding.base === 'jpeg') await loadSharp();
+  if (encoding.base === 'jpeg') await jpegCodec();
   const started = performance.now();
   const raw = encoding.deflate ? new Uint8Array(zlib.inflateSync(bytes)) : bytes;
   const aligned = (ctor: { BYTES_PER_ELEMENT: number }) => {
