@@ -1,12 +1,13 @@
-// sharp is loaded on first use (image-inputs.ts loadSharp); where it cannot load (no binary
-// for the platform), a JPEG request gets one line naming the codec, 501 from the executor and
-// a WireEncodingError from the split runner's codecs, and nothing else stops working.
+// sharp is loaded on first use (main/executor/image-inputs.ts loadSharp); where it cannot
+// load (no binary for the platform), a JPEG request gets one line naming the codec, 501 from
+// the executor and a WireEncodingError from the split runner's codecs (this room's), and
+// nothing else stops working.
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it, vi } from 'vitest';
 import { WireEncodingError } from '../../app/partition/wire-encoding.js';
-import { decodeTensor, encodeTensor } from '../split/wire-codecs.js';
-import { decodeImageInputs } from './image-inputs.js';
-import { encodeBytesElements, ProtocolError, type ModelMetadata } from './protocol.js';
+import { decodeImageInputs } from '../executor/image-inputs.js';
+import { encodeBytesElements, ProtocolError, type ModelMetadata } from '../executor/protocol.js';
+import { decodeTensor, encodeTensor } from './wire-codecs.js';
 
 vi.mock('sharp', () => {
   throw new Error('Could not load the "sharp" module using the linux-x64 runtime\nPossible solutions: …');
