@@ -185,26 +185,38 @@ interface ModelResult {
   error: number;
 }
 
+/** now / characterised of each retimed layer. */
+const retimedRatios = (retimed: readonly RetimedSample[]): number[] => retimed.map((r) => r.nowMs / r.characterisedMs);
+
+/**
+ * Layers timed again before and after the measured runs against their characterised times:
+ * the median ratio over both sides, and how each side reads. Null when none were timed again.
+ */
+function retimedDrift(before: readonly RetimedSample[], after: readonly RetimedSample[]): { factor: number; sides: string } | null {
+  const all = [...retimedRatios(before), ...retimedRatios(after)];
+  if (all.length === 0) return null;
+  const side = (retimed: readonly RetimedSample[]) => (retimed.length ? `×${median(retimedRatios(retimed)).toFixed(3)}` : 'none');
+  return { factor: median(all), sides: `before the runs ${side(before)}, after ${side(after)}` };
+}
+
 /**
  * The machine's speed while the models were measured against while it was characterised:
  * sweep layers timed again before and after the measured runs (retimeSamples), the median of
  * now / characterised over both. Null when none were timed again.
  */
 function driftFigure(before: readonly RetimedSample[], after: readonly RetimedSample[]): { factor: number; figure: BenchFigure } | null {
-  const ratios = (retimed: readonly RetimedSample[]) => retimed.map((r) => r.nowMs / r.characterisedMs);
-  const all = [...ratios(before), ...ratios(after)];
-  if (all.length === 0) return null;
-  const factor = median(all);
-  const side = (retimed: readonly RetimedSample[]) => (retimed.length ? `×${median(ratios(retimed)).toFixed(3)}` : 'none');
+  const drift = retimedDrift(before, after);
+  if (!drift) return null;
+  const perLayer = (retimed: readonly RetimedSample[]) => retimedRatios(retimed).map((r) => r.toFixed(2)).join(' ');
   return {
-    factor,
+    factor: drift.factor,
     figure: {
       figure: `machine speed drift: ${before.length} sweep layers (${[...new Set(before.map((r) => r.layerType))].join(', ')}) timed again before and after the measured runs / as characterised`,
-      measured: `×${factor.toFixed(3)} (before the runs ${side(before)}, after ${side(after)}; per layer ${ratios(before).map((r) => r.toFixed(2)).join(' ')} | ${ratios(after).map((r) => r.toFixed(2)).join(' ')})`,
+      measured: `×${drift.factor.toFixed(3)} (${drift.sides}; per layer ${perLayer(before)} | ${perLayer(after)})`,
       baselineOrGoal: 'the characterisation',
-      ratio: factor,
+      ratio: drift.factor,
       goal: 'within ±5 % (a machine whose speed holds)',
-      met: Math.abs(factor - 1) <= 0.05
+      met: Math.abs(drift.factor - 1) <= 0.05
     }
   };
 }
@@ -216,17 +228,15 @@ function driftFigure(before: readonly RetimedSample[], after: readonly RetimedSa
  * as copies, weights cold) do not show. Reported, not applied to the predictions.
  */
 function hotWeightDriftFigure(before: readonly RetimedSample[], after: readonly RetimedSample[]): BenchFigure | null {
-  const ratios = [...before, ...after].map((r) => r.nowMs / r.characterisedMs);
-  if (ratios.length === 0) return null;
-  const factor = median(ratios);
-  const side = (retimed: readonly RetimedSample[]) => (retimed.length ? `×${median(retimed.map((r) => r.nowMs / r.characterisedMs)).toFixed(3)}` : 'none');
+  const drift = retimedDrift(before, after);
+  if (!drift) return null;
   return {
     figure: `hot-weight drift: ${before.length} FC layers of 0.25–2.3 MiB timed alone again (weights kept in the core's cache, as small models keep theirs) / as characterised`,
-    measured: `×${factor.toFixed(3)} (before the runs ${side(before)}, after ${side(after)})`,
+    measured: `×${drift.factor.toFixed(3)} (${drift.sides})`,
     baselineOrGoal: 'the characterisation',
-    ratio: factor,
+    ratio: drift.factor,
     goal: 'within ±5 % (a core cache whose share holds)',
-    met: Math.abs(factor - 1) <= 0.05
+    met: Math.abs(drift.factor - 1) <= 0.05
   };
 }
 

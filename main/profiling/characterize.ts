@@ -1178,20 +1178,11 @@ async function calibrateColdWeights(
  */
 export async function retimeHotWeights(device: DeviceProfile, signal?: AbortSignal): Promise<RetimedSample[]> {
   const probes = new Map(COLD_WEIGHT_PROBES.map(([inNeurons, outNeurons]) => fcConfig(1, inNeurons, outNeurons)).map((config) => [config.key, config]));
-  const { sessionOptions } = await sessionOptionsFor(device.ep);
-  const traceFolder = mkdtempSync(path.join(os.tmpdir(), 'neurosurgeon-retime-'));
-  const retimed: RetimedSample[] = [];
-  try {
-    for (const probe of device.hotWeightProbes ?? []) {
-      const config = probes.get(probe.config);
-      if (!config || signal?.aborted) continue;
-      const ms = await timeHotProbe(config, sessionOptions, traceFolder, signal, device.profilerOverheadMsPerKernel ?? 0, 1);
-      if (ms !== null) retimed.push({ config: probe.config, layerType: 'fc', characterisedMs: probe.ms, nowMs: ms });
-    }
-  } finally {
-    rmSync(traceFolder, { recursive: true, force: true });
-  }
-  return retimed;
+  const layers = (device.hotWeightProbes ?? []).flatMap((probe) => {
+    const config = probes.get(probe.config);
+    return config ? [{ config, layerType: 'fc' as const, characterisedMs: probe.ms, copies: 1 }] : [];
+  });
+  return timeAgain(device, layers, signal);
 }
 
 /** A characterised layer timed again now: what its sample says, and what it takes now (ms). */
@@ -1224,15 +1215,32 @@ export async function retimeSamples(device: DeviceProfile, perType = 2, signal?:
     const picks = [sorted[Math.floor(sorted.length / 2)], [...sorted].reverse().find((s) => s.ms < 5)].filter((s): s is LayerSample => s !== undefined);
     for (const sample of [...new Set(picks)].slice(0, perType)) chosen.push({ sample, config: grid.get(sample.config) as SweepConfig });
   }
+  return timeAgain(
+    device,
+    chosen.map(({ sample, config }) => ({ config, layerType: sample.layerType, characterisedMs: sample.ms })),
+    signal
+  );
+}
+
+/**
+ * Sweep layers timed again now, on `device`'s provider with its profiler correction, as the
+ * characterisation timed them: each built with `copies` of it, or as many as the sweep
+ * builds (layerReplicas) when not given.
+ */
+async function timeAgain(
+  device: DeviceProfile,
+  layers: readonly { config: SweepConfig; layerType: LayerSample['layerType']; characterisedMs: number; copies?: number }[],
+  signal?: AbortSignal
+): Promise<RetimedSample[]> {
   const { sessionOptions } = await sessionOptionsFor(device.ep);
   const traceFolder = mkdtempSync(path.join(os.tmpdir(), 'neurosurgeon-retime-'));
   const retimed: RetimedSample[] = [];
   try {
-    for (const { sample, config } of chosen) {
+    for (const { config, layerType, characterisedMs, copies } of layers) {
       if (signal?.aborted) break;
-      const built = buildConfig(config, 1, CHARACTERIZATION_OPTIMIZATION, undefined, null);
+      const built = buildConfig(config, 1, CHARACTERIZATION_OPTIMIZATION, copies, null);
       const timing = await timeKernel(built.bytes, built.feeds, sessionOptions, traceFolder, signal, device.profilerOverheadMsPerKernel ?? 0, CHARACTERIZATION_OPTIMIZATION, built.replicas);
-      if (timing) retimed.push({ config: sample.config, layerType: sample.layerType, characterisedMs: sample.ms, nowMs: timing.ms });
+      if (timing) retimed.push({ config: config.key, layerType, characterisedMs, nowMs: timing.ms });
     }
   } finally {
     rmSync(traceFolder, { recursive: true, force: true });
