@@ -9,7 +9,7 @@ import type { DeviceProfile, LatencyProfile, LayerSample, RegressionFit } from '
 import { buildZooModel } from '../zoo/index.js';
 import { syntheticDevice as syntheticDeviceOf } from './test-devices.js';
 import { qdqTestGraph, qoperatorTestGraph } from '../analysis/test-quantized-graphs.js';
-import { deviceHardware, HOT_WEIGHT_SAVING_CAP, hotWeightSaving, memoryBytesPerMs, mixProfiles, predictProfile, ProfileMixError, weightStreamingBytesPerMs, weightCacheOccupancy, wholeModelEstimateMs } from './predict.js';
+import { deviceHardware, HOT_WEIGHT_SAVING_CAP, hotWeightSaving, layerReplicas, memoryBytesPerMs, mixProfiles, predictProfile, ProfileMixError, weightStreamingBytesPerMs, weightCacheOccupancy, wholeModelEstimateMs } from './predict.js';
 import { GraphBuilder } from '../onnx/builder.js';
 import { nchwcReorders } from './nchwc-layout.js';
 import { layerFeatures } from './features.js';
@@ -194,6 +194,28 @@ describe('predictProfile', () => {
     expect(firstConv.op).toBe('Conv');
     // 0.01 + 1e-9 × (inputSize + filterStrideSquaredTimesFilters + macs + im2colElements + outputSize) for conv1 (7×7/2, 64 filters, 112×112 out).
     expect(firstConv.medianMs).toBeCloseTo(0.01 + 1e-9 * (3 * 224 * 224 + (49 / 4) * 64 + 64 * 112 * 112 * 3 * 49 + 112 * 112 * 3 * 49 + 64 * 112 * 112), 9);
+  });
+
+  it("keeps the device's lone-kernel excess on the first layer of each op in a run and takes it off the others, shared among the sweep's copies", () => {
+    const plain = predict('lenet', syntheticDevice());
+    const excessMs = 0.002;
+    const lessened = predict('lenet', { ...syntheticDevice(), loneKernelExcessMs: excessMs });
+    const analysis = analyzeModel(readOnnxModel(buildZooModel('lenet', { weights: 'zeros' })));
+    const seen = new Set<string>();
+    const kinds = { first: 0, later: 0 };
+    plain.layers.forEach((layer, i) => {
+      if (layer.method !== 'regression') return expect(lessened.layers[i].medianMs).toBe(layer.medianMs);
+      const held = excessMs / layerReplicas(analysis.layers[i].paramBytes);
+      const first = !seen.has(layer.op);
+      seen.add(layer.op);
+      kinds[first ? 'first' : 'later']++;
+      const expected = first ? layer.medianMs - held + excessMs : Math.max(layer.medianMs - held, 0.25 * layer.medianMs);
+      expect(lessened.layers[i].medianMs).toBeCloseTo(expected, 12);
+    });
+    // LeNet has two Convs, two pools, two Relus… and its conv and FC layers have weights, timed as copies.
+    expect(kinds.first).toBeGreaterThan(2);
+    expect(kinds.later).toBeGreaterThan(2);
+    expect(analysis.layers.some((layer) => layerReplicas(layer.paramBytes) > 1)).toBe(true);
   });
 
   it("adds the device's per-run cost once to a predicted whole run", () => {

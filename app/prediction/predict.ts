@@ -23,6 +23,7 @@ import type { OnnxModel } from '../onnx/model.js';
 import { estimateLayerMs, hardwarePreset, type HardwarePresetName, type HardwareProfile, type InputActivations } from '../partition/estimate.js';
 import type { DeviceProfile, ExecutionProviderName, LatencyProfile, LayerSample, LayerTiming, ModelIdentity, RegressionFit } from '../profiling/types.js';
 import { blockedLayout, reorderMs } from './nchwc-layout.js';
+import { firstOfOpTracker, inNetworkMs } from './lone-kernel.js';
 import { dataMovementFeatures, fcWeightBytes, isViewOp, kernelFeatures, LAST_LEVEL_CACHE_BYTES, runsBlocked, stepFeatures, type LayerFeatures } from './features.js';
 import { localCorrection } from './local-correction.js';
 import { predictWithFits } from './regression.js';
@@ -173,8 +174,28 @@ export function heaviestLayer(layers: readonly number[], analysis: ModelAnalysis
  */
 export const HOT_WEIGHT_SAVING_CAP = 0.35;
 
-/** Layers with fewer weight bytes than this are timed alone by the sweep, larger ones as copies (main/profiling/characterize.ts layerReplicas). */
+/** Layers with fewer weight bytes than this are timed alone by the sweep, larger ones as copies (layerReplicas). */
 export const MIN_REPLICATED_WEIGHT_BYTES = 4096;
+
+/**
+ * Inside a model, a layer's weights were last read one whole run earlier: every other
+ * layer's weights and activations have passed through the core's caches since. A
+ * configuration alone in its model finds its weights where its last run left them, in
+ * the core's own cache, and runs faster than it does in a model (a 1×1 Conv 1152→320 on
+ * 7×7, 1.5 MB of weights: 0.22 ms alone, 0.29 ms as one of eight copies with weights of
+ * their own). So a layer with weights is timed as several copies, each with weights
+ * and inputs of its own, until the copies' weights fill this many bytes; its time is the
+ * run's time over the copies. Layers without weights are not copied (at
+ * 'all' onnxruntime would merge identical copies into one).
+ */
+export const REPLICA_WEIGHT_BYTES = 8 * 2 ** 20;
+export const MAX_REPLICAS = 8;
+
+/** How many copies of a configuration's layer its model holds (REPLICA_WEIGHT_BYTES). */
+export function layerReplicas(weightBytes: number): number {
+  if (weightBytes < MIN_REPLICATED_WEIGHT_BYTES) return 1;
+  return Math.min(MAX_REPLICAS, Math.max(1, Math.ceil(REPLICA_WEIGHT_BYTES / weightBytes)));
+}
 
 /**
  * The share of the device's core cache (one per thread) that `analysis`'s model fills with
@@ -280,6 +301,8 @@ export function predictProfile(analysis: ModelAnalysis, model: OnnxModel, device
   const hotSaving = hotWeightSaving(weightCacheOccupancy(analysis, deviceProfile, level)) * (deviceProfile.coldWeightMsPerByte ?? 0);
   // A layer runs slower inside a network than alone in the sweep (app/prediction/context.ts).
   const contextFactor = (described: LayerFeatures | null): number => contextFactorOf(deviceProfile.contextFactors, described);
+  // Every fitted prediction is of a kernel timed alone, which pays more than one among others (lone-kernel.ts).
+  const loneExcessMs = deviceProfile.loneKernelExcessMs;
   // Shape arithmetic costs what the device's probe network found per kernel (shape-arithmetic.ts), context included.
   const shapeArithmeticMs = deviceProfile.shapeArithmeticMsPerKernel;
   // Without optimisation a view whose input another node also reads (PyTorch's Shape of the
@@ -290,12 +313,17 @@ export function predictProfile(analysis: ModelAnalysis, model: OnnxModel, device
   const readers = level === 'disabled' ? readersOf(model.graph) : null;
   const graphOutputs = new Set(model.graph.outputs.map((output) => output.name));
   const copiedView = (layer: LayerAnalysis): boolean => readers !== null && isViewOp(layer.opType) && (readers.get(layer.inputs[0])?.size ?? 0) + (graphOutputs.has(layer.inputs[0]) ? 1 : 0) > 1;
+  // Above 'disabled', what onnxruntime knows when it optimises: shapes with the model's symbols kept, and what it folds away (eliminated.ts).
+  const optimised = level === 'disabled' ? null : settledAtOptimisation(analysis, model);
+  const firstOfOp = firstOfOpTracker();
   const own = analysis.layers.map((layer) => {
     const described = copiedView(layer) && layer.outputBytes !== null ? dataMovementFeatures(layer.opType, layer.outputBytes, false) : kernelFeatures(layer, analysis, model.graph, layout);
     if (shapeArithmeticMs !== undefined && isShapeArithmetic(layer, analysis)) return { ms: shapeArithmeticMs, method: 'regression' as const, layerType: described?.layerType };
     const parts = [regression(described, plainAtLevel(layer, described)), ...layer.stepNodes.map((position) => regression(stepFeatures(position, analysis, model.graph)))];
     const byRegression = parts.every((part) => part !== null);
-    let ms = byRegression ? parts.reduce((sum: number, part) => sum + (part ?? 0), 0) * contextFactor(described) : estimateLayerMs(layer, inputActivations(layer, analysis, model), hardware).ms;
+    let ms = byRegression
+      ? inNetworkMs(parts.reduce((sum: number, part) => sum + (part ?? 0), 0) * contextFactor(described), loneExcessMs, layerReplicas(layer.paramBytes), !optimised?.layers.has(layer.index) && firstOfOp(layer.opType))
+      : estimateLayerMs(layer, inputActivations(layer, analysis, model), hardware).ms;
     // Timed as copies with cold weights; in a model this small its weights stay in the core's cache (hotWeightSaving).
     if (hotSaving > 0 && byRegression && layer.opType !== 'Gather' && layer.paramBytes >= MIN_REPLICATED_WEIGHT_BYTES) ms = Math.max(ms - layer.paramBytes * hotSaving, (1 - HOT_WEIGHT_SAVING_CAP) * ms);
     if (streamingRate && described?.layerType === 'fc') ms = Math.max(ms, layer.paramBytes / streamingRate);
@@ -305,8 +333,6 @@ export function predictProfile(analysis: ModelAnalysis, model: OnnxModel, device
     }
     return { ms, method: byRegression ? ('regression' as const) : ('roofline' as const), layerType: described?.layerType };
   });
-  // Above 'disabled', what onnxruntime knows when it optimises: shapes with the model's symbols kept, and what it folds away (eliminated.ts).
-  const optimised = level === 'disabled' ? null : settledAtOptimisation(analysis, model);
   const groups =
     optimised === null
       ? analysis.layers.map((layer): KernelGroup => ({ layers: [layer.index], predictAs: 'anchor' }))
@@ -318,7 +344,7 @@ export function predictProfile(analysis: ModelAnalysis, model: OnnxModel, device
     const outputBytes = group.layers.map((i) => analysis.layers[i].outputBytes);
     const fusedOp = fusedKernelFeatures(group.predictAs, staticElementCount(last.outputs[0]?.shape), outputBytes.includes(null) ? null : outputBytes.reduce<number>((sum, bytes) => sum + (bytes ?? 0), 0));
     const asOpAlone = fusedOp ? regression(fusedOp) : null;
-    const asOp = asOpAlone === null ? null : asOpAlone * contextFactor(fusedOp);
+    const asOp = asOpAlone === null ? null : inNetworkMs(asOpAlone * contextFactor(fusedOp), loneExcessMs, 1, firstOfOp(`fused ${group.predictAs}`));
     const anchor = heaviestLayer(group.layers, analysis);
     // A Conv kernel applies its fused activation or residual Add as a pass over its output
     // blocks (a 1×1 Conv 24→144 on 56×56 at 'all': 0.186 ms alone, 0.246 ms with Clip fused);
@@ -347,7 +373,7 @@ export function predictProfile(analysis: ModelAnalysis, model: OnnxModel, device
       const bytes = node.outputs[0]?.bytes ?? null;
       if (!WEIGHT_KERNEL_OPS.has(node.opType) || bytes === null || node.consumers.length === 0) continue;
       const kernelMs = regression(dataMovementFeatures(node.opType, bytes));
-      if (kernelMs !== null) timed[Math.min(...node.consumers)].ms += kernelMs;
+      if (kernelMs !== null) timed[Math.min(...node.consumers)].ms += inNetworkMs(kernelMs, loneExcessMs, 1, firstOfOp(node.opType));
     }
   }
   // At 'all', the layout reorders onnxruntime adds around its blocked layers (nchwc-layout.ts),

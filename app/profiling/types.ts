@@ -298,6 +298,13 @@ export interface DeviceProfile {
    */
   shapeArithmeticMsPerKernel?: number;
   /**
+   * What a kernel timed alone, as the sweep times its samples, pays that the same kernel
+   * does not among others in a network, ms: probe ops alone against their cost in a chain
+   * run whole (app/prediction/lone-kernel.ts). Predictions take it off each fitted layer,
+   * shared among the copies the sweep timed. Absent in older profiles (nothing taken off).
+   */
+  loneKernelExcessMs?: number;
+  /**
    * Per layer type, how much slower its layers run inside a network than alone in the sweep:
    * generated networks profiled at the end of the characterisation, measured over what the
    * fits predict for them (app/prediction/context.ts). Predictions multiply each layer of

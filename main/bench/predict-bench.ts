@@ -404,14 +404,19 @@ export async function predictFigures(options: PredictBenchOptions): Promise<Benc
     goal: 'report',
     met: true
   });
-  figures.push({
-    figure: 'characterisation: one kernel of shape arithmetic (Shape, Gather, Concat, … on a few integers) inside a network, the probe network against the same network without it',
-    measured: device.shapeArithmeticMsPerKernel === undefined ? 'not calibrated' : `${(device.shapeArithmeticMsPerKernel * 1000).toFixed(3)} µs per kernel`,
-    baselineOrGoal: 'given to each such layer in place of its type\'s fit',
-    ratio: device.shapeArithmeticMsPerKernel ?? NaN,
+  // Calibrations of a cost per kernel, in µs.
+  const perKernel = (figure: string, ms: number | undefined, use: string): BenchFigure => ({
+    figure: `characterisation: ${figure}`,
+    measured: ms === undefined ? 'not calibrated' : `${(ms * 1000).toFixed(3)} µs per kernel`,
+    baselineOrGoal: use,
+    ratio: ms ?? NaN,
     goal: 'report',
     met: true
   });
+  figures.push(
+    perKernel('one kernel of shape arithmetic (Shape, Gather, Concat, … on a few integers) inside a network, the probe network against the same network without it', device.shapeArithmeticMsPerKernel, "given to each such layer in place of its type's fit"),
+    perKernel('what a kernel timed alone pays that it does not inside a network (probe ops alone, as the sweep times them, against their cost in a chain run whole)', device.loneKernelExcessMs, 'kept on the first layer of each op in a run, taken off the others, shared among the copies the sweep timed')
+  );
   const context = Object.entries(device.contextFactors ?? {});
   figures.push({
     figure: "characterisation: context factors (how much slower each type runs inside the generated networks than alone; predictions multiply its layers up to the size found by it)",

@@ -501,6 +501,9 @@ program
     if (profile.shapeArithmeticMsPerKernel !== undefined) {
       print(`\nshape arithmetic (Shape, Gather, Concat, … on a few integers): ${(profile.shapeArithmeticMsPerKernel * 1000).toFixed(3)} µs a kernel inside a network`);
     }
+    if (profile.loneKernelExcessMs !== undefined) {
+      print(`\na kernel timed alone: ${(profile.loneKernelExcessMs * 1000).toFixed(3)} µs more than inside a network (taken off each predicted layer, shared among the copies the sweep timed)`);
+    }
     const context = Object.entries(profile.contextFactors ?? {}).sort((a, b) => (b[1]?.factor ?? 1) - (a[1]?.factor ?? 1));
     if (context.length > 0) {
       print(`\ninside a network (predictions multiply each layer of the type up to the size found by it): ${context.map(([type, entry]) => `${type} ×${(entry?.factor ?? 1).toFixed(2)} (${entry?.sizeFeature} ≤ ${formatCount(entry?.upTo ?? 0)})`).join(', ')}`);

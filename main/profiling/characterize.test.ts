@@ -67,6 +67,9 @@ describe('characterizeDevice', () => {
     // A kernel of shape arithmetic inside a network: more than nothing, far less than a layer of the sweep.
     expect(first.shapeArithmeticMsPerKernel).toBeGreaterThan(0);
     expect(first.shapeArithmeticMsPerKernel).toBeLessThan(0.01);
+    // What a kernel alone pays over one in a chain: a fraction of a microsecond to a few (0.6–0.7 µs here).
+    expect(first.loneKernelExcessMs).toBeGreaterThan(0);
+    expect(first.loneKernelExcessMs).toBeLessThan(0.01);
     if (process.platform === 'linux') expect(first.coreCacheBytes).toBeGreaterThanOrEqual(64 * 1024);
     expect(new Set(first.samples.map((s) => s.layerType)).size).toBe(LAYER_TYPES.length);
     const fits = new Map(first.fits.map((fit) => [fit.layerType, fit]));
@@ -106,6 +109,7 @@ describe('characterizeDevice', () => {
     expect(resumed.coldWeightMsPerByte).toBe(first.coldWeightMsPerByte);
     expect(resumed.hotWeightProbes).toEqual(first.hotWeightProbes);
     expect(resumed.shapeArithmeticMsPerKernel).toBe(first.shapeArithmeticMsPerKernel);
+    expect(resumed.loneKernelExcessMs).toBe(first.loneKernelExcessMs);
     // The default grid ends by profiling the generated networks: a factor of at least 1 per type they give enough of.
     expect(resumed.contextFactors).toBeDefined();
     for (const [type, entry] of Object.entries(resumed.contextFactors!)) {
@@ -377,6 +381,8 @@ describe('readDeviceProfile', () => {
     await expect(readDeviceProfile(path.join(folder, 'missing.json'))).rejects.toThrow(/missing\.json: no such file/);
     writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(outFile, 'utf8')), nchwcLayout: { blockSize: 0 } }));
     await expect(readDeviceProfile(file)).rejects.toThrow(/"nchwcLayout" must be null or have a whole blockSize and channelAlignment of at least 1/);
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(outFile, 'utf8')), loneKernelExcessMs: -0.001 }));
+    await expect(readDeviceProfile(file)).rejects.toThrow(/"loneKernelExcessMs" must be a non-negative number/);
     writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(outFile, 'utf8')), contextFactors: { conv: { factor: 0.5, sizeFeature: 'macs', upTo: 1e6 } } }));
     await expect(readDeviceProfile(file)).rejects.toThrow(/"contextFactors" must give each layer type a factor from 1 to 2.5, a sizeFeature and an upTo size/);
   });

@@ -48,7 +48,8 @@ import type { ElementTypeName } from '../../app/onnx/element-type.js';
 import { readOnnxModel } from '../../app/onnx/reader.js';
 import { kernelFeatures, LAYER_TYPE_FEATURES, LAYER_TYPES, type LayerType } from '../../app/prediction/features.js';
 import { fitReorders } from '../../app/prediction/nchwc-layout.js';
-import { deviceHardware, MIN_REPLICATED_WEIGHT_BYTES } from '../../app/prediction/predict.js';
+import { deviceHardware, layerReplicas, REPLICA_WEIGHT_BYTES } from '../../app/prediction/predict.js';
+export { layerReplicas };
 import { ADAPTIVE_KEY_PREFIX, fitDeviceModels, layerTypeErrors } from '../../app/prediction/regression.js';
 import { effectiveMedianError, withCorrectedErrors } from '../../app/prediction/local-correction.js';
 import { correctedKernelMs, median, parseTrace, splitRuns, traceMedian } from '../../app/profiling/trace.js';
@@ -60,6 +61,7 @@ import { calibrateProfilerOverhead } from './profiler.js';
 import { probeNchwcLayout } from './fusion-probe.js';
 import { calibrateContext } from './context-calibration.js';
 import { shapeArithmeticProbe, shapeProbeKernels, SHAPE_PROBE_WIDTH } from '../../app/prediction/shape-arithmetic.js';
+import { LONE_KERNEL_CHAIN, LONE_KERNEL_PROBE_OPS, LONE_KERNEL_PROBE_SHAPE, LONE_KERNEL_WRAPPER, loneKernelProbe } from '../../app/prediction/lone-kernel.js';
 import { MAX_CONTEXT_FACTOR } from '../../app/prediction/context.js';
 import { firstLine } from '../errors/user-errors.js';
 import { isRecord, readJsonFile } from '../files/json-file.js';
@@ -914,8 +916,8 @@ export function sweepGrid(): SweepConfig[] {
  */
 const LAYOUT_KERNELS = new Set(['ReorderInput', 'ReorderOutput']);
 
-/** Names of the kernels after a configuration's layer (buildConfig), which are not timed. */
-const SWEEP_WRAPPER = '/sweep/';
+/** Names of the kernels after a configuration's layer (buildConfig), which are not timed: those of the lone-kernel probes' wrapper too. */
+const SWEEP_WRAPPER = LONE_KERNEL_WRAPPER;
 
 /**
  * Inside a model, a layer's input was written a few layers earlier and has since been
@@ -928,19 +930,11 @@ const SWEEP_WRAPPER = '/sweep/';
 const INPUT_ROTATION_BYTES = 4 * 2 ** 20;
 const MAX_INPUT_COPIES = 16;
 
-/**
- * Inside a model, a layer's weights were last read one whole run earlier: every other
- * layer's weights and activations have passed through the core's caches since. A
- * configuration alone in its model finds its weights where its last run left them, in
- * the core's own cache, and runs faster than it does in a model (a 1×1 Conv 1152→320 on
- * 7×7, 1.5 MB of weights: 0.22 ms alone, 0.29 ms as one of eight copies with weights of
- * their own). So a layer with weights is timed as several copies, each with weights
- * and inputs of its own, until the copies' weights fill this many bytes; its time is the
- * run's time over the copies. Layers without weights are not copied (at
- * 'all' onnxruntime would merge identical copies into one).
- */
-const REPLICA_WEIGHT_BYTES = 8 * 2 ** 20;
-const MAX_REPLICAS = 8;
+/** How many copies of its inputs a configuration runs over in turn (INPUT_ROTATION_BYTES). */
+function inputCopies(inputBytes: number): number {
+  return Math.min(MAX_INPUT_COPIES, Math.max(1, Math.ceil(INPUT_ROTATION_BYTES / Math.max(inputBytes, 1))));
+}
+
 
 /** The layout with the reorder fit of the samples so far (none yet: as it was, without one). */
 function withReorderFit(layout: NchwcLayout, fit: ReorderFit | null): NchwcLayout {
@@ -948,11 +942,6 @@ function withReorderFit(layout: NchwcLayout, fit: ReorderFit | null): NchwcLayou
   return fit ? { ...rest, reorder: fit } : rest;
 }
 
-/** How many copies of a configuration's layer its model holds (REPLICA_WEIGHT_BYTES). */
-export function layerReplicas(weightBytes: number): number {
-  if (weightBytes < MIN_REPLICATED_WEIGHT_BYTES) return 1;
-  return Math.min(MAX_REPLICAS, Math.max(1, Math.ceil(REPLICA_WEIGHT_BYTES / weightBytes)));
-}
 
 interface BuiltConfig {
   bytes: Uint8Array;
@@ -1014,7 +1003,7 @@ function buildConfig(config: SweepConfig, seed: number, level: GraphOptimization
     throw new Error(`configuration "${config.key}" is not recognised as ${config.layerType} (${described?.layerType ?? 'unmodelled'})`);
   }
   const inputBytes = Object.values(feeds).reduce((sum, tensor) => sum + (tensor.data as ArrayBufferView).byteLength, 0);
-  const copies = Math.min(MAX_INPUT_COPIES, Math.max(1, Math.ceil(INPUT_ROTATION_BYTES / Math.max(inputBytes, 1))));
+  const copies = inputCopies(inputBytes);
   const copy = (tensor: ort.Tensor): ort.Tensor =>
     tensor.type === 'int64'
       ? new ort.Tensor('int64', (tensor.data as BigInt64Array).slice(), tensor.dims)
@@ -1279,41 +1268,103 @@ async function measureOverheadMs(sessionOptions: ort.InferenceSession.SessionOpt
 }
 
 const SHAPE_PROBE_BLOCKS = 40;
-const SHAPE_PROBE_WARMUP_RUNS = 300;
-const SHAPE_PROBE_ROUNDS = 9;
-/** Runs of each probe network per round, in turns of SHAPE_PROBE_TURN_RUNS. */
-const SHAPE_PROBE_RUNS_PER_ROUND = 120;
-const SHAPE_PROBE_TURN_RUNS = 20;
+const PROBE_WARMUP_RUNS = 300;
+const PROBE_ROUNDS = 9;
+/** Runs of each probe network per round, in turns of PROBE_TURN_RUNS. */
+const PROBE_RUNS_PER_ROUND = 120;
+const PROBE_TURN_RUNS = 20;
+
+/**
+ * Two networks run whole in turns (PROBE_TURN_RUNS runs each, the inputs taken from `feeds`
+ * in turn), PROBE_ROUNDS rounds of PROBE_RUNS_PER_ROUND each after PROBE_WARMUP_RUNS: per
+ * round, the second network's median less the first's; the median round, ms — a burst of
+ * load that covers one round moves neither. Null when cancelled before a round ended.
+ */
+async function medianRunDifference(networks: readonly [Uint8Array, Uint8Array], sessionOptions: ort.InferenceSession.SessionOptions, feeds: readonly Record<string, ort.Tensor>[], signal?: AbortSignal): Promise<number | null> {
+  const sessions = [await openSession(networks[0], sessionOptions), await openSession(networks[1], sessionOptions)];
+  try {
+    let run = 0;
+    const next = (): Record<string, ort.Tensor> => feeds[run++ % feeds.length];
+    for (let i = 0; i < PROBE_WARMUP_RUNS; i++) for (const session of sessions) await timedRun(session, next());
+    const differences: number[] = [];
+    for (let round = 0; round < PROBE_ROUNDS && !signal?.aborted; round++) {
+      const times: number[][] = [[], []];
+      for (let turn = 0; turn < PROBE_RUNS_PER_ROUND / PROBE_TURN_RUNS; turn++) {
+        for (const k of turn % 2 === 0 ? [0, 1] : [1, 0]) for (let i = 0; i < PROBE_TURN_RUNS; i++) times[k].push(await timedRun(sessions[k], next()));
+      }
+      differences.push(median(times[1]) - median(times[0]));
+    }
+    return differences.length === 0 ? null : median(differences);
+  } finally {
+    for (const session of sessions) await session.release();
+  }
+}
 
 /**
  * What one kernel of shape arithmetic costs inside a network on this device, ms
  * (DeviceProfile.shapeArithmeticMsPerKernel; app/prediction/shape-arithmetic.ts says why the
  * fits cannot tell): the probe network with SHAPE_PROBE_BLOCKS blocks and the same network
- * with none, run whole in turns, the difference of their medians per kernel. Whole runs, not
- * a profile: onnxruntime's profiler costs more per kernel than these kernels do. Null when
- * the difference is not positive (a burst of load on one side).
+ * with none, run whole in turns (medianRunDifference), the difference per kernel. Whole runs,
+ * not a profile: onnxruntime's profiler costs more per kernel than these kernels do. Null
+ * when the difference is not positive (a burst of load on one side).
  */
 async function calibrateShapeArithmetic(sessionOptions: ort.InferenceSession.SessionOptions, signal?: AbortSignal): Promise<number | null> {
-  const sessions = [await openSession(shapeArithmeticProbe(0), sessionOptions), await openSession(shapeArithmeticProbe(SHAPE_PROBE_BLOCKS), sessionOptions)];
+  const feeds = { x: new ort.Tensor('float32', new Float32Array(SHAPE_PROBE_WIDTH), [1, SHAPE_PROBE_WIDTH]) };
+  const difference = await medianRunDifference([shapeArithmeticProbe(0), shapeArithmeticProbe(SHAPE_PROBE_BLOCKS)], sessionOptions, [feeds], signal);
+  if (difference === null) return null;
+  const perKernel = difference / shapeProbeKernels(SHAPE_PROBE_BLOCKS);
+  return perKernel > 0 ? perKernel : null;
+}
+
+/** Passes of each side of the lone-kernel calibration. */
+const LONE_PROBE_PASSES = 3;
+
+/** The same inputs in separate buffers, as many as the sweep runs a configuration of this input size over (INPUT_ROTATION_BYTES). */
+function rotatedFeeds(name: string, dims: readonly number[]): Record<string, ort.Tensor>[] {
+  const elements = dims.reduce((product, d) => product * d, 1);
+  return Array.from({ length: inputCopies(4 * elements) }, (_, k) => ({ [name]: new ort.Tensor('float32', new Float32Array(elements).fill(0.01 * (k + 1)), [...dims]) }));
+}
+
+/**
+ * What a kernel timed alone pays that it does not inside a network, ms
+ * (DeviceProfile.loneKernelExcessMs, app/prediction/lone-kernel.ts): for each probe op, its
+ * time alone as the sweep times a sample (timeKernel) less its cost inside a chain — the
+ * chain of LONE_KERNEL_CHAIN and the op alone run whole in turns (medianRunDifference), per
+ * added kernel; the median over the ops. Null when it is not positive or the calibration
+ * was cancelled.
+ */
+async function calibrateLoneKernel(sessionOptions: ort.InferenceSession.SessionOptions, kernelOverheadMs: number, signal?: AbortSignal): Promise<number | null> {
+  const traceFolder = mkdtempSync(path.join(os.tmpdir(), 'neurosurgeon-lone-kernel-'));
+  const excesses: number[] = [];
   try {
-    const feeds = { x: new ort.Tensor('float32', new Float32Array(SHAPE_PROBE_WIDTH), [1, SHAPE_PROBE_WIDTH]) };
-    for (let i = 0; i < SHAPE_PROBE_WARMUP_RUNS; i++) for (const session of sessions) await timedRun(session, feeds);
-    // Per round, the difference of the two medians; the median round: a burst of load that
-    // covers one round moves neither.
-    const differences: number[] = [];
-    for (let round = 0; round < SHAPE_PROBE_ROUNDS && !signal?.aborted; round++) {
-      const times: number[][] = [[], []];
-      for (let turn = 0; turn < SHAPE_PROBE_RUNS_PER_ROUND / SHAPE_PROBE_TURN_RUNS; turn++) {
-        for (const k of turn % 2 === 0 ? [0, 1] : [1, 0]) for (let i = 0; i < SHAPE_PROBE_TURN_RUNS; i++) times[k].push(await timedRun(sessions[k], feeds));
+    for (const op of LONE_KERNEL_PROBE_OPS) {
+      const feeds = rotatedFeeds('x', LONE_KERNEL_PROBE_SHAPE);
+      // Each side's lowest of a few passes: load only slows runs, and slows the chain's
+      // longer runs more, so one burst would shrink the excess (0.40–0.56 µs with one or two
+      // busy loops beside it here, 0.62–0.72 without).
+      let aloneMs = Infinity;
+      let chainedMs = Infinity;
+      for (let pass = 0; pass < LONE_PROBE_PASSES; pass++) {
+        const alone = await timeKernel(loneKernelProbe(op, 1), feeds, sessionOptions, traceFolder, signal, kernelOverheadMs);
+        const difference = await medianRunDifference([loneKernelProbe(op, 1), loneKernelProbe(op, LONE_KERNEL_CHAIN)], sessionOptions, feeds, signal);
+        if (!alone || difference === null || signal?.aborted) return null;
+        aloneMs = Math.min(aloneMs, alone.ms);
+        chainedMs = Math.min(chainedMs, difference / (LONE_KERNEL_CHAIN - 1));
       }
-      differences.push(median(times[1]) - median(times[0]));
+      excesses.push(aloneMs - chainedMs);
     }
-    if (differences.length === 0) return null;
-    const perKernel = median(differences) / shapeProbeKernels(SHAPE_PROBE_BLOCKS);
-    return perKernel > 0 ? perKernel : null;
   } finally {
-    for (const session of sessions) await session.release();
+    rmSync(traceFolder, { recursive: true, force: true });
   }
+  const excess = median(excesses);
+  return excess > 0 ? excess : null;
+}
+
+/** The lone-kernel calibration, exported for the bench and tests: with this process's profiler correction. */
+export async function measureLoneKernelExcessMs(ep: ExecutionProviderName = 'cpu', signal?: AbortSignal): Promise<number | null> {
+  const { sessionOptions } = await sessionOptionsFor(ep);
+  const kernelOverheadMs = await onceThisProcess(`profiler ${intraOpThreads()}`, async () => (await calibrateProfilerOverhead(signal)).kernelMs);
+  return calibrateLoneKernel(sessionOptions, kernelOverheadMs ?? 0, signal);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1355,6 +1406,9 @@ export function checkDeviceProfileShape(json: unknown, label: string): DevicePro
   }
   if (json.shapeArithmeticMsPerKernel !== undefined && !nonNegative(json.shapeArithmeticMsPerKernel)) {
     throw new DeviceProfileError(`${label}: "shapeArithmeticMsPerKernel" must be a non-negative number`);
+  }
+  if (json.loneKernelExcessMs !== undefined && !nonNegative(json.loneKernelExcessMs)) {
+    throw new DeviceProfileError(`${label}: "loneKernelExcessMs" must be a non-negative number`);
   }
   if (json.coreCacheBytes !== undefined && json.coreCacheBytes !== null && !isPositiveInteger(json.coreCacheBytes)) {
     throw new DeviceProfileError(`${label}: "coreCacheBytes" must be null or a whole number of bytes`);
@@ -1490,6 +1544,7 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
   let coldWeightMsPerByte: number | undefined;
   let hotWeightProbes: HotWeightProbe[] | undefined;
   let shapeArithmeticMsPerKernel: number | undefined;
+  let loneKernelExcessMs: number | undefined;
   let contextFactors: DeviceProfile['contextFactors'];
   if (options.resume ?? true) {
     const previous = await previousProfile(options.outFile, options.ep, device, threads);
@@ -1508,6 +1563,7 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
       coldWeightMsPerByte = previous.profile.coldWeightMsPerByte;
       hotWeightProbes = previous.profile.hotWeightProbes;
       shapeArithmeticMsPerKernel = previous.profile.shapeArithmeticMsPerKernel;
+      loneKernelExcessMs = previous.profile.loneKernelExcessMs;
       contextFactors = previous.profile.contextFactors;
     }
   }
@@ -1524,7 +1580,15 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
     } catch (error) {
       note(`shape arithmetic calibration failed (${firstLine(error)}); its layers are predicted by their types' fits`);
     }
+  }  if (loneKernelExcessMs === undefined && !options.signal?.aborted) {
+    note('timing what a kernel alone pays that it does not inside a network…');
+    try {
+      loneKernelExcessMs = (await calibrateLoneKernel(sessionOptions, kernelOverheadMs ?? 0, options.signal)) ?? undefined;
+    } catch (error) {
+      note(`lone-kernel calibration failed (${firstLine(error)}); predictions keep each layer's time alone`);
+    }
   }
+
 
   const gridKeys = new Set(grid.map((config) => config.key));
   const measuredKeys = new Set(samples.map((sample) => sample.config));
@@ -1553,6 +1617,7 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
     ...(coldWeightMsPerByte !== undefined ? { coldWeightMsPerByte } : {}),
     ...(hotWeightProbes !== undefined ? { hotWeightProbes } : {}),
     ...(shapeArithmeticMsPerKernel !== undefined ? { shapeArithmeticMsPerKernel } : {}),
+    ...(loneKernelExcessMs !== undefined ? { loneKernelExcessMs } : {}),
     ...(contextFactors ? { contextFactors } : {}),
     fits,
     typeErrors: withCorrectedErrors(samples, fits, layerTypeErrors(samples, fits)),
