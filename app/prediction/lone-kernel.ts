@@ -16,7 +16,7 @@
 import { GraphBuilder } from '../onnx/builder.js';
 
 /** The ops probed: cheap, weightless or nearly so, of different kernels; the excess is the median over them. */
-export const LONE_KERNEL_PROBE_OPS = ['Mul', 'Sigmoid', 'Softmax', 'Transpose'] as const;
+export const LONE_KERNEL_PROBE_OPS = ['Mul', 'Add', 'Sigmoid', 'Tanh', 'Softmax', 'Transpose'] as const;
 export type LoneKernelProbeOp = (typeof LONE_KERNEL_PROBE_OPS)[number];
 
 /** The probe's tensor: small, as the layers where the excess matters are. */
@@ -43,6 +43,7 @@ export function loneKernelProbe(op: LoneKernelProbeOp, count: number): Uint8Arra
   for (let i = 0; i < count; i++) {
     const name = `/${op}_${i}`;
     if (op === 'Mul') x = b.mul(x, b.weight(`/scale_${i}`, [shape[shape.length - 1]], 1), name);
+    else if (op === 'Add') x = b.add(x, b.weight(`/shift_${i}`, [shape[shape.length - 1]], 1), name);
     else if (op === 'Softmax') x = b.softmax(x, -1, name);
     else if (op === 'Transpose') x = b.transpose(x, [0, 2, 1], name);
     else x = b.op(op, [x], {}, name);
