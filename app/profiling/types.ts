@@ -263,7 +263,7 @@ export interface DeviceProfile {
   nchwcLayout?: NchwcLayout | null;
   /**
    * Layers with weights were timed as copies, each with weights of its own, until the
-   * copies' weights filled this many bytes (main/profiling/characterize.ts layerReplicas),
+   * copies' weights filled this many bytes (app/prediction/predict.ts layerReplicas),
    * so that they find their weights outside the core's cache as inside a model. Absent in
    * older profiles, which timed every layer alone (a sweep then starts over).
    */

@@ -502,7 +502,7 @@ program
       print(`\nshape arithmetic (Shape, Gather, Concat, … on a few integers): ${(profile.shapeArithmeticMsPerKernel * 1000).toFixed(3)} µs a kernel inside a network`);
     }
     if (profile.loneKernelExcessMs !== undefined) {
-      print(`\na kernel timed alone: ${(profile.loneKernelExcessMs * 1000).toFixed(3)} µs more than inside a network (taken off each predicted layer, shared among the copies the sweep timed)`);
+      print(`\na kernel timed alone: ${(profile.loneKernelExcessMs * 1000).toFixed(3)} µs more than inside a network (kept on the first predicted layer of each op in a run, taken off the others, shared among the copies the sweep timed)`);
     }
     const context = Object.entries(profile.contextFactors ?? {}).sort((a, b) => (b[1]?.factor ?? 1) - (a[1]?.factor ?? 1));
     if (context.length > 0) {

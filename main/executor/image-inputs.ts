@@ -7,6 +7,7 @@
 // side when it measures an encoding's accuracy.
 import type Sharp from 'sharp';
 import type { RawTensor } from './link.js';
+import { firstLine } from '../errors/user-errors.js';
 import { ProtocolError, type ModelMetadata, type TensorMetadata } from './protocol.js';
 
 /** A payload that is not the images expected: one line naming which image and why. */
@@ -36,7 +37,7 @@ export function loadSharp(): Promise<typeof Sharp> {
     (error: unknown) => {
       // Tried again next time; meanwhile only JPEG is unavailable, in one line.
       loadingSharp = null;
-      throw new ImageCodecError(`the JPEG codec (sharp) cannot be loaded on this machine: ${String((error as Error)?.message ?? error).split('\n')[0]}`);
+      throw new ImageCodecError(`the JPEG codec (sharp) cannot be loaded on this machine: ${firstLine(error)}`);
     }
   ));
 }

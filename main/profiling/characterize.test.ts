@@ -11,8 +11,9 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { DeviceProfile } from '../../app/profiling/types.js';
 import { LAYER_TYPES } from '../../app/prediction/features.js';
+import { layerReplicas } from '../../app/prediction/predict.js';
 import { median } from '../../app/profiling/trace.js';
-import { ADAPTIVE_TYPES, adaptiveConfig, adaptiveConfigFor, characterizeDevice, retimeHotWeights, kernelLevelGrid, layerReplicas, CharacterizeCancelledError, DeviceProfileError, readDeviceProfile, retimeSamples, sweepGrid, worstLayerType, type CharacterizeProgress } from './characterize.js';
+import { ADAPTIVE_TYPES, adaptiveConfig, adaptiveConfigFor, characterizeDevice, retimeHotWeights, kernelLevelGrid, CharacterizeCancelledError, DeviceProfileError, readDeviceProfile, retimeSamples, sweepGrid, worstLayerType, type CharacterizeProgress } from './characterize.js';
 import { CONTEXT_TYPES, MAX_CONTEXT_FACTOR } from '../../app/prediction/context.js';
 
 const folder = mkdtempSync(path.join(os.tmpdir(), 'characterize-test-'));

@@ -49,7 +49,6 @@ import { readOnnxModel } from '../../app/onnx/reader.js';
 import { kernelFeatures, LAYER_TYPE_FEATURES, LAYER_TYPES, type LayerType } from '../../app/prediction/features.js';
 import { fitReorders } from '../../app/prediction/nchwc-layout.js';
 import { deviceHardware, layerReplicas, REPLICA_WEIGHT_BYTES } from '../../app/prediction/predict.js';
-export { layerReplicas };
 import { ADAPTIVE_KEY_PREFIX, fitDeviceModels, layerTypeErrors } from '../../app/prediction/regression.js';
 import { effectiveMedianError, withCorrectedErrors } from '../../app/prediction/local-correction.js';
 import { correctedKernelMs, median, parseTrace, splitRuns, traceMedian } from '../../app/profiling/trace.js';
@@ -935,13 +934,11 @@ function inputCopies(inputBytes: number): number {
   return Math.min(MAX_INPUT_COPIES, Math.max(1, Math.ceil(INPUT_ROTATION_BYTES / Math.max(inputBytes, 1))));
 }
 
-
 /** The layout with the reorder fit of the samples so far (none yet: as it was, without one). */
 function withReorderFit(layout: NchwcLayout, fit: ReorderFit | null): NchwcLayout {
   const { reorder: _previous, ...rest } = layout;
   return fit ? { ...rest, reorder: fit } : rest;
 }
-
 
 interface BuiltConfig {
   bytes: Uint8Array;
@@ -1336,9 +1333,9 @@ function rotatedFeeds(name: string, dims: readonly number[]): Record<string, ort
 async function calibrateLoneKernel(sessionOptions: ort.InferenceSession.SessionOptions, kernelOverheadMs: number, signal?: AbortSignal): Promise<number | null> {
   const traceFolder = mkdtempSync(path.join(os.tmpdir(), 'neurosurgeon-lone-kernel-'));
   const excesses: number[] = [];
+  const feeds = rotatedFeeds('x', LONE_KERNEL_PROBE_SHAPE);
   try {
     for (const op of LONE_KERNEL_PROBE_OPS) {
-      const feeds = rotatedFeeds('x', LONE_KERNEL_PROBE_SHAPE);
       // Each side's lowest of a few passes: load only slows runs, and slows the chain's
       // longer runs more, so one burst would shrink the excess (0.40–0.56 µs with one or two
       // busy loops beside it here, 0.62–0.72 without).
@@ -1358,13 +1355,6 @@ async function calibrateLoneKernel(sessionOptions: ort.InferenceSession.SessionO
   }
   const excess = median(excesses);
   return excess > 0 ? excess : null;
-}
-
-/** The lone-kernel calibration, exported for the bench and tests: with this process's profiler correction. */
-export async function measureLoneKernelExcessMs(ep: ExecutionProviderName = 'cpu', signal?: AbortSignal): Promise<number | null> {
-  const { sessionOptions } = await sessionOptionsFor(ep);
-  const kernelOverheadMs = await onceThisProcess(`profiler ${intraOpThreads()}`, async () => (await calibrateProfilerOverhead(signal)).kernelMs);
-  return calibrateLoneKernel(sessionOptions, kernelOverheadMs ?? 0, signal);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1580,7 +1570,8 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
     } catch (error) {
       note(`shape arithmetic calibration failed (${firstLine(error)}); its layers are predicted by their types' fits`);
     }
-  }  if (loneKernelExcessMs === undefined && !options.signal?.aborted) {
+  }
+  if (loneKernelExcessMs === undefined && !options.signal?.aborted) {
     note('timing what a kernel alone pays that it does not inside a network…');
     try {
       loneKernelExcessMs = (await calibrateLoneKernel(sessionOptions, kernelOverheadMs ?? 0, options.signal)) ?? undefined;
@@ -1588,7 +1579,6 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
       note(`lone-kernel calibration failed (${firstLine(error)}); predictions keep each layer's time alone`);
     }
   }
-
 
   const gridKeys = new Set(grid.map((config) => config.key));
   const measuredKeys = new Set(samples.map((sample) => sample.config));

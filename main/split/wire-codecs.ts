@@ -55,7 +55,6 @@ function elementTypeOf(tensor: ort.Tensor): ElementTypeName {
   return map[tensor.type] ?? 'undefined';
 }
 
-/** JPEG of an [N, C, H, W] tensor already quantized to uint8 pixels: each image length-prefixed (4 bytes, little-endian). */
 /** sharp, or why it cannot load as a WireEncodingError (one line). */
 async function jpegCodec(): Promise<typeof Sharp> {
   try {
@@ -66,6 +65,7 @@ async function jpegCodec(): Promise<typeof Sharp> {
   }
 }
 
+/** JPEG of an [N, C, H, W] tensor already quantized to uint8 pixels: each image length-prefixed (4 bytes, little-endian). */
 async function jpegEncode(pixels: Uint8Array, dims: readonly number[], quality: number): Promise<Uint8Array> {
   const [n, c, h, w] = dims;
   const sharp = await jpegCodec();
