@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { coreCacheBytes, parseCacheSize } from './device-info.js';
+import { coreCacheBytes, getconfLevel2CacheBytes, parseCacheSize } from './device-info.js';
 
 const folder = mkdtempSync(path.join(os.tmpdir(), 'device-info-test-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
@@ -28,6 +28,14 @@ describe('coreCacheBytes', () => {
 
   it('parses sizes with their units and says null for what it cannot read', () => {
     expect([parseCacheSize('48K'), parseCacheSize('32M'), parseCacheSize('512'), parseCacheSize('1G\n'), parseCacheSize('big')]).toEqual([48 * 1024, 32 * 2 ** 20, 512, 2 ** 30, null]);
-    if (process.platform !== 'darwin') expect(coreCacheBytes(path.join(folder, 'missing'))).toBeNull();
+    if (process.platform !== 'darwin') expect(coreCacheBytes(path.join(folder, 'missing'), () => null)).toBeNull();
+  });
+
+  it("on Linux without the sysfs folder (a Firecracker VM's kernel), takes getconf's L2", () => {
+    if (process.platform !== 'linux') return;
+    expect(coreCacheBytes(path.join(folder, 'missing'), () => 1024 * 1024)).toBe(1024 * 1024);
+    // The real getconf: a whole number of bytes where glibc can read the CPU, else null.
+    const level2 = getconfLevel2CacheBytes();
+    if (level2 !== null) expect(Number.isInteger(level2) && level2 >= 64 * 1024).toBe(true);
   });
 });

@@ -46,12 +46,23 @@ export function parseCacheSize(text: string): number | null {
   return Number(match[1]) * unit;
 }
 
+/** The size of a core's L2 as glibc's getconf reads it from the CPU (CPUID on x86), bytes; null where it does not say. */
+export function getconfLevel2CacheBytes(): number | null {
+  try {
+    const value = Number(execFileSync('getconf', ['LEVEL2_CACHE_SIZE'], { encoding: 'utf8', timeout: 2000, stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+    return Number.isFinite(value) && value > 0 ? value : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * The largest cache a core has to itself (its L2 on most CPUs), bytes: on Linux from
- * /sys/devices/system/cpu/cpu0/cache (a cache whose shared_cpu_list names one CPU), on macOS
- * from sysctl. Null where the OS does not tell.
+ * /sys/devices/system/cpu/cpu0/cache (a cache whose shared_cpu_list names one CPU), or
+ * where a virtual machine's kernel has no such folder (Firecracker's), from
+ * `linuxFallback` (getconf's L2); on macOS from sysctl. Null where none of them tells.
  */
-export function coreCacheBytes(sysfsFolder = '/sys/devices/system/cpu/cpu0/cache'): number | null {
+export function coreCacheBytes(sysfsFolder = '/sys/devices/system/cpu/cpu0/cache', linuxFallback: () => number | null = getconfLevel2CacheBytes): number | null {
   try {
     let largest: number | null = null;
     for (const entry of readdirSync(sysfsFolder).filter((name) => /^index\d+$/.test(name))) {
@@ -62,8 +73,9 @@ export function coreCacheBytes(sysfsFolder = '/sys/devices/system/cpu/cpu0/cache
     }
     if (largest !== null) return largest;
   } catch {
-    // Not Linux, or no sysfs: try sysctl below.
+    // Not Linux, or no sysfs cache folder: try the fallbacks below.
   }
+  if (process.platform === 'linux') return linuxFallback();
   if (process.platform !== 'darwin') return null;
   for (const key of ['hw.perflevel0.l2cachesize', 'hw.l2cachesize']) {
     try {
