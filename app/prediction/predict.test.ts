@@ -412,6 +412,30 @@ describe('what onnxruntime executes at all', () => {
     expect(profile.layers[0].medianMs).toBeCloseTo((layerFeatures(analysis.layers[0], analysis, model.graph)!.features.gemmMacs * 32) / 20 / 1e6, 9);
   });
 
+  it("costs a group that runs as one named kernel from that kernel's own samples, and by the type's fit without them", () => {
+    const b = new GraphBuilder('silu', { weights: 'zeros' });
+    const x = b.relu(b.input('x', 'float32', [1, 16, 56, 56]));
+    b.output(b.mul(x, b.op('Sigmoid', [x], {}, '/Sigmoid'), '/Mul'), 'float32', null);
+    const model = readOnnxModel(b.toBytes());
+    const analysis = analyzeModel(model);
+    const device = syntheticDevice();
+    const activationFit = device.fits.find((fit) => fit.layerType === 'activation')!;
+    // The type's fit: 1 ms whatever the size; QuickGelu's samples: 0.01 ms + 1 ns an element.
+    device.fits = [...device.fits.filter((fit) => fit.layerType !== 'activation'), { ...activationFit, coefficients: activationFit.features.map(() => 0), intercept: 1, level: 'all' }];
+    const quickGelu = [8192, 32768, 131072].map((n): LayerSample => ({
+      layerType: 'activation',
+      features: { neurons: n, transcendentalNeurons: n },
+      ms: 0.01 + 1e-6 * n,
+      config: `@all activation kernel QuickGelu x=1x${n}`,
+      level: 'all'
+    }));
+    const rules = { kind: 'fusion-rules' as const, runtime: 'test', ep: 'cpu' as const, date: '', levels: { all: [{ id: 'silu', description: '', ops: ['Sigmoid', 'Mul'], fused: true, kernels: ['QuickGelu'], folded: [] }] } };
+    const fusedMs = (profile: LatencyProfile): number => profile.layers.filter((layer) => layer.kernel === 'silu').reduce((sum, layer) => sum + layer.medianMs, 0);
+    const elements = 16 * 56 * 56;
+    expect(fusedMs(predictProfile(analysis, model, { ...device, samples: quickGelu }, identity('silu.onnx'), { optimization: 'all', rules }))).toBeCloseTo(0.01 + 1e-6 * elements, 6);
+    expect(fusedMs(predictProfile(analysis, model, { ...device, samples: quickGelu.slice(1) }, identity('silu.onnx'), { optimization: 'all', rules }))).toBeCloseTo(1, 6);
+  });
+
   it('costs a fused Transpose → MatMul as its MatMul, not as the Transpose first in the pattern', () => {
     const b = new GraphBuilder('scores', { weights: 'zeros' });
     const x = b.input('x', 'float32', [1, 64, 32]);

@@ -21,7 +21,7 @@ import { readersOf } from '../analysis/analyze.js';
 import type { LayerAnalysis, ModelAnalysis } from '../analysis/types.js';
 import type { OnnxModel } from '../onnx/model.js';
 import { estimateLayerMs, hardwarePreset, type HardwarePresetName, type HardwareProfile, type InputActivations } from '../partition/estimate.js';
-import type { DeviceProfile, ExecutionProviderName, LatencyProfile, LayerSample, LayerTiming, ModelIdentity, RegressionFit } from '../profiling/types.js';
+import type { DeviceProfile, ExecutionProviderName, GraphOptimization, LatencyProfile, LayerSample, LayerTiming, ModelIdentity, RegressionFit } from '../profiling/types.js';
 import { blockedLayout, reorderMs } from './nchwc-layout.js';
 import { firstOfOpTracker, inNetworkMs } from './lone-kernel.js';
 import { dataMovementFeatures, fcWeightBytes, isViewOp, kernelFeatures, LAST_LEVEL_CACHE_BYTES, runsBlocked, stepFeatures, type LayerFeatures } from './features.js';
@@ -32,9 +32,9 @@ import { staticElementCount } from '../analysis/shape-math.js';
 import { predictionErrors } from './errors.js';
 import { contextFactorOf } from './context.js';
 import { fusedPatternIds, kernelGroups, type FusionRules, type KernelGroup } from './fusion.js';
-import type { GraphOptimization } from '../profiling/types.js';
 import { ELIMINATED_KERNEL, settledAtOptimisation } from './eliminated.js';
 import { isShapeArithmetic } from './shape-arithmetic.js';
+import { kernelLineMs, kernelLines, singleKernelOf, type KernelLine } from './kernel-lines.js';
 
 export class ProfileMixError extends Error {
   override name = 'ProfileMixError';
@@ -337,14 +337,19 @@ export function predictProfile(analysis: ModelAnalysis, model: OnnxModel, device
     optimised === null
       ? analysis.layers.map((layer): KernelGroup => ({ layers: [layer.index], predictAs: 'anchor' }))
       : kernelGroups(analysis, model, fusedPatternIds(options.rules, level), { shape: optimised.shape, constant: (name) => optimised.constants.has(name) });
+  // A group that runs as one named kernel is costed from that kernel's own samples where the sweep has them (kernel-lines.ts).
+  const fusedKernelLines = optimised === null ? new Map<string, KernelLine>() : kernelLines(samples, level);
+  const ruleKernels = new Map((options.rules?.levels[level] ?? []).map((rule) => [rule.id, singleKernelOf(rule)]));
   const timed = analysis.layers.map((_, i) => ({ ms: own[i].ms, method: own[i].method, kernel: undefined as string | undefined }));
   for (const group of groups) {
     if (group.layers.length < 2) continue;
     const last = analysis.layers[group.layers[group.layers.length - 1]];
     const outputBytes = group.layers.map((i) => analysis.layers[i].outputBytes);
     const fusedOp = fusedKernelFeatures(group.predictAs, staticElementCount(last.outputs[0]?.shape), outputBytes.includes(null) ? null : outputBytes.reduce<number>((sum, bytes) => sum + (bytes ?? 0), 0));
-    const asOpAlone = fusedOp ? regression(fusedOp) : null;
-    const asOp = asOpAlone === null ? null : inNetworkMs(asOpAlone * contextFactor(fusedOp), loneExcessMs, 1, firstOfOp(`fused ${group.predictAs}`));
+    const line = group.rule === undefined ? undefined : fusedKernelLines.get(ruleKernels.get(group.rule) ?? '');
+    const asOpAlone = fusedOp ? (line && fusedOp.features.neurons > 0 ? kernelLineMs(line, fusedOp.features.neurons) : regression(fusedOp)) : null;
+    // A kernel's own line takes no context factor (kernel-lines.ts says why).
+    const asOp = asOpAlone === null ? null : inNetworkMs(asOpAlone * (line ? 1 : contextFactor(fusedOp)), loneExcessMs, 1, firstOfOp(`fused ${group.predictAs}`));
     const anchor = heaviestLayer(group.layers, analysis);
     // A Conv kernel applies its fused activation or residual Add as a pass over its output
     // blocks (a 1×1 Conv 24→144 on 56×56 at 'all': 0.186 ms alone, 0.246 ms with Clip fused);

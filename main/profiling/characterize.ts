@@ -60,6 +60,7 @@ import { calibrateProfilerOverhead } from './profiler.js';
 import { probeNchwcLayout } from './fusion-probe.js';
 import { calibrateContext } from './context-calibration.js';
 import { shapeArithmeticProbe, shapeProbeKernels, SHAPE_PROBE_WIDTH } from '../../app/prediction/shape-arithmetic.js';
+import { fusedKernelKey } from '../../app/prediction/kernel-lines.js';
 import { LONE_KERNEL_CHAIN, LONE_KERNEL_PROBE_OPS, LONE_KERNEL_PROBE_SHAPE, LONE_KERNEL_WRAPPER, loneKernelProbe } from '../../app/prediction/lone-kernel.js';
 import { MAX_CONTEXT_FACTOR } from '../../app/prediction/context.js';
 import { firstLine } from '../errors/user-errors.js';
@@ -700,9 +701,11 @@ export const KERNEL_LEVEL_TYPES: Readonly<Partial<Record<LayerType, number>>> = 
  */
 function fusedKernelConfigs(): SweepConfig[] {
   const sequences = [[1, 16, 256], [1, 64, 384], [1, 197, 384], [1, 128, 768], [1, 256, 1024]];
-  const maps = [[1, 32, 56, 56], [1, 96, 28, 28], [1, 240, 14, 14], [1, 672, 7, 7]];
+  // Up to the SiLUs of EfficientNet-B0's first blocks (1×96×112×112): with maps up to
+  // 1×32×56×56 only, the QuickGelu line (kernel-lines.ts) reached 12 times beyond them.
+  const maps = [[1, 96, 112, 112], [1, 144, 56, 56], [1, 32, 56, 56], [1, 96, 28, 28], [1, 240, 14, 14], [1, 672, 7, 7]];
   const kernel = (name: string, layerType: LayerType, shape: number[], features: Record<string, number>, build: (b: GraphBuilder, x: string) => string): SweepConfig => ({
-    key: `${layerType} kernel ${name} x=${shape.join('x')}`,
+    key: fusedKernelKey(layerType, name, shape),
     layerType,
     macs: elements(shape),
     activationBytes: 8 * elements(shape),
