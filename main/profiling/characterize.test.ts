@@ -68,9 +68,13 @@ describe('characterizeDevice', () => {
     // A kernel of shape arithmetic inside a network: more than nothing, far less than a layer of the sweep.
     expect(first.shapeArithmeticMsPerKernel).toBeGreaterThan(0);
     expect(first.shapeArithmeticMsPerKernel).toBeLessThan(0.01);
-    // What a kernel alone pays over one in a chain: a fraction of a microsecond to a few (0.6–0.7 µs here).
-    expect(first.loneKernelExcessMs).toBeGreaterThan(0);
-    expect(first.loneKernelExcessMs).toBeLessThan(0.01);
+    // What a kernel alone pays over one in a chain: a fraction of a microsecond to a few
+    // (0.6–0.7 µs on one machine, 0.19 on another); where the calibration finds none above
+    // zero (that second machine, under a test's load), the profile has none.
+    if (first.loneKernelExcessMs !== undefined) {
+      expect(first.loneKernelExcessMs).toBeGreaterThan(0);
+      expect(first.loneKernelExcessMs).toBeLessThan(0.01);
+    }
     if (process.platform === 'linux') expect(first.coreCacheBytes).toBeGreaterThanOrEqual(64 * 1024);
     expect(new Set(first.samples.map((s) => s.layerType)).size).toBe(LAYER_TYPES.length);
     const fits = new Map(first.fits.map((fit) => [fit.layerType, fit]));
@@ -100,7 +104,8 @@ describe('characterizeDevice', () => {
   }, 60_000);
 
   it('resumes from the saved profile, keeping earlier samples', async () => {
-    const resumed = await characterizeDevice({ ep: 'cpu', budgetS: 3, outFile });
+    // Half of a short budget goes to the sweep (the rest is kept for the context calibration's passes).
+    const resumed = await characterizeDevice({ ep: 'cpu', budgetS: 5, outFile });
     expect(resumed.configurations).toBeGreaterThan(first.configurations);
     expect(resumed.samples.slice(0, first.configurations)).toEqual(first.samples);
     expect(resumed.elapsedS).toBeGreaterThan(first.elapsedS);

@@ -735,8 +735,8 @@ function fusedKernelConfigs(): SweepConfig[] {
     )
   ];
 }
-/** Seconds kept at the end of a sweep's budget for the context calibration (calibrateContext: three networks, about 3 s here). */
-const CONTEXT_CALIBRATION_S = 10;
+/** Seconds kept at the end of a sweep's budget for the context calibration (calibrateContext: three networks in three passes, about 11 s here). */
+const CONTEXT_CALIBRATION_S = 15;
 const KERNEL_LEVEL_KEY_PREFIX = '@all ';
 const CONV_LIKE_TYPES: ReadonlySet<string> = new Set(['conv', 'groupedConv', 'depthwiseConv']);
 const KERNEL_LEVEL_BUDGET_SHARE = 0.25;
