@@ -10,7 +10,7 @@ import { calibrationNetworks, contextFactors, type ContextSample } from '../../a
 import { LAYER_TYPE_SIZE_FEATURE, layerFeatures, type LayerType } from '../../app/prediction/features.js';
 import { predictProfile } from '../../app/prediction/predict.js';
 import type { ContextFactor, DeviceProfile, ExecutionProviderName } from '../../app/profiling/types.js';
-import { analyzeModelFile } from '../model/analyze-file.js';
+import { analyzeModelFile, type AnalyzedModel } from '../model/analyze-file.js';
 import { modelIdentity } from '../model/model-file.js';
 import { profileModel } from './profiler.js';
 
@@ -22,7 +22,8 @@ const MIN_MEASURE_MS = 200;
  * layer down, and one pass lasts about 4 s here, which a burst of another process's work can
  * cover whole: with two busy loops beside one pass, the conv factor came out 1.16, pooling
  * 1.23 and depthwise 1.25, where passes without them gave 1.00, 1.00 and 1.03 (and a
- * characterisation whose pass met such a burst predicted EfficientNet-B0 16–18 % long).
+ * characterisation whose one pass met such a burst kept conv 1.27, pooling 1.33 and
+ * depthwise 1.53, which passes with its fits later gave as 1.00–1.08, 1.00 and 1.07–1.09).
  */
 export const CONTEXT_PASSES = 3;
 
@@ -34,7 +35,7 @@ export async function calibrateContext(
   const folder = mkdtempSync(path.join(os.tmpdir(), 'neurosurgeon-context-'));
   const samples: ContextSample[] = [];
   try {
-    const networks = [];
+    const networks: { analyzed: AnalyzedModel; lowestMs: number[] }[] = [];
     for (const network of calibrationNetworks()) {
       const file = path.join(folder, `${network.name}.onnx`);
       writeFileSync(file, network.bytes);
