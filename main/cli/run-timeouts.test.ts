@@ -2,7 +2,7 @@
 // SIGSTOP: connections stay open, nothing moves): each ends within --timeout-ms plus a small
 // constant, in one line, the sweep printing the cuts it measured. Beside run-commands.test.ts,
 // in a file of its own: the two runs mostly wait, and another file can use the cores meanwhile.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -19,6 +19,11 @@ beforeAll(() => {
   if (!existsSync(path.join(root, 'dist', 'main', 'cli.js'))) throw new Error('run `npm run build` first (npm test does)');
   dir = mkdtempSync(path.join(tmpdir(), 'neurosurgeon-cli-timeouts-'));
   writeFileSync(path.join(dir, 'lenet.onnx'), buildZooModel('lenet', { seed: 1 }));
+  // The sweep's latencies from a file: a freshly started executor profiling under load (its
+  // profiler calibrated on the first request) can stay silent past the 4-s timeout before a
+  // single inference, which is a different test (`sweep` then says "no data moved").
+  const profiled = spawnSync(process.execPath, [bin, 'profile', 'lenet.onnx', '--optimization', 'all', '--out', 'lenet-profile.json'], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+  if (profiled.status !== 0) throw new Error(`profile failed: ${profiled.stderr}`);
 });
 
 afterAll(() => {
@@ -69,7 +74,7 @@ describe.concurrent('a frozen executor (stopped with SIGSTOP: connections open, 
     const frozen = await startExecutorProcess(['--verbose']);
     try {
       // Cuts 0, 3, 6 and 9 and the predicted best, one warm-up and one timed run each: frozen after two cuts.
-      const result = await freezeDuring(frozen, 4, ['sweep', 'lenet.onnx', '--network', 'unshaped', '--every', '3', '--runs', '1']);
+      const result = await freezeDuring(frozen, 4, ['sweep', 'lenet.onnx', '--network', 'unshaped', '--every', '3', '--runs', '1', '--local', 'lenet-profile.json', '--remote', 'lenet-profile.json']);
       expect(result.code).toBe(2);
       expect(result.sinceFreezeMs).toBeLessThan(TIMEOUT_MS + 3000);
       const lines = result.stderr.trim().split('\n');

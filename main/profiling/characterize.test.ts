@@ -49,7 +49,8 @@ describe('characterizeDevice', () => {
     const fitted = ['conv', 'fc'].flatMap((type) => all.filter((config) => config.layerType === type).slice(1, 8));
     const leading = new Set([...cheapest, ...fitted].map((config) => config.key));
     const grid = [...cheapest, ...fitted, ...all.filter((config) => !leading.has(config.key))];
-    const budgetS = 14;
+    // Long enough for the one-off calibrations and those 32 configurations with another test file beside it on two cores.
+    const budgetS = 24;
     first = await characterizeDevice({ ep: 'cpu', budgetS, outFile, grid, onProgress: (e) => events.push(e) });
     const saved = await readDeviceProfile(outFile);
     expect(saved.configurations).toBe(first.configurations);
@@ -105,7 +106,7 @@ describe('characterizeDevice', () => {
 
   it('resumes from the saved profile, keeping earlier samples', async () => {
     // Half of a short budget goes to the sweep (the rest is kept for the context calibration's passes).
-    const resumed = await characterizeDevice({ ep: 'cpu', budgetS: 5, outFile });
+    const resumed = await characterizeDevice({ ep: 'cpu', budgetS: 8, outFile });
     expect(resumed.configurations).toBeGreaterThan(first.configurations);
     expect(resumed.samples.slice(0, first.configurations)).toEqual(first.samples);
     expect(resumed.elapsedS).toBeGreaterThan(first.elapsedS);
@@ -322,7 +323,10 @@ describe('kernels at all', () => {
     const resumed = await characterizeDevice({ ep: 'cpu', budgetS: 1, outFile: olderFile, grid: convs, kernelLevel: true, adaptive: false, onProgress: (e) => e.note && notes.push(e.note) });
     const atAll = profile.samples.filter((s) => s.level === 'all').length;
     expect(notes).toContain(`timing ${atAll} convolutions at 'all' again: their features now count the channels padded to whole blocks`);
-    expect(resumed.samples.filter((s) => s.level === undefined)).toEqual(profile.samples.filter((s) => s.level === undefined));
+    // The plain samples are kept (a second pass the first call had no time for may lower one).
+    const plain = (p: DeviceProfile) => p.samples.filter((s) => s.level === undefined);
+    expect(plain(resumed).map((s) => s.config)).toEqual(plain(profile).map((s) => s.config));
+    plain(resumed).forEach((s, i) => expect(s.ms).toBeLessThanOrEqual(plain(profile)[i].ms));
     expect(resumed.blockedChannelsPadded).toBe(true);
   }, 40_000);
 
