@@ -12,9 +12,9 @@
 // (context.ts), found for plain layers at 'disabled', is not applied to it: with it the zoo
 // transformer's SkipLayerNormalization kernels were predicted 218 µs against 164 measured,
 // without it 152, and its Gelu kernels 80 against 67 (66 without).
-import type { LayerSample } from '../profiling/types.js';
-import type { GraphOptimization } from '../profiling/types.js';
+import type { GraphOptimization, LayerSample } from '../profiling/types.js';
 import type { FusionRule } from './fusion.js';
+import { leastSquares } from './regression.js';
 
 /** Fewest samples of one kernel a line is drawn through. */
 export const MIN_KERNEL_LINE_SAMPLES = 3;
@@ -61,14 +61,15 @@ export function kernelLines(samples: readonly LayerSample[], level: GraphOptimiz
   const lines = new Map<string, KernelLine>();
   for (const [kernel, xy] of points) {
     if (xy.length < MIN_KERNEL_LINE_SAMPLES) continue;
-    // Weighted by 1 / y²: the normal equations of Σ ((a + b·x − y) / y)².
-    const sum = (term: (p: { x: number; y: number }) => number): number => xy.reduce((total, p) => total + term(p) / (p.y * p.y), 0);
-    const [w, wx, wxx, wy, wxy] = [sum(() => 1), sum((p) => p.x), sum((p) => p.x * p.x), sum((p) => p.y), sum((p) => p.x * p.y)];
-    const determinant = w * wxx - wx * wx;
-    let slope = determinant > 0 ? (w * wxy - wx * wy) / determinant : 0;
-    let intercept = determinant > 0 ? (wy - slope * wx) / w : 0;
+    // Weighted by 1 / y²: Σ ((a + b·x − y) / y)², as the types' fits weigh their samples.
+    const weights = xy.map((p) => 1 / (p.y * p.y));
+    const solution = leastSquares(xy.map((p) => [p.x]), xy.map((p) => p.y), weights);
+    if (!solution) continue;
+    let [slope] = solution.coefficients;
+    let intercept = solution.intercept;
     if (intercept < 0) {
-      slope = wxy / wxx;
+      const weighted = (term: (p: { x: number; y: number }) => number): number => xy.reduce((total, p, i) => total + term(p) * weights[i], 0);
+      slope = weighted((p) => p.x * p.y) / weighted((p) => p.x * p.x);
       intercept = 0;
     }
     if (slope > 0) lines.set(kernel, { interceptMs: intercept, msPerElement: slope, samples: xy.length });

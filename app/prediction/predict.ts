@@ -338,15 +338,21 @@ export function predictProfile(analysis: ModelAnalysis, model: OnnxModel, device
       ? analysis.layers.map((layer): KernelGroup => ({ layers: [layer.index], predictAs: 'anchor' }))
       : kernelGroups(analysis, model, fusedPatternIds(options.rules, level), { shape: optimised.shape, constant: (name) => optimised.constants.has(name) });
   // A group that runs as one named kernel is costed from that kernel's own samples where the sweep has them (kernel-lines.ts).
-  const fusedKernelLines = optimised === null ? new Map<string, KernelLine>() : kernelLines(samples, level);
-  const ruleKernels = new Map((options.rules?.levels[level] ?? []).map((rule) => [rule.id, singleKernelOf(rule)]));
+  const ruleLines = new Map<string, KernelLine>();
+  if (optimised !== null) {
+    const lines = kernelLines(samples, level);
+    for (const rule of options.rules?.levels[level] ?? []) {
+      const line = lines.get(singleKernelOf(rule) ?? '');
+      if (line) ruleLines.set(rule.id, line);
+    }
+  }
   const timed = analysis.layers.map((_, i) => ({ ms: own[i].ms, method: own[i].method, kernel: undefined as string | undefined }));
   for (const group of groups) {
     if (group.layers.length < 2) continue;
     const last = analysis.layers[group.layers[group.layers.length - 1]];
     const outputBytes = group.layers.map((i) => analysis.layers[i].outputBytes);
     const fusedOp = fusedKernelFeatures(group.predictAs, staticElementCount(last.outputs[0]?.shape), outputBytes.includes(null) ? null : outputBytes.reduce<number>((sum, bytes) => sum + (bytes ?? 0), 0));
-    const line = group.rule === undefined ? undefined : fusedKernelLines.get(ruleKernels.get(group.rule) ?? '');
+    const line = group.rule === undefined ? undefined : ruleLines.get(group.rule);
     const asOpAlone = fusedOp ? (line && fusedOp.features.neurons > 0 ? kernelLineMs(line, fusedOp.features.neurons) : regression(fusedOp)) : null;
     // A kernel's own line takes no context factor (kernel-lines.ts says why).
     const asOp = asOpAlone === null ? null : inNetworkMs(asOpAlone * (line ? 1 : contextFactor(fusedOp)), loneExcessMs, 1, firstOfOp(`fused ${group.predictAs}`));

@@ -176,6 +176,7 @@ describe('characterizeDevice', () => {
     expect(saved.configurations).toBe(before + 3);
   }, 20_000);
 
+  // The default grid ends with the context calibration's three passes (about 11 s here).
   it('starts over, and says so, when the file is of another device', async () => {
     const other = path.join(folder, 'other.json');
     const foreign = JSON.parse(readFileSync(outFile, 'utf8')) as DeviceProfile;
@@ -184,7 +185,6 @@ describe('characterizeDevice', () => {
     const fresh = await characterizeDevice({ ep: 'cpu', budgetS: 1, outFile: other, onProgress: (e) => e.note && notes.push(e.note) });
     expect(notes.some((note) => /starting over/.test(note) && /elsewhere/.test(note))).toBe(true);
     expect(fresh.configurations).toBeLessThan(foreign.configurations);
-    // The default grid ends with the context calibration's three passes (about 11 s here).
   }, 60_000);
 });
 

@@ -1150,10 +1150,11 @@ async function calibrateColdWeights(
     const copies = buildConfig(config, seed, CHARACTERIZATION_OPTIMIZATION);
     // The time alone is the lower of two passes: a bench times it again to tell how much hot
     // weights have slowed since, and one burst of load over a 0.1-ms probe made it 10× too long.
-    const hotPasses = [await timeHotProbe(config, sessionOptions, traceFolder, signal, kernelOverheadMs, seed), await timeHotProbe(config, sessionOptions, traceFolder, signal, kernelOverheadMs, seed)];
+    const hotFirst = await timeHotProbe(config, sessionOptions, traceFolder, signal, kernelOverheadMs, seed);
+    const hotAgain = await timeHotProbe(config, sessionOptions, traceFolder, signal, kernelOverheadMs, seed);
     const cold = await timeKernel(copies.bytes, copies.feeds, sessionOptions, traceFolder, signal, kernelOverheadMs, CHARACTERIZATION_OPTIMIZATION, copies.replicas);
-    if (hotPasses.includes(null) || !cold) return null;
-    const hot = Math.min(...(hotPasses as number[]));
+    if (hotFirst === null || hotAgain === null || !cold) return null;
+    const hot = Math.min(hotFirst, hotAgain);
     rates.push((cold.ms - hot) / config.weightBytes);
     hotProbes.push({ config: config.key, ms: hot });
   }

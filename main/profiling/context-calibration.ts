@@ -39,7 +39,7 @@ export async function calibrateContext(
     for (const network of calibrationNetworks()) {
       const file = path.join(folder, `${network.name}.onnx`);
       writeFileSync(file, network.bytes);
-      networks.push({ analyzed: await analyzeModelFile(file, { runtimeShapes: 'never' }), lowestMs: [] as number[] });
+      networks.push({ analyzed: await analyzeModelFile(file, { runtimeShapes: 'never' }), lowestMs: [] });
     }
     // Pass by pass over all the networks, so that a burst of load meets one pass of each at most.
     for (let pass = 0; pass < CONTEXT_PASSES && !options.signal?.aborted; pass++) {
