@@ -106,7 +106,7 @@ describe('characterizeDevice', () => {
 
   it('resumes from the saved profile, keeping earlier samples', async () => {
     // Half of a short budget goes to the sweep (the rest is kept for the context calibration's passes).
-    const resumed = await characterizeDevice({ ep: 'cpu', budgetS: 8, outFile });
+    const resumed = await characterizeDevice({ ep: 'cpu', budgetS: 12, outFile });
     expect(resumed.configurations).toBeGreaterThan(first.configurations);
     expect(resumed.samples.slice(0, first.configurations)).toEqual(first.samples);
     expect(resumed.elapsedS).toBeGreaterThan(first.elapsedS);
