@@ -39,6 +39,23 @@ describe('calibrationNetworks', () => {
     }
     expect([...types].sort()).toEqual(['activation', 'conv', 'dataMovement', 'depthwiseConv', 'elementwise', 'fcBatched', 'matmul', 'normalization', 'pooling', 'softmax']);
   });
+
+  it("gives 'all' full-size networks of its own, with maps as large as an ImageNet model's early blocks", () => {
+    const types = new Set<string>();
+    let largestMap = 0;
+    for (const network of calibrationNetworks('all')) {
+      const model = readOnnxModel(network.bytes);
+      const analysis = analyzeModel(model);
+      for (const layer of analysis.layers) {
+        types.add(layerFeatures(layer, analysis, model.graph)?.layerType ?? 'unmodelled');
+        largestMap = Math.max(largestMap, layer.outputBytes ?? 0);
+      }
+    }
+    expect([...types].sort()).toEqual(['activation', 'conv', 'depthwiseConv', 'elementwise', 'pooling']);
+    // 64 channels at 112×112 in float32: larger than the core caches the small networks fit in.
+    expect(largestMap).toBe(64 * 112 * 112 * 4);
+    expect(calibrationNetworks('all').map((n) => n.name)).not.toEqual(calibrationNetworks('disabled').map((n) => n.name));
+  });
 });
 
 describe('predicting with context factors', () => {
@@ -57,5 +74,27 @@ describe('predicting with context factors', () => {
     expect(slowed.layers[0].medianMs).toBe(plain.layers[0].medianMs);
     expect(slowed.layers[1].medianMs).toBeCloseTo(plain.layers[1].medianMs * 1.5, 12);
     expect(slowedUpTo(64 * 128 - 1).layers[1].medianMs).toBe(plain.layers[1].medianMs);
+  });
+
+  it("at 'all' takes a type's factor found at that level in place of the one found at 'disabled', and the others as they are", () => {
+    const b = new GraphBuilder('context-levels');
+    const x = b.input('x', 'float32', [1, 64, 128]);
+    b.output(b.layerNorm(b.relu(x), 128), 'float32', null);
+    const model = readOnnxModel(b.toBytes());
+    const analysis = analyzeModel(model);
+    const identity = { file: 'c.onnx', sha256: 'c', nodes: 0 };
+    const device = syntheticDevice();
+    const upTo = 64 * 128;
+    const factored = {
+      ...device,
+      contextFactors: { normalization: { factor: 1.5, sizeFeature: 'neurons', upTo }, activation: { factor: 1.2, sizeFeature: 'neurons', upTo } },
+      contextFactorsAtAll: { normalization: { factor: 2, sizeFeature: 'neurons', upTo } }
+    };
+    for (const [level, normalization] of [['disabled', 1.5], ['all', 2]] as const) {
+      const plain = predictProfile(analysis, model, device, identity, { optimization: level });
+      const slowed = predictProfile(analysis, model, factored, identity, { optimization: level });
+      expect(slowed.layers[0].medianMs).toBeCloseTo(plain.layers[0].medianMs * 1.2, 12);
+      expect(slowed.layers[1].medianMs).toBeCloseTo(plain.layers[1].medianMs * normalization, 12);
+    }
   });
 });

@@ -300,7 +300,9 @@ export function predictProfile(analysis: ModelAnalysis, model: OnnxModel, device
   };
   const hotSaving = hotWeightSaving(weightCacheOccupancy(analysis, deviceProfile, level)) * (deviceProfile.coldWeightMsPerByte ?? 0);
   // A layer runs slower inside a network than alone in the sweep (app/prediction/context.ts).
-  const contextFactor = (described: LayerFeatures | null): number => contextFactorOf(deviceProfile.contextFactors, described);
+  // At 'all' a type calibrated at that level takes its factor from there (context.ts).
+  const levelFactors = level === 'all' ? { ...deviceProfile.contextFactors, ...deviceProfile.contextFactorsAtAll } : deviceProfile.contextFactors;
+  const contextFactor = (described: LayerFeatures | null): number => contextFactorOf(levelFactors, described);
   // Every fitted prediction is of a kernel timed alone, which pays more than one among others (lone-kernel.ts).
   const loneExcessMs = deviceProfile.loneKernelExcessMs;
   // Shape arithmetic costs what the device's probe network found per kernel (shape-arithmetic.ts), context included.

@@ -312,6 +312,12 @@ export interface DeviceProfile {
    * without one.
    */
   contextFactors?: Partial<Record<string, ContextFactor>>;
+  /**
+   * The same at 'all', from the networks profiled at that level (its kernels, fused and in
+   * the blocked layout), which predictions at 'all' take in place of `contextFactors`.
+   * Absent in older profiles, whose predictions at 'all' take `contextFactors`.
+   */
+  contextFactorsAtAll?: Partial<Record<string, ContextFactor>>;
   fits: RegressionFit[];
   /** Per fitted layer type: how well its fits predict samples they were not fitted to (5-fold cross-validation); absent in older files. */
   typeErrors?: LayerTypeError[];

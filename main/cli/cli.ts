@@ -504,9 +504,16 @@ program
     if (profile.loneKernelExcessMs !== undefined) {
       print(`\na kernel timed alone: ${(profile.loneKernelExcessMs * 1000).toFixed(3)} µs more than inside a network (kept on the first predicted layer of each op in a run, taken off the others, shared among the copies the sweep timed)`);
     }
-    const context = Object.entries(profile.contextFactors ?? {}).sort((a, b) => (b[1]?.factor ?? 1) - (a[1]?.factor ?? 1));
-    if (context.length > 0) {
-      print(`\ninside a network (predictions multiply each layer of the type up to the size found by it): ${context.map(([type, entry]) => `${type} ×${(entry?.factor ?? 1).toFixed(2)} (${entry?.sizeFeature} ≤ ${formatCount(entry?.upTo ?? 0)})`).join(', ')}`);
+    const contextLine = (factors: DeviceProfile['contextFactors']): string =>
+      Object.entries(factors ?? {})
+        .sort((a, b) => (b[1]?.factor ?? 1) - (a[1]?.factor ?? 1))
+        .map(([type, entry]) => `${type} ×${(entry?.factor ?? 1).toFixed(2)} (${entry?.sizeFeature} ≤ ${formatCount(entry?.upTo ?? 0)})`)
+        .join(', ');
+    if (Object.keys(profile.contextFactors ?? {}).length > 0) {
+      print(`\ninside a network (predictions multiply each layer of the type up to the size found by it): ${contextLine(profile.contextFactors)}`);
+    }
+    if (Object.keys(profile.contextFactorsAtAll ?? {}).length > 0) {
+      print(`inside a full-size network at 'all' (these types take this factor there instead): ${contextLine(profile.contextFactorsAtAll)}`);
     }
     print(
       `\n${profile.configurations} configurations in ${profile.elapsedS.toFixed(0)} s${profile.complete ? ' (grid complete)' : ' (budget spent; run again to continue)'}; wrote ${options.out}`

@@ -126,7 +126,11 @@ describe('characterizeDevice', () => {
       expect(entry!.upTo).toBeGreaterThan(0);
     }
     expect((await readDeviceProfile(outFile)).contextFactors).toEqual(resumed.contextFactors);
-  }, 30_000);
+    // Then the full-size networks at 'all': depthwise convolutions at least are there.
+    expect(resumed.contextFactorsAtAll?.depthwiseConv?.factor).toBeGreaterThanOrEqual(1);
+    for (const entry of Object.values(resumed.contextFactorsAtAll!)) expect(entry!.factor).toBeLessThanOrEqual(MAX_CONTEXT_FACTOR);
+    expect((await readDeviceProfile(outFile)).contextFactorsAtAll).toEqual(resumed.contextFactorsAtAll);
+  }, 60_000);
 
   it('times characterised layers again as the sweep did, up to two of each type, for the machine\'s drift', async () => {
     const retimed = await retimeSamples(first, 2);
@@ -396,5 +400,7 @@ describe('readDeviceProfile', () => {
     await expect(readDeviceProfile(file)).rejects.toThrow(/"loneKernelExcessMs" must be a non-negative number/);
     writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(outFile, 'utf8')), contextFactors: { conv: { factor: 0.5, sizeFeature: 'macs', upTo: 1e6 } } }));
     await expect(readDeviceProfile(file)).rejects.toThrow(/"contextFactors" must give each layer type a factor from 1 to 2.5, a sizeFeature and an upTo size/);
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(outFile, 'utf8')), contextFactorsAtAll: { depthwiseConv: { factor: 3, sizeFeature: 'macs', upTo: 1e6 } } }));
+    await expect(readDeviceProfile(file)).rejects.toThrow(/"contextFactorsAtAll" must give each layer type a factor from 1 to 2.5, a sizeFeature and an upTo size/);
   });
 });

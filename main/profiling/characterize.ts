@@ -57,7 +57,7 @@ import { writeFileAtomic } from '../files/atomic-write.js';
 import { coreCacheBytes as readCoreCacheBytes, deviceInfo } from './device-info.js';
 import { intraOpThreads, sessionOptionsFor } from './providers.js';
 import { calibrateProfilerOverhead } from './profiler.js';
-import { probeNchwcLayout } from './fusion-probe.js';
+import { probeNchwcLayout, readFusionRules } from './fusion-probe.js';
 import { calibrateContext } from './context-calibration.js';
 import { shapeArithmeticProbe, shapeProbeKernels, SHAPE_PROBE_WIDTH } from '../../app/prediction/shape-arithmetic.js';
 import { fusedKernelKey } from '../../app/prediction/kernel-lines.js';
@@ -735,8 +735,12 @@ function fusedKernelConfigs(): SweepConfig[] {
     )
   ];
 }
-/** Seconds kept at the end of a sweep's budget for the context calibration (calibrateContext: three networks in three passes, about 11 s here). */
-const CONTEXT_CALIBRATION_S = 15;
+/**
+ * Seconds kept at the end of a sweep's budget for the context calibrations (calibrateContext:
+ * at 'disabled' three networks in three passes, about 11 s here; at 'all' two full-size ones
+ * in three passes, about 6 s).
+ */
+const CONTEXT_CALIBRATION_S = 20;
 const KERNEL_LEVEL_KEY_PREFIX = '@all ';
 const CONV_LIKE_TYPES: ReadonlySet<string> = new Set(['conv', 'groupedConv', 'depthwiseConv']);
 const KERNEL_LEVEL_BUDGET_SHARE = 0.25;
@@ -1410,11 +1414,13 @@ export function checkDeviceProfileShape(json: unknown, label: string): DevicePro
   if (json.coreCacheBytes !== undefined && json.coreCacheBytes !== null && !isPositiveInteger(json.coreCacheBytes)) {
     throw new DeviceProfileError(`${label}: "coreCacheBytes" must be null or a whole number of bytes`);
   }
-  const factors = json.contextFactors;
   const validFactor = (entry: unknown): boolean =>
     isRecord(entry) && typeof entry.factor === 'number' && entry.factor >= 1 && entry.factor <= MAX_CONTEXT_FACTOR && typeof entry.sizeFeature === 'string' && typeof entry.upTo === 'number' && Number.isFinite(entry.upTo);
-  if (factors !== undefined && (!isRecord(factors) || !Object.values(factors).every(validFactor))) {
-    throw new DeviceProfileError(`${label}: "contextFactors" must give each layer type a factor from 1 to ${MAX_CONTEXT_FACTOR}, a sizeFeature and an upTo size`);
+  for (const key of ['contextFactors', 'contextFactorsAtAll'] as const) {
+    const factors = json[key];
+    if (factors !== undefined && (!isRecord(factors) || !Object.values(factors).every(validFactor))) {
+      throw new DeviceProfileError(`${label}: "${key}" must give each layer type a factor from 1 to ${MAX_CONTEXT_FACTOR}, a sizeFeature and an upTo size`);
+    }
   }
   if (json.blockedChannelsPadded !== undefined && typeof json.blockedChannelsPadded !== 'boolean') {
     throw new DeviceProfileError(`${label}: "blockedChannelsPadded" must be true or false`);
@@ -1543,6 +1549,7 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
   let shapeArithmeticMsPerKernel: number | undefined;
   let loneKernelExcessMs: number | undefined;
   let contextFactors: DeviceProfile['contextFactors'];
+  let contextFactorsAtAll: DeviceProfile['contextFactorsAtAll'];
   if (options.resume ?? true) {
     const previous = await previousProfile(options.outFile, options.ep, device, threads);
     if (previous.note) note(previous.note);
@@ -1562,6 +1569,7 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
       shapeArithmeticMsPerKernel = previous.profile.shapeArithmeticMsPerKernel;
       loneKernelExcessMs = previous.profile.loneKernelExcessMs;
       contextFactors = previous.profile.contextFactors;
+      contextFactorsAtAll = previous.profile.contextFactorsAtAll;
     }
   }
   if (nchwcLayout === undefined) {
@@ -1616,6 +1624,7 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
     ...(shapeArithmeticMsPerKernel !== undefined ? { shapeArithmeticMsPerKernel } : {}),
     ...(loneKernelExcessMs !== undefined ? { loneKernelExcessMs } : {}),
     ...(contextFactors ? { contextFactors } : {}),
+    ...(contextFactorsAtAll ? { contextFactorsAtAll } : {}),
     fits,
     typeErrors: withCorrectedErrors(samples, fits, layerTypeErrors(samples, fits)),
     samples
@@ -1749,6 +1758,14 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
       contextFactors = (await calibrateContext(profileNow(), { ep: options.ep, profilerOverheadMsPerKernel: kernelOverheadMs ?? 0, signal: options.signal }));
     } catch (error) {
       if (!options.signal?.aborted) note(`context calibration failed (${firstLine(error)}); layers are predicted as timed alone`);
+    }
+  }
+  if (calibrateContextToo && !options.signal?.aborted) {
+    note("profiling full-size generated networks at 'all': how much slower each kernel type runs inside a large network…");
+    try {
+      contextFactorsAtAll = await calibrateContext(profileNow(), { ep: options.ep, profilerOverheadMsPerKernel: kernelOverheadMs ?? 0, level: 'all', rules: await readFusionRules(), signal: options.signal });
+    } catch (error) {
+      if (!options.signal?.aborted) note(`context calibration at 'all' failed (${firstLine(error)}); predictions at 'all' take the factors found at 'disabled'`);
     }
   }
   const profile = save();

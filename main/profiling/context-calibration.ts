@@ -3,13 +3,16 @@
 // whose lowest median each layer keeps, each layer beside what the
 // sweep's fits predict for it, and the per-type context factors that come of them
 // (DeviceProfile.contextFactors). Layers the fits cannot predict (the roofline's) are left out.
+// With `level: 'all'`, the full-size networks of that level profiled and predicted at 'all'
+// (kernels fused by the runtime's rules, blocked layout): DeviceProfile.contextFactorsAtAll.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { calibrationNetworks, contextFactors, type ContextSample } from '../../app/prediction/context.js';
 import { LAYER_TYPE_SIZE_FEATURE, layerFeatures, type LayerType } from '../../app/prediction/features.js';
 import { predictProfile } from '../../app/prediction/predict.js';
-import type { ContextFactor, DeviceProfile, ExecutionProviderName } from '../../app/profiling/types.js';
+import type { FusionRules } from '../../app/prediction/fusion.js';
+import type { ContextFactor, DeviceProfile, ExecutionProviderName, GraphOptimization } from '../../app/profiling/types.js';
 import { analyzeModelFile, type AnalyzedModel } from '../model/analyze-file.js';
 import { modelIdentity } from '../model/model-file.js';
 import { profileModel } from './profiler.js';
@@ -27,16 +30,17 @@ const MIN_MEASURE_MS = 200;
  */
 export const CONTEXT_PASSES = 3;
 
-/** Per-type context factors of `device` (its fits as they are now), from the calibration networks profiled on `ep`. */
+/** Per-type context factors of `device` (its fits as they are now), from the calibration networks of `level` (default 'disabled') profiled on `ep`. */
 export async function calibrateContext(
   device: DeviceProfile,
-  options: { ep: ExecutionProviderName; profilerOverheadMsPerKernel: number; signal?: AbortSignal }
+  options: { ep: ExecutionProviderName; profilerOverheadMsPerKernel: number; level?: GraphOptimization; rules?: FusionRules | null; signal?: AbortSignal }
 ): Promise<Partial<Record<LayerType, ContextFactor>>> {
+  const level = options.level ?? 'disabled';
   const folder = mkdtempSync(path.join(os.tmpdir(), 'neurosurgeon-context-'));
   const samples: ContextSample[] = [];
   try {
     const networks: { analyzed: AnalyzedModel; lowestMs: number[] }[] = [];
-    for (const network of calibrationNetworks()) {
+    for (const network of calibrationNetworks(level)) {
       const file = path.join(folder, `${network.name}.onnx`);
       writeFileSync(file, network.bytes);
       networks.push({ analyzed: await analyzeModelFile(file, { runtimeShapes: 'never' }), lowestMs: [] });
@@ -49,7 +53,7 @@ export async function calibrateContext(
           runs: RUNS,
           warmup: WARMUP,
           minMeasureMs: MIN_MEASURE_MS,
-          optimization: 'disabled',
+          optimization: level,
           profilerOverheadMsPerKernel: options.profilerOverheadMsPerKernel,
           signal: options.signal
         });
@@ -60,7 +64,10 @@ export async function calibrateContext(
     }
     for (const { analyzed, lowestMs } of networks) {
       // The fits alone: a factor found before (a resumed sweep's) is not part of what is measured against.
-      const predicted = predictProfile(analyzed.analysis, analyzed.model, { ...device, contextFactors: undefined }, modelIdentity(analyzed), { optimization: 'disabled' });
+      const predicted = predictProfile(analyzed.analysis, analyzed.model, { ...device, contextFactors: undefined, contextFactorsAtAll: undefined }, modelIdentity(analyzed), {
+        optimization: level,
+        rules: options.rules
+      });
       for (const layer of analyzed.analysis.layers) {
         const timing = predicted.layers[layer.index];
         const described = layerFeatures(layer, analyzed.analysis, analyzed.model.graph);
