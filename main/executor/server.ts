@@ -1114,6 +1114,9 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
 /** A body this large leaves enough memory behind to be worth a garbage collection once the executor is idle. */
 const LARGE_BODY_BYTES = 8 << 20;
 
+/** When the collections after the first are made, ms after it. */
+const LATER_COLLECTIONS_MS = [1000, 3000];
+
 /** V8's gc(), reached without --expose-gc on the command line; null where V8 refuses. */
 function exposedGc(): (() => void) | null {
   try {
@@ -1128,8 +1131,8 @@ function exposedGc(): (() => void) | null {
 /**
  * Gives memory back after a burst of large bodies: once `idle()` has held for 750 ms (no
  * body held, nothing running or queued), the pooled body buffers are let go and the session
- * workers collect (`release`), and full garbage collections here free the buffers; the
- * allocator returns them to the system.
+ * workers collect (`release`), and full garbage collections here free the buffers, again 1 s
+ * and 3 s later while still idle; the allocator returns them to the system.
  */
 function memoryReclaimer(idle: () => boolean, release: () => void): { sawLargeBody(): void; check(): void; stop(): void } {
   const gc = exposedGc();
@@ -1148,10 +1151,15 @@ function memoryReclaimer(idle: () => boolean, release: () => void): { sawLargeBo
     release();
     gc?.();
     // A buffer still on its way back from a worker (in a message, a settling promise) is
-    // reachable during the first collection; a second one a second later frees it too.
-    setTimeout(() => {
-      if (idle()) gc?.();
-    }, 1000).unref();
+    // reachable during the first collection; later ones, here and in the workers, free it
+    // too (one second after was not always enough on a machine busy with other work).
+    for (const afterMs of LATER_COLLECTIONS_MS) {
+      setTimeout(() => {
+        if (!idle()) return;
+        release();
+        gc?.();
+      }, afterMs).unref();
+    }
   };
   const timer = setInterval(check, 250);
   timer.unref();
