@@ -9,7 +9,7 @@ import type { DeviceProfile, LatencyProfile, LayerSample, RegressionFit } from '
 import { buildZooModel } from '../zoo/index.js';
 import { syntheticDevice as syntheticDeviceOf } from './test-devices.js';
 import { qdqTestGraph, qoperatorTestGraph } from '../analysis/test-quantized-graphs.js';
-import { deviceHardware, HOT_WEIGHT_SAVING_CAP, hotWeightSaving, layerReplicas, memoryBytesPerMs, mixProfiles, predictProfile, ProfileMixError, weightStreamingBytesPerMs, weightCacheOccupancy, wholeModelEstimateMs } from './predict.js';
+import { deviceHardware, HOT_WEIGHT_SAVING_CAP, hotWeightSaving, layerReplicas, memoryBytesPerMs, mixProfiles, predictProfile, ProfileMixError, streamsWeights, weightStreamingBytesPerMs, weightCacheOccupancy, wholeModelEstimateMs } from './predict.js';
 import { GraphBuilder } from '../onnx/builder.js';
 import { nchwcReorders } from './nchwc-layout.js';
 import { layerFeatures } from './features.js';
@@ -339,6 +339,30 @@ describe('weight streaming floor for one-row FC layers', () => {
     const small = predictProfile(analyzeModel(lenet), lenet, device, identity('lenet.onnx'));
     const ip1 = small.layers.find((l) => l.name === '/ip1/Gemm')!;
     expect(ip1.medianMs).toBeLessThan(0.02);
+  });
+
+  it('streams a small classifier head too when the activations a run writes fill the caches with the weights', () => {
+    // A 3.9 MiB head after 1, then 20, maps of 1024×16×16 floats (1 MiB each).
+    const headModel = (maps: number) => {
+      const b = new GraphBuilder('head');
+      let h = b.input('x', 'float32', [1, 1024, 16, 16]);
+      for (let i = 0; i < maps; i++) h = b.relu(h, `/Relu${i}`);
+      b.output(b.linear(b.flatten(b.globalAveragePool(h)), 1024, 1000, '/head/Gemm'), 'float32', null);
+      return readOnnxModel(b.toBytes());
+    };
+    const few = analyzeModel(headModel(1));
+    const many = analyzeModel(headModel(20));
+    expect(streamsWeights(few)).toBe(false);
+    expect(streamsWeights(many)).toBe(true);
+    const device = syntheticDevice([fcSample(9216, 4096, 5)]);
+    const rate = 150_994_944 / 5;
+    const head = (analysis: ReturnType<typeof analyzeModel>, model: ReturnType<typeof headModel>) => {
+      const layer = analysis.layers.find((l) => l.name === '/head/Gemm')!;
+      return { ms: predictProfile(analysis, model, device, identity('head.onnx')).layers[layer.index].medianMs, floor: layer.paramBytes / rate };
+    };
+    const streamed = head(many, headModel(20));
+    expect(streamed.ms).toBeCloseTo(streamed.floor, 9);
+    expect(head(few, headModel(1)).ms).toBeLessThan(streamed.floor);
   });
 });
 

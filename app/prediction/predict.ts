@@ -111,6 +111,22 @@ export function weightStreamingBytesPerMs(profile: DeviceProfile): number | null
   return rates.length ? median(rates) : null;
 }
 
+/**
+ * Whether a run of the model passes more through the caches than they keep for the next
+ * one, so that its one-row FC layers read their weights from memory on every run: its
+ * weights alone exceed the last-level cache, or its weights and the activations it writes
+ * together exceed half of it. The classifier heads of ImageNet models of 5–20 MB of weights
+ * took 3.4–4.5× their sample's time inside the model here (ShuffleNet-V2 ×0.5's 3.9 MiB head
+ * 204 µs against 61, MobileNetV3-S's two 165 and 226 µs against 39 and 67); FC layers as
+ * fillers between runs made a head stream from 12–16 MiB of them. Predicted with the
+ * streaming floor, MobileNetV3-S went from −26 to −19 % and ShuffleNet-V2 from −12 to −5 %
+ * against one measured set.
+ */
+export function streamsWeights(analysis: ModelAnalysis): boolean {
+  const written = analysis.layers.reduce((sum, layer) => sum + (layer.outputBytes ?? 0), 0);
+  return analysis.totals.paramBytes > LAST_LEVEL_CACHE_BYTES || analysis.totals.weightBytesPerRun + written > LAST_LEVEL_CACHE_BYTES / 2;
+}
+
 function inputActivations(layer: LayerAnalysis, analysis: ModelAnalysis, model: OnnxModel): InputActivations {
   const inputs: InputActivations = { bytes: 0, allSizesKnown: true };
   for (const name of new Set(layer.inputs)) {
@@ -282,9 +298,9 @@ export function predictProfile(analysis: ModelAnalysis, model: OnnxModel, device
   const plainAtLevel = (layer: LayerAnalysis, described: LayerFeatures | null): boolean =>
     layoutKnown && (described?.layerType === 'pooling' ? !blockedLayers.has(layer.index) : runsBlocked(layer, analysis, model.graph, layout) === false);
   const hardware = deviceHardware(deviceProfile);
-  // A model whose weights do not fit in cache streams its one-row FC layers' weights
-  // from memory on every inference: those layers take at least that long.
-  const streamingRate = analysis.totals.paramBytes > LAST_LEVEL_CACHE_BYTES ? weightStreamingBytesPerMs(deviceProfile) : null;
+  // A model that passes more through the caches than they keep streams its one-row FC
+  // layers' weights from memory on every inference: those layers take at least that long.
+  const streamingRate = streamsWeights(analysis) ? weightStreamingBytesPerMs(deviceProfile) : null;
   // A memory-bound layer moving more than the cache holds takes at least its bytes over the memory's bandwidth (the roofline's memory roof).
   const memoryRate = memoryBytesPerMs(deviceProfile);
   // Each fit's residuals on its own samples, smoothed (local-correction.ts).
