@@ -16,10 +16,10 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { LAYER_TYPE_FEATURES, layerFeatures, type LayerType } from '../../app/prediction/features.js';
+import { fcWeightBytes, LAST_LEVEL_CACHE_BYTES, LAYER_TYPE_FEATURES, layerFeatures, type LayerType } from '../../app/prediction/features.js';
 import { fitDeviceModels, fitLayerType, layerTypeErrors, predictWithFit, selectFit } from '../../app/prediction/regression.js';
 import { effectiveError, effectiveMedianError } from '../../app/prediction/local-correction.js';
-import { HOT_WEIGHT_SAVING_CAP, predictProfile, wholeModelEstimateMs } from '../../app/prediction/predict.js';
+import { HOT_WEIGHT_SAVING_CAP, predictProfile, weightStreamingBytesPerMs, wholeModelEstimateMs } from '../../app/prediction/predict.js';
 import { median } from '../../app/profiling/trace.js';
 import type { DeviceProfile, GraphOptimization, LatencyProfile, RegressionFit } from '../../app/profiling/types.js';
 import { analyzeModelFile, type AnalyzedModel } from '../model/analyze-file.js';
@@ -444,6 +444,16 @@ export async function predictFigures(options: PredictBenchOptions): Promise<Benc
     perKernel('one kernel of shape arithmetic (Shape, Gather, Concat, … on a few integers) inside a network, the probe network against the same network without it', device.shapeArithmeticMsPerKernel, "given to each such layer in place of its type's fit"),
     perKernel('what a kernel timed alone pays that it does not inside a network (probe ops alone, as the sweep times them, against their cost in a chain run whole)', device.loneKernelExcessMs, 'kept on the first layer of each op in a run, taken off the others, shared among the copies the sweep timed')
   );
+  const streamedRates = device.samples.filter((sample) => sample.layerType === 'fc' && fcWeightBytes(sample.features) > 2 * LAST_LEVEL_CACHE_BYTES && sample.ms > 0).map((sample) => fcWeightBytes(sample.features) / sample.ms / 1e6);
+  const streamingRate = weightStreamingBytesPerMs(device);
+  figures.push({
+    figure: `characterisation: the memory's streaming rate for one-row FC weights beyond any cache (the median of ${streamedRates.length} layers of over ${2 * LAST_LEVEL_CACHE_BYTES / 2 ** 20} MiB; streamed FC layers are floored at it)`,
+    measured: streamingRate === null ? 'none timed' : `${(streamingRate / 1e6).toFixed(1)} GB/s (the layers: ${streamedRates.map((rate) => rate.toFixed(1)).join(', ')} GB/s)`,
+    baselineOrGoal: 'report',
+    ratio: streamedRates.length ? Math.max(...streamedRates) / Math.min(...streamedRates) : 1,
+    goal: 'report (ratio: fastest / slowest layer)',
+    met: true
+  });
   for (const [factors, where] of [
     [device.contextFactors, "the generated networks (at 'disabled')"],
     [device.contextFactorsAtAll, "the full-size generated networks at 'all' (taken there in place of the first)"]

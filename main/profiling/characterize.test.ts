@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { DeviceProfile } from '../../app/profiling/types.js';
-import { LAYER_TYPES } from '../../app/prediction/features.js';
+import { LAST_LEVEL_CACHE_BYTES, LAYER_TYPES } from '../../app/prediction/features.js';
 import { layerReplicas } from '../../app/prediction/predict.js';
 import { median } from '../../app/profiling/trace.js';
 import { ADAPTIVE_TYPES, adaptiveConfig, adaptiveConfigFor, characterizeDevice, retimeHotWeights, kernelLevelGrid, CharacterizeCancelledError, DeviceProfileError, readDeviceProfile, retimeSamples, sweepGrid, worstLayerType, type CharacterizeProgress } from './characterize.js';
@@ -33,6 +33,14 @@ describe('sweepGrid', () => {
     const smallest = (layerType: string): number => Math.min(...grid.filter((c) => c.layerType === layerType).map((c) => c.activationBytes));
     for (const layerType of ['activation', 'elementwise', 'dataMovement']) expect(smallest(layerType)).toBeLessThanOrEqual(8 * 300);
     expect(grid.some((c) => c.key === 'activation Clip x=1x300')).toBe(true);
+  });
+
+  it('times several one-row FC layers beyond any cache, apart in the sweep, for the streaming rate', () => {
+    const grid = sweepGrid();
+    const streamed = grid.flatMap((c, position) => (c.layerType === 'fc' && /^fc Gemm /.test(c.key) && c.weightBytes > 2 * LAST_LEVEL_CACHE_BYTES ? [position] : []));
+    expect(streamed.length).toBeGreaterThanOrEqual(4);
+    // Not one after another: a burst of another tenant's memory traffic should meet one of them, not all.
+    for (let i = 1; i < streamed.length; i++) expect(streamed[i] - streamed[i - 1]).toBeGreaterThan(LAYER_TYPES.length);
   });
 });
 

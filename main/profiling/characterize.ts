@@ -569,6 +569,12 @@ function gridByType(): Record<LayerType, SweepConfig[]> {
   const gemm = [...cartesian([64, 256, 512, 1024, 2048, 4096, 9216], [10, 100, 256, 1000, 2048, 4096])].map(([i, o]) => fcConfig(1, i, o));
   // The small end, where a one-row FC takes 1–5 µs (NLP taggers' hidden and output layers), more densely.
   const smallGemm = [...cartesian([128, 300, 768], [16, 50, 300])].map(([i, o]) => fcConfig(1, i, o));
+  // Weights of 72–144 MiB, beyond any cache, which the memory's streaming rate is the median
+  // of (predict.ts weightStreamingBytesPerMs): with the grid's one such layer, two
+  // characterisations of this machine half an hour apart measured 27.6 and 34.1 GB/s, and
+  // every streamed FC layer (Kaldi's, AlexNet's, the ImageNet heads) moved with it.
+  // Timed at spread-out moments of the sweep, as the grid's order places them.
+  const streamingGemm = [fcConfig(1, 9216, 2048), fcConfig(1, 4096, 6144), fcConfig(1, 6144, 6144)];
   const rowFc: SweepConfig[] = [];
   for (const rows of [16, 64, 128, 256])
     for (const [i, o] of cartesian([64, 256, 512, 768, 1024], [64, 256, 768, 1024, 3072])) if (rows * i * o <= 5e8) rowFc.push(fcConfig(rows, i, o));
@@ -656,7 +662,7 @@ function gridByType(): Record<LayerType, SweepConfig[]> {
     conv: [...spread(conv, 220), ...stems, ...wide, ...excitation, ...pointwiseConfigs(), ...headPointwiseConfigs()],
     groupedConv: spread(grouped, 50),
     depthwiseConv: spread(depthwise, 80),
-    fc: [...gemm, ...smallGemm],
+    fc: [...gemm, ...smallGemm, ...streamingGemm],
     fcBatched: spread(rowFc, 60),
     matmul: spread(matmul, 80),
     pooling: spread(pooling, 80),
