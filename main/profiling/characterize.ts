@@ -46,7 +46,7 @@ import { GraphBuilder, seededRandom } from '../../app/onnx/builder.js';
 import { int8Weight, quantParameters } from '../../app/onnx/quant-builder.js';
 import type { ElementTypeName } from '../../app/onnx/element-type.js';
 import { readOnnxModel } from '../../app/onnx/reader.js';
-import { kernelFeatures, LAYER_TYPE_FEATURES, LAYER_TYPES, type LayerType } from '../../app/prediction/features.js';
+import { kernelFeatures, LAST_LEVEL_CACHE_BYTES, LAYER_TYPE_FEATURES, LAYER_TYPES, type LayerType } from '../../app/prediction/features.js';
 import { fitReorders } from '../../app/prediction/nchwc-layout.js';
 import { deviceHardware, layerReplicas, REPLICA_WEIGHT_BYTES } from '../../app/prediction/predict.js';
 import { ADAPTIVE_KEY_PREFIX, fitDeviceModels, layerTypeErrors } from '../../app/prediction/regression.js';
@@ -569,12 +569,6 @@ function gridByType(): Record<LayerType, SweepConfig[]> {
   const gemm = [...cartesian([64, 256, 512, 1024, 2048, 4096, 9216], [10, 100, 256, 1000, 2048, 4096])].map(([i, o]) => fcConfig(1, i, o));
   // The small end, where a one-row FC takes 1–5 µs (NLP taggers' hidden and output layers), more densely.
   const smallGemm = [...cartesian([128, 300, 768], [16, 50, 300])].map(([i, o]) => fcConfig(1, i, o));
-  // Weights of 72–144 MiB, beyond any cache, which the memory's streaming rate is the median
-  // of (predict.ts weightStreamingBytesPerMs): with the grid's one such layer, two
-  // characterisations of this machine half an hour apart measured 27.6 and 34.1 GB/s, and
-  // every streamed FC layer (Kaldi's, AlexNet's, the ImageNet heads) moved with it.
-  // Timed at spread-out moments of the sweep, as the grid's order places them.
-  const streamingGemm = [fcConfig(1, 9216, 2048), fcConfig(1, 4096, 6144), fcConfig(1, 6144, 6144)];
   const rowFc: SweepConfig[] = [];
   for (const rows of [16, 64, 128, 256])
     for (const [i, o] of cartesian([64, 256, 512, 768, 1024], [64, 256, 768, 1024, 3072])) if (rows * i * o <= 5e8) rowFc.push(fcConfig(rows, i, o));
@@ -662,7 +656,7 @@ function gridByType(): Record<LayerType, SweepConfig[]> {
     conv: [...spread(conv, 220), ...stems, ...wide, ...excitation, ...pointwiseConfigs(), ...headPointwiseConfigs()],
     groupedConv: spread(grouped, 50),
     depthwiseConv: spread(depthwise, 80),
-    fc: [...gemm, ...smallGemm, ...streamingGemm],
+    fc: [...gemm.filter((config) => config.weightBytes <= STREAMED_FC_MIN_BYTES), ...smallGemm],
     fcBatched: spread(rowFc, 60),
     matmul: spread(matmul, 80),
     pooling: spread(pooling, 80),
@@ -898,9 +892,26 @@ function vanDerCorput(i: number): number {
  * type; after that each type advances at the same pace through its list, coarse to fine
  * over its cost ranking.
  */
+/** One-row FC layers whose weights no cache holds: what a layer beyond this many bytes is. */
+const STREAMED_FC_MIN_BYTES = 2 * LAST_LEVEL_CACHE_BYTES;
+
+/**
+ * One-row FC layers of 72–144 MiB, beyond any cache, which the memory's streaming rate is the
+ * median of (predict.ts weightStreamingBytesPerMs). With the grid's one such layer, two
+ * characterisations of this machine half an hour apart measured 27.6 and 34.1 GB/s, and every
+ * streamed FC layer (Kaldi's, AlexNet's, the ImageNet heads) moved with it; placed among the
+ * costliest of the fc grid, a 300-s sweep reached two of four.
+ */
+function streamedFcConfigs(): SweepConfig[] {
+  return [fcConfig(1, 9216, 4096), fcConfig(1, 9216, 2048), fcConfig(1, 4096, 6144), fcConfig(1, 6144, 6144)];
+}
+
 export function sweepGrid(): SweepConfig[] {
   const byType = gridByType();
   const ordered: { config: SweepConfig; position: number; typeOrder: number }[] = [];
+  // Spread over the first 80 % of the grid's first pass: each met at another moment, all of them met.
+  const streamed = streamedFcConfigs();
+  streamed.forEach((config, k) => ordered.push({ config, position: (0.8 * (k + 0.5)) / streamed.length, typeOrder: LAYER_TYPES.indexOf('fc') }));
   LAYER_TYPES.forEach((layerType, typeOrder) => {
     const sorted = [...byType[layerType]].sort((a, b) => estimateSeconds(a, NOMINAL_RATES) - estimateSeconds(b, NOMINAL_RATES));
     // After the cheapest few, coarse to fine over the cost ranking (van der Corput order):
