@@ -886,12 +886,6 @@ function vanDerCorput(i: number): number {
   return value;
 }
 
-/**
- * Every configuration of the sweep, in the order it runs: each type's cheapest
- * configurations first, round-robin across types, so a short budget still covers every
- * type; after that each type advances at the same pace through its list, coarse to fine
- * over its cost ranking.
- */
 /** One-row FC layers whose weights no cache holds: what a layer beyond this many bytes is. */
 const STREAMED_FC_MIN_BYTES = 2 * LAST_LEVEL_CACHE_BYTES;
 
@@ -906,6 +900,12 @@ function streamedFcConfigs(): SweepConfig[] {
   return [fcConfig(1, 9216, 4096), fcConfig(1, 9216, 2048), fcConfig(1, 4096, 6144), fcConfig(1, 6144, 6144)];
 }
 
+/**
+ * Every configuration of the sweep, in the order it runs: each type's cheapest
+ * configurations first, round-robin across types, so a short budget still covers every
+ * type; after that each type advances at the same pace through its list, coarse to fine
+ * over its cost ranking; the FC layers beyond any cache at fixed moments of it.
+ */
 export function sweepGrid(): SweepConfig[] {
   const byType = gridByType();
   const ordered: { config: SweepConfig; position: number; typeOrder: number }[] = [];
