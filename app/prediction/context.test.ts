@@ -59,14 +59,17 @@ describe('calibrationNetworks', () => {
 });
 
 describe('predicting with context factors', () => {
-  it('multiplies each layer of a type no larger than the networks held by its factor, and leaves the other types and larger layers alone', () => {
+  /** A Relu then a LayerNormalization over 64×128, and a device of synthetic fits. */
+  const reluThenLayerNorm = () => {
     const b = new GraphBuilder('context');
     const x = b.input('x', 'float32', [1, 64, 128]);
     b.output(b.layerNorm(b.relu(x), 128), 'float32', null);
     const model = readOnnxModel(b.toBytes());
-    const analysis = analyzeModel(model);
-    const identity = { file: 'c.onnx', sha256: 'c', nodes: 0 };
-    const device = syntheticDevice();
+    return { model, analysis: analyzeModel(model), identity: { file: 'c.onnx', sha256: 'c', nodes: 0 }, device: syntheticDevice() };
+  };
+
+  it('multiplies each layer of a type no larger than the networks held by its factor, and leaves the other types and larger layers alone', () => {
+    const { model, analysis, identity, device } = reluThenLayerNorm();
     const plain = predictProfile(analysis, model, device, identity, { optimization: 'disabled' });
     const slowedUpTo = (upTo: number) => predictProfile(analysis, model, { ...device, contextFactors: { normalization: { factor: 1.5, sizeFeature: 'neurons', upTo } } }, identity, { optimization: 'disabled' });
     const slowed = slowedUpTo(64 * 128);
@@ -77,13 +80,7 @@ describe('predicting with context factors', () => {
   });
 
   it("at 'all' takes a type's factor found at that level in place of the one found at 'disabled', and the others as they are", () => {
-    const b = new GraphBuilder('context-levels');
-    const x = b.input('x', 'float32', [1, 64, 128]);
-    b.output(b.layerNorm(b.relu(x), 128), 'float32', null);
-    const model = readOnnxModel(b.toBytes());
-    const analysis = analyzeModel(model);
-    const identity = { file: 'c.onnx', sha256: 'c', nodes: 0 };
-    const device = syntheticDevice();
+    const { model, analysis, identity, device } = reluThenLayerNorm();
     const upTo = 64 * 128;
     const factored = {
       ...device,
