@@ -288,7 +288,9 @@ describe('load awareness', () => {
       const client = connectTo(busy.url)();
       const { name } = await client.uploadModel(bytes, { name: 'hammered' });
       const input = { name: 'input', datatype: 'FP32' as const, shape: [1, 64, 56, 56], data: new Uint8Array(64 * 56 * 56 * 4) };
-      for (let i = 0; i < 8; i++) {
+      // Twelve clients keep the queue long while the decision reads K (with eight, K once read
+      // 5 under npm test's load: the clients re-sending late left four queued).
+      for (let i = 0; i < 12; i++) {
         hammers.push(
           (async () => {
             while (!stop.now) await client.infer(name, [input]);
@@ -296,7 +298,7 @@ describe('load awareness', () => {
         );
       }
       const loadClient = new ExecutorClient({ url: busy.url });
-      while ((await loadClient.load()).queued < 6) await new Promise((resolve) => setTimeout(resolve, 50));
+      while ((await loadClient.load()).queued < 9) await new Promise((resolve) => setTimeout(resolve, 50));
 
       const loaded = await decide();
       expect(loaded.decision?.serverLoad).toBeGreaterThan(5);
