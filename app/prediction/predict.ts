@@ -100,14 +100,17 @@ export function memoryBytesPerMs(profile: DeviceProfile): number | null {
   return rates.length ? median(rates) : null;
 }
 
-/**
- * Rate at which this device streams weights from memory, bytes per ms: the median over
- * one-row FC samples whose weights exceed the cache (float32). Null when none do.
- */
+/** One-row FC weights no cache holds: a sample beyond this many bytes streams them from memory. */
+export const STREAMED_FC_MIN_BYTES = 2 * LAST_LEVEL_CACHE_BYTES;
+
+/** Each one-row FC sample whose weights no cache holds (float32): the rate it streamed them at, bytes per ms. */
+export function streamedFcRates(profile: DeviceProfile): number[] {
+  return profile.samples.filter((s) => s.layerType === 'fc' && fcWeightBytes(s.features) > STREAMED_FC_MIN_BYTES && s.ms > 0).map((s) => fcWeightBytes(s.features) / s.ms);
+}
+
+/** Rate at which this device streams weights from memory, bytes per ms: the median of streamedFcRates. Null when none. */
 export function weightStreamingBytesPerMs(profile: DeviceProfile): number | null {
-  const rates = profile.samples
-    .filter((s) => s.layerType === 'fc' && fcWeightBytes(s.features) > 2 * LAST_LEVEL_CACHE_BYTES && s.ms > 0)
-    .map((s) => fcWeightBytes(s.features) / s.ms);
+  const rates = streamedFcRates(profile);
   return rates.length ? median(rates) : null;
 }
 

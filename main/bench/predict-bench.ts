@@ -16,10 +16,10 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fcWeightBytes, LAST_LEVEL_CACHE_BYTES, LAYER_TYPE_FEATURES, layerFeatures, type LayerType } from '../../app/prediction/features.js';
+import { LAYER_TYPE_FEATURES, layerFeatures, type LayerType } from '../../app/prediction/features.js';
 import { fitDeviceModels, fitLayerType, layerTypeErrors, predictWithFit, selectFit } from '../../app/prediction/regression.js';
 import { effectiveError, effectiveMedianError } from '../../app/prediction/local-correction.js';
-import { HOT_WEIGHT_SAVING_CAP, predictProfile, weightStreamingBytesPerMs, wholeModelEstimateMs } from '../../app/prediction/predict.js';
+import { HOT_WEIGHT_SAVING_CAP, predictProfile, STREAMED_FC_MIN_BYTES, streamedFcRates, weightStreamingBytesPerMs, wholeModelEstimateMs } from '../../app/prediction/predict.js';
 import { median } from '../../app/profiling/trace.js';
 import type { DeviceProfile, GraphOptimization, LatencyProfile, RegressionFit } from '../../app/profiling/types.js';
 import { analyzeModelFile, type AnalyzedModel } from '../model/analyze-file.js';
@@ -141,7 +141,8 @@ type WholeRuns = Record<GraphOptimization, number> & {
  * turn, its levels in alternating blocks (MIN_TIMED_MS of runs each), so a burst of load
  * from another process lands on a share of every model's runs, not on all of one model's,
  * and both levels alike. Each level's typical run (mean of the middle half, as profiles
- * take it) over all rounds, and each round's own (the quietest round's is a figure too). Runs kept in `cache` (--measured-cache) are read, not measured.
+ * take it) over all rounds, and each round's own (the quietest round's is a figure too).
+ * Runs kept in `cache` (--measured-cache) are read, not measured.
  */
 async function measuredWholeRuns(models: readonly { id: string; analyzed: AnalyzedModel }[], cache: string | null): Promise<Map<string, WholeRuns>> {
   const runs = new Map<string, WholeRuns>();
@@ -444,10 +445,10 @@ export async function predictFigures(options: PredictBenchOptions): Promise<Benc
     perKernel('one kernel of shape arithmetic (Shape, Gather, Concat, … on a few integers) inside a network, the probe network against the same network without it', device.shapeArithmeticMsPerKernel, "given to each such layer in place of its type's fit"),
     perKernel('what a kernel timed alone pays that it does not inside a network (probe ops alone, as the sweep times them, against their cost in a chain run whole)', device.loneKernelExcessMs, 'kept on the first layer of each op in a run, taken off the others, shared among the copies the sweep timed')
   );
-  const streamedRates = device.samples.filter((sample) => sample.layerType === 'fc' && fcWeightBytes(sample.features) > 2 * LAST_LEVEL_CACHE_BYTES && sample.ms > 0).map((sample) => fcWeightBytes(sample.features) / sample.ms / 1e6);
+  const streamedRates = streamedFcRates(device).map((bytesPerMs) => bytesPerMs / 1e6);
   const streamingRate = weightStreamingBytesPerMs(device);
   figures.push({
-    figure: `characterisation: the memory's streaming rate for one-row FC weights beyond any cache (the median of ${streamedRates.length} layers of over ${2 * LAST_LEVEL_CACHE_BYTES / 2 ** 20} MiB; streamed FC layers are floored at it)`,
+    figure: `characterisation: the memory's streaming rate for one-row FC weights beyond any cache (the median of ${streamedRates.length} layers of over ${STREAMED_FC_MIN_BYTES / 2 ** 20} MiB; streamed FC layers are floored at it)`,
     measured: streamingRate === null ? 'none timed' : `${(streamingRate / 1e6).toFixed(1)} GB/s (the layers: ${streamedRates.map((rate) => rate.toFixed(1)).join(', ')} GB/s)`,
     baselineOrGoal: 'report',
     ratio: streamedRates.length ? Math.max(...streamedRates) / Math.min(...streamedRates) : 1,

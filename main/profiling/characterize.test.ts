@@ -10,8 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { DeviceProfile } from '../../app/profiling/types.js';
-import { LAST_LEVEL_CACHE_BYTES, LAYER_TYPES } from '../../app/prediction/features.js';
-import { layerReplicas } from '../../app/prediction/predict.js';
+import { LAYER_TYPES } from '../../app/prediction/features.js';
+import { layerReplicas, STREAMED_FC_MIN_BYTES } from '../../app/prediction/predict.js';
 import { median } from '../../app/profiling/trace.js';
 import { ADAPTIVE_TYPES, adaptiveConfig, adaptiveConfigFor, characterizeDevice, retimeHotWeights, kernelLevelGrid, CharacterizeCancelledError, DeviceProfileError, readDeviceProfile, retimeSamples, STREAMED_FC_SPAN, sweepGrid, worstLayerType, type CharacterizeProgress } from './characterize.js';
 import { CONTEXT_TYPES, MAX_CONTEXT_FACTOR } from '../../app/prediction/context.js';
@@ -37,7 +37,7 @@ describe('sweepGrid', () => {
 
   it('times several one-row FC layers beyond any cache, apart in the sweep, for the streaming rate', () => {
     const grid = sweepGrid();
-    const streamed = grid.flatMap((c, position) => (c.layerType === 'fc' && /^fc Gemm /.test(c.key) && c.weightBytes > 2 * LAST_LEVEL_CACHE_BYTES ? [position] : []));
+    const streamed = grid.flatMap((c, position) => (c.layerType === 'fc' && /^fc Gemm /.test(c.key) && c.weightBytes > STREAMED_FC_MIN_BYTES ? [position] : []));
     expect(streamed.length).toBeGreaterThanOrEqual(4);
     // Not one after another: a burst of another tenant's memory traffic should meet one of them, not all.
     for (let i = 1; i < streamed.length; i++) expect(streamed[i] - streamed[i - 1]).toBeGreaterThan(LAYER_TYPES.length);

@@ -46,9 +46,9 @@ import { GraphBuilder, seededRandom } from '../../app/onnx/builder.js';
 import { int8Weight, quantParameters } from '../../app/onnx/quant-builder.js';
 import type { ElementTypeName } from '../../app/onnx/element-type.js';
 import { readOnnxModel } from '../../app/onnx/reader.js';
-import { kernelFeatures, LAST_LEVEL_CACHE_BYTES, LAYER_TYPE_FEATURES, LAYER_TYPES, type LayerType } from '../../app/prediction/features.js';
+import { kernelFeatures, LAYER_TYPE_FEATURES, LAYER_TYPES, type LayerType } from '../../app/prediction/features.js';
 import { fitReorders } from '../../app/prediction/nchwc-layout.js';
-import { deviceHardware, layerReplicas, REPLICA_WEIGHT_BYTES } from '../../app/prediction/predict.js';
+import { deviceHardware, layerReplicas, REPLICA_WEIGHT_BYTES, STREAMED_FC_MIN_BYTES } from '../../app/prediction/predict.js';
 import { ADAPTIVE_KEY_PREFIX, fitDeviceModels, layerTypeErrors } from '../../app/prediction/regression.js';
 import { effectiveMedianError, withCorrectedErrors } from '../../app/prediction/local-correction.js';
 import { correctedKernelMs, median, parseTrace, splitRuns, traceMedian } from '../../app/profiling/trace.js';
@@ -886,8 +886,6 @@ function vanDerCorput(i: number): number {
   return value;
 }
 
-/** One-row FC layers whose weights no cache holds: what a layer beyond this many bytes is. */
-const STREAMED_FC_MIN_BYTES = 2 * LAST_LEVEL_CACHE_BYTES;
 /** The share of the grid's order the streamed FC layers are spread over. */
 export const STREAMED_FC_SPAN = 0.4;
 
