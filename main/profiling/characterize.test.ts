@@ -138,9 +138,13 @@ describe('characterizeDevice', () => {
       expect(entry!.upTo).toBeGreaterThan(0);
     }
     expect((await readDeviceProfile(outFile)).contextFactors).toEqual(resumed.contextFactors);
-    // Then the full-size networks at 'all': depthwise convolutions at least are there.
-    expect(resumed.contextFactorsAtAll?.depthwiseConv?.factor).toBeGreaterThanOrEqual(1);
-    for (const entry of Object.values(resumed.contextFactorsAtAll!)) expect(entry!.factor).toBeLessThanOrEqual(MAX_CONTEXT_FACTOR);
+    // Then the full-size networks at 'all'.
+    // Which types get a factor depends on what a short sweep fitted at 'all'; each one found is valid.
+    expect(resumed.contextFactorsAtAll).toBeDefined();
+    for (const entry of Object.values(resumed.contextFactorsAtAll!)) {
+      expect(entry!.factor).toBeGreaterThanOrEqual(1);
+      expect(entry!.factor).toBeLessThanOrEqual(MAX_CONTEXT_FACTOR);
+    }
     expect((await readDeviceProfile(outFile)).contextFactorsAtAll).toEqual(resumed.contextFactorsAtAll);
   }, 60_000);
 
@@ -202,7 +206,7 @@ describe('characterizeDevice', () => {
     const fresh = await characterizeDevice({ ep: 'cpu', budgetS: 1, outFile: other, onProgress: (e) => e.note && notes.push(e.note) });
     expect(notes.some((note) => /starting over/.test(note) && /elsewhere/.test(note))).toBe(true);
     expect(fresh.configurations).toBeLessThan(foreign.configurations);
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('characterizeDevice over a small grid', () => {
