@@ -115,8 +115,15 @@ describe('characterizeDevice', () => {
   }, 60_000);
 
   it('resumes from the saved profile, keeping earlier samples', async () => {
-    // Half of a short budget goes to the sweep (the rest is kept for the context calibration's passes).
-    const resumed = await characterizeDevice({ ep: 'cpu', budgetS: 12, outFile });
+    // The context calibrations' first pass runs inside the sweep (as a long sweep spreads its
+    // first two), the sweep goes on after it, and the passes left run at its end.
+    const notes: string[] = [];
+    const resumed = await characterizeDevice({ ep: 'cpu', budgetS: 20, outFile, contextSpreadMinS: 0, onProgress: (e) => notes.push(e.note ?? `measured ${e.layerType}`) });
+    const spread = notes.findIndex((note) => note.startsWith('profiling generated networks layer by layer, pass 1 of 3 (the passes are spread over the sweep)'));
+    const atEnd = notes.findIndex((note) => note.startsWith('profiling generated networks layer by layer: how much slower'));
+    expect(spread).toBeGreaterThan(0);
+    expect(atEnd).toBeGreaterThan(spread);
+    expect(notes.slice(spread, atEnd).some((note) => note.startsWith('measured '))).toBe(true);
     expect(resumed.configurations).toBeGreaterThan(first.configurations);
     expect(resumed.samples.slice(0, first.configurations)).toEqual(first.samples);
     expect(resumed.elapsedS).toBeGreaterThan(first.elapsedS);

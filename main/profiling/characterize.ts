@@ -58,7 +58,7 @@ import { coreCacheBytes as readCoreCacheBytes, deviceInfo } from './device-info.
 import { intraOpThreads, sessionOptionsFor } from './providers.js';
 import { calibrateProfilerOverhead } from './profiler.js';
 import { probeNchwcLayout, readFusionRules } from './fusion-probe.js';
-import { calibrateContext } from './context-calibration.js';
+import { CONTEXT_PASSES, ContextCalibration } from './context-calibration.js';
 import { shapeArithmeticProbe, shapeProbeKernels, SHAPE_PROBE_WIDTH } from '../../app/prediction/shape-arithmetic.js';
 import { fusedKernelKey } from '../../app/prediction/kernel-lines.js';
 import { LONE_KERNEL_CHAIN, LONE_KERNEL_PROBE_OPS, LONE_KERNEL_PROBE_SHAPE, LONE_KERNEL_WRAPPER, loneKernelProbe } from '../../app/prediction/lone-kernel.js';
@@ -106,8 +106,10 @@ export interface CharacterizeOptions {
   adaptive?: boolean;
   /** Time the NCHWc-capable types' kernels at 'all' too (default: with the default grid only). */
   kernelLevel?: boolean;
-  /** End by profiling the generated networks for the context factors (default: with the default grid only). */
+  /** Profile the generated networks for the context factors (default: with the default grid only). */
   contextCalibration?: boolean;
+  /** The shortest sweep, in seconds, whose context passes are spread over it (default CONTEXT_SPREAD_MIN_S; tests pass 0). */
+  contextSpreadMinS?: number;
 }
 
 interface SweepInput {
@@ -736,11 +738,21 @@ function fusedKernelConfigs(): SweepConfig[] {
   ];
 }
 /**
- * Seconds kept at the end of a sweep's budget for the context calibrations (calibrateContext:
- * at 'disabled' three networks in three passes, about 11 s here; at 'all' two full-size ones
- * in three passes, about 6 s).
+ * Seconds the context calibrations take (ContextCalibration: at 'disabled' three networks in
+ * three passes, about 11 s here; at 'all' two full-size ones in three passes, about 6 s),
+ * kept at the end of a sweep's budget when all their passes run there.
  */
 const CONTEXT_CALIBRATION_S = 20;
+/**
+ * When the sweep runs long enough (CONTEXT_SPREAD_MIN_S), the context calibrations' passes
+ * but the last run at these shares of its seconds, and only the last at its end. A burst of
+ * another process's load lasting seconds then meets one pass at most, where three passes in
+ * a row (17 s) could all fall in it: two characterisations of a busy hour whose passes ran in
+ * a row kept conv ×1.41 and pooling ×1.57, or normalisation ×2.16 and element-wise ×2.02, at
+ * 'disabled', where quiet ones keep 1.00–1.08.
+ */
+const CONTEXT_PASS_MOMENTS: readonly number[] = [1 / 3, 2 / 3];
+const CONTEXT_SPREAD_MIN_S = 90;
 const KERNEL_LEVEL_KEY_PREFIX = '@all ';
 const CONV_LIKE_TYPES: ReadonlySet<string> = new Set(['conv', 'groupedConv', 'depthwiseConv']);
 const KERNEL_LEVEL_BUDGET_SHARE = 0.25;
@@ -1671,11 +1683,45 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
       note(`cold-weight calibration failed (${firstLine(error)}); predictions will not tell small models apart`);
     }
   }
+  // The context calibrations (their networks written and opened now, profiled pass by pass:
+  // spread over the sweep when it is long enough, CONTEXT_PASS_MOMENTS, the rest at its end).
+  const calibrateContextToo = options.contextCalibration ?? options.grid === undefined;
+  const contextCalibrations: ContextCalibration[] = [];
+  if (calibrateContextToo && !options.signal?.aborted) {
+    for (const level of ['disabled', 'all'] as const) {
+      try {
+        contextCalibrations.push(await ContextCalibration.open(level));
+      } catch (error) {
+        note(`context calibration at '${level}' could not start (${firstLine(error)})`);
+      }
+    }
+  }
+  const spreadContextPasses = budgetS - CONTEXT_CALIBRATION_S >= (options.contextSpreadMinS ?? CONTEXT_SPREAD_MIN_S);
+  const sweepS = !calibrateContextToo ? budgetS : spreadContextPasses ? budgetS - Math.ceil(CONTEXT_CALIBRATION_S / CONTEXT_PASSES) : Math.max(budgetS / 2, budgetS - CONTEXT_CALIBRATION_S);
+  const failedCalibrations = new Map<ContextCalibration, string>();
+  const contextPass = async (calibration: ContextCalibration): Promise<void> => {
+    if (failedCalibrations.has(calibration) || options.signal?.aborted) return;
+    try {
+      await calibration.pass({ ep: options.ep, profilerOverheadMsPerKernel: kernelOverheadMs ?? 0, signal: options.signal });
+    } catch (error) {
+      failedCalibrations.set(calibration, firstLine(error));
+    }
+  };
+  let spreadPassesDone = 0;
+  const contextPassIfDue = async (): Promise<void> => {
+    if (!spreadContextPasses) return;
+    while (spreadPassesDone < CONTEXT_PASS_MOMENTS.length && elapsedS() >= CONTEXT_PASS_MOMENTS[spreadPassesDone] * sweepS && !options.signal?.aborted) {
+      note(`profiling generated networks layer by layer, pass ${spreadPassesDone + 1} of ${CONTEXT_PASSES} (the passes are spread over the sweep)…`);
+      for (const calibration of contextCalibrations) await contextPass(calibration);
+      spreadPassesDone++;
+    }
+  };
   let unsaved = 0;
   let lastSave = elapsedS();
   let rates = NOMINAL_RATES;
   // One configuration measured (pass `pass`), merged into the samples; false when it failed or was cancelled.
   const measure = async (config: SweepConfig, pass: number, level: GraphOptimization = CHARACTERIZATION_OPTIMIZATION): Promise<boolean> => {
+    await contextPassIfDue();
     const existing = sampleByKey.get(config.key);
     let sample: LayerSample | null = null;
     try {
@@ -1758,34 +1804,45 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
       await measure({ ...config, key }, PASSES, 'all');
     }
   };
-  // The context calibration's seconds come off the end of the sweep's budget.
-  const calibrateContextToo = options.contextCalibration ?? options.grid === undefined;
-  const sweepS = calibrateContextToo ? Math.max(budgetS / 2, budgetS - CONTEXT_CALIBRATION_S) : budgetS;
   try {
-    // The grid's first pass, leaving the kernel-level and adaptive phases their shares; then
-    // those; then what the first pass left and the second pass, as the budget allows.
-    await gridPass(1, sweepS * (1 - ADAPTIVE_BUDGET_SHARE - KERNEL_LEVEL_BUDGET_SHARE));
-    await kernelLevelPass(Math.min(sweepS, elapsedS() + sweepS * KERNEL_LEVEL_BUDGET_SHARE));
-    await adaptivePhase(Math.min(sweepS, elapsedS() + sweepS * ADAPTIVE_BUDGET_SHARE));
-    for (let pass = 1; pass <= PASSES; pass++) await gridPass(pass, sweepS);
+    try {
+      // The grid's first pass, leaving the kernel-level and adaptive phases their shares; then
+      // those; then what the first pass left and the second pass, as the budget allows.
+      await gridPass(1, sweepS * (1 - ADAPTIVE_BUDGET_SHARE - KERNEL_LEVEL_BUDGET_SHARE));
+      await kernelLevelPass(Math.min(sweepS, elapsedS() + sweepS * KERNEL_LEVEL_BUDGET_SHARE));
+      await adaptivePhase(Math.min(sweepS, elapsedS() + sweepS * ADAPTIVE_BUDGET_SHARE));
+      for (let pass = 1; pass <= PASSES; pass++) await gridPass(pass, sweepS);
+    } finally {
+      rmSync(traceFolder, { recursive: true, force: true });
+    }
+    // The passes still to run (all of them after a short sweep), level by level, each pass over all of a level's networks.
+    for (const calibration of contextCalibrations) {
+      if (options.signal?.aborted) break;
+      note(
+        calibration.level === 'disabled'
+          ? 'profiling generated networks layer by layer: how much slower each layer type runs inside a network…'
+          : "profiling full-size generated networks at 'all': how much slower each kernel type runs inside a large network…"
+      );
+      do await contextPass(calibration);
+      while (calibration.passes < CONTEXT_PASSES && !failedCalibrations.has(calibration) && !options.signal?.aborted);
+    }
+    for (const calibration of contextCalibrations) {
+      if (options.signal?.aborted) break;
+      const failure = failedCalibrations.get(calibration) ?? (calibration.passes === 0 ? 'no pass ran' : null);
+      try {
+        if (failure !== null) throw new Error(failure);
+        if (calibration.level === 'disabled') contextFactors = calibration.factors(profileNow());
+        else contextFactorsAtAll = calibration.factors(profileNow(), await readFusionRules());
+      } catch (error) {
+        note(
+          calibration.level === 'disabled'
+            ? `context calibration failed (${firstLine(error)}); layers are predicted as timed alone`
+            : `context calibration at 'all' failed (${firstLine(error)}); predictions at 'all' take the factors found at 'disabled'`
+        );
+      }
+    }
   } finally {
-    rmSync(traceFolder, { recursive: true, force: true });
-  }
-  if (calibrateContextToo && !options.signal?.aborted) {
-    note('profiling generated networks layer by layer: how much slower each layer type runs inside a network…');
-    try {
-      contextFactors = (await calibrateContext(profileNow(), { ep: options.ep, profilerOverheadMsPerKernel: kernelOverheadMs ?? 0, signal: options.signal }));
-    } catch (error) {
-      if (!options.signal?.aborted) note(`context calibration failed (${firstLine(error)}); layers are predicted as timed alone`);
-    }
-  }
-  if (calibrateContextToo && !options.signal?.aborted) {
-    note("profiling full-size generated networks at 'all': how much slower each kernel type runs inside a large network…");
-    try {
-      contextFactorsAtAll = await calibrateContext(profileNow(), { ep: options.ep, profilerOverheadMsPerKernel: kernelOverheadMs ?? 0, level: 'all', rules: await readFusionRules(), signal: options.signal });
-    } catch (error) {
-      if (!options.signal?.aborted) note(`context calibration at 'all' failed (${firstLine(error)}); predictions at 'all' take the factors found at 'disabled'`);
-    }
+    for (const calibration of contextCalibrations) calibration.close();
   }
   const profile = save();
   if (options.signal?.aborted) throw new CharacterizeCancelledError(profile);

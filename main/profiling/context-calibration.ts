@@ -1,8 +1,8 @@
-// The end of a characterisation: the generated networks of app/prediction/context.ts
-// profiled layer by layer at 'disabled' (as the sweep times), in CONTEXT_PASSES passes
-// whose lowest median each layer keeps, each layer beside what the
-// sweep's fits predict for it, and the per-type context factors that come of them
-// (DeviceProfile.contextFactors). Layers the fits cannot predict (the roofline's) are left out.
+// The context calibration of a characterisation: the generated networks of
+// app/prediction/context.ts profiled layer by layer at 'disabled' (as the sweep times), in
+// CONTEXT_PASSES passes whose lowest median each layer keeps (characterize spreads them
+// over its sweep), each layer beside what the sweep's final fits predict for it, and the
+// per-type context factors that come of them (DeviceProfile.contextFactors). Layers the fits cannot predict (the roofline's) are left out.
 // With `level: 'all'`, the full-size networks of that level profiled and predicted at 'all'
 // (kernels fused by the runtime's rules, blocked layout): DeviceProfile.contextFactorsAtAll.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,50 +23,76 @@ const MIN_MEASURE_MS = 200;
 /**
  * Passes over the networks; each layer keeps its lowest median of them. Load only slows a
  * layer down, and one pass lasts about 4 s here, which a burst of another process's work can
- * cover whole: with two busy loops beside one pass, the conv factor came out 1.16, pooling
+ * cover whole (and passes in a row, too: characterize spreads them over its sweep): with two busy loops beside one pass, the conv factor came out 1.16, pooling
  * 1.23 and depthwise 1.25, where passes without them gave 1.00, 1.00 and 1.03 (and a
  * characterisation whose one pass met such a burst kept conv 1.27, pooling 1.33 and
  * depthwise 1.53, which passes with its fits later gave as 1.00–1.08, 1.00 and 1.07–1.09).
  */
 export const CONTEXT_PASSES = 3;
 
-/** Per-type context factors of `device` (its fits as they are now), from the calibration networks of `level` (default 'disabled') profiled on `ep`. */
-export async function calibrateContext(
-  device: DeviceProfile,
-  options: { ep: ExecutionProviderName; profilerOverheadMsPerKernel: number; level?: GraphOptimization; rules?: FusionRules | null; signal?: AbortSignal }
-): Promise<Partial<Record<LayerType, ContextFactor>>> {
-  const level = options.level ?? 'disabled';
-  const folder = mkdtempSync(path.join(os.tmpdir(), 'neurosurgeon-context-'));
-  const samples: ContextSample[] = [];
-  try {
-    const networks: { analyzed: AnalyzedModel; lowestMs: number[] }[] = [];
-    for (const network of calibrationNetworks(level)) {
-      const file = path.join(folder, `${network.name}.onnx`);
-      writeFileSync(file, network.bytes);
-      networks.push({ analyzed: await analyzeModelFile(file, { runtimeShapes: 'never' }), lowestMs: [] });
-    }
-    // Pass by pass over all the networks, so that a burst of load meets one pass of each at most.
-    for (let pass = 0; pass < CONTEXT_PASSES && !options.signal?.aborted; pass++) {
-      for (const network of networks) {
-        const measured = await profileModel(network.analyzed, {
-          ep: options.ep,
-          runs: RUNS,
-          warmup: WARMUP,
-          minMeasureMs: MIN_MEASURE_MS,
-          optimization: level,
-          profilerOverheadMsPerKernel: options.profilerOverheadMsPerKernel,
-          signal: options.signal
-        });
-        measured.layers.forEach((layer, i) => {
-          network.lowestMs[i] = Math.min(network.lowestMs[i] ?? Infinity, layer.medianMs);
-        });
+/** One calibration network, opened, and what its passes found. */
+interface CalibrationNetwork {
+  analyzed: AnalyzedModel;
+  /** Per layer, the lowest median over the passes so far. */
+  lowestMs: number[];
+}
+
+/**
+ * The calibration networks of one level, written and opened once, profiled pass by pass
+ * whenever the caller chooses (characterize spreads the passes over its sweep, so that one
+ * burst of another process's load cannot cover them all), then turned into factors
+ * against the fits as they are at the end.
+ */
+export class ContextCalibration {
+  passes = 0;
+
+  private constructor(
+    readonly level: GraphOptimization,
+    /** Where its networks are written while it is open. */
+    readonly folder: string,
+    private readonly networks: CalibrationNetwork[]
+  ) {}
+
+  static async open(level: GraphOptimization = 'disabled'): Promise<ContextCalibration> {
+    const folder = mkdtempSync(path.join(os.tmpdir(), 'neurosurgeon-context-'));
+    try {
+      const networks: CalibrationNetwork[] = [];
+      for (const network of calibrationNetworks(level)) {
+        const file = path.join(folder, `${network.name}.onnx`);
+        writeFileSync(file, network.bytes);
+        networks.push({ analyzed: await analyzeModelFile(file, { runtimeShapes: 'never' }), lowestMs: [] });
       }
+      return new ContextCalibration(level, folder, networks);
+    } catch (error) {
+      rmSync(folder, { recursive: true, force: true });
+      throw error;
     }
-    for (const { analyzed, lowestMs } of networks) {
-      // The fits alone: a factor found before (a resumed sweep's) is not part of what is measured against.
+  }
+
+  /** One pass over every network; each layer keeps its lowest median so far. */
+  async pass(options: { ep: ExecutionProviderName; profilerOverheadMsPerKernel: number; signal?: AbortSignal }): Promise<void> {
+    for (const network of this.networks) {
+      const measured = await profileModel(network.analyzed, {
+        ep: options.ep,
+        runs: RUNS,
+        warmup: WARMUP,
+        minMeasureMs: MIN_MEASURE_MS,
+        optimization: this.level,
+        profilerOverheadMsPerKernel: options.profilerOverheadMsPerKernel,
+        signal: options.signal
+      });
+      network.lowestMs = keepLowest(network.lowestMs, measured.layers.map((layer) => layer.medianMs));
+    }
+    this.passes++;
+  }
+
+  /** The per-type factors of the passes so far against `device`'s fits (the fits alone: a factor found before is not part of what is measured against). */
+  factors(device: DeviceProfile, rules?: FusionRules | null): Partial<Record<LayerType, ContextFactor>> {
+    const samples: ContextSample[] = [];
+    for (const { analyzed, lowestMs } of this.networks) {
       const predicted = predictProfile(analyzed.analysis, analyzed.model, { ...device, contextFactors: undefined, contextFactorsAtAll: undefined }, modelIdentity(analyzed), {
-        optimization: level,
-        rules: options.rules
+        optimization: this.level,
+        rules
       });
       for (const layer of analyzed.analysis.layers) {
         const timing = predicted.layers[layer.index];
@@ -76,8 +102,30 @@ export async function calibrateContext(
         samples.push({ layerType: described.layerType, size, measuredMs: lowestMs[layer.index] ?? NaN, predictedMs: timing.medianMs });
       }
     }
-  } finally {
-    rmSync(folder, { recursive: true, force: true });
+    return contextFactors(samples);
   }
-  return contextFactors(samples);
+
+  close(): void {
+    rmSync(this.folder, { recursive: true, force: true });
+  }
+}
+
+/** Each layer's lower time of two passes (a layer one pass lacks keeps the other's). */
+export function keepLowest(kept: readonly number[], pass: readonly number[]): number[] {
+  const length = Math.max(kept.length, pass.length);
+  return Array.from({ length }, (_, i) => Math.min(kept[i] ?? Infinity, pass[i] ?? Infinity));
+}
+
+/** Per-type context factors of `device` (its fits as they are now), from the calibration networks of `level` (default 'disabled') profiled on `ep` in CONTEXT_PASSES passes in a row. */
+export async function calibrateContext(
+  device: DeviceProfile,
+  options: { ep: ExecutionProviderName; profilerOverheadMsPerKernel: number; level?: GraphOptimization; rules?: FusionRules | null; signal?: AbortSignal }
+): Promise<Partial<Record<LayerType, ContextFactor>>> {
+  const calibration = await ContextCalibration.open(options.level ?? 'disabled');
+  try {
+    while (calibration.passes < CONTEXT_PASSES && !options.signal?.aborted) await calibration.pass(options);
+    return calibration.factors(device, options.rules);
+  } finally {
+    calibration.close();
+  }
 }
