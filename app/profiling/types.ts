@@ -238,6 +238,8 @@ export interface DeviceProfile {
   graphOptimization?: GraphOptimization;
   /** onnxruntime intra-op threads the configurations were timed with; absent in older files. */
   threads?: number;
+  /** The CPUs the characterisation ran pinned to (`--cpus`); absent where it could run on every CPU. */
+  cpus?: number[];
   date: string;
   budgetS: number;
   elapsedS: number;

@@ -4,7 +4,7 @@
 // returning BenchFigures (figure.ts); and the fuzz suite (fuzz.ts) that `npm test` runs and
 // `robust` reports.
 //
-// `npm run bench [-- --only engine,profiling,profile-agreement,executor,split,studio,export,real,robust,quant,fleet,device,remote-device,upload-once,predict,encoding] [--budget-s S] [--device DEVICE.json] [--threads N] [--measured-cache DIR]`:
+// `npm run bench [-- --only engine,profiling,profile-agreement,executor,split,studio,export,real,robust,quant,fleet,device,remote-device,upload-once,predict,encoding] [--budget-s S] [--device DEVICE.json] [--threads N] [--cpus auto|all|LIST] [--measured-cache DIR]`:
 // (`predict`, predict-bench.ts: whole-model predictions at both optimisation levels on the real exports and the zoo, per-type errors, decision quality.)
 // the figures the issues ask for, measured in one run and reported as
 // ratios (to a baseline measured in the same run, or to the issue's goal). Timed work
@@ -21,7 +21,8 @@ import { analyzeModelFile, type AnalyzedModel } from '../model/analyze-file.js';
 import { CHARACTERIZATION_OPTIMIZATION } from '../profiling/characterize.js';
 import { generateInputs } from '../model/inputs.js';
 import { profileModel } from '../profiling/profiler.js';
-import { INTRA_OP_THREADS_ENV, threadOptions } from '../profiling/providers.js';
+import { INTRA_OP_THREADS_ENV, intraOpThreads, threadOptions } from '../profiling/providers.js';
+import { allowedCpus, followedCpus, formatCpuList, pinAsAsked, pinProcess, stopFollowing } from '../profiling/cpu-affinity.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readOnnxModel } from '../../app/onnx/reader.js';
@@ -329,7 +330,27 @@ async function main(): Promise<void> {
     if (only.includes('upload-once')) figures.push(...(await uploadOnceFigures()));
   }
   if (only.includes('predict')) {
-    figures.push(...(await predictFigures({ budgetS: Number(argValue(args, '--budget-s') ?? 300), deviceFile: argValue(args, '--device'), measuredCache: argValue(args, '--measured-cache') })));
+    // On the fastest CPU, followed as it changes (--cpus auto, the default here; --cpus all leaves the scheduler to it):
+    // a characterisation and runs timed on cores that differ compare two machines.
+    const asked = argValue(args, '--cpus') ?? 'auto';
+    const before = allowedCpus();
+    const pinned = asked !== 'all' && before !== null && before.length > 1 ? pinAsAsked(asked, intraOpThreads()) : null;
+    if (pinned) process.stderr.write(`bench: predict on CPU ${formatCpuList(pinned.cpus)}${pinned.ranking ? ` (memory latency ${pinned.ranking.map((r) => `CPU ${r.cpu} ${r.latencyNs.toFixed(0)} ns`).join(', ')}; followed every 2 s)` : ''}\n`);
+    try {
+      figures.push(...(await predictFigures({ budgetS: Number(argValue(args, '--budget-s') ?? 300), deviceFile: argValue(args, '--device'), measuredCache: argValue(args, '--measured-cache') })));
+      const followed = followedCpus();
+      figures.push({
+        figure: 'predict: the CPUs the characterisation and the measured runs ran on (--cpus)',
+        measured: followed ? `the fastest by memory latency, looked for every 2 s: moved ${followed.moves} times, CPU ${formatCpuList(followed.cpus)} at the end` : pinned ? `CPU ${formatCpuList(pinned.cpus)}` : 'every CPU, as the scheduler placed them',
+        baselineOrGoal: 'context',
+        ratio: 1,
+        goal: 'report',
+        met: true
+      });
+    } finally {
+      stopFollowing();
+      if (pinned && before) pinProcess(before);
+    }
   }
   if (only.includes('encoding')) figures.push(...(await encodingFigures()));
   const width = Math.max(...figures.map((f) => f.figure.length));

@@ -27,6 +27,7 @@ import { listRealModels } from '../model/real-models.js';
 import { ensureZooModel } from '../model/zoo-files.js';
 import { defaultZooDir } from '../files/paths.js';
 import { benchDeviceProfile } from './bench-device.js';
+import { followFastestCpus } from '../profiling/cpu-affinity.js';
 import { readFusionRules } from '../profiling/fusion-probe.js';
 import { profileModel } from '../profiling/profiler.js';
 import type { BenchFigure } from './figure.js';
@@ -158,6 +159,7 @@ async function measuredWholeRuns(models: readonly { id: string; analyzed: Analyz
       process.stderr.write(`bench: whole runs at all and disabled, interleaved, round ${round + 1} of ${WHOLE_ROUNDS} over ${toMeasure.length} models…\n`);
       for (const { open } of toMeasure) {
         const from = open.times.map((t) => t.length);
+        followFastestCpus();
         await wholeRound(open);
         open.roundTypicals.forEach((typicals, k) => typicals.push(typicalRunMs(open.times[k].slice(from[k]))));
       }

@@ -234,6 +234,18 @@ describe('neurosurgeon zoo and help', () => {
     expectOneLineError(cli('run', 'lenet.onnx'), /required option '--executor <url>' not specified/);
   });
 
+  it.runIf(process.platform === 'linux')('pins itself with --cpus, says where it runs, and refuses a CPU list it cannot take in one line', () => {
+    const pinned = cli('--cpus', '0', 'analyze', 'lenet.onnx', '--json');
+    expect(pinned.code).toBe(0);
+    expect(pinned.stderr).toBe('neurosurgeon: running on CPU 0\n');
+    expect(JSON.parse(pinned.stdout).layers.length).toBeGreaterThan(0);
+    const auto = cli('--threads', '1', '--cpus', 'auto', 'analyze', 'lenet.onnx', '--json');
+    expect(auto.code).toBe(0);
+    expect(auto.stderr).toMatch(/^neurosurgeon: running on CPU \d+ \(memory latency (CPU \d+ \d+ ns(, )?)+\)\n$/);
+    expectOneLineError(cli('--cpus', '0-', 'analyze', 'lenet.onnx'), /^neurosurgeon: "0-" is not a CPU list: give CPU numbers and ranges such as 0 or 0-3,6$/m);
+    expectOneLineError(cli('--cpus', '4095', 'analyze', 'lenet.onnx'), /^neurosurgeon: CPU 4095 is not one of this machine's online CPUs \([\d,-]+\)$/m);
+  });
+
   it('refuses an unknown NEUROSURGEON_PREPACKING before any command runs', () => {
     const result = spawnSync(process.execPath, [bin, 'analyze', 'lenet.onnx'], { encoding: 'utf8', cwd: dir, env: { ...process.env, NEUROSURGEON_PREPACKING: 'sometimes' } });
     expectOneLineError({ code: result.status, stdout: result.stdout, stderr: result.stderr }, /^neurosurgeon: NEUROSURGEON_PREPACKING must be 'auto' or 'always', got 'sometimes'$/m);

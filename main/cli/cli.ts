@@ -23,6 +23,7 @@ import { progressLine } from '../profiling/profile-process.js';
 import { instabilityWarning, profileSettings, wholeRunSpread } from '../../app/profiling/stability.js';
 import { loadInputs, parseInputPairs } from '../model/input-files.js';
 import { INTRA_OP_THREADS_ENV, intraOpThreads, listProviders } from '../profiling/providers.js';
+import { formatCpuList, pinAsAsked } from '../profiling/cpu-affinity.js';
 import { ruleDecides } from '../model/prepacking.js';
 import { characterizeDevice } from '../profiling/characterize.js';
 import type { DeviceProfile, LatencyProfile, LayerTypeError } from '../../app/profiling/types.js';
@@ -159,9 +160,15 @@ program
   // Commander's own errors (unknown command or option, missing argument) as one line, like every other error.
   .configureOutput({ outputError: (text, write) => write(`neurosurgeon: ${oneLine(text.replace(/^error: /, ''))}; see neurosurgeon --help\n`) })
   .option('--threads <n>', `onnxruntime intra-op threads of every session, executors started from here included (default: one per core; also ${INTRA_OP_THREADS_ENV})`, positiveInteger('--threads'))
+  .option('--cpus <list>', 'pin this process, and the executors and profilers it starts, to these CPUs (0, 0-3,6), or to the fastest by memory latency (auto: as many as --threads); Linux')
   .hook('preAction', () => {
-    const threads = program.opts<{ threads?: number }>().threads;
+    const { threads, cpus } = program.opts<{ threads?: number; cpus?: string }>();
     if (threads !== undefined) process.env[INTRA_OP_THREADS_ENV] = String(threads);
+    if (cpus !== undefined) {
+      const pinned = pinAsAsked(cpus, intraOpThreads());
+      const ranking = pinned.ranking ? ` (memory latency ${pinned.ranking.map((r) => `CPU ${r.cpu} ${r.latencyNs.toFixed(0)} ns`).join(', ')})` : '';
+      process.stderr.write(`neurosurgeon: running on CPU ${formatCpuList(pinned.cpus)}${ranking}\n`);
+    }
     ruleDecides();
   })
   .exitOverride();

@@ -15,6 +15,7 @@ export class FileSystemError extends Error {
 
 const expectedErrorNames = new Set([
   'UsageError',
+  'AffinityError',
   'GraphStructureError',
   'FileSystemError',
   'QuantizationError',

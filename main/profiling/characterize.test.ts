@@ -393,6 +393,15 @@ describe('characterizeDevice over quantized layers', () => {
 });
 
 describe('characterizeDevice over a profile of an older version', () => {
+  it('starts over, and says so, when the profile was timed pinned to other CPUs (--cpus)', async () => {
+    const file = path.join(folder, 'pinned.json');
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(outFile, 'utf8')), cpus: [4095] }));
+    const notes: string[] = [];
+    const fresh = await characterizeDevice({ ep: 'cpu', budgetS: 1, outFile: file, grid: sweepGrid().slice(0, 1), onProgress: (e) => e.note && notes.push(e.note) });
+    expect(notes).toContain(`starting over: ${file} was measured on CPU 4095, this sweep runs on every CPU (--cpus)`);
+    expect(fresh.cpus).toBeUndefined();
+  }, 30_000);
+
   it('starts over, and says which, when the samples lack a feature this version fits', async () => {
     const grid = sweepGrid().slice(0, 2);
     const file = path.join(folder, 'older-features.json');
@@ -424,6 +433,8 @@ describe('readDeviceProfile', () => {
     await expect(readDeviceProfile(file)).rejects.toThrow(/"loneKernelExcessMs" must be a non-negative number/);
     writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(outFile, 'utf8')), contextFactors: { conv: { factor: 0.5, sizeFeature: 'macs', upTo: 1e6 } } }));
     await expect(readDeviceProfile(file)).rejects.toThrow(/"contextFactors" must give each layer type a factor from 1 to 2.5, a sizeFeature and an upTo size/);
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(outFile, 'utf8')), cpus: [0, -1] }));
+    await expect(readDeviceProfile(file)).rejects.toThrow(/"cpus" must be a list of CPU numbers/);
     writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(outFile, 'utf8')), contextFactorsAtAll: { depthwiseConv: { factor: 3, sizeFeature: 'macs', upTo: 1e6 } } }));
     await expect(readDeviceProfile(file)).rejects.toThrow(/"contextFactorsAtAll" must give each layer type a factor from 1 to 2.5, a sizeFeature and an upTo size/);
   });

@@ -59,6 +59,7 @@ import { intraOpThreads, sessionOptionsFor } from './providers.js';
 import { calibrateProfilerOverhead } from './profiler.js';
 import { probeNchwcLayout, readFusionRules } from './fusion-probe.js';
 import { CONTEXT_PASSES, ContextCalibration } from './context-calibration.js';
+import { allowedCpus, followedCpus, followFastestCpus, formatCpuList } from './cpu-affinity.js';
 import { shapeArithmeticProbe, shapeProbeKernels, SHAPE_PROBE_WIDTH } from '../../app/prediction/shape-arithmetic.js';
 import { fusedKernelKey } from '../../app/prediction/kernel-lines.js';
 import { LONE_KERNEL_CHAIN, LONE_KERNEL_PROBE_OPS, LONE_KERNEL_PROBE_SHAPE, LONE_KERNEL_WRAPPER, loneKernelProbe } from '../../app/prediction/lone-kernel.js';
@@ -1442,6 +1443,9 @@ export function checkDeviceProfileShape(json: unknown, label: string): DevicePro
   if (json.loneKernelExcessMs !== undefined && !nonNegative(json.loneKernelExcessMs)) {
     throw new DeviceProfileError(`${label}: "loneKernelExcessMs" must be a non-negative number`);
   }
+  if (json.cpus !== undefined && !(Array.isArray(json.cpus) && json.cpus.length > 0 && json.cpus.every((cpu) => Number.isInteger(cpu) && cpu >= 0))) {
+    throw new DeviceProfileError(`${label}: "cpus" must be a list of CPU numbers`);
+  }
   if (json.coreCacheBytes !== undefined && json.coreCacheBytes !== null && !isPositiveInteger(json.coreCacheBytes)) {
     throw new DeviceProfileError(`${label}: "coreCacheBytes" must be null or a whole number of bytes`);
   }
@@ -1518,7 +1522,7 @@ const PASSES = 2;
 const passesOf = (sample: LayerSample | undefined): number => (sample ? (sample.passes ?? 1) : 0);
 
 /** Why a resumable outFile is not resumed, or null when it is. */
-async function previousProfile(outFile: string, ep: ExecutionProviderName, device: DeviceInfo, threads: number): Promise<{ profile: DeviceProfile | null; note: string | null }> {
+async function previousProfile(outFile: string, ep: ExecutionProviderName, device: DeviceInfo, threads: number, cpus: readonly number[] | undefined): Promise<{ profile: DeviceProfile | null; note: string | null }> {
   if (!existsSync(outFile)) return { profile: null, note: null };
   let previous: DeviceProfile;
   try {
@@ -1534,6 +1538,10 @@ async function previousProfile(outFile: string, ep: ExecutionProviderName, devic
   }
   if (previous.threads !== undefined && previous.threads !== threads) {
     return { profile: null, note: `starting over: ${outFile} was measured with ${previous.threads} onnxruntime threads, this sweep runs ${threads}` };
+  }
+  const cpuList = (list: readonly number[] | undefined): string => (list ? `CPU ${formatCpuList(list)}` : 'every CPU');
+  if (cpuList(previous.cpus) !== cpuList(cpus)) {
+    return { profile: null, note: `starting over: ${outFile} was measured on ${cpuList(previous.cpus)}, this sweep runs on ${cpuList(cpus)} (--cpus)` };
   }
   if (previous.replicaWeightBytes !== REPLICA_WEIGHT_BYTES) {
     return {
@@ -1568,6 +1576,9 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
   const coreCacheBytes = readCoreCacheBytes();
   const { sessionOptions } = await sessionOptionsFor(options.ep);
   const threads = intraOpThreads();
+  // Pinned with --cpus LIST: recorded (a resume elsewhere starts over). Following the fastest CPU (--cpus auto) is not a place to record.
+  const allowed = allowedCpus();
+  const pinnedCpus = followedCpus() === null && allowed && allowed.length < os.cpus().length ? allowed : undefined;
 
   const samples: LayerSample[] = [];
   const note = (message: string): void => options.onProgress?.({ layerType: '', done: samples.length, total: grid.length, elapsedS: elapsedS(), note: message });
@@ -1582,7 +1593,7 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
   let contextFactors: DeviceProfile['contextFactors'];
   let contextFactorsAtAll: DeviceProfile['contextFactorsAtAll'];
   if (options.resume ?? true) {
-    const previous = await previousProfile(options.outFile, options.ep, device, threads);
+    const previous = await previousProfile(options.outFile, options.ep, device, threads, pinnedCpus);
     if (previous.note) note(previous.note);
     if (previous.profile) {
       // Older profiles counted the blocked Convs timed at 'all' over their own channels: those are timed again (kernelFeatures).
@@ -1639,6 +1650,7 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
     ep: options.ep,
     graphOptimization: CHARACTERIZATION_OPTIMIZATION,
     threads,
+    ...(pinnedCpus ? { cpus: pinnedCpus } : {}),
     date: new Date().toISOString(),
     budgetS,
     elapsedS: previousElapsedS + elapsedS(),
@@ -1701,6 +1713,7 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
   const failedCalibrations = new Map<ContextCalibration, string>();
   const contextPass = async (calibration: ContextCalibration): Promise<void> => {
     if (failedCalibrations.has(calibration) || options.signal?.aborted) return;
+    followFastestCpus();
     try {
       await calibration.pass({ ep: options.ep, profilerOverheadMsPerKernel: kernelOverheadMs ?? 0, signal: options.signal });
     } catch (error) {
@@ -1722,6 +1735,7 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
   // One configuration measured (pass `pass`), merged into the samples; false when it failed or was cancelled.
   const measure = async (config: SweepConfig, pass: number, level: GraphOptimization = CHARACTERIZATION_OPTIMIZATION): Promise<boolean> => {
     await contextPassIfDue();
+    followFastestCpus();
     const existing = sampleByKey.get(config.key);
     let sample: LayerSample | null = null;
     try {
