@@ -335,13 +335,13 @@ async function main(): Promise<void> {
     const asked = argValue(args, '--cpus') ?? 'auto';
     const before = allowedCpus();
     const pinned = asked !== 'all' && before !== null && before.length > 1 ? pinAsAsked(asked, intraOpThreads()) : null;
-    if (pinned) process.stderr.write(`bench: predict on CPU ${formatCpuList(pinned.cpus)}${pinned.ranking ? ` (memory latency ${pinned.ranking.map((r) => `CPU ${r.cpu} ${r.latencyNs.toFixed(0)} ns`).join(', ')}; followed every 2 s)` : ''}\n`);
+    if (pinned) process.stderr.write(`bench: predict on CPU ${formatCpuList(pinned.cpus)}${pinned.ranking ? ` (memory latency ${pinned.ranking.map((r) => `CPU ${r.cpu} ${r.latencyNs.toFixed(0)} ns`).join(', ')}; followed as it changes)` : ''}\n`);
     try {
       figures.push(...(await predictFigures({ budgetS: Number(argValue(args, '--budget-s') ?? 300), deviceFile: argValue(args, '--device'), measuredCache: argValue(args, '--measured-cache') })));
       const followed = followedCpus();
       figures.push({
         figure: 'predict: the CPUs the characterisation and the measured runs ran on (--cpus)',
-        measured: followed ? `the fastest by memory latency, looked for every 2 s: moved ${followed.moves} times, CPU ${formatCpuList(followed.cpus)} at the end` : pinned ? `CPU ${formatCpuList(pinned.cpus)}` : 'every CPU, as the scheduler placed them',
+        measured: followed ? `the fastest by memory latency, looked for ${followed.looks} times (every 2 s while characterising, before each model's round of whole runs): moved ${followed.moves} times, CPU ${formatCpuList(followed.cpus)} at the end` : pinned ? `CPU ${formatCpuList(pinned.cpus)}` : 'every CPU, as the scheduler placed them',
         baselineOrGoal: 'context',
         ratio: 1,
         goal: 'report',

@@ -159,7 +159,8 @@ async function measuredWholeRuns(models: readonly { id: string; analyzed: Analyz
       process.stderr.write(`bench: whole runs at all and disabled, interleaved, round ${round + 1} of ${WHOLE_ROUNDS} over ${toMeasure.length} models…\n`);
       for (const { open } of toMeasure) {
         const from = open.times.map((t) => t.length);
-        followFastestCpus();
+        // A look before every model's round (about 20 ms on two CPUs), not at most every 2 s: a µs-scale model's round lasts under a second.
+        followFastestCpus({ force: true });
         await wholeRound(open);
         open.roundTypicals.forEach((typicals, k) => typicals.push(typicalRunMs(open.times[k].slice(from[k]))));
       }

@@ -58,23 +58,27 @@ describe.runIf(linux)('pinning on Linux', () => {
     expect(memoryLatencyNs()).toBeGreaterThan(0);
   }, 30_000);
 
-  it('follows the fastest CPU with auto: looks again after 2 s, not before, and stops when told', async () => {
+  it('follows the fastest CPU with auto: looks again after 2 s, not before unless forced, and stops when told', async () => {
     const before = allowedCpus()!;
     try {
       const pinned = pinAsAsked('auto', 1);
       expect(pinned.cpus).toHaveLength(1);
       expect(pinned.ranking!.map((r) => r.cpu).sort((a, b) => a - b)).toEqual(before);
       expect(allowedCpus()).toEqual(pinned.cpus);
-      expect(followedCpus()).toEqual({ cpus: pinned.cpus, moves: 0 });
+      expect(followedCpus()).toEqual({ cpus: pinned.cpus, moves: 0, looks: 0 });
       followFastestCpus();
-      expect(followedCpus()).toEqual({ cpus: pinned.cpus, moves: 0 });
+      expect(followedCpus()).toEqual({ cpus: pinned.cpus, moves: 0, looks: 0 });
       await new Promise((resolve) => setTimeout(resolve, 2100));
       followFastestCpus();
       const followed = followedCpus()!;
       expect(followed.cpus).toHaveLength(1);
       expect(before).toContain(followed.cpus[0]);
       expect(allowedCpus()).toEqual(followed.cpus);
+      expect(followed.looks).toBe(1);
       expect(followed.moves).toBe(followed.cpus[0] === pinned.cpus[0] ? 0 : 1);
+      followFastestCpus({ force: true });
+      expect(followedCpus()!.looks).toBe(2);
+      expect(before).toContain(followedCpus()!.cpus[0]);
       pinAsAsked(formatCpuList(before), 1);
       expect(followedCpus()).toBeNull();
     } finally {

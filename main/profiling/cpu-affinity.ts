@@ -143,6 +143,7 @@ interface Following {
   checkedAt: number;
   current: number[];
   moves: number;
+  looks: number;
 }
 let following: Following | null = null;
 
@@ -160,7 +161,7 @@ export function pinAsAsked(asked: string, count: number): { cpus: number[]; rank
     const ranking = rankCpus(candidates);
     const cpus = ranking.slice(0, Math.max(1, count)).map((r) => r.cpu).sort((a, b) => a - b);
     pinProcess(cpus);
-    following = { candidates, count: Math.max(1, count), checkedAt: performance.now(), current: cpus, moves: 0 };
+    following = { candidates, count: Math.max(1, count), checkedAt: performance.now(), current: cpus, moves: 0, looks: 0 };
     return { cpus, ranking };
   }
   const cpus = parseCpuList(asked);
@@ -169,20 +170,25 @@ export function pinAsAsked(asked: string, count: number): { cpus: number[]; rank
   return { cpus, ranking: null };
 }
 
-/** Where `--cpus auto` follows the fastest CPUs: moves this process to them when 2 s have passed since the last look (a quick probe, about 10 ms a CPU). A no-op otherwise. */
-export function followFastestCpus(): void {
-  if (!following || performance.now() - following.checkedAt < FOLLOW_INTERVAL_MS) return;
+/**
+ * Where `--cpus auto` follows the fastest CPUs: moves this process to them when 2 s have
+ * passed since the last look, or at once with `force` (a quick probe, about 10 ms a CPU).
+ * A no-op when not following.
+ */
+export function followFastestCpus(options: { force?: boolean } = {}): void {
+  if (!following || (!options.force && performance.now() - following.checkedAt < FOLLOW_INTERVAL_MS)) return;
   const ranking = rankCpus(following.candidates, () => memoryLatencyNs(40_000, 2));
   const cpus = ranking.slice(0, following.count).map((r) => r.cpu).sort((a, b) => a - b);
   pinProcess(cpus);
   if (formatCpuList(cpus) !== formatCpuList(following.current)) following.moves++;
   following.current = cpus;
+  following.looks++;
   following.checkedAt = performance.now();
 }
 
-/** The CPUs `--cpus auto` keeps this process on now and how often it moved, or null when it is not following. */
-export function followedCpus(): { cpus: number[]; moves: number } | null {
-  return following ? { cpus: following.current, moves: following.moves } : null;
+/** The CPUs `--cpus auto` keeps this process on now, how often it looked again and how often it moved, or null when it is not following. */
+export function followedCpus(): { cpus: number[]; moves: number; looks: number } | null {
+  return following ? { cpus: following.current, moves: following.moves, looks: following.looks } : null;
 }
 
 /** Stops following (the process keeps the CPUs it has; pinProcess gives it others). */
