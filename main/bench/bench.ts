@@ -22,7 +22,7 @@ import { CHARACTERIZATION_OPTIMIZATION } from '../profiling/characterize.js';
 import { generateInputs } from '../model/inputs.js';
 import { profileModel } from '../profiling/profiler.js';
 import { INTRA_OP_THREADS_ENV, intraOpThreads, threadOptions } from '../profiling/providers.js';
-import { allowedCpus, followedCpus, formatCpuList, pinAsAsked, pinProcess, stopFollowing } from '../profiling/cpu-affinity.js';
+import { allowedCpus, describePinning, followedCpus, formatCpuList, pinAsAsked, pinProcess, stopFollowing } from '../profiling/cpu-affinity.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readOnnxModel } from '../../app/onnx/reader.js';
@@ -335,7 +335,7 @@ async function main(): Promise<void> {
     const asked = argValue(args, '--cpus') ?? 'auto';
     const before = allowedCpus();
     const pinned = asked !== 'all' && before !== null && before.length > 1 ? pinAsAsked(asked, intraOpThreads()) : null;
-    if (pinned) process.stderr.write(`bench: predict on CPU ${formatCpuList(pinned.cpus)}${pinned.ranking ? ` (memory latency ${pinned.ranking.map((r) => `CPU ${r.cpu} ${r.latencyNs.toFixed(0)} ns`).join(', ')}; followed as it changes)` : ''}\n`);
+    if (pinned) process.stderr.write(`bench: predict on ${describePinning(pinned)}${pinned.ranking ? ', followed as it changes' : ''}\n`);
     try {
       figures.push(...(await predictFigures({ budgetS: Number(argValue(args, '--budget-s') ?? 300), deviceFile: argValue(args, '--device'), measuredCache: argValue(args, '--measured-cache') })));
       const followed = followedCpus();

@@ -23,7 +23,7 @@ import { progressLine } from '../profiling/profile-process.js';
 import { instabilityWarning, profileSettings, wholeRunSpread } from '../../app/profiling/stability.js';
 import { loadInputs, parseInputPairs } from '../model/input-files.js';
 import { INTRA_OP_THREADS_ENV, intraOpThreads, listProviders } from '../profiling/providers.js';
-import { formatCpuList, pinAsAsked } from '../profiling/cpu-affinity.js';
+import { describePinning, pinAsAsked } from '../profiling/cpu-affinity.js';
 import { ruleDecides } from '../model/prepacking.js';
 import { characterizeDevice } from '../profiling/characterize.js';
 import type { DeviceProfile, LatencyProfile, LayerTypeError } from '../../app/profiling/types.js';
@@ -165,9 +165,7 @@ program
     const { threads, cpus } = program.opts<{ threads?: number; cpus?: string }>();
     if (threads !== undefined) process.env[INTRA_OP_THREADS_ENV] = String(threads);
     if (cpus !== undefined) {
-      const pinned = pinAsAsked(cpus, intraOpThreads());
-      const ranking = pinned.ranking ? ` (memory latency ${pinned.ranking.map((r) => `CPU ${r.cpu} ${r.latencyNs.toFixed(0)} ns`).join(', ')})` : '';
-      process.stderr.write(`neurosurgeon: running on CPU ${formatCpuList(pinned.cpus)}${ranking}\n`);
+      process.stderr.write(`neurosurgeon: running on ${describePinning(pinAsAsked(cpus, intraOpThreads()))}\n`);
     }
     ruleDecides();
   })

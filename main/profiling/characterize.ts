@@ -1708,8 +1708,8 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
       }
     }
   }
-  const spreadContextPasses = budgetS - CONTEXT_CALIBRATION_S >= (options.contextSpreadMinS ?? CONTEXT_SPREAD_MIN_S);
-  const sweepS = !calibrateContextToo ? budgetS : spreadContextPasses ? budgetS - Math.ceil(CONTEXT_CALIBRATION_S / CONTEXT_PASSES) : Math.max(budgetS / 2, budgetS - CONTEXT_CALIBRATION_S);
+  const spreadContextPasses = contextCalibrations.length > 0 && budgetS - CONTEXT_CALIBRATION_S >= (options.contextSpreadMinS ?? CONTEXT_SPREAD_MIN_S);
+  const sweepS = contextCalibrations.length === 0 ? budgetS : spreadContextPasses ? budgetS - Math.ceil(CONTEXT_CALIBRATION_S / CONTEXT_PASSES) : Math.max(budgetS / 2, budgetS - CONTEXT_CALIBRATION_S);
   const failedCalibrations = new Map<ContextCalibration, string>();
   const contextPass = async (calibration: ContextCalibration): Promise<void> => {
     if (failedCalibrations.has(calibration) || options.signal?.aborted) return;
@@ -1840,19 +1840,24 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
       do await contextPass(calibration);
       while (calibration.passes < CONTEXT_PASSES && !failedCalibrations.has(calibration) && !options.signal?.aborted);
     }
+    const calibrationFailed = (level: GraphOptimization, reason: string): void =>
+      note(
+        level === 'disabled'
+          ? `context calibration failed (${reason}); layers are predicted as timed alone`
+          : `context calibration at 'all' failed (${reason}); predictions at 'all' take the factors found at 'disabled'`
+      );
     for (const calibration of contextCalibrations) {
       if (options.signal?.aborted) break;
       const failure = failedCalibrations.get(calibration) ?? (calibration.passes === 0 ? 'no pass ran' : null);
+      if (failure !== null) {
+        calibrationFailed(calibration.level, failure);
+        continue;
+      }
       try {
-        if (failure !== null) throw new Error(failure);
         if (calibration.level === 'disabled') contextFactors = calibration.factors(profileNow());
         else contextFactorsAtAll = calibration.factors(profileNow(), await readFusionRules());
       } catch (error) {
-        note(
-          calibration.level === 'disabled'
-            ? `context calibration failed (${firstLine(error)}); layers are predicted as timed alone`
-            : `context calibration at 'all' failed (${firstLine(error)}); predictions at 'all' take the factors found at 'disabled'`
-        );
+        calibrationFailed(calibration.level, firstLine(error));
       }
     }
   } finally {

@@ -2,8 +2,8 @@
 // app/prediction/context.ts profiled layer by layer at 'disabled' (as the sweep times), in
 // CONTEXT_PASSES passes whose lowest median each layer keeps (characterize spreads them
 // over its sweep), each layer beside what the sweep's final fits predict for it, and the
-// per-type context factors that come of them (DeviceProfile.contextFactors). Layers the fits cannot predict (the roofline's) are left out.
-// With `level: 'all'`, the full-size networks of that level profiled and predicted at 'all'
+// per-type context factors that come of them (DeviceProfile.contextFactors). Layers the
+// fits cannot predict (the roofline's) are left out. Opened at 'all', the full-size networks of that level profiled and predicted at 'all'
 // (kernels fused by the runtime's rules, blocked layout): DeviceProfile.contextFactorsAtAll.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -114,18 +114,4 @@ export class ContextCalibration {
 export function keepLowest(kept: readonly number[], pass: readonly number[]): number[] {
   const length = Math.max(kept.length, pass.length);
   return Array.from({ length }, (_, i) => Math.min(kept[i] ?? Infinity, pass[i] ?? Infinity));
-}
-
-/** Per-type context factors of `device` (its fits as they are now), from the calibration networks of `level` (default 'disabled') profiled on `ep` in CONTEXT_PASSES passes in a row. */
-export async function calibrateContext(
-  device: DeviceProfile,
-  options: { ep: ExecutionProviderName; profilerOverheadMsPerKernel: number; level?: GraphOptimization; rules?: FusionRules | null; signal?: AbortSignal }
-): Promise<Partial<Record<LayerType, ContextFactor>>> {
-  const calibration = await ContextCalibration.open(options.level ?? 'disabled');
-  try {
-    while (calibration.passes < CONTEXT_PASSES && !options.signal?.aborted) await calibration.pass(options);
-    return calibration.factors(device, options.rules);
-  } finally {
-    calibration.close();
-  }
 }

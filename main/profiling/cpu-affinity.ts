@@ -170,6 +170,12 @@ export function pinAsAsked(asked: string, count: number): { cpus: number[]; rank
   return { cpus, ranking: null };
 }
 
+/** "CPU 0-1", with the ranking behind an auto choice: "CPU 1 (memory latency CPU 1 24 ns, CPU 0 101 ns)". */
+export function describePinning(pinned: { cpus: readonly number[]; ranking: readonly CpuRank[] | null }): string {
+  const ranking = pinned.ranking ? ` (memory latency ${pinned.ranking.map((r) => `CPU ${r.cpu} ${r.latencyNs.toFixed(0)} ns`).join(', ')})` : '';
+  return `CPU ${formatCpuList(pinned.cpus)}${ranking}`;
+}
+
 /**
  * Where `--cpus auto` follows the fastest CPUs: moves this process to them when 2 s have
  * passed since the last look, or at once with `force` (a quick probe, about 10 ms a CPU).
