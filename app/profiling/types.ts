@@ -320,6 +320,14 @@ export interface DeviceProfile {
    * Absent in older profiles, whose predictions at 'all' take `contextFactors`.
    */
   contextFactorsAtAll?: Partial<Record<string, ContextFactor>>;
+  /**
+   * What the context factors were found from, per level: each calibration network's layers'
+   * lowest medians, ms (null for a layer no pass timed), in calibrationNetworks(level)'s
+   * order and layer order. Kept so that
+   * the factors can be found again against new fits (`neurosurgeon refit`). Absent in older
+   * profiles, whose refit keeps their factors.
+   */
+  contextTimes?: Partial<Record<GraphOptimization, (number | null)[][]>>;
   fits: RegressionFit[];
   /** Per fitted layer type: how well its fits predict samples they were not fitted to (5-fold cross-validation); absent in older files. */
   typeErrors?: LayerTypeError[];

@@ -25,7 +25,8 @@ import { loadInputs, parseInputPairs } from '../model/input-files.js';
 import { INTRA_OP_THREADS_ENV, intraOpThreads, listProviders } from '../profiling/providers.js';
 import { describePinning, pinAsAsked } from '../profiling/cpu-affinity.js';
 import { ruleDecides } from '../model/prepacking.js';
-import { characterizeDevice } from '../profiling/characterize.js';
+import { characterizeDevice, readDeviceProfile } from '../profiling/characterize.js';
+import { refitDeviceProfile } from '../profiling/refit.js';
 import type { DeviceProfile, LatencyProfile, LayerTypeError } from '../../app/profiling/types.js';
 import { defaultFusionRulesFile, probeFusionRules } from '../profiling/fusion-probe.js';
 import { writeFileAtomic } from '../files/atomic-write.js';
@@ -522,6 +523,30 @@ program
     }
     print(
       `\n${profile.configurations} configurations in ${profile.elapsedS.toFixed(0)} s${profile.complete ? ' (grid complete)' : ' (budget spent; run again to continue)'}; wrote ${options.out}`
+    );
+  });
+
+program
+  .command('refit')
+  .argument('<device>', 'device profile JSON from `neurosurgeon characterize`')
+  .description("fit a device profile's sweep samples again with this version's regression, and its context factors against the new fits (nothing is timed)")
+  .requiredOption('--out <file>', 'device profile JSON to write (may be the one read)')
+  .option('--debug', 'print stack traces on errors')
+  .action(async (file: string, options: { out: string }) => {
+    checkOutputLocation(options.out);
+    const before = await readDeviceProfile(file);
+    const { profile, contextRefound } = await refitDeviceProfile(before, file);
+    writeFileAtomic(options.out, `${JSON.stringify(profile, null, 1)}\n`);
+    const key = (e: LayerTypeError): string => `${e.layerType} ${e.level ?? 'disabled'}`;
+    const old = new Map((before.typeErrors ?? []).map((e) => [key(e), e]));
+    const rows = (profile.typeErrors ?? []).map((e) => [e.level === 'all' ? `${e.layerType} @all` : e.layerType, String(e.samples), percent(old.get(key(e))?.medianError ?? null), percent(e.medianError), percent(old.get(key(e))?.meanError ?? null), percent(e.meanError)]);
+    print(table(['layer type', 'samples', 'cv median before', 'cv median now', 'cv mean before', 'cv mean now'], rows, new Set([1, 2, 3, 4, 5])));
+    const kept = (['disabled', 'all'] as const).filter((level) => !contextRefound.includes(level) && (level === 'disabled' ? before.contextFactors : before.contextFactorsAtAll));
+    print(
+      `\n${profile.fits.length} fits from ${profile.samples?.length ?? 0} samples` +
+        (contextRefound.length > 0 ? `; context factors found again at ${contextRefound.join(' and ')}` : '') +
+        (kept.length > 0 ? `; context factors at ${kept.join(' and ')} kept as they were (the profile keeps no calibration times for them)` : '') +
+        `; wrote ${options.out}`
     );
   });
 

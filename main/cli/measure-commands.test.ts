@@ -126,4 +126,33 @@ describe('characterize → predict → plan', () => {
     expect(report.latencies.local).toMatch(/^predicted for cpu/);
     expect(report.layers[0].remoteMs).toBeCloseTo(report.layers[0].localMs, 12);
   }, 120_000);
+
+  it('refits the swept profile without timing anything, its context factors found again from the times it kept, and refuses a broken one in one line', () => {
+    const swept = JSON.parse(readFileSync(path.join(dir, 'device-swept.json'), 'utf8'));
+    expect(Object.keys(swept.contextTimes ?? {}).length).toBeGreaterThan(0);
+    const refit = cli('refit', 'device-swept.json', '--out', 'device-refit.json');
+    expect(refit.code).toBe(0);
+    expect(refit.stdout).toMatch(/layer type +samples +cv median before +cv median now/);
+    expect(refit.stdout).toContain(`; context factors found again at ${Object.keys(swept.contextTimes).join(' and ')}`);
+    expect(refit.stdout).toMatch(/\d+ fits from \d+ samples; .*wrote device-refit\.json/);
+    const written = JSON.parse(readFileSync(path.join(dir, 'device-refit.json'), 'utf8'));
+    // Nothing about the samples changed, so neither do the fits or the factors.
+    expect(written.samples).toEqual(swept.samples);
+    expect(written.fits).toEqual(swept.fits);
+    expect(written.contextFactors).toEqual(swept.contextFactors);
+    expect(written.contextFactorsAtAll).toEqual(swept.contextFactorsAtAll);
+
+    writeFileSync(path.join(dir, 'device-broken.json'), JSON.stringify({ ...swept, contextTimes: { disabled: [[0.1, -1]] } }));
+    const broken = cli('refit', 'device-broken.json', '--out', 'device-refit2.json');
+    expect(broken.code).toBe(2);
+    expect(broken.stderr.trim().split('\n')).toHaveLength(1);
+    expect(broken.stderr).toContain(`"contextTimes" must give 'disabled' and 'all' lists of each calibration network's layer times in ms`);
+    expect(existsSync(path.join(dir, 'device-refit2.json'))).toBe(false);
+    // Times of another calibration than this version's are named, not used.
+    writeFileSync(path.join(dir, 'device-other.json'), JSON.stringify({ ...swept, contextTimes: { disabled: [[0.1, 0.2]] } }));
+    const other = cli('refit', 'device-other.json', '--out', 'device-refit3.json');
+    expect(other.code).toBe(2);
+    expect(other.stderr.trim().split('\n')).toHaveLength(1);
+    expect(other.stderr).toMatch(/the context times kept for \S+ do not match its \d+ layers/);
+  }, 120_000);
 });

@@ -15,6 +15,7 @@ import { layerReplicas, STREAMED_FC_MIN_BYTES } from '../../app/prediction/predi
 import { median } from '../../app/profiling/trace.js';
 import { ADAPTIVE_TYPES, adaptiveConfig, adaptiveConfigFor, characterizeDevice, retimeHotWeights, kernelLevelGrid, CharacterizeCancelledError, DeviceProfileError, readDeviceProfile, retimeSamples, STREAMED_FC_SPAN, sweepGrid, worstLayerType, type CharacterizeProgress } from './characterize.js';
 import { CONTEXT_TYPES, MAX_CONTEXT_FACTOR } from '../../app/prediction/context.js';
+import { refitDeviceProfile } from './refit.js';
 
 const folder = mkdtempSync(path.join(os.tmpdir(), 'characterize-test-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
@@ -153,6 +154,19 @@ describe('characterizeDevice', () => {
       expect(entry!.factor).toBeLessThanOrEqual(MAX_CONTEXT_FACTOR);
     }
     expect((await readDeviceProfile(outFile)).contextFactorsAtAll).toEqual(resumed.contextFactorsAtAll);
+    // The times the factors came from are kept, and found again against the same fits they give the same factors.
+    expect(Object.keys(resumed.contextTimes ?? {}).sort()).toEqual(['all', 'disabled']);
+    expect((await readDeviceProfile(outFile)).contextTimes).toEqual(resumed.contextTimes);
+    const same = await refitDeviceProfile(resumed);
+    expect(same.contextRefound).toEqual(['disabled', 'all']);
+    expect(same.profile.fits).toEqual(resumed.fits);
+    expect(same.profile.contextFactors).toEqual(resumed.contextFactors);
+    expect(same.profile.contextFactorsAtAll).toEqual(resumed.contextFactorsAtAll);
+    // Against fits of samples four times faster, the same measured layers give factors no lower, and some higher.
+    const faster = await refitDeviceProfile({ ...resumed, samples: resumed.samples.map((sample) => ({ ...sample, ms: sample.ms / 4 })) });
+    const total = (factors: DeviceProfile['contextFactors']): number => Object.values(factors ?? {}).reduce((sum, entry) => sum + (entry?.factor ?? 1), 0);
+    for (const [type, entry] of Object.entries(resumed.contextFactors ?? {})) expect(faster.profile.contextFactors?.[type]?.factor).toBeGreaterThanOrEqual(entry!.factor);
+    expect(total(faster.profile.contextFactors)).toBeGreaterThan(total(resumed.contextFactors));
   }, 60_000);
 
   it('times characterised layers again as the sweep did, up to two of each type, for the machine\'s drift', async () => {
@@ -437,5 +451,9 @@ describe('readDeviceProfile', () => {
     await expect(readDeviceProfile(file)).rejects.toThrow(/"cpus" must be a list of CPU numbers/);
     writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(outFile, 'utf8')), contextFactorsAtAll: { depthwiseConv: { factor: 3, sizeFeature: 'macs', upTo: 1e6 } } }));
     await expect(readDeviceProfile(file)).rejects.toThrow(/"contextFactorsAtAll" must give each layer type a factor from 1 to 2.5, a sizeFeature and an upTo size/);
+    for (const contextTimes of [{ disabled: [[0.1, 'x']] }, { fast: [[0.1]] }, { all: [0.1] }]) {
+      writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(outFile, 'utf8')), contextTimes }));
+      await expect(readDeviceProfile(file)).rejects.toThrow(/"contextTimes" must give 'disabled' and 'all' lists of each calibration network's layer times in ms/);
+    }
   });
 });

@@ -1457,6 +1457,11 @@ export function checkDeviceProfileShape(json: unknown, label: string): DevicePro
       throw new DeviceProfileError(`${label}: "${key}" must give each layer type a factor from 1 to ${MAX_CONTEXT_FACTOR}, a sizeFeature and an upTo size`);
     }
   }
+  const times = json.contextTimes;
+  const validTimes = (networks: unknown): boolean => Array.isArray(networks) && networks.every((layers) => Array.isArray(layers) && layers.every((ms) => ms === null || (typeof ms === 'number' && Number.isFinite(ms) && ms >= 0)));
+  if (times !== undefined && (!isRecord(times) || !Object.entries(times).every(([level, networks]) => (level === 'disabled' || level === 'all') && validTimes(networks)))) {
+    throw new DeviceProfileError(`${label}: "contextTimes" must give 'disabled' and 'all' lists of each calibration network's layer times in ms`);
+  }
   if (json.blockedChannelsPadded !== undefined && typeof json.blockedChannelsPadded !== 'boolean') {
     throw new DeviceProfileError(`${label}: "blockedChannelsPadded" must be true or false`);
   }
@@ -1592,6 +1597,7 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
   let loneKernelExcessMs: number | undefined;
   let contextFactors: DeviceProfile['contextFactors'];
   let contextFactorsAtAll: DeviceProfile['contextFactorsAtAll'];
+  let contextTimes: NonNullable<DeviceProfile['contextTimes']> = {};
   if (options.resume ?? true) {
     const previous = await previousProfile(options.outFile, options.ep, device, threads, pinnedCpus);
     if (previous.note) note(previous.note);
@@ -1612,6 +1618,7 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
       loneKernelExcessMs = previous.profile.loneKernelExcessMs;
       contextFactors = previous.profile.contextFactors;
       contextFactorsAtAll = previous.profile.contextFactorsAtAll;
+      contextTimes = { ...previous.profile.contextTimes };
     }
   }
   if (nchwcLayout === undefined) {
@@ -1668,6 +1675,7 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
     ...(loneKernelExcessMs !== undefined ? { loneKernelExcessMs } : {}),
     ...(contextFactors ? { contextFactors } : {}),
     ...(contextFactorsAtAll ? { contextFactorsAtAll } : {}),
+    ...(Object.keys(contextTimes).length > 0 ? { contextTimes } : {}),
     fits,
     typeErrors: withCorrectedErrors(samples, fits, layerTypeErrors(samples, fits)),
     samples
@@ -1856,6 +1864,7 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
       try {
         if (calibration.level === 'disabled') contextFactors = calibration.factors(profileNow());
         else contextFactorsAtAll = calibration.factors(profileNow(), await readFusionRules());
+        contextTimes = { ...contextTimes, [calibration.level]: calibration.times() };
       } catch (error) {
         calibrationFailed(calibration.level, firstLine(error));
       }

@@ -53,16 +53,23 @@ export class ContextCalibration {
     private readonly networks: CalibrationNetwork[]
   ) {}
 
-  static async open(level: GraphOptimization = 'disabled'): Promise<ContextCalibration> {
+  /** Opened with `times` (a profile's contextTimes of the level), it holds those passes' results, ready for factors against other fits. */
+  static async open(level: GraphOptimization = 'disabled', times?: readonly (readonly (number | null)[])[]): Promise<ContextCalibration> {
     const folder = mkdtempSync(path.join(os.tmpdir(), 'neurosurgeon-context-'));
     try {
       const networks: CalibrationNetwork[] = [];
       for (const network of calibrationNetworks(level)) {
         const file = path.join(folder, `${network.name}.onnx`);
         writeFileSync(file, network.bytes);
-        networks.push({ analyzed: await analyzeModelFile(file, { runtimeShapes: 'never' }), lowestMs: [] });
+        const analyzed = await analyzeModelFile(file, { runtimeShapes: 'never' });
+        const kept = times?.[networks.length];
+        if (times && kept?.length !== analyzed.analysis.layers.length) throw new Error(`the context times kept for ${network.name} do not match its ${analyzed.analysis.layers.length} layers`);
+        networks.push({ analyzed, lowestMs: kept ? kept.map((ms) => ms ?? NaN) : [] });
       }
-      return new ContextCalibration(level, folder, networks);
+      if (times && times.length !== networks.length) throw new Error(`context times kept for ${times.length} networks, but ${level} calibrates ${networks.length}`);
+      const calibration = new ContextCalibration(level, folder, networks);
+      if (times) calibration.passes = 1;
+      return calibration;
     } catch (error) {
       rmSync(folder, { recursive: true, force: true });
       throw error;
@@ -103,6 +110,11 @@ export class ContextCalibration {
       }
     }
     return contextFactors(samples);
+  }
+
+  /** Each network's layers' lowest medians so far (DeviceProfile.contextTimes). */
+  times(): (number | null)[][] {
+    return this.networks.map((network) => network.lowestMs.map((ms) => (Number.isFinite(ms) ? ms : null)));
   }
 
   close(): void {

@@ -41,6 +41,21 @@ describe.runIf(linux)('pinning on Linux', () => {
     }
   });
 
+  it('pins a process whose threads come and go while taskset walks them (walking the list again)', async () => {
+    // Workers started every 2 ms and ending 5 ms later: a walk of the thread list often meets one ending.
+    const churn = "const { Worker } = require('node:worker_threads'); setInterval(() => new Worker('setTimeout(() => {}, 5)', { eval: true }).unref(), 2); setTimeout(() => {}, 20000);";
+    const child = spawn(process.execPath, ['-e', churn], { stdio: 'ignore' });
+    try {
+      await new Promise((resolve) => child.once('spawn', resolve));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const cpus = allowedCpus()!;
+      for (let i = 0; i < 200; i++) pinProcess([cpus[i % cpus.length]], child.pid);
+      expect(readFileSync(`/proc/${child.pid}/status`, 'utf8')).toMatch(new RegExp(`^Cpus_allowed_list:\\s+${cpus[199 % cpus.length]}$`, 'm'));
+    } finally {
+      child.kill();
+    }
+  });
+
   it('refuses a CPU the machine does not have online, naming it', () => {
     const cpus = onlineCpus()!;
     const missing = Math.max(...cpus) + 1;

@@ -64,6 +64,9 @@ export function onlineCpus(): number[] | null {
   }
 }
 
+/** Walks of the thread list pinProcess tries when threads end under it. */
+const PIN_ATTEMPTS = 5;
+
 /** Pins every thread of process `pid` (default this one) to `cpus`; threads and processes it starts later inherit them. */
 export function pinProcess(cpus: readonly number[], pid: number = process.pid): void {
   if (process.platform !== 'linux') throw new AffinityError(`pinning to CPUs is supported on Linux only (this is ${process.platform})`);
@@ -71,11 +74,20 @@ export function pinProcess(cpus: readonly number[], pid: number = process.pid): 
   const online = onlineCpus();
   const missing = online ? cpus.filter((cpu) => !online.includes(cpu)) : [];
   if (missing.length > 0) throw new AffinityError(`CPU ${formatCpuList(missing)} is not one of this machine's online CPUs (${formatCpuList(online ?? [])})`);
-  try {
-    execFileSync('taskset', ['--all-tasks', '--cpu-list', '--pid', formatCpuList(cpus), String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new AffinityError(code === 'ENOENT' ? 'pinning to CPUs needs taskset (util-linux), which is not installed' : `taskset could not pin to CPU ${formatCpuList(cpus)}: ${firstLine(error)}`);
+  // taskset walks the process's threads one by one, and fails on a thread that ends while it
+  // walks (an onnxruntime session released, a worker done: "failed to get pid N's affinity:
+  // No such process"); the next walk finds the list without it.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      execFileSync('taskset', ['--all-tasks', '--cpu-list', '--pid', formatCpuList(cpus), String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
+      return;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') throw new AffinityError('pinning to CPUs needs taskset (util-linux), which is not installed');
+      const said = firstLine((error as { stderr?: Buffer | string }).stderr?.toString() ?? '') || firstLine(error);
+      if (attempt < PIN_ATTEMPTS && /No such process/.test(said)) continue;
+      throw new AffinityError(`taskset could not pin to CPU ${formatCpuList(cpus)}: ${said}`);
+    }
   }
 }
 
