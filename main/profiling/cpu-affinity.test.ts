@@ -2,7 +2,7 @@
 // taskset and read back from /proc, a CPU this process may not use refused in one line, and
 // the ranking that `--cpus auto` picks from giving the process its CPUs back.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { AffinityError, allowedCpus, followedCpus, followFastestCpus, formatCpuList, memoryLatencyNs, onlineCpus, parseCpuList, pinAsAsked, pinProcess, rankCpus, stopFollowing } from './cpu-affinity.js';
 
@@ -72,6 +72,32 @@ describe.runIf(linux)('pinning on Linux', () => {
     expect(allowedCpus()).toEqual(before);
     expect(memoryLatencyNs()).toBeGreaterThan(0);
   }, 30_000);
+
+  it('probes each CPU from its main thread alone, leaving the other threads where they are, and puts it back', () => {
+    const before = allowedCpus()!;
+    const threadCpus = (): string[] =>
+      readdirSync('/proc/self/task')
+        .filter((tid) => tid !== String(process.pid))
+        .flatMap((tid) => {
+          try {
+            return [/^Cpus_allowed_list:\s+(\S+)$/m.exec(readFileSync(`/proc/self/task/${tid}/status`, 'utf8'))![1]];
+          } catch {
+            return []; // a thread that ended meanwhile
+          }
+        });
+    const seen: { main: number[]; others: string[] }[] = [];
+    const ranking = rankCpus(before, () => {
+      seen.push({ main: allowedCpus()!, others: threadCpus() });
+      return seen.length;
+    });
+    expect(seen.map((s) => s.main)).toEqual(before.map((cpu) => [cpu]));
+    for (const { others } of seen) {
+      expect(others.length).toBeGreaterThan(0);
+      for (const list of others) expect(list).toBe(formatCpuList(before));
+    }
+    expect(ranking.map((r) => r.cpu)).toEqual(before);
+    expect(allowedCpus()).toEqual(before);
+  });
 
   it('follows the fastest CPU with auto: looks again after 2 s, not before unless forced, and stops when told', async () => {
     const before = allowedCpus()!;

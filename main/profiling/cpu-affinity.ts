@@ -10,6 +10,7 @@
 // and, while measuring, moves to the fastest again every few seconds (followFastestCpus).
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { median } from '../../app/profiling/trace.js';
 import { firstLine } from '../errors/user-errors.js';
 
 export class AffinityError extends Error {
@@ -67,8 +68,12 @@ export function onlineCpus(): number[] | null {
 /** Walks of the thread list pinProcess tries when threads end under it. */
 const PIN_ATTEMPTS = 5;
 
-/** Pins every thread of process `pid` (default this one) to `cpus`; threads and processes it starts later inherit them. */
-export function pinProcess(cpus: readonly number[], pid: number = process.pid): void {
+/**
+ * Pins every thread of process `pid` (default this one) to `cpus`; threads and processes it
+ * starts later inherit them. With `allThreads` false, only its main thread (what rankCpus
+ * moves to probe each CPU from it).
+ */
+export function pinProcess(cpus: readonly number[], pid: number = process.pid, allThreads = true): void {
   if (process.platform !== 'linux') throw new AffinityError(`pinning to CPUs is supported on Linux only (this is ${process.platform})`);
   if (cpus.length === 0) throw new AffinityError('no CPU to pin to');
   const online = onlineCpus();
@@ -79,7 +84,7 @@ export function pinProcess(cpus: readonly number[], pid: number = process.pid): 
   // No such process"); the next walk finds the list without it.
   for (let attempt = 1; ; attempt++) {
     try {
-      execFileSync('taskset', ['--all-tasks', '--cpu-list', '--pid', formatCpuList(cpus), String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
+      execFileSync('taskset', [...(allThreads ? ['--all-tasks'] : []), '--cpu-list', '--pid', formatCpuList(cpus), String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
       return;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
@@ -96,12 +101,16 @@ let chain: Int32Array | null = null;
 
 /**
  * Nanoseconds per dependent load over 8 MiB in a random cycle (more than a core's own cache,
- * as a model's weights and activations are), the lowest of `rounds` rounds of `loads`: the
+ * as a model's weights and activations are), the median of `rounds` rounds of `loads`: the
  * memory latency this process sees on the CPU it runs on now. On this project's VM it tells
  * the two vCPUs apart at once: 20–26 ns on the one whose last-level cache is its own, 100–137
  * on the one another tenant's work crowds out of it (which one that is changes over minutes).
+ * The median, not the lowest: where the other tenant's work comes and goes within
+ * milliseconds, it slows a share of the rounds and spares others. Fifteen rounds of 40,000
+ * loads gave 19 and 20 ns at best on the two vCPUs, and medians of 23 and 71 ns; SENNA-POS
+ * ran 22 µs on the first and 36 µs on the second then.
  */
-export function memoryLatencyNs(loads = 400_000, rounds = 3): number {
+export function memoryLatencyNs(loads = 100_000, rounds = 9): number {
   if (!chain) {
     const n = CHASE_BYTES / 4;
     const order = Int32Array.from({ length: n }, (_, i) => i);
@@ -115,14 +124,14 @@ export function memoryLatencyNs(loads = 400_000, rounds = 3): number {
     for (let i = 0; i < n; i++) chain[order[i]] = order[(i + 1) % n];
   }
   let at = 0;
-  let best = Infinity;
+  const perLoad: number[] = [];
   for (let round = 0; round < rounds; round++) {
     const start = process.hrtime.bigint();
     for (let i = 0; i < loads; i++) at = chain[at];
-    best = Math.min(best, Number(process.hrtime.bigint() - start) / loads);
+    perLoad.push(Number(process.hrtime.bigint() - start) / loads);
   }
   if (at < 0) throw new Error('unreachable');
-  return best;
+  return median(perLoad);
 }
 
 export interface CpuRank {
@@ -130,18 +139,28 @@ export interface CpuRank {
   latencyNs: number;
 }
 
-/** Each of `cpus`' memory latency (this process pinned to it in turn, then given back what it had), fastest first. */
+/**
+ * Each of `cpus`' memory latency, fastest first: the probe runs on this process's main
+ * thread, moved to each CPU in turn and then given back what it had (the other threads stay
+ * where they are). A CPU the thread is already pinned to alone is probed first, where it is.
+ * Each move runs taskset, a fork of this process: 60 ms a fork for a 3-GB bench process here.
+ */
 export function rankCpus(cpus: readonly number[] | null = allowedCpus(), probe: () => number = () => memoryLatencyNs()): CpuRank[] {
   if (!cpus || cpus.length === 0) throw new AffinityError('this process\'s CPUs cannot be read here (Linux only)');
   const before = allowedCpus() ?? cpus;
+  const here = before.length === 1 && cpus.includes(before[0]) ? before[0] : null;
   const ranks: CpuRank[] = [];
+  let moved = false;
   try {
-    for (const cpu of cpus) {
-      pinProcess([cpu]);
+    for (const cpu of here === null ? cpus : [here, ...cpus.filter((c) => c !== here)]) {
+      if (cpu !== here) {
+        pinProcess([cpu], process.pid, false);
+        moved = true;
+      }
       ranks.push({ cpu, latencyNs: probe() });
     }
   } finally {
-    pinProcess(before);
+    if (moved) pinProcess(before, process.pid, false);
   }
   return ranks.sort((a, b) => a.latencyNs - b.latencyNs || a.cpu - b.cpu);
 }
@@ -190,15 +209,17 @@ export function describePinning(pinned: { cpus: readonly number[]; ranking: read
 
 /**
  * Where `--cpus auto` follows the fastest CPUs: moves this process to them when 2 s have
- * passed since the last look, or at once with `force` (a quick probe, about 10 ms a CPU).
+ * passed since the last look, or at once with `force` (a quick probe, 3–15 ms a CPU).
  * A no-op when not following.
  */
 export function followFastestCpus(options: { force?: boolean } = {}): void {
   if (!following || (!options.force && performance.now() - following.checkedAt < FOLLOW_INTERVAL_MS)) return;
-  const ranking = rankCpus(following.candidates, () => memoryLatencyNs(40_000, 2));
+  const ranking = rankCpus(following.candidates, () => memoryLatencyNs(20_000, 7));
   const cpus = ranking.slice(0, following.count).map((r) => r.cpu).sort((a, b) => a - b);
-  pinProcess(cpus);
-  if (formatCpuList(cpus) !== formatCpuList(following.current)) following.moves++;
+  if (formatCpuList(cpus) !== formatCpuList(following.current)) {
+    pinProcess(cpus);
+    following.moves++;
+  }
   following.current = cpus;
   following.looks++;
   following.checkedAt = performance.now();
