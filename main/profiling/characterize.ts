@@ -1267,6 +1267,8 @@ async function timeAgain(
   try {
     for (const { config, layerType, characterisedMs, copies } of layers) {
       if (signal?.aborted) break;
+      // Where `--cpus auto` follows the fastest CPU, as the sweep these layers came from did.
+      followFastestCpus();
       const built = buildConfig(config, 1, CHARACTERIZATION_OPTIMIZATION, copies, null);
       const timing = await timeKernel(built.bytes, built.feeds, sessionOptions, traceFolder, signal, device.profilerOverheadMsPerKernel ?? 0, CHARACTERIZATION_OPTIMIZATION, built.replicas);
       if (timing) retimed.push({ config: config.key, layerType, characterisedMs, nowMs: timing.ms });
