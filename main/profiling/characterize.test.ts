@@ -162,11 +162,13 @@ describe('characterizeDevice', () => {
     expect(same.profile.fits).toEqual(resumed.fits);
     expect(same.profile.contextFactors).toEqual(resumed.contextFactors);
     expect(same.profile.contextFactorsAtAll).toEqual(resumed.contextFactorsAtAll);
-    // Against fits of samples four times faster, the same measured layers give factors no lower, and some higher.
-    const faster = await refitDeviceProfile({ ...resumed, samples: resumed.samples.map((sample) => ({ ...sample, ms: sample.ms / 4 })) });
-    const total = (factors: DeviceProfile['contextFactors']): number => Object.values(factors ?? {}).reduce((sum, entry) => sum + (entry?.factor ?? 1), 0);
-    for (const [type, entry] of Object.entries(resumed.contextFactors ?? {})) expect(faster.profile.contextFactors?.[type]?.factor).toBeGreaterThanOrEqual(entry!.factor);
-    expect(total(faster.profile.contextFactors)).toBeGreaterThan(total(resumed.contextFactors));
+    // Against fits of samples twice as fast, the same measured layers give factors no lower, and some higher
+    // (a type whose predicted layers now sum to too little for a factor has none).
+    const faster = await refitDeviceProfile({ ...resumed, samples: resumed.samples.map((sample) => ({ ...sample, ms: sample.ms / 2 })) });
+    const common = Object.keys(resumed.contextFactors ?? {}).filter((type) => faster.profile.contextFactors?.[type] !== undefined);
+    expect(common.length).toBeGreaterThan(0);
+    for (const type of common) expect(faster.profile.contextFactors![type]!.factor).toBeGreaterThanOrEqual(resumed.contextFactors![type]!.factor);
+    expect(common.some((type) => faster.profile.contextFactors![type]!.factor > resumed.contextFactors![type]!.factor || resumed.contextFactors![type]!.factor === MAX_CONTEXT_FACTOR)).toBe(true);
   }, 60_000);
 
   it('times characterised layers again as the sweep did, up to two of each type, for the machine\'s drift', async () => {
