@@ -11,7 +11,7 @@
 // not seen better than the fit alone — decided per device profile, never on a model.
 import type { GraphOptimization, LayerSample, LayerTypeError, RegressionFit } from '../profiling/types.js';
 import { LAYER_TYPE_FEATURES, LAYER_TYPE_SIZE_FEATURE, type LayerType } from './features.js';
-import { crossValidatedError, predictWithFits, usableFitSamples, type CrossValidatedError, type FitSample } from './regression.js';
+import { crossValidatedError, fitDeviceModels, layerTypeErrors, predictWithFits, usableFitSamples, type CrossValidatedError, type FitSample } from './regression.js';
 
 /** Neighbours a correction reads. */
 export const NEIGHBOURS = 8;
@@ -156,4 +156,10 @@ export function effectiveError(error: LayerTypeError): { medianError: number; me
 /** effectiveError's median. */
 export function effectiveMedianError(error: LayerTypeError): number {
   return effectiveError(error).medianError;
+}
+
+/** A device profile's fits of `samples` and their per-type errors, corrected where predictions correct (what characterize writes and refit writes again). */
+export function fitsWithErrors(samples: LayerSample[]): { fits: RegressionFit[]; typeErrors: LayerTypeError[] } {
+  const fits = fitDeviceModels(samples);
+  return { fits, typeErrors: withCorrectedErrors(samples, fits, layerTypeErrors(samples, fits)) };
 }

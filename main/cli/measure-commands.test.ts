@@ -148,11 +148,17 @@ describe('characterize → predict → plan', () => {
     expect(broken.stderr.trim().split('\n')).toHaveLength(1);
     expect(broken.stderr).toContain(`"contextTimes" must give 'disabled' and 'all' lists of each calibration network's layer times in ms`);
     expect(existsSync(path.join(dir, 'device-refit2.json'))).toBe(false);
-    // Times of another calibration than this version's are named, not used.
-    writeFileSync(path.join(dir, 'device-other.json'), JSON.stringify({ ...swept, contextTimes: { disabled: [[0.1, 0.2]] } }));
-    const other = cli('refit', 'device-other.json', '--out', 'device-refit3.json');
-    expect(other.code).toBe(2);
-    expect(other.stderr.trim().split('\n')).toHaveLength(1);
-    expect(other.stderr).toMatch(/the context times kept for \S+ do not match its \d+ layers/);
+    // Times of another calibration than this version's are named, not used: other networks, or other layers.
+    const disabled = swept.contextTimes.disabled as (number | null)[][];
+    for (const [times, message] of [
+      [[[0.1, 0.2]], new RegExp(`context times kept for 1 networks, but disabled calibrates ${disabled.length}`)],
+      [[disabled[0].slice(1), ...disabled.slice(1)], /the context times kept for \S+ do not match its \d+ layers/]
+    ] as const) {
+      writeFileSync(path.join(dir, 'device-other.json'), JSON.stringify({ ...swept, contextTimes: { disabled: times } }));
+      const other = cli('refit', 'device-other.json', '--out', 'device-refit3.json');
+      expect(other.code).toBe(2);
+      expect(other.stderr.trim().split('\n')).toHaveLength(1);
+      expect(other.stderr).toMatch(message);
+    }
   }, 120_000);
 });

@@ -49,8 +49,8 @@ import { readOnnxModel } from '../../app/onnx/reader.js';
 import { kernelFeatures, LAYER_TYPE_FEATURES, LAYER_TYPES, type LayerType } from '../../app/prediction/features.js';
 import { fitReorders } from '../../app/prediction/nchwc-layout.js';
 import { deviceHardware, layerReplicas, REPLICA_WEIGHT_BYTES, STREAMED_FC_MIN_BYTES } from '../../app/prediction/predict.js';
-import { ADAPTIVE_KEY_PREFIX, fitDeviceModels, layerTypeErrors } from '../../app/prediction/regression.js';
-import { effectiveMedianError, withCorrectedErrors } from '../../app/prediction/local-correction.js';
+import { ADAPTIVE_KEY_PREFIX } from '../../app/prediction/regression.js';
+import { effectiveMedianError, fitsWithErrors } from '../../app/prediction/local-correction.js';
 import { correctedKernelMs, median, parseTrace, splitRuns, traceMedian } from '../../app/profiling/trace.js';
 import { EXECUTION_PROVIDERS, type DeviceInfo, type DeviceProfile, type ExecutionProviderName, type GraphOptimization, type HotWeightProbe, type LayerSample, type LayerTypeError, type NchwcLayout, type ReorderFit, type ReorderSample } from '../../app/profiling/types.js';
 import { writeFileAtomic } from '../files/atomic-write.js';
@@ -1650,9 +1650,7 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
   const measuredKeys = new Set(samples.map((sample) => sample.config));
   const sampleByKey = new Map(samples.map((sample) => [sample.config, sample]));
   const doneCount = (): number => grid.reduce((count, config) => count + Math.min(PASSES, passesOf(sampleByKey.get(config.key))), 0);
-  const profileNow = (): DeviceProfile => {
-    const fits = fitDeviceModels(samples);
-    return {
+  const profileNow = (): DeviceProfile => ({
     schemaVersion: 1,
     kind: 'device-profile',
     device,
@@ -1678,11 +1676,9 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
     ...(contextFactors ? { contextFactors } : {}),
     ...(contextFactorsAtAll ? { contextFactorsAtAll } : {}),
     ...(Object.keys(contextTimes).length > 0 ? { contextTimes } : {}),
-    fits,
-    typeErrors: withCorrectedErrors(samples, fits, layerTypeErrors(samples, fits)),
+    ...fitsWithErrors(samples),
     samples
-    };
-  };
+  });
   let latestErrors: LayerTypeError[] = [];
   const save = (): DeviceProfile => {
     const profile = profileNow();

@@ -3,8 +3,10 @@
 // CONTEXT_PASSES passes whose lowest median each layer keeps (characterize spreads them
 // over its sweep), each layer beside what the sweep's final fits predict for it, and the
 // per-type context factors that come of them (DeviceProfile.contextFactors). Layers the
-// fits cannot predict (the roofline's) are left out. Opened at 'all', the full-size networks of that level profiled and predicted at 'all'
-// (kernels fused by the runtime's rules, blocked layout): DeviceProfile.contextFactorsAtAll.
+// fits cannot predict (the roofline's) are left out. Opened at 'all', the full-size networks
+// of that level profiled and predicted at 'all' (kernels fused by the runtime's rules,
+// blocked layout): DeviceProfile.contextFactorsAtAll. Opened with a profile's kept times
+// (DeviceProfile.contextTimes), their factors found again against other fits (refit.ts).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -55,10 +57,12 @@ export class ContextCalibration {
 
   /** Opened with `times` (a profile's contextTimes of the level), it holds those passes' results, ready for factors against other fits. */
   static async open(level: GraphOptimization = 'disabled', times?: readonly (readonly (number | null)[])[]): Promise<ContextCalibration> {
+    const built = calibrationNetworks(level);
+    if (times && times.length !== built.length) throw new Error(`context times kept for ${times.length} networks, but ${level} calibrates ${built.length}`);
     const folder = mkdtempSync(path.join(os.tmpdir(), 'neurosurgeon-context-'));
     try {
       const networks: CalibrationNetwork[] = [];
-      for (const network of calibrationNetworks(level)) {
+      for (const network of built) {
         const file = path.join(folder, `${network.name}.onnx`);
         writeFileSync(file, network.bytes);
         const analyzed = await analyzeModelFile(file, { runtimeShapes: 'never' });
@@ -66,7 +70,6 @@ export class ContextCalibration {
         if (times && kept?.length !== analyzed.analysis.layers.length) throw new Error(`the context times kept for ${network.name} do not match its ${analyzed.analysis.layers.length} layers`);
         networks.push({ analyzed, lowestMs: kept ? kept.map((ms) => ms ?? NaN) : [] });
       }
-      if (times && times.length !== networks.length) throw new Error(`context times kept for ${times.length} networks, but ${level} calibrates ${networks.length}`);
       const calibration = new ContextCalibration(level, folder, networks);
       if (times) calibration.passes = 1;
       return calibration;

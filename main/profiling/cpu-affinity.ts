@@ -104,7 +104,8 @@ let chain: Int32Array | null = null;
  * as a model's weights and activations are), the median of `rounds` rounds of `loads`: the
  * memory latency this process sees on the CPU it runs on now. On this project's VM it tells
  * the two vCPUs apart at once: 20–26 ns on the one whose last-level cache is its own, 100–137
- * on the one another tenant's work crowds out of it (which one that is changes over minutes).
+ * on the one another tenant's work crowds out of it (the lowest of three rounds, as it first
+ * took them; which vCPU is which changes over minutes).
  * The median, not the lowest: where the other tenant's work comes and goes within
  * milliseconds, it slows a share of the rounds and spares others. Fifteen rounds of 40,000
  * loads gave 19 and 20 ns at best on the two vCPUs, and medians of 23 and 71 ns; SENNA-POS
@@ -165,6 +166,14 @@ export function rankCpus(cpus: readonly number[] | null = allowedCpus(), probe: 
   return ranks.sort((a, b) => a.latencyNs - b.latencyNs || a.cpu - b.cpu);
 }
 
+/** The `count` (at least one) fastest CPUs of a ranking, in CPU order. */
+function fastestOf(ranking: readonly CpuRank[], count: number): number[] {
+  return ranking
+    .slice(0, Math.max(1, count))
+    .map((r) => r.cpu)
+    .sort((a, b) => a - b);
+}
+
 /** How often a followed process looks again for its fastest CPUs. */
 const FOLLOW_INTERVAL_MS = 2000;
 
@@ -188,9 +197,9 @@ export function pinAsAsked(asked: string, count: number): { cpus: number[]; rank
   if (asked.trim() === 'auto') {
     const candidates = allowedCpus();
     if (!candidates) throw new AffinityError(`pinning to CPUs is supported on Linux only (this is ${process.platform})`);
-    memoryLatencyNs(1000, 1);
+    memoryLatencyNs(1000, 1); // builds the chain and warms the loop before any CPU is timed
     const ranking = rankCpus(candidates);
-    const cpus = ranking.slice(0, Math.max(1, count)).map((r) => r.cpu).sort((a, b) => a - b);
+    const cpus = fastestOf(ranking, count);
     pinProcess(cpus);
     following = { candidates, count: Math.max(1, count), checkedAt: performance.now(), current: cpus, moves: 0, looks: 0 };
     return { cpus, ranking };
@@ -214,8 +223,7 @@ export function describePinning(pinned: { cpus: readonly number[]; ranking: read
  */
 export function followFastestCpus(options: { force?: boolean } = {}): void {
   if (!following || (!options.force && performance.now() - following.checkedAt < FOLLOW_INTERVAL_MS)) return;
-  const ranking = rankCpus(following.candidates, () => memoryLatencyNs(20_000, 7));
-  const cpus = ranking.slice(0, following.count).map((r) => r.cpu).sort((a, b) => a - b);
+  const cpus = fastestOf(rankCpus(following.candidates, () => memoryLatencyNs(20_000, 7)), following.count);
   if (formatCpuList(cpus) !== formatCpuList(following.current)) {
     pinProcess(cpus);
     following.moves++;

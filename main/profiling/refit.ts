@@ -4,8 +4,7 @@
 // (DeviceProfile.contextTimes), without timing anything again. What `neurosurgeon refit`
 // does, so a profile characterised by an older version predicts as its samples allow now,
 // and what the predict bench's fixed inputs are compared on when the fitting changes.
-import { fitDeviceModels, layerTypeErrors } from '../../app/prediction/regression.js';
-import { withCorrectedErrors } from '../../app/prediction/local-correction.js';
+import { fitsWithErrors } from '../../app/prediction/local-correction.js';
 import type { DeviceProfile, GraphOptimization } from '../../app/profiling/types.js';
 import { firstLine } from '../errors/user-errors.js';
 import { DeviceProfileError } from './characterize.js';
@@ -20,9 +19,7 @@ export interface RefitResult {
 
 /** `device` refitted; `label` names it in the one-line DeviceProfileError of calibration times that do not match this version's networks. */
 export async function refitDeviceProfile(device: DeviceProfile, label = 'device profile'): Promise<RefitResult> {
-  const samples = device.samples ?? [];
-  const fits = fitDeviceModels(samples);
-  let profile: DeviceProfile = { ...device, fits, typeErrors: withCorrectedErrors(samples, fits, layerTypeErrors(samples, fits)) };
+  let profile: DeviceProfile = { ...device, ...fitsWithErrors(device.samples ?? []) };
   const contextRefound: GraphOptimization[] = [];
   for (const level of ['disabled', 'all'] as const) {
     const times = device.contextTimes?.[level];
