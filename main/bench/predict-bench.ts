@@ -49,8 +49,13 @@ const ZOO_MODELS = ['alexnet', 'vgg16', 'deepface', 'lenet', 'kaldi-asr', 'senna
 const LEVELS: readonly GraphOptimization[] = ['all', 'disabled'];
 const PROFILE_MIN_MEASURE_MS = 300;
 const WARMUP_RUNS = 3;
+/**
+ * Warm-up per level, at least: a µs-scale model's first few hundred runs take up to twice
+ * its later ones (the JavaScript side of session.run not yet compiled, caches not yet
+ * filled), and three runs of SENNA's 20 µs are not a warm-up.
+ */
+const WARMUP_MS = 200;
 const MIN_RUNS = 10;
-const MAX_RUNS = 400;
 const MIN_TIMED_MS = 400;
 /** Rounds over all the models the whole runs are spread across (MIN_TIMED_MS per level in each). */
 const WHOLE_ROUNDS = 4;
@@ -97,7 +102,13 @@ async function openWhole(analyzed: AnalyzedModel): Promise<WholeSessions> {
   const sessions = await Promise.all(LEVELS.map((level) => ort.InferenceSession.create(analyzed.path, withPrepackingFor(runSessionOptions(choice, level), analyzed.model))));
   const open: WholeSessions = { sessions, feeds, block: 1, times: LEVELS.map(() => []), cpuTimes: LEVELS.map(() => []), roundTypicals: LEVELS.map(() => []) };
   let typical = 0;
-  for (let k = 0; k < sessions.length; k++) for (let i = 0; i < WARMUP_RUNS; i++) typical = Math.max(typical, await timeWholeRun(open, k, false));
+  for (let k = 0; k < sessions.length; k++) {
+    const start = performance.now();
+    for (let i = 0; i < WARMUP_RUNS || performance.now() - start < WARMUP_MS; i++) {
+      const ms = await timeWholeRun(open, k, false);
+      if (i < WARMUP_RUNS) typical = Math.max(typical, ms);
+    }
+  }
   open.block = Math.max(1, Math.min(20, Math.round(20 / Math.max(typical, 0.05))));
   return open;
 }
@@ -115,13 +126,18 @@ async function timeWholeRun(open: WholeSessions, k: number, record: boolean): Pr
   return ms;
 }
 
-/** One round of a model: the levels in alternating blocks until each has MIN_TIMED_MS more of runs (at least a round's share of MIN_RUNS). */
+/**
+ * One round of a model: the levels in alternating blocks until each has MIN_TIMED_MS more of
+ * runs (at least a round's share of MIN_RUNS), however many runs that takes: a round of a
+ * µs-scale model capped at a number of runs lasted 2–3 ms, short enough for one spell of
+ * another process's load to cover it whole.
+ */
 async function wholeRound(open: WholeSessions): Promise<void> {
   const from = open.times.map((t) => t.length);
-  const added = (k: number): number[] => open.times[k].slice(from[k]);
-  const short = (k: number): boolean => added(k).length < Math.ceil(MIN_RUNS / WHOLE_ROUNDS) || added(k).reduce((a, b) => a + b, 0) < MIN_TIMED_MS;
-  for (let block = 0; LEVELS.some((_, k) => short(k)) && added(0).length < MAX_RUNS / WHOLE_ROUNDS; block++) {
-    for (const k of block % 2 === 0 ? [0, 1] : [1, 0]) for (let i = 0; i < open.block; i++) await timeWholeRun(open, k, true);
+  const timedMs = LEVELS.map(() => 0);
+  const short = (k: number): boolean => open.times[k].length - from[k] < Math.ceil(MIN_RUNS / WHOLE_ROUNDS) || timedMs[k] < MIN_TIMED_MS;
+  for (let block = 0; LEVELS.some((_, k) => short(k)); block++) {
+    for (const k of block % 2 === 0 ? [0, 1] : [1, 0]) for (let i = 0; i < open.block; i++) timedMs[k] += await timeWholeRun(open, k, true);
   }
 }
 
@@ -147,7 +163,8 @@ type WholeRuns = Record<GraphOptimization, number> & {
  */
 async function measuredWholeRuns(models: readonly { id: string; analyzed: AnalyzedModel }[], cache: string | null): Promise<Map<string, WholeRuns>> {
   const runs = new Map<string, WholeRuns>();
-  const cachedFile = (id: string): string | null => (cache ? path.join(cache, `${id}.whole2.json`) : null);
+  // whole3: runs timed for MIN_TIMED_MS a round whatever their count (whole2's rounds stopped at 100 runs).
+  const cachedFile = (id: string): string | null => (cache ? path.join(cache, `${id}.whole3.json`) : null);
   const toMeasure: { id: string; open: WholeSessions }[] = [];
   try {
     for (const { id, analyzed } of models) {
