@@ -13,7 +13,7 @@ import type { DeviceProfile } from '../../app/profiling/types.js';
 import { LAYER_TYPES } from '../../app/prediction/features.js';
 import { layerReplicas, STREAMED_FC_MIN_BYTES } from '../../app/prediction/predict.js';
 import { median } from '../../app/profiling/trace.js';
-import { ADAPTIVE_TYPES, adaptiveConfig, adaptiveConfigFor, characterizeDevice, retimeHotWeights, kernelLevelGrid, CharacterizeCancelledError, DeviceProfileError, readDeviceProfile, retimeSamples, STREAMED_FC_SPAN, sweepGrid, worstLayerType, type CharacterizeProgress } from './characterize.js';
+import { ADAPTIVE_TYPES, adaptiveConfig, adaptiveConfigFor, characterizeDevice, retimeHotWeights, kernelLevelGrid, spreadOverWindows, type SweepConfig, CharacterizeCancelledError, DeviceProfileError, readDeviceProfile, retimeSamples, STREAMED_FC_SPAN, sweepGrid, worstLayerType, type CharacterizeProgress } from './characterize.js';
 import { CONTEXT_TYPES, MAX_CONTEXT_FACTOR } from '../../app/prediction/context.js';
 import { refitDeviceProfile } from './refit.js';
 
@@ -374,6 +374,20 @@ describe('kernels at all', () => {
     expect(resumed.blockedChannelsPadded).toBe(true);
   }, 40_000);
 
+  it('spreads picks over the windows, giving those a window cannot fill to the others', () => {
+    const convs = sweepGrid().filter((c) => c.layerType === 'conv' && c.window && c.window.kernel <= 3);
+    const picked = spreadOverWindows(convs, 9);
+    expect(picked).toHaveLength(9);
+    expect(new Set(picked.map((c) => c.key)).size).toBe(9);
+    const windows = [...new Set(convs.map((c) => `${c.window?.kernel}/${c.window?.stride}`))];
+    // In turns: the first of each window before any window's second.
+    expect(new Set(picked.slice(0, windows.length).map((c) => `${c.window?.kernel}/${c.window?.stride}`)).size).toBe(windows.length);
+    const one = convs.filter((c) => c.window?.kernel === 3 && c.window.stride === 1).slice(0, 2);
+    expect(spreadOverWindows([...one, ...convs.filter((c) => c.window?.kernel === 1).slice(0, 20)], 10).filter((c) => c.window?.kernel === 3)).toHaveLength(2);
+    expect(spreadOverWindows(convs, 1)).toHaveLength(1);
+    expect(spreadOverWindows(convs, 0)).toEqual([]);
+  });
+
   it('times a spread of each NCHWc-capable type and the fused kernels at all, round-robin, fitted apart', async () => {
     const all = sweepGrid();
     const levelGrid = kernelLevelGrid(all);
@@ -382,6 +396,13 @@ describe('kernels at all', () => {
     // Inverted-residual blocks' pointwise convs over large maps are all timed at all.
     expect(levelGrid.map((c) => c.key)).toEqual(expect.arrayContaining(['conv Conv c=24 hw=112 k=1 s=1 f=144 g=1', 'conv Conv c=24 hw=56 k=1 s=1 f=144 g=1', 'conv Conv c=144 hw=56 k=1 s=1 f=24 g=1']));
     expect(levelGrid.filter((c) => c.layerType === 'conv')).toHaveLength(90);
+    // Every window of the grid's convs (kernel size and stride) is timed at all, and each comes early (a phase cut short keeps them).
+    const windowOf = (c: SweepConfig) => `${c.window?.kernel}/${c.window?.stride}`;
+    const gridWindows = new Set(all.filter((c) => c.layerType === 'conv').map(windowOf));
+    expect(gridWindows.size).toBeGreaterThanOrEqual(10);
+    const convsAtAll = levelGrid.filter((c) => c.layerType === 'conv');
+    expect(new Set(convsAtAll.slice(0, 2 * gridWindows.size).map(windowOf))).toEqual(gridWindows);
+    expect(convsAtAll.filter((c) => windowOf(c) === '5/1').length).toBeGreaterThanOrEqual(4);
     const grid = [...all.filter((c) => c.layerType === 'activation').slice(0, 8), ...all.filter((c) => c.layerType === 'normalization').slice(0, 8)];
     // The kernel-level phase has a quarter of the budget: enough here for its first few configurations, the Gelu kernel the third.
     const profile = await characterizeDevice({ ep: 'cpu', budgetS: 40, outFile: path.join(folder, 'kernel-level.json'), grid, kernelLevel: true, adaptive: false });

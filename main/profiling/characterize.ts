@@ -139,6 +139,8 @@ export interface SweepConfig {
    * them as (app/prediction/fusion.ts predictAs), instead of a single layer's.
    */
   kernelFeatures?: Record<string, number>;
+  /** A convolution's window (kernel size and stride): the kernel-level phase spreads its picks over them. */
+  window?: { kernel: number; stride: number };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -174,7 +176,8 @@ function convConfig(layerType: LayerType, c: number, size: number, kernel: numbe
     activationBytes: 4 * (c * size * size + filters * out * out),
     weightBytes: 4 * filters * (c / group) * kernel * kernel,
     inputs: [f32([1, c, size, size])],
-    addLayer: (b, [x]) => [b.conv(x, { inChannels: c, outChannels: filters, kernel, stride, pad, group })]
+    addLayer: (b, [x]) => [b.conv(x, { inChannels: c, outChannels: filters, kernel, stride, pad, group })],
+    window: { kernel, stride }
   };
 }
 
@@ -498,10 +501,11 @@ function estimateSeconds(config: SweepConfig, rates: { gmacsPerSec: number; gbPe
   return SESSION_SETUP_S + config.weightBytes / SETUP_BYTES_PER_S + measureMs / 1000;
 }
 
-/** `count` configurations spread evenly over `configs` sorted by cost (all of them when fewer). */
-function spread(configs: SweepConfig[], count: number): SweepConfig[] {
+/** `count` configurations spread evenly over `configs` sorted by cost (all of them when fewer; the middle one for one). */
+function spread(configs: readonly SweepConfig[], count: number): SweepConfig[] {
   const sorted = [...configs].sort((a, b) => estimateSeconds(a, NOMINAL_RATES) - estimateSeconds(b, NOMINAL_RATES));
   if (sorted.length <= count) return sorted;
+  if (count <= 1) return count === 1 ? [sorted[Math.floor((sorted.length - 1) / 2)]] : [];
   const picked = new Set<number>();
   for (let i = 0; i < count; i++) picked.add(Math.round((i * (sorted.length - 1)) / (count - 1)));
   return [...picked].map((i) => sorted[i]);
@@ -544,6 +548,12 @@ function gridByType(): Record<LayerType, SweepConfig[]> {
             if (config.macs <= 1.2e9 && config.weightBytes <= 32e6) conv.push(config);
           }
   const stems = [convConfig('conv', 3, 224, 11, 4, 64), convConfig('conv', 3, 224, 7, 2, 64), convConfig('conv', 3, 224, 3, 2, 32), convConfig('conv', 3, 224, 3, 1, 64), convConfig('conv', 3, 112, 3, 1, 32)];
+  // Stems over small inputs (a grey 28×28 digit, a 32×32 colour image, a 64×64 spectrogram) and the few-channel convs after them:
+  // one or three channels in, where the grid above starts at 16 and k²/s² × filters overstates a conv's work.
+  const smallStems = [
+    convConfig('conv', 1, 28, 5, 1, 16), convConfig('conv', 1, 28, 3, 1, 32), convConfig('conv', 1, 64, 3, 1, 16), convConfig('conv', 3, 32, 3, 1, 32), convConfig('conv', 3, 32, 5, 1, 64),
+    convConfig('conv', 24, 14, 5, 1, 48), convConfig('conv', 32, 14, 3, 1, 64), convConfig('conv', 8, 28, 5, 1, 16)
+  ];
   // Large 3×3 convs at high resolution (VGG-style stages, up to ≈3.7 GMAC): outside the
   // grid above, and predictions must not extrapolate to them.
   const wide = [
@@ -656,7 +666,7 @@ function gridByType(): Record<LayerType, SweepConfig[]> {
   const qelementwise = [...imageShapes, ...tinyMaps].map((shape) => qelementwiseConfig(shape));
 
   return {
-    conv: [...spread(conv, 220), ...stems, ...wide, ...excitation, ...pointwiseConfigs(), ...headPointwiseConfigs()],
+    conv: [...spread(conv, 220), ...stems, ...smallStems, ...wide, ...excitation, ...pointwiseConfigs(), ...headPointwiseConfigs()],
     groupedConv: spread(grouped, 50),
     depthwiseConv: spread(depthwise, 80),
     fc: [...gemm.filter((config) => config.weightBytes <= STREAMED_FC_MIN_BYTES), ...smallGemm],
@@ -758,13 +768,40 @@ const KERNEL_LEVEL_KEY_PREFIX = '@all ';
 const CONV_LIKE_TYPES: ReadonlySet<string> = new Set(['conv', 'groupedConv', 'depthwiseConv']);
 const KERNEL_LEVEL_BUDGET_SHARE = 0.25;
 
+/**
+ * `count` of `configs` spread over their windows (kernel size and stride): an equal share of
+ * each window's configurations (spread by cost within it, the picks a window cannot fill
+ * given to the others), in turns across the windows, so a phase the budget cuts short has
+ * each. Configurations without a window are spread as one.
+ */
+export function spreadOverWindows(configs: readonly SweepConfig[], count: number): SweepConfig[] {
+  const byWindow = new Map<string, SweepConfig[]>();
+  for (const config of configs) {
+    const window = config.window ? `${config.window.kernel}/${config.window.stride}` : '';
+    byWindow.set(window, [...(byWindow.get(window) ?? []), config]);
+  }
+  const groups = [...byWindow.values()].sort((a, b) => a.length - b.length);
+  const shares: SweepConfig[][] = [];
+  let left = count;
+  groups.forEach((group, i) => {
+    const share = spread(group, Math.min(group.length, Math.floor(left / (groups.length - i))));
+    shares.push(share);
+    left -= share.length;
+  });
+  const ordered: SweepConfig[] = [];
+  for (let i = 0; shares.some((share) => i < share.length); i++) for (const share of shares) if (i < share.length) ordered.push(share[i]);
+  return ordered;
+}
+
 /** The kernel-level configurations, round-robin across the types (and the fused kernels), so a phase the budget cuts short still has each type's. */
 export function kernelLevelGrid(grid: readonly SweepConfig[]): SweepConfig[] {
   const lists = Object.entries(KERNEL_LEVEL_TYPES).map(([type, count]) => {
     const ofType = grid.filter((c) => c.layerType === type && !c.key.startsWith(ADAPTIVE_KEY_PREFIX));
     // Blocked pointwise convs over large maps are where the fits at 'all' missed most: all of them, interleaved with the spread.
     const pointwise = ofType.filter((c) => POINTWISE_KEYS.has(c.key));
-    const rest = spread(ofType.filter((c) => !POINTWISE_KEYS.has(c.key)), Math.max(0, (count ?? 0) - pointwise.length));
+    // Spread by cost alone, the 90 convs at 'all' held no 5×5 stride-1 window and two 3×3 stride-1 ones (42 pointwise): LeNet's
+    // 5×5 convs were predicted at 2 and 18 µs against 8 and 35 run, a fit extrapolated along k²/s² × filters.
+    const rest = spreadOverWindows(ofType.filter((c) => !POINTWISE_KEYS.has(c.key)), Math.max(0, (count ?? 0) - pointwise.length));
     return rest.flatMap((config, i) => (i < pointwise.length ? [pointwise[i], config] : [config])).concat(pointwise.slice(rest.length));
   });
   const types = new Set(grid.map((c) => c.layerType));
