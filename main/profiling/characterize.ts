@@ -778,7 +778,9 @@ export function spreadOverWindows(configs: readonly SweepConfig[], count: number
   const byWindow = new Map<string, SweepConfig[]>();
   for (const config of configs) {
     const window = config.window ? `${config.window.kernel}/${config.window.stride}` : '';
-    byWindow.set(window, [...(byWindow.get(window) ?? []), config]);
+    const group = byWindow.get(window);
+    if (group) group.push(config);
+    else byWindow.set(window, [config]);
   }
   const groups = [...byWindow.values()].sort((a, b) => a.length - b.length);
   const shares: SweepConfig[][] = [];
@@ -799,8 +801,8 @@ export function kernelLevelGrid(grid: readonly SweepConfig[]): SweepConfig[] {
     const ofType = grid.filter((c) => c.layerType === type && !c.key.startsWith(ADAPTIVE_KEY_PREFIX));
     // Blocked pointwise convs over large maps are where the fits at 'all' missed most: all of them, interleaved with the spread.
     const pointwise = ofType.filter((c) => POINTWISE_KEYS.has(c.key));
-    // Spread by cost alone, the 90 convs at 'all' held no 5×5 stride-1 window and two 3×3 stride-1 ones (42 pointwise): LeNet's
-    // 5×5 convs were predicted at 2 and 18 µs against 8 and 35 run, a fit extrapolated along k²/s² × filters.
+    // Spread by cost alone, the convs a 300-s characterisation timed at 'all' held no 5×5 stride-1 window and two 3×3 stride-1
+    // ones beside 42 1×1: LeNet's 5×5 convs were predicted at 2 and 18 µs against 8 and 35 run, a fit extrapolated along k²/s² × filters.
     const rest = spreadOverWindows(ofType.filter((c) => !POINTWISE_KEYS.has(c.key)), Math.max(0, (count ?? 0) - pointwise.length));
     return rest.flatMap((config, i) => (i < pointwise.length ? [pointwise[i], config] : [config])).concat(pointwise.slice(rest.length));
   });
