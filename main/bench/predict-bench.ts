@@ -127,12 +127,15 @@ async function timeWholeRun(open: WholeSessions, k: number, record: boolean): Pr
 }
 
 /**
- * One round of a model: the levels in alternating blocks until each has MIN_TIMED_MS more of
- * runs (at least a round's share of MIN_RUNS), however many runs that takes: a round of a
- * µs-scale model capped at a number of runs lasted 2–3 ms, short enough for one spell of
- * another process's load to cover it whole.
+ * One round of a model, after an untimed run of each level: the levels in alternating blocks
+ * until each has MIN_TIMED_MS more of runs (at least a round's share of MIN_RUNS), however
+ * many runs that takes: a round of a µs-scale model capped at a number of runs lasted 2–3 ms,
+ * short enough for one spell of another process's load to cover it whole.
  */
 async function wholeRound(open: WholeSessions): Promise<void> {
+  // One untimed run per level first: the models timed before this one left the caches cold, which a model run back to back does
+  // not meet (VGG-16's first run of a round took 188 ms where the next three took 164–174).
+  for (let k = 0; k < open.sessions.length; k++) await timeWholeRun(open, k, false);
   const from = open.times.map((t) => t.length);
   const timedMs = LEVELS.map(() => 0);
   const short = (k: number): boolean => open.times[k].length - from[k] < Math.ceil(MIN_RUNS / WHOLE_ROUNDS) || timedMs[k] < MIN_TIMED_MS;
@@ -163,8 +166,8 @@ type WholeRuns = Record<GraphOptimization, number> & {
  */
 async function measuredWholeRuns(models: readonly { id: string; analyzed: AnalyzedModel }[], cache: string | null): Promise<Map<string, WholeRuns>> {
   const runs = new Map<string, WholeRuns>();
-  // whole3: runs timed for MIN_TIMED_MS a round whatever their count (whole2's rounds stopped at 100 runs).
-  const cachedFile = (id: string): string | null => (cache ? path.join(cache, `${id}.whole3.json`) : null);
+  // whole4: rounds of MIN_TIMED_MS whatever their count of runs, each after an untimed run (whole2's stopped at 100 runs, whole3's had no untimed run).
+  const cachedFile = (id: string): string | null => (cache ? path.join(cache, `${id}.whole4.json`) : null);
   const toMeasure: { id: string; open: WholeSessions }[] = [];
   try {
     for (const { id, analyzed } of models) {
