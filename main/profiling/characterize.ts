@@ -790,8 +790,13 @@ export function spreadOverWindows(configs: readonly SweepConfig[], count: number
     shares.push(share);
     left -= share.length;
   });
-  const ordered: SweepConfig[] = [];
-  for (let i = 0; shares.some((share) => i < share.length); i++) for (const share of shares) if (i < share.length) ordered.push(share[i]);
+  return inTurns(shares);
+}
+
+/** The lists' items in turns: every list's first, then every list's second, and so on (a list that runs out is passed over). */
+function inTurns<T>(lists: readonly (readonly T[])[]): T[] {
+  const ordered: T[] = [];
+  for (let i = 0; lists.some((list) => i < list.length); i++) for (const list of lists) if (i < list.length) ordered.push(list[i]);
   return ordered;
 }
 
@@ -808,9 +813,7 @@ export function kernelLevelGrid(grid: readonly SweepConfig[]): SweepConfig[] {
   });
   const types = new Set(grid.map((c) => c.layerType));
   lists.push(fusedKernelConfigs().filter((c) => types.has(c.layerType)));
-  const ordered: SweepConfig[] = [];
-  for (let i = 0; lists.some((list) => i < list.length); i++) for (const list of lists) if (i < list.length) ordered.push(list[i]);
-  return ordered;
+  return inTurns(lists);
 }
 
 /** Share of a call's budget the adaptive phase may take (the grid's first pass gets the rest first). */
