@@ -4,7 +4,7 @@ import { GraphBuilder } from '../onnx/builder.js';
 import type { Dim } from '../onnx/model.js';
 import { readOnnxModel } from '../onnx/reader.js';
 import { analyzeModel } from './analyze.js';
-import { weightPrepackingPays } from './prepacking.js';
+import { LARGE_UNPACKED_WEIGHT_BYTES, weightPrepackingPays } from './prepacking.js';
 
 function verdict(make: (b: GraphBuilder) => void, arch = 'x64') {
   const b = new GraphBuilder('prepacking', { weights: 'zeros', opset: 17 });
@@ -13,7 +13,7 @@ function verdict(make: (b: GraphBuilder) => void, arch = 'x64') {
   return weightPrepackingPays(model, analyzeModel(model), arch);
 }
 
-/** A batch-1 classifier: conv, pool, flatten, and Gemms whose weights are at least 1 MiB. */
+/** A batch-1 classifier: conv, pool, flatten, and Gemms of 16 and 3.9 MiB. */
 function classifier(b: GraphBuilder, batch: Dim = 1, hidden = 1024): void {
   const x = b.input('x', 'float32', [batch, 3, 16, 16]);
   const c = b.relu(b.conv(x, { inChannels: 3, outChannels: 16, kernel: 3, pad: 1, name: '/conv' }));
@@ -23,8 +23,31 @@ function classifier(b: GraphBuilder, batch: Dim = 1, hidden = 1024): void {
 }
 
 describe('weightPrepackingPays', () => {
-  it('turns prepacking off for a batch-1 classifier whose Gemm weights each stream from memory', () => {
-    expect(verdict((b) => classifier(b))).toEqual({ pays: false, reason: 'every weight meets one row per run' });
+  it('keeps it for a batch-1 classifier whose single-row weights are under 96 MiB: the packed kernel streams them faster', () => {
+    expect(verdict((b) => classifier(b))).toEqual({ pays: true, reason: "Gemm '/fc1' multiplies one row by a weight of 16.0 MiB, which runs faster packed" });
+  });
+
+  it('turns it off where single-row weights of 96 MiB or more outweigh the smaller ones, and not where they do not', () => {
+    // Gemms of one row: 4096 → 6144 is 96 MiB; 6144 → out is out × 24 KiB.
+    const head = (...outs: number[]) => (b: GraphBuilder) => {
+      let x = b.input('x', 'float32', [1, 4096]);
+      x = b.relu(b.linear(x, 4096, 6144, '/fc6'), '/relu6');
+      for (const [i, out] of outs.entries()) x = b.linear(x, i === 0 ? 6144 : outs[i - 1], out, `/fc${7 + i}`);
+      b.output(x, 'float32', null);
+    };
+    expect(4 * 4096 * 6144).toBe(LARGE_UNPACKED_WEIGHT_BYTES);
+    expect(verdict(head(1000))).toEqual({ pays: false, reason: 'its single-row weights of 96 MiB or more (96.0 MiB) gain more unpacked than its smaller ones (23.4 MiB) lose' });
+    expect(verdict(head())).toEqual({ pays: false, reason: 'every weight meets one row per run and is large enough to run faster unpacked' });
+    expect(verdict(head(3072, 4096))).toEqual({ pays: true, reason: "Gemm '/fc7' multiplies one row by a weight of 72.0 MiB, which runs faster packed" });
+  });
+
+  it('has nothing to prepack in a graph without GEMM weights', () => {
+    expect(
+      verdict((b) => {
+        const x = b.input('x', 'float32', [1, 3, 16, 16]);
+        b.output(b.relu(b.conv(x, { inChannels: 3, outChannels: 8, kernel: 3, pad: 1, name: '/conv' })), 'float32', null);
+      })
+    ).toEqual({ pays: false, reason: 'no GEMM weight to prepack' });
   });
 
   it('keeps it for more than one row, and for rows it cannot count', () => {
@@ -42,7 +65,7 @@ describe('weightPrepackingPays', () => {
       b.output(b.matmulLinear(x, 512, 1024, '/proj'), 'float32', null);
     };
     expect(verdict(tokens(128))).toEqual({ pays: true, reason: "MatMul '/proj/MatMul' multiplies 128 rows by its weight" });
-    expect(verdict(tokens(1)).pays).toBe(false);
+    expect(verdict(tokens(1)).reason).toBe("MatMul '/proj/MatMul' multiplies one row by a weight of 2.0 MiB, which runs faster packed");
   });
 
   it('ignores a MatMul of two activations (attention scores): nothing of it is prepacked', () => {
