@@ -9,7 +9,7 @@ import type { DeviceProfile, LatencyProfile, LayerSample, RegressionFit } from '
 import { buildZooModel } from '../zoo/index.js';
 import { syntheticDevice as syntheticDeviceOf } from './test-devices.js';
 import { qdqTestGraph, qoperatorTestGraph } from '../analysis/test-quantized-graphs.js';
-import { deviceHardware, HOT_WEIGHT_SAVING_CAP, hotWeightSaving, layerReplicas, memoryBytesPerMs, mixProfiles, predictProfile, ProfileMixError, streamsWeights, weightStreamingBytesPerMs, weightCacheOccupancy, wholeModelEstimateMs } from './predict.js';
+import { deviceHardware, HOT_WEIGHT_SAVING_CAP, hotWeightSaving, layerReplicas, memoryBytesPerMs, MIN_STREAMING_PROBES, mixProfiles, predictProfile, ProfileMixError, streamsWeights, weightStreamingBytesPerMs, weightCacheOccupancy, wholeModelEstimateMs } from './predict.js';
 import { GraphBuilder } from '../onnx/builder.js';
 import { nchwcReorders } from './nchwc-layout.js';
 import { layerFeatures } from './features.js';
@@ -325,6 +325,14 @@ describe('weight streaming floor for one-row FC layers', () => {
     expect(weightStreamingBytesPerMs(syntheticDevice([fcSample(1024, 1024, 0.1)]))).toBeNull();
     // 9216×4096 float32 = 150,994,944 bytes in 5 ms.
     expect(weightStreamingBytesPerMs(syntheticDevice([fcSample(1024, 1024, 0.1), fcSample(9216, 4096, 5)]))).toBeCloseTo(150_994_944 / 5, 6);
+  });
+
+  it("takes the streaming probes' median over the samples' rate, from three probes on", () => {
+    const device = syntheticDevice([fcSample(9216, 4096, 5)]);
+    const probes = [3e7, 2e7, 2.2e7].map((bytesPerMs, i) => ({ atS: 10 * i, bytesPerMs }));
+    expect(weightStreamingBytesPerMs({ ...device, streamingProbes: probes })).toBe(2.2e7);
+    expect(weightStreamingBytesPerMs({ ...device, streamingProbes: probes.slice(0, MIN_STREAMING_PROBES - 1) })).toBeCloseTo(150_994_944 / 5, 6);
+    expect(weightStreamingBytesPerMs({ ...syntheticDevice([]), streamingProbes: probes })).toBe(2.2e7);
   });
 
   it("keeps AlexNet's FC layers at least as slow as streaming their weights, and leaves a small model alone", () => {

@@ -108,8 +108,18 @@ export function streamedFcRates(profile: DeviceProfile): number[] {
   return profile.samples.filter((s) => s.layerType === 'fc' && fcWeightBytes(s.features) > STREAMED_FC_MIN_BYTES && s.ms > 0).map((s) => fcWeightBytes(s.features) / s.ms);
 }
 
-/** Rate at which this device streams weights from memory, bytes per ms: the median of streamedFcRates. Null when none. */
+/** Fewer streaming probes than this say too little of the machine's typical moment: the streamed FC samples' rate stands. */
+export const MIN_STREAMING_PROBES = 3;
+
+/**
+ * Rate at which this device streams weights from memory, bytes per ms: the median of the
+ * sweep's streaming probes (DeviceProfile.streamingProbes), or of streamedFcRates in a profile
+ * with fewer. Each sample is the lower of its passes, the quietest moment the sweep met; the
+ * probes, taken all through it, give the typical one. Null when neither is there.
+ */
 export function weightStreamingBytesPerMs(profile: DeviceProfile): number | null {
+  const probes = profile.streamingProbes ?? [];
+  if (probes.length >= MIN_STREAMING_PROBES) return median(probes.map((probe) => probe.bytesPerMs));
   const rates = streamedFcRates(profile);
   return rates.length ? median(rates) : null;
 }

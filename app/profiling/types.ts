@@ -224,6 +224,14 @@ export interface HotWeightProbe {
   ms: number;
 }
 
+/** One probe of the memory's streaming rate during a sweep (main/profiling/streaming-probe.ts). */
+export interface StreamingProbe {
+  /** Seconds into the sweep (resumed sweeps counted on from where they stopped). */
+  atS: number;
+  /** The probe layer's weight bytes over its median run, bytes per ms. */
+  bytesPerMs: number;
+}
+
 export interface DeviceProfile {
   schemaVersion: 1;
   kind: 'device-profile';
@@ -292,6 +300,12 @@ export interface DeviceProfile {
    * since (main/profiling/characterize.ts retimeHotWeights). Absent in older profiles.
    */
   hotWeightProbes?: HotWeightProbe[];
+  /**
+   * The memory's streaming rate probed every few seconds of the sweep: one-row FC layers
+   * beyond the cache are floored at the probes' median (app/prediction/predict.ts
+   * weightStreamingBytesPerMs). Absent in older profiles, which take the streamed FC samples'.
+   */
+  streamingProbes?: StreamingProbe[];
   /**
    * What one kernel of shape arithmetic (Shape, Gather, Concat, … on a few integers) costs
    * inside a network, ms: a generated chain of them run whole against the same network

@@ -16,6 +16,7 @@ import { median } from '../../app/profiling/trace.js';
 import { ADAPTIVE_TYPES, adaptiveConfig, adaptiveConfigFor, characterizeDevice, retimeHotWeights, kernelLevelGrid, spreadOverWindows, type SweepConfig, CharacterizeCancelledError, DeviceProfileError, readDeviceProfile, retimeSamples, STREAMED_FC_SPAN, sweepGrid, worstLayerType, type CharacterizeProgress } from './characterize.js';
 import { CONTEXT_TYPES, MAX_CONTEXT_FACTOR } from '../../app/prediction/context.js';
 import { refitDeviceProfile } from './refit.js';
+import { STREAMING_PROBE_EVERY_S } from './streaming-probe.js';
 
 const folder = mkdtempSync(path.join(os.tmpdir(), 'characterize-test-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
@@ -62,7 +63,7 @@ describe('characterizeDevice', () => {
     const grid = [...cheapest, ...fitted, ...all.filter((config) => !leading.has(config.key))];
     // Long enough for the one-off calibrations and those 32 configurations with another test file beside it on two cores.
     const budgetS = 24;
-    first = await characterizeDevice({ ep: 'cpu', budgetS, outFile, grid, onProgress: (e) => events.push(e) });
+    first = await characterizeDevice({ ep: 'cpu', budgetS, outFile, grid, streamingProbes: true, onProgress: (e) => events.push(e) });
     const saved = await readDeviceProfile(outFile);
     expect(saved.configurations).toBe(first.configurations);
     expect(saved.samples).toHaveLength(first.configurations);
@@ -77,6 +78,13 @@ describe('characterizeDevice', () => {
     // The probes' times alone are kept, for a bench to time them again.
     expect(first.hotWeightProbes?.map((p) => p.config)).toEqual(['fc Gemm in=256 out=256', 'fc Gemm in=512 out=512', 'fc Gemm in=300 out=1000', 'fc Gemm in=768 out=768']);
     expect(first.hotWeightProbes?.every((p) => p.ms > 0 && p.ms < 1)).toBe(true);
+    // The memory's streaming rate, probed every 10 s of the sweep from its first configuration
+    // on (the calibrations before it take a few seconds): 144 MiB in a few ms, a rate between
+    // 0.5 and 500 GB/s.
+    const probes = first.streamingProbes ?? [];
+    expect(probes.length).toBeGreaterThanOrEqual(2);
+    expect(probes.every((probe) => probe.bytesPerMs > 5e5 && probe.bytesPerMs < 5e8)).toBe(true);
+    for (let i = 1; i < probes.length; i++) expect(probes[i].atS - probes[i - 1].atS).toBeGreaterThanOrEqual(STREAMING_PROBE_EVERY_S - 0.1);
     // A kernel of shape arithmetic inside a network: more than nothing, far less than a layer of the sweep.
     expect(first.shapeArithmeticMsPerKernel).toBeGreaterThan(0);
     expect(first.shapeArithmeticMsPerKernel).toBeLessThan(0.01);
@@ -133,6 +141,11 @@ describe('characterizeDevice', () => {
     expect(resumed.nchwcLayout).toEqual(first.nchwcLayout);
     expect(resumed.coldWeightMsPerByte).toBe(first.coldWeightMsPerByte);
     expect(resumed.hotWeightProbes).toEqual(first.hotWeightProbes);
+    // The default grid probes the streaming rate too: after the first sweep's probes, at the resumed sweep's moments.
+    const firstProbes = first.streamingProbes ?? [];
+    expect(resumed.streamingProbes?.slice(0, firstProbes.length)).toEqual(firstProbes);
+    expect(resumed.streamingProbes?.length).toBeGreaterThan(firstProbes.length);
+    expect(resumed.streamingProbes![firstProbes.length].atS).toBeGreaterThanOrEqual(first.elapsedS);
     expect(resumed.shapeArithmeticMsPerKernel).toBe(first.shapeArithmeticMsPerKernel);
     // Kept when the first found one; a first that found none (a burst of load can leave the
     // chain no faster than its kernels alone) has the resume try again.
@@ -200,6 +213,8 @@ describe('characterizeDevice', () => {
     const file = path.join(folder, 'bad-probes.json');
     writeFileSync(file, JSON.stringify({ ...first, hotWeightProbes: [{ config: 'fc Gemm in=256 out=256', ms: -1 }] }));
     await expect(readDeviceProfile(file)).rejects.toThrow(/"hotWeightProbes" must be a list/);
+    writeFileSync(file, JSON.stringify({ ...first, streamingProbes: [{ atS: 3, bytesPerMs: 0 }] }));
+    await expect(readDeviceProfile(file)).rejects.toThrow(/"streamingProbes" must be a list of \{ atS, bytesPerMs \}/);
   }, 30_000);
 
   it('saves what it has and throws when cancelled', async () => {

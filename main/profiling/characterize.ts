@@ -52,13 +52,14 @@ import { deviceHardware, layerReplicas, REPLICA_WEIGHT_BYTES, STREAMED_FC_MIN_BY
 import { ADAPTIVE_KEY_PREFIX } from '../../app/prediction/regression.js';
 import { effectiveMedianError, fitsWithErrors } from '../../app/prediction/local-correction.js';
 import { correctedKernelMs, median, parseTrace, splitRuns, traceMedian } from '../../app/profiling/trace.js';
-import { EXECUTION_PROVIDERS, type DeviceInfo, type DeviceProfile, type ExecutionProviderName, type GraphOptimization, type HotWeightProbe, type LayerSample, type LayerTypeError, type NchwcLayout, type ReorderFit, type ReorderSample } from '../../app/profiling/types.js';
+import { EXECUTION_PROVIDERS, type DeviceInfo, type DeviceProfile, type ExecutionProviderName, type GraphOptimization, type HotWeightProbe, type LayerSample, type StreamingProbe, type LayerTypeError, type NchwcLayout, type ReorderFit, type ReorderSample } from '../../app/profiling/types.js';
 import { writeFileAtomic } from '../files/atomic-write.js';
 import { coreCacheBytes as readCoreCacheBytes, deviceInfo } from './device-info.js';
 import { intraOpThreads, sessionOptionsFor } from './providers.js';
 import { calibrateProfilerOverhead } from './profiler.js';
 import { probeNchwcLayout, readFusionRules } from './fusion-probe.js';
 import { CONTEXT_PASSES, ContextCalibration } from './context-calibration.js';
+import { STREAMING_PROBE_EVERY_S, StreamingRateProbe } from './streaming-probe.js';
 import { allowedCpus, followedCpus, followFastestCpus, formatCpuList } from './cpu-affinity.js';
 import { shapeArithmeticProbe, shapeProbeKernels, SHAPE_PROBE_WIDTH } from '../../app/prediction/shape-arithmetic.js';
 import { fusedKernelKey } from '../../app/prediction/kernel-lines.js';
@@ -111,6 +112,8 @@ export interface CharacterizeOptions {
   contextCalibration?: boolean;
   /** The shortest sweep, in seconds, whose context passes are spread over it (default CONTEXT_SPREAD_MIN_S; tests pass 0). */
   contextSpreadMinS?: number;
+  /** Probe the memory's streaming rate every STREAMING_PROBE_EVERY_S of the sweep (default: with the default grid only). */
+  streamingProbes?: boolean;
 }
 
 interface SweepInput {
@@ -1481,6 +1484,10 @@ export function checkDeviceProfileShape(json: unknown, label: string): DevicePro
   if (hotProbes !== undefined && (!Array.isArray(hotProbes) || !hotProbes.every((p: unknown) => isRecord(p) && typeof p.config === 'string' && typeof p.ms === 'number' && Number.isFinite(p.ms) && p.ms > 0))) {
     throw new DeviceProfileError(`${label}: "hotWeightProbes" must be a list of { config, ms } with ms a positive number`);
   }
+  const streaming = json.streamingProbes;
+  if (streaming !== undefined && (!Array.isArray(streaming) || !streaming.every((p: unknown) => isRecord(p) && nonNegative(p.atS) && typeof p.bytesPerMs === 'number' && Number.isFinite(p.bytesPerMs) && p.bytesPerMs > 0))) {
+    throw new DeviceProfileError(`${label}: "streamingProbes" must be a list of { atS, bytesPerMs } with atS non-negative and bytesPerMs a positive number`);
+  }
   if (json.shapeArithmeticMsPerKernel !== undefined && !nonNegative(json.shapeArithmeticMsPerKernel)) {
     throw new DeviceProfileError(`${label}: "shapeArithmeticMsPerKernel" must be a non-negative number`);
   }
@@ -1637,6 +1644,7 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
   let nchwcLayout: NchwcLayout | null | undefined;
   let coldWeightMsPerByte: number | undefined;
   let hotWeightProbes: HotWeightProbe[] | undefined;
+  let streamingProbes: StreamingProbe[] = [];
   let shapeArithmeticMsPerKernel: number | undefined;
   let loneKernelExcessMs: number | undefined;
   let contextFactors: DeviceProfile['contextFactors'];
@@ -1658,6 +1666,7 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
       nchwcLayout = previous.profile.nchwcLayout;
       coldWeightMsPerByte = previous.profile.coldWeightMsPerByte;
       hotWeightProbes = previous.profile.hotWeightProbes;
+      streamingProbes = [...(previous.profile.streamingProbes ?? [])];
       shapeArithmeticMsPerKernel = previous.profile.shapeArithmeticMsPerKernel;
       loneKernelExcessMs = previous.profile.loneKernelExcessMs;
       contextFactors = previous.profile.contextFactors;
@@ -1713,6 +1722,7 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
     coreCacheBytes,
     ...(coldWeightMsPerByte !== undefined ? { coldWeightMsPerByte } : {}),
     ...(hotWeightProbes !== undefined ? { hotWeightProbes } : {}),
+    ...(streamingProbes.length > 0 ? { streamingProbes } : {}),
     ...(shapeArithmeticMsPerKernel !== undefined ? { shapeArithmeticMsPerKernel } : {}),
     ...(loneKernelExcessMs !== undefined ? { loneKernelExcessMs } : {}),
     ...(contextFactors ? { contextFactors } : {}),
@@ -1777,6 +1787,22 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
       spreadPassesDone++;
     }
   };
+  // The memory's streaming rate, probed every STREAMING_PROBE_EVERY_S while the sweep runs
+  // (streaming-probe.ts); its layer is opened at the first probe (about 3 s for its 144 MiB).
+  let streamingProbe = ((options.streamingProbes ?? options.grid === undefined) ? 'unopened' : null) as StreamingRateProbe | 'unopened' | null;
+  let lastStreamingProbeS = -Infinity;
+  const streamingProbeIfDue = async (): Promise<void> => {
+    if (!streamingProbe || elapsedS() - lastStreamingProbeS < STREAMING_PROBE_EVERY_S || options.signal?.aborted) return;
+    try {
+      if (streamingProbe === 'unopened') streamingProbe = await StreamingRateProbe.open(sessionOptions);
+      lastStreamingProbeS = elapsedS();
+      streamingProbes.push({ atS: Math.round((previousElapsedS + elapsedS()) * 10) / 10, bytesPerMs: await streamingProbe.bytesPerMs() });
+    } catch (error) {
+      note(`the memory's streaming probe failed (${firstLine(error)}); streamed FC layers are floored at the sweep's FC samples${streamingProbes.length > 0 ? ' and the probes so far' : ''}`);
+      if (streamingProbe !== 'unopened') await streamingProbe.close().catch(() => undefined);
+      streamingProbe = null;
+    }
+  };
   let unsaved = 0;
   let lastSave = elapsedS();
   let rates = NOMINAL_RATES;
@@ -1784,6 +1810,7 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
   const measure = async (config: SweepConfig, pass: number, level: GraphOptimization = CHARACTERIZATION_OPTIMIZATION): Promise<boolean> => {
     await contextPassIfDue();
     followFastestCpus();
+    await streamingProbeIfDue();
     const existing = sampleByKey.get(config.key);
     let sample: LayerSample | null = null;
     try {
@@ -1911,6 +1938,7 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
     }
   } finally {
     for (const calibration of contextCalibrations) calibration.close();
+    if (streamingProbe && streamingProbe !== 'unopened') await streamingProbe.close().catch(() => undefined);
   }
   const profile = save();
   if (options.signal?.aborted) throw new CharacterizeCancelledError(profile);

@@ -1,0 +1,55 @@
+// The memory's streaming rate, probed again and again over a characterisation: one one-row FC
+// layer of 144 MiB (no cache holds it) kept open for the whole sweep and run a few times every
+// STREAMING_PROBE_EVERY_S. Each sweep sample is the lower of its passes, the machine's quietest
+// moment, and the four streamed FC samples of the grid came out 26–36 GB/s in one sweep while
+// Kaldi, its time all streamed weights, ran at 21–25 GB/s over the bench's rounds. The median
+// of the probes is the rate the memory typically gives, which one-row FC layers beyond the
+// cache are floored at (app/prediction/predict.ts weightStreamingBytesPerMs).
+import * as ort from 'onnxruntime-node';
+import { GraphBuilder } from '../../app/onnx/builder.js';
+import { median } from '../../app/profiling/trace.js';
+
+/** Seconds of sweep between two probes (a 300-s characterisation takes about 30, 1–2 s in all). */
+export const STREAMING_PROBE_EVERY_S = 10;
+
+/** The probe's layer: AlexNet's fc6, the grid's largest streamed FC. */
+const IN_FEATURES = 9216;
+const OUT_FEATURES = 4096;
+export const STREAMING_PROBE_WEIGHT_BYTES = 4 * IN_FEATURES * OUT_FEATURES;
+
+/** Runs timed per probe, after one untimed run: their median is the probe's time. */
+const TIMED_RUNS = 5;
+
+export class StreamingRateProbe {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    private readonly feeds: Record<string, ort.Tensor>
+  ) {}
+
+  /** Opens the probe's layer as the sweep opens its layers (onnxruntime's default prepacking, `sessionOptions`). */
+  static async open(sessionOptions: ort.InferenceSession.SessionOptions): Promise<StreamingRateProbe> {
+    const builder = new GraphBuilder('streaming-probe', { weights: 'zeros' });
+    const x = builder.input('x', 'float32', [1, IN_FEATURES]);
+    builder.output(builder.linear(x, IN_FEATURES, OUT_FEATURES, '/probe'), 'float32', null);
+    const session = await ort.InferenceSession.create(builder.toBytes(), { ...sessionOptions, graphOptimizationLevel: 'disabled', logSeverityLevel: 3 });
+    const input = Float32Array.from({ length: IN_FEATURES }, (_, i) => Math.sin(i));
+    return new StreamingRateProbe(session, { x: new ort.Tensor('float32', input, [1, IN_FEATURES]) });
+  }
+
+  /** One probe: the weight's bytes over the median of TIMED_RUNS runs, bytes per ms. */
+  async bytesPerMs(): Promise<number> {
+    const times: number[] = [];
+    for (let run = 0; run <= TIMED_RUNS; run++) {
+      const start = performance.now();
+      const results = await this.session.run(this.feeds);
+      const ms = performance.now() - start;
+      for (const tensor of Object.values(results)) tensor.dispose();
+      if (run > 0) times.push(ms);
+    }
+    return STREAMING_PROBE_WEIGHT_BYTES / median(times);
+  }
+
+  async close(): Promise<void> {
+    await this.session.release();
+  }
+}
