@@ -48,7 +48,7 @@ import type { ElementTypeName } from '../../app/onnx/element-type.js';
 import { readOnnxModel } from '../../app/onnx/reader.js';
 import { kernelFeatures, LAYER_TYPE_FEATURES, LAYER_TYPES, type LayerType } from '../../app/prediction/features.js';
 import { fitReorders } from '../../app/prediction/nchwc-layout.js';
-import { deviceHardware, layerReplicas, REPLICA_WEIGHT_BYTES, STREAMED_FC_MIN_BYTES } from '../../app/prediction/predict.js';
+import { deviceHardware, layerReplicas, MIN_STREAMING_PROBES, REPLICA_WEIGHT_BYTES, STREAMED_FC_MIN_BYTES } from '../../app/prediction/predict.js';
 import { ADAPTIVE_KEY_PREFIX } from '../../app/prediction/regression.js';
 import { effectiveMedianError, fitsWithErrors } from '../../app/prediction/local-correction.js';
 import { correctedKernelMs, median, parseTrace, splitRuns, traceMedian } from '../../app/profiling/trace.js';
@@ -1798,7 +1798,7 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
       lastStreamingProbeS = elapsedS();
       streamingProbes.push({ atS: Math.round((previousElapsedS + elapsedS()) * 10) / 10, bytesPerMs: await streamingProbe.bytesPerMs() });
     } catch (error) {
-      note(`the memory's streaming probe failed (${firstLine(error)}); streamed FC layers are floored at the sweep's FC samples${streamingProbes.length > 0 ? ' and the probes so far' : ''}`);
+      note(`the memory's streaming probe failed (${firstLine(error)}); no more probes this sweep (with fewer than ${MIN_STREAMING_PROBES}, streamed FC layers are floored at the sweep's FC samples)`);
       if (streamingProbe !== 'unopened') await streamingProbe.close().catch(() => undefined);
       streamingProbe = null;
     }

@@ -1,5 +1,6 @@
 // The memory's streaming rate, probed again and again over a characterisation: one one-row FC
-// layer of 144 MiB (no cache holds it) kept open for the whole sweep and run a few times every
+// layer of 144 MiB (no cache holds it; zero weights, which onnxruntime's packed copy writes
+// out like any others) kept open for the whole sweep and run a few times every
 // STREAMING_PROBE_EVERY_S. Each sweep sample is the lower of its passes, the machine's quietest
 // moment, and the four streamed FC samples of the grid came out 26–36 GB/s in one sweep while
 // Kaldi, its time all streamed weights, ran at 21–25 GB/s over the bench's rounds. The median
@@ -9,7 +10,7 @@ import * as ort from 'onnxruntime-node';
 import { GraphBuilder } from '../../app/onnx/builder.js';
 import { median } from '../../app/profiling/trace.js';
 
-/** Seconds of sweep between two probes (a 300-s characterisation takes about 30, 1–2 s in all). */
+/** Seconds of sweep between two probes (a 300-s characterisation took 26, about 1 s in all). */
 export const STREAMING_PROBE_EVERY_S = 10;
 
 /** The probe's layer: AlexNet's fc6, the grid's largest streamed FC. */
