@@ -112,8 +112,10 @@ export interface CharacterizeOptions {
   contextCalibration?: boolean;
   /** The shortest sweep, in seconds, whose context passes are spread over it (default CONTEXT_SPREAD_MIN_S; tests pass 0). */
   contextSpreadMinS?: number;
-  /** Probe the memory's streaming rate every STREAMING_PROBE_EVERY_S of the sweep (default: with the default grid only). */
+  /** Probe the memory's streaming rate every `streamingProbeEveryS` of the sweep (default: with the default grid only). */
   streamingProbes?: boolean;
+  /** Seconds between two streaming probes (default STREAMING_PROBE_EVERY_S; tests probe more often). */
+  streamingProbeEveryS?: number;
 }
 
 interface SweepInput {
@@ -1792,7 +1794,7 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
   let streamingProbe = ((options.streamingProbes ?? options.grid === undefined) ? 'unopened' : null) as StreamingRateProbe | 'unopened' | null;
   let lastStreamingProbeS = -Infinity;
   const streamingProbeIfDue = async (): Promise<void> => {
-    if (!streamingProbe || elapsedS() - lastStreamingProbeS < STREAMING_PROBE_EVERY_S || options.signal?.aborted) return;
+    if (!streamingProbe || elapsedS() - lastStreamingProbeS < (options.streamingProbeEveryS ?? STREAMING_PROBE_EVERY_S) || options.signal?.aborted) return;
     try {
       if (streamingProbe === 'unopened') streamingProbe = await StreamingRateProbe.open(sessionOptions);
       lastStreamingProbeS = elapsedS();
