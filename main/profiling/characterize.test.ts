@@ -129,7 +129,8 @@ describe('characterizeDevice', () => {
     // The context calibrations' first pass runs inside the sweep (as a long sweep spreads its
     // first two), the sweep goes on after it, and the passes left run at its end.
     const notes: string[] = [];
-    const resumed = await characterizeDevice({ ep: 'cpu', budgetS: 20, outFile, contextSpreadMinS: 0, onProgress: (e) => notes.push(e.note ?? `measured ${e.layerType}`) });
+    // No streaming probes here: their layer's opening (3 s, more under load) would take a sixth of this short sweep.
+    const resumed = await characterizeDevice({ ep: 'cpu', budgetS: 20, outFile, contextSpreadMinS: 0, streamingProbes: false, onProgress: (e) => notes.push(e.note ?? `measured ${e.layerType}`) });
     const spread = notes.findIndex((note) => note.startsWith('profiling generated networks layer by layer, pass 1 of 3 (the passes are spread over the sweep)'));
     const atEnd = notes.findIndex((note) => note.startsWith('profiling generated networks layer by layer: how much slower'));
     expect(spread).toBeGreaterThan(0);
@@ -143,11 +144,8 @@ describe('characterizeDevice', () => {
     expect(resumed.nchwcLayout).toEqual(first.nchwcLayout);
     expect(resumed.coldWeightMsPerByte).toBe(first.coldWeightMsPerByte);
     expect(resumed.hotWeightProbes).toEqual(first.hotWeightProbes);
-    // The default grid probes the streaming rate too: after the first sweep's probes, at the resumed sweep's moments.
-    const firstProbes = first.streamingProbes ?? [];
-    expect(resumed.streamingProbes?.slice(0, firstProbes.length)).toEqual(firstProbes);
-    expect(resumed.streamingProbes?.length).toBeGreaterThan(firstProbes.length);
-    expect(resumed.streamingProbes![firstProbes.length].atS).toBeGreaterThanOrEqual(first.elapsedS);
+    // The first sweep's streaming probes are kept.
+    expect(resumed.streamingProbes).toEqual(first.streamingProbes);
     expect(resumed.shapeArithmeticMsPerKernel).toBe(first.shapeArithmeticMsPerKernel);
     // Kept when the first found one; a first that found none (a burst of load can leave the
     // chain no faster than its kernels alone) has the resume try again.
