@@ -101,16 +101,19 @@ export function weightPrepackingPays(model: OnnxModel, analysis: ModelAnalysis, 
     }
   }
   if (largestSmaller && largeBytes < LARGE_TO_SMALLER_BYTES * smallerBytes) {
-    return { pays: true, reason: `${largestSmaller.where} multiplies one row by a weight of ${(largestSmaller.bytes / 2 ** 20).toFixed(1)} MiB, which runs faster packed` };
+    return { pays: true, reason: `${largestSmaller.where} multiplies one row by a weight of ${mib(largestSmaller.bytes)} MiB, which runs faster packed` };
   }
   if (largeBytes === 0) return { pays: false, reason: 'no GEMM weight to prepack' };
-  const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
   return {
     pays: false,
     reason: largestSmaller
-      ? `its single-row weights of 96 MiB or more (${mib(largeBytes)} MiB) gain more unpacked than its smaller ones (${mib(smallerBytes)} MiB) lose`
+      ? `its single-row weights of ${mib(LARGE_UNPACKED_WEIGHT_BYTES, 0)} MiB or more (${mib(largeBytes)} MiB) gain more unpacked than its smaller ones (${mib(smallerBytes)} MiB) lose`
       : 'every weight meets one row per run and is large enough to run faster unpacked'
   };
+}
+
+function mib(bytes: number, digits = 1): string {
+  return (bytes / 2 ** 20).toFixed(digits);
 }
 
 function transposesA(attribute: AttributeValue | undefined): boolean {

@@ -60,6 +60,7 @@ import { calibrateProfilerOverhead } from './profiler.js';
 import { probeNchwcLayout, readFusionRules } from './fusion-probe.js';
 import { CONTEXT_PASSES, ContextCalibration } from './context-calibration.js';
 import { STREAMING_PROBE_EVERY_S, StreamingRateProbe } from './streaming-probe.js';
+import { timedRun } from './timed-run.js';
 import { allowedCpus, followedCpus, followFastestCpus, formatCpuList } from './cpu-affinity.js';
 import { shapeArithmeticProbe, shapeProbeKernels, SHAPE_PROBE_WIDTH } from '../../app/prediction/shape-arithmetic.js';
 import { fusedKernelKey } from '../../app/prediction/kernel-lines.js';
@@ -1097,14 +1098,6 @@ function buildConfig(config: SweepConfig, seed: number, level: GraphOptimization
   return { bytes, feeds: rotation, features: described.features, replicas };
 }
 
-async function timedRun(session: ort.InferenceSession, feeds: Record<string, ort.Tensor>): Promise<number> {
-  const start = performance.now();
-  const results = await session.run(feeds);
-  const ms = performance.now() - start;
-  for (const tensor of Object.values(results)) tensor.dispose();
-  return ms;
-}
-
 function openSession(bytes: Uint8Array, sessionOptions: ort.InferenceSession.SessionOptions, tracePrefix?: string, level: GraphOptimization = CHARACTERIZATION_OPTIMIZATION): Promise<ort.InferenceSession> {
   // onnxruntime's default prepacking, not main/model/prepacking.ts's rule: a lone 9216×4096
   // FC timed unpacked took 7.9–9.1 ms where packed it took 9.9–10.5, while AlexNet's fc6 of that
@@ -1790,18 +1783,18 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
     }
   };
   // The memory's streaming rate, probed every STREAMING_PROBE_EVERY_S while the sweep runs
-  // (streaming-probe.ts); its layer is opened at the first probe (about 3 s for its 144 MiB).
-  let streamingProbe = ((options.streamingProbes ?? options.grid === undefined) ? 'unopened' : null) as StreamingRateProbe | 'unopened' | null;
+  // (streaming-probe.ts); its layer opens at the first probe (about 3 s for its 144 MiB).
+  let streamingProbe = (options.streamingProbes ?? options.grid === undefined) ? new StreamingRateProbe(sessionOptions) : null;
   let lastStreamingProbeS = -Infinity;
   const streamingProbeIfDue = async (): Promise<void> => {
     if (!streamingProbe || elapsedS() - lastStreamingProbeS < (options.streamingProbeEveryS ?? STREAMING_PROBE_EVERY_S) || options.signal?.aborted) return;
     try {
-      if (streamingProbe === 'unopened') streamingProbe = await StreamingRateProbe.open(sessionOptions);
+      const bytesPerMs = await streamingProbe.bytesPerMs();
       lastStreamingProbeS = elapsedS();
-      streamingProbes.push({ atS: Math.round((previousElapsedS + elapsedS()) * 10) / 10, bytesPerMs: await streamingProbe.bytesPerMs() });
+      streamingProbes.push({ atS: Math.round((previousElapsedS + lastStreamingProbeS) * 10) / 10, bytesPerMs });
     } catch (error) {
       note(`the memory's streaming probe failed (${firstLine(error)}); no more probes this sweep (with fewer than ${MIN_STREAMING_PROBES}, streamed FC layers are floored at the sweep's FC samples)`);
-      if (streamingProbe !== 'unopened') await streamingProbe.close().catch(() => undefined);
+      await streamingProbe.close().catch(() => undefined);
       streamingProbe = null;
     }
   };
@@ -1940,7 +1933,7 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
     }
   } finally {
     for (const calibration of contextCalibrations) calibration.close();
-    if (streamingProbe && streamingProbe !== 'unopened') await streamingProbe.close().catch(() => undefined);
+    await streamingProbe?.close().catch(() => undefined);
   }
   const profile = save();
   if (options.signal?.aborted) throw new CharacterizeCancelledError(profile);

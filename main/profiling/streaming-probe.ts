@@ -9,6 +9,7 @@
 import * as ort from 'onnxruntime-node';
 import { GraphBuilder } from '../../app/onnx/builder.js';
 import { median } from '../../app/profiling/trace.js';
+import { timedRun } from './timed-run.js';
 
 /** Seconds of sweep between two probes (a 300-s characterisation took 26, about 1 s in all). */
 export const STREAMING_PROBE_EVERY_S = 10;
@@ -16,41 +17,41 @@ export const STREAMING_PROBE_EVERY_S = 10;
 /** The probe's layer: AlexNet's fc6, the grid's largest streamed FC. */
 const IN_FEATURES = 9216;
 const OUT_FEATURES = 4096;
-export const STREAMING_PROBE_WEIGHT_BYTES = 4 * IN_FEATURES * OUT_FEATURES;
+const WEIGHT_BYTES = 4 * IN_FEATURES * OUT_FEATURES;
 
 /** Runs timed per probe, after one untimed run: their median is the probe's time. */
 const TIMED_RUNS = 5;
 
+/** The probe's layer, opened at its first probe as the sweep opens its layers (onnxruntime's default prepacking, `sessionOptions`). */
 export class StreamingRateProbe {
-  private constructor(
-    private readonly session: ort.InferenceSession,
-    private readonly feeds: Record<string, ort.Tensor>
-  ) {}
+  private session: Promise<ort.InferenceSession> | null = null;
+  private readonly feeds = { x: new ort.Tensor('float32', Float32Array.from({ length: IN_FEATURES }, (_, i) => Math.sin(i)), [1, IN_FEATURES]) };
 
-  /** Opens the probe's layer as the sweep opens its layers (onnxruntime's default prepacking, `sessionOptions`). */
-  static async open(sessionOptions: ort.InferenceSession.SessionOptions): Promise<StreamingRateProbe> {
-    const builder = new GraphBuilder('streaming-probe', { weights: 'zeros' });
-    const x = builder.input('x', 'float32', [1, IN_FEATURES]);
-    builder.output(builder.linear(x, IN_FEATURES, OUT_FEATURES, '/probe'), 'float32', null);
-    const session = await ort.InferenceSession.create(builder.toBytes(), { ...sessionOptions, graphOptimizationLevel: 'disabled', logSeverityLevel: 3 });
-    const input = Float32Array.from({ length: IN_FEATURES }, (_, i) => Math.sin(i));
-    return new StreamingRateProbe(session, { x: new ort.Tensor('float32', input, [1, IN_FEATURES]) });
+  constructor(private readonly sessionOptions: ort.InferenceSession.SessionOptions) {}
+
+  private open(): Promise<ort.InferenceSession> {
+    if (!this.session) {
+      const builder = new GraphBuilder('streaming-probe', { weights: 'zeros' });
+      const x = builder.input('x', 'float32', [1, IN_FEATURES]);
+      builder.output(builder.linear(x, IN_FEATURES, OUT_FEATURES, '/probe'), 'float32', null);
+      this.session = ort.InferenceSession.create(builder.toBytes(), { ...this.sessionOptions, graphOptimizationLevel: 'disabled', logSeverityLevel: 3 });
+    }
+    return this.session;
   }
 
   /** One probe: the weight's bytes over the median of TIMED_RUNS runs, bytes per ms. */
   async bytesPerMs(): Promise<number> {
+    const session = await this.open();
+    await timedRun(session, this.feeds);
     const times: number[] = [];
-    for (let run = 0; run <= TIMED_RUNS; run++) {
-      const start = performance.now();
-      const results = await this.session.run(this.feeds);
-      const ms = performance.now() - start;
-      for (const tensor of Object.values(results)) tensor.dispose();
-      if (run > 0) times.push(ms);
-    }
-    return STREAMING_PROBE_WEIGHT_BYTES / median(times);
+    for (let run = 0; run < TIMED_RUNS; run++) times.push(await timedRun(session, this.feeds));
+    return WEIGHT_BYTES / median(times);
   }
 
+  /** Releases the layer's session, if a probe opened it. */
   async close(): Promise<void> {
-    await this.session.release();
+    const session = this.session;
+    this.session = null;
+    if (session) await (await session).release();
   }
 }
