@@ -1,10 +1,11 @@
-// The characterisation sweep on this machine's CPU with small budgets: a valid device
-// profile with every type sampled and conv/fc fitted; resuming keeps earlier samples and
-// adds new ones; cancelling saves and throws; a profile of another device starts over;
-// profile files are checked with one-line errors; the integer layer types run and are
-// recorded as their own types; layers with weights are timed as copies (a profile timed
-// alone starts over) and what cold weights cost is recorded; the layout reorders around
-// kernels at all are timed and fitted. About 45 s in all.
+// The characterisation sweep on this machine's CPU with small budgets (its optional phases on
+// with the default grid only): a valid device profile with every type sampled and conv/fc
+// fitted; resuming keeps earlier samples and adds new ones; cancelling saves and throws; a
+// profile of another device starts over; profile files are checked with one-line errors; the
+// integer layer types run and are recorded as their own types; layers with weights are timed
+// as copies (a profile timed alone starts over) and what cold weights cost is recorded; the
+// layout reorders around kernels at all are timed and fitted. About two and a half minutes in
+// all here, more under load.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,7 +15,7 @@ import { LAYER_TYPES } from '../../app/prediction/features.js';
 import { layerReplicas, STREAMED_FC_MIN_BYTES } from '../../app/prediction/predict.js';
 import { median } from '../../app/profiling/trace.js';
 import { predictWithFits } from '../../app/prediction/regression.js';
-import { ADAPTIVE_TYPES, adaptiveConfig, adaptiveConfigFor, characterizeDevice, retimeHotWeights, kernelLevelGrid, spreadOverWindows, type SweepConfig, CharacterizeCancelledError, DeviceProfileError, readDeviceProfile, retimeSamples, STREAMED_FC_SPAN, sweepGrid, worstLayerType, type CharacterizeProgress } from './characterize.js';
+import { ADAPTIVE_TYPES, adaptiveConfig, sweepPhases, adaptiveConfigFor, characterizeDevice, retimeHotWeights, kernelLevelGrid, spreadOverWindows, type SweepConfig, CharacterizeCancelledError, DeviceProfileError, readDeviceProfile, retimeSamples, STREAMED_FC_SPAN, sweepGrid, worstLayerType, type CharacterizeProgress } from './characterize.js';
 import { CONTEXT_TYPES, MAX_CONTEXT_FACTOR } from '../../app/prediction/context.js';
 import { refitDeviceProfile } from './refit.js';
 
@@ -50,6 +51,20 @@ describe('sweepGrid', () => {
 
 /** Seconds between the streaming probes of the first sweep here: a 24-s sweep under a parallel test file's load still has two. */
 const PROBE_EVERY_S = 3;
+
+describe('sweepPhases', () => {
+  it('runs every optional phase with the default grid, none with a grid of the caller\'s own, and each as its option says', () => {
+    const all = { adaptive: true, kernelLevel: true, contextCalibration: true, streamingProbes: true };
+    const none = { adaptive: false, kernelLevel: false, contextCalibration: false, streamingProbes: false };
+    const grid = sweepGrid().slice(0, 4);
+    expect(sweepPhases({})).toEqual(all);
+    expect(sweepPhases({ grid })).toEqual(none);
+    expect(sweepPhases({ ...none })).toEqual(none);
+    expect(sweepPhases({ grid, ...all })).toEqual(all);
+    expect(sweepPhases({ streamingProbes: false })).toEqual({ ...all, streamingProbes: false });
+    expect(sweepPhases({ grid, streamingProbes: true })).toEqual({ ...none, streamingProbes: true });
+  });
+});
 
 describe('characterizeDevice', () => {
   let first: DeviceProfile;

@@ -119,6 +119,28 @@ export interface CharacterizeOptions {
   streamingProbeEveryS?: number;
 }
 
+/** The sweep's optional phases, as `options` leave them. */
+export interface SweepPhases {
+  adaptive: boolean;
+  kernelLevel: boolean;
+  contextCalibration: boolean;
+  streamingProbes: boolean;
+}
+
+/**
+ * Which optional phases a sweep runs: each as its option says, else on with the default grid
+ * and off with a grid of the caller's own (a test's few configurations run as they are).
+ */
+export function sweepPhases(options: Pick<CharacterizeOptions, 'grid' | keyof SweepPhases>): SweepPhases {
+  const byDefault = options.grid === undefined;
+  return {
+    adaptive: options.adaptive ?? byDefault,
+    kernelLevel: options.kernelLevel ?? byDefault,
+    contextCalibration: options.contextCalibration ?? byDefault,
+    streamingProbes: options.streamingProbes ?? byDefault
+  };
+}
+
 interface SweepInput {
   shape: number[];
   elementType: 'float32' | 'int64' | 'uint8';
@@ -1748,11 +1770,11 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
       note(`cold-weight calibration failed (${firstLine(error)}); predictions will not tell small models apart`);
     }
   }
+  const phases = sweepPhases(options);
   // The context calibrations (their networks written and opened now, profiled pass by pass:
   // spread over the sweep when it is long enough, CONTEXT_PASS_MOMENTS, the rest at its end).
-  const calibrateContextToo = options.contextCalibration ?? options.grid === undefined;
   const contextCalibrations: ContextCalibration[] = [];
-  if (calibrateContextToo && !options.signal?.aborted) {
+  if (phases.contextCalibration && !options.signal?.aborted) {
     for (const level of ['disabled', 'all'] as const) {
       try {
         contextCalibrations.push(await ContextCalibration.open(level));
@@ -1784,7 +1806,7 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
   };
   // The memory's streaming rate, probed every STREAMING_PROBE_EVERY_S while the sweep runs
   // (streaming-probe.ts); its layer opens at the first probe (about 3 s for its 144 MiB).
-  let streamingProbe = (options.streamingProbes ?? options.grid === undefined) ? new StreamingRateProbe(sessionOptions) : null;
+  let streamingProbe = phases.streamingProbes ? new StreamingRateProbe(sessionOptions) : null;
   let lastStreamingProbeS = -Infinity;
   const streamingProbeIfDue = async (): Promise<void> => {
     if (!streamingProbe || elapsedS() - lastStreamingProbeS < (options.streamingProbeEveryS ?? STREAMING_PROBE_EVERY_S) || options.signal?.aborted) return;
@@ -1855,7 +1877,7 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
     }
   };
   const adaptivePhase = async (until: number): Promise<void> => {
-    if (options.adaptive === false || (options.grid !== undefined && options.adaptive !== true)) return;
+    if (!phases.adaptive) return;
     let failures = 0;
     while (!options.signal?.aborted && elapsedS() < until && failures < 20) {
       rates = deviceHardware(save());
@@ -1877,8 +1899,7 @@ export async function characterizeDevice(options: CharacterizeOptions): Promise<
   const gridTypes = new Set(grid.map((c) => c.layerType));
   const everyTypeFitted = (): boolean => ADAPTIVE_TYPES.every((t) => !gridTypes.has(t) || latestErrors.some((e) => e.layerType === t && e.level === undefined));
   const kernelLevelPass = async (until: number): Promise<void> => {
-    if (options.grid !== undefined && options.kernelLevel !== true) return;
-    if (options.kernelLevel === false) return;
+    if (!phases.kernelLevel) return;
     rates = deviceHardware(save());
     if (!everyTypeFitted()) return;
     for (const config of kernelLevelGrid(grid)) {
