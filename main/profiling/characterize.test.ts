@@ -49,7 +49,7 @@ describe('sweepGrid', () => {
   });
 });
 
-/** Seconds between the streaming probes of the first sweep here: a 24-s sweep under a parallel test file's load still has two. */
+/** Seconds between the streaming probes of the first sweep here: its 28-s sweep under a parallel test file's load still has two. */
 const PROBE_EVERY_S = 3;
 
 describe('sweepPhases', () => {
