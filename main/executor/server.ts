@@ -794,7 +794,8 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
       throw new ProtocolError(400, `cannot build the ${request.part} of ${request.source.slice(0, 16)}…: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
     }
     for (const [what, expected, actual] of [
-      ['SHA-256', request.sha256, () => sha256Hex(built.bytes())],
+      // The whole model's bytes are the kept model's, whose SHA-256 the upload checked.
+      ['SHA-256', request.sha256, () => (request.part === 'model' ? request.source : sha256Hex(built.bytes()))],
       ['description SHA-256', request.description, () => sha256Hex(Buffer.from(built.describe(), 'utf8'))]
     ] as const) {
       if (expected === undefined) continue;
@@ -802,10 +803,11 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
       if (got !== expected) throw new ProtocolError(409, `the ${request.part} built here has ${what} ${got.slice(0, 16)}…, not the ${expected.slice(0, 16)}… the client expects; upload it instead`);
     }
     // Checked by its description, a part needs no bytes of its own weights: it is opened from a
-    // small file that references the kept model's (part-files.ts). Checked by its bytes' hash, it is those bytes.
+    // small file that references the kept model's (part-files.ts). Checked by its bytes' hash, it
+    // is those bytes — the whole model's are the kept model's own, so it references them too.
     let buildMs: number;
     let outcome: LoadOutcome;
-    if (request.sha256 === undefined && built.referencing) {
+    if (built.referencing && (request.sha256 === undefined || request.part === 'model')) {
       const part = await partFiles.writePart(built.referencing(await partFiles.sourceFile(request.source, source)));
       buildMs = performance.now() - started;
       outcome = await repository.loadFile(name, part.path, part.sha256);

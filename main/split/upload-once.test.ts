@@ -3,9 +3,10 @@
 // byte (its hash checked), with outputs equal to the full model; a second runner sends
 // nothing; a build whose hash (of its bytes or its description) differs is refused (409); a
 // kept model's body must match the hash its URL names; the files the parts' weights reference
-// are written before any cut (when the model is kept, when a runner opens). Real PyTorch exports
+// are written before any cut (when the model is kept, when a runner opens); the whole model,
+// built as a part, is opened from a file referencing the kept model's. Real PyTorch exports
 // (../shared/real-models) are built identically on the executor at spread cuts, byte for byte.
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +21,10 @@ import { startExecutorProcess, type ExecutorProcess } from '../executor/executor
 import { SplitRunner } from './split-run.js';
 import { encodeSplit, splitModel } from './surgery.js';
 import { describePart } from './part-builder.js';
+import { referencingSource } from './external-weights.js';
+import * as ort from 'onnxruntime-node';
+import { generateInputs } from '../model/inputs.js';
+import { fromRawTensor, toRawTensor } from '../executor/ort-tensors.js';
 import { sweepModel } from './sweep.js';
 import { networkPreset } from '../../app/partition/presets.js';
 
@@ -114,6 +119,31 @@ describe('upload a model once', () => {
     const put = await fetch(`${executor.url}/v2/studio/sources/${'a'.repeat(64)}`, { method: 'PUT', body: new Uint8Array([1, 2, 3]) });
     expect(put.status).toBe(400);
     expect(((await put.json()) as { error: string }).error).toMatch(/SHA-256 is .* not the aaaaaaaaaaaaaaaa… the URL names/);
+  });
+
+  it('builds the whole model as a part that references the kept model\'s file, its outputs those of the model itself', async () => {
+    const bytes = buildZooModel('lenet', { seed: 7 });
+    const hash = sha256(bytes);
+    const client = new ExecutorClient({ url: executor.url });
+    await client.ensureSource(bytes);
+    const wrong = await client.buildModel('whole-wrong', { source: hash, part: 'model', localLayers: [], sha256: '0'.repeat(64) }).catch((e: unknown) => e);
+    expect((wrong as ExecutorError).status).toBe(409);
+    await client.buildModel('whole', { source: hash, part: 'model', localLayers: [], sha256: hash });
+    const referencing = referencingSource(readOnnxModel(bytes).proto, bytes, `${hash}.source.onnx`).bytes;
+    expect(referencing.byteLength).toBeLessThan(bytes.byteLength / 50);
+    const folders = readdirSync(tmpdir()).filter((entry) => entry.startsWith(`ns-executor-parts-${executor.child.pid}-`));
+    expect(folders.some((folder) => existsSync(path.join(tmpdir(), folder, `part-${sha256(referencing)}.onnx`)))).toBe(true);
+    const feeds = generateInputs(readOnnxModel(bytes), { seed: 3 });
+    const local = await ort.InferenceSession.create(bytes);
+    try {
+      const expected = await local.run(feeds);
+      const answer = await client.infer('whole', Object.entries(feeds).map(([name, tensor]) => toRawTensor(name, tensor)));
+      for (const raw of answer.outputs) expect(Array.from(fromRawTensor(raw).data as Float32Array)).toEqual(Array.from(expected[raw.name].data as Float32Array));
+      expect(answer.outputs.length).toBe(Object.keys(expected).length);
+    } finally {
+      await local.release();
+      await client.unloadModel('whole');
+    }
   });
 
   it('writes the file its parts reference when a model is kept, and the heads\' copy when a runner opens: no cut pays for them', async () => {
