@@ -336,7 +336,11 @@ const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
  * Where a version's model comes from: a file (with its folder, for external data) or bytes in
  * memory. A file may come with its content hash already known (a part built here, part-files.ts).
  */
-export type ModelSource = { kind: 'file'; path: string; sha256?: string } | { kind: 'memory'; bytes: Uint8Array };
+/**
+ * Where a model's sessions open from. A file built here may stand for a model it references the
+ * weights of (`standsFor`, that model's SHA-256): the whole kept model, opened from a part file.
+ */
+export type ModelSource = { kind: 'file'; path: string; sha256?: string; standsFor?: string } | { kind: 'memory'; bytes: Uint8Array };
 
 /** One model's sessions (one per worker), shared by every name and version loaded with these bytes. */
 interface Instance {
@@ -479,12 +483,13 @@ export class ModelRepository {
 
   /**
    * Loads `name` (one version) from a file whose content hash is known: a part built here
-   * (part-files.ts), its weights in the files it references. Like an upload without --models,
-   * unloading forgets it.
+   * (part-files.ts), its weights in the files it references, standing for the model `standsFor`
+   * when it is that whole model. Like an upload without --models, unloading forgets it.
    */
-  loadFile(name: string, file: string, sha256: string): Promise<LoadOutcome> {
+  loadFile(name: string, file: string, sha256: string, standsFor?: string): Promise<LoadOutcome> {
     checkModelName(name);
-    return this.exclusive(name, () => this.install(name, new Map([[1, { kind: 'file', path: file, sha256 }]]), this.models.get(name), true));
+    const source: ModelSource = { kind: 'file', path: file, sha256, ...(standsFor ? { standsFor } : {}) };
+    return this.exclusive(name, () => this.install(name, new Map([[1, source]]), this.models.get(name), true));
   }
 
   private async loadNow(name: string, request?: LoadRequest): Promise<LoadOutcome> {

@@ -678,7 +678,10 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
     const { value } = await inSlot(model, (_, signal) =>
       profileInChildProcess(model.source.kind === 'file' ? model.source.path : model.source.bytes, { ep: options.ep, runs, warmup, minMeasureMs: minTimeMs, optimization, signal })
     );
-    await sendJson(context.res, 200, slowedProfile(value, slowdown));
+    // A whole kept model opened from a part file is profiled as that model, as its bytes would be.
+    const standsFor = model.source.kind === 'file' ? model.source.standsFor : undefined;
+    const profiled = standsFor ? { ...value, model: { ...value.model, file: 'model.onnx', sha256: standsFor } } : value;
+    await sendJson(context.res, 200, slowedProfile(profiled, slowdown));
   }
 
   /**
@@ -810,7 +813,7 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
     if (built.referencing && (request.sha256 === undefined || request.part === 'model')) {
       const part = await partFiles.writePart(built.referencing(await partFiles.sourceFile(request.source, source)));
       buildMs = performance.now() - started;
-      outcome = await repository.loadFile(name, part.path, part.sha256);
+      outcome = await repository.loadFile(name, part.path, part.sha256, request.part === 'model' ? request.source : undefined);
     } else {
       const bytes = built.bytes();
       buildMs = performance.now() - started;

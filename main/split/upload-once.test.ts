@@ -4,7 +4,8 @@
 // nothing; a build whose hash (of its bytes or its description) differs is refused (409); a
 // kept model's body must match the hash its URL names; the files the parts' weights reference
 // are written before any cut (when the model is kept, when a runner opens); the whole model,
-// built as a part, is opened from a file referencing the kept model's. Real PyTorch exports
+// built as a part, is opened from a file referencing the kept model's and profiled as that
+// model. Real PyTorch exports
 // (../shared/real-models) are built identically on the executor at spread cuts, byte for byte.
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -146,6 +147,10 @@ describe('upload a model once', () => {
         for (let i = 0; i < want.length; i++) expect(Math.abs(got[i] - want[i])).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(want[i])));
       }
       expect(answer.outputs.length).toBe(Object.keys(expected).length);
+      // Its profile is the model's, as a profile of the uploaded bytes would be (the studio checks that).
+      const profile = await client.profile('whole', { runs: 2, warmup: 1 });
+      expect(profile.model.sha256).toBe(hash);
+      expect(profile.layers.length).toBe(lenet.analysis.layers.length);
     } finally {
       await local.release();
       await client.unloadModel('whole');
