@@ -334,11 +334,9 @@ const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
 /**
  * Where a version's model comes from: a file (with its folder, for external data) or bytes in
- * memory. A file may come with its content hash already known (a part built here, part-files.ts).
- */
-/**
- * Where a model's sessions open from. A file built here may stand for a model it references the
- * weights of (`standsFor`, that model's SHA-256): the whole kept model, opened from a part file.
+ * memory. A file may come with its content hash already known (a part built here, part-files.ts),
+ * and may stand for the model whose weights it references (`standsFor`, that model's SHA-256:
+ * the whole kept model, opened from a part file).
  */
 export type ModelSource = { kind: 'file'; path: string; sha256?: string; standsFor?: string } | { kind: 'memory'; bytes: Uint8Array };
 
@@ -488,8 +486,7 @@ export class ModelRepository {
    */
   loadFile(name: string, file: string, sha256: string, standsFor?: string): Promise<LoadOutcome> {
     checkModelName(name);
-    const source: ModelSource = { kind: 'file', path: file, sha256, ...(standsFor ? { standsFor } : {}) };
-    return this.exclusive(name, () => this.install(name, new Map([[1, source]]), this.models.get(name), true));
+    return this.exclusive(name, () => this.install(name, new Map([[1, { kind: 'file', path: file, sha256, standsFor }]]), this.models.get(name), true));
   }
 
   private async loadNow(name: string, request?: LoadRequest): Promise<LoadOutcome> {

@@ -64,7 +64,7 @@ import {
   type EncodedBody,
   type ServerMetadata
 } from './protocol.js';
-import { checkModelName, EMULATED_STEADY_RUNS, ModelRepository, SessionError, SessionWorkers, type LoadOutcome, type ResolvedModel } from './repository.js';
+import { checkModelName, EMULATED_STEADY_RUNS, MODEL_FILE, ModelRepository, SessionError, SessionWorkers, type LoadOutcome, type ResolvedModel } from './repository.js';
 import { ModelStatsBook, type ModelStatistics } from './model-stats.js';
 import { tritonModelConfig, type TritonModelConfig } from './triton-config.js';
 import { ortTypeOf } from './protocol.js';
@@ -680,7 +680,7 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
     );
     // A whole kept model opened from a part file is profiled as that model, as its bytes would be.
     const standsFor = model.source.kind === 'file' ? model.source.standsFor : undefined;
-    const profiled = standsFor ? { ...value, model: { ...value.model, file: 'model.onnx', sha256: standsFor } } : value;
+    const profiled = standsFor ? { ...value, model: { ...value.model, file: MODEL_FILE, sha256: standsFor } } : value;
     await sendJson(context.res, 200, slowedProfile(profiled, slowdown));
   }
 
@@ -796,9 +796,10 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
       if (error instanceof ProtocolError) throw error;
       throw new ProtocolError(400, `cannot build the ${request.part} of ${request.source.slice(0, 16)}…: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
     }
+    // The whole model's bytes are the kept model's, whose SHA-256 the upload checked: it stands for that model.
+    const standsFor = request.part === 'model' ? request.source : undefined;
     for (const [what, expected, actual] of [
-      // The whole model's bytes are the kept model's, whose SHA-256 the upload checked.
-      ['SHA-256', request.sha256, () => (request.part === 'model' ? request.source : sha256Hex(built.bytes()))],
+      ['SHA-256', request.sha256, () => standsFor ?? sha256Hex(built.bytes())],
       ['description SHA-256', request.description, () => sha256Hex(Buffer.from(built.describe(), 'utf8'))]
     ] as const) {
       if (expected === undefined) continue;
@@ -810,10 +811,10 @@ export async function startExecutor(options: ExecutorOptions): Promise<RunningEx
     // is those bytes — the whole model's are the kept model's own, so it references them too.
     let buildMs: number;
     let outcome: LoadOutcome;
-    if (built.referencing && (request.sha256 === undefined || request.part === 'model')) {
+    if (built.referencing && (request.sha256 === undefined || standsFor)) {
       const part = await partFiles.writePart(built.referencing(await partFiles.sourceFile(request.source, source)));
       buildMs = performance.now() - started;
-      outcome = await repository.loadFile(name, part.path, part.sha256, request.part === 'model' ? request.source : undefined);
+      outcome = await repository.loadFile(name, part.path, part.sha256, standsFor);
     } else {
       const bytes = built.bytes();
       buildMs = performance.now() - started;
